@@ -1,0 +1,1 @@
+"""Yunying (运营): self-hosted e-commerce operations platform."""

@@ -1,0 +1,19 @@
+"""The REST API, /api/v1 (OpenAPI at /api/v1/docs). One router per domain; handlers stay thin."""
+
+from ninja import NinjaAPI
+
+from yunying.api import errors
+from yunying.api.auth import AUTH
+from yunying.api.campaigns import router as campaigns_router
+from yunying.api.signups import router as signups_router
+
+api = NinjaAPI(
+    title="Yunying API",
+    version="1.0",
+    description="Campaigns and sign-ups (活动报名). Errors are application/problem+json with a stable `code`.",
+    auth=AUTH,
+    urls_namespace="api-v1",
+)
+errors.install(api)
+api.add_router("/campaigns", campaigns_router)
+api.add_router("/campaigns", signups_router)

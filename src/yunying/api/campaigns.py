@@ -1,0 +1,248 @@
+"""Campaign CRUD, lifecycle actions, stats and lottery draws."""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from yunying.campaigns import selectors
+from yunying.campaigns.eligibility import EligibilityRules
+from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
+from yunying.campaigns.questions import Question
+from yunying.campaigns.services import lifecycle, lottery
+from yunying.core.idempotency import idempotent
+from yunying.core.permissions import Perm
+
+router = Router(tags=["campaigns"])
+
+NotifyChannel = Annotated[str, Field(pattern="^(sms|email|push)$")]
+
+
+class CampaignIn(Schema):
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    theme: Annotated[str, Field(max_length=200)] = ""
+    type: CampaignType
+    description: Annotated[str, Field(max_length=20000)] = ""
+    rules_text: Annotated[str, Field(max_length=20000)] = ""
+    reward_description: Annotated[str, Field(max_length=5000)] = ""
+    signup_start_at: datetime
+    signup_end_at: datetime
+    event_start_at: datetime
+    event_end_at: datetime
+    capacity: Annotated[int, Field(ge=1, le=10_000_000)]
+    waitlist_enabled: bool = False
+    review_mode: ReviewMode = ReviewMode.AUTO
+    admission_mode: AdmissionMode = AdmissionMode.FIRST_COME
+    eligibility: EligibilityRules = EligibilityRules()
+    form: Annotated[list[Question], Field(max_length=50)] = []
+    channels: list[Channel] = []
+    notify_channels: list[NotifyChannel] = ["sms"]
+    reminder_hours_before: Annotated[int, Field(ge=0, le=24 * 30)] = 24
+
+
+class CampaignPatch(Schema):
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    theme: Annotated[str, Field(max_length=200)] | None = None
+    type: CampaignType | None = None
+    description: Annotated[str, Field(max_length=20000)] | None = None
+    rules_text: Annotated[str, Field(max_length=20000)] | None = None
+    reward_description: Annotated[str, Field(max_length=5000)] | None = None
+    signup_start_at: datetime | None = None
+    signup_end_at: datetime | None = None
+    event_start_at: datetime | None = None
+    event_end_at: datetime | None = None
+    capacity: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    waitlist_enabled: bool | None = None
+    review_mode: ReviewMode | None = None
+    admission_mode: AdmissionMode | None = None
+    eligibility: EligibilityRules | None = None
+    form: Annotated[list[Question], Field(max_length=50)] | None = None
+    channels: list[Channel] | None = None
+    notify_channels: list[NotifyChannel] | None = None
+    reminder_hours_before: Annotated[int, Field(ge=0, le=24 * 30)] | None = None
+
+
+class CampaignOut(Schema):
+    id: int
+    title: str
+    theme: str
+    type: str
+    description: str
+    rules_text: str
+    reward_description: str
+    signup_start_at: datetime
+    signup_end_at: datetime
+    event_start_at: datetime
+    event_end_at: datetime
+    capacity: int
+    seats_taken: int
+    seats_left: int
+    waitlist_enabled: bool
+    review_mode: str
+    admission_mode: str
+    eligibility: dict[str, Any]
+    form: list[dict[str, Any]]
+    channels: list[str]
+    notify_channels: list[str]
+    reminder_hours_before: int
+    status: str
+    status_reason: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    published_at: datetime | None
+    closed_at: datetime | None
+
+    @staticmethod
+    def resolve_seats_left(obj) -> int:
+        return max(obj.capacity - obj.seats_taken, 0)
+
+
+class ReasonIn(Schema):
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+class DrawIn(Schema):
+    seed: Annotated[str, Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$")] | None = None
+
+
+class DrawOut(Schema):
+    campaign_id: int
+    algorithm: str
+    seed: str
+    entrant_count: int
+    entrants_digest: str
+    winner_count: int
+    drawn_at: datetime
+    actor_label: str
+
+
+class DrawVerificationOut(Schema):
+    draw: DrawOut
+    entrant_ids: list[int]
+    winner_ids: list[int]
+    digest_matches: bool
+    winners_match: bool
+
+
+class StatsOut(Schema):
+    campaign_id: int
+    capacity: int
+    seats_taken: int
+    seats_left: int
+    by_status: dict[str, int]
+    by_channel: dict[str, int]
+    by_gender: dict[str, int]
+    by_age_band: dict[str, int]
+    by_province: dict[str, int]
+    per_minute: list[dict[str, Any]]
+
+
+class CampaignFilters(Schema):
+    status: CampaignStatus | None = None
+    type: CampaignType | None = None
+
+
+def _values(payload: Schema, *, partial: bool) -> dict[str, Any]:
+    values = payload.model_dump(mode="python", exclude_unset=partial, exclude_none=partial)
+    # Rules and form are stored as JSON: dump them in JSON mode (dates as ISO strings).
+    json_values = payload.model_dump(mode="json", include={"eligibility", "form"}, exclude_none=partial)
+    return values | {k: v for k, v in json_values.items() if k in values}
+
+
+@router.post("", response={201: CampaignOut}, summary="Create a draft campaign")
+@idempotent
+def create_campaign(request, payload: CampaignIn):
+    request.auth.require(Perm.CAMPAIGN_EDIT)
+    campaign = lifecycle.campaign_create(actor=request.auth, values=_values(payload, partial=False))
+    return 201, CampaignOut.from_orm(campaign)
+
+
+@router.get("", response=list[CampaignOut], summary="List campaigns")
+@paginate(PageNumberPagination, page_size=50)
+def list_campaigns(request, filters: Query[CampaignFilters]):
+    request.auth.require(Perm.CAMPAIGN_VIEW)
+    return selectors.campaign_list(status=filters.status, type=filters.type)
+
+
+@router.get("/{int:campaign_id}", response=CampaignOut, summary="Get a campaign")
+def get_campaign(request, campaign_id: int):
+    request.auth.require(Perm.CAMPAIGN_VIEW)
+    return selectors.campaign_get(campaign_id)
+
+
+@router.patch(
+    "/{int:campaign_id}", response=CampaignOut, summary="Edit a campaign (rules lock once published)"
+)
+def update_campaign(request, campaign_id: int, payload: CampaignPatch):
+    request.auth.require(Perm.CAMPAIGN_EDIT)
+    changes = _values(payload, partial=True)
+    return lifecycle.campaign_update(campaign_id=campaign_id, actor=request.auth, changes=changes)
+
+
+@router.post("/{int:campaign_id}/publish", response=CampaignOut, summary="Publish a draft")
+def publish_campaign(request, campaign_id: int):
+    request.auth.require(Perm.CAMPAIGN_PUBLISH)
+    return lifecycle.campaign_publish(campaign_id=campaign_id, actor=request.auth)
+
+
+@router.post("/{int:campaign_id}/close", response=CampaignOut, summary="Stop taking sign-ups")
+def close_campaign(request, campaign_id: int, payload: ReasonIn | None = None):
+    request.auth.require(Perm.CAMPAIGN_PUBLISH)
+    reason = payload.reason if payload else ""
+    return lifecycle.campaign_close(campaign_id=campaign_id, actor=request.auth, reason=reason)
+
+
+@router.post("/{int:campaign_id}/finish", response=CampaignOut, summary="Mark a closed campaign finished")
+def finish_campaign(request, campaign_id: int):
+    request.auth.require(Perm.CAMPAIGN_PUBLISH)
+    return lifecycle.campaign_finish(campaign_id=campaign_id, actor=request.auth)
+
+
+@router.post("/{int:campaign_id}/cancel", response=CampaignOut, summary="Cancel (members are told)")
+def cancel_campaign(request, campaign_id: int, payload: ReasonIn):
+    request.auth.require(Perm.CAMPAIGN_PUBLISH)
+    return lifecycle.campaign_cancel(campaign_id=campaign_id, actor=request.auth, reason=payload.reason)
+
+
+@router.get("/{int:campaign_id}/stats", response=StatsOut, summary="Live sign-up statistics")
+def campaign_stats(request, campaign_id: int):
+    request.auth.require(Perm.STATS_VIEW)
+    return selectors.campaign_stats(selectors.campaign_get(campaign_id))
+
+
+def _draw_out(draw) -> dict[str, Any]:
+    return {
+        "campaign_id": draw.campaign_id,
+        "algorithm": draw.algorithm,
+        "seed": draw.seed,
+        "entrant_count": draw.entrant_count,
+        "entrants_digest": draw.entrants_digest,
+        "winner_count": draw.winner_count,
+        "drawn_at": draw.drawn_at,
+        "actor_label": draw.actor_label,
+    }
+
+
+@router.post("/{int:campaign_id}/draw", response={201: DrawOut}, summary="Run the lottery draw")
+@idempotent
+def draw_lottery(request, campaign_id: int, payload: DrawIn | None = None):
+    request.auth.require(Perm.CAMPAIGN_PUBLISH)
+    seed = payload.seed if payload else None
+    return 201, DrawOut(
+        **_draw_out(lottery.lottery_draw(campaign_id=campaign_id, actor=request.auth, seed=seed))
+    )
+
+
+@router.get("/{int:campaign_id}/draw", response=DrawVerificationOut, summary="Re-run and verify the draw")
+def verify_lottery(request, campaign_id: int):
+    request.auth.require(Perm.CAMPAIGN_VIEW)
+    result = lottery.lottery_verify(campaign_id=campaign_id)
+    return {
+        "draw": _draw_out(result.draw),
+        "entrant_ids": result.entrant_ids,
+        "winner_ids": result.winner_ids,
+        "digest_matches": result.digest_matches,
+        "winners_match": result.winners_match,
+    }

@@ -1,0 +1,129 @@
+"""The one table from error code to HTTP status, and the problem+json rendering (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from yunying.core.errors import CoreError, DomainError, FieldError, message_for
+from yunying.core.ratelimit import ratelimit_hit
+
+logger = logging.getLogger(__name__)
+
+STATUS_BY_CODE: dict[str, int] = {
+    "core.busy": 503,
+    "core.not_found": 404,
+    "core.permission_denied": 403,
+    "core.unauthenticated": 401,
+    "core.rate_limited": 429,
+    "core.invalid": 422,
+    "core.malformed_json": 400,
+    "core.body_too_large": 413,
+    "core.idempotency_key_reused": 422,
+    "core.idempotency_in_progress": 409,
+    "campaign.not_found": 404,
+    "campaign.not_open": 409,
+    "campaign.full": 409,
+    "campaign.invalid_transition": 409,
+    "campaign.rules_locked": 409,
+    "campaign.incomplete": 422,
+    "campaign.channel_not_allowed": 422,
+    "campaign.not_lottery": 409,
+    "campaign.already_drawn": 409,
+    "campaign.not_drawn": 404,
+    "campaign.draw_not_ready": 409,
+    "campaign.capacity_below_taken": 409,
+    "signup.not_found": 404,
+    "signup.duplicate": 409,
+    "signup.ineligible": 422,
+    "signup.invalid_transition": 409,
+    "signup.reason_required": 422,
+    "member.phone_invalid": 422,
+    "member.identity_required": 422,
+    "member.identity_conflict": 409,
+    "member.region_invalid": 422,
+    "member.not_found": 404,
+    "form.definition_invalid": 422,
+}
+
+
+def problem(code: str, status: int, *, detail: str | None = None, **data) -> HttpResponse:
+    import json
+
+    title = message_for(code)
+    body = {
+        "type": f"https://yunying.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "code": code,
+        **data,
+    }
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False, default=str),
+        status=status,
+        content_type="application/problem+json",
+    )
+    if code == CoreError.RATE_LIMITED and "retry_after" in data:
+        response["Retry-After"] = str(data["retry_after"])
+    return response
+
+
+def _field_path(loc: list) -> str:
+    # ninja locations look like ["body", "payload", "member", "phone"]: drop the source and param name.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "form"):
+        parts = parts[2:] if len(parts) > 2 else parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _client_ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "unknown")
+
+
+def install(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def on_domain_error(request, exc: DomainError):
+        status = STATUS_BY_CODE.get(exc.code, 422 if exc.code.startswith("form.") else 400)
+        return problem(exc.code, status, detail=exc.message, **exc.data)
+
+    @api.exception_handler(ValidationError)
+    def on_validation_error(request, exc: ValidationError):
+        errors = [
+            FieldError(
+                _field_path(list(e.get("loc", []))), CoreError.INVALID, e.get("msg", ""), type=e.get("type")
+            )
+            for e in exc.errors
+        ]
+        return problem(CoreError.INVALID, 422, errors=errors)
+
+    @api.exception_handler(AuthenticationError)
+    def on_auth_error(request, exc):
+        # Count failed authentications per IP: guessing keys gets a 429 long before it gets anywhere.
+        from django.conf import settings
+
+        try:
+            ratelimit_hit(
+                scope="auth_failure", key=_client_ip(request), limit=settings.RATE_LIMITS["auth_failure_ip"]
+            )
+        except DomainError as limited:
+            return problem(limited.code, 429, **limited.data)
+        return problem(CoreError.UNAUTHENTICATED, 401)
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request, exc: HttpError):
+        if exc.status_code == 400:  # ninja raises this only when the body is not parseable JSON
+            return problem(CoreError.MALFORMED_JSON, 400)
+        if exc.status_code == 404:
+            return problem(CoreError.NOT_FOUND, 404)
+        return problem(CoreError.INVALID, exc.status_code, detail=str(exc))
+
+    @api.exception_handler(Exception)
+    def on_unexpected(request, exc: Exception):
+        # Still a 500, but in the same shape and logged with its traceback; nothing internal leaks.
+        logger.exception("unhandled error on %s %s", request.method, request.path)
+        return problem("core.internal", 500, detail=_("An internal error occurred; it has been logged."))

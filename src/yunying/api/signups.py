@@ -1,0 +1,206 @@
+"""Sign-ups: create on behalf of a member, list, review actions, export (CSV / XLSX)."""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from django.conf import settings
+from django.http import HttpResponse, StreamingHttpResponse
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+from pydantic import IPvAnyAddress
+
+from yunying.campaigns import exports, selectors
+from yunying.campaigns.models import Channel, SignupStatus
+from yunying.campaigns.presenters import PresentedPage, signup_present, signups_present
+from yunying.campaigns.services import admission
+from yunying.core.idempotency import idempotent
+from yunying.core.permissions import Perm
+from yunying.core.ratelimit import ratelimit_hit
+from yunying.members.models import Gender
+from yunying.members.services import Profile
+
+router = Router(tags=["sign-ups"])
+
+
+class MemberIn(Schema):
+    phone: Annotated[str, Field(min_length=3, max_length=32)] | None = None
+    external_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
+    email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
+    gender: Gender | None = None
+    birth_date: date | None = None
+    region_code: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
+
+
+class UtmIn(Schema):
+    source: Annotated[str, Field(max_length=100)] = ""
+    medium: Annotated[str, Field(max_length=100)] = ""
+    campaign: Annotated[str, Field(max_length=100)] = ""
+
+
+class ClientIn(Schema):
+    ip: IPvAnyAddress | None = None
+    device_id: Annotated[str, Field(max_length=128)] = ""
+    user_agent: Annotated[str, Field(max_length=300)] = ""
+
+
+class SignupIn(Schema):
+    member: MemberIn
+    answers: dict[str, Any] = {}
+    channel: Channel
+    utm: UtmIn = UtmIn()
+    client: ClientIn = ClientIn()
+
+
+class MemberOut(Schema):
+    id: int
+    phone: str | None
+    name: str
+    gender: str
+    region_code: str
+
+
+class SignupOut(Schema):
+    id: int
+    campaign_id: int
+    status: str
+    status_reason: str
+    member: MemberOut
+    answers: dict[str, Any]
+    channel: str
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    waitlist_rank: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SignupFilters(Schema):
+    status: SignupStatus | None = None
+    channel: Channel | None = None
+    reveal: bool = Field(False, description="Show personal data in clear (needs pii.reveal; logged)")
+    purpose: Annotated[str, Field(max_length=200)] = ""
+
+
+class ExportFilters(SignupFilters):
+    format: Annotated[str, Field(pattern="^(csv|xlsx)$")] = "csv"
+
+
+def _reveal(request, filters: SignupFilters) -> bool:
+    if filters.reveal:
+        request.auth.require(Perm.PII_REVEAL)
+    return filters.reveal
+
+
+@router.post("/{int:campaign_id}/signups", response={201: SignupOut}, summary="Sign a member up")
+@idempotent
+def create_signup(request, campaign_id: int, payload: SignupIn):
+    request.auth.require(Perm.SIGNUP_CREATE)
+    client_ip = str(payload.client.ip) if payload.client.ip else None
+    if client_ip:  # one member's device hammering a campaign through the storefront (S7, R1)
+        ratelimit_hit(
+            scope=f"signup_ip:{campaign_id}", key=client_ip, limit=settings.RATE_LIMITS["signup_client_ip"]
+        )
+    m = payload.member
+    signup = admission.signup_create(
+        campaign_id=campaign_id,
+        identity=admission.MemberIdentity(
+            phone=m.phone,
+            external_id=m.external_id,
+            profile=Profile(
+                name=m.name,
+                email=m.email,
+                gender=m.gender,
+                birth_date=m.birth_date,
+                region_code=m.region_code,
+            ),
+        ),
+        answers=payload.answers,
+        source=admission.Source(
+            channel=payload.channel,
+            utm_source=payload.utm.source,
+            utm_medium=payload.utm.medium,
+            utm_campaign=payload.utm.campaign,
+            client_ip=client_ip,
+            device_id=payload.client.device_id,
+            user_agent=payload.client.user_agent,
+        ),
+        actor=request.auth,
+    )
+    return 201, SignupOut(**signup_present(signup, reveal=False))
+
+
+@router.get("/{int:campaign_id}/signups", response=list[SignupOut], summary="List sign-ups (masked)")
+@paginate(PageNumberPagination, page_size=50)
+def list_signups(request, campaign_id: int, filters: Query[SignupFilters]):
+    request.auth.require(Perm.SIGNUP_VIEW)
+    reveal = _reveal(request, filters)
+    selectors.campaign_get(campaign_id)
+    rows = selectors.signup_list(campaign_id=campaign_id, status=filters.status, channel=filters.channel)
+    return PresentedPage(rows, reveal=reveal, actor=request.auth, purpose=filters.purpose or "sign-up list")
+
+
+@router.get(
+    "/{int:campaign_id}/signups/export", response={200: None}, summary="Export sign-ups (CSV or XLSX)"
+)
+def export_signups(request, campaign_id: int, filters: Query[ExportFilters]):
+    request.auth.require(Perm.SIGNUP_EXPORT)
+    reveal = _reveal(request, filters)
+    campaign = selectors.campaign_get(campaign_id)
+    rows = selectors.signup_list(campaign_id=campaign_id, status=filters.status, channel=filters.channel)
+    export = exports.signups_export(
+        campaign,
+        rows,
+        fmt=filters.format,
+        reveal=reveal,
+        actor=request.auth,
+        purpose=filters.purpose or "export",
+    )
+    response_class = StreamingHttpResponse if export.streaming else HttpResponse
+    response = response_class(export.content, content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+    return response
+
+
+@router.get("/{int:campaign_id}/signups/{int:signup_id}", response=SignupOut, summary="Get a sign-up")
+def get_signup(request, campaign_id: int, signup_id: int, filters: Query[SignupFilters]):
+    request.auth.require(Perm.SIGNUP_VIEW)
+    reveal = _reveal(request, filters)
+    signup = selectors.signup_get(campaign_id=campaign_id, signup_id=signup_id)
+    return signups_present(
+        [signup], reveal=reveal, actor=request.auth, purpose=filters.purpose or "sign-up detail"
+    )[0]
+
+
+class ReasonIn(Schema):
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+@router.post(
+    "/{int:campaign_id}/signups/{int:signup_id}/confirm", response=SignupOut, summary="Approve (review)"
+)
+def confirm_signup(request, campaign_id: int, signup_id: int):
+    request.auth.require(Perm.SIGNUP_REVIEW)
+    signup = admission.signup_confirm(campaign_id=campaign_id, signup_id=signup_id, actor=request.auth)
+    return signup_present(signup, reveal=False)
+
+
+@router.post(
+    "/{int:campaign_id}/signups/{int:signup_id}/reject", response=SignupOut, summary="Reject with a reason"
+)
+def reject_signup(request, campaign_id: int, signup_id: int, payload: ReasonIn):
+    request.auth.require(Perm.SIGNUP_REVIEW)
+    signup = admission.signup_reject(
+        campaign_id=campaign_id, signup_id=signup_id, actor=request.auth, reason=payload.reason
+    )
+    return signup_present(signup, reveal=False)
+
+
+@router.post("/{int:campaign_id}/signups/{int:signup_id}/withdraw", response=SignupOut, summary="Withdraw")
+def withdraw_signup(request, campaign_id: int, signup_id: int, payload: ReasonIn):
+    request.auth.require(Perm.SIGNUP_WITHDRAW)
+    signup = admission.signup_withdraw(
+        campaign_id=campaign_id, signup_id=signup_id, actor=request.auth, reason=payload.reason
+    )
+    return signup_present(signup, reveal=False)

@@ -1,0 +1,147 @@
+"""Eligibility rules (C3): data on the campaign, evaluated by one pure function.
+
+`eligibility_evaluate` returns every failing reason, in a fixed order, so a member (or the operator
+reviewing) sees all that stands in the way at once. The engine reads facts, never the database:
+callers gather the facts (selectors.member_facts) and the tests drive it with tables and properties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from yunying.campaigns.errors import EligibilityReason
+from yunying.core.errors import DomainError, message_for
+from yunying.members.regions import is_valid_region, region_matches
+
+REGION_CODE = Annotated[str, Field(pattern=r"^\d{6}$")]
+
+
+class ParticipationLimit(BaseModel):
+    """At most `count` sign-ups (any campaign, not withdrawn) in the last `period_days` days."""
+
+    model_config = ConfigDict(extra="forbid")
+    count: Annotated[int, Field(ge=1, le=1000)]
+    period_days: Annotated[int, Field(ge=1, le=3660)]
+
+
+class RequiredAnswer(BaseModel):
+    """The answer to `question` must be one of `allowed` (for multi choice: contain one of them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: Annotated[str, Field(min_length=1, max_length=40)]
+    allowed: Annotated[list[str], Field(min_length=1)]
+
+
+class EligibilityRules(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    min_age: Annotated[int | None, Field(ge=0, le=150)] = None
+    max_age: Annotated[int | None, Field(ge=0, le=150)] = None
+    genders: list[str] | None = None  # allowed genders; None = any
+    regions_allow: list[REGION_CODE] | None = None  # None = anywhere
+    regions_deny: list[REGION_CODE] = []
+    participation_limit: ParticipationLimit | None = None
+    required_answers: list[RequiredAnswer] = []
+
+    @model_validator(mode="after")
+    def _check(self) -> EligibilityRules:
+        if self.min_age is not None and self.max_age is not None and self.max_age < self.min_age:
+            raise ValueError("max_age must be at least min_age")
+        if self.genders is not None and not set(self.genders) <= {"male", "female", "unknown"}:
+            raise ValueError("genders are male, female, unknown")
+        for code in (self.regions_allow or []) + self.regions_deny:
+            if not is_valid_region(code):
+                raise ValueError(f"{code} is not a GB/T 2260 code")
+        return self
+
+
+def eligibility_parse(raw: dict[str, Any]) -> EligibilityRules:
+    """Raises: core.invalid with the rule errors."""
+    try:
+        return EligibilityRules.model_validate(raw or {})
+    except ValidationError as exc:
+        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)]
+        raise DomainError("core.invalid", field="eligibility", errors=errors) from exc
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    """What the engine knows about a member at the moment of sign-up."""
+
+    birth_date: date | None
+    gender: str
+    region_code: str
+    recent_participations: int  # sign-ups within the rule's period, not counting this one
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": message_for(self.code), **self.params}
+
+
+def age_on(birth_date: date, today: date) -> int:
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def _age_reasons(rules: EligibilityRules, facts: MemberFacts, today: date) -> list[Reason]:
+    if rules.min_age is None and rules.max_age is None:
+        return []
+    if facts.birth_date is None:
+        return [Reason(EligibilityReason.AGE_UNKNOWN)]
+    age = age_on(facts.birth_date, today)
+    if rules.min_age is not None and age < rules.min_age:
+        return [Reason(EligibilityReason.TOO_YOUNG, {"min_age": rules.min_age})]
+    if rules.max_age is not None and age > rules.max_age:
+        return [Reason(EligibilityReason.TOO_OLD, {"max_age": rules.max_age})]
+    return []
+
+
+def _region_reasons(rules: EligibilityRules, facts: MemberFacts) -> list[Reason]:
+    if rules.regions_allow is None and not rules.regions_deny:
+        return []
+    if not facts.region_code:
+        return [Reason(EligibilityReason.REGION_UNKNOWN)]
+    reasons = []
+    if rules.regions_allow is not None and not any(
+        region_matches(facts.region_code, p) for p in rules.regions_allow
+    ):
+        reasons.append(Reason(EligibilityReason.REGION_NOT_ALLOWED, {"regions_allow": rules.regions_allow}))
+    if any(region_matches(facts.region_code, p) for p in rules.regions_deny):
+        reasons.append(Reason(EligibilityReason.REGION_DENIED))
+    return reasons
+
+
+def _answer_matches(value: Any, allowed: list[str]) -> bool:
+    if isinstance(value, list):
+        return any(v in allowed for v in value)
+    if isinstance(value, bool):
+        return str(value).lower() in allowed
+    return value in allowed
+
+
+def eligibility_evaluate(rules: EligibilityRules, facts: MemberFacts, *, today: date) -> list[Reason]:
+    """Every reason the member may not sign up; empty means eligible."""
+    reasons = _age_reasons(rules, facts, today)
+    if rules.genders is not None and facts.gender not in rules.genders:
+        reasons.append(Reason(EligibilityReason.GENDER, {"genders": rules.genders}))
+    reasons += _region_reasons(rules, facts)
+    limit = rules.participation_limit
+    if limit is not None and facts.recent_participations >= limit.count:
+        reasons.append(
+            Reason(
+                EligibilityReason.PARTICIPATION_LIMIT,
+                {"count": limit.count, "period_days": limit.period_days},
+            )
+        )
+    for required in rules.required_answers:
+        if not _answer_matches(facts.answers.get(required.question), required.allowed):
+            reasons.append(Reason(EligibilityReason.ANSWER_REQUIRED, {"question": required.question}))
+    return reasons

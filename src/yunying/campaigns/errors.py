@@ -1,0 +1,113 @@
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+from yunying.core.errors import register_messages
+
+
+class CampaignError(StrEnum):
+    NOT_FOUND = "campaign.not_found"
+    NOT_OPEN = "campaign.not_open"
+    FULL = "campaign.full"
+    INVALID_TRANSITION = "campaign.invalid_transition"
+    RULES_LOCKED = "campaign.rules_locked"
+    INCOMPLETE = "campaign.incomplete"
+    CHANNEL_NOT_ALLOWED = "campaign.channel_not_allowed"
+    NOT_LOTTERY = "campaign.not_lottery"
+    ALREADY_DRAWN = "campaign.already_drawn"
+    NOT_DRAWN = "campaign.not_drawn"
+    DRAW_NOT_READY = "campaign.draw_not_ready"
+    CAPACITY_BELOW_TAKEN = "campaign.capacity_below_taken"
+
+
+class SignupError(StrEnum):
+    NOT_FOUND = "signup.not_found"
+    DUPLICATE = "signup.duplicate"
+    INELIGIBLE = "signup.ineligible"
+    INVALID_TRANSITION = "signup.invalid_transition"
+    REASON_REQUIRED = "signup.reason_required"
+
+
+class FormError(StrEnum):
+    """Per-question answer errors (C2) and form-definition errors."""
+
+    REQUIRED = "form.required"
+    INVALID_TYPE = "form.invalid_type"
+    TOO_LONG = "form.too_long"
+    INVALID_CHOICE = "form.invalid_choice"
+    TOO_FEW_CHOICES = "form.too_few_choices"
+    TOO_MANY_CHOICES = "form.too_many_choices"
+    INVALID_PHONE = "form.invalid_phone"
+    INVALID_REGION = "form.invalid_region"
+    INVALID_DATE = "form.invalid_date"
+    DATE_OUT_OF_RANGE = "form.date_out_of_range"
+    CONSENT_REQUIRED = "form.consent_required"
+    UNKNOWN_QUESTION = "form.unknown_question"
+    DEFINITION_INVALID = "form.definition_invalid"
+
+
+class EligibilityReason(StrEnum):
+    """Why a member may not sign up (C3); every failing reason is returned, not only the first."""
+
+    AGE_UNKNOWN = "eligibility.age_unknown"
+    TOO_YOUNG = "eligibility.too_young"
+    TOO_OLD = "eligibility.too_old"
+    GENDER = "eligibility.gender"
+    REGION_UNKNOWN = "eligibility.region_unknown"
+    REGION_NOT_ALLOWED = "eligibility.region_not_allowed"
+    REGION_DENIED = "eligibility.region_denied"
+    PARTICIPATION_LIMIT = "eligibility.participation_limit"
+    ANSWER_REQUIRED = "eligibility.answer_required"
+
+
+register_messages(
+    {
+        CampaignError.NOT_FOUND: _("Campaign not found."),
+        CampaignError.NOT_OPEN: _("This campaign is not open for sign-up."),
+        CampaignError.FULL: _("This campaign is full."),
+        CampaignError.INVALID_TRANSITION: _("The campaign cannot move to that state from its current state."),
+        CampaignError.RULES_LOCKED: _(
+            "The campaign is published: its rules can no longer change. Cancel it and publish a new one."
+        ),
+        CampaignError.INCOMPLETE: _("The campaign cannot be published until it is complete."),
+        CampaignError.CHANNEL_NOT_ALLOWED: _("This campaign does not take sign-ups from that channel."),
+        CampaignError.NOT_LOTTERY: _("This campaign does not admit by lottery."),
+        CampaignError.ALREADY_DRAWN: _("The lottery for this campaign has already been drawn."),
+        CampaignError.NOT_DRAWN: _("The lottery for this campaign has not been drawn yet."),
+        CampaignError.DRAW_NOT_READY: _("The lottery can be drawn only after sign-up has closed."),
+        CampaignError.CAPACITY_BELOW_TAKEN: _("Capacity cannot be lower than the seats already taken."),
+        SignupError.NOT_FOUND: _("Sign-up not found."),
+        SignupError.DUPLICATE: _("This member has already signed up for this campaign."),
+        SignupError.INELIGIBLE: _("The member does not meet the campaign's conditions."),
+        SignupError.INVALID_TRANSITION: _("The sign-up cannot move to that state from its current state."),
+        SignupError.REASON_REQUIRED: _("A reason is required."),
+        FormError.REQUIRED: _("This question must be answered."),
+        FormError.INVALID_TYPE: _("The answer has the wrong type."),
+        FormError.TOO_LONG: _("The answer is too long."),
+        FormError.INVALID_CHOICE: _("The answer is not one of the options."),
+        FormError.TOO_FEW_CHOICES: _("Choose more options."),
+        FormError.TOO_MANY_CHOICES: _("Choose fewer options."),
+        FormError.INVALID_PHONE: _("The phone number is not valid."),
+        FormError.INVALID_REGION: _("The region code is not a valid GB/T 2260 code."),
+        FormError.INVALID_DATE: _("The date is not valid (use YYYY-MM-DD)."),
+        FormError.DATE_OUT_OF_RANGE: _("The date is outside the allowed range."),
+        FormError.CONSENT_REQUIRED: _("You must agree to continue."),
+        FormError.UNKNOWN_QUESTION: _("This question is not on the form."),
+        FormError.DEFINITION_INVALID: _("The sign-up form definition is not valid."),
+        EligibilityReason.AGE_UNKNOWN: _(
+            "The campaign has an age limit and the member's birth date is unknown."
+        ),
+        EligibilityReason.TOO_YOUNG: _("The member is younger than the minimum age."),
+        EligibilityReason.TOO_OLD: _("The member is older than the maximum age."),
+        EligibilityReason.GENDER: _("The campaign is not open to the member's gender."),
+        EligibilityReason.REGION_UNKNOWN: _(
+            "The campaign is limited by region and the member's region is unknown."
+        ),
+        EligibilityReason.REGION_NOT_ALLOWED: _("The campaign is not open in the member's region."),
+        EligibilityReason.REGION_DENIED: _("The campaign excludes the member's region."),
+        EligibilityReason.PARTICIPATION_LIMIT: _(
+            "The member has reached the participation limit for this period."
+        ),
+        EligibilityReason.ANSWER_REQUIRED: _("An answer required to take part was not given."),
+    }
+)

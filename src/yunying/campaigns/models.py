@@ -1,0 +1,172 @@
+from django.db import models
+
+from yunying.members.models import Member
+
+
+class CampaignType(models.TextChoices):
+    PROMOTION = "promotion", "促销活动"
+    PRODUCT_LAUNCH = "product_launch", "新品发布"
+    BRAND_EVENT = "brand_event", "品牌活动"
+    OFFLINE_EVENT = "offline_event", "线下活动"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    PUBLISHED = "published", "已发布"
+    CLOSED = "closed", "报名截止"
+    FINISHED = "finished", "已结束"
+    CANCELLED = "cancelled", "已取消"
+
+
+class ReviewMode(models.TextChoices):
+    AUTO = "auto", "自动审核"
+    MANUAL = "manual", "人工审核"
+
+
+class AdmissionMode(models.TextChoices):
+    FIRST_COME = "first_come", "先到先得"
+    LOTTERY = "lottery", "抽签"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "官网"
+    H5 = "h5", "H5"
+    APP = "app", "APP"
+    MINI_PROGRAM = "mini_program", "小程序"
+    SOCIAL = "social", "社交媒体"
+    SMS = "sms", "短信链接"
+    EMAIL = "email", "邮件"
+    OFFLINE = "offline", "线下"
+
+
+class Campaign(models.Model):
+    """A campaign members sign up for (C1). Only campaigns.services writes it.
+
+    `seats_taken` is the capacity counter: the number of confirmed sign-ups, changed only by one
+    conditional UPDATE per admission so it can never pass `capacity`."""
+
+    title = models.CharField(max_length=200)
+    theme = models.CharField(max_length=200, blank=True)
+    type = models.CharField(max_length=20, choices=CampaignType.choices)
+    description = models.TextField(blank=True)
+    rules_text = models.TextField(blank=True)
+    reward_description = models.TextField(blank=True)
+    signup_start_at = models.DateTimeField()
+    signup_end_at = models.DateTimeField()
+    event_start_at = models.DateTimeField()
+    event_end_at = models.DateTimeField()
+    capacity = models.PositiveIntegerField()
+    seats_taken = models.PositiveIntegerField(default=0)
+    waitlist_enabled = models.BooleanField(default=False)
+    review_mode = models.CharField(max_length=10, choices=ReviewMode.choices, default=ReviewMode.AUTO)
+    admission_mode = models.CharField(
+        max_length=12, choices=AdmissionMode.choices, default=AdmissionMode.FIRST_COME
+    )
+    eligibility = models.JSONField(default=dict, blank=True)
+    form = models.JSONField(default=list, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    notify_channels = models.JSONField(default=list, blank=True)
+    reminder_hours_before = models.PositiveIntegerField(default=24)
+    status = models.CharField(max_length=12, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT)
+    status_reason = models.CharField(max_length=500, blank=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(seats_taken__lte=models.F("capacity")), name="seats_within_capacity"),
+            models.CheckConstraint(condition=models.Q(signup_end_at__gt=models.F("signup_start_at")), name="signup_window_order"),
+            models.CheckConstraint(condition=models.Q(event_end_at__gte=models.F("event_start_at")), name="event_window_order"),
+        ]  # fmt: skip
+        indexes = [models.Index(fields=["status", "signup_end_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SignupStatus(models.TextChoices):
+    REGISTERED = "registered", "已登记(待抽签)"
+    PENDING_REVIEW = "pending_review", "待审核"
+    CONFIRMED = "confirmed", "已确认"
+    WAITLISTED = "waitlisted", "候补中"
+    NOT_SELECTED = "not_selected", "未中签"
+    REJECTED = "rejected", "未通过"
+    WITHDRAWN = "withdrawn", "已取消"
+
+
+# A member holds at most one sign-up per campaign in these states (C4). Withdrawn frees the member
+# to sign up again; rejected and not-selected do not, so review and the draw cannot be bypassed.
+BLOCKING_STATUSES = [s for s in SignupStatus.values if s != SignupStatus.WITHDRAWN]
+LIVE_STATUSES = [
+    SignupStatus.REGISTERED,
+    SignupStatus.PENDING_REVIEW,
+    SignupStatus.CONFIRMED,
+    SignupStatus.WAITLISTED,
+]
+
+
+class Signup(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="signups")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="signups")
+    status = models.CharField(max_length=16, choices=SignupStatus.choices)
+    answers_encrypted = models.TextField(blank=True)  # the whole answer set: it may hold phone/address
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    utm_source = models.CharField(max_length=100, blank=True)
+    utm_medium = models.CharField(max_length=100, blank=True)
+    utm_campaign = models.CharField(max_length=100, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    device_id = models.CharField(max_length=128, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    waitlist_rank = models.PositiveIntegerField(default=0)  # set by a lottery draw; first-come uses id
+    status_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "member"],
+                condition=models.Q(status__in=BLOCKING_STATUSES),
+                name="signup_one_live_per_member",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "status", "waitlist_rank", "id"]),
+            models.Index(fields=["member", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Signup #{self.pk} {self.status}"
+
+
+class SignupEvent(models.Model):
+    """Append-only history of every sign-up state change; counts can be rebuilt from it (C6)."""
+
+    signup = models.ForeignKey(Signup, on_delete=models.PROTECT, related_name="events")
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="signup_events")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    reason = models.CharField(max_length=500, blank=True)
+    actor_kind = models.CharField(max_length=20)
+    actor_id = models.BigIntegerField(null=True)
+    actor_label = models.CharField(max_length=150)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign", "id"])]
+
+
+class LotteryDraw(models.Model):
+    """The record that lets anyone re-run a draw and get the same winners (P6 fairness)."""
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.PROTECT, related_name="lottery_draw")
+    algorithm = models.CharField(max_length=40)
+    seed = models.CharField(max_length=128)
+    entrant_count = models.PositiveIntegerField()
+    entrants_digest = models.CharField(max_length=64)  # SHA-256 of the sorted entrant sign-up ids
+    winner_count = models.PositiveIntegerField()
+    actor_label = models.CharField(max_length=150)
+    drawn_at = models.DateTimeField(auto_now_add=True)

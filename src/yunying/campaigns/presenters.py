@@ -1,0 +1,96 @@
+"""How a sign-up is shown to an API caller or in an export: personal data masked unless revealed.
+
+Revealing is allowed only after the caller checked pii.reveal, and every reveal writes one access-log
+row per member shown (S1, S3)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+
+from yunying.campaigns.models import Signup
+from yunying.campaigns.questions import form_parse
+from yunying.campaigns.services.admission import answers_read
+from yunying.core.audit import pii_access_record
+from yunying.core.masking import mask_text
+from yunying.core.permissions import Actor
+from yunying.members.services import member_contact, phone_display, phone_mask
+
+PII_FIELDS = ["phone", "name", "answers"]
+
+
+def _answers(signup: Signup, *, reveal: bool) -> dict[str, Any]:
+    answers = answers_read(signup)
+    if reveal:
+        return {k: phone_display(v) if _is_phone(signup, k) else v for k, v in answers.items()}
+    types = {q.key: q.type for q in form_parse(signup.campaign.form)}
+    masked = {}
+    for key, value in answers.items():
+        kind = types.get(key)
+        if kind == "phone":
+            masked[key] = phone_mask(value)
+        elif kind == "address":
+            masked[key] = {"region_code": value["region_code"], "detail": mask_text(value["detail"])}
+        elif kind == "text":
+            masked[key] = mask_text(value)  # free text may name or locate the member
+        else:
+            masked[key] = value
+    return masked
+
+
+def _is_phone(signup: Signup, key: str) -> bool:
+    return any(q["key"] == key and q["type"] == "phone" for q in signup.campaign.form)
+
+
+def signup_present(signup: Signup, *, reveal: bool) -> dict[str, Any]:
+    member = signup.member
+    return {
+        "id": signup.pk,
+        "campaign_id": signup.campaign_id,
+        "status": signup.status,
+        "status_reason": signup.status_reason,
+        "member": {
+            "id": member.pk,
+            **member_contact(member, reveal=reveal),
+            "gender": member.gender,
+            "region_code": member.region_code,
+        },
+        "answers": _answers(signup, reveal=reveal),
+        "channel": signup.channel,
+        "utm_source": signup.utm_source,
+        "utm_medium": signup.utm_medium,
+        "utm_campaign": signup.utm_campaign,
+        "waitlist_rank": signup.waitlist_rank,
+        "created_at": signup.created_at,
+        "updated_at": signup.updated_at,
+    }
+
+
+def signups_present(
+    signups: Iterable[Signup], *, reveal: bool, actor: Actor | None = None, purpose: str = ""
+) -> list[dict[str, Any]]:
+    """Present a batch; when revealing, log one access row per member (actor required)."""
+    signups = list(signups)
+    if reveal:
+        if actor is None:
+            raise ValueError("revealing personal data needs the actor for the access log")
+        pii_access_record(
+            actor=actor, member_ids=[s.member_id for s in signups], fields=PII_FIELDS, purpose=purpose
+        )
+    return [signup_present(s, reveal=reveal) for s in signups]
+
+
+class PresentedPage:
+    """A queryset the paginator slices; each slice comes back presented (and logged if revealed)."""
+
+    def __init__(self, rows: QuerySet[Signup], *, reveal: bool, actor: Actor, purpose: str) -> None:
+        self.rows = rows.select_related("member", "campaign")
+        self.reveal, self.actor, self.purpose = reveal, actor, purpose
+
+    def __len__(self) -> int:
+        return self.rows.count()
+
+    def __getitem__(self, window: slice) -> list[dict[str, Any]]:
+        return signups_present(self.rows[window], reveal=self.reveal, actor=self.actor, purpose=self.purpose)

@@ -1,0 +1,292 @@
+"""Sign-up admission (C3, C4, C7): capacity never exceeded, one live sign-up per member, a
+waiting list that moves up in order, manual review, withdrawal.
+
+The capacity guard is one conditional UPDATE (`seats_taken < capacity`) on the campaign row; the
+one-per-member guard is the database's conditional unique constraint. Both hold under any
+concurrency on SQLite and PostgreSQL, and every change writes its event and its notices in the same
+transaction, so a rolled-back admission leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from yunying.campaigns.eligibility import eligibility_evaluate, eligibility_parse
+from yunying.campaigns.errors import CampaignError, SignupError
+from yunying.campaigns.models import (
+    BLOCKING_STATUSES,
+    AdmissionMode,
+    Campaign,
+    CampaignStatus,
+    ReviewMode,
+    Signup,
+    SignupStatus,
+)
+from yunying.campaigns.questions import answers_validate, form_parse
+from yunying.campaigns.selectors import campaign_get, member_facts, signup_get
+from yunying.campaigns.services.events import event_record
+from yunying.campaigns.services.notices import notice_cancel_reminder, notice_signup
+from yunying.core import crypto
+from yunying.core.errors import DomainError
+from yunying.core.permissions import Actor
+from yunying.members.services import Profile, member_resolve
+
+St = SignupStatus
+_ANSWERS = "signup.answers"
+
+
+@dataclass(frozen=True)
+class MemberIdentity:
+    phone: str | None = None
+    external_id: str | None = None
+    profile: Profile = field(default_factory=Profile)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a sign-up came from (C8) and the client signals risk control reads (R1)."""
+
+    channel: str
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    client_ip: str | None = None
+    device_id: str = ""
+    user_agent: str = ""
+
+
+def seat_take(campaign_id: int) -> bool:
+    """Take one seat if one is left. The WHERE clause is the capacity guard: the database applies it
+    row-locked, so concurrent callers can never take more seats than there are."""
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, seats_taken__lt=F("capacity")).update(
+            seats_taken=F("seats_taken") + 1
+        )
+    )
+
+
+def _seat_give_back(campaign_id: int) -> None:
+    Campaign.objects.filter(pk=campaign_id, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
+
+
+def answers_read(signup: Signup) -> dict[str, Any]:
+    """The clear answers; callers showing them to a person mask or log (they may hold phone/address)."""
+    if not signup.answers_encrypted:
+        return {}
+    return json.loads(crypto.decrypt(signup.answers_encrypted, context=_ANSWERS))
+
+
+def _ensure_open(campaign: Campaign, now) -> None:
+    if campaign.status != CampaignStatus.PUBLISHED or not (
+        campaign.signup_start_at <= now < campaign.signup_end_at
+    ):
+        raise DomainError(
+            CampaignError.NOT_OPEN,
+            status=campaign.status,
+            signup_start_at=campaign.signup_start_at.isoformat(),
+            signup_end_at=campaign.signup_end_at.isoformat(),
+        )
+
+
+def _admission_status(campaign: Campaign) -> str:
+    """The status a new sign-up enters with; takes a seat when it confirms.
+
+    Raises: campaign.full."""
+    if campaign.admission_mode == AdmissionMode.LOTTERY:
+        return St.REGISTERED
+    if campaign.review_mode == ReviewMode.MANUAL:
+        return St.PENDING_REVIEW
+    if seat_take(campaign.pk):
+        return St.CONFIRMED
+    if campaign.waitlist_enabled:
+        return St.WAITLISTED
+    raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
+
+
+NOTICE_FOR_STATUS = {
+    St.CONFIRMED: "signup_confirmed",
+    St.WAITLISTED: "signup_waitlisted",
+    St.PENDING_REVIEW: "signup_pending_review",
+    St.REGISTERED: "signup_registered",
+}
+
+
+def signup_create(
+    *,
+    campaign_id: int,
+    identity: MemberIdentity,
+    answers: dict[str, Any],
+    source: Source,
+    actor: Actor,
+) -> Signup:
+    """Sign a member up for a campaign on their behalf.
+
+    Raises: campaign.not_found, campaign.not_open, campaign.channel_not_allowed, core.invalid (every
+    failing answer), member.* identity errors, signup.duplicate, signup.ineligible (every reason),
+    campaign.full."""
+    campaign = campaign_get(campaign_id)
+    now = timezone.now()
+    _ensure_open(campaign, now)
+    if source.channel not in campaign.channels:
+        raise DomainError(
+            CampaignError.CHANNEL_NOT_ALLOWED, channel=source.channel, channels=campaign.channels
+        )
+    cleaned = answers_validate(form_parse(campaign.form), answers)
+    rules = eligibility_parse(campaign.eligibility)
+    with transaction.atomic():
+        member = member_resolve(
+            phone=identity.phone,
+            external_id=identity.external_id,
+            profile=identity.profile,
+            channel=source.channel,
+        )
+        # A cheap early answer for the common retry; the unique constraint below is the guarantee.
+        if Signup.objects.filter(
+            campaign_id=campaign.pk, member=member, status__in=BLOCKING_STATUSES
+        ).exists():
+            raise DomainError(SignupError.DUPLICATE)
+        limit = rules.participation_limit
+        facts = member_facts(
+            member, period_days=limit.period_days if limit else None, answers=cleaned, now=now
+        )
+        reasons = eligibility_evaluate(rules, facts, today=timezone.localdate(now))
+        if reasons:
+            raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
+        status = _admission_status(campaign)
+        signup = Signup(
+            campaign_id=campaign.pk,
+            member=member,
+            status=status,
+            answers_encrypted=crypto.encrypt(json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS),
+            channel=source.channel,
+            utm_source=source.utm_source[:100],
+            utm_medium=source.utm_medium[:100],
+            utm_campaign=source.utm_campaign[:100],
+            client_ip=source.client_ip,
+            device_id=source.device_id[:128],
+            user_agent=source.user_agent[:300],
+        )
+        try:
+            with transaction.atomic():
+                signup.save()
+        except IntegrityError as exc:
+            # The same member raced us; raising rolls back the seat taken above as well.
+            raise DomainError(SignupError.DUPLICATE) from exc
+        event_record(signup, from_status="", to_status=status, actor=actor)
+        notice_signup(signup, campaign, NOTICE_FOR_STATUS[status])
+    return signup
+
+
+def _move(signup: Signup, *, to: str, allowed_from: set[str], actor: Actor, reason: str = "") -> str:
+    """Move a sign-up from its current status; a conditional UPDATE, so of two concurrent moves only
+    one wins and the loser gets signup.invalid_transition. Returns the status it left."""
+    current = signup.status
+    if current not in allowed_from:
+        raise DomainError(SignupError.INVALID_TRANSITION, status=current, to=to)
+    moved = Signup.objects.filter(pk=signup.pk, status=current).update(
+        status=to, status_reason=reason[:500], updated_at=timezone.now()
+    )
+    if not moved:
+        signup.refresh_from_db(fields=["status"])
+        raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=to)
+    signup.status, signup.status_reason = to, reason[:500]
+    event_record(signup, from_status=current, to_status=to, actor=actor, reason=reason)
+    return current
+
+
+def _waitlist_next(campaign_id: int):
+    return Signup.objects.filter(campaign_id=campaign_id, status=St.WAITLISTED).order_by(
+        "waitlist_rank", "id"
+    )
+
+
+def _seat_released(campaign: Campaign, *, actor: Actor) -> Signup | None:
+    """A confirmed sign-up left: hand its seat straight to the head of the waiting list (the seat
+    count does not change, so no newcomer can slip in between), or give the seat back."""
+    for candidate in _waitlist_next(campaign.pk)[:20]:
+        try:
+            _move(candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, reason="promoted")
+        except DomainError:
+            continue  # withdrawn meanwhile: try the next
+        notice_signup(candidate, campaign, "signup_promoted")
+        return candidate
+    _seat_give_back(campaign.pk)
+    return None
+
+
+def waitlist_fill(*, campaign: Campaign, actor: Actor) -> int:
+    """Promote waiting sign-ups into free seats (after capacity grew). Caller holds a transaction."""
+    promoted = 0
+    for candidate in _waitlist_next(campaign.pk):
+        if not seat_take(campaign.pk):
+            break
+        try:
+            _move(candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, reason="promoted")
+        except DomainError:
+            _seat_give_back(campaign.pk)
+            continue
+        notice_signup(candidate, campaign, "signup_promoted")
+        promoted += 1
+    return promoted
+
+
+def signup_confirm(*, campaign_id: int, signup_id: int, actor: Actor) -> Signup:
+    """Approve a sign-up waiting for review: it takes a seat, or joins the waiting list when full.
+
+    Raises: signup.not_found, signup.invalid_transition, campaign.full."""
+    with transaction.atomic():
+        signup = signup_get(campaign_id=campaign_id, signup_id=signup_id)
+        campaign = signup.campaign
+        if signup.status != St.PENDING_REVIEW:
+            raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=St.CONFIRMED)
+        if seat_take(campaign.pk):
+            to = St.CONFIRMED
+        elif campaign.waitlist_enabled:
+            to = St.WAITLISTED
+        else:
+            raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
+        _move(signup, to=to, allowed_from={St.PENDING_REVIEW}, actor=actor, reason="approved")
+        notice_signup(signup, campaign, NOTICE_FOR_STATUS[to])
+    return signup
+
+
+def _leave(
+    campaign_id: int, signup_id: int, *, to: str, allowed_from: set[str], actor: Actor, reason: str
+) -> Signup:
+    if not reason.strip():
+        raise DomainError(SignupError.REASON_REQUIRED, field="reason")
+    with transaction.atomic():
+        signup = signup_get(campaign_id=campaign_id, signup_id=signup_id)
+        left = _move(signup, to=to, allowed_from=allowed_from, actor=actor, reason=reason)
+        notice_cancel_reminder(signup)
+        notice_signup(
+            signup,
+            signup.campaign,
+            "signup_rejected" if to == St.REJECTED else "signup_withdrawn",
+            reason=reason,
+        )
+        if left == St.CONFIRMED:
+            _seat_released(signup.campaign, actor=actor)
+    return signup
+
+
+def signup_reject(*, campaign_id: int, signup_id: int, actor: Actor, reason: str) -> Signup:
+    """Refuse a sign-up (also a confirmed one later found false); its seat goes to the waiting list.
+
+    Raises: signup.reason_required, signup.not_found, signup.invalid_transition."""
+    allowed = {St.PENDING_REVIEW, St.CONFIRMED, St.WAITLISTED, St.REGISTERED}
+    return _leave(campaign_id, signup_id, to=St.REJECTED, allowed_from=allowed, actor=actor, reason=reason)
+
+
+def signup_withdraw(*, campaign_id: int, signup_id: int, actor: Actor, reason: str) -> Signup:
+    """The member (or an operator for them) cancels; a confirmed seat goes to the waiting list.
+
+    Raises: signup.reason_required, signup.not_found, signup.invalid_transition."""
+    allowed = {St.PENDING_REVIEW, St.CONFIRMED, St.WAITLISTED, St.REGISTERED}
+    return _leave(campaign_id, signup_id, to=St.WITHDRAWN, allowed_from=allowed, actor=actor, reason=reason)

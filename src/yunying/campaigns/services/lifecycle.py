@@ -1,0 +1,218 @@
+"""Campaign planning and lifecycle (C1, C12): draft → published → closed → finished, or cancelled.
+
+Transitions are conditional UPDATEs on the current status, so two operators acting at once cannot
+both move a campaign. Once published, the rules members agreed to are locked (C12); only cosmetic
+fields, more capacity and a later sign-up deadline may change, and every refused field is named.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from yunying.campaigns.eligibility import eligibility_parse
+from yunying.campaigns.errors import CampaignError
+from yunying.campaigns.models import LIVE_STATUSES, Campaign, CampaignStatus, Channel, Signup
+from yunying.campaigns.questions import form_parse
+from yunying.campaigns.selectors import campaign_get
+from yunying.core.errors import DomainError, FieldError, ValidationFailed
+from yunying.core.permissions import Actor
+from yunying.notify.services import outbox_cancel, outbox_enqueue
+
+S = CampaignStatus
+TRANSITIONS: dict[str, set[str]] = {
+    S.DRAFT: {S.PUBLISHED, S.CANCELLED},
+    S.PUBLISHED: {S.CLOSED, S.CANCELLED},
+    S.CLOSED: {S.FINISHED, S.CANCELLED},
+    S.FINISHED: set(),
+    S.CANCELLED: set(),
+}
+
+COSMETIC_FIELDS = {"title", "theme", "description", "notify_channels", "reminder_hours_before", "channels"}
+RULE_FIELDS = {
+    "type", "rules_text", "reward_description", "eligibility", "form", "review_mode", "admission_mode",
+    "waitlist_enabled", "signup_start_at", "event_start_at", "event_end_at", "capacity", "signup_end_at",
+}  # fmt: skip
+EDITABLE_FIELDS = COSMETIC_FIELDS | RULE_FIELDS
+NOTIFY_CHANNELS = {"sms", "email", "push"}
+
+
+def _validate(values: dict[str, Any]) -> None:
+    """Check a full set of campaign values; raise core.invalid naming every bad field."""
+    errors: list[FieldError] = []
+    if values["signup_end_at"] <= values["signup_start_at"]:
+        errors.append(FieldError("signup_end_at", "core.invalid", "sign-up must end after it starts"))
+    if values["event_end_at"] < values["event_start_at"]:
+        errors.append(FieldError("event_end_at", "core.invalid", "the event must end after it starts"))
+    if values["capacity"] < 1:
+        errors.append(FieldError("capacity", "core.invalid", "capacity must be at least 1"))
+    unknown = set(values.get("channels") or []) - set(Channel.values)
+    if unknown:
+        errors.append(FieldError("channels", "core.invalid", f"unknown channels: {sorted(unknown)}"))
+    unknown = set(values.get("notify_channels") or []) - NOTIFY_CHANNELS
+    if unknown:
+        errors.append(FieldError("notify_channels", "core.invalid", f"unknown channels: {sorted(unknown)}"))
+    if errors:
+        raise ValidationFailed(errors)
+    form_parse(values.get("form") or [])
+    eligibility_parse(values.get("eligibility") or {})
+
+
+def campaign_create(*, actor: Actor, values: dict[str, Any]) -> Campaign:
+    """Create a draft campaign. Raises: core.invalid, form.definition_invalid."""
+    unknown = set(values) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationFailed([FieldError(f, "core.invalid", "unknown field") for f in sorted(unknown)])
+    values = {"channels": [], "notify_channels": ["sms"], "eligibility": {}, "form": [], **values}
+    _validate(values)
+    campaign = Campaign(created_by=actor.label[:150], status=S.DRAFT, **values)
+    campaign.save()
+    return campaign
+
+
+def _locked_changes(campaign: Campaign, changes: dict[str, Any]) -> list[str]:
+    """Fields whose change a published or closed campaign refuses."""
+    locked = []
+    for field, value in changes.items():
+        if field in COSMETIC_FIELDS or getattr(campaign, field) == value:
+            continue
+        if field == "capacity" and value > campaign.capacity:
+            continue  # more places never hurts anyone who signed up
+        if field == "signup_end_at" and campaign.status == S.PUBLISHED and value > campaign.signup_end_at:
+            continue  # a later deadline only lets more people in
+        locked.append(field)
+    return sorted(locked)
+
+
+def campaign_update(*, campaign_id: int, actor: Actor, changes: dict[str, Any]) -> Campaign:
+    """Edit a campaign. Drafts change freely; published ones refuse rule changes (never silently).
+
+    Raises: campaign.not_found, campaign.rules_locked (with `fields`), core.invalid."""
+    from yunying.campaigns.services.admission import waitlist_fill
+
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValidationFailed([FieldError(f, "core.invalid", "unknown field") for f in sorted(unknown)])
+    with transaction.atomic():
+        campaign = campaign_get(campaign_id, for_update=True)
+        if campaign.status in (S.FINISHED, S.CANCELLED):
+            raise DomainError(CampaignError.RULES_LOCKED, fields=sorted(changes), status=campaign.status)
+        if campaign.status != S.DRAFT:
+            locked = _locked_changes(campaign, changes)
+            if locked:
+                raise DomainError(CampaignError.RULES_LOCKED, fields=locked, status=campaign.status)
+        values = {f: getattr(campaign, f) for f in EDITABLE_FIELDS} | changes
+        _validate(values)
+        grew = changes.get("capacity", campaign.capacity) > campaign.capacity
+        # Write only the edited fields: seats_taken is moved by concurrent admissions meanwhile.
+        Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now(), **changes)
+        campaign.refresh_from_db()
+        if grew and campaign.status != S.DRAFT:
+            waitlist_fill(campaign=campaign, actor=actor)
+            campaign.refresh_from_db()
+    return campaign
+
+
+def _publish_problems(campaign: Campaign, now: datetime) -> list[str]:
+    missing = []
+    if not campaign.rules_text.strip():
+        missing.append("rules_text")  # C12: rules are explicit before sign-up opens
+    if not campaign.channels:
+        missing.append("channels")
+    if campaign.signup_end_at <= now:
+        missing.append("signup_end_at")
+    if campaign.event_end_at < campaign.signup_start_at:
+        missing.append("event_end_at")
+    return missing
+
+
+def _transition(campaign: Campaign, to: str, *, reason: str = "", **extra: Any) -> Campaign:
+    if to not in TRANSITIONS[campaign.status]:
+        raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=to)
+    moved = Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(
+        status=to, status_reason=reason[:500], updated_at=timezone.now(), **extra
+    )
+    if not moved:  # someone else moved it first
+        campaign.refresh_from_db()
+        raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=to)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def campaign_publish(*, campaign_id: int, actor: Actor) -> Campaign:
+    """Raises: campaign.invalid_transition, campaign.incomplete (with `missing`)."""
+    with transaction.atomic():
+        campaign = campaign_get(campaign_id)
+        if campaign.status == S.DRAFT:
+            missing = _publish_problems(campaign, timezone.now())
+            if missing:
+                raise DomainError(CampaignError.INCOMPLETE, missing=missing)
+        return _transition(campaign, S.PUBLISHED, published_at=timezone.now())
+
+
+def campaign_close(*, campaign_id: int, actor: Actor, reason: str = "") -> Campaign:
+    """Stop taking sign-ups. Raises: campaign.invalid_transition."""
+    with transaction.atomic():
+        return _transition(campaign_get(campaign_id), S.CLOSED, reason=reason, closed_at=timezone.now())
+
+
+def campaign_finish(*, campaign_id: int, actor: Actor) -> Campaign:
+    with transaction.atomic():
+        return _transition(campaign_get(campaign_id), S.FINISHED)
+
+
+def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
+    """Cancel; every member with a live sign-up is told, and their reminders are withdrawn.
+
+    Raises: signup.reason_required, campaign.invalid_transition."""
+    if not reason.strip():
+        raise DomainError("signup.reason_required", field="reason")
+    with transaction.atomic():
+        campaign = _transition(campaign_get(campaign_id), S.CANCELLED, reason=reason)
+        live = Signup.objects.filter(campaign=campaign, status__in=LIVE_STATUSES).values_list(
+            "pk", "member_id"
+        )
+        for signup_id, member_id in live.iterator():
+            outbox_cancel(ref=f"signup:{signup_id}")
+            if campaign.notify_channels:
+                outbox_enqueue(
+                    member_id=member_id,
+                    channels=campaign.notify_channels,
+                    template="campaign_cancelled",
+                    context={"campaign": campaign.title, "reason": reason},
+                    ref=f"signup:{signup_id}",
+                    dedupe="cancelled",
+                )
+    return campaign
+
+
+def campaigns_advance_due(*, actor: Actor, now: datetime | None = None) -> dict[str, int]:
+    """Automation run by the worker (C9): close campaigns whose sign-up window has ended (drawing
+    lotteries), and finish closed ones whose event is over."""
+    from yunying.campaigns.services.lottery import lottery_draw
+
+    now = now or timezone.now()
+    closed = drawn = finished = 0
+    for campaign_id in Campaign.objects.filter(status=S.PUBLISHED, signup_end_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        try:
+            campaign = campaign_close(campaign_id=campaign_id, actor=actor, reason="sign-up window ended")
+        except DomainError:
+            continue
+        closed += 1
+        if campaign.admission_mode == "lottery":
+            lottery_draw(campaign_id=campaign_id, actor=actor)
+            drawn += 1
+    for campaign_id in Campaign.objects.filter(status=S.CLOSED, event_end_at__lte=now).values_list(
+        "pk", flat=True
+    ):
+        try:
+            campaign_finish(campaign_id=campaign_id, actor=actor)
+            finished += 1
+        except DomainError:
+            continue
+    return {"closed": closed, "drawn": drawn, "finished": finished}

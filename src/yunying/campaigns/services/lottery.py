@@ -1,0 +1,161 @@
+"""Lottery admission (P6 fairness for hot campaigns): a seeded, reproducible draw.
+
+Algorithm "sha256-rank-v1": every entrant sign-up id is ranked by SHA-256("<seed>:<id>") in
+ascending hex order; the first (capacity - seats taken) win, the rest are waitlisted in rank order
+(or not selected when the campaign has no waiting list). The ranking depends only on the seed and
+the set of ids, not on row order or the database, so anyone holding the published seed and entrant
+list re-runs the draw (`lottery_rank`) and gets the same winners. The digest of the entrant list is
+recorded so a changed list is detected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from yunying.campaigns.errors import CampaignError
+from yunying.campaigns.models import (
+    AdmissionMode,
+    Campaign,
+    CampaignStatus,
+    LotteryDraw,
+    Signup,
+    SignupEvent,
+    SignupStatus,
+)
+from yunying.campaigns.selectors import campaign_get
+from yunying.campaigns.services.events import event_record
+from yunying.campaigns.services.notices import notice_signup
+from yunying.core.errors import DomainError
+from yunying.core.permissions import Actor
+
+ALGORITHM = "sha256-rank-v1"
+St = SignupStatus
+
+
+def lottery_rank(seed: str, entrant_ids: list[int]) -> list[int]:
+    """Entrant ids in draw order. Pure: the whole algorithm, for anyone to re-run."""
+    return sorted(entrant_ids, key=lambda i: (hashlib.sha256(f"{seed}:{i}".encode()).hexdigest(), i))
+
+
+def entrants_digest(entrant_ids: list[int]) -> str:
+    return hashlib.sha256(",".join(str(i) for i in sorted(entrant_ids)).encode()).hexdigest()
+
+
+def _entrant_ids(campaign_id: int) -> list[int]:
+    """Everyone who entered the draw: each sign-up whose first status was `registered`."""
+    return sorted(
+        SignupEvent.objects.filter(
+            campaign_id=campaign_id, from_status="", to_status=St.REGISTERED
+        ).values_list("signup_id", flat=True)
+    )
+
+
+def lottery_draw(*, campaign_id: int, actor: Actor, seed: str | None = None) -> LotteryDraw:
+    """Draw a closed lottery campaign (a published one whose window has ended is closed first).
+
+    Raises: campaign.not_lottery, campaign.draw_not_ready, campaign.already_drawn."""
+    from yunying.campaigns.services.lifecycle import campaign_close
+
+    campaign = campaign_get(campaign_id)
+    if campaign.admission_mode != AdmissionMode.LOTTERY:
+        raise DomainError(CampaignError.NOT_LOTTERY)
+    if LotteryDraw.objects.filter(campaign_id=campaign_id).exists():
+        raise DomainError(CampaignError.ALREADY_DRAWN)
+    seed = seed or secrets.token_hex(32)
+    with transaction.atomic():
+        if campaign.status == CampaignStatus.PUBLISHED and campaign.signup_end_at <= timezone.now():
+            campaign = campaign_close(campaign_id=campaign_id, actor=actor, reason="lottery draw")
+        if campaign.status != CampaignStatus.CLOSED:
+            raise DomainError(CampaignError.DRAW_NOT_READY, status=campaign.status)
+        entrants = _entrant_ids(campaign_id)
+        still_in = set(
+            Signup.objects.filter(pk__in=entrants, status=St.REGISTERED).values_list("pk", flat=True)
+        )
+        ranking = [i for i in lottery_rank(seed, entrants) if i in still_in]
+        seats = campaign.capacity - campaign.seats_taken
+        winners, rest = ranking[:seats], ranking[seats:]
+        try:
+            with transaction.atomic():
+                draw = LotteryDraw.objects.create(
+                    campaign=campaign,
+                    algorithm=ALGORITHM,
+                    seed=seed,
+                    entrant_count=len(entrants),
+                    entrants_digest=entrants_digest(entrants),
+                    winner_count=len(winners),
+                    actor_label=actor.label[:150],
+                )
+        except IntegrityError as exc:  # a concurrent draw won
+            raise DomainError(CampaignError.ALREADY_DRAWN) from exc
+        # The seat count moves once for all winners, inside the capacity guard.
+        taken = Campaign.objects.filter(pk=campaign.pk, seats_taken__lte=F("capacity") - len(winners)).update(
+            seats_taken=F("seats_taken") + len(winners)
+        )
+        if not taken:
+            raise DomainError(CampaignError.FULL)
+        loser_status = St.WAITLISTED if campaign.waitlist_enabled else St.NOT_SELECTED
+        outcomes = [(i, St.CONFIRMED, 0) for i in winners]
+        outcomes += [(i, loser_status, rank) for rank, i in enumerate(rest, start=1)]
+        signups = Signup.objects.in_bulk([i for i, _, _ in outcomes])
+        for signup_id, status, rank in outcomes:
+            signup = signups[signup_id]
+            Signup.objects.filter(pk=signup_id).update(
+                status=status, waitlist_rank=rank, updated_at=timezone.now()
+            )
+            signup.status = status
+            event_record(
+                signup, from_status=St.REGISTERED, to_status=status, actor=actor, reason=f"lottery {draw.pk}"
+            )
+            template = {St.CONFIRMED: "signup_confirmed", St.WAITLISTED: "signup_waitlisted"}.get(
+                status, "signup_not_selected"
+            )
+            notice_signup(signup, campaign, template)
+    return draw
+
+
+@dataclass(frozen=True)
+class DrawVerification:
+    draw: LotteryDraw
+    entrant_ids: list[int]
+    winner_ids: list[int]
+    digest_matches: bool
+    winners_match: bool
+
+
+def lottery_verify(*, campaign_id: int) -> DrawVerification:
+    """Re-run the recorded draw and compare it with what was applied.
+
+    Raises: campaign.not_drawn."""
+    draw = LotteryDraw.objects.filter(campaign_id=campaign_id).first()
+    if draw is None:
+        raise DomainError(CampaignError.NOT_DRAWN)
+    entrants = _entrant_ids(campaign_id)
+    applied = set(
+        SignupEvent.objects.filter(
+            campaign_id=campaign_id,
+            from_status=St.REGISTERED,
+            to_status=St.CONFIRMED,
+            reason=f"lottery {draw.pk}",
+        ).values_list("signup_id", flat=True)
+    )
+    # Entrants who withdrew before the draw were skipped by it; skip them in the re-run too.
+    left_before = set(
+        SignupEvent.objects.filter(campaign_id=campaign_id, from_status=St.REGISTERED, at__lte=draw.drawn_at)
+        .exclude(reason=f"lottery {draw.pk}")
+        .values_list("signup_id", flat=True)
+    )
+    ranking = [i for i in lottery_rank(draw.seed, entrants) if i not in left_before]
+    winners = ranking[: draw.winner_count]
+    return DrawVerification(
+        draw=draw,
+        entrant_ids=entrants,
+        winner_ids=winners,
+        digest_matches=entrants_digest(entrants) == draw.entrants_digest,
+        winners_match=set(winners) == applied,
+    )

@@ -1,0 +1,54 @@
+"""Notifications about sign-ups, queued in the caller's transaction (C5, C9)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from yunying.campaigns.models import Campaign, Signup
+from yunying.notify.services import outbox_cancel, outbox_enqueue
+
+REMINDER = "event_reminder"
+
+
+def _context(campaign: Campaign, reason: str = "") -> dict:
+    local_start = timezone.localtime(campaign.event_start_at)
+    return {
+        "campaign": campaign.title,
+        "campaign_id": campaign.pk,
+        "event_start": date_format(local_start, "Y-m-d H:i"),
+        "reason": reason,
+    }
+
+
+def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: str = "") -> None:
+    """Tell the member what happened to their sign-up; a confirmation also schedules the reminder."""
+    channels = campaign.notify_channels
+    if not channels:
+        return
+    ref = f"signup:{signup.pk}"
+    outbox_enqueue(
+        member_id=signup.member_id,
+        channels=channels,
+        template=template,
+        context=_context(campaign, reason),
+        ref=ref,
+    )
+    if template in ("signup_confirmed", "signup_promoted"):
+        remind_at = campaign.event_start_at - timedelta(hours=campaign.reminder_hours_before)
+        if remind_at > timezone.now():
+            outbox_enqueue(
+                member_id=signup.member_id,
+                channels=channels,
+                template=REMINDER,
+                context=_context(campaign),
+                ref=ref,
+                due_at=remind_at,
+                dedupe=remind_at.isoformat(),
+            )
+
+
+def notice_cancel_reminder(signup: Signup) -> None:
+    outbox_cancel(ref=f"signup:{signup.pk}", templates=[REMINDER])

@@ -1,0 +1,45 @@
+"""API keys: create, authenticate, revoke. Format: yy_<prefix>_<secret>."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.utils import timezone
+
+from yunying.core.models import ApiKey
+from yunying.core.permissions import Actor, Role
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def apikey_create(*, name: str, role: Role) -> tuple[ApiKey, str]:
+    """Create a key; return it with the only copy of its plaintext token."""
+    role = Role(role)
+    prefix = secrets.token_hex(5)
+    secret = secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(name=name, role=role, prefix=prefix, secret_hash=_hash(secret))
+    return key, f"yy_{prefix}_{secret}"
+
+
+def apikey_authenticate(token: str) -> Actor | None:
+    """The actor for a token, or None for anything unknown, malformed or revoked."""
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != "yy":
+        return None
+    key = ApiKey.objects.filter(prefix=parts[1], revoked_at__isnull=True).first()
+    if key is None or not hmac.compare_digest(key.secret_hash, _hash(parts[2])):
+        return None
+    now = timezone.now()
+    # Touch last_used_at at most once a minute: no write on every request of a hot key.
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return Actor(kind="api_key", id=key.pk, label=key.name, role=Role(key.role))
+
+
+def apikey_revoke(*, key: ApiKey) -> None:
+    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

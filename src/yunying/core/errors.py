@@ -1,0 +1,81 @@
+"""The one error type of the domain: a stable dotted code, a translated message, and data.
+
+Services raise DomainError; the API maps codes to HTTP statuses in one table (api/errors.py). Codes
+are never renamed: integrators branch on them. Each app lists its codes in its own errors.py.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreError(StrEnum):
+    BUSY = "core.busy"
+    NOT_FOUND = "core.not_found"
+    PERMISSION_DENIED = "core.permission_denied"
+    UNAUTHENTICATED = "core.unauthenticated"
+    RATE_LIMITED = "core.rate_limited"
+    INVALID = "core.invalid"
+    MALFORMED_JSON = "core.malformed_json"
+    BODY_TOO_LARGE = "core.body_too_large"
+    IDEMPOTENCY_KEY_REUSED = "core.idempotency_key_reused"
+    IDEMPOTENCY_IN_PROGRESS = "core.idempotency_in_progress"
+
+
+# code -> message; apps add theirs with register_messages() at import time.
+_MESSAGES: dict[str, Promise] = {
+    CoreError.BUSY: _("The system is busy; please try again."),
+    CoreError.NOT_FOUND: _("Not found."),
+    CoreError.PERMISSION_DENIED: _("You do not have permission to do this."),
+    CoreError.UNAUTHENTICATED: _("Authentication required: send a valid API key."),
+    CoreError.RATE_LIMITED: _("Too many requests; please slow down."),
+    CoreError.INVALID: _("The request is not valid."),
+    CoreError.MALFORMED_JSON: _("The request body is not valid JSON."),
+    CoreError.BODY_TOO_LARGE: _("The request body is too large."),
+    CoreError.IDEMPOTENCY_KEY_REUSED: _("This Idempotency-Key was already used for a different request."),
+    CoreError.IDEMPOTENCY_IN_PROGRESS: _("A request with this Idempotency-Key is still being processed."),
+}
+
+
+def register_messages(messages: dict[str, Promise]) -> None:
+    _MESSAGES.update(messages)
+
+
+def message_for(code: str) -> str:
+    return str(_MESSAGES.get(code, code))
+
+
+class DomainError(Exception):
+    """A refusal the caller can act on. `data` travels to the client as extra problem fields."""
+
+    def __init__(self, code: str, message: str | Promise | None = None, **data: Any) -> None:
+        self.code = str(code)
+        self._message = message
+        self.data = data
+        super().__init__(self.code)
+
+    @property
+    def message(self) -> str:
+        return str(self._message) if self._message is not None else message_for(self.code)
+
+    def __repr__(self) -> str:
+        return f"DomainError({self.code!r}, {self.data!r})"
+
+
+class FieldError(dict):
+    """One failing field: {"field": "answers.q1", "code": "form.required", "message": "..."}."""
+
+    def __init__(self, field: str, code: str, message: str | Promise | None = None, **data: Any) -> None:
+        super().__init__(field=field, code=str(code), message=str(message or message_for(code)), **data)
+
+
+class ValidationFailed(DomainError):
+    """Input that fails validation; carries every failing field, not only the first."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__(CoreError.INVALID, errors=list(errors))
+        self.errors = list(errors)

@@ -1,0 +1,27 @@
+"""Masked renderings of personal data, shown to everyone not allowed to see it in clear (S1)."""
+
+from __future__ import annotations
+
+
+def mask_phone(national_number: str) -> str:
+    """138****1234 for an 11-digit mainland mobile; otherwise keep the first 3 and last 2 digits."""
+    digits = national_number
+    if len(digits) >= 11:
+        return f"{digits[:3]}****{digits[-4:]}"
+    if len(digits) > 5:
+        return f"{digits[:3]}{'*' * (len(digits) - 5)}{digits[-2:]}"
+    return "*" * len(digits)
+
+
+def mask_name(name: str) -> str:
+    """张** — keep the first character only."""
+    if not name:
+        return ""
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def mask_text(text: str) -> str:
+    """An address line or free text that may identify someone: keep a short head."""
+    if len(text) <= 4:
+        return "*" * len(text)
+    return text[:4] + "****"

@@ -1,0 +1,173 @@
+"""Member identity: the only writer of members.Member, and the only reader of its clear personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+from django.db import IntegrityError, transaction
+
+from yunying.core import crypto
+from yunying.core.errors import DomainError
+from yunying.core.masking import mask_name, mask_phone
+from yunying.members.errors import MemberError
+from yunying.members.models import Gender, Member
+from yunying.members.regions import is_valid_region
+
+_PHONE = "member.phone"
+_NAME = "member.name"
+_EMAIL = "member.email"
+
+
+def phone_normalize(raw: str, *, default_region: str = "CN") -> str:
+    """E.164 form of a phone number typed any common way ("138 0013 8000", "+86-138…").
+
+    Raises: member.phone_invalid."""
+    try:
+        parsed = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise DomainError(MemberError.PHONE_INVALID, field="phone") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise DomainError(MemberError.PHONE_INVALID, field="phone")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_display(e164: str) -> str:
+    """National digits for a mainland number (13800138000), full E.164 otherwise."""
+    parsed = phonenumbers.parse(e164, None)
+    if parsed.country_code == 86:
+        return str(parsed.national_number)
+    return e164
+
+
+def phone_mask(e164: str) -> str:
+    parsed = phonenumbers.parse(e164, None)
+    masked = mask_phone(str(parsed.national_number))
+    return masked if parsed.country_code == 86 else f"+{parsed.country_code} {masked}"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Optional profile facts given with a sign-up; they fill blanks, never overwrite (M2)."""
+
+    name: str | None = None
+    email: str | None = None
+    gender: str | None = None
+    birth_date: date | None = None
+    region_code: str | None = None
+
+
+def _phone_index(e164: str) -> str:
+    return crypto.blind_index(e164, context=_PHONE)
+
+
+def member_find(*, phone: str | None = None, external_id: str | None = None) -> Member | None:
+    """Raises: member.identity_conflict, member.phone_invalid."""
+    by_phone = by_external = None
+    if phone:
+        by_phone = Member.objects.filter(phone_index=_phone_index(phone_normalize(phone))).first()
+    if external_id:
+        by_external = Member.objects.filter(external_id=external_id).first()
+    if by_phone and by_external and by_phone.pk != by_external.pk:
+        raise DomainError(MemberError.IDENTITY_CONFLICT)
+    return by_phone or by_external
+
+
+def _validate_profile(profile: Profile) -> None:
+    if profile.region_code and not is_valid_region(profile.region_code):
+        raise DomainError(MemberError.REGION_INVALID, field="region_code")
+    if profile.gender and profile.gender not in Gender.values:
+        raise DomainError("core.invalid", field="gender")
+
+
+def _fill_blanks(member: Member, profile: Profile) -> list[str]:
+    changed = []
+    if profile.name and not member.name_encrypted:
+        member.name_encrypted = crypto.encrypt(profile.name.strip(), context=_NAME)
+        member.name_index = crypto.blind_index(profile.name.strip(), context=_NAME)
+        changed += ["name_encrypted", "name_index"]
+    if profile.email and not member.email_encrypted:
+        email = profile.email.strip().lower()
+        member.email_encrypted = crypto.encrypt(email, context=_EMAIL)
+        member.email_index = crypto.blind_index(email, context=_EMAIL)
+        changed += ["email_encrypted", "email_index"]
+    if profile.gender and member.gender == Gender.UNKNOWN:
+        member.gender = profile.gender
+        changed.append("gender")
+    if profile.birth_date and member.birth_date is None:
+        member.birth_date = profile.birth_date
+        changed.append("birth_date")
+    if profile.region_code and not member.region_code:
+        member.region_code = profile.region_code
+        changed.append("region_code")
+    return changed
+
+
+def member_resolve(
+    *, phone: str | None, external_id: str | None, profile: Profile = Profile(), channel: str = ""
+) -> Member:
+    """The member with this phone / external id, created if new; profile facts fill blanks.
+
+    Safe under concurrency: two first sign-ups with one phone race on the unique blind index, and the
+    loser re-reads the winner's row.
+    Raises: member.identity_required, member.phone_invalid, member.identity_conflict, member.region_invalid."""
+    if not phone and not external_id:
+        raise DomainError(MemberError.IDENTITY_REQUIRED)
+    _validate_profile(profile)
+    e164 = phone_normalize(phone) if phone else None
+    member = member_find(phone=e164, external_id=external_id)
+    if member is None:
+        member = Member(external_id=external_id or None, source_channel=channel)
+        if e164:
+            member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
+            member.phone_index = _phone_index(e164)
+        _fill_blanks(member, profile)
+        try:
+            with transaction.atomic():
+                member.save()
+            return member
+        except IntegrityError:
+            member = member_find(phone=e164, external_id=external_id)
+            if member is None:
+                raise
+    changed = _fill_blanks(member, profile)
+    if e164 and not member.phone_index:
+        member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
+        member.phone_index = _phone_index(e164)
+        changed += ["phone_encrypted", "phone_index"]
+    if external_id and not member.external_id:
+        member.external_id = external_id
+        changed.append("external_id")
+    if changed:
+        member.save(update_fields=changed)
+    return member
+
+
+def member_phone(member: Member) -> str | None:
+    """Clear E.164 phone. Callers that show it to a person must log the access (core.audit)."""
+    return crypto.decrypt(member.phone_encrypted, context=_PHONE) if member.phone_encrypted else None
+
+
+def member_name(member: Member) -> str:
+    return crypto.decrypt(member.name_encrypted, context=_NAME) if member.name_encrypted else ""
+
+
+def member_email(member: Member) -> str | None:
+    return crypto.decrypt(member.email_encrypted, context=_EMAIL) if member.email_encrypted else None
+
+
+def member_contact(member: Member, *, reveal: bool) -> dict:
+    """Phone and name, masked unless `reveal` (the caller checked pii.reveal and logs the access)."""
+    phone = member_phone(member)
+    name = member_name(member)
+    if reveal:
+        return {"phone": phone_display(phone) if phone else None, "name": name}
+    return {"phone": phone_mask(phone) if phone else None, "name": mask_name(name)}
+
+
+def member_age(member: Member, *, on: date) -> int | None:
+    if member.birth_date is None:
+        return None
+    born = member.birth_date
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

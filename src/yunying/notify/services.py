@@ -1,0 +1,167 @@
+"""The outbox: the only writer of notify tables. Enqueue inside the caller's transaction; deliver
+from the worker (`yunying worker`), at least once, with retries and recorded status (N4)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from yunying.members.models import Member
+from yunying.members.services import member_email, member_phone
+from yunying.notify.channels import DeliveryError, RenderedMessage, channel_get
+from yunying.notify.models import OutboxMessage, OutboxStatus
+from yunying.notify.templates import TEMPLATES, render
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 3600
+
+
+def outbox_enqueue(
+    *,
+    member_id: int,
+    channels: list[str],
+    template: str,
+    context: dict,
+    ref: str,
+    due_at: datetime | None = None,
+    dedupe: str = "",
+) -> int:
+    """Queue one message per channel; call inside the transaction of the change it reports.
+
+    `dedupe` makes a repeat of the same event a no-op (the unique dedupe key), e.g. a reminder."""
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown template {template!r}")
+    due = due_at or timezone.now()
+    suffix = dedupe or f"{timezone.now().timestamp():.6f}"
+    existing = set(
+        OutboxMessage.objects.filter(
+            dedupe_key__in=[f"{ref}:{template}:{c}:{suffix}" for c in channels]
+        ).values_list("dedupe_key", flat=True)
+    )
+    rows = [
+        OutboxMessage(
+            member_id=member_id,
+            channel=channel,
+            template=template,
+            context=context,
+            ref=ref,
+            dedupe_key=f"{ref}:{template}:{channel}:{suffix}",
+            due_at=due,
+        )
+        for channel in channels
+        if f"{ref}:{template}:{channel}:{suffix}" not in existing
+    ]
+    OutboxMessage.objects.bulk_create(rows)
+    return len(rows)
+
+
+def outbox_cancel(*, ref: str, templates: list[str] | None = None) -> int:
+    """Cancel messages about `ref` that have not gone out yet (e.g. the reminder of a withdrawn sign-up)."""
+    pending = OutboxMessage.objects.filter(ref=ref, status=OutboxStatus.PENDING)
+    if templates:
+        pending = pending.filter(template__in=templates)
+    return pending.update(status=OutboxStatus.CANCELLED)
+
+
+def backoff_seconds(attempts: int) -> int:
+    return min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+
+
+def _claim(*, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Take up to `limit` due messages for this worker. Expired leases (a worker died mid-send) are
+    taken again, so delivery is at least once."""
+    due = Q(status=OutboxStatus.PENDING, due_at__lte=now) | Q(
+        status=OutboxStatus.SENDING, lease_until__lt=now
+    )
+    with transaction.atomic():
+        candidates = OutboxMessage.objects.filter(due).order_by("due_at", "id")
+        if connection.features.has_select_for_update_skip_locked:
+            candidates = candidates.select_for_update(skip_locked=True)
+        ids = list(candidates.values_list("id", flat=True)[:limit])
+        OutboxMessage.objects.filter(id__in=ids).update(status=OutboxStatus.SENDING, lease_until=now + LEASE)
+        return list(OutboxMessage.objects.filter(id__in=ids).order_by("due_at", "id"))
+
+
+def _address(member: Member | None, channel: str) -> str | None:
+    if member is None:
+        return None
+    if channel == "email":
+        return member_email(member)
+    if channel == "push":
+        return member.external_id
+    return member_phone(member)
+
+
+def _record(
+    message: OutboxMessage, *, now: datetime, provider_id: str = "", error: DeliveryError | None = None
+):
+    attempts = message.attempts + 1
+    fields: dict = {"attempts": attempts, "lease_until": None}
+    if error is None:
+        fields.update(status=OutboxStatus.SENT, sent_at=now, provider_message_id=provider_id, last_error="")
+    elif error.permanent or attempts >= settings.NOTIFY_MAX_ATTEMPTS:
+        fields.update(status=OutboxStatus.FAILED, last_error=str(error)[:500])
+        logger.warning("outbox message %s failed for good: %s", message.pk, error)
+    else:
+        retry_at = now + timedelta(seconds=backoff_seconds(attempts))
+        fields.update(status=OutboxStatus.PENDING, due_at=retry_at, last_error=str(error)[:500])
+    # Only the lease holder records: a message cancelled meanwhile stays cancelled.
+    OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING).update(**fields)
+    return fields["status"]
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+def outbox_deliver_due(*, now: datetime | None = None, limit: int = 100) -> DeliveryReport:
+    """Deliver what is due now; one call handles at most `limit` messages."""
+    now = now or timezone.now()
+    report = DeliveryReport()
+    batch = _claim(now=now, limit=limit)
+    members = Member.objects.in_bulk({m.member_id for m in batch})
+    for message in batch:
+        member = members.get(message.member_id)
+        try:
+            subject, body = render(
+                message.template,
+                message.context,
+                language=member.language if member else settings.LANGUAGE_CODE,
+            )
+            rendered = RenderedMessage(
+                message_id=message.pk,
+                channel=message.channel,
+                address=_address(member, message.channel),
+                subject=subject,
+                body=body,
+            )
+            provider_id = channel_get(message.channel).send(rendered)
+            outcome = _record(message, now=now, provider_id=provider_id)
+        except DeliveryError as exc:
+            outcome = _record(message, now=now, error=exc)
+        except Exception as exc:  # a provider's own failure: retry it like any transient error
+            logger.exception("outbox message %s: channel %s raised", message.pk, message.channel)
+            outcome = _record(message, now=now, error=DeliveryError(f"{type(exc).__name__}: {exc}"))
+        if outcome == OutboxStatus.SENT:
+            report.sent += 1
+        elif outcome == OutboxStatus.PENDING:
+            report.retrying += 1
+        else:
+            report.failed += 1
+    return report

@@ -1,0 +1,167 @@
+"""Django settings. Everything that differs between machines comes from the environment.
+
+Development (no YUNYING_ENV=production): secrets that are not in the environment are generated once
+into var/dev-secrets.json (git-ignored) so `make run` needs no set-up. Production refuses to start
+without them.
+"""
+
+import json
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("YUNYING_VAR_DIR", BASE_DIR.parent.parent / "var")).resolve()
+PRODUCTION = os.environ.get("YUNYING_ENV") == "production"
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _dev_secrets() -> dict:
+    """Load or create the development secrets file; never used in production."""
+    path = VAR_DIR / "dev-secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    values = {
+        "YUNYING_SECRET_KEY": secrets.token_urlsafe(50),
+        "YUNYING_PII_KEYS": "k1:" + secrets.token_urlsafe(32),
+        "YUNYING_BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+    }
+    path.write_text(json.dumps(values, indent=2))
+    path.chmod(0o600)
+    return values
+
+
+def _secret(name: str) -> str:
+    value = os.environ.get(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise RuntimeError(f"{name} must be set when YUNYING_ENV=production")
+    return _dev_secrets()[name]
+
+
+SECRET_KEY = _secret("YUNYING_SECRET_KEY")
+# Personal-data key ring: "id:base64key,id:base64key"; the first one encrypts, all of them decrypt.
+PII_KEYS = _secret("YUNYING_PII_KEYS")
+BLIND_INDEX_KEY = _secret("YUNYING_BLIND_INDEX_KEY")
+
+DEBUG = os.environ.get("YUNYING_DEBUG", "0") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("YUNYING_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "yunying.core",
+    "yunying.members",
+    "yunying.campaigns",
+    "yunying.notify",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "yunying.core.middleware.RequestSizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "yunying.urls"
+WSGI_APPLICATION = "yunying.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# SQLite is the embedded default: WAL so readers never wait for the writer, IMMEDIATE so a write
+# transaction takes the lock at BEGIN (no deadlock-upgrade "database is locked"), 10 s busy wait.
+# synchronous=NORMAL in WAL survives a process crash (acknowledged = committed), not a power loss.
+SQLITE_PATH = VAR_DIR / "yunying.sqlite3"
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 10,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+    # Tests use a file, not :memory:, so that concurrency tests get one real connection per thread.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "yunying"}}
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = os.environ.get("YUNYING_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# Bodies above this are refused with 413 before anything parses them (S7).
+MAX_REQUEST_BODY_BYTES = int(os.environ.get("YUNYING_MAX_REQUEST_BODY_BYTES", 64 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+# Rate limits (requests per minute). A stranger reaches the API only with a key, so limits are per key
+# and per client IP; failed authentication is limited per IP to stop key guessing.
+RATE_LIMITS = {
+    "api_key": int(os.environ.get("YUNYING_RATE_API_KEY", 6000)),
+    "auth_failure_ip": int(os.environ.get("YUNYING_RATE_AUTH_FAILURE_IP", 30)),
+    "signup_client_ip": int(os.environ.get("YUNYING_RATE_SIGNUP_IP", 60)),
+}
+
+# Notification delivery channels: pluggable classes by channel name (N1).
+NOTIFY_CHANNELS = {
+    "email": "yunying.notify.channels.EmailChannel",
+    "sms": "yunying.notify.channels.FileChannel",
+    "push": "yunying.notify.channels.FileChannel",
+}
+NOTIFY_FILE_DIR = VAR_DIR / "outbox"
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("YUNYING_NOTIFY_MAX_ATTEMPTS", 8))
+EMAIL_BACKEND = os.environ.get("YUNYING_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = VAR_DIR / "mail"
+DEFAULT_FROM_EMAIL = os.environ.get("YUNYING_FROM_EMAIL", "noreply@yunying.local")
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("YUNYING_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

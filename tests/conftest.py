@@ -1,0 +1,91 @@
+"""Shared fixtures: actors with each role, API clients, a campaign open for sign-up."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.utils import timezone
+
+from tests.campaigns.factories import CampaignFactory
+from yunying.core.apikeys import apikey_create
+from yunying.core.permissions import Actor, Role
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def notify_dir(settings, tmp_path):
+    settings.NOTIFY_FILE_DIR = tmp_path / "outbox"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    return settings.NOTIFY_FILE_DIR
+
+
+@pytest.fixture
+def operator() -> Actor:
+    return Actor(kind="api_key", id=1, label="test operator", role=Role.STRATEGY)
+
+
+class ApiClient(Client):
+    """A test client that speaks JSON and carries an API key."""
+
+    def __init__(self, token: str | None, **defaults):
+        if token:
+            defaults["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        super().__init__(**defaults)
+
+    def post_json(self, path, data=None, **extra):
+        body = data if isinstance(data, str | bytes) else json.dumps(data if data is not None else {})
+        return self.post(path, body, content_type="application/json", **extra)
+
+    def patch_json(self, path, data, **extra):
+        return self.patch(path, json.dumps(data), content_type="application/json", **extra)
+
+
+def _client_for(role: Role) -> ApiClient:
+    _, token = apikey_create(name=f"{role} test key", role=role)
+    return ApiClient(token)
+
+
+@pytest.fixture
+def api(db) -> ApiClient:
+    """A client with the strategy role (may do everything)."""
+    return _client_for(Role.STRATEGY)
+
+
+@pytest.fixture
+def api_as(db):
+    return _client_for
+
+
+@pytest.fixture
+def open_campaign(db):
+    """A published first-come campaign open for sign-up on the h5 and app channels."""
+    return CampaignFactory(status="published")
+
+
+def window(**kwargs):
+    """Sign-up window open now, event tomorrow; override any of the four instants."""
+    now = timezone.now()
+    values = {
+        "signup_start_at": now - timedelta(hours=1),
+        "signup_end_at": now + timedelta(days=1),
+        "event_start_at": now + timedelta(days=2),
+        "event_end_at": now + timedelta(days=2, hours=3),
+    }
+    values.update(kwargs)
+    return values

@@ -1,0 +1,13 @@
+"""Test settings: fixed, test-only keys (never used anywhere else) and a var dir of its own."""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("YUNYING_SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
+os.environ.setdefault("YUNYING_PII_KEYS", "t2:dGVzdC1vbmx5LXBpaS1rZXktdHdv,t1:dGVzdC1vbmx5LXBpaS1rZXktb25l")
+os.environ.setdefault("YUNYING_BLIND_INDEX_KEY", "test-only-blind-index-key")
+os.environ.setdefault("YUNYING_VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+
+from yunying.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user creation in tests
