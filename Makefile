@@ -30,11 +30,11 @@ test: $(STAMP)
 	$(MAKE) --no-print-directory test-postgres
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -n 2 -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q
 
 test-postgres: $(STAMP)
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-		DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 -q; \
+		DATABASE_URL=$(PG_URL) $(BIN)/pytest -n 2 --dist loadgroup -q; \
 	elif [ -n "$$CI" ]; then \
 		echo "CI: PostgreSQL at $(PG_URL) is not reachable; refusing to skip its suite" >&2; exit 1; \
 	else \

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from yunying.campaigns import selectors
@@ -156,7 +156,7 @@ def _values(payload: Schema, *, partial: bool) -> dict[str, Any]:
 def create_campaign(request, payload: CampaignIn):
     request.auth.require(Perm.CAMPAIGN_EDIT)
     campaign = lifecycle.campaign_create(actor=request.auth, values=_values(payload, partial=False))
-    return 201, CampaignOut.from_orm(campaign)
+    return Status(201, CampaignOut.from_orm(campaign))
 
 
 @router.get("", response=list[CampaignOut], summary="List campaigns")
@@ -230,9 +230,8 @@ def _draw_out(draw) -> dict[str, Any]:
 def draw_lottery(request, campaign_id: int, payload: DrawIn | None = None):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     seed = payload.seed if payload else None
-    return 201, DrawOut(
-        **_draw_out(lottery.lottery_draw(campaign_id=campaign_id, actor=request.auth, seed=seed))
-    )
+    draw = lottery.lottery_draw(campaign_id=campaign_id, actor=request.auth, seed=seed)
+    return Status(201, DrawOut(**_draw_out(draw)))
 
 
 @router.get("/{int:campaign_id}/draw", response=DrawVerificationOut, summary="Re-run and verify the draw")

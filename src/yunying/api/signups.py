@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import IPvAnyAddress
 
@@ -128,7 +128,7 @@ def create_signup(request, campaign_id: int, payload: SignupIn):
         ),
         actor=request.auth,
     )
-    return 201, SignupOut(**signup_present(signup, reveal=False))
+    return Status(201, SignupOut(**signup_present(signup, reveal=False)))
 
 
 @router.get("/{int:campaign_id}/signups", response=list[SignupOut], summary="List sign-ups (masked)")

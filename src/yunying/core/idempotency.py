@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from ninja import Status
 from pydantic import BaseModel
 
 from yunying.core.errors import CoreError, DomainError
@@ -44,7 +45,7 @@ def _jsonable(payload: Any) -> Any:
 def _replay(record: IdempotencyRecord, request_hash: str):
     if record.request_hash != request_hash:
         raise DomainError(CoreError.IDEMPOTENCY_KEY_REUSED)
-    return record.status_code, record.response_body
+    return Status(record.status_code, record.response_body)
 
 
 def _find(owner: str, key: str) -> IdempotencyRecord | None:
@@ -52,7 +53,7 @@ def _find(owner: str, key: str) -> IdempotencyRecord | None:
 
 
 def idempotent(func):
-    """Wrap a ninja handler returning (status, payload)."""
+    """Wrap a ninja handler returning ninja.Status(status, payload)."""
 
     @wraps(func)
     def wrapper(request, *args, **kwargs):
@@ -68,8 +69,8 @@ def idempotent(func):
                 existing = _find(owner, key)
                 if existing is not None:
                     return _replay(existing, request_hash)
-                status, payload = func(request, *args, **kwargs)
-                body = _jsonable(payload)
+                result = func(request, *args, **kwargs)
+                status, body = result.status_code, _jsonable(result.value)
                 with transaction.atomic():
                     IdempotencyRecord.objects.create(
                         owner=owner,
@@ -78,7 +79,7 @@ def idempotent(func):
                         status_code=status,
                         response_body=body,
                     )
-                return status, body
+                return Status(status, body)
         except (DomainError, IntegrityError):
             winner = _find(owner, key)
             if winner is None:
