@@ -1,13 +1,22 @@
 """The REST API, /api/v1 (OpenAPI at /api/v1/docs). One router per domain; handlers stay thin."""
 
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
 
 from yunying.api import errors
 from yunying.api.auth import AUTH
 from yunying.api.campaigns import router as campaigns_router
 from yunying.api.signups import router as signups_router
 
+
+class Utf8JSONRenderer(JSONRenderer):
+    """Chinese text as itself, not \\u escapes: readable in curl and logs, and shorter on the wire."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=Utf8JSONRenderer(),
     title="Yunying API",
     version="1.0",
     description="Campaigns and sign-ups (活动报名). Errors are application/problem+json with a stable `code`.",
