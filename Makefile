@@ -19,6 +19,7 @@ install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/yunying migrate --no-input -v0
+	$(BIN)/yunying collectstatic --no-input -v0
 	$(BIN)/yunying demo
 	$(BIN)/yunying serve --workers 2
 

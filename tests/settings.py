@@ -11,3 +11,6 @@ os.environ.setdefault("YUNYING_VAR_DIR", str(Path(__file__).resolve().parent.par
 from yunying.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user creation in tests
+# No collectstatic in tests: plain storage, so pages render without a manifest.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
