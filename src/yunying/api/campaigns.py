@@ -126,19 +126,6 @@ class DrawVerificationOut(Schema):
     winners_match: bool
 
 
-class StatsOut(Schema):
-    campaign_id: int
-    capacity: int
-    seats_taken: int
-    seats_left: int
-    by_status: dict[str, int]
-    by_channel: dict[str, int]
-    by_gender: dict[str, int]
-    by_age_band: dict[str, int]
-    by_province: dict[str, int]
-    per_minute: list[dict[str, Any]]
-
-
 class CampaignFilters(Schema):
     status: CampaignStatus | None = None
     type: CampaignType | None = None
@@ -206,23 +193,10 @@ def cancel_campaign(request, campaign_id: int, payload: ReasonIn):
     return lifecycle.campaign_cancel(campaign_id=campaign_id, actor=request.auth, reason=payload.reason)
 
 
-@router.get("/{int:campaign_id}/stats", response=StatsOut, summary="Live sign-up statistics")
+@router.get("/{int:campaign_id}/stats", response=selectors.CampaignStats, summary="Live sign-up statistics")
 def campaign_stats(request, campaign_id: int):
     request.auth.require(Perm.STATS_VIEW)
     return selectors.campaign_stats(selectors.campaign_get(campaign_id))
-
-
-def _draw_out(draw) -> dict[str, Any]:
-    return {
-        "campaign_id": draw.campaign_id,
-        "algorithm": draw.algorithm,
-        "seed": draw.seed,
-        "entrant_count": draw.entrant_count,
-        "entrants_digest": draw.entrants_digest,
-        "winner_count": draw.winner_count,
-        "drawn_at": draw.drawn_at,
-        "actor_label": draw.actor_label,
-    }
 
 
 @router.post("/{int:campaign_id}/draw", response={201: DrawOut}, summary="Run the lottery draw")
@@ -231,7 +205,7 @@ def draw_lottery(request, campaign_id: int, payload: DrawIn | None = None):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     seed = payload.seed if payload else None
     draw = lottery.lottery_draw(campaign_id=campaign_id, actor=request.auth, seed=seed)
-    return Status(201, DrawOut(**_draw_out(draw)))
+    return Status(201, DrawOut.from_orm(draw))
 
 
 @router.get("/{int:campaign_id}/draw", response=DrawVerificationOut, summary="Re-run and verify the draw")
@@ -239,7 +213,7 @@ def verify_lottery(request, campaign_id: int):
     request.auth.require(Perm.CAMPAIGN_VIEW)
     result = lottery.lottery_verify(campaign_id=campaign_id)
     return {
-        "draw": _draw_out(result.draw),
+        "draw": DrawOut.from_orm(result.draw),
         "entrant_ids": result.entrant_ids,
         "winner_ids": result.winner_ids,
         "digest_matches": result.digest_matches,
