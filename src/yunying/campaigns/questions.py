@@ -51,6 +51,8 @@ class Question(BaseModel):
             raise ValueError("only choice questions have options")
         if len({o.value for o in self.options}) != len(self.options):
             raise ValueError("option values must be unique")
+        if choice and self.min_choices > len(self.options):
+            raise ValueError("min_choices is more than there are options")
         if self.max_choices is not None and self.max_choices < self.min_choices:
             raise ValueError("max_choices must be at least min_choices")
         if self.min_date and self.max_date and self.max_date < self.min_date:
@@ -72,7 +74,10 @@ def form_parse(raw: list[dict[str, Any]]) -> list[Question]:
 
 
 def _blank(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {} or value is False
+    # Whitespace only is no answer: a required text question must not pass as "".
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or value == [] or value == {} or value is False
 
 
 def _clean_one(question: Question, value: Any) -> tuple[Any, str | None]:

@@ -32,6 +32,8 @@ def _key_ring(spec: str) -> tuple[str, dict[str, bytes]]:
         key_id, _, material = item.strip().partition(":")
         if not key_id or not material:
             raise ValueError("PII key ring entries look like 'id:base64key'")
+        if key_id in keys:
+            raise ValueError(f"PII key id {key_id!r} appears twice in the key ring")
         raw = _b64decode(material)
         # Any secret string of enough entropy works: derive exactly 32 bytes from it.
         keys[key_id] = hashlib.sha256(raw).digest()
@@ -54,6 +56,8 @@ def decrypt(ciphertext: str, *, context: str) -> str:
     if version != _VERSION:
         raise ValueError(f"unknown ciphertext version {version!r}")
     _, keys = _key_ring(settings.PII_KEYS)
+    if key_id not in keys:
+        raise ValueError(f"PII key {key_id!r} is no longer in the key ring; restore it to read this value")
     raw = _b64decode(token)
     return AESGCM(keys[key_id]).decrypt(raw[:12], raw[12:], context.encode()).decode()
 

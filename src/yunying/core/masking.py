@@ -14,10 +14,10 @@ def mask_phone(national_number: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """张** — keep the first character only."""
-    if not name:
-        return ""
-    return name[0] + "*" * max(len(name) - 1, 1)
+    """张** — keep the first character only (of names longer than one)."""
+    if len(name) <= 1:
+        return "*" * len(name)  # a one-character name would show in full
+    return name[0] + "*" * (len(name) - 1)
 
 
 def mask_text(text: str) -> str:

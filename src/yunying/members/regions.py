@@ -34,7 +34,8 @@ def province_of(code: str) -> str:
 
 
 def is_valid_region(code: str) -> bool:
-    return len(code) == 6 and code.isdigit() and province_of(code) in PROVINCES
+    # str.isdigit() alone accepts full-width and superscript digits ("44０３００").
+    return len(code) == 6 and code.isascii() and code.isdigit() and province_of(code) in PROVINCES
 
 
 def region_matches(code: str, pattern: str) -> bool:

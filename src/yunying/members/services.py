@@ -71,6 +71,9 @@ def member_find(*, phone: str | None = None, external_id: str | None = None) -> 
         by_external = Member.objects.filter(external_id=external_id).first()
     if by_phone and by_external and by_phone.pk != by_external.pk:
         raise DomainError(MemberError.IDENTITY_CONFLICT)
+    # The phone's owner is already known to the integrator under another external id.
+    if by_phone and external_id and by_phone.external_id and by_phone.external_id != external_id:
+        raise DomainError(MemberError.IDENTITY_CONFLICT)
     return by_phone or by_external
 
 
@@ -83,12 +86,14 @@ def _validate_profile(profile: Profile) -> None:
 
 def _fill_blanks(member: Member, profile: Profile) -> list[str]:
     changed = []
-    if profile.name and not member.name_encrypted:
-        member.name_encrypted = crypto.encrypt(profile.name.strip(), context=_NAME)
-        member.name_index = crypto.blind_index(profile.name.strip(), context=_NAME)
+    # Strip before the blank test: a whitespace-only name would encrypt "" and block a real one later.
+    name = (profile.name or "").strip()
+    email = (profile.email or "").strip().lower()
+    if name and not member.name_encrypted:
+        member.name_encrypted = crypto.encrypt(name, context=_NAME)
+        member.name_index = crypto.blind_index(name, context=_NAME)
         changed += ["name_encrypted", "name_index"]
-    if profile.email and not member.email_encrypted:
-        email = profile.email.strip().lower()
+    if email and not member.email_encrypted:
         member.email_encrypted = crypto.encrypt(email, context=_EMAIL)
         member.email_index = crypto.blind_index(email, context=_EMAIL)
         changed += ["email_encrypted", "email_index"]
