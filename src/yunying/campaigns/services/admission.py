@@ -1,8 +1,8 @@
 """Sign-up admission (C3, C4, C7): capacity never exceeded, one live sign-up per member, a
 waiting list that moves up in order, manual review, withdrawal.
 
-The capacity guard is one conditional UPDATE (`seats_taken < capacity`) on the campaign row; the
-one-per-member guard is the database's conditional unique constraint. Both hold under any
+The capacity guard is the seat ledger (campaigns.seats: a conditional UPDATE on the campaign row, or
+an atomic Redis script); the one-per-member guard is the database's conditional unique constraint. Both hold under any
 concurrency on SQLite and PostgreSQL, and every change writes its event and its notices in the same
 transaction, so a rolled-back admission leaves nothing behind.
 """
@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
+from yunying.campaigns import seats
 from yunying.campaigns.eligibility import eligibility_evaluate, eligibility_parse
 from yunying.campaigns.errors import CampaignError, SignupError
 from yunying.campaigns.models import (
@@ -29,6 +29,7 @@ from yunying.campaigns.models import (
     SignupStatus,
 )
 from yunying.campaigns.questions import answers_validate, form_parse
+from yunying.campaigns.seats import Admit
 from yunying.campaigns.selectors import campaign_get, member_facts, signup_get
 from yunying.campaigns.services.events import event_record
 from yunying.campaigns.services.notices import notice_cancel_reminder, notice_signup
@@ -61,20 +62,6 @@ class Source:
     user_agent: str = ""
 
 
-def seat_take(campaign_id: int) -> bool:
-    """Take one seat if one is left. The WHERE clause is the capacity guard: the database applies it
-    row-locked, so concurrent callers can never take more seats than there are."""
-    return bool(
-        Campaign.objects.filter(pk=campaign_id, seats_taken__lt=F("capacity")).update(
-            seats_taken=F("seats_taken") + 1
-        )
-    )
-
-
-def _seat_give_back(campaign_id: int) -> None:
-    Campaign.objects.filter(pk=campaign_id, seats_taken__gt=0).update(seats_taken=F("seats_taken") - 1)
-
-
 def answers_read(signup: Signup) -> dict[str, Any]:
     """The clear answers; callers showing them to a person mask or log (they may hold phone/address)."""
     if not signup.answers_encrypted:
@@ -94,19 +81,23 @@ def _ensure_open(campaign: Campaign, now) -> None:
         )
 
 
-def _admission_status(campaign: Campaign) -> str:
-    """The status a new sign-up enters with; takes a seat when it confirms.
+def _admit(campaign: Campaign, member_id: int) -> tuple[Admit, str]:
+    """Take a seat (or a place in the queue) on the active ledger; return it with the entry status.
 
-    Raises: campaign.full."""
+    Raises: campaign.full, signup.duplicate (the Redis ledger knows holders)."""
     if campaign.admission_mode == AdmissionMode.LOTTERY:
-        return St.REGISTERED
-    if campaign.review_mode == ReviewMode.MANUAL:
-        return St.PENDING_REVIEW
-    if seat_take(campaign.pk):
-        return St.CONFIRMED
-    if campaign.waitlist_enabled:
-        return St.WAITLISTED
-    raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
+        want, entry = Admit.ENTRY, St.REGISTERED
+    elif campaign.review_mode == ReviewMode.MANUAL:
+        want, entry = Admit.ENTRY, St.PENDING_REVIEW
+    else:
+        want, entry = Admit.SEAT, ""
+    admitted = seats.ledger().admit(campaign, member_id, want=want)
+    if admitted == Admit.FULL:
+        raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
+    if admitted == Admit.DUPLICATE:
+        raise DomainError(SignupError.DUPLICATE)
+    status = {Admit.SEAT: St.CONFIRMED, Admit.WAIT: St.WAITLISTED}.get(admitted, entry)
+    return admitted, status
 
 
 NOTICE_FOR_STATUS = {
@@ -158,28 +149,34 @@ def signup_create(
         reasons = eligibility_evaluate(rules, facts, today=timezone.localdate(now))
         if reasons:
             raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
-        status = _admission_status(campaign)
-        signup = Signup(
-            campaign_id=campaign.pk,
-            member=member,
-            status=status,
-            answers_encrypted=crypto.encrypt(json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS),
-            channel=source.channel,
-            utm_source=source.utm_source[:100],
-            utm_medium=source.utm_medium[:100],
-            utm_campaign=source.utm_campaign[:100],
-            client_ip=source.client_ip,
-            device_id=source.device_id[:128],
-            user_agent=source.user_agent[:300],
-        )
+        admitted, status = _admit(campaign, member.pk)
         try:
-            with transaction.atomic():
-                signup.save()
-        except IntegrityError as exc:
-            # The same member raced us; raising rolls back the seat taken above as well.
-            raise DomainError(SignupError.DUPLICATE) from exc
-        event_record(signup, from_status="", to_status=status, actor=actor)
-        notice_signup(signup, campaign, NOTICE_FOR_STATUS[status])
+            signup = Signup(
+                campaign_id=campaign.pk,
+                member=member,
+                status=status,
+                answers_encrypted=crypto.encrypt(json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS),
+                channel=source.channel,
+                utm_source=source.utm_source[:100],
+                utm_medium=source.utm_medium[:100],
+                utm_campaign=source.utm_campaign[:100],
+                client_ip=source.client_ip,
+                device_id=source.device_id[:128],
+                user_agent=source.user_agent[:300],
+            )
+            try:
+                with transaction.atomic():
+                    signup.save()
+            except IntegrityError as exc:
+                # The same member raced us: the database constraint is the final word.
+                raise DomainError(SignupError.DUPLICATE) from exc
+            event_record(signup, from_status="", to_status=status, actor=actor)
+            notice_signup(signup, campaign, NOTICE_FOR_STATUS[status])
+        except BaseException:
+            # The seat must not outlive a write that did not happen (a no-op after the rollback
+            # on the database ledger; an immediate give-back on Redis).
+            seats.ledger().undo_admit(campaign.pk, member.pk, admitted)
+            raise
     return signup
 
 
@@ -189,13 +186,14 @@ def _move(signup: Signup, *, to: str, allowed_from: set[str], actor: Actor, reas
     current = signup.status
     if current not in allowed_from:
         raise DomainError(SignupError.INVALID_TRANSITION, status=current, to=to)
+    now = timezone.now()
     moved = Signup.objects.filter(pk=signup.pk, status=current).update(
-        status=to, status_reason=reason[:500], updated_at=timezone.now()
+        status=to, status_reason=reason[:500], updated_at=now
     )
     if not moved:
         signup.refresh_from_db(fields=["status"])
         raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=to)
-    signup.status, signup.status_reason = to, reason[:500]
+    signup.status, signup.status_reason, signup.updated_at = to, reason[:500], now
     event_record(signup, from_status=current, to_status=to, actor=actor, reason=reason)
     return current
 
@@ -206,7 +204,7 @@ def _waitlist_next(campaign_id: int):
     )
 
 
-def _seat_released(campaign: Campaign, *, actor: Actor) -> Signup | None:
+def _seat_released(campaign: Campaign, leaver: Signup, *, actor: Actor) -> Signup | None:
     """A confirmed sign-up left: hand its seat straight to the head of the waiting list (the seat
     count does not change, so no newcomer can slip in between), or give the seat back."""
     for candidate in _waitlist_next(campaign.pk)[:20]:
@@ -215,21 +213,23 @@ def _seat_released(campaign: Campaign, *, actor: Actor) -> Signup | None:
         except DomainError:
             continue  # withdrawn meanwhile: try the next
         notice_signup(candidate, campaign, "signup_promoted")
+        seats.ledger().leave(campaign.pk, leaver.member_id, release_seat=False)
         return candidate
-    _seat_give_back(campaign.pk)
+    seats.ledger().leave(campaign.pk, leaver.member_id, release_seat=True)
     return None
 
 
 def waitlist_fill(*, campaign: Campaign, actor: Actor) -> int:
     """Promote waiting sign-ups into free seats (after capacity grew). Caller holds a transaction."""
     promoted = 0
+    ledger = seats.ledger()
     for candidate in _waitlist_next(campaign.pk):
-        if not seat_take(campaign.pk):
+        if not ledger.take(campaign.pk):
             break
         try:
             _move(candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, reason="promoted")
         except DomainError:
-            _seat_give_back(campaign.pk)
+            ledger.undo_take(campaign.pk)
             continue
         notice_signup(candidate, campaign, "signup_promoted")
         promoted += 1
@@ -245,14 +245,21 @@ def signup_confirm(*, campaign_id: int, signup_id: int, actor: Actor) -> Signup:
         campaign = signup.campaign
         if signup.status != St.PENDING_REVIEW:
             raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=St.CONFIRMED)
-        if seat_take(campaign.pk):
+        ledger = seats.ledger()
+        took = ledger.take(campaign.pk)
+        if took:
             to = St.CONFIRMED
         elif campaign.waitlist_enabled:
             to = St.WAITLISTED
         else:
             raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
-        _move(signup, to=to, allowed_from={St.PENDING_REVIEW}, actor=actor, reason="approved")
-        notice_signup(signup, campaign, NOTICE_FOR_STATUS[to])
+        try:
+            _move(signup, to=to, allowed_from={St.PENDING_REVIEW}, actor=actor, reason="approved")
+            notice_signup(signup, campaign, NOTICE_FOR_STATUS[to])
+        except BaseException:
+            if took:
+                ledger.undo_take(campaign.pk)
+            raise
     return signup
 
 
@@ -272,7 +279,9 @@ def _leave(
             reason=reason,
         )
         if left == St.CONFIRMED:
-            _seat_released(signup.campaign, actor=actor)
+            _seat_released(signup.campaign, signup, actor=actor)
+        else:
+            seats.ledger().leave(campaign_id, signup.member_id, release_seat=False)
     return signup
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from yunying.campaigns import seats
 from yunying.campaigns.eligibility import eligibility_parse
 from yunying.campaigns.errors import CampaignError
 from yunying.campaigns.models import LIVE_STATUSES, Campaign, CampaignStatus, Channel, Signup
@@ -111,8 +112,8 @@ def campaign_update(*, campaign_id: int, actor: Actor, changes: dict[str, Any]) 
         Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now(), **changes)
         campaign.refresh_from_db()
         if grew and campaign.status != S.DRAFT:
-            waitlist_fill(campaign=campaign, actor=actor)
-            campaign.refresh_from_db()
+            seats.ledger().capacity_grew(campaign.pk, lambda: waitlist_fill(campaign=campaign, actor=actor))
+    campaign.refresh_from_db()
     return campaign
 
 

@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from yunying.campaigns.errors import CampaignError
@@ -28,6 +27,7 @@ from yunying.campaigns.models import (
     SignupEvent,
     SignupStatus,
 )
+from yunying.campaigns.seats import ledger as seats_ledger
 from yunying.campaigns.selectors import campaign_get
 from yunying.campaigns.services.events import event_record
 from yunying.campaigns.services.notices import notice_signup
@@ -78,8 +78,9 @@ def lottery_draw(*, campaign_id: int, actor: Actor, seed: str | None = None) -> 
             Signup.objects.filter(pk__in=entrants, status=St.REGISTERED).values_list("pk", flat=True)
         )
         ranking = [i for i in lottery_rank(seed, entrants) if i in still_in]
-        seats = campaign.capacity - campaign.seats_taken
-        winners, rest = ranking[:seats], ranking[seats:]
+        ledger = seats_ledger()
+        free = campaign.capacity - ledger.taken(campaign)
+        winners, rest = ranking[:free], ranking[free:]
         try:
             with transaction.atomic():
                 draw = LotteryDraw.objects.create(
@@ -94,29 +95,37 @@ def lottery_draw(*, campaign_id: int, actor: Actor, seed: str | None = None) -> 
         except IntegrityError as exc:  # a concurrent draw won
             raise DomainError(CampaignError.ALREADY_DRAWN) from exc
         # The seat count moves once for all winners, inside the capacity guard.
-        taken = Campaign.objects.filter(pk=campaign.pk, seats_taken__lte=F("capacity") - len(winners)).update(
-            seats_taken=F("seats_taken") + len(winners)
-        )
-        if not taken:
+        if winners and not ledger.take(campaign.pk, len(winners)):
             raise DomainError(CampaignError.FULL)
-        loser_status = St.WAITLISTED if campaign.waitlist_enabled else St.NOT_SELECTED
-        outcomes = [(i, St.CONFIRMED, 0) for i in winners]
-        outcomes += [(i, loser_status, rank) for rank, i in enumerate(rest, start=1)]
-        signups = Signup.objects.in_bulk([i for i, _, _ in outcomes])
-        for signup_id, status, rank in outcomes:
-            signup = signups[signup_id]
-            Signup.objects.filter(pk=signup_id).update(
-                status=status, waitlist_rank=rank, updated_at=timezone.now()
-            )
-            signup.status = status
-            event_record(
-                signup, from_status=St.REGISTERED, to_status=status, actor=actor, reason=f"lottery {draw.pk}"
-            )
-            template = {St.CONFIRMED: "signup_confirmed", St.WAITLISTED: "signup_waitlisted"}.get(
-                status, "signup_not_selected"
-            )
-            notice_signup(signup, campaign, template)
+        try:
+            _apply(campaign, draw, winners, rest, actor=actor)
+        except BaseException:
+            if winners:
+                ledger.undo_take(campaign.pk, len(winners))
+            raise
     return draw
+
+
+def _apply(
+    campaign: Campaign, draw: LotteryDraw, winners: list[int], rest: list[int], *, actor: Actor
+) -> None:
+    loser_status = St.WAITLISTED if campaign.waitlist_enabled else St.NOT_SELECTED
+    outcomes = [(i, St.CONFIRMED, 0) for i in winners]
+    outcomes += [(i, loser_status, rank) for rank, i in enumerate(rest, start=1)]
+    signups = Signup.objects.in_bulk([i for i, _, _ in outcomes])
+    for signup_id, status, rank in outcomes:
+        signup = signups[signup_id]
+        Signup.objects.filter(pk=signup_id).update(
+            status=status, waitlist_rank=rank, updated_at=timezone.now()
+        )
+        signup.status = status
+        event_record(
+            signup, from_status=St.REGISTERED, to_status=status, actor=actor, reason=f"lottery {draw.pk}"
+        )
+        template = {St.CONFIRMED: "signup_confirmed", St.WAITLISTED: "signup_waitlisted"}.get(
+            status, "signup_not_selected"
+        )
+        notice_signup(signup, campaign, template)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,10 @@ import logging
 import signal
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from yunying.campaigns.seats import seats_sync
 from yunying.campaigns.services.lifecycle import campaigns_advance_due
 from yunying.core.permissions import SYSTEM
 from yunying.notify.services import outbox_deliver_due
@@ -31,6 +33,8 @@ class Command(BaseCommand):
         while not stopping:
             advanced = campaigns_advance_due(actor=SYSTEM)
             report = outbox_deliver_due(limit=batch)
+            if settings.REDIS_URL:
+                seats_sync()  # keep the rows' derived seat counts close to Redis's live ones
             if report.handled or any(advanced.values()):
                 logger.info(
                     "worker pass: %s, sent=%s retrying=%s failed=%s",
