@@ -96,6 +96,8 @@ class CampaignOut(Schema):
 
     @staticmethod
     def resolve_seats_left(obj) -> int:
+        if isinstance(obj, dict):  # an Idempotency-Key answer: the stored JSON, which already has it
+            return obj["seats_left"]
         return max(obj.capacity - obj.seats_taken, 0)
 
 
@@ -133,8 +135,9 @@ class CampaignFilters(Schema):
 
 def _values(payload: Schema, *, partial: bool) -> dict[str, Any]:
     values = payload.model_dump(mode="python", exclude_unset=partial, exclude_none=partial)
-    # Rules and form are stored as JSON: dump them in JSON mode (dates as ISO strings).
-    json_values = payload.model_dump(mode="json", include={"eligibility", "form"}, exclude_none=partial)
+    # Rules and form are stored as JSON: dump them in JSON mode (dates as ISO strings), whole, as on
+    # create: an unchanged rule set re-sent to a published campaign must compare equal, not locked.
+    json_values = payload.model_dump(mode="json", include={"eligibility", "form"})
     return values | {k: v for k, v in json_values.items() if k in values}
 
 

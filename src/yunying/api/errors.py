@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -15,6 +14,7 @@ from yunying.core.ratelimit import ratelimit_hit
 logger = logging.getLogger(__name__)
 
 STATUS_BY_CODE: dict[str, int] = {
+    "core.internal": 500,
     "core.busy": 503,
     "core.not_found": 404,
     "core.permission_denied": 403,
@@ -51,7 +51,7 @@ STATUS_BY_CODE: dict[str, int] = {
 }
 
 
-def problem(code: str, status: int, *, detail: str | None = None, **data) -> HttpResponse:
+def problem(code: str, status: int, /, *, detail: str | None = None, **data) -> HttpResponse:
     import json
 
     title = message_for(code)
@@ -61,8 +61,11 @@ def problem(code: str, status: int, *, detail: str | None = None, **data) -> Htt
         "status": status,
         "detail": detail or title,
         "code": code,
-        **data,
     }
+    # The problem members are reserved (RFC 9457): a domain fact with one of their names (the
+    # entity's `status` in *.invalid_transition, campaign.not_open, …; hence `code` and `status`
+    # are positional-only) goes out as `current_<name>` instead of replacing the member.
+    body |= {(f"current_{k}" if k in body else k): v for k, v in data.items()}
     response = HttpResponse(
         json.dumps(body, ensure_ascii=False, default=str),
         status=status,
@@ -126,4 +129,13 @@ def install(api: NinjaAPI) -> None:
     def on_unexpected(request, exc: Exception):
         # Still a 500, but in the same shape and logged with its traceback; nothing internal leaks.
         logger.exception("unhandled error on %s %s", request.method, request.path)
-        return problem("core.internal", 500, detail=_("An internal error occurred; it has been logged."))
+        return problem(CoreError.INTERNAL, 500)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 (no route matched): problem+json under /api/, the usual page elsewhere."""
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return problem(CoreError.NOT_FOUND, 404)
+    return page_not_found(request, exception)

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import IPvAnyAddress
@@ -13,7 +14,9 @@ from yunying.campaigns import exports, selectors
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signup_present, signups_present
 from yunying.campaigns.services import admission
+from yunying.core.errors import CoreError, FieldError, ValidationFailed
 from yunying.core.idempotency import idempotent
+from yunying.core.metrics import admission_timer
 from yunying.core.permissions import Perm
 from yunying.core.ratelimit import ratelimit_hit
 from yunying.members.models import Gender
@@ -88,8 +91,14 @@ class ExportFilters(SignupFilters):
 
 
 def _reveal(request, filters: SignupFilters) -> bool:
+    """Clear personal data needs the permission and a stated purpose (PIPL purpose limitation, S4);
+    the purpose goes into the access log the member can see."""
     if filters.reveal:
         request.auth.require(Perm.PII_REVEAL)
+        if not filters.purpose.strip():
+            raise ValidationFailed(
+                [FieldError("purpose", CoreError.INVALID, _("State why the data is needed."))]
+            )
     return filters.reveal
 
 
@@ -97,37 +106,41 @@ def _reveal(request, filters: SignupFilters) -> bool:
 @idempotent
 def create_signup(request, campaign_id: int, payload: SignupIn):
     request.auth.require(Perm.SIGNUP_CREATE)
-    client_ip = str(payload.client.ip) if payload.client.ip else None
-    if client_ip:  # one member's device hammering a campaign through the storefront (S7, R1)
-        ratelimit_hit(
-            scope=f"signup_ip:{campaign_id}", key=client_ip, limit=settings.RATE_LIMITS["signup_client_ip"]
-        )
-    m = payload.member
-    signup = admission.signup_create(
-        campaign_id=campaign_id,
-        identity=admission.MemberIdentity(
-            phone=m.phone,
-            external_id=m.external_id,
-            profile=Profile(
-                name=m.name,
-                email=m.email,
-                gender=m.gender,
-                birth_date=m.birth_date,
-                region_code=m.region_code,
+    with admission_timer() as admitted:  # yunying_signups_total, yunying_admission_seconds
+        client_ip = str(payload.client.ip) if payload.client.ip else None
+        if client_ip:  # one member's device hammering a campaign through the storefront (S7, R1)
+            ratelimit_hit(
+                scope=f"signup_ip:{campaign_id}",
+                key=client_ip,
+                limit=settings.RATE_LIMITS["signup_client_ip"],
+            )
+        m = payload.member
+        signup = admission.signup_create(
+            campaign_id=campaign_id,
+            identity=admission.MemberIdentity(
+                phone=m.phone,
+                external_id=m.external_id,
+                profile=Profile(
+                    name=m.name,
+                    email=m.email,
+                    gender=m.gender,
+                    birth_date=m.birth_date,
+                    region_code=m.region_code,
+                ),
             ),
-        ),
-        answers=payload.answers,
-        source=admission.Source(
-            channel=payload.channel,
-            utm_source=payload.utm.source,
-            utm_medium=payload.utm.medium,
-            utm_campaign=payload.utm.campaign,
-            client_ip=client_ip,
-            device_id=payload.client.device_id,
-            user_agent=payload.client.user_agent,
-        ),
-        actor=request.auth,
-    )
+            answers=payload.answers,
+            source=admission.Source(
+                channel=payload.channel,
+                utm_source=payload.utm.source,
+                utm_medium=payload.utm.medium,
+                utm_campaign=payload.utm.campaign,
+                client_ip=client_ip,
+                device_id=payload.client.device_id,
+                user_agent=payload.client.user_agent,
+            ),
+            actor=request.auth,
+        )
+        admitted.code = signup.status
     return Status(201, SignupOut(**signup_present(signup, reveal=False)))
 
 
@@ -138,7 +151,7 @@ def list_signups(request, campaign_id: int, filters: Query[SignupFilters]):
     reveal = _reveal(request, filters)
     selectors.campaign_get(campaign_id)
     rows = selectors.signup_list(campaign_id=campaign_id, status=filters.status, channel=filters.channel)
-    return PresentedPage(rows, reveal=reveal, actor=request.auth, purpose=filters.purpose or "sign-up list")
+    return PresentedPage(rows, reveal=reveal, actor=request.auth, purpose=filters.purpose)
 
 
 @router.get(
@@ -155,7 +168,7 @@ def export_signups(request, campaign_id: int, filters: Query[ExportFilters]):
         fmt=filters.format,
         reveal=reveal,
         actor=request.auth,
-        purpose=filters.purpose or "export",
+        purpose=filters.purpose,
     )
     response_class = StreamingHttpResponse if export.streaming else HttpResponse
     response = response_class(export.content, content_type=export.content_type)
@@ -168,9 +181,7 @@ def get_signup(request, campaign_id: int, signup_id: int, filters: Query[SignupF
     request.auth.require(Perm.SIGNUP_VIEW)
     reveal = _reveal(request, filters)
     signup = selectors.signup_get(campaign_id=campaign_id, signup_id=signup_id)
-    return signups_present(
-        [signup], reveal=reveal, actor=request.auth, purpose=filters.purpose or "sign-up detail"
-    )[0]
+    return signups_present([signup], reveal=reveal, actor=request.auth, purpose=filters.purpose)[0]
 
 
 class ReasonIn(Schema):

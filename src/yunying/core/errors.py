@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CoreError(StrEnum):
+    INTERNAL = "core.internal"
     BUSY = "core.busy"
     NOT_FOUND = "core.not_found"
     PERMISSION_DENIED = "core.permission_denied"
@@ -28,6 +29,7 @@ class CoreError(StrEnum):
 
 # code -> message; apps add theirs with register_messages() at import time.
 _MESSAGES: dict[str, Promise] = {
+    CoreError.INTERNAL: _("An internal error occurred; it has been logged."),
     CoreError.BUSY: _("The system is busy; please try again."),
     CoreError.NOT_FOUND: _("Not found."),
     CoreError.PERMISSION_DENIED: _("You do not have permission to do this."),

@@ -10,11 +10,13 @@ on the record's, then finds the winner's committed record and replays it.
 from __future__ import annotations
 
 import hashlib
+import json
 from functools import wraps
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from ninja import Status
+from django.http import HttpResponse
+from ninja.responses import NinjaJSONEncoder
 from pydantic import BaseModel
 
 from yunying.core.errors import CoreError, DomainError
@@ -37,15 +39,23 @@ def _request_hash(request) -> str:
 
 
 def _jsonable(payload: Any) -> Any:
+    """The body exactly as ninja renders it (its encoder, e.g. millisecond timestamps)."""
     if isinstance(payload, BaseModel):
-        return payload.model_dump(mode="json")
-    return payload
+        payload = payload.model_dump()
+    return json.loads(json.dumps(payload, cls=NinjaJSONEncoder))
 
 
-def _replay(record: IdempotencyRecord, request_hash: str):
+def _replay(record: IdempotencyRecord, request_hash: str) -> HttpResponse:
+    """The stored answer as it was sent; marked so a client can tell a replay from a first answer."""
     if record.request_hash != request_hash:
         raise DomainError(CoreError.IDEMPOTENCY_KEY_REUSED)
-    return Status(record.status_code, record.response_body)
+    response = HttpResponse(
+        json.dumps(record.response_body, ensure_ascii=False),
+        status=record.status_code,
+        content_type="application/json",
+    )
+    response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _find(owner: str, key: str) -> IdempotencyRecord | None:
@@ -70,16 +80,15 @@ def idempotent(func):
                 if existing is not None:
                     return _replay(existing, request_hash)
                 result = func(request, *args, **kwargs)
-                status, body = result.status_code, _jsonable(result.value)
                 with transaction.atomic():
                     IdempotencyRecord.objects.create(
                         owner=owner,
                         key=key,
                         request_hash=request_hash,
-                        status_code=status,
-                        response_body=body,
+                        status_code=result.status_code,
+                        response_body=_jsonable(result.value),
                     )
-                return Status(status, body)
+                return result  # ninja renders it through the response schema, as without a key
         except (DomainError, IntegrityError):
             winner = _find(owner, key)
             if winner is None:

@@ -1,0 +1,106 @@
+"""`yunying demo` and the admin pages it points operators to."""
+
+import io
+import re
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from tests.campaigns.helpers import sign_up
+from tests.members.factories import mobile
+from yunying.campaigns.models import Campaign, CampaignStatus, CampaignType, Signup, SignupEvent
+from yunying.core.apikeys import apikey_authenticate
+from yunying.core.permissions import Role
+from yunying.members.models import Member
+from yunying.members.services import Profile
+
+
+def run_demo(*args: str) -> str:
+    out = io.StringIO()
+    call_command("demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def printed_key(output: str) -> str:
+    return re.search(r"^API key \(strategy\): (yy_\S+)$", output, re.M).group(1)
+
+
+def printed_password(output: str) -> str:
+    return re.search(r"^Operator login: operator / (\S+)$", output, re.M).group(1)
+
+
+@pytest.mark.django_db
+def test_demo_loads_every_status_and_type_once_with_consistent_seats():
+    # given
+    first = run_demo()
+    campaigns, signups = Campaign.objects.count(), Signup.objects.count()
+    # when
+    second = run_demo()
+    # then
+    assert Campaign.objects.count() == campaigns
+    assert Signup.objects.count() == signups
+    assert set(Campaign.objects.values_list("status", flat=True)) == set(CampaignStatus.values)
+    assert set(Campaign.objects.values_list("type", flat=True)) == set(CampaignType.values)
+    assert 300 <= Member.objects.count() <= 400
+    for campaign in Campaign.objects.all():
+        assert campaign.seats_taken == campaign.signups.filter(status="confirmed").count(), campaign.title
+    assert SignupEvent.objects.filter(to_status="confirmed", reason="promoted").exists()
+    assert "Demo data loaded" in first
+    assert "Demo data already loaded" in second
+
+
+@pytest.mark.django_db
+def test_demo_prints_a_working_api_key_and_operator_login_renewed_each_run(monkeypatch):
+    # given
+    monkeypatch.delenv("YUNYING_HOST", raising=False)
+    monkeypatch.setenv("YUNYING_PORT", "8765")
+    first = run_demo("--no-data")
+    # when
+    second = run_demo("--no-data")
+    # then
+    actor = apikey_authenticate(printed_key(second))
+    assert actor is not None and actor.role == Role.STRATEGY
+    assert apikey_authenticate(printed_key(first)) is None  # the previous demo key is revoked
+    user = authenticate(username="operator", password=printed_password(second))
+    assert user is not None and user.is_superuser
+    assert authenticate(username="operator", password=printed_password(first)) is None
+    assert "API docs: http://127.0.0.1:8765/api/v1/docs" in second
+    assert "Console:  http://127.0.0.1:8765/admin/" in second
+    assert Campaign.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_admin_pages_show_members_masked(admin_client, open_campaign):
+    # given
+    signup = sign_up(open_campaign, mobile(7), profile=Profile(name="张小明"))
+    pages = [
+        "/admin/members/member/",
+        f"/admin/members/member/{signup.member_id}/change/",
+        "/admin/campaigns/signup/",
+        f"/admin/campaigns/signup/{signup.pk}/change/",
+    ]
+    for url in pages:
+        # when
+        response = admin_client.get(url)
+        # then
+        body = response.content.decode()
+        assert response.status_code == 200, url
+        assert "13800000007" not in body, url
+        assert "张小明" not in body, url
+        assert "138****0007" in body, url
+        assert "张**" in body, url
+
+
+@pytest.mark.django_db
+def test_admin_refuses_changes_to_members_and_signups(admin_client, open_campaign):
+    # given
+    signup = sign_up(open_campaign, mobile(8))
+    # when
+    add = admin_client.get("/admin/campaigns/signup/add/")
+    change = admin_client.post(f"/admin/members/member/{signup.member_id}/change/", {"gender": "male"})
+    delete = admin_client.get(f"/admin/campaigns/signup/{signup.pk}/delete/")
+    # then
+    assert add.status_code == 403
+    assert change.status_code == 403
+    assert delete.status_code == 403
