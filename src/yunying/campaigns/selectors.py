@@ -63,7 +63,7 @@ def signup_list(
 
 def member_facts(member: Member, *, period_days: int | None, answers: dict, now: datetime) -> MemberFacts:
     recent = 0
-    if period_days is not None:
+    if period_days is not None and member.pk is not None:  # a new member has no history yet
         recent = Signup.objects.filter(
             member=member, status__in=BLOCKING_STATUSES, created_at__gte=now - timedelta(days=period_days)
         ).count()

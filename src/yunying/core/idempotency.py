@@ -69,8 +69,9 @@ def idempotent(func):
     def wrapper(request, *args, **kwargs):
         key = request.headers.get(HEADER)
         if key is None:
-            with transaction.atomic(durable=True):
-                return func(request, *args, **kwargs)
+            # No record to write: the service's own transaction is the outermost one, and it stays
+            # as short as the service makes it (on SQLite it holds the single write lock).
+            return func(request, *args, **kwargs)
         if not key or len(key) > MAX_KEY_LENGTH:
             raise DomainError(CoreError.INVALID, field=HEADER)
         owner, request_hash = _owner(request), _request_hash(request)

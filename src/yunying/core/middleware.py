@@ -7,6 +7,7 @@ import time
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from yunying.core.errors import CoreError
@@ -22,13 +23,17 @@ class RequestSizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.MAX_REQUEST_BODY_BYTES:
+            # This runs before LocaleMiddleware: choose the caller's language here, as every other
+            # problem does (Accept-Language).
+            with translation.override(translation.get_language_from_request(request)):
+                title = _("The request body is too large.")
             return JsonResponse(
                 {
                     "type": f"https://yunying.dev/problems/{CoreError.BODY_TOO_LARGE}",
-                    "title": _("The request body is too large."),
+                    "title": title,
                     "status": 413,
                     "code": CoreError.BODY_TOO_LARGE,
-                    "detail": _("The request body is too large."),
+                    "detail": title,
                     "limit_bytes": settings.MAX_REQUEST_BODY_BYTES,
                 },
                 status=413,

@@ -109,13 +109,22 @@ def _fill_blanks(member: Member, profile: Profile) -> list[str]:
     return changed
 
 
-def member_resolve(
-    *, phone: str | None, external_id: str | None, profile: Profile = Profile(), channel: str = ""
-) -> Member:
-    """The member with this phone / external id, created if new; profile facts fill blanks.
+@dataclass
+class PreparedMember:
+    """A member found or built in memory, with the fields a commit must write; nothing written yet."""
 
-    Safe under concurrency: two first sign-ups with one phone race on the unique blind index, and the
-    loser re-reads the winner's row.
+    member: Member
+    changed: list[str]
+    e164: str | None
+    external_id: str | None
+
+
+def member_prepare(
+    *, phone: str | None, external_id: str | None, profile: Profile = Profile(), channel: str = ""
+) -> PreparedMember:
+    """Validate, normalise, encrypt and look up — everything but the write, so callers can keep their
+    write transaction short.
+
     Raises: member.identity_required, member.phone_invalid, member.identity_conflict, member.region_invalid."""
     if not phone and not external_id:
         raise DomainError(MemberError.IDENTITY_REQUIRED)
@@ -128,14 +137,7 @@ def member_resolve(
             member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
             member.phone_index = _phone_index(e164)
         _fill_blanks(member, profile)
-        try:
-            with transaction.atomic():
-                member.save()
-            return member
-        except IntegrityError:
-            member = member_find(phone=e164, external_id=external_id)
-            if member is None:
-                raise
+        return PreparedMember(member, ["*"], e164, external_id)
     changed = _fill_blanks(member, profile)
     if e164 and not member.phone_index:
         member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
@@ -144,9 +146,36 @@ def member_resolve(
     if external_id and not member.external_id:
         member.external_id = external_id
         changed.append("external_id")
-    if changed:
-        member.save(update_fields=changed)
+    return PreparedMember(member, changed, e164, external_id)
+
+
+def member_commit(prepared: PreparedMember) -> Member:
+    """Write a prepared member. Safe under concurrency: two first sign-ups with one phone race on the
+    unique blind index, and the loser re-reads the winner's row."""
+    member = prepared.member
+    if prepared.changed == ["*"]:
+        try:
+            with transaction.atomic():
+                member.save()
+            return member
+        except IntegrityError:
+            winner = member_find(phone=prepared.e164, external_id=prepared.external_id)
+            if winner is None:
+                raise
+            return winner
+    if prepared.changed:
+        member.save(update_fields=prepared.changed)
     return member
+
+
+def member_resolve(
+    *, phone: str | None, external_id: str | None, profile: Profile = Profile(), channel: str = ""
+) -> Member:
+    """The member with this phone / external id, created if new; profile facts fill blanks (M2).
+
+    Raises: member.identity_required, member.phone_invalid, member.identity_conflict, member.region_invalid."""
+    prepared = member_prepare(phone=phone, external_id=external_id, profile=profile, channel=channel)
+    return member_commit(prepared)
 
 
 def member_phone(member: Member) -> str | None:

@@ -4,6 +4,7 @@ from the worker (`yunying worker`), at least once, with retries and recorded sta
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -34,19 +35,15 @@ def outbox_enqueue(
     ref: str,
     due_at: datetime | None = None,
     dedupe: str = "",
-) -> int:
+) -> None:
     """Queue one message per channel; call inside the transaction of the change it reports.
 
     `dedupe` makes a repeat of the same event a no-op (the unique dedupe key), e.g. a reminder."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown template {template!r}")
     due = due_at or timezone.now()
-    suffix = dedupe or f"{timezone.now().timestamp():.6f}"
-    existing = set(
-        OutboxMessage.objects.filter(
-            dedupe_key__in=[f"{ref}:{template}:{c}:{suffix}" for c in channels]
-        ).values_list("dedupe_key", flat=True)
-    )
+    # Without `dedupe` the key must never collide: the insert below skips conflicts silently (N4).
+    suffix = dedupe or uuid.uuid4().hex
     rows = [
         OutboxMessage(
             member_id=member_id,
@@ -58,15 +55,17 @@ def outbox_enqueue(
             due_at=due,
         )
         for channel in channels
-        if f"{ref}:{template}:{channel}:{suffix}" not in existing
     ]
-    OutboxMessage.objects.bulk_create(rows)
-    return len(rows)
+    # One INSERT; a repeat of a deduplicated message hits the unique key and is skipped.
+    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
 
 
 def outbox_cancel(*, ref: str, templates: list[str] | None = None) -> int:
-    """Cancel messages about `ref` that have not gone out yet (e.g. the reminder of a withdrawn sign-up)."""
-    pending = OutboxMessage.objects.filter(ref=ref, status=OutboxStatus.PENDING)
+    """Cancel messages about `ref` that have not gone out yet (e.g. the reminder of a withdrawn sign-up).
+
+    SENDING ones too: a worker that died mid-send would otherwise send them again once its lease
+    expires. One already in a live provider call may still arrive; it stays recorded as cancelled."""
+    pending = OutboxMessage.objects.filter(ref=ref, status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING])
     if templates:
         pending = pending.filter(template__in=templates)
     return pending.update(status=OutboxStatus.CANCELLED)

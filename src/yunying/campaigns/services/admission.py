@@ -36,7 +36,7 @@ from yunying.campaigns.services.notices import notice_cancel_reminder, notice_si
 from yunying.core import crypto
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
-from yunying.members.services import Profile, member_resolve
+from yunying.members.services import Profile, member_commit, member_prepare
 
 St = SignupStatus
 _ANSWERS = "signup.answers"
@@ -130,32 +130,40 @@ def signup_create(
         )
     cleaned = answers_validate(form_parse(campaign.form), answers)
     rules = eligibility_parse(campaign.eligibility)
+    # Everything that only reads or computes happens before the write transaction: on SQLite that
+    # transaction holds the database's single write lock, on PostgreSQL the campaign row's.
+    prepared = member_prepare(
+        phone=identity.phone,
+        external_id=identity.external_id,
+        profile=identity.profile,
+        channel=source.channel,
+    )
+    known = prepared.member.pk is not None
+    # A cheap early answer for the common retry; the unique constraint below is the guarantee.
+    if (
+        known
+        and Signup.objects.filter(
+            campaign_id=campaign.pk, member=prepared.member, status__in=BLOCKING_STATUSES
+        ).exists()
+    ):
+        raise DomainError(SignupError.DUPLICATE)
+    limit = rules.participation_limit
+    facts = member_facts(
+        prepared.member, period_days=limit.period_days if limit else None, answers=cleaned, now=now
+    )
+    reasons = eligibility_evaluate(rules, facts, today=timezone.localdate(now))
+    if reasons:
+        raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
+    answers_encrypted = crypto.encrypt(json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS)
     with transaction.atomic():
-        member = member_resolve(
-            phone=identity.phone,
-            external_id=identity.external_id,
-            profile=identity.profile,
-            channel=source.channel,
-        )
-        # A cheap early answer for the common retry; the unique constraint below is the guarantee.
-        if Signup.objects.filter(
-            campaign_id=campaign.pk, member=member, status__in=BLOCKING_STATUSES
-        ).exists():
-            raise DomainError(SignupError.DUPLICATE)
-        limit = rules.participation_limit
-        facts = member_facts(
-            member, period_days=limit.period_days if limit else None, answers=cleaned, now=now
-        )
-        reasons = eligibility_evaluate(rules, facts, today=timezone.localdate(now))
-        if reasons:
-            raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
+        member = member_commit(prepared)
         admitted, status = _admit(campaign, member.pk)
         try:
             signup = Signup(
                 campaign_id=campaign.pk,
                 member=member,
                 status=status,
-                answers_encrypted=crypto.encrypt(json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS),
+                answers_encrypted=answers_encrypted,
                 channel=source.channel,
                 utm_source=source.utm_source[:100],
                 utm_medium=source.utm_medium[:100],

@@ -28,25 +28,29 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        while not stopping:
-            advanced = campaigns_advance_due(actor=SYSTEM)
-            report = outbox_deliver_due(limit=batch)
-            if settings.REDIS_URL:
-                seats_sync()  # keep the rows' derived seat counts close to Redis's live ones
-            if report.handled or any(advanced.values()):
-                logger.info(
-                    "worker pass: %s, sent=%s retrying=%s failed=%s",
-                    advanced,
-                    report.sent,
-                    report.retrying,
-                    report.failed,
-                )
-            if once:
-                self.stdout.write(
-                    f"sent={report.sent} retrying={report.retrying} failed={report.failed} {advanced}"
-                )
-                return
-            if report.handled < batch:  # idle or drained: wait; a full batch means more is waiting
-                time.sleep(interval)
+        # Restored on the way out: call_command (tests, cron wrappers) must not keep our handlers.
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            while not stopping:
+                advanced = campaigns_advance_due(actor=SYSTEM)
+                report = outbox_deliver_due(limit=batch)
+                if settings.REDIS_URL:
+                    seats_sync()  # keep the rows' derived seat counts close to Redis's live ones
+                if report.handled or any(advanced.values()):
+                    logger.info(
+                        "worker pass: %s, sent=%s retrying=%s failed=%s",
+                        advanced,
+                        report.sent,
+                        report.retrying,
+                        report.failed,
+                    )
+                if once:
+                    self.stdout.write(
+                        f"sent={report.sent} retrying={report.retrying} failed={report.failed} {advanced}"
+                    )
+                    return
+                if report.handled < batch:  # idle or drained: wait; a full batch means more is waiting
+                    time.sleep(interval)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
