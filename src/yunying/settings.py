@@ -107,6 +107,10 @@ if DATABASE_URL:
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend, with writers queued on a file lock instead of sleep-polling
+    # (core/sqlite_backend): under a rush the write lock never sits idle.
+    DATABASES["default"]["ENGINE"] = "yunying.core.sqlite_backend"
+    DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 10,

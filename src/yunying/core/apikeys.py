@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from datetime import timedelta
 
 from django.utils import timezone
@@ -26,8 +27,27 @@ def apikey_create(*, name: str, role: Role) -> tuple[ApiKey, str]:
     return key, f"yy_{prefix}_{secret}"
 
 
+# token digest -> (actor, monotonic expiry). Saves a query on every request of a busy key; the price
+# is that a key revoked in another process keeps working there for up to CACHE_SECONDS.
+CACHE_SECONDS = 10.0
+_cache: dict[str, tuple[Actor, float]] = {}
+
+
 def apikey_authenticate(token: str) -> Actor | None:
     """The actor for a token, or None for anything unknown, malformed or revoked."""
+    digest = _hash(token)
+    cached = _cache.get(digest)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    actor = _authenticate(token)
+    if actor is not None:
+        if len(_cache) > 1000:
+            _cache.clear()
+        _cache[digest] = (actor, time.monotonic() + CACHE_SECONDS)
+    return actor
+
+
+def _authenticate(token: str) -> Actor | None:
     parts = token.split("_", 2)
     if len(parts) != 3 or parts[0] != "yy":
         return None
@@ -42,4 +62,5 @@ def apikey_authenticate(token: str) -> Actor | None:
 
 
 def apikey_revoke(*, key: ApiKey) -> None:
+    _cache.clear()  # this process forgets at once; others within CACHE_SECONDS
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -26,7 +26,7 @@ BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 
 
-def outbox_enqueue(
+def outbox_build(
     *,
     member_id: int,
     channels: list[str],
@@ -35,16 +35,15 @@ def outbox_enqueue(
     ref: str,
     due_at: datetime | None = None,
     dedupe: str = "",
-) -> None:
-    """Queue one message per channel; call inside the transaction of the change it reports.
-
-    `dedupe` makes a repeat of the same event a no-op (the unique dedupe key), e.g. a reminder."""
+) -> list[OutboxMessage]:
+    """One unsaved message per channel. `dedupe` makes a repeat of the same event a no-op (the unique
+    dedupe key), e.g. a reminder scheduled twice."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown template {template!r}")
     due = due_at or timezone.now()
-    # Without `dedupe` the key must never collide: the insert below skips conflicts silently (N4).
+    # Without `dedupe` the key must never collide: outbox_add skips conflicts silently (N4).
     suffix = dedupe or uuid.uuid4().hex
-    rows = [
+    return [
         OutboxMessage(
             member_id=member_id,
             channel=channel,
@@ -56,8 +55,17 @@ def outbox_enqueue(
         )
         for channel in channels
     ]
-    # One INSERT; a repeat of a deduplicated message hits the unique key and is skipped.
-    OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def outbox_add(messages: list[OutboxMessage]) -> None:
+    """Queue built messages in one INSERT; call inside the transaction of the change they report.
+    A repeat of a deduplicated message hits the unique key and is skipped."""
+    OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
+
+
+def outbox_enqueue(**message) -> None:
+    """Build and queue one message per channel (see outbox_build for the arguments)."""
+    outbox_add(outbox_build(**message))
 
 
 def outbox_cancel(*, ref: str, templates: list[str] | None = None) -> int:

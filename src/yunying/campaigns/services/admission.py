@@ -160,7 +160,7 @@ def signup_create(
         admitted, status = _admit(campaign, member.pk)
         try:
             signup = Signup(
-                campaign_id=campaign.pk,
+                campaign=campaign,  # the loaded row: presenting the sign-up needs no second query
                 member=member,
                 status=status,
                 answers_encrypted=answers_encrypted,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from yunying.campaigns.models import Campaign, Signup
-from yunying.notify.services import outbox_cancel, outbox_enqueue
+from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
 
 REMINDER = "event_reminder"
 
@@ -29,7 +29,7 @@ def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: 
     if not channels:
         return
     ref = f"signup:{signup.pk}"
-    outbox_enqueue(
+    messages = outbox_build(
         member_id=signup.member_id,
         channels=channels,
         template=template,
@@ -39,7 +39,7 @@ def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: 
     if template in ("signup_confirmed", "signup_promoted"):
         remind_at = campaign.event_start_at - timedelta(hours=campaign.reminder_hours_before)
         if remind_at > timezone.now():
-            outbox_enqueue(
+            messages += outbox_build(
                 member_id=signup.member_id,
                 channels=channels,
                 template=REMINDER,
@@ -48,6 +48,7 @@ def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: 
                 due_at=remind_at,
                 dedupe=remind_at.isoformat(),
             )
+    outbox_add(messages)
 
 
 def notice_cancel_reminder(signup: Signup) -> None:
