@@ -53,8 +53,8 @@ class DatabaseSeats:
         return Admit.WAIT if campaign.waitlist_enabled else Admit.FULL
 
     def undo_admit(self, campaign_id: int, member_id: int, admitted: Admit) -> None:
-        if admitted == Admit.SEAT:
-            self.undo_take(campaign_id)
+        """Nothing to do: a failed admission abandons its transaction, and the rollback undoes the
+        UPDATE (the transaction may be unusable by now, so no query may run here)."""
 
     def take(self, campaign_id: int, count: int = 1) -> bool:
         """The WHERE clause is the capacity guard: applied row-locked, so concurrent callers can

@@ -198,3 +198,19 @@ def test_counts_rebuilt_from_events_equal_the_rows():
     assert rebuilt == dict(rows)
     campaign.refresh_from_db()
     assert campaign.seats_taken == rows["confirmed"]
+
+
+def test_a_visibly_full_campaign_refuses_before_any_write():
+    # given
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = CampaignFactory(status="published", capacity=1)
+    sign_up(campaign, mobile(1))
+    # when
+    with CaptureQueriesContext(connection) as queries, pytest.raises(DomainError) as refused:
+        sign_up(campaign, mobile(2))
+    # then: refused on reads alone — the flash-crowd path takes no lock and writes nothing
+    assert refused.value.code == "campaign.full"
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    assert not {"INSERT", "UPDATE", "BEGIN", "SAVEPOINT"} & set(statements), statements

@@ -81,6 +81,15 @@ def _ensure_open(campaign: Campaign, now) -> None:
         )
 
 
+def _visibly_full(campaign: Campaign) -> bool:
+    first_come = (
+        campaign.admission_mode == AdmissionMode.FIRST_COME and campaign.review_mode == ReviewMode.AUTO
+    )
+    if not first_come or campaign.waitlist_enabled:
+        return False
+    return seats.ledger().taken(campaign) >= campaign.capacity
+
+
 def _admit(campaign: Campaign, member_id: int) -> tuple[Admit, str]:
     """Take a seat (or a place in the queue) on the active ledger; return it with the entry status.
 
@@ -147,6 +156,10 @@ def signup_create(
         ).exists()
     ):
         raise DomainError(SignupError.DUPLICATE)
+    # A campaign visibly full refuses at once: under a flash crowd most requests end here, before
+    # any write. The read may be a moment old, but only a seat freed meanwhile can make it wrong.
+    if _visibly_full(campaign):
+        raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
     limit = rules.participation_limit
     facts = member_facts(
         prepared.member, period_days=limit.period_days if limit else None, answers=cleaned, now=now
@@ -173,8 +186,7 @@ def signup_create(
                 user_agent=source.user_agent[:300],
             )
             try:
-                with transaction.atomic():
-                    signup.save()
+                signup.save()  # no savepoint: on a conflict the whole transaction is abandoned
             except IntegrityError as exc:
                 # The same member raced us: the database constraint is the final word.
                 raise DomainError(SignupError.DUPLICATE) from exc
