@@ -61,7 +61,9 @@ def reset_postgres(dbname: str) -> str:
     return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{dbname}"
 
 
-def mode_env(mode: Mode, *, var_dir: str, dbname: str = "yunying_bench") -> dict[str, str]:
+def mode_env(
+    mode: Mode, *, var_dir: str, dbname: str = "yunying_bench", redis_url: str = REDIS_BENCH_URL
+) -> dict[str, str]:
     """The environment of every process of one run: server, verifier, raw floor."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
@@ -79,25 +81,35 @@ def mode_env(mode: Mode, *, var_dir: str, dbname: str = "yunying_bench") -> dict
     if mode.redis:
         import redis
 
-        redis.Redis.from_url(REDIS_BENCH_URL).flushdb()
-        env["REDIS_URL"] = REDIS_BENCH_URL
+        redis.Redis.from_url(redis_url).flushdb()
+        env["REDIS_URL"] = redis_url
     return env
 
 
 class Server:
-    def __init__(self, env: dict[str, str], *, workers: int = 2, threads: int = 2) -> None:
-        self.env, self.workers, self.threads = env, workers, threads
+    def __init__(
+        self, env: dict[str, str], *, workers: int = 2, threads: int = 2, product: bool = False
+    ) -> None:
+        """product=True runs `yunying serve` itself (with its start-up checks) instead of granian on
+        bench.wsgi (product URLs plus the floor endpoints)."""
+        self.env, self.workers, self.threads, self.product = env, workers, threads, product
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="yunying-server-", suffix=".log", delete=False)  # noqa: SIM115
 
     def start(self, *, timeout: float = 60) -> Server:
-        command = [
-            str(BIN / "granian"), "--interface", "wsgi", "--workers", str(self.workers),
-            "--blocking-threads", str(self.threads), "--host", "127.0.0.1", "--port", str(self.port),
-            "--no-access-log", "bench.wsgi:application",
-        ]  # fmt: skip
+        if self.product:
+            command = [
+                str(BIN / "yunying"), "serve", "--workers", str(self.workers), "--threads", str(self.threads),
+                "--port", str(self.port),
+            ]  # fmt: skip
+        else:
+            command = [
+                str(BIN / "granian"), "--interface", "wsgi", "--workers", str(self.workers),
+                "--blocking-threads", str(self.threads), "--host", "127.0.0.1", "--port", str(self.port),
+                "--no-access-log", "bench.wsgi:application",
+            ]  # fmt: skip
         self.process = subprocess.Popen(
             command, env=self.env, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
