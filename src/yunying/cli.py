@@ -13,7 +13,10 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yunying.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["yunying", *sys.argv[1:]])
+    args = sys.argv[1:]
+    if args and "-" in args[0] and not args[0].startswith("-"):
+        args[0] = args[0].replace("-", "_")  # `yunying repair-counters` runs repair_counters
+    execute_from_command_line(["yunying", *args])
 
 
 if __name__ == "__main__":

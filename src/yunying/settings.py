@@ -66,10 +66,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "yunying.core.middleware.RequestLogMiddleware",  # outermost: times and logs every response
+    "yunying.core.middleware.ProxyClientAddressMiddleware",  # first: everyone after sees the real client
+    "yunying.core.middleware.RequestLogMiddleware",  # outermost but one: times and logs every response
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "yunying.core.middleware.RequestSizeLimitMiddleware",
+    "yunying.core.middleware.ApiMethodNotAllowedMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,6 +169,21 @@ NOTIFY_MAX_ATTEMPTS = int(os.environ.get("YUNYING_NOTIFY_MAX_ATTEMPTS", 8))
 EMAIL_BACKEND = os.environ.get("YUNYING_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = os.environ.get("YUNYING_FROM_EMAIL", "noreply@yunying.local")
+# With YUNYING_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend:
+EMAIL_HOST = os.environ.get("YUNYING_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("YUNYING_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("YUNYING_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("YUNYING_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("YUNYING_EMAIL_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("YUNYING_EMAIL_SSL", "0") == "1"
+EMAIL_TIMEOUT = 10
+
+# Behind reverse proxies: how many to trust for X-Forwarded-For (0 = use the socket address), the
+# header that says the original request was HTTPS, and the origins the admin's forms may come from.
+TRUSTED_PROXIES = int(os.environ.get("YUNYING_TRUSTED_PROXIES", 0))
+if os.environ.get("YUNYING_PROXY_SSL_HEADER", ""):  # e.g. "HTTP_X_FORWARDED_PROTO"
+    SECURE_PROXY_SSL_HEADER = (os.environ["YUNYING_PROXY_SSL_HEADER"], "https")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("YUNYING_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -364,7 +364,7 @@ def test_cancel_without_a_reason_is_a_422(api, open_campaign, body):
     # when
     response = api.post_json(campaigns_url(open_campaign.pk, "cancel"), body)
     # then
-    assert_problem(response, 422, "signup.reason_required")
+    assert_problem(response, 422, "campaign.reason_required")
     open_campaign.refresh_from_db()
     assert open_campaign.status == "published"
 

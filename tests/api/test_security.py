@@ -268,10 +268,6 @@ def test_an_unexpected_error_is_a_500_problem_that_leaks_nothing(api, open_campa
     assert b"Traceback" not in response.content
 
 
-@pytest.mark.xfail(
-    reason="django-ninja answers a wrong method with a text/html 405; no core.* code for it yet",
-    strict=True,
-)
 def test_a_method_the_path_does_not_take_is_a_405_problem(api, open_campaign):
     # when
     response = api.put(campaigns_url(open_campaign.pk), "{}", content_type="application/json")

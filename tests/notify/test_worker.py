@@ -353,3 +353,21 @@ def test_an_empty_pass_is_cheap(db, django_assert_num_queries):
     # the worker idles through this every couple of seconds
     with django_assert_num_queries(3):
         assert outbox_deliver_due().handled == 0
+
+
+@pytest.mark.django_db
+def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_newer_claim(member, notify_dir):
+    from yunying.notify.channels import DeliveryError
+    from yunying.notify.services import _claim, _record
+
+    # given: worker A claimed the message, stalled past its lease, and worker B claimed it again
+    queue(member.pk)
+    now = timezone.now()
+    [stale] = _claim(now=now, limit=1)
+    [fresh] = _claim(now=now + LEASE + timedelta(seconds=1), limit=1)
+    # when: A's late failure arrives while B is still sending
+    outcome = _record(stale, now=now, error=DeliveryError("timeout"))
+    # then: A's result is dropped; B's claim stands and B records the delivery
+    assert outcome is None
+    assert OutboxMessage.objects.get().status == OutboxStatus.SENDING
+    assert _record(fresh, now=now, provider_id="p-1") == OutboxStatus.SENT

@@ -8,7 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from yunying.core.errors import CoreError, DomainError, FieldError, message_for
+from yunying.core.errors import CoreError, DomainError, FieldError
+from yunying.core.problems import problem
 from yunying.core.ratelimit import ratelimit_hit
 
 logger = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "core.invalid": 422,
     "core.malformed_json": 400,
     "core.body_too_large": 413,
+    "core.method_not_allowed": 405,
     "core.idempotency_key_reused": 422,
     "core.idempotency_in_progress": 409,
     "campaign.not_found": 404,
@@ -36,7 +38,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "campaign.already_drawn": 409,
     "campaign.not_drawn": 404,
     "campaign.draw_not_ready": 409,
-    "campaign.capacity_below_taken": 409,
+    "campaign.reason_required": 422,
     "signup.not_found": 404,
     "signup.duplicate": 409,
     "signup.ineligible": 422,
@@ -49,31 +51,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.not_found": 404,
     "form.definition_invalid": 422,
 }
-
-
-def problem(code: str, status: int, /, *, detail: str | None = None, **data) -> HttpResponse:
-    import json
-
-    title = message_for(code)
-    body = {
-        "type": f"https://yunying.dev/problems/{code}",
-        "title": title,
-        "status": status,
-        "detail": detail or title,
-        "code": code,
-    }
-    # The problem members are reserved (RFC 9457): a domain fact with one of their names (the
-    # entity's `status` in *.invalid_transition, campaign.not_open, …; hence `code` and `status`
-    # are positional-only) goes out as `current_<name>` instead of replacing the member.
-    body |= {(f"current_{k}" if k in body else k): v for k, v in data.items()}
-    response = HttpResponse(
-        json.dumps(body, ensure_ascii=False, default=str),
-        status=status,
-        content_type="application/problem+json",
-    )
-    if code == CoreError.RATE_LIMITED and "retry_after" in data:
-        response["Retry-After"] = str(data["retry_after"])
-    return response
 
 
 def _field_path(loc: list) -> str:

@@ -17,7 +17,7 @@ class CampaignError(StrEnum):
     ALREADY_DRAWN = "campaign.already_drawn"
     NOT_DRAWN = "campaign.not_drawn"
     DRAW_NOT_READY = "campaign.draw_not_ready"
-    CAPACITY_BELOW_TAKEN = "campaign.capacity_below_taken"
+    REASON_REQUIRED = "campaign.reason_required"
 
 
 class SignupError(StrEnum):
@@ -75,7 +75,7 @@ register_messages(
         CampaignError.ALREADY_DRAWN: _("The lottery for this campaign has already been drawn."),
         CampaignError.NOT_DRAWN: _("The lottery for this campaign has not been drawn yet."),
         CampaignError.DRAW_NOT_READY: _("The lottery can be drawn only after sign-up has closed."),
-        CampaignError.CAPACITY_BELOW_TAKEN: _("Capacity cannot be lower than the seats already taken."),
+        CampaignError.REASON_REQUIRED: _("Say why the campaign is cancelled."),
         SignupError.NOT_FOUND: _("Sign-up not found."),
         SignupError.DUPLICATE: _("This member has already signed up for this campaign."),
         SignupError.INELIGIBLE: _("The member does not meet the campaign's conditions."),

@@ -23,6 +23,7 @@ class CoreError(StrEnum):
     INVALID = "core.invalid"
     MALFORMED_JSON = "core.malformed_json"
     BODY_TOO_LARGE = "core.body_too_large"
+    METHOD_NOT_ALLOWED = "core.method_not_allowed"
     IDEMPOTENCY_KEY_REUSED = "core.idempotency_key_reused"
     IDEMPOTENCY_IN_PROGRESS = "core.idempotency_in_progress"
 
@@ -38,6 +39,7 @@ _MESSAGES: dict[str, Promise] = {
     CoreError.INVALID: _("The request is not valid."),
     CoreError.MALFORMED_JSON: _("The request body is not valid JSON."),
     CoreError.BODY_TOO_LARGE: _("The request body is too large."),
+    CoreError.METHOD_NOT_ALLOWED: _("This address does not take that method."),
     CoreError.IDEMPOTENCY_KEY_REUSED: _("This Idempotency-Key was already used for a different request."),
     CoreError.IDEMPOTENCY_IN_PROGRESS: _("A request with this Idempotency-Key is still being processed."),
 }

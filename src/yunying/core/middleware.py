@@ -6,41 +6,72 @@ import logging
 import time
 
 from django.conf import settings
-from django.http import JsonResponse
 from django.utils import translation
-from django.utils.translation import gettext as _
 
 from yunying.core.errors import CoreError
+from yunying.core.problems import problem
 
 
 class RequestSizeLimitMiddleware:
+    """Bodies over MAX_REQUEST_BODY_BYTES get 413 before any view parses them — by Content-Length,
+    or, for a chunked body without one, by reading at most one byte past the limit."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        limit = settings.MAX_REQUEST_BODY_BYTES
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.MAX_REQUEST_BODY_BYTES:
+        too_large = length > limit
+        if (
+            not too_large
+            and not length
+            and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+        ):
+            data = request.read(limit + 1)
+            too_large = len(data) > limit
+            request._body = data  # Django's cached body: views read it as if it had a length
+        if too_large:
             # This runs before LocaleMiddleware: choose the caller's language here, as every other
             # problem does (Accept-Language).
             with translation.override(translation.get_language_from_request(request)):
-                title = _("The request body is too large.")
-            return JsonResponse(
-                {
-                    "type": f"https://yunying.dev/problems/{CoreError.BODY_TOO_LARGE}",
-                    "title": title,
-                    "status": 413,
-                    "code": CoreError.BODY_TOO_LARGE,
-                    "detail": title,
-                    "limit_bytes": settings.MAX_REQUEST_BODY_BYTES,
-                },
-                status=413,
-                content_type="application/problem+json",
-                json_dumps_params={"ensure_ascii": False},
-            )
+                return problem(CoreError.BODY_TOO_LARGE, 413, limit_bytes=limit)
         return self.get_response(request)
+
+
+class ProxyClientAddressMiddleware:
+    """Behind YUNYING_TRUSTED_PROXIES reverse proxies, the client is the address the outermost trusted
+    proxy saw: the Nth entry from the right of X-Forwarded-For. Per-IP rate limits and logs then see
+    real clients, and a client cannot forge its address by sending the header itself."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.trusted = settings.TRUSTED_PROXIES
+
+    def __call__(self, request):
+        if self.trusted:
+            hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+            if len(hops) >= self.trusted:
+                request.META["REMOTE_ADDR"] = hops[-self.trusted]
+        return self.get_response(request)
+
+
+class ApiMethodNotAllowedMiddleware:
+    """A wrong HTTP method under /api/ is a problem+json 405 (the router answers it in HTML)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 405 and request.path.startswith("/api/"):
+            allow = response.get("Allow", "")
+            response = problem(CoreError.METHOD_NOT_ALLOWED, 405, allowed=allow)
+            response["Allow"] = allow
+        return response
 
 
 request_logger = logging.getLogger("yunying.request")

@@ -121,9 +121,12 @@ def _record(
     else:
         retry_at = now + timedelta(seconds=backoff_seconds(attempts))
         fields.update(status=OutboxStatus.PENDING, due_at=retry_at, last_error=str(error)[:500])
-    # Only the lease holder records: a message cancelled meanwhile stays cancelled.
-    OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING).update(**fields)
-    return fields["status"]
+    # Only this claim records: a message cancelled meanwhile stays cancelled, and a worker whose lease
+    # ran out (another worker re-claimed the message) cannot overwrite the newer claim's outcome.
+    recorded = OutboxMessage.objects.filter(
+        pk=message.pk, status=OutboxStatus.SENDING, lease_until=message.lease_until
+    ).update(**fields)
+    return fields["status"] if recorded else None
 
 
 @dataclass
@@ -131,10 +134,11 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    superseded: int = 0
 
     @property
     def handled(self) -> int:
-        return self.sent + self.retrying + self.failed
+        return self.sent + self.retrying + self.failed + self.superseded
 
 
 def outbox_deliver_due(*, now: datetime | None = None, limit: int = 100) -> DeliveryReport:
@@ -169,6 +173,8 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 100) -> Deli
             report.sent += 1
         elif outcome == OutboxStatus.PENDING:
             report.retrying += 1
-        else:
+        elif outcome == OutboxStatus.FAILED:
             report.failed += 1
+        else:
+            report.superseded += 1  # cancelled or re-claimed while being sent: not ours to count
     return report

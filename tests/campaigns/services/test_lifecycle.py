@@ -173,7 +173,7 @@ def test_cancel_needs_a_reason():
     campaign = CampaignFactory(status="published")
     with pytest.raises(DomainError) as refused:
         lifecycle.campaign_cancel(campaign_id=campaign.pk, actor=SYSTEM, reason=" ")
-    assert refused.value.code == "signup.reason_required"
+    assert refused.value.code == "campaign.reason_required"
 
 
 def test_automation_closes_ended_windows_draws_lotteries_and_finishes_past_events():
@@ -199,3 +199,15 @@ def test_automation_closes_ended_windows_draws_lotteries_and_finishes_past_event
         "published",
     )
     assert hasattr(lottery, "lottery_draw")
+
+
+def test_re_sending_the_same_rules_in_another_spelling_is_not_a_change():
+    # given: rules stored sparsely, as the factory and older clients write them
+    campaign = CampaignFactory(status="published", eligibility={"min_age": 18}, form=[])
+    # when: a client re-sends them with every default spelled out
+    spelled = {"min_age": 18, "max_age": None, "genders": None, "regions_allow": None, "regions_deny": []}
+    edited = lifecycle.campaign_update(
+        campaign_id=campaign.pk, actor=SYSTEM, changes={"eligibility": spelled, "title": "新标题"}
+    )
+    # then
+    assert edited.title == "新标题"

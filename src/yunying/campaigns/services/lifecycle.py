@@ -7,6 +7,7 @@ fields, more capacity and a later sign-up deadline may change, and every refused
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -74,11 +75,20 @@ def campaign_create(*, actor: Actor, values: dict[str, Any]) -> Campaign:
     return campaign
 
 
+def _same_rule(field: str, current: Any, proposed: Any) -> bool:
+    """Equal as rules, not as JSON text: {} and {"min_age": null, …} are the same eligibility."""
+    if field == "eligibility":
+        return eligibility_parse(current) == eligibility_parse(proposed)
+    if field == "form":
+        return form_parse(current or []) == form_parse(proposed or [])
+    return current == proposed
+
+
 def _locked_changes(campaign: Campaign, changes: dict[str, Any]) -> list[str]:
     """Fields whose change a published or closed campaign refuses."""
     locked = []
     for field, value in changes.items():
-        if field in COSMETIC_FIELDS or getattr(campaign, field) == value:
+        if field in COSMETIC_FIELDS or _same_rule(field, getattr(campaign, field), value):
             continue
         if field == "capacity" and value > campaign.capacity:
             continue  # more places never hurts anyone who signed up
@@ -170,7 +180,7 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
 
     Raises: signup.reason_required, campaign.invalid_transition."""
     if not reason.strip():
-        raise DomainError("signup.reason_required", field="reason")
+        raise DomainError(CampaignError.REASON_REQUIRED, field="reason")
     with transaction.atomic():
         campaign = _transition(campaign_get(campaign_id), S.CANCELLED, reason=reason)
         live = Signup.objects.filter(campaign=campaign, status__in=LIVE_STATUSES).values_list(
@@ -191,29 +201,28 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
 
 
 def campaigns_advance_due(*, actor: Actor, now: datetime | None = None) -> dict[str, int]:
-    """Automation run by the worker (C9): close campaigns whose sign-up window has ended (drawing
-    lotteries), and finish closed ones whose event is over."""
+    """Automation run by the worker (C9): close campaigns whose sign-up window has ended, draw
+    lotteries whose window has ended and that are not drawn yet (also after a crash between the two
+    steps), and finish closed campaigns whose event is over. Each step is idempotent."""
     from yunying.campaigns.services.lottery import lottery_draw
 
     now = now or timezone.now()
-    closed = drawn = finished = 0
-    for campaign_id in Campaign.objects.filter(status=S.PUBLISHED, signup_end_at__lte=now).values_list(
-        "pk", flat=True
-    ):
-        try:
-            campaign = campaign_close(campaign_id=campaign_id, actor=actor, reason="sign-up window ended")
-        except DomainError:
-            continue
-        closed += 1
-        if campaign.admission_mode == "lottery":
+    counts = {"closed": 0, "drawn": 0, "finished": 0}
+    ended = Campaign.objects.filter(status=S.PUBLISHED, signup_end_at__lte=now)
+    for campaign_id in ended.values_list("pk", flat=True):
+        with contextlib.suppress(DomainError):  # someone else moved it first
+            campaign_close(campaign_id=campaign_id, actor=actor, reason="sign-up window ended")
+            counts["closed"] += 1
+    undrawn = Campaign.objects.filter(
+        status=S.CLOSED, admission_mode="lottery", signup_end_at__lte=now, lottery_draw__isnull=True
+    )
+    for campaign_id in undrawn.values_list("pk", flat=True):
+        with contextlib.suppress(DomainError):  # drawn concurrently
             lottery_draw(campaign_id=campaign_id, actor=actor)
-            drawn += 1
-    for campaign_id in Campaign.objects.filter(status=S.CLOSED, event_end_at__lte=now).values_list(
-        "pk", flat=True
-    ):
-        try:
+            counts["drawn"] += 1
+    over = Campaign.objects.filter(status=S.CLOSED, event_end_at__lte=now)
+    for campaign_id in over.values_list("pk", flat=True):
+        with contextlib.suppress(DomainError):
             campaign_finish(campaign_id=campaign_id, actor=actor)
-            finished += 1
-        except DomainError:
-            continue
-    return {"closed": closed, "drawn": drawn, "finished": finished}
+            counts["finished"] += 1
+    return counts

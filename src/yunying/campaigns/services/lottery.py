@@ -140,7 +140,8 @@ class DrawVerification:
 def lottery_verify(*, campaign_id: int) -> DrawVerification:
     """Re-run the recorded draw and compare it with what was applied.
 
-    Raises: campaign.not_drawn."""
+    Raises: campaign.not_found, campaign.not_drawn."""
+    campaign_get(campaign_id)  # campaign.not_found before campaign.not_drawn
     draw = LotteryDraw.objects.filter(campaign_id=campaign_id).first()
     if draw is None:
         raise DomainError(CampaignError.NOT_DRAWN)

@@ -4,6 +4,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from yunying.campaigns.seats import seats_sync
 from yunying.campaigns.services.lifecycle import campaigns_advance_due
@@ -32,10 +33,19 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
             while not stopping:
-                advanced = campaigns_advance_due(actor=SYSTEM)
-                report = outbox_deliver_due(limit=batch)
-                if settings.REDIS_URL:
-                    seats_sync()  # keep the rows' derived seat counts close to Redis's live ones
+                try:
+                    advanced = campaigns_advance_due(actor=SYSTEM)
+                    report = outbox_deliver_due(limit=batch)
+                    if settings.REDIS_URL:
+                        seats_sync()  # keep the rows' derived seat counts close to Redis's live ones
+                except Exception:
+                    # A failed pass (database restarting, Redis away) is retried, not fatal.
+                    if once:
+                        raise
+                    logger.exception("worker pass failed; retrying in %s s", interval)
+                    close_old_connections()
+                    time.sleep(interval)
+                    continue
                 if report.handled or any(advanced.values()):
                     logger.info(
                         "worker pass: %s, sent=%s retrying=%s failed=%s",
