@@ -42,6 +42,10 @@ test-postgres: $(STAMP)
 		echo; echo "!!! SKIPPED the PostgreSQL suite: no server at $(PG_URL) (CI runs it) !!!"; echo; \
 	fi
 
+# Sign-up burst benchmark: SQLite, PostgreSQL, PostgreSQL + Redis side by side (docs/benchmarks.md).
+bench: $(STAMP)
+	PYTHONPATH=. $(BIN)/python -m bench.signup_burst
+
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 

@@ -303,6 +303,29 @@ def _targets(reports: list[dict]) -> list[str]:
     return lines
 
 
+def _missing_services(mode) -> str:
+    missing = []
+    if mode.postgres:
+        import psycopg
+
+        from bench.harness import PG_ADMIN_URL
+
+        try:
+            psycopg.connect(PG_ADMIN_URL, connect_timeout=3).close()
+        except psycopg.OperationalError:
+            missing.append("PostgreSQL")
+    if mode.redis:
+        import redis
+
+        from bench.harness import REDIS_BENCH_URL
+
+        try:
+            redis.Redis.from_url(REDIS_BENCH_URL, socket_connect_timeout=2).ping()
+        except redis.ConnectionError:
+            missing.append("Redis")
+    return " and ".join(missing)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -320,6 +343,10 @@ def main() -> None:
     reports = []
     for name in args.modes.split(","):
         mode = MODES[name]
+        missing = _missing_services(mode)
+        if missing:
+            print(f"!!! SKIPPED {mode.label}: {missing} not reachable on 127.0.0.1 !!!", flush=True)
+            continue
         with tempfile.TemporaryDirectory(prefix="yunying-bench-") as var_dir:
             env = mode_env(mode, var_dir=var_dir)
             out = Path(var_dir) / "report.json"
