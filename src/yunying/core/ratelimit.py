@@ -17,14 +17,12 @@ def ratelimit_hit(*, scope: str, key: str, limit: int, window_seconds: int = 60)
     """Count one hit; raises core.rate_limited (with retry_after) once the window is over `limit`."""
     window = int(time.time() // window_seconds)
     cache_key = f"rl:{scope}:{key}:{window}"
-    if cache.add(cache_key, 1, timeout=window_seconds + 5):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout=window_seconds + 5)
-            count = 1
+    # incr first: one round trip for every hit but the window's first (on a shared Redis cache each
+    # round trip is on the request path).
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # the window's first hit (or a racing one: add loses, incr wins)
+        count = 1 if cache.add(cache_key, 1, timeout=window_seconds + 5) else cache.incr(cache_key)
     if count > limit:
         retry_after = window_seconds - int(time.time() % window_seconds)
         raise DomainError(CoreError.RATE_LIMITED, retry_after=retry_after)
