@@ -26,7 +26,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "core.body_too_large": 413,
     "core.method_not_allowed": 405,
     "core.idempotency_key_reused": 422,
-    "core.idempotency_in_progress": 409,
     "campaign.not_found": 404,
     "campaign.not_open": 409,
     "campaign.full": 409,
@@ -48,7 +47,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.identity_required": 422,
     "member.identity_conflict": 409,
     "member.region_invalid": 422,
-    "member.not_found": 404,
     "form.definition_invalid": 422,
 }
 

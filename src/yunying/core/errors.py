@@ -25,7 +25,6 @@ class CoreError(StrEnum):
     BODY_TOO_LARGE = "core.body_too_large"
     METHOD_NOT_ALLOWED = "core.method_not_allowed"
     IDEMPOTENCY_KEY_REUSED = "core.idempotency_key_reused"
-    IDEMPOTENCY_IN_PROGRESS = "core.idempotency_in_progress"
 
 
 # code -> message; apps add theirs with register_messages() at import time.
@@ -41,7 +40,6 @@ _MESSAGES: dict[str, Promise] = {
     CoreError.BODY_TOO_LARGE: _("The request body is too large."),
     CoreError.METHOD_NOT_ALLOWED: _("This address does not take that method."),
     CoreError.IDEMPOTENCY_KEY_REUSED: _("This Idempotency-Key was already used for a different request."),
-    CoreError.IDEMPOTENCY_IN_PROGRESS: _("A request with this Idempotency-Key is still being processed."),
 }
 
 
