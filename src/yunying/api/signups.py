@@ -141,7 +141,7 @@ def create_signup(request, campaign_id: int, payload: SignupIn):
             actor=request.auth,
         )
         admitted.code = signup.status
-    return Status(201, SignupOut(**signup_present(signup, reveal=False)))
+    return Status(201, signup_present(signup, reveal=False))  # validated once, by the response schema
 
 
 @router.get("/{int:campaign_id}/signups", response=list[SignupOut], summary="List sign-ups (masked)")

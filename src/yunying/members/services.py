@@ -64,11 +64,17 @@ def _phone_index(e164: str) -> str:
 
 def member_find(*, phone: str | None = None, external_id: str | None = None) -> Member | None:
     """Raises: member.identity_conflict, member.phone_invalid."""
-    by_phone = by_external = None
-    if phone:
-        by_phone = Member.objects.filter(phone_index=_phone_index(phone_normalize(phone))).first()
-    if external_id:
-        by_external = Member.objects.filter(external_id=external_id).first()
+    return _find(phone_normalize(phone) if phone else None, external_id)
+
+
+def _unique(query) -> Member | None:
+    # first() would add ORDER BY pk to a look-up by a unique key: this runs on every sign-up.
+    return next(iter(query[:1]), None)
+
+
+def _find(e164: str | None, external_id: str | None) -> Member | None:
+    by_phone = _unique(Member.objects.filter(phone_index=_phone_index(e164))) if e164 else None
+    by_external = _unique(Member.objects.filter(external_id=external_id)) if external_id else None
     if by_phone and by_external and by_phone.pk != by_external.pk:
         raise DomainError(MemberError.IDENTITY_CONFLICT)
     # The phone's owner is already known to the integrator under another external id.
@@ -130,7 +136,7 @@ def member_prepare(
         raise DomainError(MemberError.IDENTITY_REQUIRED)
     _validate_profile(profile)
     e164 = phone_normalize(phone) if phone else None
-    member = member_find(phone=e164, external_id=external_id)
+    member = _find(e164, external_id)  # already normalised: parse the phone once
     if member is None:
         member = Member(external_id=external_id or None, source_channel=channel)
         if e164:
@@ -159,7 +165,7 @@ def member_commit(prepared: PreparedMember) -> Member:
                 member.save()
             return member
         except IntegrityError:
-            winner = member_find(phone=prepared.e164, external_id=prepared.external_id)
+            winner = _find(prepared.e164, prepared.external_id)
             if winner is None:
                 raise
             return winner
