@@ -93,11 +93,15 @@ def window(**kwargs):
 
 @pytest.fixture
 def redis_url(settings, worker_id):
-    """Switch the seat ledger (and nothing else) to a real Redis, one database per xdist worker,
-    flushed around the test. Skips loudly without a server, except in CI where that is a failure."""
+    """Switch the seat ledger and the task queue (not the cache) to a real Redis, one database per
+    xdist worker, flushed around the test. Skips loudly without a server, except in CI where that is
+    a failure."""
     import os
 
+    import django_tasks.signals  # noqa: F401 - connects the receiver that re-reads TASKS when it changes
     import redis
+
+    from yunying.settings import task_queue_settings
 
     index = 1 + (int(worker_id[2:]) if worker_id.startswith("gw") else 0)
     url = f"redis://127.0.0.1:6379/{index}"
@@ -110,5 +114,7 @@ def redis_url(settings, worker_id):
         pytest.skip("!!! SKIPPED: no Redis at 127.0.0.1:6379 (CI runs these) !!!")
     client.flushdb()
     settings.REDIS_URL = url
+    for name, value in task_queue_settings(url).items():
+        setattr(settings, name, value)
     yield url
     client.flushdb()

@@ -121,11 +121,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file, not :memory:, so that concurrency tests get one real connection per thread.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
+
+def task_queue_settings(redis_url: str) -> dict:
+    """The task queue on Redis: django-tasks with its RQ backend (django-tasks-rq, on django-rq's queue
+    configuration). Short connect and read timeouts: an enqueue runs in the request that committed and
+    must not hang on a Redis that went away (`yunying worker` raises the read timeout for its waits)."""
+    sep = "&" if "?" in redis_url else "?"
+    url = f"{redis_url}{sep}socket_connect_timeout=2&socket_timeout=5"
+    return {
+        "TASKS": {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}},
+        "RQ_QUEUES": {"default": {"URL": url}},
+    }
+
+
 # REDIS_URL switches on the production extras: seat admission on Redis (campaigns.seats), a cache
-# and rate limits shared by every process. Without it everything runs on the database and memory.
+# and rate limits shared by every process, and the task queue that hands a new notification to a
+# worker at once (notify.tasks). Without it everything runs on the database and memory, and
+# `yunying worker` finds new notifications by polling the outbox.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Neither django_tasks nor django_rq is an installed app: the queue needs only these settings, and
+    # django_rq's admin imports prometheus_client at start-up, before `yunying serve` has set up its
+    # multiprocess metrics directory (core.metrics). No rq admin pages, then: use `rq info -u …`.
+    _queue = task_queue_settings(REDIS_URL)
+    TASKS = _queue["TASKS"]
+    RQ_QUEUES = _queue["RQ_QUEUES"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "yunying"}}
 
@@ -209,5 +230,6 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("YUNYING_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # django_tasks logs two INFO lines per task run (one per queued notification): failures only.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "django_tasks": {"level": "WARNING"}},
 }

@@ -127,7 +127,8 @@ def test_leaving_frees_the_member_and_the_seat_after_commit(redis_url, django_ca
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         admission.signup_withdraw(campaign_id=campaign.pk, signup_id=b.pk, actor=SYSTEM, reason="x")
         assert _redis_seats(campaign) == 2  # not before the database has committed
-    assert len(callbacks) == 1
+    # the seat's give-back, besides the withdrawal notice's hand-off to the task queue
+    assert len([c for c in callbacks if "_hand_to_queue" not in repr(c)]) == 1
     # then
     assert _redis_seats(campaign) == 1 == _confirmed(campaign)
     assert sign_up(campaign, mobile(0)).status == "confirmed"  # a may sign up again

@@ -1,5 +1,9 @@
 """The outbox: the only writer of notify tables. Enqueue inside the caller's transaction; deliver
-from the worker (`yunying worker`), at least once, with retries and recorded status (N4)."""
+from the worker (`yunying worker`), at least once, with retries and recorded status (N4).
+
+With REDIS_URL, a message due now is also handed to the task queue once its transaction commits, so a
+worker sends it at once instead of at its next sweep. The table stays the source of truth: a lost or
+duplicated task only delays a message to the next sweep or finds it already claimed."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -61,6 +66,26 @@ def outbox_add(messages: list[OutboxMessage]) -> None:
     """Queue built messages in one INSERT; call inside the transaction of the change they report.
     A repeat of a deduplicated message hits the unique key and is skipped."""
     OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    if settings.REDIS_URL:
+        # The task names the messages by dedupe key, not id: bulk_create with ignore_conflicts sets no
+        # pks (on any backend), and looking them up would cost every sign-up a query. The key is
+        # unique and known before the INSERT; a skipped repeat names the earlier row, which is fine
+        # (it is due, and the claim takes it only while PENDING).
+        now = timezone.now()
+        keys = [m.dedupe_key for m in messages if m.due_at <= now]
+        if keys:
+            transaction.on_commit(partial(_hand_to_queue, keys))
+
+
+def _hand_to_queue(keys: list[str]) -> None:
+    """After commit: ask a worker to send these now. Never fails the caller's change (it is committed
+    already): with Redis away the messages wait for the worker's next sweep."""
+    from yunying.notify.tasks import outbox_deliver_task
+
+    try:
+        outbox_deliver_task.enqueue(keys)
+    except Exception:
+        logger.warning("outbox: could not queue %s; the worker's sweep will send them", keys, exc_info=True)
 
 
 def outbox_enqueue(**message) -> None:
@@ -83,12 +108,16 @@ def backoff_seconds(attempts: int) -> int:
     return min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
 
 
-def _claim(*, now: datetime, limit: int) -> list[OutboxMessage]:
+def _claim(*, now: datetime, limit: int, keys: list[str] | None = None) -> list[OutboxMessage]:
     """Take up to `limit` due messages for this worker. Expired leases (a worker died mid-send) are
-    taken again, so delivery is at least once."""
-    due = Q(status=OutboxStatus.PENDING, due_at__lte=now) | Q(
-        status=OutboxStatus.SENDING, lease_until__lt=now
-    )
+    taken again, so delivery is at least once. With `keys` (a queued task), only those messages and
+    only while PENDING and due: one already claimed or sent by another worker is left alone."""
+    if keys is None:
+        due = Q(status=OutboxStatus.PENDING, due_at__lte=now) | Q(
+            status=OutboxStatus.SENDING, lease_until__lt=now
+        )
+    else:
+        due = Q(status=OutboxStatus.PENDING, due_at__lte=now, dedupe_key__in=keys)
     with transaction.atomic():
         candidates = OutboxMessage.objects.filter(due).order_by("due_at", "id")
         if connection.features.has_select_for_update_skip_locked:
@@ -142,10 +171,20 @@ class DeliveryReport:
 
 
 def outbox_deliver_due(*, now: datetime | None = None, limit: int = 100) -> DeliveryReport:
-    """Deliver what is due now; one call handles at most `limit` messages."""
+    """Deliver what is due now; one call handles at most `limit` messages (the worker's sweep)."""
     now = now or timezone.now()
+    return _deliver(_claim(now=now, limit=limit), now=now)
+
+
+def outbox_deliver(*, keys: list[str], now: datetime | None = None) -> DeliveryReport:
+    """Deliver the named messages (by dedupe key) if they are still waiting: the queued task's work."""
+    now = now or timezone.now()
+    return _deliver(_claim(now=now, limit=len(keys), keys=keys), now=now)
+
+
+def _deliver(batch: list[OutboxMessage], *, now: datetime) -> DeliveryReport:
+    """Send claimed messages one by one, recording each outcome right after its send."""
     report = DeliveryReport()
-    batch = _claim(now=now, limit=limit)
     members = Member.objects.in_bulk({m.member_id for m in batch})
     for message in batch:
         member = members.get(message.member_id)

@@ -1,0 +1,15 @@
+"""Background tasks of the notify app (django-tasks; the RQ backend on Redis when REDIS_URL is set).
+
+A task only names work; the outbox table says what is owed. See services.outbox_add for who enqueues."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from yunying.notify.services import outbox_deliver
+
+
+@task()
+def outbox_deliver_task(keys: list[str]) -> None:
+    """Send the outbox messages with these dedupe keys now, if no one has yet."""
+    outbox_deliver(keys=keys)
