@@ -37,7 +37,7 @@ class CancellingChannel(FileChannel):
 
     def send(self, message: RenderedMessage) -> str:
         ref = OutboxMessage.objects.values_list("ref", flat=True).get(pk=message.message_id)
-        outbox_cancel(ref=ref)
+        outbox_cancel(refs=[ref])
         return super().send(message)
 
 

@@ -93,7 +93,7 @@ def test_cancel_touches_only_the_named_templates_of_that_ref(member):
     queue(member.pk, ref="signup:1", template="event_reminder", due_at=later, dedupe="r")
     queue(member.pk, ref="signup:2", template="event_reminder", due_at=later, dedupe="r")
     # when
-    cancelled = outbox_cancel(ref="signup:1", templates=["event_reminder"])
+    cancelled = outbox_cancel(refs=["signup:1"], templates=["event_reminder"])
     # then
     assert cancelled == 1
     assert dict(OutboxMessage.objects.values_list("ref", "template").filter(status="cancelled")) == {
@@ -107,7 +107,7 @@ def test_cancel_leaves_what_already_went_out(member, notify_dir):
     queue(member.pk, ref="signup:1")
     outbox_deliver_due()
     # when
-    cancelled = outbox_cancel(ref="signup:1")
+    cancelled = outbox_cancel(refs=["signup:1"])
     # then
     assert cancelled == 0
     assert OutboxMessage.objects.get().status == OutboxStatus.SENT

@@ -251,7 +251,7 @@ def test_cancelling_a_message_stuck_in_sending_keeps_it_from_being_claimed_again
         outbox_deliver_due(now=now)
     settings.NOTIFY_CHANNELS = {**settings.NOTIFY_CHANNELS, "sms": "yunying.notify.channels.FileChannel"}
     # when
-    cancelled = outbox_cancel(ref="signup:4", templates=["event_reminder"])
+    cancelled = outbox_cancel(refs=["signup:4"], templates=["event_reminder"])
     report = outbox_deliver_due(now=now + LEASE + timedelta(seconds=1))
     # then
     assert (cancelled, report.handled) == (1, 0)

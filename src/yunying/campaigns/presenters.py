@@ -5,7 +5,9 @@ row per member shown (S1, S3)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import QuerySet
@@ -21,11 +23,21 @@ from yunying.members.services import member_contact, phone_display, phone_mask
 PII_FIELDS = ["phone", "name", "answers"]
 
 
+def _question_types(campaign) -> dict[str, str]:
+    return _question_types_of(json.dumps(campaign.form, sort_keys=True))
+
+
+@lru_cache(maxsize=256)
+def _question_types_of(form_json: str) -> dict[str, str]:
+    # Keyed by the form itself, so always right; a page of 50 sign-ups parses its form once.
+    return {q.key: q.type for q in form_parse(json.loads(form_json))}
+
+
 def _answers(signup: Signup, *, reveal: bool) -> dict[str, Any]:
     answers = answers_read(signup)
+    types = _question_types(signup.campaign)
     if reveal:
-        return {k: phone_display(v) if _is_phone(signup, k) else v for k, v in answers.items()}
-    types = {q.key: q.type for q in form_parse(signup.campaign.form)}
+        return {k: phone_display(v) if types.get(k) == "phone" else v for k, v in answers.items()}
     masked = {}
     for key, value in answers.items():
         kind = types.get(key)
@@ -38,10 +50,6 @@ def _answers(signup: Signup, *, reveal: bool) -> dict[str, Any]:
         else:
             masked[key] = value
     return masked
-
-
-def _is_phone(signup: Signup, key: str) -> bool:
-    return any(q["key"] == key and q["type"] == "phone" for q in signup.campaign.form)
 
 
 def signup_present(signup: Signup, *, reveal: bool) -> dict[str, Any]:

@@ -93,12 +93,14 @@ def outbox_enqueue(**message) -> None:
     outbox_add(outbox_build(**message))
 
 
-def outbox_cancel(*, ref: str, templates: list[str] | None = None) -> int:
-    """Cancel messages about `ref` that have not gone out yet (e.g. the reminder of a withdrawn sign-up).
+def outbox_cancel(*, refs: list[str], templates: list[str] | None = None) -> int:
+    """Cancel messages about `refs` that have not gone out yet (e.g. the reminder of a withdrawn sign-up).
 
     SENDING ones too: a worker that died mid-send would otherwise send them again once its lease
     expires. One already in a live provider call may still arrive; it stays recorded as cancelled."""
-    pending = OutboxMessage.objects.filter(ref=ref, status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING])
+    pending = OutboxMessage.objects.filter(
+        ref__in=refs, status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING]
+    )
     if templates:
         pending = pending.filter(template__in=templates)
     return pending.update(status=OutboxStatus.CANCELLED)

@@ -211,3 +211,17 @@ def test_re_sending_the_same_rules_in_another_spelling_is_not_a_change():
     )
     # then
     assert edited.title == "新标题"
+
+
+@pytest.mark.parametrize("live", [1, 10])
+def test_cancelling_costs_the_same_queries_for_one_or_many_sign_ups(live, django_assert_num_queries):
+    # given
+    campaign = CampaignFactory(status="published", capacity=20)
+    for n in range(live):
+        sign_up(campaign, mobile(n))
+    # when / then: the queries do not grow with the sign-ups
+    with django_assert_num_queries(8):
+        lifecycle.campaign_cancel(campaign_id=campaign.pk, actor=SYSTEM, reason="预算调整")
+    from yunying.notify.models import OutboxMessage
+
+    assert OutboxMessage.objects.filter(template="campaign_cancelled").count() == live

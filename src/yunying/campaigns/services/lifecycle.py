@@ -22,7 +22,7 @@ from yunying.campaigns.questions import form_parse
 from yunying.campaigns.selectors import campaign_get
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
-from yunying.notify.services import outbox_cancel, outbox_enqueue
+from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
 
 S = CampaignStatus
 TRANSITIONS: dict[str, set[str]] = {
@@ -183,20 +183,26 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
         raise DomainError(CampaignError.REASON_REQUIRED, field="reason")
     with transaction.atomic():
         campaign = _transition(campaign_get(campaign_id), S.CANCELLED, reason=reason)
-        live = Signup.objects.filter(campaign=campaign, status__in=LIVE_STATUSES).values_list(
-            "pk", "member_id"
+        live = list(
+            Signup.objects.filter(campaign=campaign, status__in=LIVE_STATUSES).values_list("pk", "member_id")
         )
-        for signup_id, member_id in live.iterator():
-            outbox_cancel(ref=f"signup:{signup_id}")
-            if campaign.notify_channels:
-                outbox_enqueue(
+        # Two statements for the whole campaign, however many sign-ups it has.
+        outbox_cancel(refs=[f"signup:{signup_id}" for signup_id, _ in live])
+        context = {"campaign": campaign.title, "reason": reason}
+        outbox_add(
+            [
+                message
+                for signup_id, member_id in live
+                for message in outbox_build(
                     member_id=member_id,
                     channels=campaign.notify_channels,
                     template="campaign_cancelled",
-                    context={"campaign": campaign.title, "reason": reason},
+                    context=context,
                     ref=f"signup:{signup_id}",
                     dedupe="cancelled",
                 )
+            ]
+        )
     return campaign
 
 

@@ -52,4 +52,4 @@ def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: 
 
 
 def notice_cancel_reminder(signup: Signup) -> None:
-    outbox_cancel(ref=f"signup:{signup.pk}", templates=[REMINDER])
+    outbox_cancel(refs=[f"signup:{signup.pk}"], templates=[REMINDER])
