@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
@@ -38,6 +38,12 @@ class Admit(StrEnum):
     ENTRY = "entry"  # no seat needed now (review or lottery)
     FULL = "full"  # no seat and no waiting list
     DUPLICATE = "duplicate"  # this member already holds a sign-up (Redis ledger only)
+
+
+_TAKE_SQL = (
+    "UPDATE campaigns_campaign SET seats_taken = seats_taken + %s "
+    "WHERE id = %s AND seats_taken + %s <= capacity"
+)
 
 
 class DatabaseSeats:
@@ -59,11 +65,10 @@ class DatabaseSeats:
     def take(self, campaign_id: int, count: int = 1) -> bool:
         """The WHERE clause is the capacity guard: applied row-locked, so concurrent callers can
         never take more seats than there are."""
-        return bool(
-            Campaign.objects.filter(pk=campaign_id, seats_taken__lte=F("capacity") - count).update(
-                seats_taken=F("seats_taken") + count
-            )
-        )
+        # Written out, not built by the ORM: it runs on every sign-up, inside the write lock.
+        with connection.cursor() as cursor:
+            cursor.execute(_TAKE_SQL, [count, campaign_id, count])
+            return cursor.rowcount == 1
 
     def undo_take(self, campaign_id: int, count: int = 1) -> None:
         Campaign.objects.filter(pk=campaign_id).update(seats_taken=F("seats_taken") - count)

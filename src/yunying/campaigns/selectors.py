@@ -14,17 +14,20 @@ from yunying.campaigns.eligibility import MemberFacts, age_on
 from yunying.campaigns.errors import CampaignError, SignupError
 from yunying.campaigns.models import BLOCKING_STATUSES, Campaign, Signup, SignupEvent, SignupStatus
 from yunying.core.errors import DomainError
+from yunying.core.rows import row_get
 from yunying.members.models import Member
 from yunying.members.regions import PROVINCES, province_of
 
 
 def campaign_get(campaign_id: int, *, for_update: bool = False) -> Campaign:
     """Raises: campaign.not_found."""
-    query = Campaign.objects.select_for_update() if for_update else Campaign.objects
-    try:
-        return query.get(pk=campaign_id)  # no ORDER BY, unlike first(): this runs on every sign-up
-    except Campaign.DoesNotExist:
-        raise DomainError(CampaignError.NOT_FOUND, id=campaign_id) from None
+    if for_update:
+        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+    else:
+        campaign = row_get(Campaign, id=campaign_id)  # every sign-up reads it: no ORM compile
+    if campaign is None:
+        raise DomainError(CampaignError.NOT_FOUND, id=campaign_id)
+    return campaign
 
 
 def campaign_list(*, status: str | None = None, type: str | None = None) -> QuerySet[Campaign]:

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from yunying.core import crypto
 from yunying.core.errors import DomainError
 from yunying.core.masking import mask_name, mask_phone
+from yunying.core.rows import row_get, row_insert
 from yunying.members.errors import MemberError
 from yunying.members.models import Gender, Member
 from yunying.members.regions import is_valid_region
@@ -67,14 +68,10 @@ def member_find(*, phone: str | None = None, external_id: str | None = None) -> 
     return _find(phone_normalize(phone) if phone else None, external_id)
 
 
-def _unique(query) -> Member | None:
-    # first() would add ORDER BY pk to a look-up by a unique key: this runs on every sign-up.
-    return next(iter(query[:1]), None)
-
-
 def _find(e164: str | None, external_id: str | None) -> Member | None:
-    by_phone = _unique(Member.objects.filter(phone_index=_phone_index(e164))) if e164 else None
-    by_external = _unique(Member.objects.filter(external_id=external_id)) if external_id else None
+    # Every sign-up looks its member up: prepared statements, not the ORM (core.rows).
+    by_phone = row_get(Member, phone_index=_phone_index(e164)) if e164 else None
+    by_external = row_get(Member, external_id=external_id) if external_id else None
     if by_phone and by_external and by_phone.pk != by_external.pk:
         raise DomainError(MemberError.IDENTITY_CONFLICT)
     # The phone's owner is already known to the integrator under another external id.
@@ -160,15 +157,13 @@ def member_commit(prepared: PreparedMember) -> Member:
     unique blind index, and the loser re-reads the winner's row."""
     member = prepared.member
     if prepared.changed == ["*"]:
-        try:
-            with transaction.atomic():
-                member.save()
+        # ON CONFLICT DO NOTHING rather than a savepoint to catch the IntegrityError: one statement.
+        if row_insert(member, skip_conflicts=True) is not None:
             return member
-        except IntegrityError:
-            winner = _find(prepared.e164, prepared.external_id)
-            if winner is None:
-                raise
-            return winner
+        winner = _find(prepared.e164, prepared.external_id)
+        if winner is None:
+            raise IntegrityError("member insert conflicted, but no conflicting member was found")
+        return winner
     if prepared.changed:
         member.save(update_fields=prepared.changed)
     return member

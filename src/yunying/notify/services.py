@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from yunying.core.rows import rows_insert
 from yunying.members.models import Member
 from yunying.members.services import member_email, member_phone
 from yunying.notify.channels import DeliveryError, RenderedMessage, channel_get
@@ -65,7 +66,7 @@ def outbox_build(
 def outbox_add(messages: list[OutboxMessage]) -> None:
     """Queue built messages in one INSERT; call inside the transaction of the change they report.
     A repeat of a deduplicated message hits the unique key and is skipped."""
-    OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True)
+    rows_insert(messages, skip_conflicts=True)  # on every sign-up: no ORM compile (core.rows)
     if settings.REDIS_URL:
         # The task names the messages by dedupe key, not id: bulk_create with ignore_conflicts sets no
         # pks (on any backend), and looking them up would cost every sign-up a query. The key is

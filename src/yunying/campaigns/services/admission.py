@@ -36,6 +36,7 @@ from yunying.campaigns.services.notices import notice_cancel_reminder, notice_si
 from yunying.core import crypto
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
+from yunying.core.rows import row_exists, row_insert
 from yunying.members.services import Profile, member_commit, member_prepare
 
 St = SignupStatus
@@ -149,11 +150,8 @@ def signup_create(
     )
     known = prepared.member.pk is not None
     # A cheap early answer for the common retry; the unique constraint below is the guarantee.
-    if (
-        known
-        and Signup.objects.filter(
-            campaign_id=campaign.pk, member=prepared.member, status__in=BLOCKING_STATUSES
-        ).exists()
+    if known and row_exists(
+        Signup, campaign_id=campaign.pk, member_id=prepared.member.pk, status=BLOCKING_STATUSES
     ):
         raise DomainError(SignupError.DUPLICATE)
     # A campaign visibly full refuses at once: under a flash crowd most requests end here, before
@@ -186,7 +184,7 @@ def signup_create(
                 user_agent=source.user_agent[:300],
             )
             try:
-                signup.save()  # no savepoint: on a conflict the whole transaction is abandoned
+                row_insert(signup)  # no savepoint: on a conflict the whole transaction is abandoned
             except IntegrityError as exc:
                 # The same member raced us: the database constraint is the final word.
                 raise DomainError(SignupError.DUPLICATE) from exc
