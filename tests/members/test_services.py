@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+import phonenumbers
 import pytest
 from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.members.factories import MemberFactory, mobile
 from yunying.core.errors import DomainError
+from yunying.core.masking import mask_phone
 from yunying.members.models import Member
 from yunying.members.services import (
     Profile,
@@ -71,11 +75,26 @@ def test_phone_normalize_refuses_invalid_numbers(raw):
         pytest.param("+8613800001234", "138****1234", "13800001234", id="mainland-mobile"),
         pytest.param("+861012345678", "101*****78", "1012345678", id="mainland-landline"),
         pytest.param("+16502530000", "+1 650*****00", "+16502530000", id="foreign"),
+        pytest.param("+886912345678", "+886 912****78", "+886912345678", id="taiwan-not-mainland"),
     ],
 )
 def test_phone_mask_and_display(e164, masked, displayed):
     assert phone_mask(e164) == masked
     assert phone_display(e164) == displayed
+
+
+@given(national=st.from_regex(r"\A1[3-9]\d{9}\Z") | st.from_regex(r"\A(10|2\d|[3-9]\d\d)\d{8}\Z"))
+def test_mainland_shortcut_agrees_with_parsing(national):
+    # phone_display / phone_mask skip phonenumbers.parse for "+86": the national number they take
+    # must be the one parsing gives, for every number normalisation accepts
+    try:
+        e164 = phone_normalize(national)
+    except DomainError:
+        return
+    parsed = phonenumbers.parse(e164, None)
+    assert parsed.country_code == 86
+    assert phone_display(e164) == str(parsed.national_number)
+    assert phone_mask(e164) == mask_phone(str(parsed.national_number))
 
 
 # --- member_resolve ----------------------------------------------------------------------------

@@ -109,8 +109,10 @@ LIVE_STATUSES = [
 
 
 class Signup(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="signups")
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="signups")
+    # Every index is written on every sign-up: the foreign keys lead the composite indexes below and
+    # need none of their own.
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="signups", db_index=False)
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="signups", db_index=False)
     status = models.CharField(max_length=16, choices=SignupStatus.choices)
     answers_encrypted = models.TextField(blank=True)  # the whole answer set: it may hold phone/address
     channel = models.CharField(max_length=20, choices=Channel.choices)
@@ -122,7 +124,7 @@ class Signup(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     waitlist_rank = models.PositiveIntegerField(default=0)  # set by a lottery draw; first-come uses id
     status_reason = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -146,7 +148,10 @@ class SignupEvent(models.Model):
     """Append-only history of every sign-up state change; counts can be rebuilt from it (C6)."""
 
     signup = models.ForeignKey(Signup, on_delete=models.PROTECT, related_name="events")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="signup_events")
+    # (campaign, id) below serves look-ups by campaign: no second index to write per event.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="signup_events", db_index=False
+    )
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
     reason = models.CharField(max_length=500, blank=True)

@@ -168,7 +168,12 @@ return {extra, dropped}
 
 @lru_cache(maxsize=4)
 def _client(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=2)
+    # A blocking pool: more threads than connections wait up to 5 s for one instead of failing with
+    # "Too many connections" (redis-py's plain pool stops at 100).
+    pool = redis.BlockingConnectionPool.from_url(
+        url, max_connections=200, timeout=5, decode_responses=True, socket_timeout=5, socket_connect_timeout=2
+    )
+    return redis.Redis(connection_pool=pool)
 
 
 @lru_cache(maxsize=4)

@@ -15,6 +15,7 @@ parameter (hence the S608 waivers). Use them where a profile shows the ORM's cos
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
@@ -32,8 +33,8 @@ def _connection():
     return connections[DEFAULT_DB_ALIAS]
 
 
-def _memo(key: tuple, build):
-    per_connection = _cache.setdefault(_connection(), {})
+def _memo(conn, key: tuple, build):
+    per_connection = _cache.setdefault(conn, {})
     try:
         return per_connection[key]
     except KeyError:
@@ -41,19 +42,17 @@ def _memo(key: tuple, build):
         return value
 
 
-def _q(name: str) -> str:
-    return _connection().ops.quote_name(name)
+@cache
+def _insert_fields(model: type[Model]) -> tuple:
+    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
 
 
-def _insert_fields(model: type[Model]) -> list:
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
-
-
-def _insert_sql(model: type[Model], rows: int, *, skip_conflicts: bool, returning: bool) -> str:
+def _insert_sql(conn, model: type[Model], rows: int, *, skip_conflicts: bool, returning: bool) -> str:
+    q = conn.ops.quote_name
     fields = _insert_fields(model)
     one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     sql = (
-        f"INSERT INTO {_q(model._meta.db_table)} ({', '.join(_q(f.column) for f in fields)}) "  # noqa: S608
+        f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608
         f"VALUES {', '.join([one] * rows)}"
     )
     if skip_conflicts:
@@ -61,19 +60,12 @@ def _insert_sql(model: type[Model], rows: int, *, skip_conflicts: bool, returnin
         # NOT NULL or CHECK failure. Both engines accept it with no conflict target.
         sql += " ON CONFLICT DO NOTHING"
     if returning:
-        sql += f" RETURNING {_q(model._meta.pk.column)}"
+        sql += f" RETURNING {q(model._meta.pk.column)}"
     return sql
 
 
-def _insert_values(instance: Model) -> list:
-    conn = _connection()
+def _insert_values(conn, instance: Model) -> list:
     return [f.get_db_prep_save(f.pre_save(instance, True), conn) for f in _insert_fields(type(instance))]
-
-
-def _saved(instance: Model, pk: Any) -> None:
-    instance.pk = pk
-    instance._state.adding = False
-    instance._state.db = _connection().alias
 
 
 def row_insert(instance: M, *, skip_conflicts: bool = False) -> M | None:
@@ -81,17 +73,21 @@ def row_insert(instance: M, *, skip_conflicts: bool = False) -> M | None:
 
     With `skip_conflicts`, a row that would break a unique constraint is not written and None comes
     back. Raises IntegrityError otherwise, like save()."""
+    conn = _connection()
     model = type(instance)
     sql = _memo(
+        conn,
         ("insert", model, 1, skip_conflicts),
-        lambda: _insert_sql(model, 1, skip_conflicts=skip_conflicts, returning=True),
+        lambda: _insert_sql(conn, model, 1, skip_conflicts=skip_conflicts, returning=True),
     )
-    with _connection().cursor() as cursor:
-        cursor.execute(sql, _insert_values(instance))
+    with conn.cursor() as cursor:
+        cursor.execute(sql, _insert_values(conn, instance))
         row = cursor.fetchone()
     if row is None:
         return None
-    _saved(instance, row[0])
+    instance.pk = row[0]
+    instance._state.adding = False
+    instance._state.db = conn.alias
     return instance
 
 
@@ -100,24 +96,25 @@ def rows_insert(instances: Sequence[Model], *, skip_conflicts: bool = False) -> 
     conflict returns no row, so rows could not be matched to instances)."""
     if not instances:
         return
+    conn = _connection()
     model = type(instances[0])
     sql = _memo(
+        conn,
         ("insert", model, len(instances), skip_conflicts, "many"),
-        lambda: _insert_sql(model, len(instances), skip_conflicts=skip_conflicts, returning=False),
+        lambda: _insert_sql(conn, model, len(instances), skip_conflicts=skip_conflicts, returning=False),
     )
-    params = [value for instance in instances for value in _insert_values(instance)]
-    with _connection().cursor() as cursor:
+    params = [value for instance in instances for value in _insert_values(conn, instance)]
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
 
 
-def _where(model: type[Model], where: dict[str, Any]) -> tuple[tuple, str, list]:
+def _where(conn, model: type[Model], where: dict[str, Any]) -> tuple[tuple, str, list]:
     """The shape of a WHERE clause (for the cache key), its SQL and its parameters. A list or tuple
     value means IN."""
     shape, clauses, params = [], [], []
-    conn = _connection()
     for name, value in where.items():
         field = model._meta.get_field(name)
-        column = _q(field.column)
+        column = conn.ops.quote_name(field.column)
         if isinstance(value, list | tuple):
             shape.append((name, len(value)))
             clauses.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
@@ -129,11 +126,11 @@ def _where(model: type[Model], where: dict[str, Any]) -> tuple[tuple, str, list]
     return tuple(shape), " AND ".join(clauses), params
 
 
-def _select(model: type[Model], clause: str) -> tuple[str, list]:
-    conn = _connection()
+def _select(conn, model: type[Model], clause: str) -> tuple[str, list, list]:
+    q = conn.ops.quote_name
     fields = model._meta.concrete_fields
     sql = (
-        f"SELECT {', '.join(_q(f.column) for f in fields)} FROM {_q(model._meta.db_table)} "  # noqa: S608
+        f"SELECT {', '.join(q(f.column) for f in fields)} FROM {q(model._meta.db_table)} "  # noqa: S608
         f"WHERE {clause} LIMIT 1"
     )
     converters = []
@@ -146,9 +143,9 @@ def _select(model: type[Model], clause: str) -> tuple[str, list]:
 
 def row_get(model: type[M], **where: Any) -> M | None:
     """The instance whose columns equal `where` (one row: look up by a unique key), or None."""
-    shape, clause, params = _where(model, where)
-    sql, converters, attnames = _memo(("select", model, shape), lambda: _select(model, clause))
     conn = _connection()
+    shape, clause, params = _where(conn, model, where)
+    sql, converters, attnames = _memo(conn, ("select", model, shape), lambda: _select(conn, model, clause))
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -163,11 +160,13 @@ def row_get(model: type[M], **where: Any) -> M | None:
 
 
 def row_exists(model: type[Model], **where: Any) -> bool:
-    shape, clause, params = _where(model, where)
+    conn = _connection()
+    shape, clause, params = _where(conn, model, where)
     sql = _memo(
+        conn,
         ("exists", model, shape),
-        lambda: f"SELECT 1 FROM {_q(model._meta.db_table)} WHERE {clause} LIMIT 1",  # noqa: S608
+        lambda: f"SELECT 1 FROM {conn.ops.quote_name(model._meta.db_table)} WHERE {clause} LIMIT 1",  # noqa: S608
     )
-    with _connection().cursor() as cursor:
+    with conn.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None

@@ -34,18 +34,24 @@ def phone_normalize(raw: str, *, default_region: str = "CN") -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Country calling codes are prefix-free, so "+86" at the head of an E.164 number means mainland China
+# and the rest is the national number: no need to parse (phonenumbers.parse is ~100 µs a call).
+_MAINLAND = "+86"
+
+
 def phone_display(e164: str) -> str:
     """National digits for a mainland number (13800138000), full E.164 otherwise."""
-    parsed = phonenumbers.parse(e164, None)
-    if parsed.country_code == 86:
-        return str(parsed.national_number)
+    if e164.startswith(_MAINLAND):
+        return e164[len(_MAINLAND) :]
     return e164
 
 
 def phone_mask(e164: str) -> str:
+    if e164.startswith(_MAINLAND):
+        return mask_phone(e164[len(_MAINLAND) :])
     parsed = phonenumbers.parse(e164, None)
     masked = mask_phone(str(parsed.national_number))
-    return masked if parsed.country_code == 86 else f"+{parsed.country_code} {masked}"
+    return f"+{parsed.country_code} {masked}"
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -13,12 +14,17 @@ from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
 REMINDER = "event_reminder"
 
 
+@lru_cache(maxsize=1024)
+def _local_time_text(at: datetime, zone: str) -> str:
+    # Every sign-up of a campaign formats the same instant: format it once per process and zone.
+    return date_format(timezone.localtime(at), "Y-m-d H:i")
+
+
 def _context(campaign: Campaign, reason: str = "") -> dict:
-    local_start = timezone.localtime(campaign.event_start_at)
     return {
         "campaign": campaign.title,
         "campaign_id": campaign.pk,
-        "event_start": date_format(local_start, "Y-m-d H:i"),
+        "event_start": _local_time_text(campaign.event_start_at, timezone.get_current_timezone_name()),
         "reason": reason,
     }
 
