@@ -116,6 +116,28 @@ def test_full_campaign_refuses_and_waitlist_queues(redis_url):
 
 
 @pytest.mark.django_db
+def test_a_campaign_seen_full_refuses_without_writing_until_the_memory_lapses(redis_url, monkeypatch):
+    # given: the process learnt from the admission script that the campaign is full
+    from yunying.members.models import Member
+
+    full = CampaignFactory(status="published", capacity=1)
+    sign_up(full, mobile(1))
+    with pytest.raises(DomainError):
+        sign_up(full, mobile(2))
+    members = Member.objects.count()
+    # when: the seat frees up in Redis behind this process's back (as another process's withdrawal)
+    _ledger().client.set(_keys(full.pk)["seats"], 0)
+    with pytest.raises(DomainError) as refused:
+        sign_up(full, mobile(3))
+    # then: refused early, from memory, with no member row written
+    assert refused.value.code == "campaign.full"
+    assert Member.objects.count() == members
+    # and once the memory lapses the script decides again
+    monkeypatch.setattr(seats, "_seen_full", {})
+    assert sign_up(full, mobile(3)).status == "confirmed"
+
+
+@pytest.mark.django_db
 def test_leaving_frees_the_member_and_the_seat_after_commit(redis_url, django_capture_on_commit_callbacks):
     # given
     campaign = CampaignFactory(status="published", capacity=2, waitlist_enabled=True)
@@ -128,7 +150,7 @@ def test_leaving_frees_the_member_and_the_seat_after_commit(redis_url, django_ca
         admission.signup_withdraw(campaign_id=campaign.pk, signup_id=b.pk, actor=SYSTEM, reason="x")
         assert _redis_seats(campaign) == 2  # not before the database has committed
     # the seat's give-back, besides the withdrawal notice's hand-off to the task queue
-    assert len([c for c in callbacks if "_hand_to_queue" not in repr(c)]) == 1
+    assert len([c for c in callbacks if "_wake_worker" not in repr(c)]) == 1
     # then
     assert _redis_seats(campaign) == 1 == _confirmed(campaign)
     assert sign_up(campaign, mobile(0)).status == "confirmed"  # a may sign up again

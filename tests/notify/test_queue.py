@@ -1,6 +1,6 @@
-"""The task queue on Redis (REDIS_URL): a message due now is handed to a worker once its transaction
-commits; the outbox table stays the source of truth, so a lost task waits for the sweep and a
-duplicated one finds the message already claimed."""
+"""The task queue on Redis (REDIS_URL): a commit that adds a message due now wakes a worker through
+the queue, one task per wave of messages; the outbox table stays the source of truth, so a lost task
+waits for the sweep and a duplicated one finds the message already claimed."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tests.members.factories import mobile
 from tests.notify.helpers import queue
 from yunying.notify.channels import FileChannel, RenderedMessage
 from yunying.notify.models import OutboxMessage, OutboxStatus
-from yunying.notify.services import outbox_deliver, outbox_deliver_due
+from yunying.notify.services import outbox_deliver_due, outbox_deliver_woken
 from yunying.notify.tasks import outbox_deliver_task
 from yunying.settings import task_queue_settings
 
@@ -54,9 +54,29 @@ def test_a_sign_up_hands_its_message_to_the_queue_once_it_commits(
         assert _queued() == []
     for callback in callbacks:
         callback()
-    # then: one task, naming the confirmation (the reminder is not due yet)
+    # then: one delivery task, and the confirmation waiting for it
+    assert _queued() == [[]]
     confirmation = OutboxMessage.objects.get(ref=f"signup:{signup.pk}", template="signup_confirmed")
-    assert _queued() == [[[confirmation.dedupe_key]]]
+    assert confirmation.status == OutboxStatus.PENDING
+
+
+def test_one_task_serves_every_commit_before_it_starts_and_a_later_commit_queues_the_next(
+    redis_url, open_campaign, notify_dir, django_capture_on_commit_callbacks
+):
+    # given: two sign-ups commit while the first one's task waits in the queue
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(open_campaign, mobile(1))
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(open_campaign, mobile(2))
+    assert _queued() == [[]]
+    # when: the task runs
+    out = _worker_once()
+    # then: it sent both confirmations, and a sign-up after it started queues a task of its own
+    assert "tasks=1" in out and "sent=0" in out
+    assert len(_sms(notify_dir)) == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_up(open_campaign, mobile(3))
+    assert _queued() == [[]]
 
 
 def test_a_rolled_back_sign_up_queues_nothing(redis_url, open_campaign, django_capture_on_commit_callbacks):
@@ -80,7 +100,7 @@ def test_without_redis_nothing_is_queued(open_campaign, django_capture_on_commit
     with django_capture_on_commit_callbacks() as callbacks:
         sign_up(open_campaign, mobile(1))
     # then
-    assert not [c for c in callbacks if "_hand_to_queue" in repr(c)]
+    assert not [c for c in callbacks if "_wake_worker" in repr(c)]
 
 
 def test_the_worker_delivers_a_queued_message_through_the_task(
@@ -122,7 +142,7 @@ def test_a_message_queued_twice_goes_out_once(
     with django_capture_on_commit_callbacks(execute=True):
         signup = sign_up(open_campaign, mobile(1))
     message = OutboxMessage.objects.get(ref=f"signup:{signup.pk}", template="signup_confirmed")
-    outbox_deliver_task.enqueue([message.dedupe_key])
+    outbox_deliver_task.enqueue()
     # when
     out = _worker_once()
     # then
@@ -138,34 +158,33 @@ class RivalChannel(FileChannel):
     rivals: list = []
 
     def send(self, message: RenderedMessage) -> str:
-        key = OutboxMessage.objects.values_list("dedupe_key", flat=True).get(pk=message.message_id)
-        RivalChannel.rivals.append((outbox_deliver(keys=[key]).handled, outbox_deliver_due().handled))
+        RivalChannel.rivals.append((outbox_deliver_woken().handled, outbox_deliver_due().handled))
         return super().send(message)
 
 
-def test_a_message_claimed_by_one_delivery_is_left_alone_by_the_others(member, notify_dir, settings):
+def test_a_message_claimed_by_one_delivery_is_left_alone_by_the_others(
+    redis_url, member, notify_dir, settings
+):
     # given
     settings.NOTIFY_CHANNELS = {**settings.NOTIFY_CHANNELS, "sms": f"{__name__}.RivalChannel"}
     RivalChannel.rivals = []
     queue(member.pk)
-    key = OutboxMessage.objects.get().dedupe_key
     # when
-    report = outbox_deliver(keys=[key])
-    # then: sent once; the rivals found it leased
+    report = outbox_deliver_woken()
+    # then: sent once; the rivals (a second task, a sweep) found it leased
     assert report.sent == 1
     assert RivalChannel.rivals == [(0, 0)]
     assert len(_sms(notify_dir)) == 1
-    assert outbox_deliver(keys=[key]).handled == 0  # and a late task finds it sent
+    assert outbox_deliver_woken().handled == 0  # and a late task finds it sent
 
 
-def test_the_task_delivers_only_pending_messages_that_are_due(member, notify_dir):
+def test_the_task_delivers_only_pending_messages_that_are_due(redis_url, member, notify_dir):
     # given: one due now, one reminder for later
     later = timezone.now() + timedelta(days=1)
     queue(member.pk, ref="signup:1")
     queue(member.pk, ref="signup:2", template="event_reminder", due_at=later, dedupe="r")
-    keys = list(OutboxMessage.objects.order_by("id").values_list("dedupe_key", flat=True))
     # when
-    report = outbox_deliver(keys=keys)
+    report = outbox_deliver_woken()
     # then
     assert report.sent == 1
     assert OutboxMessage.objects.get(ref="signup:2").status == OutboxStatus.PENDING

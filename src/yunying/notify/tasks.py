@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from yunying.notify.services import outbox_deliver
+from yunying.notify.services import outbox_deliver_woken
 
 
 @task()
-def outbox_deliver_task(keys: list[str]) -> None:
-    """Send the outbox messages with these dedupe keys now, if no one has yet."""
-    outbox_deliver(keys=keys)
+def outbox_deliver_task() -> None:
+    """Send every outbox message that is due (queued after a commit that added one)."""
+    outbox_deliver_woken()

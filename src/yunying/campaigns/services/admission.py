@@ -88,7 +88,7 @@ def _visibly_full(campaign: Campaign) -> bool:
     )
     if not first_come or campaign.waitlist_enabled:
         return False
-    return seats.ledger().taken(campaign) >= campaign.capacity
+    return seats.ledger().looks_full(campaign)
 
 
 def _admit(campaign: Campaign, member_id: int) -> tuple[Admit, str]:

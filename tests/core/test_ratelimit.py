@@ -1,0 +1,50 @@
+"""Fixed-window rate limits (S7) on both stores: the local cache, and Redis shared by processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from yunying.core.errors import DomainError
+from yunying.core.ratelimit import ratelimit_hit
+
+
+@pytest.fixture(params=["cache", "redis"])
+def store(request):
+    if request.param == "redis":
+        request.getfixturevalue("redis_url")  # REDIS_URL set: counts go to Redis
+    return request.param
+
+
+def test_the_hit_after_the_limit_is_refused_with_a_retry_time(store):
+    for _ in range(3):
+        ratelimit_hit(scope="t", key="k", limit=3)
+    # when
+    with pytest.raises(DomainError) as refused:
+        ratelimit_hit(scope="t", key="k", limit=3)
+    # then
+    assert refused.value.code == "core.rate_limited"
+    assert 0 < refused.value.data["retry_after"] <= 60
+
+
+def test_each_key_and_scope_counts_alone(store):
+    for _ in range(2):
+        ratelimit_hit(scope="t", key="a", limit=2)
+    # then: neither another key nor another scope shares the count
+    ratelimit_hit(scope="t", key="b", limit=2)
+    ratelimit_hit(scope="u", key="a", limit=2)
+    with pytest.raises(DomainError):
+        ratelimit_hit(scope="t", key="a", limit=2)
+
+
+def test_on_redis_every_process_shares_the_count(redis_url):
+    import redis
+
+    ratelimit_hit(scope="t", key="shared", limit=5)
+    # given: the count as another process left it, straight in Redis
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    (counter,) = client.keys("yunying:rl:t:shared:*")
+    client.incrby(counter, 4)
+    # then
+    with pytest.raises(DomainError):
+        ratelimit_hit(scope="t", key="shared", limit=5)
+    assert client.ttl(counter) > 0  # the window's counter expires
