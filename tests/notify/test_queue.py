@@ -12,6 +12,7 @@ from io import StringIO
 import django_rq
 import django_tasks.signals  # noqa: F401 - re-reads TASKS when a test changes it
 import pytest
+import redis
 from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +22,7 @@ from tests.members.factories import mobile
 from tests.notify.helpers import queue
 from yunying.notify.channels import FileChannel, RenderedMessage
 from yunying.notify.models import OutboxMessage, OutboxStatus
-from yunying.notify.services import outbox_deliver_due, outbox_deliver_woken
+from yunying.notify.services import WAKE_KEY, outbox_deliver_due, outbox_deliver_woken
 from yunying.notify.tasks import outbox_deliver_task
 from yunying.settings import task_queue_settings
 
@@ -204,3 +205,5 @@ def test_a_redis_gone_at_enqueue_time_does_not_fail_the_sign_up(
     assert signup.status == "confirmed"
     assert OutboxMessage.objects.get(template="signup_confirmed").status == OutboxStatus.PENDING
     assert "the worker's sweep will send them" in caplog.text
+    # and no wake key is left claiming a task is queued: the next commit will queue one
+    assert not redis.Redis.from_url(redis_url).exists(WAKE_KEY)

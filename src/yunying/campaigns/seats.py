@@ -43,7 +43,7 @@ class Admit(StrEnum):
 
 
 _TAKE_SQL = (
-    "UPDATE campaigns_campaign SET seats_taken = seats_taken + %s "
+    f"UPDATE {Campaign._meta.db_table} SET seats_taken = seats_taken + %s "  # noqa: S608 (no input)
     "WHERE id = %s AND seats_taken + %s <= capacity"
 )
 

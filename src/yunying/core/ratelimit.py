@@ -1,4 +1,4 @@
-"""Fixed-window rate limits on Django's cache (S7).
+"""Fixed-window rate limits (S7).
 
 Without Redis each process counts alone in its local-memory cache; with REDIS_URL the count is on
 Redis and the limit holds across processes. A window is one minute.

@@ -108,30 +108,35 @@ def rows_insert(instances: Sequence[Model], *, skip_conflicts: bool = False) -> 
         cursor.execute(sql, params)
 
 
-def _where(conn, model: type[Model], where: dict[str, Any]) -> tuple[tuple, str, list]:
-    """The shape of a WHERE clause (for the cache key), its SQL and its parameters. A list or tuple
-    value means IN."""
-    shape, clauses, params = [], [], []
+def _where(conn, model: type[Model], where: dict[str, Any]) -> tuple[tuple, list]:
+    """The shape of a WHERE clause (the statement's cache key: names, and how many values for an IN)
+    and its parameters. A list or tuple value means IN."""
+    shape, params = [], []
     for name, value in where.items():
         field = model._meta.get_field(name)
-        column = conn.ops.quote_name(field.column)
         if isinstance(value, list | tuple):
             shape.append((name, len(value)))
-            clauses.append(f"{column} IN ({', '.join(['%s'] * len(value))})")
             params += [field.get_db_prep_value(v, conn) for v in value]
         else:
             shape.append((name, None))
-            clauses.append(f"{column} = %s")
             params.append(field.get_db_prep_value(value, conn))
-    return tuple(shape), " AND ".join(clauses), params
+    return tuple(shape), params
 
 
-def _select(conn, model: type[Model], clause: str) -> tuple[str, list, list]:
+def _clause(conn, model: type[Model], shape: tuple) -> str:
+    clauses = []
+    for name, count in shape:
+        column = conn.ops.quote_name(model._meta.get_field(name).column)
+        clauses.append(f"{column} = %s" if count is None else f"{column} IN ({', '.join(['%s'] * count)})")
+    return " AND ".join(clauses)
+
+
+def _select(conn, model: type[Model], shape: tuple) -> tuple[str, list, list]:
     q = conn.ops.quote_name
     fields = model._meta.concrete_fields
     sql = (
         f"SELECT {', '.join(q(f.column) for f in fields)} FROM {q(model._meta.db_table)} "  # noqa: S608
-        f"WHERE {clause} LIMIT 1"
+        f"WHERE {_clause(conn, model, shape)} LIMIT 1"
     )
     converters = []
     for field in fields:
@@ -144,8 +149,8 @@ def _select(conn, model: type[Model], clause: str) -> tuple[str, list, list]:
 def row_get(model: type[M], **where: Any) -> M | None:
     """The instance whose columns equal `where` (one row: look up by a unique key), or None."""
     conn = _connection()
-    shape, clause, params = _where(conn, model, where)
-    sql, converters, attnames = _memo(conn, ("select", model, shape), lambda: _select(conn, model, clause))
+    shape, params = _where(conn, model, where)
+    sql, converters, attnames = _memo(conn, ("select", model, shape), lambda: _select(conn, model, shape))
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -159,14 +164,15 @@ def row_get(model: type[M], **where: Any) -> M | None:
     return model.from_db(conn.alias, attnames, values)
 
 
+def _exists(conn, model: type[Model], shape: tuple) -> str:
+    table = conn.ops.quote_name(model._meta.db_table)
+    return f"SELECT 1 FROM {table} WHERE {_clause(conn, model, shape)} LIMIT 1"  # noqa: S608
+
+
 def row_exists(model: type[Model], **where: Any) -> bool:
     conn = _connection()
-    shape, clause, params = _where(conn, model, where)
-    sql = _memo(
-        conn,
-        ("exists", model, shape),
-        lambda: f"SELECT 1 FROM {conn.ops.quote_name(model._meta.db_table)} WHERE {clause} LIMIT 1",  # noqa: S608
-    )
+    shape, params = _where(conn, model, where)
+    sql = _memo(conn, ("exists", model, shape), lambda: _exists(conn, model, shape))
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None

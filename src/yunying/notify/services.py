@@ -7,6 +7,7 @@ duplicated task only delays a message to the next sweep or finds it already clai
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -86,15 +87,13 @@ def _wake_worker() -> None:
     committed already): with Redis away the messages wait for the worker's next sweep."""
     from yunying.notify.tasks import outbox_deliver_task
 
+    client = redis_client(settings.REDIS_URL)
     try:
-        client = redis_client(settings.REDIS_URL)
         if client.set(WAKE_KEY, "1", nx=True, px=WAKE_EXPIRES_MS):
-            try:
-                outbox_deliver_task.enqueue()
-            except Exception:
-                client.delete(WAKE_KEY)  # the next commit tries again
-                raise
+            outbox_deliver_task.enqueue()
     except Exception:
+        with contextlib.suppress(Exception):
+            client.delete(WAKE_KEY)  # no task is waiting: the next commit must queue one
         logger.warning(
             "outbox: could not queue a delivery task; the worker's sweep will send them", exc_info=True
         )
