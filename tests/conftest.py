@@ -108,7 +108,9 @@ def redis_url(settings, worker_id):
 
     from yunying.settings import task_queue_settings
 
-    index = 1 + (int(worker_id[2:]) if worker_id.startswith("gw") else 0)
+    # YUNYING_TEST_REDIS_BASE lets two checkouts run their suites at once on one Redis.
+    base = int(os.environ.get("YUNYING_TEST_REDIS_BASE", 1))
+    index = base + (int(worker_id[2:]) if worker_id.startswith("gw") else 0)
     url = f"redis://127.0.0.1:6379/{index}"
     client = redis.Redis.from_url(url, socket_connect_timeout=1)
     try:

@@ -23,7 +23,9 @@ from bench.harness import MODES, REPO, Server, mode_env, run_load
 pytestmark = pytest.mark.xdist_group("rush")
 
 CAPACITY = 300
-CRASH_REDIS_URL = "redis://127.0.0.1:6379/12"
+# Overridable so that two checkouts can run their suites at once on one machine.
+CRASH_REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('YUNYING_TEST_REDIS_CRASH_DB', 12)}"
+CRASH_DBNAME = os.environ.get("YUNYING_TEST_CRASH_DBNAME", "yunying_crash_test")
 
 
 def _mode():
@@ -66,7 +68,7 @@ def _signup_count(env, var_dir: str, campaign: int) -> int:
 def test_sigkill_mid_burst_loses_no_acknowledged_sign_up(tmp_path):
     mode = _mode()
     var_dir = str(tmp_path)
-    env = mode_env(mode, var_dir=var_dir, dbname="yunying_crash_test", redis_url=CRASH_REDIS_URL)
+    env = mode_env(mode, var_dir=var_dir, dbname=CRASH_DBNAME, redis_url=CRASH_REDIS_URL)
     setup = _crash_tool(env, "setup", "--capacity", str(CAPACITY))
     campaign, token = setup["campaign"], setup["token"]
     server = Server(env, product=True).start()
