@@ -20,6 +20,7 @@ from yunying.campaigns.errors import CampaignError
 from yunying.campaigns.models import LIVE_STATUSES, Campaign, CampaignStatus, Channel, Signup
 from yunying.campaigns.questions import form_parse
 from yunying.campaigns.selectors import campaign_get
+from yunying.core.audit import audit_changes, audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
 from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
@@ -63,6 +64,11 @@ def _validate(values: dict[str, Any]) -> None:
     eligibility_parse(values.get("eligibility") or {})
 
 
+def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
+    """The definition and state of a campaign, as the audit trail records it."""
+    return {f: getattr(campaign, f) for f in sorted(EDITABLE_FIELDS)} | {"status": campaign.status}
+
+
 def campaign_create(*, actor: Actor, values: dict[str, Any]) -> Campaign:
     """Create a draft campaign. Raises: core.invalid, form.definition_invalid."""
     unknown = set(values) - EDITABLE_FIELDS
@@ -70,8 +76,13 @@ def campaign_create(*, actor: Actor, values: dict[str, Any]) -> Campaign:
         raise ValidationFailed([FieldError(f, "core.invalid", "unknown field") for f in sorted(unknown)])
     values = {"channels": [], "notify_channels": ["sms"], "eligibility": {}, "form": [], **values}
     _validate(values)
-    campaign = Campaign(created_by=actor.label[:150], status=S.DRAFT, **values)
-    campaign.save()
+    with transaction.atomic():
+        campaign = Campaign(created_by=actor.label[:150], status=S.DRAFT, **values)
+        campaign.save()
+        audit_record(
+            actor=actor, action="campaign.create", object_type="campaign", object_id=campaign.pk,
+            after=campaign_snapshot(campaign),
+        )  # fmt: skip
     return campaign
 
 
@@ -118,8 +129,13 @@ def campaign_update(*, campaign_id: int, actor: Actor, changes: dict[str, Any]) 
         values = {f: getattr(campaign, f) for f in EDITABLE_FIELDS} | changes
         _validate(values)
         grew = changes.get("capacity", campaign.capacity) > campaign.capacity
+        before, after = audit_changes({f: getattr(campaign, f) for f in changes}, changes)
         # Write only the edited fields: seats_taken is moved by concurrent admissions meanwhile.
         Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now(), **changes)
+        audit_record(
+            actor=actor, action="campaign.update", object_type="campaign", object_id=campaign.pk,
+            before=before, after=after,
+        )  # fmt: skip
         campaign.refresh_from_db()
         if grew and campaign.status != S.DRAFT:
             seats.ledger().capacity_grew(campaign.pk, lambda: waitlist_fill(campaign=campaign, actor=actor))
@@ -140,7 +156,18 @@ def _publish_problems(campaign: Campaign, now: datetime) -> list[str]:
     return missing
 
 
-def _transition(campaign: Campaign, to: str, *, reason: str = "", **extra: Any) -> Campaign:
+ACTION_FOR_STATUS = {
+    S.PUBLISHED: "campaign.publish",
+    S.CLOSED: "campaign.close",
+    S.FINISHED: "campaign.finish",
+    S.CANCELLED: "campaign.cancel",
+}
+
+
+def _transition(
+    campaign: Campaign, to: str, *, actor: Actor | None = None, reason: str = "", **extra: Any
+) -> Campaign:
+    """Move the campaign on; with an actor, audit the move in the caller's transaction."""
     if to not in TRANSITIONS[campaign.status]:
         raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=to)
     moved = Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(
@@ -149,7 +176,13 @@ def _transition(campaign: Campaign, to: str, *, reason: str = "", **extra: Any) 
     if not moved:  # someone else moved it first
         campaign.refresh_from_db()
         raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=to)
+    before = {"status": campaign.status} | {f: getattr(campaign, f) for f in extra}
     campaign.refresh_from_db()
+    if actor is not None:
+        audit_record(
+            actor=actor, action=ACTION_FOR_STATUS[to], object_type="campaign", object_id=campaign.pk,
+            before=before, after={"status": to} | extra, reason=reason,
+        )  # fmt: skip
     return campaign
 
 
@@ -161,18 +194,20 @@ def campaign_publish(*, campaign_id: int, actor: Actor) -> Campaign:
             missing = _publish_problems(campaign, timezone.now())
             if missing:
                 raise DomainError(CampaignError.INCOMPLETE, missing=missing)
-        return _transition(campaign, S.PUBLISHED, published_at=timezone.now())
+        return _transition(campaign, S.PUBLISHED, actor=actor, published_at=timezone.now())
 
 
 def campaign_close(*, campaign_id: int, actor: Actor, reason: str = "") -> Campaign:
     """Stop taking sign-ups. Raises: campaign.invalid_transition."""
     with transaction.atomic():
-        return _transition(campaign_get(campaign_id), S.CLOSED, reason=reason, closed_at=timezone.now())
+        return _transition(
+            campaign_get(campaign_id), S.CLOSED, actor=actor, reason=reason, closed_at=timezone.now()
+        )
 
 
 def campaign_finish(*, campaign_id: int, actor: Actor) -> Campaign:
     with transaction.atomic():
-        return _transition(campaign_get(campaign_id), S.FINISHED)
+        return _transition(campaign_get(campaign_id), S.FINISHED, actor=actor)
 
 
 def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
@@ -182,7 +217,7 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
     if not reason.strip():
         raise DomainError(CampaignError.REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        campaign = _transition(campaign_get(campaign_id), S.CANCELLED, reason=reason)
+        campaign = _transition(campaign_get(campaign_id), S.CANCELLED, actor=actor, reason=reason)
         live = list(
             Signup.objects.filter(campaign=campaign, status__in=LIVE_STATUSES).values_list("pk", "member_id")
         )
