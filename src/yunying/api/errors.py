@@ -38,6 +38,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "campaign.not_drawn": 404,
     "campaign.draw_not_ready": 409,
     "campaign.reason_required": 422,
+    "campaign.not_deletable": 409,
+    "campaign.event_started": 409,
     "signup.not_found": 404,
     "signup.duplicate": 409,
     "signup.ineligible": 422,

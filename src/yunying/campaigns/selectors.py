@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMinute
@@ -30,13 +30,32 @@ def campaign_get(campaign_id: int, *, for_update: bool = False) -> Campaign:
     return campaign
 
 
-def campaign_list(*, status: str | None = None, type: str | None = None) -> QuerySet[Campaign]:
+def campaign_list(
+    *,
+    status: str | None = None,
+    type: str | None = None,
+    title: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Campaign]:
+    """Newest first. `title` matches a substring; `date_from` / `date_to` (days in the configured time
+    zone, both included) keep campaigns whose run — sign-up start to event end — overlaps them."""
     query = Campaign.objects.order_by("-id")
     if status:
         query = query.filter(status=status)
     if type:
         query = query.filter(type=type)
+    if title:
+        query = query.filter(title__icontains=title)
+    if date_from:
+        query = query.filter(event_end_at__gte=_day_start(date_from))
+    if date_to:
+        query = query.filter(signup_start_at__lt=_day_start(date_to + timedelta(days=1)))
     return query
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def signup_get(*, campaign_id: int, signup_id: int) -> Signup:

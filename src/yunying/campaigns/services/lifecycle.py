@@ -13,11 +13,12 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from yunying.campaigns import seats
 from yunying.campaigns.eligibility import eligibility_parse
 from yunying.campaigns.errors import CampaignError
-from yunying.campaigns.models import LIVE_STATUSES, Campaign, CampaignStatus, Channel, Signup
+from yunying.campaigns.models import LIVE_STATUSES, Campaign, CampaignStatus, Channel, LotteryDraw, Signup
 from yunying.campaigns.questions import form_parse
 from yunying.campaigns.selectors import campaign_get
 from yunying.core.audit import audit_changes, audit_record
@@ -238,6 +239,79 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
                 )
             ]
         )
+    return campaign
+
+
+def campaign_copy(*, campaign_id: int, actor: Actor) -> Campaign:
+    """A new draft with the same definition, its title marked as a copy and its dates kept for the
+    operator to edit (they are checked again on every edit and at publish).
+
+    Raises: campaign.not_found."""
+    source = campaign_get(campaign_id)
+    suffix = gettext(" (copy)")
+    values = {f: getattr(source, f) for f in EDITABLE_FIELDS}
+    values["title"] = source.title[: 200 - len(suffix)] + suffix
+    with transaction.atomic():
+        campaign = Campaign(created_by=actor.label[:150], status=S.DRAFT, **values)
+        campaign.save()
+        audit_record(
+            actor=actor, action="campaign.copy", object_type="campaign", object_id=campaign.pk,
+            after={"copied_from": source.pk} | campaign_snapshot(campaign),
+        )  # fmt: skip
+    return campaign
+
+
+def campaign_delete(*, campaign_id: int, actor: Actor) -> None:
+    """Delete a draft that has no sign-ups (anything published stays, for its history).
+
+    Raises: campaign.not_found, campaign.not_deletable."""
+    with transaction.atomic():
+        campaign = campaign_get(campaign_id, for_update=True)
+        has_signups = Signup.objects.filter(campaign_id=campaign.pk).exists()
+        if campaign.status != S.DRAFT or has_signups:
+            raise DomainError(CampaignError.NOT_DELETABLE, status=campaign.status, has_signups=has_signups)
+        before = campaign_snapshot(campaign)
+        Campaign.objects.filter(pk=campaign.pk, status=S.DRAFT).delete()
+        audit_record(
+            actor=actor, action="campaign.delete", object_type="campaign", object_id=campaign_id,
+            before=before,
+        )  # fmt: skip
+
+
+def campaign_extend(*, campaign_id: int, actor: Actor, signup_end_at: datetime, reason: str = "") -> Campaign:
+    """Reopen a closed campaign with a later sign-up deadline (closed → published), while its rules
+    allow: the event has not started, the new deadline is in the future, later than the old one and
+    before the event, and a lottery is not drawn yet.
+
+    Raises: campaign.not_found, campaign.invalid_transition, campaign.event_started,
+    campaign.already_drawn, core.invalid (signup_end_at)."""
+    now = timezone.now()
+    with transaction.atomic():
+        campaign = campaign_get(campaign_id, for_update=True)
+        if campaign.status != S.CLOSED:
+            raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=S.PUBLISHED)
+        if campaign.event_start_at <= now:
+            raise DomainError(CampaignError.EVENT_STARTED, event_start_at=campaign.event_start_at.isoformat())
+        if LotteryDraw.objects.filter(campaign_id=campaign.pk).exists():
+            raise DomainError(CampaignError.ALREADY_DRAWN)
+        problems = []
+        if signup_end_at <= max(now, campaign.signup_end_at):
+            problems.append(gettext("The new deadline must be later than the old one and in the future."))
+        if signup_end_at > campaign.event_start_at:
+            problems.append(gettext("The new deadline must not be after the event starts."))
+        if problems:
+            raise ValidationFailed([FieldError("signup_end_at", "core.invalid", p) for p in problems])
+        before = {"status": campaign.status, "signup_end_at": campaign.signup_end_at}
+        # Conditional on the state read under the row lock; a draw needs the campaign closed.
+        Campaign.objects.filter(pk=campaign.pk, status=S.CLOSED).update(
+            status=S.PUBLISHED, signup_end_at=signup_end_at, closed_at=None,
+            status_reason=reason[:500], updated_at=now,
+        )  # fmt: skip
+        audit_record(
+            actor=actor, action="campaign.extend", object_type="campaign", object_id=campaign.pk,
+            before=before, after={"status": S.PUBLISHED, "signup_end_at": signup_end_at}, reason=reason,
+        )  # fmt: skip
+    campaign.refresh_from_db()
     return campaign
 
 
