@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.utils import timezone
@@ -219,14 +219,10 @@ def test_search_by_date_range_keeps_campaigns_running_in_it(api):
     # given: runs (sign-up start to event end) in the configured zone
     day = timezone.localdate() + timedelta(days=10)
 
+    def at(days: int, hour: int):
+        return timezone.make_aware(datetime.combine(day + timedelta(days=days), time(hour)))
+
     def run(title, start, end):
-        local = timezone.get_current_timezone()
-        at = lambda d, h: (
-            timezone.datetime.combine(day + timedelta(days=d), timezone.datetime.min.time()).replace(
-                tzinfo=local
-            )
-            + timedelta(hours=h)
-        )  # noqa: E731
         CampaignFactory(
             title=title, signup_start_at=at(start, 9), signup_end_at=at(start, 10),
             event_start_at=at(end, 9), event_end_at=at(end, 18),

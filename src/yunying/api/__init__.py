@@ -7,6 +7,8 @@ from yunying.api import errors
 from yunying.api.audit import router as audit_router
 from yunying.api.auth import AUTH
 from yunying.api.campaigns import router as campaigns_router
+from yunying.api.members import router as members_router
+from yunying.api.members import status_router
 from yunying.api.signups import router as signups_router
 
 
@@ -27,4 +29,6 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/campaigns", campaigns_router)
 api.add_router("/campaigns", signups_router)
+api.add_router("/campaigns", status_router)
+api.add_router("/members", members_router)
 api.add_router("/audit", audit_router)

@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from yunying.campaigns.eligibility import MemberFacts, age_on
 from yunying.campaigns.errors import CampaignError, SignupError
-from yunying.campaigns.models import BLOCKING_STATUSES, Campaign, Signup, SignupEvent, SignupStatus
+from yunying.campaigns.models import (
+    BLOCKING_STATUSES,
+    AdmissionMode,
+    Campaign,
+    LotteryDraw,
+    Signup,
+    SignupEvent,
+    SignupStatus,
+)
 from yunying.core.errors import DomainError
 from yunying.core.rows import row_get
 from yunying.members.models import Member
@@ -79,6 +87,62 @@ def signup_list(
     if channel:
         query = query.filter(channel=channel)
     return query
+
+
+def member_signups(member_id: int, *, limit: int = 100) -> list[Signup]:
+    """A member's sign-ups, newest first, with their campaigns (one query)."""
+    return list(
+        Signup.objects.filter(member_id=member_id)
+        .select_related("campaign")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class MemberSignupStatus:
+    """What a storefront may know of its member's sign-up: no personal data, no ids to act on."""
+
+    campaign_id: int
+    status: str  # a SignupStatus, or "none"
+    lottery_drawn: bool | None  # None when the campaign does not admit by lottery
+    lottery_result: str | None  # "won", "waitlisted", "not_selected"; None before the draw
+
+
+LOTTERY_RESULT = {
+    SignupStatus.CONFIRMED: "won",
+    SignupStatus.WAITLISTED: "waitlisted",
+    SignupStatus.NOT_SELECTED: "not_selected",
+}
+
+
+def signup_status_for(*, campaign_id: int, member: Member | None) -> MemberSignupStatus:
+    """The member's latest sign-up for the campaign. An unknown member and a member who never
+    signed up read the same ("none"), so the answer tells nothing about who is a member.
+
+    Raises: campaign.not_found."""
+    campaign = campaign_get(campaign_id)
+    signup = None
+    if member is not None:
+        signup = Signup.objects.filter(campaign_id=campaign.pk, member_id=member.pk).order_by("-id").first()
+    status = signup.status if signup else "none"
+    lottery = campaign.admission_mode == AdmissionMode.LOTTERY
+    drawn = lottery and LotteryDraw.objects.filter(campaign_id=campaign.pk).exists()
+    result = None
+    if drawn and signup is not None:
+        # A winner who later withdrew still won: the first status the draw gave is the result.
+        drawn_to = (
+            SignupEvent.objects.filter(signup_id=signup.pk, from_status=SignupStatus.REGISTERED)
+            .order_by("id")
+            .values_list("to_status", flat=True)
+            .first()
+        )
+        result = LOTTERY_RESULT.get(drawn_to)
+    return MemberSignupStatus(
+        campaign_id=campaign.pk,
+        status=status,
+        lottery_drawn=drawn if lottery else None,
+        lottery_result=result,
+    )
 
 
 def member_facts(member: Member, *, period_days: int | None, answers: dict, now: datetime) -> MemberFacts:
