@@ -6,7 +6,6 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from yunying.campaigns.seats import seats_sync
 from yunying.campaigns.services.lifecycle import campaigns_advance_due
 from yunying.core.permissions import SYSTEM
 from yunying.notify.services import outbox_deliver_due
@@ -120,8 +119,6 @@ class Command(BaseCommand):
                         ran = run_tasks(wait=0)
                     advanced = campaigns_advance_due(actor=SYSTEM)
                     report = outbox_deliver_due(limit=batch)
-                    if settings.REDIS_URL:
-                        seats_sync()  # keep the rows' derived seat counts close to Redis's live ones
                 except Exception:
                     # A failed pass (database restarting, Redis away) is retried, not fatal.
                     if once:
