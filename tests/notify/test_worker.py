@@ -310,6 +310,32 @@ def test_worker_once_delivers_what_is_due_and_prints_the_counts(member, notify_d
     assert OutboxMessage.objects.get(template="event_reminder").status == OutboxStatus.PENDING
 
 
+def test_worker_once_delivers_everything_due_not_just_one_batch(notify_dir):
+    # given: more due messages than one batch holds
+    members = MemberFactory.create_batch(7)
+    for i, member in enumerate(members):
+        queue(member.pk, ref=f"signup:{i}")
+    out = StringIO()
+    # when
+    call_command("worker", "--once", "--batch", "3", stdout=out)
+    # then: three batches and a short one, all sent
+    assert "sent=7 retrying=0 failed=0" in out.getvalue()
+    assert not OutboxMessage.objects.exclude(status=OutboxStatus.SENT).exists()
+
+
+def test_worker_once_stops_at_its_time_limit_and_leaves_the_rest_due(notify_dir):
+    # given
+    for i, member in enumerate(MemberFactory.create_batch(4)):
+        queue(member.pk, ref=f"signup:{i}")
+    out = StringIO()
+    # when: the limit is already spent after the first batch
+    call_command("worker", "--once", "--batch", "2", "--time-limit", "0", stdout=out)
+    # then: one batch went out, the rest waits for the next run, and the output says so
+    assert "sent=2 retrying=0 failed=0" in out.getvalue()
+    assert "time limit" in out.getvalue()
+    assert OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count() == 2
+
+
 def test_worker_once_closes_campaigns_whose_sign_up_window_ended(db, notify_dir):
     # given
     now = timezone.now()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -102,11 +103,21 @@ def _wake_worker() -> None:
 def outbox_deliver_woken(*, limit: int = 100) -> DeliveryReport:
     """The queued task's work: clear the wake key first (see WAKE_KEY), then deliver all that is due."""
     redis_client(settings.REDIS_URL).delete(WAKE_KEY)
+    return outbox_deliver_all(limit=limit)
+
+
+def outbox_deliver_all(*, limit: int = 100, deadline: float | None = None) -> DeliveryReport:
+    """Deliver batch after batch of `limit` until none is due, or until time.monotonic() passes
+    `deadline` (then `report.complete` is False and the rest waits for the next run). A message that
+    fails is due again only after its backoff, so the loop ends."""
     total = DeliveryReport()
     while True:
         report = outbox_deliver_due(limit=limit)
         total = total + report
         if report.handled < limit:
+            return total
+        if deadline is not None and time.monotonic() >= deadline:
+            total.complete = False
             return total
 
 
@@ -184,6 +195,7 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     superseded: int = 0
+    complete: bool = True  # False: stopped at a time limit with messages still due
 
     @property
     def handled(self) -> int:
@@ -195,6 +207,7 @@ class DeliveryReport:
             self.retrying + other.retrying,
             self.failed + other.failed,
             self.superseded + other.superseded,
+            self.complete and other.complete,
         )
 
 

@@ -9,7 +9,7 @@ from django.db import close_old_connections
 from yunying.campaigns.seats import seats_sync
 from yunying.campaigns.services.lifecycle import campaigns_advance_due
 from yunying.core.permissions import SYSTEM
-from yunying.notify.services import outbox_deliver_due
+from yunying.notify.services import outbox_deliver_all, outbox_deliver_due
 
 logger = logging.getLogger("yunying.worker")
 
@@ -85,8 +85,14 @@ class Command(BaseCommand):
             help="seconds between sweeps when idle (with REDIS_URL spent waiting on the task queue)",
         )
         parser.add_argument("--batch", type=int, default=100)
+        parser.add_argument(
+            "--time-limit",
+            type=float,
+            default=300.0,
+            help="with --once: stop starting new batches after this many seconds (the rest stays due)",
+        )
 
-    def handle(self, *args, once, interval, batch, **options):
+    def handle(self, *args, once, interval, batch, time_limit, **options):
         stopping = False
         queued = bool(settings.REDIS_URL)
         tasks = None  # the rq worker: made on first use, and anew after a Redis error
@@ -119,7 +125,10 @@ class Command(BaseCommand):
                     if once and queued:
                         ran = run_tasks(wait=0)
                     advanced = campaigns_advance_due(actor=SYSTEM)
-                    report = outbox_deliver_due(limit=batch)
+                    if once:  # everything due, batch after batch, within the time limit
+                        report = outbox_deliver_all(limit=batch, deadline=time.monotonic() + time_limit)
+                    else:  # one batch per pass: a full one loops again at once (below)
+                        report = outbox_deliver_due(limit=batch)
                     if settings.REDIS_URL:
                         seats_sync()  # keep the rows' derived seat counts close to Redis's live ones
                 except Exception:
@@ -142,6 +151,11 @@ class Command(BaseCommand):
                     self.stdout.write(
                         f"sent={report.sent} retrying={report.retrying} failed={report.failed} {advanced}"
                         + (f" tasks={ran}" if queued else "")
+                        + (
+                            ""
+                            if report.complete
+                            else f" (time limit of {time_limit:g} s reached: more is due)"
+                        )
                     )
                     return
                 if report.handled >= batch:
