@@ -11,12 +11,12 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import BaseModel, IPvAnyAddress
 
 from yunying.campaigns import exports, selectors
+from yunying.campaigns.metrics import admission_timer
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signup_present, signups_present
 from yunying.campaigns.services import admission
 from yunying.core.errors import CoreError, FieldError, ValidationFailed
 from yunying.core.idempotency import idempotent
-from yunying.core.metrics import admission_timer
 from yunying.core.permissions import Perm
 from yunying.core.ratelimit import ratelimit_hit
 from yunying.members.models import Gender
