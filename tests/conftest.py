@@ -22,15 +22,10 @@ def is_postgres() -> bool:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Rate-limit counters live in the cache, and the Redis ledger remembers campaigns it saw full
-    (ids repeat across tests): every test starts with neither."""
-    from yunying.campaigns import seats
-
+    """Rate-limit counters live in the cache (ids repeat across tests): every test starts without."""
     cache.clear()
-    seats._seen_full.clear()
     yield
     cache.clear()
-    seats._seen_full.clear()
 
 
 @pytest.fixture

@@ -100,12 +100,19 @@ TEMPLATES = [
 ]
 
 # SQLite is the embedded default: WAL so readers never wait for the writer, IMMEDIATE so a write
-# transaction takes the lock at BEGIN (no deadlock-upgrade "database is locked"), 10 s busy wait.
+# transaction takes the lock at BEGIN (no deadlock-upgrade "database is locked"), a bounded busy wait.
 # synchronous=NORMAL in WAL survives a process crash (acknowledged = committed), not a power loss.
 SQLITE_PATH = VAR_DIR / "yunying.sqlite3"
+# Every wait for a lock is bounded (DESIGN): past this a request gets 503 core.busy with Retry-After
+# instead of hanging — SQLite's writer lock and busy timeout, PostgreSQL's lock_timeout.
+DB_LOCK_TIMEOUT_SECONDS = float(os.environ.get("YUNYING_DB_LOCK_TIMEOUT", 5))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c lock_timeout={int(DB_LOCK_TIMEOUT_SECONDS * 1000)}"
+        )
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -115,7 +122,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 10,
+        "timeout": DB_LOCK_TIMEOUT_SECONDS,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     # Tests use a file, not :memory:, so that concurrency tests get one real connection per thread.

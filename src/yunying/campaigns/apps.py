@@ -8,13 +8,10 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         # What this app plugs into the shared machinery (core and notify import no campaign code):
-        # its messages, rendered by the outbox worker; its periodic jobs, run by `yunying worker`;
-        # its start-up check, run by `yunying serve`.
+        # its messages, rendered by the outbox worker; its periodic jobs, run by `yunying worker`.
         from yunying.campaigns import jobs, messages
-        from yunying.core.registry import periodic_job_register, startup_check_register
+        from yunying.core.registry import periodic_job_register
         from yunying.notify.templates import templates_register
 
         templates_register(messages.TEMPLATES, messages.messages_load)
         periodic_job_register("campaigns.advance", jobs.campaigns_advance_job)
-        periodic_job_register("campaigns.seats_sync", jobs.seats_sync_job)
-        startup_check_register("campaigns.seats", jobs.seats_startup_check)

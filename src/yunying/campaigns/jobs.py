@@ -1,16 +1,14 @@
 """The campaigns app's background work, registered by CampaignsConfig.ready (core.registry):
-`yunying worker` runs the periodic jobs on every pass, `yunying serve` the start-up check."""
+`yunying worker` runs the periodic jobs on every pass."""
 
 from __future__ import annotations
 
 import contextlib
 from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from yunying.campaigns.models import Campaign, CampaignStatus
-from yunying.campaigns.seats import seats_repair_all, seats_sync
 from yunying.campaigns.services.lifecycle import campaign_close, campaign_finish
 from yunying.campaigns.services.lottery import lottery_draw
 from yunying.core.errors import DomainError
@@ -48,18 +46,3 @@ def campaigns_advance_due(*, actor: Actor, now: datetime | None = None) -> dict[
 def campaigns_advance_job() -> dict[str, int]:
     """The worker's periodic job: campaigns_advance_due as the system."""
     return campaigns_advance_due(actor=SYSTEM)
-
-
-def seats_sync_job() -> dict[str, int]:
-    """With Redis, keep the rows' derived seat counts close to Redis's live ones."""
-    if not settings.REDIS_URL:
-        return {}
-    return {"seat_counts_corrected": seats_sync()}
-
-
-def seats_startup_check() -> str:
-    """Before serving: Redis may have restarted empty, or a crash left seats in flight."""
-    if not settings.REDIS_URL:
-        return ""
-    _, repaired = seats_repair_all()
-    return f"seat counters checked against the database for {len(repaired)} campaign(s)"

@@ -95,11 +95,15 @@ class SignupStatus(models.TextChoices):
     NOT_SELECTED = "not_selected", "未中签"
     REJECTED = "rejected", "未通过"
     WITHDRAWN = "withdrawn", "已取消"
+    CANCELLED = "cancelled", "活动取消"  # the campaign was cancelled: final, frees nobody's seat later
 
 
 # A member holds at most one sign-up per campaign in these states (C4). Withdrawn frees the member
 # to sign up again; rejected and not-selected do not, so review and the draw cannot be bypassed.
-BLOCKING_STATUSES = [s for s in SignupStatus.values if s != SignupStatus.WITHDRAWN]
+# (Cancelled sign-ups belong to a campaign nobody can sign up for again.)
+BLOCKING_STATUSES = [
+    s for s in SignupStatus.values if s not in (SignupStatus.WITHDRAWN, SignupStatus.CANCELLED)
+]
 LIVE_STATUSES = [
     SignupStatus.REGISTERED,
     SignupStatus.PENDING_REVIEW,

@@ -18,16 +18,21 @@ class ApiKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a creating POST, replayed when the client retries with the same key.
+    """A reserved `Idempotency-Key` and, once the work committed, its first answer (core.idempotency).
 
-    Written in the same transaction as the work it answers, so a stored answer always describes
-    committed work and uncommitted work leaves no record (the retry then runs again)."""
+    Reserved (`running`) in a transaction of its own before the work starts; the answer is stored in
+    the work's own transaction, so a `done` record always describes committed work."""
+
+    RUNNING, DONE = "running", "done"
 
     owner = models.CharField(max_length=64)  # "api_key:<id>"
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    state = models.CharField(max_length=8, default=DONE)
+    lease_token = models.CharField(max_length=32, blank=True)
+    locked_until = models.DateTimeField(null=True)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,8 +1,7 @@
 """What the domain apps plug into core's machinery, each from its AppConfig.ready().
 
 Core imports no domain app (DESIGN "Layout", checked by tests/test_architecture.py): `yunying worker`
-runs the periodic jobs registered here, `yunying serve` runs the start-up checks registered here
-before it forks, and GET /metrics adds the collectors registered here. Registering twice under one
+runs the periodic jobs registered here, and GET /metrics adds the collectors registered here. Registering twice under one
 name replaces the entry (ready() may run again in tests).
 
 Registration happens in ready(), before `serve` sets PROMETHEUS_MULTIPROC_DIR: this module imports
@@ -14,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 PeriodicJob = Callable[[], dict[str, int]]
-StartupCheck = Callable[[], str]
 
 _periodic_jobs: dict[str, PeriodicJob] = {}
-_startup_checks: dict[str, StartupCheck] = {}
 _metrics_collectors: dict[str, str] = {}
 
 
@@ -29,16 +26,6 @@ def periodic_job_register(name: str, job: PeriodicJob) -> None:
 
 def periodic_jobs() -> dict[str, PeriodicJob]:
     return dict(_periodic_jobs)
-
-
-def startup_check_register(name: str, check: StartupCheck) -> None:
-    """Run `check()` when `yunying serve` starts, before the worker processes; it returns a line
-    for the operator ("" to say nothing). An exception stops the start."""
-    _startup_checks[name] = check
-
-
-def startup_checks() -> dict[str, StartupCheck]:
-    return dict(_startup_checks)
 
 
 def metrics_collector_register(name: str, dotted_path: str) -> None:

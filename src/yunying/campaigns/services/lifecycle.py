@@ -13,13 +13,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from yunying.campaigns import seats
 from yunying.campaigns.eligibility import eligibility_parse
 from yunying.campaigns.errors import CampaignError
 from yunying.campaigns.messages import message_context
-from yunying.campaigns.models import LIVE_STATUSES, Campaign, CampaignStatus, Channel, Signup
+from yunying.campaigns.models import LIVE_STATUSES, Campaign, CampaignStatus, Channel, Signup, SignupStatus
 from yunying.campaigns.questions import form_parse
 from yunying.campaigns.selectors import campaign_get
+from yunying.campaigns.services.events import signups_end
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
 from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
@@ -122,7 +122,8 @@ def campaign_update(*, campaign_id: int, actor: Actor, changes: dict[str, Any]) 
         Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now(), **changes)
         campaign.refresh_from_db()
         if grew and campaign.status != S.DRAFT:
-            seats.ledger().capacity_grew(campaign.pk, lambda: waitlist_fill(campaign=campaign, actor=actor))
+            # More seats: the waiting list fills them in this transaction, before any newcomer.
+            waitlist_fill(campaign=campaign, actor=actor)
     campaign.refresh_from_db()
     return campaign
 
@@ -176,22 +177,31 @@ def campaign_finish(*, campaign_id: int, actor: Actor) -> Campaign:
 
 
 def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
-    """Cancel; every member with a live sign-up is told, and their reminders are withdrawn.
+    """Cancel, ending every live sign-up in the same transaction: each becomes `cancelled`, its seat
+    is given back, its pending notices and reminders are withdrawn, and its member is told once.
+    Nothing moves afterwards (every later transition finds no live sign-up).
 
-    Raises: signup.reason_required, campaign.invalid_transition."""
+    Raises: campaign.reason_required, campaign.invalid_transition."""
     if not reason.strip():
         raise DomainError(CampaignError.REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        campaign = _transition(campaign_get(campaign_id), S.CANCELLED, reason=reason)
+        # The status UPDATE locks the campaign row first (the lock order of every sign-up change);
+        # sign-ups still committing hold it (seats.entry_hold / seat_take) and are waited for.
+        campaign = _transition(campaign_get(campaign_id), S.CANCELLED, reason=reason, seats_taken=0)
         live = list(
-            Signup.objects.filter(campaign=campaign, status__in=LIVE_STATUSES).values_list("pk", "member_id")
+            Signup.objects.select_for_update()
+            .filter(campaign=campaign, status__in=LIVE_STATUSES)
+            .order_by("pk")
+            .values_list("pk", "status", "member_id")
         )
-        # Two statements for the whole campaign, however many sign-ups it has.
-        outbox_cancel(refs=[f"signup:{signup_id}" for signup_id, _ in live])
+        signups_end(
+            campaign_id=campaign.pk, ended=live, to=SignupStatus.CANCELLED, actor=actor, reason=reason
+        )
+        outbox_cancel(refs=[f"signup:{signup_id}" for signup_id, _, _ in live])
         outbox_add(
             [
                 message
-                for signup_id, member_id in live
+                for signup_id, _, member_id in live
                 for message in outbox_build(
                     member_id=member_id,
                     channels=campaign.notify_channels,
