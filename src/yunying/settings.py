@@ -193,6 +193,9 @@ NOTIFY_CHANNELS = {
     "sms": "yunying.notify.channels.FileChannel",
     "push": "yunying.notify.channels.FileChannel",
 }
+# Who messages go to: members' language and addresses, from the app that owns them (notify imports
+# no member code; a function taking member ids, see members.services.member_recipients).
+NOTIFY_RECIPIENTS = "yunying.members.services.member_recipients"
 NOTIFY_FILE_DIR = VAR_DIR / "outbox"
 NOTIFY_MAX_ATTEMPTS = int(os.environ.get("YUNYING_NOTIFY_MAX_ATTEMPTS", 8))
 EMAIL_BACKEND = os.environ.get("YUNYING_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

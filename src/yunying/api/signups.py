@@ -11,12 +11,12 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import BaseModel, IPvAnyAddress
 
 from yunying.campaigns import exports, selectors
+from yunying.campaigns.metrics import admission_timer
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signup_present, signups_present
 from yunying.campaigns.services import admission
 from yunying.core.errors import CoreError, FieldError, ValidationFailed
 from yunying.core.idempotency import idempotent
-from yunying.core.metrics import admission_timer
 from yunying.core.permissions import Perm
 from yunying.core.ratelimit import ratelimit_hit
 from yunying.members.models import Gender
@@ -69,7 +69,10 @@ class SignupOut(BaseModel):
     id: int
     campaign_id: int
     status: str
-    status_reason: str
+    status_reason: str = Field(description="Why it is in this status, as the member was told")
+    status_note: str | None = Field(
+        description="The internal note of the last review action: callers with signup.view only, else null"
+    )
     member: MemberOut
     answers: dict[str, Any]
     channel: str
@@ -187,7 +190,17 @@ def get_signup(request, campaign_id: int, signup_id: int, filters: Query[SignupF
 
 
 class ReasonIn(Schema):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = Field(
+        description="Member-facing: sent to the member in the notice"
+    )
+    note: Annotated[str, Field(max_length=1000)] = Field(
+        "", description="Internal: kept on the sign-up and its history for operators, never sent"
+    )
+
+
+def _operator(request) -> bool:
+    """Internal notes are for callers who may view sign-ups, not for the storefront."""
+    return request.auth.can(Perm.SIGNUP_VIEW)
 
 
 @router.post(
@@ -196,7 +209,7 @@ class ReasonIn(Schema):
 def confirm_signup(request, campaign_id: int, signup_id: int):
     request.auth.require(Perm.SIGNUP_REVIEW)
     signup = admission.signup_confirm(campaign_id=campaign_id, signup_id=signup_id, actor=request.auth)
-    return signup_present(signup, reveal=False)
+    return signup_present(signup, reveal=False, internal=_operator(request))
 
 
 @router.post(
@@ -205,15 +218,23 @@ def confirm_signup(request, campaign_id: int, signup_id: int):
 def reject_signup(request, campaign_id: int, signup_id: int, payload: ReasonIn):
     request.auth.require(Perm.SIGNUP_REVIEW)
     signup = admission.signup_reject(
-        campaign_id=campaign_id, signup_id=signup_id, actor=request.auth, reason=payload.reason
+        campaign_id=campaign_id,
+        signup_id=signup_id,
+        actor=request.auth,
+        reason=payload.reason,
+        note=payload.note,
     )
-    return signup_present(signup, reveal=False)
+    return signup_present(signup, reveal=False, internal=_operator(request))
 
 
 @router.post("/{int:campaign_id}/signups/{int:signup_id}/withdraw", response=SignupOut, summary="Withdraw")
 def withdraw_signup(request, campaign_id: int, signup_id: int, payload: ReasonIn):
     request.auth.require(Perm.SIGNUP_WITHDRAW)
     signup = admission.signup_withdraw(
-        campaign_id=campaign_id, signup_id=signup_id, actor=request.auth, reason=payload.reason
+        campaign_id=campaign_id,
+        signup_id=signup_id,
+        actor=request.auth,
+        reason=payload.reason,
+        note=payload.note,
     )
-    return signup_present(signup, reveal=False)
+    return signup_present(signup, reveal=False, internal=_operator(request))
