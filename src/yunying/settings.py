@@ -6,6 +6,7 @@ without them.
 """
 
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -192,6 +193,9 @@ NOTIFY_CHANNELS = {
     "sms": "yunying.notify.channels.FileChannel",
     "push": "yunying.notify.channels.FileChannel",
 }
+# Who messages go to: members' language and addresses, from the app that owns them (notify imports
+# no member code; a function taking member ids, see members.services.member_recipients).
+NOTIFY_RECIPIENTS = "yunying.members.services.member_recipients"
 NOTIFY_FILE_DIR = VAR_DIR / "outbox"
 NOTIFY_MAX_ATTEMPTS = int(os.environ.get("YUNYING_NOTIFY_MAX_ATTEMPTS", 8))
 EMAIL_BACKEND = os.environ.get("YUNYING_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
@@ -228,6 +232,8 @@ METRICS_TOKEN = os.environ.get("YUNYING_METRICS_TOKEN", "")
 LOG_FORMAT = os.environ.get("YUNYING_LOG_FORMAT", "json" if PRODUCTION else "text")
 if LOG_FORMAT not in ("json", "text"):
     raise RuntimeError(f"YUNYING_LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+# No caller look-up (a stack walk) per record: no log line here prints file or line numbers.
+logging._srcfile = None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -235,7 +241,8 @@ LOGGING = {
         "json": {"()": "yunying.core.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # Formatted and written off the request thread (core.logs.BackgroundHandler).
+    "handlers": {"console": {"()": "yunying.core.logs.BackgroundHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("YUNYING_LOG_LEVEL", "INFO")},
     # django_tasks logs two INFO lines per task run (one per queued notification): failures only.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "django_tasks": {"level": "WARNING"}},

@@ -127,7 +127,8 @@ class Signup(models.Model):
     device_id = models.CharField(max_length=128, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     waitlist_rank = models.PositiveIntegerField(default=0)  # set by a lottery draw; first-come uses id
-    status_reason = models.CharField(max_length=500, blank=True)
+    status_reason = models.CharField(max_length=500, blank=True)  # member-facing: sent to the member
+    status_note = models.CharField(max_length=1000, blank=True)  # internal: operators only, never sent
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -158,7 +159,8 @@ class SignupEvent(models.Model):
     )
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
-    reason = models.CharField(max_length=500, blank=True)
+    reason = models.CharField(max_length=500, blank=True)  # member-facing
+    note = models.CharField(max_length=1000, blank=True)  # internal: operators only
     actor_kind = models.CharField(max_length=20)
     actor_id = models.BigIntegerField(null=True)
     actor_label = models.CharField(max_length=150)

@@ -53,13 +53,15 @@ def _answers(signup: Signup, *, reveal: bool) -> dict[str, Any]:
     return masked
 
 
-def signup_present(signup: Signup, *, reveal: bool) -> dict[str, Any]:
+def signup_present(signup: Signup, *, reveal: bool, internal: bool = False) -> dict[str, Any]:
+    """`internal`: the caller is an operator (signup.view) and sees the internal note."""
     member = signup.member
     return {
         "id": signup.pk,
         "campaign_id": signup.campaign_id,
         "status": signup.status,
         "status_reason": signup.status_reason,
+        "status_note": signup.status_note if internal else None,
         "member": {
             "id": member.pk,
             **member_contact(member, reveal=reveal),
@@ -100,7 +102,7 @@ def signups_present(
                     object_id=signups[0].campaign_id, reason=purpose,
                     after={"fields": PII_FIELDS, "member_ids": member_ids, "signup_ids": [s.pk for s in signups]},
                 )  # fmt: skip
-    return [signup_present(s, reveal=reveal) for s in signups]
+    return [signup_present(s, reveal=reveal, internal=True) for s in signups]
 
 
 class PresentedPage:

@@ -201,6 +201,32 @@ def member_email(member: Member) -> str | None:
     return crypto.decrypt(member.email_encrypted, context=_EMAIL) if member.email_encrypted else None
 
 
+class MemberRecipient:
+    """How the outbox reaches a member (settings.NOTIFY_RECIPIENTS): the language to write in and
+    the address per channel, decrypted only when a message needs it."""
+
+    __slots__ = ("member",)
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+
+    @property
+    def language(self) -> str:
+        return self.member.language
+
+    def address(self, channel: str) -> str | None:
+        if channel == "email":
+            return member_email(self.member)
+        if channel == "push":
+            return self.member.external_id
+        return member_phone(self.member)
+
+
+def member_recipients(member_ids: set[int]) -> dict[int, MemberRecipient]:
+    """The recipients of a batch of messages, in one query (members gone are left out)."""
+    return {pk: MemberRecipient(member) for pk, member in Member.objects.in_bulk(member_ids).items()}
+
+
 def member_contact(member: Member, *, reveal: bool) -> dict:
     """Phone and name, masked unless `reveal` (the caller checked pii.reveal and logs the access)."""
     phone = member_phone(member)

@@ -12,6 +12,7 @@ from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.helpers import sign_up
 from tests.conftest import window
 from tests.members.factories import mobile
+from yunying.campaigns.jobs import campaigns_advance_due
 from yunying.campaigns.models import CampaignStatus
 from yunying.campaigns.services import lifecycle
 from yunying.core.errors import DomainError
@@ -187,7 +188,7 @@ def test_automation_closes_ended_windows_draws_lotteries_and_finishes_past_event
     )
     still_open = CampaignFactory(status="published")
     # when
-    result = lifecycle.campaigns_advance_due(actor=SYSTEM, now=now)
+    result = campaigns_advance_due(actor=SYSTEM, now=now)
     # then
     assert result == {"closed": 2, "drawn": 1, "finished": 1}
     for campaign in (first_come, lottery, over, still_open):

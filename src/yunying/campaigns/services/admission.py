@@ -235,21 +235,29 @@ def _admit(
     return signup
 
 
-def _move(signup: Signup, *, to: str, allowed_from: set[str], actor: Actor, reason: str = "") -> str:
+def _move(
+    signup: Signup, *, to: str, allowed_from: set[str], actor: Actor, reason: str = "", note: str = ""
+) -> str:
     """Move a sign-up from its current status; a conditional UPDATE, so of two concurrent moves only
-    one wins and the loser gets signup.invalid_transition. Returns the status it left."""
+    one wins and the loser gets signup.invalid_transition. Returns the status it left.
+    `reason` is member-facing; `note` is internal (operators only, never sent)."""
     current = signup.status
     if current not in allowed_from:
         raise DomainError(SignupError.INVALID_TRANSITION, status=current, to=to)
     now = timezone.now()
     moved = Signup.objects.filter(pk=signup.pk, status=current).update(
-        status=to, status_reason=reason[:500], updated_at=now
+        status=to, status_reason=reason[:500], status_note=note[:1000], updated_at=now
     )
     if not moved:
         signup.refresh_from_db(fields=["status"])
         raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=to)
-    signup.status, signup.status_reason, signup.updated_at = to, reason[:500], now
-    event_record(signup, from_status=current, to_status=to, actor=actor, reason=reason)
+    signup.status, signup.status_reason, signup.status_note, signup.updated_at = (
+        to,
+        reason[:500],
+        note[:1000],
+        now,
+    )
+    event_record(signup, from_status=current, to_status=to, actor=actor, reason=reason, note=note)
     return current
 
 
@@ -325,37 +333,51 @@ def signup_confirm(*, campaign_id: int, signup_id: int, actor: Actor) -> Signup:
 
 
 def _leave(
-    campaign_id: int, signup_id: int, *, to: str, allowed_from: set[str], actor: Actor, reason: str
+    campaign_id: int,
+    signup_id: int,
+    *,
+    to: str,
+    allowed_from: set[str],
+    actor: Actor,
+    reason: str,
+    note: str,
 ) -> Signup:
+    """End a sign-up. `reason` goes to the member; `note` stays with operators (sign-up and event)."""
     if not reason.strip():
         raise DomainError(SignupError.REASON_REQUIRED, field="reason")
     with transaction.atomic():
         signup = _locked_signup(campaign_id, signup_id)
-        left = _move(signup, to=to, allowed_from=allowed_from, actor=actor, reason=reason)
+        left = _move(signup, to=to, allowed_from=allowed_from, actor=actor, reason=reason, note=note)
         audit_record(actor=actor, action=f"signup.{'reject' if to == St.REJECTED else 'withdraw'}", object_type="signup", object_id=signup.pk, before={"status": left}, after={"status": to}, reason=reason)  # fmt: skip
         notice_cancel_reminder(signup)
         notice_signup(
             signup,
             signup.campaign,
             "signup_rejected" if to == St.REJECTED else "signup_withdrawn",
-            reason=reason,
+            reason=reason,  # the member-facing reason only: the note is never sent
         )
         if left == St.CONFIRMED:
             _seat_released(signup.campaign, actor=actor)
     return signup
 
 
-def signup_reject(*, campaign_id: int, signup_id: int, actor: Actor, reason: str) -> Signup:
+def signup_reject(*, campaign_id: int, signup_id: int, actor: Actor, reason: str, note: str = "") -> Signup:
     """Refuse a sign-up (also a confirmed one later found false); its seat goes to the waiting list.
+    The member is told `reason`; `note` (why, for colleagues) is kept for operators only.
 
     Raises: signup.reason_required, signup.not_found, signup.invalid_transition."""
     allowed = {St.PENDING_REVIEW, St.CONFIRMED, St.WAITLISTED, St.REGISTERED}
-    return _leave(campaign_id, signup_id, to=St.REJECTED, allowed_from=allowed, actor=actor, reason=reason)
+    return _leave(
+        campaign_id, signup_id, to=St.REJECTED, allowed_from=allowed, actor=actor, reason=reason, note=note
+    )
 
 
-def signup_withdraw(*, campaign_id: int, signup_id: int, actor: Actor, reason: str) -> Signup:
+def signup_withdraw(*, campaign_id: int, signup_id: int, actor: Actor, reason: str, note: str = "") -> Signup:
     """The member (or an operator for them) cancels; a confirmed seat goes to the waiting list.
+    The member is told `reason`; `note` is kept for operators only.
 
     Raises: signup.reason_required, signup.not_found, signup.invalid_transition."""
     allowed = {St.PENDING_REVIEW, St.CONFIRMED, St.WAITLISTED, St.REGISTERED}
-    return _leave(campaign_id, signup_id, to=St.WITHDRAWN, allowed_from=allowed, actor=actor, reason=reason)
+    return _leave(
+        campaign_id, signup_id, to=St.WITHDRAWN, allowed_from=allowed, actor=actor, reason=reason, note=note
+    )

@@ -9,13 +9,17 @@ from yunying.core.permissions import Actor
 from yunying.core.rows import row_insert
 
 
-def event_record(signup: Signup, *, from_status: str, to_status: str, actor: Actor, reason: str = "") -> None:
+def event_record(
+    signup: Signup, *, from_status: str, to_status: str, actor: Actor, reason: str = "", note: str = ""
+) -> None:
+    """`reason` is member-facing (it is what the member is told); `note` is internal, for operators."""
     event = SignupEvent(
         signup=signup,
         campaign_id=signup.campaign_id,
         from_status=from_status,
         to_status=to_status,
         reason=reason[:500],
+        note=note[:1000],
         actor_kind=actor.kind,
         actor_id=actor.id,
         actor_label=actor.label[:150],

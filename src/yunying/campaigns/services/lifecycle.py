@@ -7,7 +7,6 @@ fields, more capacity and a later sign-up deadline may change, and every refused
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +16,7 @@ from django.utils.translation import gettext
 
 from yunying.campaigns.eligibility import eligibility_parse
 from yunying.campaigns.errors import CampaignError
+from yunying.campaigns.messages import message_context
 from yunying.campaigns.models import (
     LIVE_STATUSES,
     Campaign,
@@ -244,7 +244,6 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
             campaign_id=campaign.pk, ended=live, to=SignupStatus.CANCELLED, actor=actor, reason=reason
         )
         outbox_cancel(refs=[f"signup:{signup_id}" for signup_id, _, _ in live])
-        context = {"campaign": campaign.title, "reason": reason}
         outbox_add(
             [
                 message
@@ -253,7 +252,7 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
                     member_id=member_id,
                     channels=campaign.notify_channels,
                     template="campaign_cancelled",
-                    context=context,
+                    context=message_context(campaign, signup_id=signup_id, reason=reason),
                     ref=f"signup:{signup_id}",
                     dedupe="cancelled",
                 )
@@ -333,31 +332,3 @@ def campaign_extend(*, campaign_id: int, actor: Actor, signup_end_at: datetime, 
         )  # fmt: skip
     campaign.refresh_from_db()
     return campaign
-
-
-def campaigns_advance_due(*, actor: Actor, now: datetime | None = None) -> dict[str, int]:
-    """Automation run by the worker (C9): close campaigns whose sign-up window has ended, draw
-    lotteries whose window has ended and that are not drawn yet (also after a crash between the two
-    steps), and finish closed campaigns whose event is over. Each step is idempotent."""
-    from yunying.campaigns.services.lottery import lottery_draw
-
-    now = now or timezone.now()
-    counts = {"closed": 0, "drawn": 0, "finished": 0}
-    ended = Campaign.objects.filter(status=S.PUBLISHED, signup_end_at__lte=now)
-    for campaign_id in ended.values_list("pk", flat=True):
-        with contextlib.suppress(DomainError):  # someone else moved it first
-            campaign_close(campaign_id=campaign_id, actor=actor, reason="sign-up window ended")
-            counts["closed"] += 1
-    undrawn = Campaign.objects.filter(
-        status=S.CLOSED, admission_mode="lottery", signup_end_at__lte=now, lottery_draw__isnull=True
-    )
-    for campaign_id in undrawn.values_list("pk", flat=True):
-        with contextlib.suppress(DomainError):  # drawn concurrently
-            lottery_draw(campaign_id=campaign_id, actor=actor)
-            counts["drawn"] += 1
-    over = Campaign.objects.filter(status=S.CLOSED, event_end_at__lte=now)
-    for campaign_id in over.values_list("pk", flat=True):
-        with contextlib.suppress(DomainError):
-            campaign_finish(campaign_id=campaign_id, actor=actor)
-            counts["finished"] += 1
-    return counts
