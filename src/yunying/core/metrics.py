@@ -54,6 +54,11 @@ ADMISSION_SECONDS = Histogram(
     ["outcome"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0),
 )
+ALERTS = Counter(
+    "yunying_alerts",
+    "Security alerts raised (core.alerts), by code: a refusal burst from one key, a bulk reveal, ….",
+    ["code"],
+)
 
 
 def admission_observe(*, outcome: str, code: str, seconds: float) -> None:

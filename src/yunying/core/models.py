@@ -44,3 +44,15 @@ class PersonalDataAccess(models.Model):
     fields = models.JSONField()
     purpose = models.CharField(max_length=200)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class Alert(models.Model):
+    """Append-only: something that looks like an attack or a breach of policy happened (core.alerts).
+    The console lists them; nothing updates or deletes one."""
+
+    code = models.CharField(max_length=64)  # "signup.refusal_burst", "pii.bulk_reveal", …
+    data = models.JSONField(default=dict)  # who and what, never personal data in clear
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["code", "at"])]
