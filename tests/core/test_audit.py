@@ -129,7 +129,13 @@ def test_confirm_reject_and_operator_withdraw_each_write_one_row():
     assert AuditEntry.objects.count() == 0
     # when
     admission.signup_confirm(campaign_id=campaign.pk, signup_id=first.pk, actor=OPERATOR)
-    admission.signup_reject(campaign_id=campaign.pk, signup_id=second.pk, actor=OPERATOR, reason="资料不实")
+    admission.signup_reject(
+        campaign_id=campaign.pk,
+        signup_id=second.pk,
+        actor=OPERATOR,
+        reason="资料不实",
+        note="手机号与订单不符",
+    )
     admission.signup_withdraw(
         campaign_id=campaign.pk, signup_id=third.pk, actor=OPERATOR, reason="会员来电取消"
     )
@@ -139,10 +145,10 @@ def test_confirm_reject_and_operator_withdraw_each_write_one_row():
     assert (confirm.before, confirm.after) == ({"status": "pending_review"}, {"status": "confirmed"})
     reject = only_entry(action="signup.reject")
     assert (reject.before, reject.after, reject.reason) == (
-        {"status": "pending_review"}, {"status": "rejected"}, "资料不实",
+        {"status": "pending_review"}, {"status": "rejected", "note": "手机号与订单不符"}, "资料不实",
     )  # fmt: skip
     withdraw = only_entry(action="signup.withdraw")
-    assert withdraw.after == {"status": "withdrawn"}
+    assert withdraw.after == {"status": "withdrawn", "note": ""}
     assert AuditEntry.objects.count() == 3
 
 
