@@ -144,8 +144,10 @@ def test_a_region_correction_is_audited_in_clear_like_every_masked_view_shows_it
         ({"region_code": "999999", "reason": "x"}, "member.region_invalid"),
         ({"phone": mobile(9), "reason": "x"}, "core.invalid"),  # identity is not a profile field
         ({"gender": "other", "reason": "x"}, "core.invalid"),
+        ({"birth_date": "1800-01-01", "reason": "x"}, "core.invalid"),
+        ({"birth_date": "2999-01-01", "reason": "x"}, "core.invalid"),
     ],
-    ids=["no-reason", "blank-name", "bad-region", "phone", "bad-gender"],
+    ids=["no-reason", "blank-name", "bad-region", "phone", "bad-gender", "born-1800", "born-later"],
 )
 def test_a_bad_correction_changes_nothing_and_writes_no_audit_row(support, member, body, code):
     assert_problem(support.patch_json(f"/api/v1/members/{member.pk}", body), 422, code)

@@ -7,6 +7,7 @@ from datetime import date
 
 import phonenumbers
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from yunying.core import crypto
@@ -291,6 +292,7 @@ def member_lookup(
 
 
 PROFILE_FIELDS = ("phone", "name", "email", "birth_date")
+MAX_AGE_YEARS = 120
 CORRECTABLE_FIELDS = ("name", "gender", "birth_date", "region_code", "email")
 
 
@@ -327,6 +329,12 @@ def member_correct(*, member_id: int, actor: Actor, changes: dict, reason: str) 
         errors.append(FieldError("reason", CoreError.INVALID, gettext("State why the profile is corrected.")))
     if name is not None and not name.strip():
         errors.append(FieldError("name", CoreError.INVALID, gettext("The name cannot be blank.")))
+    born = changes.get("birth_date")
+    today = timezone.localdate()
+    if born is not None and not (today.replace(year=today.year - MAX_AGE_YEARS, day=1) <= born <= today):
+        errors.append(
+            FieldError("birth_date", CoreError.INVALID, gettext("The birth date is not plausible."))
+        )
     if errors:
         raise ValidationFailed(errors)
     _validate_profile(
