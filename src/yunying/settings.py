@@ -6,6 +6,7 @@ without them.
 """
 
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -231,6 +232,8 @@ METRICS_TOKEN = os.environ.get("YUNYING_METRICS_TOKEN", "")
 LOG_FORMAT = os.environ.get("YUNYING_LOG_FORMAT", "json" if PRODUCTION else "text")
 if LOG_FORMAT not in ("json", "text"):
     raise RuntimeError(f"YUNYING_LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+# No caller look-up (a stack walk) per record: no log line here prints file or line numbers.
+logging._srcfile = None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -238,7 +241,8 @@ LOGGING = {
         "json": {"()": "yunying.core.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # Formatted and written off the request thread (core.logs.BackgroundHandler).
+    "handlers": {"console": {"()": "yunying.core.logs.BackgroundHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("YUNYING_LOG_LEVEL", "INFO")},
     # django_tasks logs two INFO lines per task run (one per queued notification): failures only.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "django_tasks": {"level": "WARNING"}},

@@ -39,6 +39,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "campaign.not_drawn": 404,
     "campaign.draw_not_ready": 409,
     "campaign.reason_required": 422,
+    "campaign.not_deletable": 409,
+    "campaign.event_started": 409,
     "signup.not_found": 404,
     "signup.duplicate": 409,
     "signup.ineligible": 422,
@@ -48,6 +50,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.identity_required": 422,
     "member.identity_conflict": 409,
     "member.region_invalid": 422,
+    "member.not_found": 404,
     "form.definition_invalid": 422,
 }
 

@@ -10,13 +10,14 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 
 from yunying.campaigns.models import Signup
 from yunying.campaigns.questions import form_parse
 from yunying.campaigns.selectors import waitlist_position
 from yunying.campaigns.services.admission import answers_read
-from yunying.core.audit import pii_access_record
+from yunying.core.audit import audit_record, pii_access_record
 from yunying.core.masking import mask_text
 from yunying.core.permissions import Actor
 from yunying.members.services import member_contact, phone_display, phone_mask
@@ -88,16 +89,28 @@ def signup_present(signup: Signup, *, reveal: bool, internal: bool = False) -> d
 
 
 def signups_present(
-    signups: Iterable[Signup], *, reveal: bool, actor: Actor | None = None, purpose: str = ""
+    signups: Iterable[Signup],
+    *,
+    reveal: bool,
+    actor: Actor | None = None,
+    purpose: str = "",
+    audited: bool = True,
 ) -> list[dict[str, Any]]:
-    """Present a batch; when revealing, log one access row per member (actor required)."""
+    """Present a batch; when revealing, log one access row per member (actor required) and, unless
+    the caller audits the whole action itself (an export), one audit row for this reveal."""
     signups = list(signups)
     if reveal:
         if actor is None:
             raise ValueError("revealing personal data needs the actor for the access log")
-        pii_access_record(
-            actor=actor, member_ids=[s.member_id for s in signups], fields=PII_FIELDS, purpose=purpose
-        )
+        member_ids = sorted({s.member_id for s in signups})
+        with transaction.atomic():
+            pii_access_record(actor=actor, member_ids=member_ids, fields=PII_FIELDS, purpose=purpose)
+            if audited and signups:
+                audit_record(
+                    actor=actor, action="pii.reveal", object_type="campaign",
+                    object_id=signups[0].campaign_id, reason=purpose,
+                    after={"fields": PII_FIELDS, "member_ids": member_ids, "signup_ids": [s.pk for s in signups]},
+                )  # fmt: skip
     return [signup_present(s, reveal=reveal, internal=True) for s in signups]
 
 

@@ -1,4 +1,6 @@
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 
 class ApiKey(models.Model):
@@ -49,3 +51,36 @@ class PersonalDataAccess(models.Model):
     fields = models.JSONField()
     purpose = models.CharField(max_length=200)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class AuditEntry(models.Model):
+    """Append-only: an operator changed something, or read personal data (S5).
+
+    Written in the same transaction as the change (core.audit.audit_record refuses to run outside
+    one), so a rolled-back action leaves no row and a committed one always has its row. The database
+    refuses UPDATE and DELETE of these rows (triggers, migration 0002). `before` / `after` hold only
+    the fields that changed, personal fields masked: no clear personal data is ever stored here."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_kind = models.CharField(max_length=20)
+    actor_id = models.BigIntegerField(null=True)
+    actor_label = models.CharField(max_length=150)
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=30)
+    object_id = models.CharField(max_length=40, blank=True)
+    before = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    after = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "id"]),
+            models.Index(fields=["actor_kind", "actor_id", "id"]),
+            models.Index(fields=["action", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+        )

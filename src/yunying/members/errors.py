@@ -10,6 +10,7 @@ class MemberError(StrEnum):
     IDENTITY_REQUIRED = "member.identity_required"
     IDENTITY_CONFLICT = "member.identity_conflict"
     REGION_INVALID = "member.region_invalid"
+    NOT_FOUND = "member.not_found"
 
 
 register_messages(
@@ -18,5 +19,6 @@ register_messages(
         MemberError.IDENTITY_REQUIRED: _("Identify the member by phone or external id."),
         MemberError.IDENTITY_CONFLICT: _("The phone and the external id belong to different members."),
         MemberError.REGION_INVALID: _("The region code is not a valid GB/T 2260 code."),
+        MemberError.NOT_FOUND: _("No member has that phone or external id."),
     }
 )

@@ -34,6 +34,7 @@ from yunying.campaigns.selectors import campaign_get, member_facts, signup_get
 from yunying.campaigns.services.events import event_record
 from yunying.campaigns.services.notices import notice_cancel_reminder, notice_signup
 from yunying.core import crypto
+from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError
 from yunying.core.permissions import Actor
 from yunying.core.rows import row_exists, row_insert
@@ -327,6 +328,7 @@ def signup_confirm(*, campaign_id: int, signup_id: int, actor: Actor) -> Signup:
             raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
         _move(signup, to=to, allowed_from={St.PENDING_REVIEW}, actor=actor, reason="approved")
         notice_signup(signup, campaign, NOTICE_FOR_STATUS[to])
+        audit_record(actor=actor, action="signup.confirm", object_type="signup", object_id=signup.pk, before={"status": St.PENDING_REVIEW}, after={"status": to})  # fmt: skip
     return signup
 
 
@@ -346,6 +348,7 @@ def _leave(
     with transaction.atomic():
         signup = _locked_signup(campaign_id, signup_id)
         left = _move(signup, to=to, allowed_from=allowed_from, actor=actor, reason=reason, note=note)
+        audit_record(actor=actor, action=f"signup.{'reject' if to == St.REJECTED else 'withdraw'}", object_type="signup", object_id=signup.pk, before={"status": left}, after={"status": to} | ({"note": note} if note else {}), reason=reason)  # fmt: skip
         notice_cancel_reminder(signup)
         notice_signup(
             signup,

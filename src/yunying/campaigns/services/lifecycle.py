@@ -12,14 +12,24 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from yunying.campaigns.eligibility import eligibility_parse
 from yunying.campaigns.errors import CampaignError
 from yunying.campaigns.messages import message_context
-from yunying.campaigns.models import LIVE_STATUSES, Campaign, CampaignStatus, Channel, Signup, SignupStatus
+from yunying.campaigns.models import (
+    LIVE_STATUSES,
+    Campaign,
+    CampaignStatus,
+    Channel,
+    LotteryDraw,
+    Signup,
+    SignupStatus,
+)
 from yunying.campaigns.questions import form_parse
 from yunying.campaigns.selectors import campaign_get
 from yunying.campaigns.services.events import signups_end
+from yunying.core.audit import audit_changes, audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
 from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
@@ -63,6 +73,11 @@ def _validate(values: dict[str, Any]) -> None:
     eligibility_parse(values.get("eligibility") or {})
 
 
+def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
+    """The definition and state of a campaign, as the audit trail records it."""
+    return {f: getattr(campaign, f) for f in sorted(EDITABLE_FIELDS)} | {"status": campaign.status}
+
+
 def campaign_create(*, actor: Actor, values: dict[str, Any]) -> Campaign:
     """Create a draft campaign. Raises: core.invalid, form.definition_invalid."""
     unknown = set(values) - EDITABLE_FIELDS
@@ -70,8 +85,13 @@ def campaign_create(*, actor: Actor, values: dict[str, Any]) -> Campaign:
         raise ValidationFailed([FieldError(f, "core.invalid", "unknown field") for f in sorted(unknown)])
     values = {"channels": [], "notify_channels": ["sms"], "eligibility": {}, "form": [], **values}
     _validate(values)
-    campaign = Campaign(created_by=actor.label[:150], status=S.DRAFT, **values)
-    campaign.save()
+    with transaction.atomic():
+        campaign = Campaign(created_by=actor.label[:150], status=S.DRAFT, **values)
+        campaign.save()
+        audit_record(
+            actor=actor, action="campaign.create", object_type="campaign", object_id=campaign.pk,
+            after=campaign_snapshot(campaign),
+        )  # fmt: skip
     return campaign
 
 
@@ -118,8 +138,13 @@ def campaign_update(*, campaign_id: int, actor: Actor, changes: dict[str, Any]) 
         values = {f: getattr(campaign, f) for f in EDITABLE_FIELDS} | changes
         _validate(values)
         grew = changes.get("capacity", campaign.capacity) > campaign.capacity
+        before, after = audit_changes({f: getattr(campaign, f) for f in changes}, changes)
         # Write only the edited fields: seats_taken is moved by concurrent admissions meanwhile.
         Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now(), **changes)
+        audit_record(
+            actor=actor, action="campaign.update", object_type="campaign", object_id=campaign.pk,
+            before=before, after=after,
+        )  # fmt: skip
         campaign.refresh_from_db()
         if grew and campaign.status != S.DRAFT:
             # More seats: the waiting list fills them in this transaction, before any newcomer.
@@ -141,7 +166,18 @@ def _publish_problems(campaign: Campaign, now: datetime) -> list[str]:
     return missing
 
 
-def _transition(campaign: Campaign, to: str, *, reason: str = "", **extra: Any) -> Campaign:
+ACTION_FOR_STATUS = {
+    S.PUBLISHED: "campaign.publish",
+    S.CLOSED: "campaign.close",
+    S.FINISHED: "campaign.finish",
+    S.CANCELLED: "campaign.cancel",
+}
+
+
+def _transition(
+    campaign: Campaign, to: str, *, actor: Actor | None = None, reason: str = "", **extra: Any
+) -> Campaign:
+    """Move the campaign on; with an actor, audit the move in the caller's transaction."""
     if to not in TRANSITIONS[campaign.status]:
         raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=to)
     moved = Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(
@@ -150,7 +186,13 @@ def _transition(campaign: Campaign, to: str, *, reason: str = "", **extra: Any) 
     if not moved:  # someone else moved it first
         campaign.refresh_from_db()
         raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=to)
+    before = {"status": campaign.status} | {f: getattr(campaign, f) for f in extra}
     campaign.refresh_from_db()
+    if actor is not None:
+        audit_record(
+            actor=actor, action=ACTION_FOR_STATUS[to], object_type="campaign", object_id=campaign.pk,
+            before=before, after={"status": to} | extra, reason=reason,
+        )  # fmt: skip
     return campaign
 
 
@@ -162,18 +204,20 @@ def campaign_publish(*, campaign_id: int, actor: Actor) -> Campaign:
             missing = _publish_problems(campaign, timezone.now())
             if missing:
                 raise DomainError(CampaignError.INCOMPLETE, missing=missing)
-        return _transition(campaign, S.PUBLISHED, published_at=timezone.now())
+        return _transition(campaign, S.PUBLISHED, actor=actor, published_at=timezone.now())
 
 
 def campaign_close(*, campaign_id: int, actor: Actor, reason: str = "") -> Campaign:
     """Stop taking sign-ups. Raises: campaign.invalid_transition."""
     with transaction.atomic():
-        return _transition(campaign_get(campaign_id), S.CLOSED, reason=reason, closed_at=timezone.now())
+        return _transition(
+            campaign_get(campaign_id), S.CLOSED, actor=actor, reason=reason, closed_at=timezone.now()
+        )
 
 
 def campaign_finish(*, campaign_id: int, actor: Actor) -> Campaign:
     with transaction.atomic():
-        return _transition(campaign_get(campaign_id), S.FINISHED)
+        return _transition(campaign_get(campaign_id), S.FINISHED, actor=actor)
 
 
 def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
@@ -187,7 +231,9 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
     with transaction.atomic():
         # The status UPDATE locks the campaign row first (the lock order of every sign-up change);
         # sign-ups still committing hold it (seats.entry_hold / seat_take) and are waited for.
-        campaign = _transition(campaign_get(campaign_id), S.CANCELLED, reason=reason, seats_taken=0)
+        campaign = _transition(
+            campaign_get(campaign_id), S.CANCELLED, actor=actor, reason=reason, seats_taken=0
+        )
         live = list(
             Signup.objects.select_for_update()
             .filter(campaign=campaign, status__in=LIVE_STATUSES)
@@ -212,4 +258,77 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
                 )
             ]
         )
+    return campaign
+
+
+def campaign_copy(*, campaign_id: int, actor: Actor) -> Campaign:
+    """A new draft with the same definition, its title marked as a copy and its dates kept for the
+    operator to edit (they are checked again on every edit and at publish).
+
+    Raises: campaign.not_found."""
+    source = campaign_get(campaign_id)
+    suffix = gettext(" (copy)")
+    values = {f: getattr(source, f) for f in EDITABLE_FIELDS}
+    values["title"] = source.title[: 200 - len(suffix)] + suffix
+    with transaction.atomic():
+        campaign = Campaign(created_by=actor.label[:150], status=S.DRAFT, **values)
+        campaign.save()
+        audit_record(
+            actor=actor, action="campaign.copy", object_type="campaign", object_id=campaign.pk,
+            after={"copied_from": source.pk} | campaign_snapshot(campaign),
+        )  # fmt: skip
+    return campaign
+
+
+def campaign_delete(*, campaign_id: int, actor: Actor) -> None:
+    """Delete a draft that has no sign-ups (anything published stays, for its history).
+
+    Raises: campaign.not_found, campaign.not_deletable."""
+    with transaction.atomic():
+        campaign = campaign_get(campaign_id, for_update=True)
+        has_signups = Signup.objects.filter(campaign_id=campaign.pk).exists()
+        if campaign.status != S.DRAFT or has_signups:
+            raise DomainError(CampaignError.NOT_DELETABLE, status=campaign.status, has_signups=has_signups)
+        before = campaign_snapshot(campaign)
+        Campaign.objects.filter(pk=campaign.pk, status=S.DRAFT).delete()
+        audit_record(
+            actor=actor, action="campaign.delete", object_type="campaign", object_id=campaign_id,
+            before=before,
+        )  # fmt: skip
+
+
+def campaign_extend(*, campaign_id: int, actor: Actor, signup_end_at: datetime, reason: str = "") -> Campaign:
+    """Reopen a closed campaign with a later sign-up deadline (closed → published), while its rules
+    allow: the event has not started, the new deadline is in the future, later than the old one and
+    before the event, and a lottery is not drawn yet.
+
+    Raises: campaign.not_found, campaign.invalid_transition, campaign.event_started,
+    campaign.already_drawn, core.invalid (signup_end_at)."""
+    now = timezone.now()
+    with transaction.atomic():
+        campaign = campaign_get(campaign_id, for_update=True)
+        if campaign.status != S.CLOSED:
+            raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=S.PUBLISHED)
+        if campaign.event_start_at <= now:
+            raise DomainError(CampaignError.EVENT_STARTED, event_start_at=campaign.event_start_at.isoformat())
+        if LotteryDraw.objects.filter(campaign_id=campaign.pk).exists():
+            raise DomainError(CampaignError.ALREADY_DRAWN)
+        problems = []
+        if signup_end_at <= max(now, campaign.signup_end_at):
+            problems.append(gettext("The new deadline must be later than the old one and in the future."))
+        if signup_end_at > campaign.event_start_at:
+            problems.append(gettext("The new deadline must not be after the event starts."))
+        if problems:
+            raise ValidationFailed([FieldError("signup_end_at", "core.invalid", p) for p in problems])
+        before = {"status": campaign.status, "signup_end_at": campaign.signup_end_at}
+        # Conditional on the state read under the row lock; a draw needs the campaign closed.
+        Campaign.objects.filter(pk=campaign.pk, status=S.CLOSED).update(
+            status=S.PUBLISHED, signup_end_at=signup_end_at, closed_at=None,
+            status_reason=reason[:500], updated_at=now,
+        )  # fmt: skip
+        audit_record(
+            actor=actor, action="campaign.extend", object_type="campaign", object_id=campaign.pk,
+            before=before, after={"status": S.PUBLISHED, "signup_end_at": signup_end_at}, reason=reason,
+        )  # fmt: skip
+    campaign.refresh_from_db()
     return campaign

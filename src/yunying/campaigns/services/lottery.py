@@ -31,6 +31,7 @@ from yunying.campaigns.models import (
 from yunying.campaigns.selectors import campaign_get
 from yunying.campaigns.services.events import event_record
 from yunying.campaigns.services.notices import notice_signup
+from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
 
@@ -101,6 +102,7 @@ def lottery_draw(*, campaign_id: int, actor: Actor, seed: str | None = None) -> 
         # The seat count moves once for all winners, inside the capacity guard.
         if winners and not seats.seats_take(campaign.pk, len(winners)):
             raise DomainError(CampaignError.FULL)
+        audit_record(actor=actor, action="campaign.draw", object_type="campaign", object_id=campaign.pk, after={"draw_id": draw.pk, "entrant_count": draw.entrant_count, "winner_count": draw.winner_count})  # fmt: skip
         _apply(campaign, draw, winners, rest, actor=actor)
     return draw
 

@@ -25,7 +25,7 @@ import threading
 import time
 
 from django.db import OperationalError
-from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3 import base, operations
 
 
 class _Waiter:
@@ -120,7 +120,23 @@ def _lock_for(database: str) -> _WriterLock:
         return _locks.setdefault(database, _WriterLock(f"{database}.writer-lock"))
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        """Flushing the whole database empties the append-only audit table too (as TRUNCATE does on
+        PostgreSQL): its triggers are dropped for the DELETE and re-created, in the flush's transaction."""
+        from yunying.core.audit import AUDIT_TABLE, append_only_sql
+
+        statements = super().sql_flush(
+            style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if AUDIT_TABLE not in tables:
+            return statements
+        return append_only_sql("sqlite", drop=True) + statements + append_only_sql("sqlite")
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._writer_lock: _WriterLock | None = None
