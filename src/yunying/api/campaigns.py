@@ -4,8 +4,9 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from yunying.api.params import CampaignId, Pages
 from yunying.campaigns import selectors
 from yunying.campaigns.eligibility import EligibilityRules
 from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
@@ -160,14 +161,14 @@ def create_campaign(request, payload: CampaignIn):
 
 
 @router.get("", response=list[CampaignOut], summary="List campaigns")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages)
 def list_campaigns(request, filters: Query[CampaignFilters]):
     request.auth.require(Perm.CAMPAIGN_VIEW)
     return selectors.campaign_list(**filters.model_dump())
 
 
 @router.get("/{int:campaign_id}", response=CampaignOut, summary="Get a campaign")
-def get_campaign(request, campaign_id: int):
+def get_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_VIEW)
     return selectors.campaign_get(campaign_id)
 
@@ -175,33 +176,33 @@ def get_campaign(request, campaign_id: int):
 @router.patch(
     "/{int:campaign_id}", response=CampaignOut, summary="Edit a campaign (rules lock once published)"
 )
-def update_campaign(request, campaign_id: int, payload: CampaignPatch):
+def update_campaign(request, campaign_id: CampaignId, payload: CampaignPatch):
     request.auth.require(Perm.CAMPAIGN_EDIT)
     changes = _values(payload, partial=True)
     return lifecycle.campaign_update(campaign_id=campaign_id, actor=request.auth, changes=changes)
 
 
 @router.post("/{int:campaign_id}/publish", response=CampaignOut, summary="Publish a draft")
-def publish_campaign(request, campaign_id: int):
+def publish_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     return lifecycle.campaign_publish(campaign_id=campaign_id, actor=request.auth)
 
 
 @router.post("/{int:campaign_id}/close", response=CampaignOut, summary="Stop taking sign-ups")
-def close_campaign(request, campaign_id: int, payload: ReasonIn | None = None):
+def close_campaign(request, campaign_id: CampaignId, payload: ReasonIn | None = None):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     reason = payload.reason if payload else ""
     return lifecycle.campaign_close(campaign_id=campaign_id, actor=request.auth, reason=reason)
 
 
 @router.post("/{int:campaign_id}/finish", response=CampaignOut, summary="Mark a closed campaign finished")
-def finish_campaign(request, campaign_id: int):
+def finish_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     return lifecycle.campaign_finish(campaign_id=campaign_id, actor=request.auth)
 
 
 @router.post("/{int:campaign_id}/cancel", response=CampaignOut, summary="Cancel (members are told)")
-def cancel_campaign(request, campaign_id: int, payload: ReasonIn):
+def cancel_campaign(request, campaign_id: CampaignId, payload: ReasonIn):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     return lifecycle.campaign_cancel(campaign_id=campaign_id, actor=request.auth, reason=payload.reason)
 
@@ -237,14 +238,14 @@ def extend_campaign(request, campaign_id: int, payload: ExtendIn):
 
 
 @router.get("/{int:campaign_id}/stats", response=selectors.CampaignStats, summary="Live sign-up statistics")
-def campaign_stats(request, campaign_id: int):
+def campaign_stats(request, campaign_id: CampaignId):
     request.auth.require(Perm.STATS_VIEW)
     return selectors.campaign_stats(selectors.campaign_get(campaign_id))
 
 
 @router.post("/{int:campaign_id}/draw", response={201: DrawOut}, summary="Run the lottery draw")
 @idempotent
-def draw_lottery(request, campaign_id: int, payload: DrawIn | None = None):
+def draw_lottery(request, campaign_id: CampaignId, payload: DrawIn | None = None):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     seed = payload.seed if payload else None
     draw = lottery.lottery_draw(campaign_id=campaign_id, actor=request.auth, seed=seed)
@@ -252,7 +253,7 @@ def draw_lottery(request, campaign_id: int, payload: DrawIn | None = None):
 
 
 @router.get("/{int:campaign_id}/draw", response=DrawVerificationOut, summary="Re-run and verify the draw")
-def verify_lottery(request, campaign_id: int):
+def verify_lottery(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_VIEW)
     result = lottery.lottery_verify(campaign_id=campaign_id)
     return {

@@ -7,9 +7,10 @@ from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import BaseModel, IPvAnyAddress
 
+from yunying.api.params import CampaignId, Pages, SignupId
 from yunying.campaigns import exports, selectors
 from yunying.campaigns.metrics import admission_timer
 from yunying.campaigns.models import Channel, SignupStatus
@@ -112,7 +113,7 @@ def _reveal(request, filters: SignupFilters) -> bool:
 
 @router.post("/{int:campaign_id}/signups", response={201: SignupOut}, summary="Sign a member up")
 @idempotent
-def create_signup(request, campaign_id: int, payload: SignupIn):
+def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
     request.auth.require(Perm.SIGNUP_CREATE)
     with admission_timer() as admitted:  # yunying_signups_total, yunying_admission_seconds
         client_ip = str(payload.client.ip) if payload.client.ip else None
@@ -153,8 +154,8 @@ def create_signup(request, campaign_id: int, payload: SignupIn):
 
 
 @router.get("/{int:campaign_id}/signups", response=list[SignupOut], summary="List sign-ups (masked)")
-@paginate(PageNumberPagination, page_size=50)
-def list_signups(request, campaign_id: int, filters: Query[SignupFilters]):
+@paginate(Pages)
+def list_signups(request, campaign_id: CampaignId, filters: Query[SignupFilters]):
     request.auth.require(Perm.SIGNUP_VIEW)
     reveal = _reveal(request, filters)
     selectors.campaign_get(campaign_id)
@@ -165,7 +166,7 @@ def list_signups(request, campaign_id: int, filters: Query[SignupFilters]):
 @router.get(
     "/{int:campaign_id}/signups/export", response={200: None}, summary="Export sign-ups (CSV or XLSX)"
 )
-def export_signups(request, campaign_id: int, filters: Query[ExportFilters]):
+def export_signups(request, campaign_id: CampaignId, filters: Query[ExportFilters]):
     request.auth.require(Perm.SIGNUP_EXPORT)
     reveal = _reveal(request, filters)
     campaign = selectors.campaign_get(campaign_id)
@@ -185,7 +186,7 @@ def export_signups(request, campaign_id: int, filters: Query[ExportFilters]):
 
 
 @router.get("/{int:campaign_id}/signups/{int:signup_id}", response=SignupOut, summary="Get a sign-up")
-def get_signup(request, campaign_id: int, signup_id: int, filters: Query[SignupFilters]):
+def get_signup(request, campaign_id: CampaignId, signup_id: SignupId, filters: Query[SignupFilters]):
     request.auth.require(Perm.SIGNUP_VIEW)
     reveal = _reveal(request, filters)
     signup = selectors.signup_get(campaign_id=campaign_id, signup_id=signup_id)
@@ -209,7 +210,7 @@ def _operator(request) -> bool:
 @router.post(
     "/{int:campaign_id}/signups/{int:signup_id}/confirm", response=SignupOut, summary="Approve (review)"
 )
-def confirm_signup(request, campaign_id: int, signup_id: int):
+def confirm_signup(request, campaign_id: CampaignId, signup_id: SignupId):
     request.auth.require(Perm.SIGNUP_REVIEW)
     signup = admission.signup_confirm(campaign_id=campaign_id, signup_id=signup_id, actor=request.auth)
     return signup_present(signup, reveal=False, internal=_operator(request))
@@ -218,7 +219,7 @@ def confirm_signup(request, campaign_id: int, signup_id: int):
 @router.post(
     "/{int:campaign_id}/signups/{int:signup_id}/reject", response=SignupOut, summary="Reject with a reason"
 )
-def reject_signup(request, campaign_id: int, signup_id: int, payload: ReasonIn):
+def reject_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload: ReasonIn):
     request.auth.require(Perm.SIGNUP_REVIEW)
     signup = admission.signup_reject(
         campaign_id=campaign_id,
@@ -231,7 +232,7 @@ def reject_signup(request, campaign_id: int, signup_id: int, payload: ReasonIn):
 
 
 @router.post("/{int:campaign_id}/signups/{int:signup_id}/withdraw", response=SignupOut, summary="Withdraw")
-def withdraw_signup(request, campaign_id: int, signup_id: int, payload: ReasonIn):
+def withdraw_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload: ReasonIn):
     request.auth.require(Perm.SIGNUP_WITHDRAW)
     signup = admission.signup_withdraw(
         campaign_id=campaign_id,

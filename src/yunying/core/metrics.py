@@ -27,6 +27,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,
+    Counter,
     disable_created_metrics,
     generate_latest,
 )
@@ -37,6 +38,12 @@ from yunying.core.registry import metrics_collectors
 
 # `*_created` series double the output and mean nothing across worker restarts.
 disable_created_metrics()
+
+ALERTS = Counter(
+    "yunying_alerts",
+    "Security alerts raised (core.alerts), by code: a refusal burst from one key, a bulk reveal, ….",
+    ["code"],
+)
 
 
 def _registry() -> CollectorRegistry:

@@ -32,7 +32,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, threads, **options):
         _metrics_dir_prepare()
-        self.check()
+        # In production also Django's deployment checks and ours (core.checks): DEBUG, weak keys.
+        # Any error stops here, before a worker starts (SystemCheckError, exit status 1).
+        self.check(include_deployment_checks=settings.PRODUCTION)
         from prometheus_client import values
 
         if values.ValueClass is values.MutexValue:
