@@ -77,6 +77,23 @@ def test_the_trail_filters_by_actor_and_time(api, api_as):
     assert yesterday.json()["count"] == 0
 
 
+def test_instants_filter_to_the_second_naive_ones_in_the_configured_zone(api, api_as):
+    # given
+    api.post_json(campaigns_url(), campaign_payload())
+    made = timezone.localtime(AuditEntry.objects.get(action="campaign.create").at).replace(tzinfo=None)
+    auditor = api_as(Role.AUDITOR)
+    # when
+    before = {"action": "campaign", "until": (made - timedelta(seconds=1)).isoformat()}
+    around = {
+        "action": "campaign",
+        "since": (made - timedelta(seconds=1)).isoformat(),
+        "until": (made + timedelta(seconds=1)).isoformat(),
+    }
+    # then
+    assert auditor.get(AUDIT, before).json()["count"] == 0
+    assert auditor.get(AUDIT, around).json()["count"] == 1
+
+
 def test_bad_filters_are_a_422_not_a_500(api_as):
     response = api_as(Role.AUDITOR).get(AUDIT, {"since": "yesterday"})
     assert_problem(response, 422, "core.invalid")

@@ -133,11 +133,12 @@ def audit_list(
     if since is not None:
         query = query.filter(at__gte=_instant(since, end=False))
     if until is not None:
-        query = query.filter(at__lt=_instant(until, end=True) if not isinstance(until, datetime) else until)
+        query = query.filter(at__lt=_instant(until, end=True))
     return query
 
 
 def _instant(value: date | datetime, *, end: bool) -> datetime:
+    """An instant as given (naive ones in the configured zone); a date: its start, or its end."""
     if isinstance(value, datetime):
         return value if timezone.is_aware(value) else timezone.make_aware(value)
     day = value.toordinal() + (1 if end else 0)
