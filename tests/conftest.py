@@ -25,11 +25,14 @@ def _clear_cache():
     """Rate-limit counters live in the cache, and the Redis ledger remembers campaigns it saw full
     (ids repeat across tests): every test starts with neither."""
     from yunying.campaigns import seats
+    from yunying.core.ratelimit import ratelimit_reset
 
     cache.clear()
+    ratelimit_reset()
     seats._seen_full.clear()
     yield
     cache.clear()
+    ratelimit_reset()
     seats._seen_full.clear()
 
 

@@ -226,8 +226,10 @@ def test_an_ineligible_first_time_member_gets_every_reason_and_is_not_created(in
     unchanged.assert_holds()
 
 
-def test_participation_limit_and_required_answers_are_reasons_too(integration, published):
-    # given: the member already took part in another campaign this month
+def test_participation_limit_and_required_answers_are_reasons_too(api_as, published):
+    # given: the member already took part in another campaign this month; an operator who may view
+    # sign-ups (a key that may not gets only what follows from its request: test_security)
+    integration = api_as(Role.EXECUTION)
     sign_up(published(), mobile(1))
     campaign = published(
         form=FORM,

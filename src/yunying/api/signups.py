@@ -1,6 +1,7 @@
 """Sign-ups: create on behalf of a member, list, review actions, export (CSV / XLSX)."""
 
 from datetime import date, datetime
+from functools import wraps
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -11,14 +12,18 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import BaseModel, IPvAnyAddress
 
 from yunying.campaigns import exports, selectors
+from yunying.campaigns.errors import SignupError
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signup_present, signups_present
 from yunying.campaigns.services import admission
-from yunying.core.errors import CoreError, FieldError, ValidationFailed
+from yunying.core import crypto
+from yunying.core.alerts import alert_raise
+from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.idempotency import idempotent
 from yunying.core.metrics import admission_timer
 from yunying.core.permissions import Perm
-from yunying.core.ratelimit import ratelimit_hit
+from yunying.core.ratelimit import ratelimit_check, ratelimit_count, ratelimit_hit
+from yunying.members.errors import MemberError
 from yunying.members.models import Gender
 from yunying.members.services import Profile
 
@@ -104,7 +109,59 @@ def _reveal(request, filters: SignupFilters) -> bool:
     return filters.reveal
 
 
+# Refusals whose answer depends on a member the platform knows: a key posting candidate phone numbers
+# learns from them which ones are members (S3). Counted per key, with a limit far below the request
+# limit; reaching it raises an alert.
+MEMBER_REFUSALS = frozenset(
+    {
+        SignupError.INELIGIBLE,
+        SignupError.DUPLICATE,
+        MemberError.IDENTITY_CONFLICT,
+        MemberError.IDENTITY_MISMATCH,
+    }
+)
+
+
+def _refusals_limited(func):
+    """Outermost on the sign-up handler: it sees the refusal after any transaction has ended, so
+    the alert row it writes is never rolled back with the refused work."""
+
+    @wraps(func)
+    def wrapper(request, *args, **kwargs):
+        actor = request.auth
+        caller, limit = f"{actor.kind}:{actor.id}", settings.RATE_LIMITS["signup_refusals_key"]
+        ratelimit_check(scope="signup_refusals", key=caller, limit=limit)
+        try:
+            return func(request, *args, **kwargs)
+        except DomainError as refusal:
+            if (
+                refusal.code in MEMBER_REFUSALS
+                and ratelimit_count(scope="signup_refusals", key=caller) == limit
+            ):
+                alert_raise(
+                    "signup.refusal_burst",
+                    actor=caller,
+                    actor_label=actor.label,
+                    role=str(actor.role or ""),
+                    limit_per_minute=limit,
+                    campaign_id=kwargs.get("campaign_id"),
+                )
+            raise
+
+    return wrapper
+
+
+def _member_key(member: MemberIn) -> str:
+    """A keyed digest naming the member of a request for the per-member limit; the counter store
+    never holds a phone number or anything a dictionary of numbers could reverse."""
+    if member.phone:
+        digits = "".join(c for c in member.phone if c.isdigit())[-11:]
+        return crypto.blind_index(digits, context="ratelimit.member_phone")
+    return crypto.blind_index(member.external_id or "", context="ratelimit.member_external_id")
+
+
 @router.post("/{int:campaign_id}/signups", response={201: SignupOut}, summary="Sign a member up")
+@_refusals_limited
 @idempotent
 def create_signup(request, campaign_id: int, payload: SignupIn):
     request.auth.require(Perm.SIGNUP_CREATE)
@@ -117,6 +174,10 @@ def create_signup(request, campaign_id: int, payload: SignupIn):
                 limit=settings.RATE_LIMITS["signup_client_ip"],
             )
         m = payload.member
+        if m.phone or m.external_id:  # one member (or a script posing as one) hammering any campaign
+            ratelimit_hit(
+                scope="signup_member", key=_member_key(m), limit=settings.RATE_LIMITS["signup_member"]
+            )
         signup = admission.signup_create(
             campaign_id=campaign_id,
             identity=admission.MemberIdentity(

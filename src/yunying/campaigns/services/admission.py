@@ -17,7 +17,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from yunying.campaigns import seats
-from yunying.campaigns.eligibility import eligibility_evaluate, eligibility_parse
+from yunying.campaigns.eligibility import (
+    MemberFacts,
+    eligibility_evaluate,
+    eligibility_explain,
+    eligibility_parse,
+)
 from yunying.campaigns.errors import CampaignError, SignupError
 from yunying.campaigns.models import (
     BLOCKING_STATUSES,
@@ -35,7 +40,7 @@ from yunying.campaigns.services.events import event_record
 from yunying.campaigns.services.notices import notice_cancel_reminder, notice_signup
 from yunying.core import crypto
 from yunying.core.errors import DomainError
-from yunying.core.permissions import Actor
+from yunying.core.permissions import Actor, Perm
 from yunying.core.rows import row_exists, row_insert
 from yunying.members.services import Profile, member_commit, member_prepare
 
@@ -110,6 +115,17 @@ def _admit(campaign: Campaign, member_id: int) -> tuple[Admit, str]:
     return admitted, status
 
 
+def _stated_facts(profile: Profile, answers: dict[str, Any]) -> MemberFacts:
+    """The member facts a sign-up request itself gave, and nothing stored (eligibility_explain)."""
+    return MemberFacts(
+        birth_date=profile.birth_date,
+        gender=profile.gender or "unknown",
+        region_code=profile.region_code or "",
+        recent_participations=0,
+        answers=answers,
+    )
+
+
 NOTICE_FOR_STATUS = {
     St.CONFIRMED: "signup_confirmed",
     St.WAITLISTED: "signup_waitlisted",
@@ -162,8 +178,11 @@ def signup_create(
     facts = member_facts(
         prepared.member, period_days=limit.period_days if limit else None, answers=cleaned, now=now
     )
-    reasons = eligibility_evaluate(rules, facts, today=timezone.localdate(now))
+    today = timezone.localdate(now)
+    reasons = eligibility_evaluate(rules, facts, today=today)
     if reasons:
+        if not actor.can(Perm.SIGNUP_VIEW):
+            reasons = eligibility_explain(rules, _stated_facts(identity.profile, cleaned), today=today)
         raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
     answers_encrypted = crypto.encrypt(json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS)
     with transaction.atomic():
