@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -22,18 +24,15 @@ def is_postgres() -> bool:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Rate-limit counters live in the cache, and the Redis ledger remembers campaigns it saw full
-    (ids repeat across tests): every test starts with neither."""
-    from yunying.campaigns import seats
+    """Rate-limit counters live in the cache or the shared counter file (ids repeat across tests):
+    every test starts without."""
     from yunying.core.ratelimit import ratelimit_reset
 
     cache.clear()
     ratelimit_reset()
-    seats._seen_full.clear()
     yield
     cache.clear()
     ratelimit_reset()
-    seats._seen_full.clear()
 
 
 @pytest.fixture
@@ -128,3 +127,42 @@ def redis_url(settings, worker_id):
         setattr(settings, name, value)
     yield url
     client.flushdb()
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    token: str  # an API key with the strategy role
+
+
+@pytest.fixture(scope="session")
+def yunying_server(tmp_path_factory):
+    """The shipped server (`yunying serve`, granian, 2 workers) on a free port, with its own var dir
+    and SQLite database, migrated, and a strategy key. Modules using it share one xdist group, so one
+    server serves them all."""
+    import subprocess
+
+    from bench.harness import BIN, REPO, Server
+
+    var_dir = tmp_path_factory.mktemp("live-server")
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="yunying.settings",
+        YUNYING_VAR_DIR=str(var_dir),
+        YUNYING_LOG_LEVEL="WARNING",
+        # schemathesis sends thousands of requests, many without a valid key, from one address
+        YUNYING_RATE_API_KEY="1000000000",
+        YUNYING_RATE_AUTH_FAILURE_IP="1000000000",
+        YUNYING_RATE_SIGNUP_IP="1000000000",
+    )
+    yunying = str(BIN / "yunying")
+    subprocess.run([yunying, "migrate", "--no-input", "-v0"], env=env, cwd=REPO, check=True)
+    token = subprocess.run(
+        [yunying, "apikey", "create", "--role", "strategy", "--name", "live"],
+        env=env, cwd=REPO, check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    server = Server(env, product=True).start()
+    try:
+        yield LiveServer(server.url, token)
+    finally:
+        server.stop()

@@ -18,8 +18,7 @@ def _chunked(body: bytes):
     request = RequestFactory().post("/api/v1/campaigns", content_type="application/json")
     request.META.pop("CONTENT_LENGTH", None)
     request.META["HTTP_TRANSFER_ENCODING"] = "chunked"
-    request.META["wsgi.input"] = io.BytesIO(body)
-    request._stream = io.BytesIO(body)
+    request.META["wsgi.input"] = io.BytesIO(body)  # as the server de-chunked it; Django sees no length
     return request
 
 

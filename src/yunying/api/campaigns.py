@@ -1,11 +1,12 @@
 """Campaign CRUD, lifecycle actions, stats and lottery draws."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from yunying.api.params import CampaignId, Pages
 from yunying.campaigns import selectors
 from yunying.campaigns.eligibility import EligibilityRules
 from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
@@ -126,9 +127,21 @@ class DrawVerificationOut(Schema):
     winners_match: bool
 
 
+# Dates outside these bounds mean nothing to a campaign and would overflow date arithmetic.
+SearchDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2999, 12, 31))]
+
+
 class CampaignFilters(Schema):
     status: CampaignStatus | None = None
     type: CampaignType | None = None
+    title: Annotated[str, Field(max_length=200, description="part of the title")] | None = None
+    date_from: SearchDate | None = Field(None, description="running on or after this day")
+    date_to: SearchDate | None = Field(None, description="running on or before this day")
+
+
+class ExtendIn(Schema):
+    signup_end_at: datetime
+    reason: Annotated[str, Field(max_length=500)] = ""
 
 
 def _values(payload: Schema, *, partial: bool) -> dict[str, Any]:
@@ -148,14 +161,14 @@ def create_campaign(request, payload: CampaignIn):
 
 
 @router.get("", response=list[CampaignOut], summary="List campaigns")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages)
 def list_campaigns(request, filters: Query[CampaignFilters]):
     request.auth.require(Perm.CAMPAIGN_VIEW)
-    return selectors.campaign_list(status=filters.status, type=filters.type)
+    return selectors.campaign_list(**filters.model_dump())
 
 
 @router.get("/{int:campaign_id}", response=CampaignOut, summary="Get a campaign")
-def get_campaign(request, campaign_id: int):
+def get_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_VIEW)
     return selectors.campaign_get(campaign_id)
 
@@ -163,46 +176,76 @@ def get_campaign(request, campaign_id: int):
 @router.patch(
     "/{int:campaign_id}", response=CampaignOut, summary="Edit a campaign (rules lock once published)"
 )
-def update_campaign(request, campaign_id: int, payload: CampaignPatch):
+def update_campaign(request, campaign_id: CampaignId, payload: CampaignPatch):
     request.auth.require(Perm.CAMPAIGN_EDIT)
     changes = _values(payload, partial=True)
     return lifecycle.campaign_update(campaign_id=campaign_id, actor=request.auth, changes=changes)
 
 
 @router.post("/{int:campaign_id}/publish", response=CampaignOut, summary="Publish a draft")
-def publish_campaign(request, campaign_id: int):
+def publish_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     return lifecycle.campaign_publish(campaign_id=campaign_id, actor=request.auth)
 
 
 @router.post("/{int:campaign_id}/close", response=CampaignOut, summary="Stop taking sign-ups")
-def close_campaign(request, campaign_id: int, payload: ReasonIn | None = None):
+def close_campaign(request, campaign_id: CampaignId, payload: ReasonIn | None = None):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     reason = payload.reason if payload else ""
     return lifecycle.campaign_close(campaign_id=campaign_id, actor=request.auth, reason=reason)
 
 
 @router.post("/{int:campaign_id}/finish", response=CampaignOut, summary="Mark a closed campaign finished")
-def finish_campaign(request, campaign_id: int):
+def finish_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     return lifecycle.campaign_finish(campaign_id=campaign_id, actor=request.auth)
 
 
 @router.post("/{int:campaign_id}/cancel", response=CampaignOut, summary="Cancel (members are told)")
-def cancel_campaign(request, campaign_id: int, payload: ReasonIn):
+def cancel_campaign(request, campaign_id: CampaignId, payload: ReasonIn):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     return lifecycle.campaign_cancel(campaign_id=campaign_id, actor=request.auth, reason=payload.reason)
 
 
+@router.post("/{int:campaign_id}/copy", response={201: CampaignOut}, summary="Copy into a new draft")
+@idempotent
+def copy_campaign(request, campaign_id: int):
+    request.auth.require(Perm.CAMPAIGN_EDIT)
+    campaign = lifecycle.campaign_copy(campaign_id=campaign_id, actor=request.auth)
+    return Status(201, CampaignOut.from_orm(campaign))
+
+
+@router.delete("/{int:campaign_id}", response={204: None}, summary="Delete a draft without sign-ups")
+def delete_campaign(request, campaign_id: int):
+    request.auth.require(Perm.CAMPAIGN_EDIT)
+    lifecycle.campaign_delete(campaign_id=campaign_id, actor=request.auth)
+    return Status(204, None)
+
+
+@router.post(
+    "/{int:campaign_id}/extend",
+    response=CampaignOut,
+    summary="Reopen a closed campaign with a later deadline",
+)
+def extend_campaign(request, campaign_id: int, payload: ExtendIn):
+    request.auth.require(Perm.CAMPAIGN_PUBLISH)
+    return lifecycle.campaign_extend(
+        campaign_id=campaign_id,
+        actor=request.auth,
+        signup_end_at=payload.signup_end_at,
+        reason=payload.reason,
+    )
+
+
 @router.get("/{int:campaign_id}/stats", response=selectors.CampaignStats, summary="Live sign-up statistics")
-def campaign_stats(request, campaign_id: int):
+def campaign_stats(request, campaign_id: CampaignId):
     request.auth.require(Perm.STATS_VIEW)
     return selectors.campaign_stats(selectors.campaign_get(campaign_id))
 
 
 @router.post("/{int:campaign_id}/draw", response={201: DrawOut}, summary="Run the lottery draw")
 @idempotent
-def draw_lottery(request, campaign_id: int, payload: DrawIn | None = None):
+def draw_lottery(request, campaign_id: CampaignId, payload: DrawIn | None = None):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     seed = payload.seed if payload else None
     draw = lottery.lottery_draw(campaign_id=campaign_id, actor=request.auth, seed=seed)
@@ -210,7 +253,7 @@ def draw_lottery(request, campaign_id: int, payload: DrawIn | None = None):
 
 
 @router.get("/{int:campaign_id}/draw", response=DrawVerificationOut, summary="Re-run and verify the draw")
-def verify_lottery(request, campaign_id: int):
+def verify_lottery(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_VIEW)
     result = lottery.lottery_verify(campaign_id=campaign_id)
     return {

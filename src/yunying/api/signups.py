@@ -8,11 +8,13 @@ from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import BaseModel, IPvAnyAddress
 
+from yunying.api.params import CampaignId, Pages, SignupId
 from yunying.campaigns import exports, selectors
 from yunying.campaigns.errors import SignupError
+from yunying.campaigns.metrics import admission_timer
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signup_present, signups_present
 from yunying.campaigns.services import admission
@@ -20,7 +22,6 @@ from yunying.core import crypto
 from yunying.core.alerts import alert_raise
 from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.idempotency import idempotent
-from yunying.core.metrics import admission_timer
 from yunying.core.permissions import Perm
 from yunying.core.ratelimit import ratelimit_check, ratelimit_count, ratelimit_hit
 from yunying.members.errors import MemberError
@@ -74,7 +75,10 @@ class SignupOut(BaseModel):
     id: int
     campaign_id: int
     status: str
-    status_reason: str
+    status_reason: str = Field(description="Why it is in this status, as the member was told")
+    status_note: str | None = Field(
+        description="The internal note of the last review action: callers with signup.view only, else null"
+    )
     member: MemberOut
     answers: dict[str, Any]
     channel: str
@@ -163,7 +167,7 @@ def _member_key(member: MemberIn) -> str:
 @router.post("/{int:campaign_id}/signups", response={201: SignupOut}, summary="Sign a member up")
 @_refusals_limited
 @idempotent
-def create_signup(request, campaign_id: int, payload: SignupIn):
+def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
     request.auth.require(Perm.SIGNUP_CREATE)
     with admission_timer() as admitted:  # yunying_signups_total, yunying_admission_seconds
         client_ip = str(payload.client.ip) if payload.client.ip else None
@@ -208,8 +212,8 @@ def create_signup(request, campaign_id: int, payload: SignupIn):
 
 
 @router.get("/{int:campaign_id}/signups", response=list[SignupOut], summary="List sign-ups (masked)")
-@paginate(PageNumberPagination, page_size=50)
-def list_signups(request, campaign_id: int, filters: Query[SignupFilters]):
+@paginate(Pages)
+def list_signups(request, campaign_id: CampaignId, filters: Query[SignupFilters]):
     request.auth.require(Perm.SIGNUP_VIEW)
     reveal = _reveal(request, filters)
     selectors.campaign_get(campaign_id)
@@ -220,7 +224,7 @@ def list_signups(request, campaign_id: int, filters: Query[SignupFilters]):
 @router.get(
     "/{int:campaign_id}/signups/export", response={200: None}, summary="Export sign-ups (CSV or XLSX)"
 )
-def export_signups(request, campaign_id: int, filters: Query[ExportFilters]):
+def export_signups(request, campaign_id: CampaignId, filters: Query[ExportFilters]):
     request.auth.require(Perm.SIGNUP_EXPORT)
     reveal = _reveal(request, filters)
     campaign = selectors.campaign_get(campaign_id)
@@ -240,7 +244,7 @@ def export_signups(request, campaign_id: int, filters: Query[ExportFilters]):
 
 
 @router.get("/{int:campaign_id}/signups/{int:signup_id}", response=SignupOut, summary="Get a sign-up")
-def get_signup(request, campaign_id: int, signup_id: int, filters: Query[SignupFilters]):
+def get_signup(request, campaign_id: CampaignId, signup_id: SignupId, filters: Query[SignupFilters]):
     request.auth.require(Perm.SIGNUP_VIEW)
     reveal = _reveal(request, filters)
     signup = selectors.signup_get(campaign_id=campaign_id, signup_id=signup_id)
@@ -248,33 +252,51 @@ def get_signup(request, campaign_id: int, signup_id: int, filters: Query[SignupF
 
 
 class ReasonIn(Schema):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = Field(
+        description="Member-facing: sent to the member in the notice"
+    )
+    note: Annotated[str, Field(max_length=1000)] = Field(
+        "", description="Internal: kept on the sign-up and its history for operators, never sent"
+    )
+
+
+def _operator(request) -> bool:
+    """Internal notes are for callers who may view sign-ups, not for the storefront."""
+    return request.auth.can(Perm.SIGNUP_VIEW)
 
 
 @router.post(
     "/{int:campaign_id}/signups/{int:signup_id}/confirm", response=SignupOut, summary="Approve (review)"
 )
-def confirm_signup(request, campaign_id: int, signup_id: int):
+def confirm_signup(request, campaign_id: CampaignId, signup_id: SignupId):
     request.auth.require(Perm.SIGNUP_REVIEW)
     signup = admission.signup_confirm(campaign_id=campaign_id, signup_id=signup_id, actor=request.auth)
-    return signup_present(signup, reveal=False)
+    return signup_present(signup, reveal=False, internal=_operator(request))
 
 
 @router.post(
     "/{int:campaign_id}/signups/{int:signup_id}/reject", response=SignupOut, summary="Reject with a reason"
 )
-def reject_signup(request, campaign_id: int, signup_id: int, payload: ReasonIn):
+def reject_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload: ReasonIn):
     request.auth.require(Perm.SIGNUP_REVIEW)
     signup = admission.signup_reject(
-        campaign_id=campaign_id, signup_id=signup_id, actor=request.auth, reason=payload.reason
+        campaign_id=campaign_id,
+        signup_id=signup_id,
+        actor=request.auth,
+        reason=payload.reason,
+        note=payload.note,
     )
-    return signup_present(signup, reveal=False)
+    return signup_present(signup, reveal=False, internal=_operator(request))
 
 
 @router.post("/{int:campaign_id}/signups/{int:signup_id}/withdraw", response=SignupOut, summary="Withdraw")
-def withdraw_signup(request, campaign_id: int, signup_id: int, payload: ReasonIn):
+def withdraw_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload: ReasonIn):
     request.auth.require(Perm.SIGNUP_WITHDRAW)
     signup = admission.signup_withdraw(
-        campaign_id=campaign_id, signup_id=signup_id, actor=request.auth, reason=payload.reason
+        campaign_id=campaign_id,
+        signup_id=signup_id,
+        actor=request.auth,
+        reason=payload.reason,
+        note=payload.note,
     )
-    return signup_present(signup, reveal=False)
+    return signup_present(signup, reveal=False, internal=_operator(request))

@@ -10,12 +10,13 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 
 from yunying.campaigns.models import Signup
 from yunying.campaigns.questions import form_parse
 from yunying.campaigns.services.admission import answers_read
-from yunying.core.audit import pii_access_record
+from yunying.core.audit import audit_record, pii_access_record
 from yunying.core.masking import mask_text
 from yunying.core.permissions import Actor
 from yunying.members.services import member_contact, phone_display, phone_mask
@@ -52,13 +53,15 @@ def _answers(signup: Signup, *, reveal: bool) -> dict[str, Any]:
     return masked
 
 
-def signup_present(signup: Signup, *, reveal: bool) -> dict[str, Any]:
+def signup_present(signup: Signup, *, reveal: bool, internal: bool = False) -> dict[str, Any]:
+    """`internal`: the caller is an operator (signup.view) and sees the internal note."""
     member = signup.member
     return {
         "id": signup.pk,
         "campaign_id": signup.campaign_id,
         "status": signup.status,
         "status_reason": signup.status_reason,
+        "status_note": signup.status_note if internal else None,
         "member": {
             "id": member.pk,
             **member_contact(member, reveal=reveal),
@@ -77,17 +80,29 @@ def signup_present(signup: Signup, *, reveal: bool) -> dict[str, Any]:
 
 
 def signups_present(
-    signups: Iterable[Signup], *, reveal: bool, actor: Actor | None = None, purpose: str = ""
+    signups: Iterable[Signup],
+    *,
+    reveal: bool,
+    actor: Actor | None = None,
+    purpose: str = "",
+    audited: bool = True,
 ) -> list[dict[str, Any]]:
-    """Present a batch; when revealing, log one access row per member (actor required)."""
+    """Present a batch; when revealing, log one access row per member (actor required) and, unless
+    the caller audits the whole action itself (an export), one audit row for this reveal."""
     signups = list(signups)
     if reveal:
         if actor is None:
             raise ValueError("revealing personal data needs the actor for the access log")
-        pii_access_record(
-            actor=actor, member_ids=[s.member_id for s in signups], fields=PII_FIELDS, purpose=purpose
-        )
-    return [signup_present(s, reveal=reveal) for s in signups]
+        member_ids = sorted({s.member_id for s in signups})
+        with transaction.atomic():
+            pii_access_record(actor=actor, member_ids=member_ids, fields=PII_FIELDS, purpose=purpose)
+            if audited and signups:
+                audit_record(
+                    actor=actor, action="pii.reveal", object_type="campaign",
+                    object_id=signups[0].campaign_id, reason=purpose,
+                    after={"fields": PII_FIELDS, "member_ids": member_ids, "signup_ids": [s.pk for s in signups]},
+                )  # fmt: skip
+    return [signup_present(s, reveal=reveal, internal=True) for s in signups]
 
 
 class PresentedPage:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMinute
@@ -12,7 +12,15 @@ from django.utils import timezone
 
 from yunying.campaigns.eligibility import MemberFacts, age_on
 from yunying.campaigns.errors import CampaignError, SignupError
-from yunying.campaigns.models import BLOCKING_STATUSES, Campaign, Signup, SignupEvent, SignupStatus
+from yunying.campaigns.models import (
+    BLOCKING_STATUSES,
+    AdmissionMode,
+    Campaign,
+    LotteryDraw,
+    Signup,
+    SignupEvent,
+    SignupStatus,
+)
 from yunying.core.errors import DomainError
 from yunying.core.rows import row_get
 from yunying.members.models import Member
@@ -30,13 +38,32 @@ def campaign_get(campaign_id: int, *, for_update: bool = False) -> Campaign:
     return campaign
 
 
-def campaign_list(*, status: str | None = None, type: str | None = None) -> QuerySet[Campaign]:
+def campaign_list(
+    *,
+    status: str | None = None,
+    type: str | None = None,
+    title: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Campaign]:
+    """Newest first. `title` matches a substring; `date_from` / `date_to` (days in the configured time
+    zone, both included) keep campaigns whose run — sign-up start to event end — overlaps them."""
     query = Campaign.objects.order_by("-id")
     if status:
         query = query.filter(status=status)
     if type:
         query = query.filter(type=type)
+    if title:
+        query = query.filter(title__icontains=title)
+    if date_from:
+        query = query.filter(event_end_at__gte=_day_start(date_from))
+    if date_to:
+        query = query.filter(signup_start_at__lt=_day_start(date_to + timedelta(days=1)))
     return query
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def signup_get(*, campaign_id: int, signup_id: int) -> Signup:
@@ -60,6 +87,62 @@ def signup_list(
     if channel:
         query = query.filter(channel=channel)
     return query
+
+
+def member_signups(member_id: int, *, limit: int = 100) -> list[Signup]:
+    """A member's sign-ups, newest first, with their campaigns (one query)."""
+    return list(
+        Signup.objects.filter(member_id=member_id)
+        .select_related("campaign")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class MemberSignupStatus:
+    """What a storefront may know of its member's sign-up: no personal data, no ids to act on."""
+
+    campaign_id: int
+    status: str  # a SignupStatus, or "none"
+    lottery_drawn: bool | None  # None when the campaign does not admit by lottery
+    lottery_result: str | None  # "won", "waitlisted", "not_selected"; None before the draw
+
+
+LOTTERY_RESULT = {
+    SignupStatus.CONFIRMED: "won",
+    SignupStatus.WAITLISTED: "waitlisted",
+    SignupStatus.NOT_SELECTED: "not_selected",
+}
+
+
+def signup_status_for(*, campaign_id: int, member: Member | None) -> MemberSignupStatus:
+    """The member's latest sign-up for the campaign. An unknown member and a member who never
+    signed up read the same ("none"), so the answer tells nothing about who is a member.
+
+    Raises: campaign.not_found."""
+    campaign = campaign_get(campaign_id)
+    signup = None
+    if member is not None:
+        signup = Signup.objects.filter(campaign_id=campaign.pk, member_id=member.pk).order_by("-id").first()
+    status = signup.status if signup else "none"
+    lottery = campaign.admission_mode == AdmissionMode.LOTTERY
+    drawn = lottery and LotteryDraw.objects.filter(campaign_id=campaign.pk).exists()
+    result = None
+    if drawn and signup is not None:
+        # A winner who later withdrew still won: the first status the draw gave is the result.
+        drawn_to = (
+            SignupEvent.objects.filter(signup_id=signup.pk, from_status=SignupStatus.REGISTERED)
+            .order_by("id")
+            .values_list("to_status", flat=True)
+            .first()
+        )
+        result = LOTTERY_RESULT.get(drawn_to)
+    return MemberSignupStatus(
+        campaign_id=campaign.pk,
+        status=status,
+        lottery_drawn=drawn if lottery else None,
+        lottery_result=result,
+    )
 
 
 def member_facts(member: Member, *, period_days: int | None, answers: dict, now: datetime) -> MemberFacts:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import time
 
 from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
 from django.utils import translation
 
 from yunying.core.errors import CoreError
@@ -31,9 +33,17 @@ class RequestSizeLimitMiddleware:
             and not length
             and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
         ):
-            data = request.read(limit + 1)
+            # Django wraps wsgi.input in a stream limited to CONTENT_LENGTH, which a chunked request
+            # does not send: through it the body reads as empty (a valid sign-up was "Field
+            # required", a 70 KB one slipped past this limit). The server has already de-chunked
+            # wsgi.input (granian, gunicorn): read it directly, one byte past the limit at most.
+            data = request.META["wsgi.input"].read(limit + 1)
             too_large = len(data) > limit
-            request._body = data  # Django's cached body: views read it as if it had a length
+            if not too_large:
+                # Django's cached body and a stream over it: views read it as if it had a length.
+                request._body = data
+                request._stream = LimitedStream(io.BytesIO(data), len(data))
+                request.META["CONTENT_LENGTH"] = str(len(data))
         if too_large:
             # This runs before LocaleMiddleware: choose the caller's language here, as every other
             # problem does (Accept-Language).

@@ -12,6 +12,7 @@ class MemberError(StrEnum):
     REGION_INVALID = "member.region_invalid"
     IDENTITY_MISMATCH = "member.identity_mismatch"
     LINK_CONFLICT = "member.link_conflict"
+    NOT_FOUND = "member.not_found"
 
 
 register_messages(
@@ -25,5 +26,6 @@ register_messages(
         ),
         MemberError.LINK_CONFLICT: _("The identifier belongs to another member and cannot be linked."),
         MemberError.REGION_INVALID: _("The region code is not a valid GB/T 2260 code."),
+        MemberError.NOT_FOUND: _("No member has that phone or external id."),
     }
 )

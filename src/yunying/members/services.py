@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from yunying.core import crypto
-from yunying.core.errors import DomainError
-from yunying.core.masking import mask_name, mask_phone
+from yunying.core.audit import audit_changes, audit_record
+from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
+from yunying.core.masking import mask_date, mask_email, mask_name, mask_phone
+from yunying.core.permissions import Actor
 from yunying.core.rows import row_get, row_insert
 from yunying.members.errors import MemberError
 from yunying.members.models import Gender, Member
@@ -198,6 +201,32 @@ def member_email(member: Member) -> str | None:
     return crypto.decrypt(member.email_encrypted, context=_EMAIL) if member.email_encrypted else None
 
 
+class MemberRecipient:
+    """How the outbox reaches a member (settings.NOTIFY_RECIPIENTS): the language to write in and
+    the address per channel, decrypted only when a message needs it."""
+
+    __slots__ = ("member",)
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+
+    @property
+    def language(self) -> str:
+        return self.member.language
+
+    def address(self, channel: str) -> str | None:
+        if channel == "email":
+            return member_email(self.member)
+        if channel == "push":
+            return self.member.external_id
+        return member_phone(self.member)
+
+
+def member_recipients(member_ids: set[int]) -> dict[int, MemberRecipient]:
+    """The recipients of a batch of messages, in one query (members gone are left out)."""
+    return {pk: MemberRecipient(member) for pk, member in Member.objects.in_bulk(member_ids).items()}
+
+
 def member_contact(member: Member, *, reveal: bool) -> dict:
     """Phone and name, masked unless `reveal` (the caller checked pii.reveal and logs the access)."""
     phone = member_phone(member)
@@ -207,8 +236,117 @@ def member_contact(member: Member, *, reveal: bool) -> dict:
     return {"phone": phone_mask(phone) if phone else None, "name": mask_name(name)}
 
 
+def member_profile(member: Member, *, reveal: bool) -> dict:
+    """Phone, name, e-mail and birth date, masked unless `reveal` (the caller checked pii.reveal and
+    logs the access)."""
+    email = member_email(member)
+    born = member.birth_date
+    if reveal:
+        return member_contact(member, reveal=True) | {
+            "email": email, "birth_date": born.isoformat() if born else None,
+        }  # fmt: skip
+    return member_contact(member, reveal=False) | {
+        "email": mask_email(email) if email else None, "birth_date": mask_date(born) if born else None,
+    }  # fmt: skip
+
+
 def member_age(member: Member, *, on: date) -> int | None:
     if member.birth_date is None:
         return None
     born = member.birth_date
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def member_lookup(*, actor: Actor, phone: str | None = None, external_id: str | None = None) -> Member:
+    """Find a member by phone or by external id for an operator (support), auditing the look-up: the
+    query itself is personal data. The audit row holds the phone masked.
+
+    Raises: member.phone_invalid, member.identity_conflict, member.not_found."""
+    e164 = phone_normalize(phone) if phone else None
+    member = _find(e164, external_id)
+    query = {"phone": phone_mask(e164)} if e164 else {"external_id": external_id}
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="member.lookup", object_type="member",
+            object_id=member.pk if member else None, after={"query": query, "found": member is not None},
+        )  # fmt: skip
+    if member is None:
+        raise DomainError(MemberError.NOT_FOUND)
+    return member
+
+
+CORRECTABLE_FIELDS = ("name", "gender", "birth_date", "region_code", "email")
+
+
+def _profile_view(member: Member) -> dict:
+    return {
+        "name": member_name(member),
+        "gender": member.gender,
+        "birth_date": member.birth_date,
+        "region_code": member.region_code,
+        "email": member_email(member) or "",
+    }
+
+
+def _masked(values: dict) -> dict:
+    """What the audit trail may hold: personal fields masked; gender and region are stored in clear
+    and shown in every masked view already."""
+    maskers = {"name": mask_name, "email": lambda v: mask_email(v) if v else "", "birth_date": mask_date}
+    return {k: (maskers[k](v) if k in maskers and v not in (None, "") else v) for k, v in values.items()}
+
+
+def member_correct(*, member_id: int, actor: Actor, changes: dict, reason: str) -> Member:
+    """Correct a member's profile (an operator acting on the member's request or a known error),
+    with a required reason; audited with the changed fields before and after, masked.
+
+    Raises: member.not_found, core.invalid (unknown field, no reason, blank name),
+    member.region_invalid."""
+    name = changes.get("name")
+    email = changes.get("email")
+    errors = [
+        FieldError(f, CoreError.INVALID, gettext("unknown field"))
+        for f in sorted(set(changes) - set(CORRECTABLE_FIELDS))
+    ]
+    if not reason.strip():
+        errors.append(FieldError("reason", CoreError.INVALID, gettext("State why the profile is corrected.")))
+    if name is not None and not name.strip():
+        errors.append(FieldError("name", CoreError.INVALID, gettext("The name cannot be blank.")))
+    if errors:
+        raise ValidationFailed(errors)
+    _validate_profile(
+        Profile(
+            gender=changes.get("gender"), birth_date=changes.get("birth_date"),
+            region_code=changes.get("region_code"),
+        )
+    )  # fmt: skip
+    with transaction.atomic():
+        member = Member.objects.select_for_update().filter(pk=member_id).first()
+        if member is None:
+            raise DomainError(MemberError.NOT_FOUND, id=member_id)
+        current = _profile_view(member)
+        proposed = current | {k: v for k, v in changes.items() if v is not None}
+        if name is not None:
+            proposed["name"] = name.strip()
+        if email is not None:
+            proposed["email"] = email.strip().lower()
+        before, after = audit_changes(current, proposed)
+        fields = []
+        if "name" in after:
+            member.name_encrypted = crypto.encrypt(after["name"], context=_NAME)
+            member.name_index = crypto.blind_index(after["name"], context=_NAME)
+            fields += ["name_encrypted", "name_index"]
+        if "email" in after:
+            member.email_encrypted = crypto.encrypt(after["email"], context=_EMAIL) if after["email"] else ""
+            member.email_index = crypto.blind_index(after["email"], context=_EMAIL) if after["email"] else ""
+            fields += ["email_encrypted", "email_index"]
+        for field in ("gender", "birth_date", "region_code"):
+            if field in after:
+                setattr(member, field, after[field])
+                fields.append(field)
+        if fields:
+            member.save(update_fields=fields)
+        audit_record(
+            actor=actor, action="member.correct", object_type="member", object_id=member.pk,
+            before=_masked(before), after=_masked(after), reason=reason,
+        )  # fmt: skip
+    return member

@@ -1,36 +1,24 @@
-"""Notifications about sign-ups, queued in the caller's transaction (C5, C9)."""
+"""Notifications about sign-ups, queued in the caller's transaction (C5, C9).
+
+A notice stores references only (campaigns.messages.message_context); its text is rendered when it
+goes out, from the campaign as it is then."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import timedelta
 
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from yunying.campaigns.messages import message_context
 from yunying.campaigns.models import Campaign, Signup
 from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
 
 REMINDER = "event_reminder"
 
 
-@lru_cache(maxsize=1024)
-def _local_time_text(at: datetime, zone: str) -> str:
-    # Every sign-up of a campaign formats the same instant: format it once per process and zone.
-    return date_format(timezone.localtime(at), "Y-m-d H:i")
-
-
-def _context(campaign: Campaign, reason: str = "") -> dict:
-    return {
-        "campaign": campaign.title,
-        "campaign_id": campaign.pk,
-        "event_start": _local_time_text(campaign.event_start_at, timezone.get_current_timezone_name()),
-        "reason": reason,
-    }
-
-
 def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: str = "") -> None:
-    """Tell the member what happened to their sign-up; a confirmation also schedules the reminder."""
+    """Tell the member what happened to their sign-up; a confirmation also schedules the reminder.
+    `reason` is shown to the member: never pass an operator's internal note."""
     channels = campaign.notify_channels
     if not channels:
         return
@@ -39,7 +27,7 @@ def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: 
         member_id=signup.member_id,
         channels=channels,
         template=template,
-        context=_context(campaign, reason),
+        context=message_context(campaign, signup_id=signup.pk, reason=reason),
         ref=ref,
     )
     if template in ("signup_confirmed", "signup_promoted"):
@@ -49,7 +37,7 @@ def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: 
                 member_id=signup.member_id,
                 channels=channels,
                 template=REMINDER,
-                context=_context(campaign),
+                context=message_context(campaign, signup_id=signup.pk),
                 ref=ref,
                 due_at=remind_at,
                 dedupe=remind_at.isoformat(),

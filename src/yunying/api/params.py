@@ -1,0 +1,31 @@
+"""Path and query parameters shared by every router, with the bounds the databases can hold.
+
+An id past a 64-bit signed integer overflowed the database driver (a 500 on SQLite and PostgreSQL),
+and so did the OFFSET of a huge `page`: the bounds live here, in the schema, so the caller gets a
+422 naming the parameter and the OpenAPI document states them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from ninja import Field, Path, Schema
+from ninja.pagination import PageNumberPagination
+
+MAX_ID = 2**63 - 1  # BigAutoField's range, on SQLite and PostgreSQL alike
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 10_000_000  # (MAX_PAGE - 1) * MAX_PAGE_SIZE is far inside a 64-bit OFFSET
+
+CampaignId = Annotated[int, Path(ge=1, le=MAX_ID)]
+SignupId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class Pages(PageNumberPagination):
+    """Pages of PAGE_SIZE (or `page_size`, at most MAX_PAGE_SIZE); past the last page, no items."""
+
+    class Input(Schema):
+        page: Annotated[int, Field(ge=1, le=MAX_PAGE)] = 1
+        page_size: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] | None = None
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE, **kwargs)

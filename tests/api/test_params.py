@@ -1,0 +1,71 @@
+"""Every int path and query parameter is bounded: an id past 64 bits or a huge page is a 422 naming
+the parameter, never a 500 from the database driver (SQLite and PostgreSQL)."""
+
+import pytest
+
+from tests.api.helpers import assert_problem, campaigns_url, signups_url
+from tests.campaigns.helpers import sign_up
+from tests.members.factories import mobile
+
+HUGE = str(2**63)  # one past BigAutoField
+HUGER = "9" * 40
+
+
+@pytest.mark.parametrize("value", [HUGE, HUGER])
+@pytest.mark.parametrize(
+    ("method", "path", "field"),
+    [
+        ("get", "/api/v1/campaigns/{v}", "campaign_id"),
+        ("patch", "/api/v1/campaigns/{v}", "campaign_id"),
+        ("post", "/api/v1/campaigns/{v}/publish", "campaign_id"),
+        ("get", "/api/v1/campaigns/{v}/stats", "campaign_id"),
+        ("get", "/api/v1/campaigns/{v}/draw", "campaign_id"),
+        ("get", "/api/v1/campaigns/{v}/signups", "campaign_id"),
+        ("get", "/api/v1/campaigns/{v}/signups/export", "campaign_id"),
+        ("post", "/api/v1/campaigns/{v}/signups", "campaign_id"),
+        ("get", "/api/v1/campaigns/{c}/signups/{v}", "signup_id"),
+        ("post", "/api/v1/campaigns/{c}/signups/{v}/withdraw", "signup_id"),
+        ("post", "/api/v1/campaigns/{c}/signups/{v}/confirm", "signup_id"),
+    ],
+)
+def test_an_id_past_64_bits_is_a_422_naming_it(api, open_campaign, method, path, field, value):
+    # when
+    url = path.format(v=value, c=open_campaign.pk)
+    response = api.get(url) if method == "get" else getattr(api, method)(url, "{}", "application/json")
+    # then
+    body = assert_problem(response, 422, "core.invalid")
+    assert field in [e["field"] for e in body["errors"]]
+
+
+@pytest.mark.parametrize(
+    "query", [f"page={HUGE}", f"page={HUGER}", "page=10000001", "page_size=101", "page=0"]
+)
+@pytest.mark.parametrize("which", ["campaigns", "signups"])
+def test_a_page_out_of_range_is_a_422_naming_it(api, open_campaign, query, which):
+    # given
+    url = campaigns_url() if which == "campaigns" else signups_url(open_campaign.pk)
+    # when
+    response = api.get(f"{url}?{query}")
+    # then
+    body = assert_problem(response, 422, "core.invalid")
+    assert [e["field"] for e in body["errors"]] == [query.split("=")[0]]
+
+
+def test_the_last_allowed_page_is_empty_not_an_error(api, open_campaign):
+    # given
+    sign_up(open_campaign, mobile(1))
+    # when
+    response = api.get(f"{signups_url(open_campaign.pk)}?page=10000000&page_size=100")
+    # then
+    assert response.status_code == 200
+    assert response.json() == {"items": [], "count": 1}
+
+
+def test_page_size_chooses_the_page_length(api, open_campaign):
+    # given
+    for n in range(3):
+        sign_up(open_campaign, mobile(n))
+    # when
+    response = api.get(f"{signups_url(open_campaign.pk)}?page=2&page_size=2")
+    # then
+    assert len(response.json()["items"]) == 1
