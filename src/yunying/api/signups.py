@@ -9,9 +9,9 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import BaseModel, IPvAnyAddress
+from pydantic import BaseModel, ConfigDict, IPvAnyAddress
 
-from yunying.api.params import CampaignId, Pages, SignupId
+from yunying.api.params import CampaignId, Pages, PublicId, SignupId
 from yunying.campaigns import exports, selectors
 from yunying.campaigns.errors import SignupError
 from yunying.campaigns.metrics import admission_timer
@@ -73,14 +73,17 @@ class MemberOut(BaseModel):
 
 class SignupOut(BaseModel):
     id: int
+    public_id: str = Field(description="The sign-up's handle for integrators (random, not guessable)")
     campaign_id: int
     status: str
     status_reason: str = Field(description="Why it is in this status, as the member was told")
     status_note: str | None = Field(
         description="The internal note of the last review action: callers with signup.view only, else null"
     )
-    member: MemberOut
-    answers: dict[str, Any]
+    member: MemberOut | None = Field(
+        None, description="Callers with signup.view only (masked unless revealed); absent for others"
+    )
+    answers: dict[str, Any] | None = Field(None, description="As `member`: callers with signup.view only")
     channel: str
     utm_source: str
     utm_medium: str
@@ -164,7 +167,9 @@ def _member_key(member: MemberIn) -> str:
     return crypto.blind_index(member.external_id or "", context="ratelimit.member_external_id")
 
 
-@router.post("/{int:campaign_id}/signups", response={201: SignupOut}, summary="Sign a member up")
+@router.post(
+    "/{int:campaign_id}/signups", response={201: SignupOut}, summary="Sign a member up", exclude_unset=True
+)
 @_refusals_limited
 @idempotent
 def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
@@ -208,7 +213,8 @@ def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
             actor=request.auth,
         )
         admitted.code = signup.status
-    return Status(201, signup_present(signup, reveal=False))  # validated once, by the response schema
+    # Validated once, by the response schema; a key without signup.view gets no personal data back.
+    return Status(201, signup_present(signup, reveal=False, personal=_operator(request)))
 
 
 @router.get("/{int:campaign_id}/signups", response=list[SignupOut], summary="List sign-ups (masked)")
@@ -292,6 +298,10 @@ def reject_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload
 @router.post("/{int:campaign_id}/signups/{int:signup_id}/withdraw", response=SignupOut, summary="Withdraw")
 def withdraw_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload: ReasonIn):
     request.auth.require(Perm.SIGNUP_WITHDRAW)
+    if not _operator(request):
+        # Sequential ids are the operators' handle: a storefront counting through them must not reach
+        # anyone's sign-up. It uses the public id with its member (below).
+        raise DomainError(SignupError.NOT_FOUND)
     signup = admission.signup_withdraw(
         campaign_id=campaign_id,
         signup_id=signup_id,
@@ -299,4 +309,44 @@ def withdraw_signup(request, campaign_id: CampaignId, signup_id: SignupId, paylo
         reason=payload.reason,
         note=payload.note,
     )
-    return signup_present(signup, reveal=False, internal=_operator(request))
+    return signup_present(signup, reveal=False, internal=True)
+
+
+class MemberRefIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: Annotated[str, Field(min_length=3, max_length=32)] | None = None
+    external_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+class MemberWithdrawIn(ReasonIn):
+    member: MemberRefIn | None = Field(
+        None, description="The member withdrawing: required for callers without signup.view, and must match"
+    )
+
+
+@router.post(
+    "/{int:campaign_id}/signups/{str:public_id}/withdraw",
+    response=SignupOut,
+    summary="Withdraw by public id, for the member named in the body",
+    exclude_unset=True,
+)
+def withdraw_signup_by_public_id(
+    request, campaign_id: CampaignId, public_id: PublicId, payload: MemberWithdrawIn
+):
+    request.auth.require(Perm.SIGNUP_WITHDRAW)
+    operator = _operator(request)
+    m = payload.member or MemberRefIn()
+    if operator and not (m.phone or m.external_id):
+        signup = selectors.signup_by_public_id(campaign_id=campaign_id, public_id=public_id)
+    else:  # the storefront acts for one member: the sign-up must be theirs, else a 404 like any other
+        signup = selectors.signup_of_member(
+            campaign_id=campaign_id, public_id=public_id, phone=m.phone, external_id=m.external_id
+        )
+    signup = admission.signup_withdraw(
+        campaign_id=campaign_id,
+        signup_id=signup.pk,
+        actor=request.auth,
+        reason=payload.reason,
+        note=payload.note,
+    )
+    return signup_present(signup, reveal=False, internal=operator, personal=operator)
