@@ -32,7 +32,9 @@ from yunying.members.services import member_find
 def campaign_get(campaign_id: int, *, for_update: bool = False) -> Campaign:
     """Raises: campaign.not_found."""
     if for_update:
-        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        # NO KEY UPDATE: sign-ups in flight hold KEY SHARE on the row (their foreign key) and must not
+        # be made to wait behind it, nor it behind them.
+        campaign = Campaign.objects.select_for_update(no_key=True).filter(pk=campaign_id).first()
     else:
         campaign = row_get(Campaign, id=campaign_id)  # every sign-up reads it: no ORM compile
     if campaign is None:

@@ -53,18 +53,6 @@ class PersonalDataAccess(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
 
-class Alert(models.Model):
-    """Append-only: something that looks like an attack or a breach of policy happened (core.alerts).
-    The console lists them; nothing updates or deletes one."""
-
-    code = models.CharField(max_length=64)  # "signup.refusal_burst", "pii.bulk_reveal", …
-    data = models.JSONField(default=dict)  # who and what, never personal data in clear
-    at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["code", "at"])]
-
-
 class AuditEntry(models.Model):
     """Append-only: an operator changed something, or read personal data (S5).
 
@@ -96,3 +84,15 @@ class AuditEntry(models.Model):
         return (
             f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
         )
+
+
+class Alert(models.Model):
+    """Append-only: something that looks like an attack or a breach of policy happened (core.alerts).
+    The console lists them; nothing updates or deletes one."""
+
+    code = models.CharField(max_length=64)  # "signup.refusal_burst", "pii.bulk_reveal", …
+    data = models.JSONField(default=dict)  # who and what, never personal data in clear
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["code", "at"])]

@@ -235,7 +235,7 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
             campaign_get(campaign_id), S.CANCELLED, actor=actor, reason=reason, seats_taken=0
         )
         live = list(
-            Signup.objects.select_for_update()
+            Signup.objects.select_for_update(no_key=True)
             .filter(campaign=campaign, status__in=LIVE_STATUSES)
             .order_by("pk")
             .values_list("pk", "status", "member_id")
