@@ -24,10 +24,15 @@ def is_postgres() -> bool:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Rate-limit counters live in the cache (ids repeat across tests): every test starts without."""
+    """Rate-limit counters live in the cache or the shared counter file (ids repeat across tests):
+    every test starts without."""
+    from yunying.core.ratelimit import ratelimit_reset
+
     cache.clear()
+    ratelimit_reset()
     yield
     cache.clear()
+    ratelimit_reset()
 
 
 @pytest.fixture

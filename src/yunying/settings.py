@@ -179,13 +179,20 @@ STORAGES = {
 MAX_REQUEST_BODY_BYTES = int(os.environ.get("YUNYING_MAX_REQUEST_BODY_BYTES", 64 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
-# Rate limits (requests per minute). A stranger reaches the API only with a key, so limits are per key
-# and per client IP; failed authentication is limited per IP to stop key guessing.
+# Rate limits (per minute), counted on Redis with REDIS_URL, else in RATELIMIT_PATH, a SQLite file
+# every process on the machine shares (core.ratelimit): the limits hold whatever the worker count.
+# Sized for a shop's busiest minute (docs/deploy.md, "Rate limits"): the storefront sends its whole
+# rush through one key, so the per-key limit is a ceiling against a runaway or stolen key, far above
+# any real rush; what protects a campaign from one abuser is the per-member and per-client-IP limits,
+# and the lower limit on refusals per key (probing for members, S3).
 RATE_LIMITS = {
-    "api_key": int(os.environ.get("YUNYING_RATE_API_KEY", 6000)),
+    "api_key": int(os.environ.get("YUNYING_RATE_API_KEY", 120_000)),
     "auth_failure_ip": int(os.environ.get("YUNYING_RATE_AUTH_FAILURE_IP", 30)),
     "signup_client_ip": int(os.environ.get("YUNYING_RATE_SIGNUP_IP", 60)),
+    "signup_member": int(os.environ.get("YUNYING_RATE_SIGNUP_MEMBER", 20)),
+    "signup_refusals_key": int(os.environ.get("YUNYING_RATE_SIGNUP_REFUSALS_KEY", 300)),
 }
+RATELIMIT_PATH = Path(os.environ.get("YUNYING_RATELIMIT_PATH", VAR_DIR / "ratelimit.sqlite3"))
 
 # Notification delivery channels: pluggable classes by channel name (N1).
 NOTIFY_CHANNELS = {

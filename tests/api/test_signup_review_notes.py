@@ -74,7 +74,8 @@ def test_the_storefront_withdrawing_gets_no_internal_note_back(integration, api,
     signup = sign_up(campaign, mobile(1))
     # when: the storefront withdraws for the member, with a note of its own
     response = integration.post_json(
-        signups_url(campaign.pk, signup.pk, "withdraw"), {"reason": "行程冲突", "note": "客服工单 #8812"}
+        signups_url(campaign.pk, signup.public_id, "withdraw"),
+        {"reason": "行程冲突", "note": "客服工单 #8812", "member": {"phone": mobile(1)}},
     )
     # then: stored for operators, not echoed to a caller without signup.view
     assert response.status_code == 200, response.content

@@ -50,6 +50,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.identity_required": 422,
     "member.identity_conflict": 409,
     "member.region_invalid": 422,
+    "member.identity_mismatch": 409,
+    "member.link_conflict": 409,
     "member.not_found": 404,
     "form.definition_invalid": 422,
 }

@@ -129,6 +129,27 @@ def correct_member(request, member_id: MemberId, payload: CorrectionIn):
     return _present(member, reveal=False, signups=selectors.member_signups(member.pk))
 
 
+class LinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: Annotated[str, Field(min_length=3, max_length=32)] | None = None
+    external_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+@router.post(
+    "/{int:member_id}/link",
+    response=MemberOut,
+    summary="Bind a phone or external id to a member (member.link; reason required; audited)",
+)
+def link_member(request, member_id: int, payload: LinkIn):
+    request.auth.require(Perm.MEMBER_LINK)
+    member = members.member_link(
+        member_id=member_id, actor=request.auth, reason=payload.reason,
+        phone=payload.phone, external_id=payload.external_id,
+    )  # fmt: skip
+    return _present(member, reveal=False, signups=selectors.member_signups(member.pk))
+
+
 @status_router.post(
     "/{int:campaign_id}/signups/status",
     response=SignupStatusOut,

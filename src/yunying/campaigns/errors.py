@@ -60,6 +60,7 @@ class EligibilityReason(StrEnum):
     REGION_DENIED = "eligibility.region_denied"
     PARTICIPATION_LIMIT = "eligibility.participation_limit"
     ANSWER_REQUIRED = "eligibility.answer_required"
+    NOT_MET = "eligibility.not_met"  # all a caller who may not view sign-ups learns of stored facts
 
 
 register_messages(
@@ -113,5 +114,6 @@ register_messages(
             "The member has reached the participation limit for this period."
         ),
         EligibilityReason.ANSWER_REQUIRED: _("An answer required to take part was not given."),
+        EligibilityReason.NOT_MET: _("The member does not meet the campaign's conditions."),
     }
 )

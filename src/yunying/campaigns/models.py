@@ -1,3 +1,5 @@
+import secrets
+
 from django.db import models
 
 from yunying.members.models import Member
@@ -112,7 +114,15 @@ LIVE_STATUSES = [
 ]
 
 
+def signup_public_id() -> str:
+    """How integrators address a sign-up: 128 random bits, so no caller can guess another's sign-up
+    the way it could count through sequential ids."""
+    return "su_" + secrets.token_urlsafe(16)
+
+
 class Signup(models.Model):
+    # The integrator's handle on the sign-up (withdraw); sequential `id` stays the operators' handle.
+    public_id = models.CharField(max_length=32, unique=True, default=signup_public_id, editable=False)
     # Every index is written on every sign-up: the foreign keys lead the composite indexes below and
     # need none of their own.
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="signups", db_index=False)

@@ -61,22 +61,19 @@ def _waitlist_position(signup: Signup) -> int | None:
     return waitlist_position(signup)
 
 
-def signup_present(signup: Signup, *, reveal: bool, internal: bool = False) -> dict[str, Any]:
-    """`internal`: the caller is an operator (signup.view) and sees the internal note."""
-    member = signup.member
-    return {
+def signup_present(
+    signup: Signup, *, reveal: bool, internal: bool = False, personal: bool = True
+) -> dict[str, Any]:
+    """`internal`: the caller is an operator (signup.view) and sees the internal note. `personal`:
+    the caller may see personal data at all (signup.view); without it no member block and no answers,
+    masked or not — a mask still narrows a phone down to ten thousand numbers (S3)."""
+    presented = {
         "id": signup.pk,
+        "public_id": signup.public_id,
         "campaign_id": signup.campaign_id,
         "status": signup.status,
         "status_reason": signup.status_reason,
         "status_note": signup.status_note if internal else None,
-        "member": {
-            "id": member.pk,
-            **member_contact(member, reveal=reveal),
-            "gender": member.gender,
-            "region_code": member.region_code,
-        },
-        "answers": _answers(signup, reveal=reveal),
         "channel": signup.channel,
         "utm_source": signup.utm_source,
         "utm_medium": signup.utm_medium,
@@ -86,6 +83,16 @@ def signup_present(signup: Signup, *, reveal: bool, internal: bool = False) -> d
         "created_at": signup.created_at,
         "updated_at": signup.updated_at,
     }
+    if personal:
+        member = signup.member
+        presented["member"] = {
+            "id": member.pk,
+            **member_contact(member, reveal=reveal),
+            "gender": member.gender,
+            "region_code": member.region_code,
+        }
+        presented["answers"] = _answers(signup, reveal=reveal)
+    return presented
 
 
 def signups_present(

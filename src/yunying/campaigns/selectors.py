@@ -23,8 +23,10 @@ from yunying.campaigns.models import (
 )
 from yunying.core.errors import DomainError
 from yunying.core.rows import row_get
+from yunying.members.errors import MemberError
 from yunying.members.models import Member
 from yunying.members.regions import PROVINCES, province_of
+from yunying.members.services import member_find
 
 
 def campaign_get(campaign_id: int, *, for_update: bool = False) -> Campaign:
@@ -109,6 +111,44 @@ def waitlist_position(signup: Signup) -> int | None:
     if signup.status != SignupStatus.WAITLISTED:
         return None
     return _waitlisted_ahead(signup.campaign_id, signup.waitlist_rank, signup.pk).count() + 1
+
+
+def signup_by_public_id(*, campaign_id: int, public_id: str) -> Signup:
+    """Raises: signup.not_found."""
+    signup = (
+        Signup.objects.select_related("member", "campaign")
+        .filter(public_id=public_id, campaign_id=campaign_id)
+        .first()
+    )
+    if signup is None:
+        raise DomainError(SignupError.NOT_FOUND)
+    return signup
+
+
+def signup_of_member(
+    *, campaign_id: int, public_id: str, phone: str | None = None, external_id: str | None = None
+) -> Signup:
+    """The sign-up with this public id, only if it belongs to the member the caller names — the
+    storefront acts for one member, never by a handle alone.
+
+    Raises: signup.not_found, the same for a wrong campaign, an unknown id, no member named or another
+    member's sign-up, with nothing in it to tell which; member.phone_invalid."""
+    try:
+        member = member_find(phone=phone, external_id=external_id) if (phone or external_id) else None
+    except DomainError as mismatch:  # a phone and an external id of two members: nobody's sign-up
+        if mismatch.code != MemberError.IDENTITY_MISMATCH:
+            raise
+        member = None
+    signup = (
+        Signup.objects.select_related("member", "campaign")
+        .filter(public_id=public_id, campaign_id=campaign_id, member_id=member.pk if member else None)
+        .first()
+        if member is not None
+        else None
+    )
+    if signup is None:
+        raise DomainError(SignupError.NOT_FOUND)
+    return signup
 
 
 def signup_list(

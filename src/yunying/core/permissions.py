@@ -33,7 +33,8 @@ class Perm(StrEnum):
     PII_REVEAL = "pii.reveal"
     SIGNUP_STATUS = "signup.status"  # a member's own status and draw result, no personal data
     MEMBER_LOOKUP = "member.lookup"  # find a member by phone or external id (masked)
-    MEMBER_EDIT = "member.edit"  # correct a member's profile, with a reason
+    MEMBER_EDIT = "member.edit"
+    MEMBER_LINK = "member.link"  # bind a phone or external id to a known member (audited)  # correct a member's profile, with a reason
     AUDIT_VIEW = "audit.view"
 
 
@@ -60,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.PII_REVEAL,
             Perm.MEMBER_LOOKUP,
             Perm.MEMBER_EDIT,
+            Perm.MEMBER_LINK,
         }
     ),
     Role.INTEGRATION: frozenset(

@@ -10,6 +10,8 @@ class MemberError(StrEnum):
     IDENTITY_REQUIRED = "member.identity_required"
     IDENTITY_CONFLICT = "member.identity_conflict"
     REGION_INVALID = "member.region_invalid"
+    IDENTITY_MISMATCH = "member.identity_mismatch"
+    LINK_CONFLICT = "member.link_conflict"
     NOT_FOUND = "member.not_found"
 
 
@@ -18,6 +20,11 @@ register_messages(
         MemberError.PHONE_INVALID: _("The phone number is not valid."),
         MemberError.IDENTITY_REQUIRED: _("Identify the member by phone or external id."),
         MemberError.IDENTITY_CONFLICT: _("The phone and the external id belong to different members."),
+        MemberError.IDENTITY_MISMATCH: _(
+            "These identifiers do not match a member as given. Sign up with the identifiers the member "
+            "was registered with, or ask an operator to link the new one."
+        ),
+        MemberError.LINK_CONFLICT: _("The identifier belongs to another member and cannot be linked."),
         MemberError.REGION_INVALID: _("The region code is not a valid GB/T 2260 code."),
         MemberError.NOT_FOUND: _("No member has that phone or external id."),
     }

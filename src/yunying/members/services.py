@@ -74,20 +74,29 @@ def _phone_index(e164: str) -> str:
 
 
 def member_find(*, phone: str | None = None, external_id: str | None = None) -> Member | None:
-    """Raises: member.identity_conflict, member.phone_invalid."""
+    """Raises: member.identity_mismatch, member.phone_invalid."""
     return _find(phone_normalize(phone) if phone else None, external_id)
 
 
 def _find(e164: str | None, external_id: str | None) -> Member | None:
+    """The member the identifiers name. Each identifier given must be the member's own: a phone and
+    an external id of two members, or an identifier the member found by the other one does not have
+    (another, or none yet), is member.identity_mismatch — one code for every case, so the answer never
+    tells whether the phone is known, linked elsewhere or unlinked (S3). Binding a new identifier to a
+    known member is member_link's, an operator's audited action.
+
+    Raises: member.identity_mismatch."""
     # Every sign-up looks its member up: prepared statements, not the ORM (core.rows).
     by_phone = row_get(Member, phone_index=_phone_index(e164)) if e164 else None
     by_external = row_get(Member, external_id=external_id) if external_id else None
-    if by_phone and by_external and by_phone.pk != by_external.pk:
-        raise DomainError(MemberError.IDENTITY_CONFLICT)
-    # The phone's owner is already known to the integrator under another external id.
-    if by_phone and external_id and by_phone.external_id and by_phone.external_id != external_id:
-        raise DomainError(MemberError.IDENTITY_CONFLICT)
-    return by_phone or by_external
+    member = by_phone or by_external
+    if member is None:
+        return None
+    if e164 and member.phone_index != _phone_index(e164):
+        raise DomainError(MemberError.IDENTITY_MISMATCH)
+    if external_id and member.external_id != external_id:
+        raise DomainError(MemberError.IDENTITY_MISMATCH)
+    return member
 
 
 def _validate_profile(profile: Profile) -> None:
@@ -97,7 +106,9 @@ def _validate_profile(profile: Profile) -> None:
         raise DomainError("core.invalid", field="gender")
 
 
-def _fill_blanks(member: Member, profile: Profile) -> list[str]:
+def _fill_blanks(member: Member, profile: Profile, *, known: bool) -> list[str]:
+    """Profile facts fill what is blank. Of a known member, never the e-mail: it is an address
+    notices go to, and setting it is binding a contact (member_link / member_correct, audited)."""
     changed = []
     # Strip before the blank test: a whitespace-only name would encrypt "" and block a real one later.
     name = (profile.name or "").strip()
@@ -106,7 +117,7 @@ def _fill_blanks(member: Member, profile: Profile) -> list[str]:
         member.name_encrypted = crypto.encrypt(name, context=_NAME)
         member.name_index = crypto.blind_index(name, context=_NAME)
         changed += ["name_encrypted", "name_index"]
-    if email and not member.email_encrypted:
+    if email and not known and not member.email_encrypted:
         member.email_encrypted = crypto.encrypt(email, context=_EMAIL)
         member.email_index = crypto.blind_index(email, context=_EMAIL)
         changed += ["email_encrypted", "email_index"]
@@ -138,7 +149,7 @@ def member_prepare(
     """Validate, normalise, encrypt and look up — everything but the write, so callers can keep their
     write transaction short.
 
-    Raises: member.identity_required, member.phone_invalid, member.identity_conflict, member.region_invalid."""
+    Raises: member.identity_required, member.phone_invalid, member.identity_mismatch, member.region_invalid."""
     if not phone and not external_id:
         raise DomainError(MemberError.IDENTITY_REQUIRED)
     _validate_profile(profile)
@@ -149,16 +160,10 @@ def member_prepare(
         if e164:
             member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
             member.phone_index = _phone_index(e164)
-        _fill_blanks(member, profile)
+        _fill_blanks(member, profile, known=False)
         return PreparedMember(member, ["*"], e164, external_id)
-    changed = _fill_blanks(member, profile)
-    if e164 and not member.phone_index:
-        member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
-        member.phone_index = _phone_index(e164)
-        changed += ["phone_encrypted", "phone_index"]
-    if external_id and not member.external_id:
-        member.external_id = external_id
-        changed.append("external_id")
+    # _find made sure every identifier given is already the member's: nothing to bind here.
+    changed = _fill_blanks(member, profile, known=True)
     return PreparedMember(member, changed, e164, external_id)
 
 
@@ -184,7 +189,7 @@ def member_resolve(
 ) -> Member:
     """The member with this phone / external id, created if new; profile facts fill blanks (M2).
 
-    Raises: member.identity_required, member.phone_invalid, member.identity_conflict, member.region_invalid."""
+    Raises: member.identity_required, member.phone_invalid, member.identity_mismatch, member.region_invalid."""
     prepared = member_prepare(phone=phone, external_id=external_id, profile=profile, channel=channel)
     return member_commit(prepared)
 
@@ -372,5 +377,54 @@ def member_correct(*, member_id: int, actor: Actor, changes: dict, reason: str) 
         audit_record(
             actor=actor, action="member.correct", object_type="member", object_id=member.pk,
             before=_masked(before), after=_masked(after), reason=reason,
+        )  # fmt: skip
+    return member
+
+
+def member_link(
+    *, member_id: int, actor: Actor, reason: str, phone: str | None = None, external_id: str | None = None
+) -> Member:
+    """Bind a phone or an external id to a known member (or replace theirs), after the member proved
+    it to an operator or to the storefront (an SMS code, a verified login). A sign-up never binds
+    one (member_prepare refuses with member.identity_mismatch); this is the one way, permitted
+    (member.link) and audited with both sides masked.
+
+    Raises: core.invalid (nothing to link, no reason), member.phone_invalid, member.not_found,
+    member.link_conflict (the identifier is another member's)."""
+    errors = []
+    if not phone and not external_id:
+        errors.append(
+            FieldError("phone", CoreError.INVALID, gettext("Give a phone or an external id to link."))
+        )
+    if not reason.strip():
+        errors.append(FieldError("reason", CoreError.INVALID, gettext("A reason is required.")))
+    if errors:
+        raise ValidationFailed(errors)
+    e164 = phone_normalize(phone) if phone else None
+    with transaction.atomic():
+        member = Member.objects.select_for_update().filter(pk=member_id).first()
+        if member is None:
+            raise DomainError(MemberError.NOT_FOUND, id=member_id)
+        old_phone = member_phone(member)
+        before, after, fields = {}, {}, []
+        if e164 and member.phone_index != _phone_index(e164):
+            before["phone"] = phone_mask(old_phone) if old_phone else None
+            after["phone"] = phone_mask(e164)
+            member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
+            member.phone_index = _phone_index(e164)
+            fields += ["phone_encrypted", "phone_index"]
+        if external_id and member.external_id != external_id:
+            before["external_id"], after["external_id"] = member.external_id, external_id
+            member.external_id = external_id
+            fields.append("external_id")
+        if fields:
+            try:
+                with transaction.atomic():  # a savepoint: the unique indexes decide a race
+                    member.save(update_fields=fields)
+            except IntegrityError as exc:
+                raise DomainError(MemberError.LINK_CONFLICT) from exc
+        audit_record(
+            actor=actor, action="member.link", object_type="member", object_id=member.pk,
+            before=before, after=after, reason=reason,
         )  # fmt: skip
     return member

@@ -17,7 +17,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from yunying.campaigns import seats
-from yunying.campaigns.eligibility import eligibility_evaluate, eligibility_parse
+from yunying.campaigns.eligibility import (
+    MemberFacts,
+    eligibility_evaluate,
+    eligibility_explain,
+    eligibility_parse,
+)
 from yunying.campaigns.errors import CampaignError, SignupError
 from yunying.campaigns.models import (
     BLOCKING_STATUSES,
@@ -36,7 +41,7 @@ from yunying.campaigns.services.notices import notice_cancel_reminder, notice_si
 from yunying.core import crypto
 from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError
-from yunying.core.permissions import Actor
+from yunying.core.permissions import Actor, Perm
 from yunying.core.rows import row_exists, row_insert
 from yunying.members.services import PreparedMember, Profile, member_commit, member_prepare
 
@@ -135,6 +140,17 @@ def _guard(campaign: Campaign, status: str, now) -> None:
         raise _Retry(St.CONFIRMED)  # a seat came free since the read: nobody waits while one is empty
 
 
+def _stated_facts(profile: Profile, answers: dict[str, Any]) -> MemberFacts:
+    """The member facts a sign-up request itself gave, and nothing stored (eligibility_explain)."""
+    return MemberFacts(
+        birth_date=profile.birth_date,
+        gender=profile.gender or "unknown",
+        region_code=profile.region_code or "",
+        recent_participations=0,
+        answers=answers,
+    )
+
+
 NOTICE_FOR_STATUS = {
     St.CONFIRMED: "signup_confirmed",
     St.WAITLISTED: "signup_waitlisted",
@@ -184,8 +200,11 @@ def signup_create(
     facts = member_facts(
         prepared.member, period_days=limit.period_days if limit else None, answers=cleaned, now=now
     )
-    reasons = eligibility_evaluate(rules, facts, today=timezone.localdate(now))
+    today = timezone.localdate(now)
+    reasons = eligibility_evaluate(rules, facts, today=today)
     if reasons:
+        if not actor.can(Perm.SIGNUP_VIEW):
+            reasons = eligibility_explain(rules, _stated_facts(identity.profile, cleaned), today=today)
         raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
     answers_encrypted = crypto.encrypt(json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS)
     # The seat count can move between the read above and the guard; at most twice in a row in
@@ -348,7 +367,7 @@ def _leave(
     with transaction.atomic():
         signup = _locked_signup(campaign_id, signup_id)
         left = _move(signup, to=to, allowed_from=allowed_from, actor=actor, reason=reason, note=note)
-        audit_record(actor=actor, action=f"signup.{'reject' if to == St.REJECTED else 'withdraw'}", object_type="signup", object_id=signup.pk, before={"status": left}, after={"status": to} | ({"note": note} if note else {}), reason=reason)  # fmt: skip
+        audit_record(actor=actor, action=f"signup.{'reject' if to == St.REJECTED else 'withdraw'}", object_type="signup", object_id=signup.pk, before={"status": left}, after={"status": to, "note": note}, reason=reason)  # fmt: skip
         notice_cancel_reminder(signup)
         notice_signup(
             signup,
