@@ -13,7 +13,7 @@ from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.helpers import INTEGRATION, sign_up
 from tests.conftest import window
 from tests.members.factories import mobile
-from yunying.campaigns.services import admission, lifecycle
+from yunying.campaigns.services import admission, lifecycle, lottery
 from yunying.core.apikeys import apikey_create, apikey_revoke
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
@@ -121,6 +121,20 @@ def test_a_refused_action_writes_no_audit_row():
     with pytest.raises(Exception, match="campaign"):
         lifecycle.campaign_publish(campaign_id=campaign.pk, actor=OPERATOR)
     assert AuditEntry.objects.count() == 0
+
+
+def test_a_lottery_draw_writes_one_row_naming_the_draw():
+    # given: a closed lottery with two entrants and one seat
+    campaign = CampaignFactory(status="published", admission_mode="lottery", capacity=1)
+    for n in (1, 2):
+        sign_up(campaign, mobile(n))
+    lifecycle.campaign_close(campaign_id=campaign.pk, actor=OPERATOR)
+    # when
+    draw = lottery.lottery_draw(campaign_id=campaign.pk, actor=OPERATOR)
+    # then
+    entry = only_entry(action="campaign.draw")
+    assert entry.object_id == str(campaign.pk)
+    assert entry.after == {"draw_id": draw.pk, "entrant_count": 2, "winner_count": 1}
 
 
 # --- sign-ups ----------------------------------------------------------------------------------------
