@@ -94,6 +94,21 @@ def test_instants_filter_to_the_second_naive_ones_in_the_configured_zone(api, ap
     assert auditor.get(AUDIT, around).json()["count"] == 1
 
 
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ({"since": "9999-12-31"}, 0), ({"until": "0001-01-01"}, 0),
+        ({"since": "0001-01-01T00:00:00+14:00", "until": "9999-12-31T23:59:59-12:00"}, 1),
+    ],
+    ids=["since-the-end-of-time", "until-the-beginning", "all-time-with-offsets"],
+)  # fmt: skip
+def test_extreme_instants_match_all_or_nothing_never_a_500(api, api_as, query, found):
+    api.post_json(campaigns_url(), campaign_payload())
+    response = api_as(Role.AUDITOR).get(AUDIT, {"action": "campaign"} | query)
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == found
+
+
 def test_bad_filters_are_a_422_not_a_500(api_as):
     response = api_as(Role.AUDITOR).get(AUDIT, {"since": "yesterday"})
     assert_problem(response, 422, "core.invalid")

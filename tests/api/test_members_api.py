@@ -86,11 +86,23 @@ def test_a_revealing_look_up_needs_a_purpose_and_logs_the_access(support, member
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"phone": mobile(5), "external_id": "shop-5"}, {"phone": "12"}, {"phone": mobile(5), "x": 1}],
-    ids=["neither", "both", "too-short", "unknown-field"],
+    [
+        {},
+        {"phone": mobile(5), "external_id": "shop-5"},
+        {"phone": "12"},
+        {"phone": mobile(5), "x": 1},
+        {"phone": None, "external_id": "shop-5"},
+    ],
+    ids=["neither", "both", "too-short", "unknown-field", "null"],
 )
 def test_a_look_up_takes_exactly_one_identifier(support, member, body):
     assert_problem(support.post_json(LOOKUP, body), 422, "core.invalid")
+
+
+def test_the_schema_states_that_exactly_one_identifier_is_given(api):
+    schemas = api.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert schemas["LookupIn"]["oneOf"] == [{"required": ["phone"]}, {"required": ["external_id"]}]
+    assert schemas["IdentityIn"]["properties"]["phone"]["type"] == "string"  # not nullable
 
 
 def test_a_look_up_with_an_invalid_phone_is_a_422(support, db):

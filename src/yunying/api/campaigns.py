@@ -127,16 +127,12 @@ class DrawVerificationOut(Schema):
     winners_match: bool
 
 
-# Dates outside these bounds mean nothing to a campaign and would overflow date arithmetic.
-SearchDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2999, 12, 31))]
-
-
 class CampaignFilters(Schema):
     status: CampaignStatus | None = None
     type: CampaignType | None = None
     title: Annotated[str, Field(max_length=200, description="part of the title")] | None = None
-    date_from: SearchDate | None = Field(None, description="running on or after this day")
-    date_to: SearchDate | None = Field(None, description="running on or before this day")
+    date_from: date | None = Field(None, description="running on or after this day")
+    date_to: date | None = Field(None, description="running on or before this day")
 
 
 class ExtendIn(Schema):

@@ -24,11 +24,15 @@ status_router = Router(tags=["sign-ups"])
 
 
 class IdentityIn(BaseModel):
-    """Exactly one of phone and external id: two would let a caller probe whether they belong together."""
+    """Exactly one of phone and external id: two would let a caller probe whether they belong together.
+    The schema says so too (oneOf), so generated clients and fuzzers know it."""
 
-    model_config = ConfigDict(extra="forbid")
-    phone: Annotated[str, Field(min_length=3, max_length=32)] | None = None
-    external_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"oneOf": [{"required": ["phone"]}, {"required": ["external_id"]}]}
+    )
+    # Not nullable: absent is the only way to leave one out, as the oneOf above reads it.
+    phone: Annotated[str, Field(min_length=3, max_length=32)] = None  # type: ignore[assignment]
+    external_id: Annotated[str, Field(min_length=1, max_length=64)] = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one(self):

@@ -62,11 +62,14 @@ def campaign_list(
     if date_from:
         query = query.filter(event_end_at__gte=_day_start(date_from))
     if date_to:
-        query = query.filter(signup_start_at__lt=_day_start(date_to + timedelta(days=1)))
+        query = query.filter(signup_start_at__lt=_day_start(date_to) + timedelta(days=1))
     return query
 
 
 def _day_start(day: date) -> datetime:
+    """Midnight in the configured zone; days before 1900 or after 9998 are clamped, as they match all
+    campaigns or none, and their conversion to UTC could overflow."""
+    day = min(max(day, date(1900, 1, 1)), date(9998, 12, 31))
     return timezone.make_aware(datetime.combine(day, time.min))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -137,12 +137,20 @@ def audit_list(
     return query
 
 
+# Instants outside these bounds match every row or none; clamping keeps the UTC conversion of a
+# year-1 or year-9999 filter from overflowing (a 500 otherwise).
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+
+
 def _instant(value: date | datetime, *, end: bool) -> datetime:
     """An instant as given (naive ones in the configured zone); a date: its start, or its end."""
-    if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
-    day = value.toordinal() + (1 if end else 0)
-    return timezone.make_aware(datetime.combine(date.fromordinal(day), time.min))
+    if not isinstance(value, datetime):
+        value = datetime.combine(min(max(value, _EARLIEST.date()), _LATEST.date()), time.min)
+        value += timedelta(days=1) if end else timedelta(0)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=timezone.get_current_timezone())
+    return min(max(value, _EARLIEST), _LATEST)
 
 
 def pii_access_record(*, actor: Actor, member_ids: Iterable[int], fields: list[str], purpose: str) -> int:
