@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from tests.api.helpers import assert_problem
 from tests.campaigns.factories import CampaignFactory
-from tests.campaigns.helpers import sign_up
+from tests.campaigns.helpers import INTEGRATION, sign_up
 from tests.members.factories import MemberFactory, mobile
-from yunying.campaigns.services import lottery
+from yunying.campaigns.services import admission, lottery
 from yunying.core.models import AuditEntry, PersonalDataAccess
 from yunying.core.permissions import SYSTEM, Role
 from yunying.members.models import Member
@@ -205,6 +205,7 @@ def test_the_storefront_reads_its_members_status_by_phone_or_external_id_without
     expected = {
         "campaign_id": campaign.pk,
         "status": "confirmed",
+        "waitlist_position": None,
         "lottery_drawn": None,
         "lottery_result": None,
     }
@@ -219,8 +220,29 @@ def test_an_unknown_member_and_a_member_who_never_signed_up_read_the_same(integr
     assert (
         stranger
         == known
-        == {"campaign_id": campaign.pk, "status": "none", "lottery_drawn": None, "lottery_result": None}
+        == {
+            "campaign_id": campaign.pk,
+            "status": "none",
+            "waitlist_position": None,
+            "lottery_drawn": None,
+            "lottery_result": None,
+        }
     )
+
+
+def test_the_storefront_reads_its_members_live_place_on_the_waiting_list(integration, db):
+    # given: one seat, three waiting; the first waiting member withdraws
+    campaign = CampaignFactory(status="published", capacity=1, waitlist_enabled=True)
+    signups = [sign_up(campaign, mobile(n)) for n in range(4)]
+    admission.signup_withdraw(
+        campaign_id=campaign.pk, signup_id=signups[1].pk, actor=INTEGRATION, reason="没空"
+    )
+    # when
+    read = [integration.post_json(status_url(campaign.pk), {"phone": mobile(n)}).json() for n in range(4)]
+    # then
+    assert [(r["status"], r["waitlist_position"]) for r in read] == [
+        ("confirmed", None), ("withdrawn", None), ("waitlisted", 1), ("waitlisted", 2),
+    ]  # fmt: skip
 
 
 def test_the_storefront_reads_the_lottery_result(integration, db):

@@ -81,6 +81,7 @@ class CorrectionIn(BaseModel):
 class SignupStatusOut(Schema):
     campaign_id: int
     status: str
+    waitlist_position: int | None
     lottery_drawn: bool | None
     lottery_result: str | None
 

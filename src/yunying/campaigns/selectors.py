@@ -186,6 +186,7 @@ class MemberSignupStatus:
 
     campaign_id: int
     status: str  # a SignupStatus, or "none"
+    waitlist_position: int | None  # the live place in line while waitlisted (1 = next)
     lottery_drawn: bool | None  # None when the campaign does not admit by lottery
     lottery_result: str | None  # "won", "waitlisted", "not_selected"; None before the draw
 
@@ -222,6 +223,7 @@ def signup_status_for(*, campaign_id: int, member: Member | None) -> MemberSignu
     return MemberSignupStatus(
         campaign_id=campaign.pk,
         status=status,
+        waitlist_position=waitlist_position(signup) if signup else None,
         lottery_drawn=drawn if lottery else None,
         lottery_result=result,
     )
