@@ -74,7 +74,10 @@ def test_a_look_up_that_finds_nobody_is_a_404_and_still_audited(support, db):
 
 def test_a_revealing_look_up_needs_a_purpose_and_logs_the_access(support, member):
     assert_problem(support.post_json(LOOKUP, {"phone": mobile(5), "reveal": True}), 422, "core.invalid")
-    response = support.post_json(LOOKUP, {"phone": mobile(5), "reveal": True, "purpose": "会员来电核实"})
+    response = support.post_json(
+        LOOKUP,
+        {"phone": mobile(5), "reveal": True, "purpose": "customer_service", "purpose_note": "会员来电核实"},
+    )
     assert response.json()["phone"] == "13800000005"
     assert response.json()["name"] == "王小芳"
     assert PersonalDataAccess.objects.get().member_id == member.pk

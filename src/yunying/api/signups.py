@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel, ConfigDict, IPvAnyAddress
@@ -20,9 +19,10 @@ from yunying.campaigns.presenters import PresentedPage, signup_present, signups_
 from yunying.campaigns.services import admission
 from yunying.core import crypto
 from yunying.core.alerts import alert_raise
-from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
+from yunying.core.errors import DomainError
 from yunying.core.idempotency import idempotent
 from yunying.core.permissions import Perm
+from yunying.core.purposes import Purpose, reveal_authorize
 from yunying.core.ratelimit import ratelimit_check, ratelimit_count, ratelimit_hit
 from yunying.members.errors import MemberError
 from yunying.members.models import Gender
@@ -96,24 +96,27 @@ class SignupOut(BaseModel):
 class SignupFilters(Schema):
     status: SignupStatus | None = None
     channel: Channel | None = None
-    reveal: bool = Field(False, description="Show personal data in clear (needs pii.reveal; logged)")
-    purpose: Annotated[str, Field(max_length=200)] = ""
+    reveal: bool = Field(
+        False,
+        description="Show personal data in clear: one sign-up needs pii.reveal; a list or an export "
+        "pii.reveal_bulk (and raises an alert). Logged with the purpose.",
+    )
+    purpose: Purpose | None = Field(None, description="Why the data is revealed (required with reveal)")
+    purpose_note: Annotated[str, Field(max_length=200)] = Field("", description="Optional detail, logged")
 
 
 class ExportFilters(SignupFilters):
     format: Annotated[str, Field(pattern="^(csv|xlsx)$")] = "csv"
 
 
-def _reveal(request, filters: SignupFilters) -> bool:
-    """Clear personal data needs the permission and a stated purpose (PIPL purpose limitation, S4);
-    the purpose goes into the access log the member can see."""
-    if filters.reveal:
-        request.auth.require(Perm.PII_REVEAL)
-        if not filters.purpose.strip():
-            raise ValidationFailed(
-                [FieldError("purpose", CoreError.INVALID, _("State why the data is needed."))]
-            )
-    return filters.reveal
+def _reveal(request, filters: SignupFilters, *, bulk: bool, **what) -> str | None:
+    """The purpose as logged when the caller asked to reveal and may (PIPL purpose limitation, S4),
+    else None. Raises: core.permission_denied, core.invalid."""
+    if not filters.reveal:
+        return None
+    return reveal_authorize(
+        request.auth, purpose=filters.purpose, note=filters.purpose_note, bulk=bulk, **what
+    )
 
 
 # Refusals whose answer depends on a member the platform knows: a key posting candidate phone numbers
@@ -221,10 +224,10 @@ def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
 @paginate(Pages)
 def list_signups(request, campaign_id: CampaignId, filters: Query[SignupFilters]):
     request.auth.require(Perm.SIGNUP_VIEW)
-    reveal = _reveal(request, filters)
     selectors.campaign_get(campaign_id)
+    purpose = _reveal(request, filters, bulk=True, campaign_id=campaign_id, kind="list")
     rows = selectors.signup_list(campaign_id=campaign_id, status=filters.status, channel=filters.channel)
-    return PresentedPage(rows, reveal=reveal, actor=request.auth, purpose=filters.purpose)
+    return PresentedPage(rows, reveal=purpose is not None, actor=request.auth, purpose=purpose or "")
 
 
 @router.get(
@@ -232,8 +235,11 @@ def list_signups(request, campaign_id: CampaignId, filters: Query[SignupFilters]
 )
 def export_signups(request, campaign_id: CampaignId, filters: Query[ExportFilters]):
     request.auth.require(Perm.SIGNUP_EXPORT)
-    reveal = _reveal(request, filters)
     campaign = selectors.campaign_get(campaign_id)
+    purpose = _reveal(
+        request, filters, bulk=True, campaign_id=campaign_id, kind="export", format=filters.format
+    )
+    reveal = purpose is not None
     rows = selectors.signup_list(campaign_id=campaign_id, status=filters.status, channel=filters.channel)
     export = exports.signups_export(
         campaign,
@@ -241,7 +247,7 @@ def export_signups(request, campaign_id: CampaignId, filters: Query[ExportFilter
         fmt=filters.format,
         reveal=reveal,
         actor=request.auth,
-        purpose=filters.purpose,
+        purpose=purpose or "",
     )
     response_class = StreamingHttpResponse if export.streaming else HttpResponse
     response = response_class(export.content, content_type=export.content_type)
@@ -252,9 +258,9 @@ def export_signups(request, campaign_id: CampaignId, filters: Query[ExportFilter
 @router.get("/{int:campaign_id}/signups/{int:signup_id}", response=SignupOut, summary="Get a sign-up")
 def get_signup(request, campaign_id: CampaignId, signup_id: SignupId, filters: Query[SignupFilters]):
     request.auth.require(Perm.SIGNUP_VIEW)
-    reveal = _reveal(request, filters)
+    purpose = _reveal(request, filters, bulk=False)  # one member
     signup = selectors.signup_get(campaign_id=campaign_id, signup_id=signup_id)
-    return signups_present([signup], reveal=reveal, actor=request.auth, purpose=filters.purpose)[0]
+    return signups_present([signup], reveal=purpose is not None, actor=request.auth, purpose=purpose or "")[0]
 
 
 class ReasonIn(Schema):
