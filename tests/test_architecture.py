@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,15 @@ def _lint(source_root: Path) -> subprocess.CompletedProcess:
         timeout=120,
         check=False,
     )
+
+
+def test_every_app_has_its_place_in_the_layers():
+    # A new package (loyalty, console, …) must be placed in a layer, or nothing would check it.
+    contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
+    [layers] = [c["layers"] for c in contracts if c["type"] == "layers"]
+    placed = {name.strip() for layer in layers for name in layer.split("|")}
+    packages = {f"yunying.{p.parent.name}" for p in (ROOT / "src" / "yunying").glob("*/__init__.py")}
+    assert packages <= placed, f"add {sorted(packages - placed)} to [tool.importlinter] layers"
 
 
 def test_the_code_keeps_every_import_contract():

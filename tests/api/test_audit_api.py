@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.api.helpers import assert_problem, campaign_payload, campaigns_url, signups_url
@@ -123,3 +125,19 @@ def test_every_export_writes_exactly_one_audit_row(api, open_campaign, reveal, f
     entry = actions().get()
     assert entry.action == "signup.export"
     assert entry.after == {"format": fmt, "revealed": reveal, "rows": 3}
+
+
+def test_reading_the_trail_costs_the_same_queries_for_one_row_or_many(api, api_as, django_assert_num_queries):
+    # given
+    auditor = api_as(Role.AUDITOR)
+    api.post_json(campaigns_url(), campaign_payload())
+    auditor.get(AUDIT)
+    with CaptureQueriesContext(connection) as one:
+        first = auditor.get(AUDIT, {"action": "campaign"})
+    assert first.json()["count"] == 1, first.content
+    queries = len(one)  # now: the next request clears the connection's query log
+    for _ in range(5):
+        api.post_json(campaigns_url(), campaign_payload())
+    # when / then
+    with django_assert_num_queries(queries):
+        assert auditor.get(AUDIT, {"action": "campaign"}).json()["count"] == 6

@@ -69,7 +69,9 @@ def test_support_finds_a_member_and_their_sign_ups_masked_and_the_look_up_is_aud
 def test_a_look_up_that_finds_nobody_is_a_404_and_still_audited(support, db):
     assert_problem(support.post_json(LOOKUP, {"phone": mobile(77)}), 404, "member.not_found")
     (entry,) = audits("member.lookup")
-    assert (entry.object_id, entry.after) == ("", {"query": {"phone": "138****0077"}, "found": False})
+    assert (entry.object_id, entry.after) == (
+        "", {"query": {"phone": "138****0077"}, "found": False, "revealed": False},
+    )  # fmt: skip
 
 
 def test_a_revealing_look_up_needs_a_purpose_and_logs_the_access(support, member):
@@ -81,6 +83,8 @@ def test_a_revealing_look_up_needs_a_purpose_and_logs_the_access(support, member
     assert response.json()["phone"] == "13800000005"
     assert response.json()["name"] == "王小芳"
     assert PersonalDataAccess.objects.get().member_id == member.pk
+    revealed = AuditEntry.objects.get(action="member.lookup", after__revealed=True)
+    assert revealed.reason == "customer_service: 会员来电核实"
 
 
 @pytest.mark.parametrize(

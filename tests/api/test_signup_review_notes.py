@@ -13,6 +13,7 @@ from tests.campaigns.helpers import sign_up
 from tests.members.factories import mobile
 from yunying.campaigns.messages import text_render
 from yunying.campaigns.models import SignupEvent
+from yunying.core.models import AuditEntry
 from yunying.core.permissions import Role
 from yunying.notify.delivery import outbox_deliver_due
 from yunying.notify.models import OutboxMessage
@@ -48,9 +49,11 @@ def test_the_member_is_told_the_reason_and_never_the_internal_note(api, publishe
     assert REASON in told and NOTE not in told
     with translation.override("zh-hans"):
         assert told == text_render(template, {"campaign": campaign.title, "reason": REASON})[1]
-    # the note is kept on the sign-up and on its history row
+    # the note is kept on the sign-up, on its history row and in the audit trail
     event = SignupEvent.objects.filter(signup_id=signup.pk).latest("id")
     assert (event.reason, event.note) == (REASON, NOTE)
+    audit = AuditEntry.objects.get(action=f"signup.{action}", object_id=str(signup.pk))
+    assert (audit.reason, audit.after["note"]) == (REASON, NOTE)
 
 
 def test_operators_read_the_note_in_the_sign_up_and_the_list(api, published):

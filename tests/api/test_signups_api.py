@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -19,7 +19,6 @@ from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.helpers import sign_up
 from tests.conftest import window
 from tests.members.factories import MemberFactory, mobile
-from yunying.campaigns.exports import FIXED_COLUMNS
 from yunying.campaigns.models import Campaign, Signup
 from yunying.core.models import IdempotencyRecord, PersonalDataAccess
 from yunying.core.permissions import Role
@@ -814,6 +813,13 @@ def test_revealed_list_queries_do_not_grow_with_the_number_of_sign_ups(
 # --- export -----------------------------------------------------------------------------------------
 
 
+def _text(value) -> str:
+    """An XLSX cell as the CSV writes it (dates are date cells there, text here)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
 def _csv_rows(response) -> list[list[str]]:
     text = b"".join(response.streaming_content).decode("utf-8")
     assert text.startswith("\ufeff")
@@ -843,14 +849,14 @@ def test_csv_export_streams_masked_rows_with_a_bom_and_answer_columns(api, formu
     )
     assert response["Content-Disposition"].endswith('.csv"')
     header, row, *rest = _csv_rows(response)
-    assert header == [*FIXED_COLUMNS, "answer:note", "answer:size", "answer:contact"]
+    assert header[-3:] == ["备注", "尺码", "联系电话"]  # question titles, not keys
     assert rest == []
     cells = dict(zip(header, row, strict=True))
-    assert (cells["id"], cells["status"], cells["channel"]) == (str(signup.pk), "confirmed", "h5")
-    assert cells["phone"] == "138****0001"
-    assert cells["name"] == "'=*********"  # masked, and still quoted: it starts with "="
-    assert cells["answer:note"] == "'=1+1****"
-    assert (cells["answer:size"], cells["answer:contact"]) == ("M", "139****0009")
+    assert (cells["报名编号"], cells["状态"], cells["报名渠道"]) == (str(signup.pk), "已确认", "H5")
+    assert cells["手机号"] == "138****0001"
+    assert cells["姓名"] == "'=*********"  # masked, and still quoted: it starts with "="
+    assert cells["备注"] == "'=1+1****"
+    assert (cells["尺码"], cells["联系电话"]) == ("M", "139****0009")
     assert not PersonalDataAccess.objects.exists()
 
 
@@ -865,9 +871,9 @@ def test_revealed_csv_export_quotes_formulas_and_logs_the_members(api, formula_s
     # then
     header, row = _csv_rows(response)
     cells = dict(zip(header, row, strict=True))
-    assert (cells["phone"], cells["name"]) == ("13800000001", "'=HYPERLINK")
-    assert cells["answer:note"] == "'=1+1+2"
-    assert cells["answer:contact"] == "13900000009"
+    assert (cells["手机号"], cells["姓名"]) == ("13800000001", "'=HYPERLINK")
+    assert cells["备注"] == "'=1+1+2"
+    assert cells["联系电话"] == "13900000009"
     access = PersonalDataAccess.objects.get()
     assert (access.member_id, access.purpose, access.actor_label) == (
         signup.member_id,
@@ -885,7 +891,7 @@ def test_csv_export_quotes_every_formula_prefix(api, published, text):
     # when
     header, row = _csv_rows(api.get(signups_url(campaign.pk, action="export"), query))
     # then
-    assert dict(zip(header, row, strict=True))["answer:note"] == "'" + text
+    assert dict(zip(header, row, strict=True))["备注"] == "'" + text
 
 
 @pytest.mark.parametrize("text", ["=cmd|' /C calc'!A0", "\t=1+1", "\r=1+1"], ids=["equals", "tab", "cr"])
@@ -895,7 +901,7 @@ def test_csv_export_quotes_formulas_in_fields_the_client_sent_verbatim(api, inte
     # when
     header, row = _csv_rows(api.get(signups_url(open_campaign.pk, action="export")))
     # then
-    assert dict(zip(header, row, strict=True))["utm_source"] == "'" + text
+    assert dict(zip(header, row, strict=True))["来源 (utm_source)"] == "'" + text
 
 
 def test_csv_export_filters_by_status(api, published):
@@ -921,7 +927,7 @@ def test_xlsx_export_has_the_same_rows(api, formula_signup):
     assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     assert response["Content-Disposition"].endswith('.xlsx"')
     sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
-    xlsx_rows = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    xlsx_rows = [["" if v is None else _text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     assert xlsx_rows == csv_rows
     assert len(xlsx_rows) == 3
 

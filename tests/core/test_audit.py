@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.helpers import INTEGRATION, sign_up
@@ -13,6 +16,7 @@ from tests.members.factories import mobile
 from yunying.campaigns.services import admission, lifecycle
 from yunying.core.apikeys import apikey_create, apikey_revoke
 from yunying.core.audit import audit_record
+from yunying.core.errors import DomainError
 from yunying.core.models import AuditEntry
 from yunying.core.permissions import Actor, Role
 
@@ -129,7 +133,13 @@ def test_confirm_reject_and_operator_withdraw_each_write_one_row():
     assert AuditEntry.objects.count() == 0
     # when
     admission.signup_confirm(campaign_id=campaign.pk, signup_id=first.pk, actor=OPERATOR)
-    admission.signup_reject(campaign_id=campaign.pk, signup_id=second.pk, actor=OPERATOR, reason="资料不实")
+    admission.signup_reject(
+        campaign_id=campaign.pk,
+        signup_id=second.pk,
+        actor=OPERATOR,
+        reason="资料不实",
+        note="手机号与订单不符",
+    )
     admission.signup_withdraw(
         campaign_id=campaign.pk, signup_id=third.pk, actor=OPERATOR, reason="会员来电取消"
     )
@@ -139,10 +149,10 @@ def test_confirm_reject_and_operator_withdraw_each_write_one_row():
     assert (confirm.before, confirm.after) == ({"status": "pending_review"}, {"status": "confirmed"})
     reject = only_entry(action="signup.reject")
     assert (reject.before, reject.after, reject.reason) == (
-        {"status": "pending_review"}, {"status": "rejected"}, "资料不实",
+        {"status": "pending_review"}, {"status": "rejected", "note": "手机号与订单不符"}, "资料不实",
     )  # fmt: skip
     withdraw = only_entry(action="signup.withdraw")
-    assert withdraw.after == {"status": "withdrawn"}
+    assert withdraw.after == {"status": "withdrawn", "note": ""}
     assert AuditEntry.objects.count() == 3
 
 
@@ -207,3 +217,60 @@ def test_the_database_refuses_to_change_or_delete_audit_rows(statement):
             with connection.cursor() as cursor:
                 cursor.execute("DELETE FROM core_auditentry")
     assert only_entry().reason == ""
+
+
+# --- concurrency -------------------------------------------------------------------------------------
+
+
+def _at_once(calls):
+    """Run the callables together, each thread on its own connection; return outcomes."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait(timeout=30)
+            call()
+            return "ok"
+        except DomainError as exc:
+            return exc.code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return sorted(pool.map(run, calls))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_two_operators_closing_one_campaign_at_once_one_wins_and_one_row_is_written():
+    # given
+    campaign = CampaignFactory(status="published")
+    second = Actor(kind="api_key", id=8, label="运营 小李", role=Role.STRATEGY)
+    # when
+    outcomes = _at_once(
+        [
+            lambda: lifecycle.campaign_close(campaign_id=campaign.pk, actor=OPERATOR, reason="a"),
+            lambda: lifecycle.campaign_close(campaign_id=campaign.pk, actor=second, reason="b"),
+        ]
+    )
+    # then
+    assert outcomes == ["campaign.invalid_transition", "ok"]
+    entry = only_entry()
+    assert entry.action == "campaign.close"
+    campaign.refresh_from_db()
+    assert campaign.status_reason == entry.reason  # the row names the operator whose close won
+
+
+@pytest.mark.django_db(transaction=True)
+def test_of_two_operators_confirming_one_sign_up_at_once_one_row_is_written():
+    # given
+    campaign = CampaignFactory(status="published", review_mode="manual")
+    signup = sign_up(campaign, mobile(1))
+
+    def confirm():
+        return admission.signup_confirm(campaign_id=campaign.pk, signup_id=signup.pk, actor=OPERATOR)
+
+    # when
+    outcomes = _at_once([confirm, confirm])
+    # then
+    assert outcomes == ["ok", "signup.invalid_transition"]
+    assert only_entry().action == "signup.confirm"

@@ -30,7 +30,7 @@ def _bodies(directory, channel="sms") -> list[str]:
 
 
 def _reminder_due(campaign) -> timezone.datetime:
-    return OutboxMessage.objects.get(template="event_reminder").due_at
+    return OutboxMessage.objects.filter(template="event_reminder").earliest("due_at").due_at
 
 
 def test_a_title_edited_after_the_reminder_was_queued_is_the_title_the_member_reads(notify_dir):
@@ -65,17 +65,61 @@ def test_the_event_time_is_read_when_the_reminder_goes_out(notify_dir):
 
 
 def test_a_channel_the_campaign_stopped_using_is_not_used_for_queued_messages(notify_dir):
-    # given: notices queued by SMS
-    campaign = CampaignFactory(status="published", notify_channels=["sms"])
-    sign_up(campaign, mobile(1))
+    # given: notices queued by SMS and e-mail
+    from django.core import mail
+
+    from yunying.members.services import Profile
+
+    campaign = CampaignFactory(status="published", notify_channels=["sms", "email"])
+    sign_up(campaign, mobile(1), profile=Profile(email="li.na@example.com"))
     # when: the campaign now notifies by e-mail only
     campaign_update(campaign_id=campaign.pk, actor=SYSTEM, changes={"notify_channels": ["email"]})
     report = outbox_deliver_due(now=_reminder_due(campaign))
-    # then: nothing goes by SMS, and the messages say why they were not sent
-    assert (report.sent, report.dropped) == (0, 2)
+    # then: nothing goes by SMS, and those messages say why they were not sent
+    assert (report.sent, report.dropped) == (2, 2)
     assert not _bodies(notify_dir)
-    for message in OutboxMessage.objects.all():
+    assert len(mail.outbox) == 2
+    for message in OutboxMessage.objects.filter(channel="sms"):
         assert (message.status, message.last_error) == (OutboxStatus.CANCELLED, "no longer sent on sms")
+
+
+def test_a_new_reminder_lead_time_moves_the_queued_reminders(notify_dir):
+    # given: a reminder 24 hours before the event
+    campaign = CampaignFactory(status="published", reminder_hours_before=24)
+    sign_up(campaign, mobile(1))
+    # when: the operator wants it 2 hours before instead
+    campaign_update(campaign_id=campaign.pk, actor=SYSTEM, changes={"reminder_hours_before": 2})
+    # then
+    assert _reminder_due(campaign) == campaign.event_start_at - timedelta(hours=2)
+    three_hours_before = outbox_deliver_due(now=campaign.event_start_at - timedelta(hours=3))
+    assert three_hours_before.sent == 1  # the confirmation; the reminder waits
+    assert OutboxMessage.objects.get(template="event_reminder").status == OutboxStatus.PENDING
+
+
+def test_a_channel_added_after_queueing_carries_the_waiting_messages_too(notify_dir, settings):
+    # given: notices queued by SMS for a member with an e-mail address
+    from django.core import mail
+
+    from yunying.members.services import Profile
+
+    campaign = CampaignFactory(status="published", notify_channels=["sms"])
+    sign_up(campaign, mobile(1), profile=Profile(email="li.na@example.com"))
+    # when: the campaign now notifies by SMS and e-mail (twice: the second edit adds nothing)
+    for _ in range(2):
+        campaign_update(campaign_id=campaign.pk, actor=SYSTEM, changes={"notify_channels": ["email"]})
+        campaign_update(campaign_id=campaign.pk, actor=SYSTEM, changes={"notify_channels": ["sms", "email"]})
+    # then: each waiting message has one e-mail twin, due when it is
+    pairs = sorted(OutboxMessage.objects.values_list("template", "channel", "due_at"))
+    assert [(t, c) for t, c, _ in pairs] == [
+        ("event_reminder", "email"),
+        ("event_reminder", "sms"),
+        ("signup_confirmed", "email"),
+        ("signup_confirmed", "sms"),
+    ]
+    assert pairs[0][2] == pairs[1][2]
+    report = outbox_deliver_due(now=_reminder_due(campaign))
+    assert report.sent == 4
+    assert sorted(m.to[0] for m in mail.outbox) == ["li.na@example.com"] * 2
 
 
 def test_a_message_queued_before_send_time_rendering_still_goes_out_with_its_stored_text(member, notify_dir):

@@ -4,8 +4,9 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 
+from yunying.api.params import Pages
 from yunying.core.audit import audit_list
 from yunying.core.permissions import Perm
 
@@ -37,7 +38,7 @@ class AuditOut(Schema):
 
 
 @router.get("", response=list[AuditOut], summary="The audit trail, newest first (audit.view)")
-@paginate(PageNumberPagination, page_size=50)
+@paginate(Pages)
 def list_audit(request, filters: Query[AuditFilters]):
     request.auth.require(Perm.AUDIT_VIEW)
     return audit_list(**filters.model_dump())

@@ -209,14 +209,14 @@ def cancel_campaign(request, campaign_id: CampaignId, payload: ReasonIn):
 
 @router.post("/{int:campaign_id}/copy", response={201: CampaignOut}, summary="Copy into a new draft")
 @idempotent
-def copy_campaign(request, campaign_id: int):
+def copy_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_EDIT)
     campaign = lifecycle.campaign_copy(campaign_id=campaign_id, actor=request.auth)
     return Status(201, CampaignOut.from_orm(campaign))
 
 
 @router.delete("/{int:campaign_id}", response={204: None}, summary="Delete a draft without sign-ups")
-def delete_campaign(request, campaign_id: int):
+def delete_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_EDIT)
     lifecycle.campaign_delete(campaign_id=campaign_id, actor=request.auth)
     return Status(204, None)
@@ -227,7 +227,7 @@ def delete_campaign(request, campaign_id: int):
     response=CampaignOut,
     summary="Reopen a closed campaign with a later deadline",
 )
-def extend_campaign(request, campaign_id: int, payload: ExtendIn):
+def extend_campaign(request, campaign_id: CampaignId, payload: ExtendIn):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     return lifecycle.campaign_extend(
         campaign_id=campaign_id,

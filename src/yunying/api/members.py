@@ -11,8 +11,8 @@ from typing import Annotated
 from ninja import Field, Router, Schema
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from yunying.api.params import CampaignId, MemberId
 from yunying.campaigns import selectors
-from yunying.core.audit import pii_access_record
 from yunying.core.permissions import Perm
 from yunying.core.purposes import Purpose, reveal_authorize
 from yunying.members import services as members
@@ -109,19 +109,17 @@ def lookup_member(request, payload: LookupIn):
     purpose = (
         reveal_authorize(request.auth, purpose=payload.purpose, note=payload.purpose_note)  # one member
         if payload.reveal
-        else None
+        else ""
     )
-    member = members.member_lookup(actor=request.auth, phone=payload.phone, external_id=payload.external_id)
-    if payload.reveal:
-        pii_access_record(
-            actor=request.auth, member_ids=[member.pk], fields=["phone", "name", "email", "birth_date"],
-            purpose=purpose,
-        )  # fmt: skip
+    member = members.member_lookup(
+        actor=request.auth, phone=payload.phone, external_id=payload.external_id,
+        reveal=payload.reveal, purpose=purpose,
+    )  # fmt: skip
     return _present(member, reveal=payload.reveal, signups=selectors.member_signups(member.pk))
 
 
 @router.patch("/{int:member_id}", response=MemberOut, summary="Correct a member's profile (reason required)")
-def correct_member(request, member_id: int, payload: CorrectionIn):
+def correct_member(request, member_id: MemberId, payload: CorrectionIn):
     request.auth.require(Perm.MEMBER_EDIT)
     changes = payload.model_dump(exclude_unset=True, exclude={"reason"})
     member = members.member_correct(
@@ -156,7 +154,7 @@ def link_member(request, member_id: int, payload: LinkIn):
     response=SignupStatusOut,
     summary="A member's sign-up status and lottery result (storefront; no personal data)",
 )
-def signup_status(request, campaign_id: int, payload: IdentityIn):
+def signup_status(request, campaign_id: CampaignId, payload: IdentityIn):
     request.auth.require(Perm.SIGNUP_STATUS)
     member = members.member_find(phone=payload.phone, external_id=payload.external_id)
     return selectors.signup_status_for(campaign_id=campaign_id, member=member)

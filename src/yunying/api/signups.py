@@ -89,6 +89,9 @@ class SignupOut(BaseModel):
     utm_medium: str
     utm_campaign: str
     waitlist_rank: int
+    waitlist_position: int | None = Field(
+        description="While waitlisted: the live place in line (1 = promoted next); otherwise null"
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 
 from yunying.campaigns.models import Signup
 from yunying.campaigns.questions import form_parse
+from yunying.campaigns.selectors import waitlist_position
 from yunying.campaigns.services.admission import answers_read
 from yunying.core.audit import audit_record, pii_access_record
 from yunying.core.masking import mask_text
@@ -53,6 +54,13 @@ def _answers(signup: Signup, *, reveal: bool) -> dict[str, Any]:
     return masked
 
 
+def _waitlist_position(signup: Signup) -> int | None:
+    # Lists come annotated by the selector (no query per row); a single sign-up is counted here.
+    if hasattr(signup, "waitlist_position"):
+        return signup.waitlist_position
+    return waitlist_position(signup)
+
+
 def signup_present(
     signup: Signup, *, reveal: bool, internal: bool = False, personal: bool = True
 ) -> dict[str, Any]:
@@ -71,6 +79,7 @@ def signup_present(
         "utm_medium": signup.utm_medium,
         "utm_campaign": signup.utm_campaign,
         "waitlist_rank": signup.waitlist_rank,
+        "waitlist_position": _waitlist_position(signup),
         "created_at": signup.created_at,
         "updated_at": signup.updated_at,
     }

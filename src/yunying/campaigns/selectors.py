@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncMinute
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce, TruncMinute
 from django.utils import timezone
 
 from yunying.campaigns.eligibility import MemberFacts, age_on
@@ -82,6 +82,37 @@ def signup_get(*, campaign_id: int, signup_id: int) -> Signup:
     return signup
 
 
+def _waitlisted_ahead(campaign_id, waitlist_rank, signup_id) -> QuerySet[Signup]:
+    """Waiting sign-ups promoted before this one: the order of admission's waiting list (rank, id)."""
+    return Signup.objects.filter(campaign_id=campaign_id, status=SignupStatus.WAITLISTED).filter(
+        Q(waitlist_rank__lt=waitlist_rank) | Q(waitlist_rank=waitlist_rank, id__lt=signup_id)
+    )
+
+
+def waitlist_position_annotation() -> Case:
+    """A waiting sign-up's live place in line (1 = promoted next), else NULL: one correlated count
+    on the (campaign, status, waitlist_rank, id) index, inside the query that reads the rows."""
+    ahead = (
+        _waitlisted_ahead(OuterRef("campaign_id"), OuterRef("waitlist_rank"), OuterRef("id"))
+        .order_by()
+        .values("campaign_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Case(
+        When(status=SignupStatus.WAITLISTED, then=Coalesce(Subquery(ahead), 0) + 1),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
+def waitlist_position(signup: Signup) -> int | None:
+    """The same for one sign-up already loaded (one query when it waits, none otherwise)."""
+    if signup.status != SignupStatus.WAITLISTED:
+        return None
+    return _waitlisted_ahead(signup.campaign_id, signup.waitlist_rank, signup.pk).count() + 1
+
+
 def signup_by_public_id(*, campaign_id: int, public_id: str) -> Signup:
     """Raises: signup.not_found."""
     signup = (
@@ -123,7 +154,13 @@ def signup_of_member(
 def signup_list(
     *, campaign_id: int, status: str | None = None, channel: str | None = None
 ) -> QuerySet[Signup]:
-    query = Signup.objects.filter(campaign_id=campaign_id).select_related("member").order_by("id")
+    """Sign-ups of a campaign, oldest first, each with its member and `waitlist_position`."""
+    query = (
+        Signup.objects.filter(campaign_id=campaign_id)
+        .select_related("member")
+        .annotate(waitlist_position=waitlist_position_annotation())
+        .order_by("id")
+    )
     if status:
         query = query.filter(status=status)
     if channel:

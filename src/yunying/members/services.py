@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from yunying.core import crypto
-from yunying.core.audit import audit_changes, audit_record
+from yunying.core.audit import audit_changes, audit_record, pii_access_record
 from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.masking import mask_date, mask_email, mask_name, mask_phone
 from yunying.core.permissions import Actor
@@ -262,9 +262,18 @@ def member_age(member: Member, *, on: date) -> int | None:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def member_lookup(*, actor: Actor, phone: str | None = None, external_id: str | None = None) -> Member:
+def member_lookup(
+    *,
+    actor: Actor,
+    phone: str | None = None,
+    external_id: str | None = None,
+    reveal: bool = False,
+    purpose: str = "",
+) -> Member:
     """Find a member by phone or by external id for an operator (support), auditing the look-up: the
-    query itself is personal data. The audit row holds the phone masked.
+    query itself is personal data, so the audit row holds the phone masked. With `reveal` (the caller
+    checked pii.reveal and a purpose) the access is logged for the member to see, in the same
+    transaction as the audit row.
 
     Raises: member.phone_invalid, member.identity_conflict, member.not_found."""
     e164 = phone_normalize(phone) if phone else None
@@ -273,13 +282,20 @@ def member_lookup(*, actor: Actor, phone: str | None = None, external_id: str | 
     with transaction.atomic():
         audit_record(
             actor=actor, action="member.lookup", object_type="member",
-            object_id=member.pk if member else None, after={"query": query, "found": member is not None},
+            object_id=member.pk if member else None,
+            after={"query": query, "found": member is not None, "revealed": reveal and member is not None},
+            reason=purpose,
         )  # fmt: skip
+        if reveal and member is not None:
+            pii_access_record(
+                actor=actor, member_ids=[member.pk], fields=list(PROFILE_FIELDS), purpose=purpose
+            )
     if member is None:
         raise DomainError(MemberError.NOT_FOUND)
     return member
 
 
+PROFILE_FIELDS = ("phone", "name", "email", "birth_date")
 CORRECTABLE_FIELDS = ("name", "gender", "birth_date", "region_code", "email")
 
 

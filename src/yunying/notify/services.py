@@ -87,3 +87,40 @@ def outbox_cancel(*, refs: list[str], templates: list[str] | None = None) -> int
     if templates:
         pending = pending.filter(template__in=templates)
     return pending.update(status=OutboxStatus.CANCELLED)
+
+
+def _waiting(about: dict, templates: list[str] | None):
+    """Messages not sent yet whose context holds every key/value of `about` (e.g. {"campaign_id": 7})."""
+    pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
+    pending = pending.filter(**{f"context__{key}": value for key, value in about.items()})
+    return pending.filter(template__in=templates) if templates else pending
+
+
+def outbox_reschedule(*, about: dict, template: str, due_at: datetime) -> int:
+    """Move the messages of `template` waiting about `about` to `due_at` (no earlier than now), e.g.
+    reminders after the event time or the reminder lead time changed. Call in the change's transaction."""
+    return _waiting(about, [template]).update(due_at=max(due_at, timezone.now()))
+
+
+def outbox_extend_channels(*, about: dict, channels: list[str], templates: list[str] | None = None) -> None:
+    """Give every message waiting about `about` a copy on each of `channels` it lacks (a campaign
+    that now also notifies by e-mail): same template, context, due time and dedupe identity, so a
+    copy that exists already is skipped by the unique key. Channels no longer wanted are left to the
+    renderer, which drops them at send time (notify.templates). Call in the change's transaction."""
+    copies: dict[str, OutboxMessage] = {}
+    for message in _waiting(about, templates).order_by("id"):
+        suffix = message.dedupe_key.removeprefix(f"{message.ref}:{message.template}:{message.channel}:")
+        for channel in channels:
+            key = f"{message.ref}:{message.template}:{channel}:{suffix}"
+            if channel != message.channel and key not in copies:
+                copies[key] = OutboxMessage(
+                    member_id=message.member_id,
+                    channel=channel,
+                    template=message.template,
+                    context=message.context,
+                    ref=message.ref,
+                    dedupe_key=key,
+                    due_at=message.due_at,
+                )
+    if copies:
+        outbox_add(list(copies.values()))

@@ -367,7 +367,7 @@ def _leave(
     with transaction.atomic():
         signup = _locked_signup(campaign_id, signup_id)
         left = _move(signup, to=to, allowed_from=allowed_from, actor=actor, reason=reason, note=note)
-        audit_record(actor=actor, action=f"signup.{'reject' if to == St.REJECTED else 'withdraw'}", object_type="signup", object_id=signup.pk, before={"status": left}, after={"status": to}, reason=reason)  # fmt: skip
+        audit_record(actor=actor, action=f"signup.{'reject' if to == St.REJECTED else 'withdraw'}", object_type="signup", object_id=signup.pk, before={"status": left}, after={"status": to, "note": note}, reason=reason)  # fmt: skip
         notice_cancel_reminder(signup)
         notice_signup(
             signup,

@@ -29,6 +29,7 @@ from yunying.campaigns.models import (
 from yunying.campaigns.questions import form_parse
 from yunying.campaigns.selectors import campaign_get
 from yunying.campaigns.services.events import signups_end
+from yunying.campaigns.services.notices import notices_campaign_edited
 from yunying.core.audit import audit_changes, audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
@@ -149,6 +150,8 @@ def campaign_update(*, campaign_id: int, actor: Actor, changes: dict[str, Any]) 
         if grew and campaign.status != S.DRAFT:
             # More seats: the waiting list fills them in this transaction, before any newcomer.
             waitlist_fill(campaign=campaign, actor=actor)
+        if campaign.status != S.DRAFT:  # messages already queued follow the edit
+            notices_campaign_edited(campaign, changed=set(changes))
     campaign.refresh_from_db()
     return campaign
 

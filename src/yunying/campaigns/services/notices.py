@@ -11,7 +11,13 @@ from django.utils import timezone
 
 from yunying.campaigns.messages import message_context
 from yunying.campaigns.models import Campaign, Signup
-from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
+from yunying.notify.services import (
+    outbox_add,
+    outbox_build,
+    outbox_cancel,
+    outbox_extend_channels,
+    outbox_reschedule,
+)
 
 REMINDER = "event_reminder"
 
@@ -43,6 +49,18 @@ def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: 
                 dedupe=remind_at.isoformat(),
             )
     outbox_add(messages)
+
+
+def notices_campaign_edited(campaign: Campaign, *, changed: set[str]) -> None:
+    """After an edit of a campaign with sign-ups: texts are rendered at send time anyway, but when
+    a reminder is due and which channels carry the waiting messages follow the campaign here.
+    Call in the edit's transaction, with `campaign` as it now is."""
+    about = {"campaign_id": campaign.pk}
+    if changed & {"event_start_at", "reminder_hours_before"}:
+        remind_at = campaign.event_start_at - timedelta(hours=campaign.reminder_hours_before)
+        outbox_reschedule(about=about, template=REMINDER, due_at=remind_at)
+    if "notify_channels" in changed and campaign.notify_channels:
+        outbox_extend_channels(about=about, channels=campaign.notify_channels)
 
 
 def notice_cancel_reminder(signup: Signup) -> None:
