@@ -76,6 +76,11 @@ class Campaign(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # A lottery's seed is chosen when the campaign is published, kept sealed (encrypted) until the
+    # draw reveals it, and its SHA-256 is public from the start: nobody can pick a seed that favours
+    # an entrant once the entrants are known (P6, services.lottery).
+    lottery_seed_sealed = models.TextField(blank=True)
+    lottery_seed_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [
@@ -186,7 +191,8 @@ class LotteryDraw(models.Model):
     campaign = models.OneToOneField(Campaign, on_delete=models.PROTECT, related_name="lottery_draw")
     algorithm = models.CharField(max_length=40)
     seed = models.CharField(max_length=128)
-    entrant_count = models.PositiveIntegerField()
+    seed_sha256 = models.CharField(max_length=64, blank=True)  # the commitment published before; "" if none
+    entrant_count = models.PositiveIntegerField()  # live entrants the draw ranked
     entrants_digest = models.CharField(max_length=64)  # SHA-256 of the sorted entrant sign-up ids
     winner_count = models.PositiveIntegerField()
     actor_label = models.CharField(max_length=150)
