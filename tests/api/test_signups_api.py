@@ -88,7 +88,7 @@ def test_sign_up_is_201_with_the_status_admission_gave(
     assert (body["member"]["gender"], body["member"]["region_code"]) == ("male", "440300")
     assert (body["utm_source"], body["utm_medium"], body["utm_campaign"]) == ("wechat", "social", "d11")
     signup = Signup.objects.get(pk=body["id"])
-    assert (signup.status, signup.client_ip, signup.device_id) == (status, "203.0.113.7", "dev-1")
+    assert signup.status == status
     assert Campaign.objects.get(pk=campaign.pk).seats_taken == seats_taken
 
 

@@ -138,8 +138,10 @@ class Signup(models.Model):
     utm_source = models.CharField(max_length=100, blank=True)
     utm_medium = models.CharField(max_length=100, blank=True)
     utm_campaign = models.CharField(max_length=100, blank=True)
-    client_ip = models.GenericIPAddressField(null=True, blank=True)
-    device_id = models.CharField(max_length=128, blank=True)
+    # The client's address and device id are personal data (PIPL): stored only as keyed hashes
+    # (equal values still match, for risk control), and cleared after CLIENT_DATA_RETENTION_DAYS.
+    client_ip_hash = models.CharField(max_length=40, blank=True)
+    device_id_hash = models.CharField(max_length=40, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     waitlist_rank = models.PositiveIntegerField(default=0)  # set by a lottery draw; first-come uses id
     status_reason = models.CharField(max_length=500, blank=True)  # member-facing: sent to the member

@@ -140,6 +140,11 @@ def _guard(campaign: Campaign, status: str, now) -> None:
         raise _Retry(St.CONFIRMED)  # a seat came free since the read: nobody waits while one is empty
 
 
+def client_signal_hash(value: str | None, *, kind: str) -> str:
+    """A client's IP or device id as stored: a keyed hash (personal data never at rest in clear)."""
+    return crypto.blind_index(value, context=f"signup.{kind}") if value else ""
+
+
 def _stated_facts(profile: Profile, answers: dict[str, Any]) -> MemberFacts:
     """The member facts a sign-up request itself gave, and nothing stored (eligibility_explain)."""
     return MemberFacts(
@@ -239,8 +244,8 @@ def _admit(
             utm_source=source.utm_source[:100],
             utm_medium=source.utm_medium[:100],
             utm_campaign=source.utm_campaign[:100],
-            client_ip=source.client_ip,
-            device_id=source.device_id[:128],
+            client_ip_hash=client_signal_hash(source.client_ip, kind="client_ip"),
+            device_id_hash=client_signal_hash(source.device_id[:128], kind="device_id"),
             user_agent=source.user_agent[:300],
         )
         try:
