@@ -23,7 +23,8 @@ def lottery_commit(*, campaign_id: int) -> str:
     Called in the publish transaction. Returns the published commitment."""
     seed = secrets.token_hex(32)
     Campaign.objects.filter(pk=campaign_id, lottery_seed_sha256="").update(
-        lottery_seed_sealed=crypto.encrypt(seed, context=_SEED), lottery_seed_sha256=seed_commitment(seed)
+        lottery_seed_sealed=crypto.encrypt(seed, context=_SEED, row=str(campaign_id)),
+        lottery_seed_sha256=seed_commitment(seed),
     )
     return Campaign.objects.values_list("lottery_seed_sha256", flat=True).get(pk=campaign_id)
 
@@ -31,4 +32,4 @@ def lottery_commit(*, campaign_id: int) -> str:
 def committed_seed(campaign: Campaign) -> str | None:
     if not campaign.lottery_seed_sealed:
         return None
-    return crypto.decrypt(campaign.lottery_seed_sealed, context=_SEED)
+    return crypto.decrypt(campaign.lottery_seed_sealed, context=_SEED, row=str(campaign.pk))
