@@ -194,7 +194,7 @@ RATE_LIMITS = {
     "auth_failure_ip": int(os.environ.get("YUNYING_RATE_AUTH_FAILURE_IP", 30)),
     "signup_client_ip": int(os.environ.get("YUNYING_RATE_SIGNUP_IP", 60)),
     "signup_member": int(os.environ.get("YUNYING_RATE_SIGNUP_MEMBER", 20)),
-    "signup_refusals_key": int(os.environ.get("YUNYING_RATE_SIGNUP_REFUSALS_KEY", 300)),
+    "signup_refusals_key": int(os.environ.get("YUNYING_RATE_SIGNUP_REFUSALS_KEY", 1200)),
 }
 RATELIMIT_PATH = Path(os.environ.get("YUNYING_RATELIMIT_PATH", VAR_DIR / "ratelimit.sqlite3"))
 

@@ -124,11 +124,11 @@ def _reveal(request, filters: SignupFilters, *, bulk: bool, **what) -> str | Non
 
 # Refusals whose answer depends on a member the platform knows: a key posting candidate phone numbers
 # learns from them which ones are members (S3). Counted per key, with a limit far below the request
-# limit; reaching it raises an alert.
+# limit; reaching it raises an alert. Not duplicates: a storefront's rush is full of double submits,
+# and "already signed up" tells only of a sign-up to this campaign; nor a full or closed campaign.
 MEMBER_REFUSALS = frozenset(
     {
         SignupError.INELIGIBLE,
-        SignupError.DUPLICATE,
         MemberError.IDENTITY_CONFLICT,
         MemberError.IDENTITY_MISMATCH,
     }
