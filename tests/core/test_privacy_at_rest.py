@@ -165,3 +165,17 @@ def test_idempotency_records_expire(api_as, open_campaign, settings):
     # then
     assert deleted == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
+
+
+def test_rate_limit_counters_hold_no_client_address(api_as, open_campaign, client, settings):
+    # given: a failed authentication from one address, a sign-up naming another
+    import sqlite3
+
+    client.get("/api/v1/campaigns", HTTP_AUTHORIZATION="Bearer yy_guess_guess", REMOTE_ADDR="198.51.100.23")
+    payload = signup_payload(1, client={"ip": "203.0.113.77"})
+    assert api_as(Role.INTEGRATION).post_json(signups_url(open_campaign.pk), payload).status_code == 201
+    # then
+    with sqlite3.connect(settings.RATELIMIT_PATH) as connection:
+        keys = " ".join(key for (key,) in connection.execute("SELECT key FROM counter"))
+    assert "auth_failure" in keys and "signup_ip" in keys
+    assert "198.51.100.23" not in keys and "203.0.113.77" not in keys

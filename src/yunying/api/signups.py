@@ -23,7 +23,7 @@ from yunying.core.errors import DomainError
 from yunying.core.idempotency import idempotent
 from yunying.core.permissions import Perm
 from yunying.core.purposes import Purpose, reveal_authorize
-from yunying.core.ratelimit import ratelimit_check, ratelimit_count, ratelimit_hit
+from yunying.core.ratelimit import client_key, ratelimit_check, ratelimit_count, ratelimit_hit
 from yunying.members.errors import MemberError
 from yunying.members.models import Gender
 from yunying.members.services import Profile
@@ -185,7 +185,7 @@ def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
         if client_ip:  # one member's device hammering a campaign through the storefront (S7, R1)
             ratelimit_hit(
                 scope=f"signup_ip:{campaign_id}",
-                key=client_ip,
+                key=client_key(client_ip),
                 limit=settings.RATE_LIMITS["signup_client_ip"],
             )
         m = payload.member
