@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel, ConfigDict, IPvAnyAddress
 
-from yunying.api.params import CampaignId, Pages, PublicId, SignupId
+from yunying.api.params import CampaignId, Pages, SignupId, SignupRef
 from yunying.campaigns import exports, selectors
 from yunying.campaigns.errors import SignupError
 from yunying.campaigns.metrics import admission_timer
@@ -304,56 +304,45 @@ def reject_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload
     return signup_present(signup, reveal=False, internal=_operator(request))
 
 
-@router.post("/{int:campaign_id}/signups/{int:signup_id}/withdraw", response=SignupOut, summary="Withdraw")
-def withdraw_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload: ReasonIn):
-    request.auth.require(Perm.SIGNUP_WITHDRAW)
-    if not _operator(request):
-        # Sequential ids are the operators' handle: a storefront counting through them must not reach
-        # anyone's sign-up. It uses the public id with its member (below).
-        raise DomainError(SignupError.NOT_FOUND)
-    signup = admission.signup_withdraw(
-        campaign_id=campaign_id,
-        signup_id=signup_id,
-        actor=request.auth,
-        reason=payload.reason,
-        note=payload.note,
-    )
-    return signup_present(signup, reveal=False, internal=True)
-
-
 class MemberRefIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     phone: Annotated[str, Field(min_length=3, max_length=32)] | None = None
     external_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
-class MemberWithdrawIn(ReasonIn):
+class WithdrawIn(ReasonIn):
     member: MemberRefIn | None = Field(
         None, description="The member withdrawing: required for callers without signup.view, and must match"
     )
 
 
 @router.post(
-    "/{int:campaign_id}/signups/{str:public_id}/withdraw",
+    "/{int:campaign_id}/signups/{signup_id}/withdraw",
     response=SignupOut,
-    summary="Withdraw by public id, for the member named in the body",
+    summary="Withdraw: operators by id or public id; the storefront by public id and the member",
     exclude_unset=True,
 )
-def withdraw_signup_by_public_id(
-    request, campaign_id: CampaignId, public_id: PublicId, payload: MemberWithdrawIn
-):
+def withdraw_signup(request, campaign_id: CampaignId, signup_id: SignupRef, payload: WithdrawIn):
+    """`signup_id`: the sequential id (operators) or the public id `su_…` (anyone withdrawing)."""
+    signup_ref = signup_id
     request.auth.require(Perm.SIGNUP_WITHDRAW)
     operator = _operator(request)
     m = payload.member or MemberRefIn()
-    if operator and not (m.phone or m.external_id):
-        signup = selectors.signup_by_public_id(campaign_id=campaign_id, public_id=public_id)
+    if signup_ref.isdigit():
+        # Sequential ids are the operators' handle: a storefront counting through them must not reach
+        # anyone's sign-up.
+        if not operator:
+            raise DomainError(SignupError.NOT_FOUND)
+        signup_id = int(signup_ref)
+    elif operator and not (m.phone or m.external_id):
+        signup_id = selectors.signup_by_public_id(campaign_id=campaign_id, public_id=signup_ref).pk
     else:  # the storefront acts for one member: the sign-up must be theirs, else a 404 like any other
-        signup = selectors.signup_of_member(
-            campaign_id=campaign_id, public_id=public_id, phone=m.phone, external_id=m.external_id
-        )
+        signup_id = selectors.signup_of_member(
+            campaign_id=campaign_id, public_id=signup_ref, phone=m.phone, external_id=m.external_id
+        ).pk
     signup = admission.signup_withdraw(
         campaign_id=campaign_id,
-        signup_id=signup.pk,
+        signup_id=signup_id,
         actor=request.auth,
         reason=payload.reason,
         note=payload.note,
