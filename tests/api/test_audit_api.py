@@ -118,7 +118,10 @@ def test_revealing_sign_ups_writes_one_audit_row_naming_the_members_and_the_purp
     # given
     signups = [sign_up(open_campaign, mobile(n)) for n in (1, 2)]
     # when
-    response = api.get(signups_url(open_campaign.pk), {"reveal": "true", "purpose": "核对中奖名单"})
+    response = api.get(
+        signups_url(open_campaign.pk),
+        {"reveal": "true", "purpose": "customer_service", "purpose_note": "核对中奖名单"},
+    )
     # then
     assert response.status_code == 200
     entry = actions().get()
@@ -127,7 +130,7 @@ def test_revealing_sign_ups_writes_one_audit_row_naming_the_members_and_the_purp
         "campaign",
         str(open_campaign.pk),
     )
-    assert entry.reason == "核对中奖名单"
+    assert entry.reason == "customer_service: 核对中奖名单"
     assert entry.after["member_ids"] == sorted(s.member_id for s in signups)
     assert "13800000001" not in str(entry.after)
 
@@ -143,7 +146,9 @@ def test_every_export_writes_exactly_one_audit_row(api, open_campaign, reveal, f
     # given: more sign-ups than one export batch would not change the count
     for n in range(3):
         sign_up(open_campaign, mobile(n))
-    query = {"format": fmt} | ({"reveal": "true", "purpose": "活动复盘"} if reveal else {})
+    query = {"format": fmt} | (
+        {"reveal": "true", "purpose": "customer_service", "purpose_note": "活动复盘"} if reveal else {}
+    )
     # when
     response = api.get(signups_url(open_campaign.pk, action="export"), query)
     b"".join(response.streaming_content) if response.streaming else response.content
