@@ -47,6 +47,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.identity_required": 422,
     "member.identity_conflict": 409,
     "member.region_invalid": 422,
+    "member.birth_date_invalid": 422,
+    "member.name_invalid": 422,
     "form.definition_invalid": 422,
 }
 

@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from yunying.campaigns.models import Campaign, Signup
 from yunying.campaigns.presenters import signups_present
@@ -85,7 +86,8 @@ def _xlsx(rows: Iterator[list], title: str) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "signups")
     for row in rows:
-        sheet.append(row)
+        # openpyxl refuses control characters (a stored name with one was a 500): drop them
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
