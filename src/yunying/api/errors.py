@@ -53,6 +53,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.identity_mismatch": 409,
     "member.link_conflict": 409,
     "member.not_found": 404,
+    "member.birth_date_invalid": 422,
+    "member.name_invalid": 422,
     "form.definition_invalid": 422,
 }
 

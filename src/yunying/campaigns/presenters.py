@@ -39,19 +39,28 @@ def _answers(signup: Signup, *, reveal: bool) -> dict[str, Any]:
     answers = answers_read(signup)
     types = _question_types(signup.campaign)
     if reveal:
-        return {k: phone_display(v) if types.get(k) == "phone" else v for k, v in answers.items()}
-    masked = {}
-    for key, value in answers.items():
-        kind = types.get(key)
-        if kind == "phone":
-            masked[key] = phone_mask(value)
-        elif kind == "address":
-            masked[key] = {"region_code": value["region_code"], "detail": mask_text(value["detail"])}
-        elif kind == "text":
-            masked[key] = mask_text(value)  # free text may name or locate the member
-        else:
-            masked[key] = value
-    return masked
+        return {
+            k: phone_display(v) if types.get(k) == "phone" and isinstance(v, str) else v
+            for k, v in answers.items()
+        }
+    return {key: _masked(types.get(key), value) for key, value in answers.items()}
+
+
+def _masked(kind: str | None, value: Any) -> Any:
+    """Total over what is stored: a value whose shape does not fit its question is hidden whole."""
+    if kind == "phone":
+        return phone_mask(value) if isinstance(value, str) else "****"
+    if kind == "address":
+        if not isinstance(value, dict):
+            return "****"
+        return {
+            "region_code": str(value.get("region_code", "")),
+            "detail": mask_text(str(value.get("detail", ""))),
+        }
+    if kind == "text" or kind is None:
+        # free text may name or locate the member; so may an answer to a question no longer asked
+        return mask_text(value) if isinstance(value, str) else "****"
+    return value
 
 
 def _waitlist_position(signup: Signup) -> int | None:

@@ -255,10 +255,11 @@ AGE_BANDS = [
 
 
 def _age_band(birth_date: date | None, today: date) -> str:
+    """Total over what is stored: a birth date in the future or 200 years ago is "unknown"."""
     if birth_date is None:
         return "unknown"
     age = age_on(birth_date, today)
-    return next(label for low, high, label in AGE_BANDS if low <= age <= high)
+    return next((label for low, high, label in AGE_BANDS if low <= age <= high), "unknown")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -51,9 +52,13 @@ def phone_display(e164: str) -> str:
 
 
 def phone_mask(e164: str) -> str:
+    """Total over whatever is stored: a number phonenumbers cannot parse is masked as plain digits."""
     if e164.startswith(_MAINLAND):
         return mask_phone(e164[len(_MAINLAND) :])
-    parsed = phonenumbers.parse(e164, None)
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return mask_phone("".join(ch for ch in e164 if ch.isdigit()))
     masked = mask_phone(str(parsed.national_number))
     return f"+{parsed.country_code} {masked}"
 
@@ -99,9 +104,26 @@ def _find(e164: str | None, external_id: str | None) -> Member | None:
     return member
 
 
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+
+
 def _validate_profile(profile: Profile) -> None:
+    """Only plausible facts are stored: a birth date of 1800 or 2030 once broke every statistic."""
     if profile.region_code and not is_valid_region(profile.region_code):
         raise DomainError(MemberError.REGION_INVALID, field="region_code")
+    if profile.birth_date and not EARLIEST_BIRTH_DATE <= profile.birth_date <= timezone.localdate():
+        raise DomainError(
+            MemberError.BIRTH_DATE_INVALID,
+            field="birth_date",
+            earliest=EARLIEST_BIRTH_DATE.isoformat(),
+            latest=timezone.localdate().isoformat(),
+        )
+    if profile.name and _has_control_characters(profile.name):
+        raise DomainError(MemberError.NAME_INVALID, field="name")
     if profile.gender and profile.gender not in Gender.values:
         raise DomainError("core.invalid", field="gender")
 
