@@ -87,7 +87,7 @@ def test_every_integer_path_parameter_of_the_api_is_bounded():
         for method, operation in operations.items():
             for parameter in operation.get("parameters", []):
                 schema = parameter.get("schema", {})
-                if parameter["in"] == "path" and schema.get("type") == "integer":
-                    if schema.get("maximum", float("inf")) > 2**63 - 1:
-                        unbounded.append(f"{method.upper()} {path} {parameter['name']}")
+                integer_in_path = parameter["in"] == "path" and schema.get("type") == "integer"
+                if integer_in_path and schema.get("maximum", float("inf")) > 2**63 - 1:
+                    unbounded.append(f"{method.upper()} {path} {parameter['name']}")
     assert unbounded == []
