@@ -195,6 +195,8 @@ RATE_LIMITS = {
     "signup_client_ip": int(os.environ.get("YUNYING_RATE_SIGNUP_IP", 60)),
     "signup_member": int(os.environ.get("YUNYING_RATE_SIGNUP_MEMBER", 20)),
     "signup_refusals_key": int(os.environ.get("YUNYING_RATE_SIGNUP_REFUSALS_KEY", 1200)),
+    # single-member reveals per operator key per hour (support's "one at a time" must not become a loop)
+    "pii_reveal_hour": int(os.environ.get("YUNYING_RATE_PII_REVEAL_HOUR", 60)),
 }
 RATELIMIT_PATH = Path(os.environ.get("YUNYING_RATELIMIT_PATH", VAR_DIR / "ratelimit.sqlite3"))
 

@@ -28,7 +28,10 @@ def _request(server, method, path, body=None, *, headers=None, chunked=False, au
         body = iter([data[i : i + 1000] for i in range(0, len(data), 1000)])
     elif body is not None and not isinstance(body, bytes):
         body = json.dumps(body).encode()
-    conn.request(method, path, body=body, headers=all_headers, encode_chunked=chunked)
+    try:
+        conn.request(method, path, body=body, headers=all_headers, encode_chunked=chunked)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server answered (413) and closed before the whole body was sent: read its answer
     response = conn.getresponse()
     raw = response.read()
     conn.close()

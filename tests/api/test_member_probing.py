@@ -26,6 +26,16 @@ def limits(settings):
     return set_limits
 
 
+def _store_refused_members(numbers):
+    """Members stored as 12-year-olds from Beijing: RULES refuses them on stored facts alone."""
+    for n in numbers:
+        member_resolve(
+            phone=mobile(n),
+            external_id=None,
+            profile=Profile(birth_date=date(2014, 5, 1), region_code="110000"),
+        )
+
+
 @pytest.fixture
 def known_member(db):
     """Member 1: stored as a 12-year-old from Beijing, so every campaign with RULES refuses them."""
@@ -84,8 +94,12 @@ def test_a_burst_of_refusals_from_one_key_is_limited_and_alerted(api_as, publish
     limits(signup_refusals_key=3)
     campaign = published(eligibility=RULES)
     prober, storefront = api_as(Role.INTEGRATION), api_as(Role.INTEGRATION)
-    # when: probing candidate numbers, then a sign-up that would pass
-    refused = [prober.post_json(signups_url(campaign.pk), signup_payload(n)) for n in range(1, 4)]
+    _store_refused_members(range(1, 4))
+    # when: probing candidate numbers that are members (refused on what is stored, not on the request)
+    adult = {"birth_date": "1990-01-01", "region_code": "440300"}  # what would pass: only storage refuses
+    refused = [
+        prober.post_json(signups_url(campaign.pk), signup_payload(n, member=adult)) for n in range(1, 4)
+    ]
     limited = prober.post_json(
         signups_url(campaign.pk),
         signup_payload(9, member={"birth_date": "1990-01-01", "region_code": "440300"}),
@@ -158,8 +172,12 @@ def test_a_limited_key_still_gets_the_answer_to_a_retry_of_a_sign_up_already_mad
     storefront = api_as(Role.INTEGRATION)
     good = signup_payload(9, member={"birth_date": "1990-01-01", "region_code": "440300"})
     first = storefront.post_json(signups_url(campaign.pk), good, HTTP_IDEMPOTENCY_KEY="order-9")
+    _store_refused_members(range(1, 3))
     for n in range(1, 3):
-        storefront.post_json(signups_url(campaign.pk), signup_payload(n))
+        storefront.post_json(
+            signups_url(campaign.pk),
+            signup_payload(n, member={"birth_date": "1990-01-01", "region_code": "440300"}),
+        )
     # when: the client retries the answered sign-up, and tries a new one
     retry = storefront.post_json(signups_url(campaign.pk), good, HTTP_IDEMPOTENCY_KEY="order-9")
     new = storefront.post_json(signups_url(campaign.pk), signup_payload(20), HTTP_IDEMPOTENCY_KEY="order-20")
@@ -168,3 +186,25 @@ def test_a_limited_key_still_gets_the_answer_to_a_retry_of_a_sign_up_already_mad
     assert retry.status_code == 201 and retry["Idempotent-Replayed"] == "true"
     assert retry.json() == first.json()
     assert_problem(new, 429, "core.rate_limited")
+
+
+def test_refusals_explained_by_the_request_itself_never_lock_the_storefronts_key(
+    integration, published, limits
+):
+    # given: an age-restricted campaign and a rush of members who say they are too young
+    limits(signup_refusals_key=2)
+    campaign = published(eligibility=RULES)
+    young = {"birth_date": "2015-01-01", "region_code": "440300"}
+    # when
+    refused = [
+        integration.post_json(signups_url(campaign.pk), signup_payload(n, member=young))
+        for n in range(30, 35)
+    ]
+    adult = integration.post_json(
+        signups_url(campaign.pk),
+        signup_payload(40, member={"birth_date": "1990-01-01", "region_code": "440300"}),
+    )
+    # then: each told why, and the key still works: nothing there came from stored data
+    assert {r.status_code for r in refused} == {422}
+    assert adult.status_code == 201
+    assert not Alert.objects.filter(code="signup.refusal_burst").exists()

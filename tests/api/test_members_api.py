@@ -105,7 +105,8 @@ def test_a_look_up_takes_exactly_one_identifier(support, member, body):
 def test_the_schema_states_that_exactly_one_identifier_is_given(api):
     schemas = api.get("/api/v1/openapi.json").json()["components"]["schemas"]
     assert schemas["LookupIn"]["oneOf"] == [{"required": ["phone"]}, {"required": ["external_id"]}]
-    assert schemas["IdentityIn"]["properties"]["phone"]["type"] == "string"  # not nullable
+    assert schemas["StatusIn"]["properties"]["phone"]["type"] == "string"  # not nullable
+    assert "public_id" in schemas["StatusIn"]["required"]
 
 
 def test_a_look_up_with_an_invalid_phone_is_a_422(support, db):
@@ -199,10 +200,10 @@ def test_the_storefront_reads_its_members_status_by_phone_or_external_id_without
 ):
     # given
     campaign = CampaignFactory(status="published")
-    sign_up(campaign, mobile(5))
+    pid = sign_up(campaign, mobile(5)).public_id
     # when
-    by_phone = integration.post_json(status_url(campaign.pk), {"phone": mobile(5)})
-    by_external = integration.post_json(status_url(campaign.pk), {"external_id": "shop-5"})
+    by_phone = integration.post_json(status_url(campaign.pk), {"phone": mobile(5), "public_id": pid})
+    by_external = integration.post_json(status_url(campaign.pk), {"external_id": "shop-5", "public_id": pid})
     # then
     assert by_phone.status_code == 200, by_phone.content
     expected = {
@@ -218,8 +219,13 @@ def test_the_storefront_reads_its_members_status_by_phone_or_external_id_without
 
 def test_an_unknown_member_and_a_member_who_never_signed_up_read_the_same(integration, member):
     campaign = CampaignFactory(status="published")
-    stranger = integration.post_json(status_url(campaign.pk), {"phone": mobile(66)}).json()
-    known = integration.post_json(status_url(campaign.pk), {"external_id": "shop-5"}).json()
+    someone = sign_up(campaign, mobile(77)).public_id  # a real public id, of another member
+    stranger = integration.post_json(
+        status_url(campaign.pk), {"phone": mobile(66), "public_id": someone}
+    ).json()
+    known = integration.post_json(
+        status_url(campaign.pk), {"external_id": "shop-5", "public_id": someone}
+    ).json()
     assert (
         stranger
         == known
@@ -241,7 +247,10 @@ def test_the_storefront_reads_its_members_live_place_on_the_waiting_list(integra
         campaign_id=campaign.pk, signup_id=signups[1].pk, actor=INTEGRATION, reason="没空"
     )
     # when
-    read = [integration.post_json(status_url(campaign.pk), {"phone": mobile(n)}).json() for n in range(4)]
+    read = [
+        integration.post_json(status_url(campaign.pk), {"phone": mobile(n), "public_id": s.public_id}).json()
+        for n, s in enumerate(signups)
+    ]
     # then
     assert [(r["status"], r["waitlist_position"]) for r in read] == [
         ("confirmed", None), ("withdrawn", None), ("waitlisted", 1), ("waitlisted", 2),
@@ -254,15 +263,17 @@ def test_the_storefront_reads_the_lottery_result(integration, db):
     campaign = CampaignFactory(
         status="published", admission_mode="lottery", capacity=1, waitlist_enabled=False
     )
-    for n in (1, 2):
-        sign_up(campaign, mobile(n), profile=Profile())
-    before = integration.post_json(status_url(campaign.pk), {"phone": mobile(1)}).json()
+    pids = {n: sign_up(campaign, mobile(n), profile=Profile()).public_id for n in (1, 2)}
+    before = integration.post_json(status_url(campaign.pk), {"phone": mobile(1), "public_id": pids[1]}).json()
     campaign.__class__.objects.filter(pk=campaign.pk).update(
         signup_end_at=now - timedelta(seconds=1), signup_start_at=now - timedelta(hours=2)
     )
     lottery.lottery_draw(campaign_id=campaign.pk, actor=SYSTEM)
     # when
-    results = [integration.post_json(status_url(campaign.pk), {"phone": mobile(n)}).json() for n in (1, 2)]
+    results = [
+        integration.post_json(status_url(campaign.pk), {"phone": mobile(n), "public_id": pids[n]}).json()
+        for n in (1, 2)
+    ]
     # then
     assert (before["status"], before["lottery_drawn"], before["lottery_result"]) == (
         "registered",
@@ -275,12 +286,36 @@ def test_the_storefront_reads_the_lottery_result(integration, db):
 
 
 def test_status_of_an_unknown_campaign_is_a_404(integration, db):
-    assert_problem(integration.post_json(status_url(999999), {"phone": mobile(1)}), 404, "campaign.not_found")
+    body = {"phone": mobile(1), "public_id": "su_" + "a" * 22}
+    assert_problem(integration.post_json(status_url(999999), body), 404, "campaign.not_found")
 
 
 @pytest.mark.parametrize("role", [Role.EXECUTION, Role.SUPPORT, Role.AUDITOR])
 def test_status_needs_signup_status(api_as, role):
     campaign = CampaignFactory(status="published")
     assert_problem(
-        api_as(role).post_json(status_url(campaign.pk), {"phone": mobile(1)}), 403, "core.permission_denied"
+        api_as(role).post_json(status_url(campaign.pk), {"phone": mobile(1), "public_id": "su_" + "a" * 22}),
+        403,
+        "core.permission_denied",
     )
+
+
+def test_the_status_read_is_no_oracle_for_a_masked_phone(integration, db):
+    """Trying every number a mask leaves (138****1234) finds nothing without the sign-up's public id."""
+    # given: a member signed up; the prober knows the masked phone, not the public id
+    campaign = CampaignFactory(status="published")
+    signup = sign_up(campaign, mobile(5))
+    guess = "su_" + "A" * 22
+    # when: the right phone among candidates, each with a guessed id
+    answers = {
+        phone: integration.post_json(status_url(campaign.pk), {"phone": phone, "public_id": guess}).json()[
+            "status"
+        ]
+        for phone in (mobile(4), mobile(5), mobile(6))
+    }
+    # then: all read the same; only the public id opens it
+    assert set(answers.values()) == {"none"}
+    right = integration.post_json(
+        status_url(campaign.pk), {"phone": mobile(5), "public_id": signup.public_id}
+    )
+    assert right.json()["status"] == "confirmed"

@@ -74,3 +74,19 @@ def test_a_masked_list_raises_no_alert(api, signups):
     campaign, _ = signups
     assert api.get(signups_url(campaign.pk)).status_code == 200
     assert not Alert.objects.exists()
+
+
+def test_one_member_at_a_time_does_not_become_everyone_by_a_loop(api_as, signups, settings):
+    # given: support may reveal 2 members an hour, one per request
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "pii_reveal_hour": 2}
+    campaign, rows = signups
+    support = api_as(Role.SUPPORT)
+    reveal = {"reveal": "true", "purpose": "customer_service"}
+    # when: it walks the sign-up ids
+    answers = [support.get(signups_url(campaign.pk, row.pk), reveal) for row in rows]
+    # then: two revealed and logged, the third refused, and the burst alerted once
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert PersonalDataAccess.objects.count() == 2
+    assert Alert.objects.filter(code="pii.reveal_burst").count() == 1
+    assert support.get(signups_url(campaign.pk, rows[0].pk), reveal).status_code == 429
+    assert Alert.objects.filter(code="pii.reveal_burst").count() == 1

@@ -40,6 +40,12 @@ class IdentityIn(BaseModel):
         return self
 
 
+class StatusIn(IdentityIn):
+    public_id: Annotated[str, Field(pattern=r"^su_[A-Za-z0-9_-]{22}$")] = Field(
+        description="The sign-up's public id, as the sign-up's answer gave it"
+    )
+
+
 class LookupIn(IdentityIn):
     reveal: bool = Field(False, description="Show personal data in clear (needs pii.reveal; logged)")
     purpose: Purpose | None = Field(None, description="Why the data is revealed (required with reveal)")
@@ -159,7 +165,9 @@ def link_member(request, member_id: MemberId, payload: LinkIn):
     response=SignupStatusOut,
     summary="A member's sign-up status and lottery result (storefront; no personal data)",
 )
-def signup_status(request, campaign_id: CampaignId, payload: IdentityIn):
+def signup_status(request, campaign_id: CampaignId, payload: StatusIn):
+    # The public id, unguessable, is what makes this no oracle: by phone alone, a key could try the
+    # 10,000 numbers a masked phone (138****1234) leaves and see which one is signed up.
     request.auth.require(Perm.SIGNUP_STATUS)
     member = members.member_find(phone=payload.phone, external_id=payload.external_id)
-    return selectors.signup_status_for(campaign_id=campaign_id, member=member)
+    return selectors.signup_status_for(campaign_id=campaign_id, member=member, public_id=payload.public_id)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, IPvAnyAddress
 
 from yunying.api.params import CampaignId, Pages, SignupId, SignupRef
 from yunying.campaigns import exports, selectors
-from yunying.campaigns.errors import SignupError
+from yunying.campaigns.errors import EligibilityReason, SignupError
 from yunying.campaigns.metrics import admission_timer
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signup_present, signups_present
@@ -124,15 +124,21 @@ def _reveal(request, filters: SignupFilters, *, bulk: bool, **what) -> str | Non
 
 # Refusals whose answer depends on a member the platform knows: a key posting candidate phone numbers
 # learns from them which ones are members (S3). Counted per key, with a limit far below the request
-# limit; reaching it raises an alert. Not duplicates: a storefront's rush is full of double submits,
-# and "already signed up" tells only of a sign-up to this campaign; nor a full or closed campaign.
-MEMBER_REFUSALS = frozenset(
-    {
-        SignupError.INELIGIBLE,
-        MemberError.IDENTITY_CONFLICT,
-        MemberError.IDENTITY_MISMATCH,
-    }
-)
+# limit; reaching it raises an alert. Only what stored data decided counts — the generic
+# `eligibility.not_met`, identifiers that do not match — and only for keys that may not view sign-ups:
+# a refusal explained by what the request itself stated (an age-restricted campaign's rush of
+# under-age members) tells nothing, and must not lock a storefront's one key; nor do duplicates or a
+# full or closed campaign.
+IDENTITY_REFUSALS = frozenset({MemberError.IDENTITY_CONFLICT, MemberError.IDENTITY_MISMATCH})
+
+
+def _from_stored_data(actor, refusal: DomainError) -> bool:
+    if actor.can(Perm.SIGNUP_VIEW):
+        return False
+    if refusal.code in IDENTITY_REFUSALS:
+        return True
+    reasons = refusal.data.get("reasons", []) if refusal.code == SignupError.INELIGIBLE else []
+    return any(reason.get("code") == EligibilityReason.NOT_MET for reason in reasons)
 
 
 def _refusals_limited(func):
@@ -155,7 +161,7 @@ def _refusals_limited(func):
             return func(request, *args, **kwargs)
         except DomainError as refusal:
             if (
-                refusal.code in MEMBER_REFUSALS
+                _from_stored_data(actor, refusal)
                 and ratelimit_count(scope="signup_refusals", key=caller) == limit
             ):
                 alert_raise(

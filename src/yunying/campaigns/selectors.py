@@ -198,15 +198,17 @@ LOTTERY_RESULT = {
 }
 
 
-def signup_status_for(*, campaign_id: int, member: Member | None) -> MemberSignupStatus:
-    """The member's latest sign-up for the campaign. An unknown member and a member who never
-    signed up read the same ("none"), so the answer tells nothing about who is a member.
+def signup_status_for(*, campaign_id: int, member: Member | None, public_id: str) -> MemberSignupStatus:
+    """The member's sign-up with this public id. An unknown member, another member's sign-up and a
+    wrong id all read the same ("none"), so the answer tells nothing about who is a member.
 
     Raises: campaign.not_found."""
     campaign = campaign_get(campaign_id)
     signup = None
     if member is not None:
-        signup = Signup.objects.filter(campaign_id=campaign.pk, member_id=member.pk).order_by("-id").first()
+        signup = Signup.objects.filter(
+            campaign_id=campaign.pk, member_id=member.pk, public_id=public_id
+        ).first()
     status = signup.status if signup else "none"
     lottery = campaign.admission_mode == AdmissionMode.LOTTERY
     drawn = lottery and LotteryDraw.objects.filter(campaign_id=campaign.pk).exists()

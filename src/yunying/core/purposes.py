@@ -9,13 +9,16 @@ pii.reveal_bulk (strategy only) and raises the alert `pii.bulk_reveal`.
 
 from __future__ import annotations
 
+import time
 from enum import StrEnum
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from yunying.core.alerts import alert_raise
-from yunying.core.errors import CoreError, FieldError, ValidationFailed
+from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor, Perm
+from yunying.core.ratelimit import ratelimit_count
 
 
 class Purpose(StrEnum):
@@ -30,6 +33,26 @@ class Purpose(StrEnum):
 MAX_NOTE = 200
 
 
+REVEAL_WINDOW_SECONDS = 3600
+
+
+def _one_at_a_time(actor: Actor, purpose: str) -> None:
+    """One member per request must not become everyone by a loop (S3): single reveals are counted per
+    caller per hour; past the limit they are refused, and reaching it raises an alert once.
+
+    Raises: core.rate_limited."""
+    caller, limit = f"{actor.kind}:{actor.id}", settings.RATE_LIMITS["pii_reveal_hour"]
+    count = ratelimit_count(scope="pii_reveal", key=caller, window_seconds=REVEAL_WINDOW_SECONDS)
+    if count == limit + 1:
+        alert_raise(
+            "pii.reveal_burst", actor=caller, actor_label=actor.label, role=str(actor.role or ""),
+            purpose=purpose, limit_per_hour=limit,
+        )  # fmt: skip
+    if count > limit:
+        retry_after = REVEAL_WINDOW_SECONDS - int(time.time() % REVEAL_WINDOW_SECONDS)
+        raise DomainError(CoreError.RATE_LIMITED, retry_after=max(retry_after, 1))
+
+
 def reveal_authorize(
     actor: Actor, *, purpose: str | None, note: str = "", bulk: bool = False, **what: object
 ) -> str:
@@ -42,6 +65,8 @@ def reveal_authorize(
         raise ValidationFailed([FieldError("purpose", CoreError.INVALID, _("State why the data is needed."))])
     stated = str(Purpose(purpose))
     note = note.strip()[:MAX_NOTE]
+    if not bulk:
+        _one_at_a_time(actor, stated)
     if bulk:
         alert_raise(
             "pii.bulk_reveal",
