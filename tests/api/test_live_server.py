@@ -3,6 +3,7 @@ chunked bodies as granian hands them over, HEAD, `/`, and the Host header."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 from urllib.parse import urlsplit
@@ -28,10 +29,9 @@ def _request(server, method, path, body=None, *, headers=None, chunked=False, au
         body = iter([data[i : i + 1000] for i in range(0, len(data), 1000)])
     elif body is not None and not isinstance(body, bytes):
         body = json.dumps(body).encode()
-    try:
+    # The server may answer (413) and close before the whole body is sent: read its answer anyway.
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         conn.request(method, path, body=body, headers=all_headers, encode_chunked=chunked)
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the server answered (413) and closed before the whole body was sent: read its answer
     response = conn.getresponse()
     raw = response.read()
     conn.close()
