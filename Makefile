@@ -47,7 +47,7 @@ bench: $(STAMP)
 	PYTHONPATH=. $(BIN)/python -m bench.signup_burst
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache
 
 messages: $(STAMP)
 	cd src/yunying && ../../$(BIN)/django-admin makemessages -l zh_Hans --settings=yunying.settings && ../../$(BIN)/django-admin compilemessages --settings=yunying.settings

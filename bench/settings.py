@@ -1,6 +1,6 @@
-"""The product's settings plus the benchmark's floor endpoints (bench/urls.py); nothing else changes."""
+"""The product's settings plus the benchmark's floor endpoints (bench/urls.py); nothing else changes —
+logging included: the server logs as production does (one JSON line per request at INFO)."""
 
 from yunying.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
-LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -24,15 +24,15 @@ def is_postgres() -> bool:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Rate-limit counters live in the cache, and the Redis ledger remembers campaigns it saw full
-    (ids repeat across tests): every test starts with neither."""
-    from yunying.campaigns import seats
+    """Rate-limit counters live in the cache or the shared counter file (ids repeat across tests):
+    every test starts without."""
+    from yunying.core.ratelimit import ratelimit_reset
 
     cache.clear()
-    seats._seen_full.clear()
+    ratelimit_reset()
     yield
     cache.clear()
-    seats._seen_full.clear()
+    ratelimit_reset()
 
 
 @pytest.fixture

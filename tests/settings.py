@@ -13,4 +13,6 @@ from yunying.settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast user creation in tests
 # No collectstatic in tests: plain storage, so pages render without a manifest.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# One rate-limit file per xdist worker: parallel tests never share counts.
+RATELIMIT_PATH = VAR_DIR / f"ratelimit-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.sqlite3"  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

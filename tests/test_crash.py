@@ -1,6 +1,6 @@
 """Crash test (C7, DESIGN "acknowledged is durable"): SIGKILL every app process in the middle of a
 sign-up burst, restart, and check that every success answer is in the database, nobody is in twice,
-capacity holds, and the seat counters (Redis when on) agree with the database after repair.
+capacity holds, and the seat counter agrees with the rows without any repair.
 
 Runs against real servers (`yunying serve`, 2 workers) in their own database: SQLite in the SQLite
 pass of the suite, PostgreSQL + Redis in the PostgreSQL pass."""
@@ -115,6 +115,3 @@ def test_sigkill_mid_burst_loses_no_acknowledged_sign_up(tmp_path):
     assert truth["members_twice"] == 0
     assert truth["confirmed"] <= CAPACITY
     assert truth["row_counter"] == truth["confirmed"]
-    if mode.redis:
-        assert truth["redis_seats"] == truth["confirmed"]
-        assert truth["redis_members"] == truth["db_members"]

@@ -6,6 +6,7 @@ without them.
 """
 
 import json
+import logging
 import os
 import secrets
 from pathlib import Path
@@ -100,12 +101,19 @@ TEMPLATES = [
 ]
 
 # SQLite is the embedded default: WAL so readers never wait for the writer, IMMEDIATE so a write
-# transaction takes the lock at BEGIN (no deadlock-upgrade "database is locked"), 10 s busy wait.
+# transaction takes the lock at BEGIN (no deadlock-upgrade "database is locked"), a bounded busy wait.
 # synchronous=NORMAL in WAL survives a process crash (acknowledged = committed), not a power loss.
 SQLITE_PATH = VAR_DIR / "yunying.sqlite3"
+# Every wait for a lock is bounded (DESIGN): past this a request gets 503 core.busy with Retry-After
+# instead of hanging — SQLite's writer lock and busy timeout, PostgreSQL's lock_timeout.
+DB_LOCK_TIMEOUT_SECONDS = float(os.environ.get("YUNYING_DB_LOCK_TIMEOUT", 5))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c lock_timeout={int(DB_LOCK_TIMEOUT_SECONDS * 1000)}"
+        )
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -115,7 +123,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 600
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
-        "timeout": 10,
+        "timeout": DB_LOCK_TIMEOUT_SECONDS,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     # Tests use a file, not :memory:, so that concurrency tests get one real connection per thread.
@@ -171,13 +179,20 @@ STORAGES = {
 MAX_REQUEST_BODY_BYTES = int(os.environ.get("YUNYING_MAX_REQUEST_BODY_BYTES", 64 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
-# Rate limits (requests per minute). A stranger reaches the API only with a key, so limits are per key
-# and per client IP; failed authentication is limited per IP to stop key guessing.
+# Rate limits (per minute), counted on Redis with REDIS_URL, else in RATELIMIT_PATH, a SQLite file
+# every process on the machine shares (core.ratelimit): the limits hold whatever the worker count.
+# Sized for a shop's busiest minute (docs/deploy.md, "Rate limits"): the storefront sends its whole
+# rush through one key, so the per-key limit is a ceiling against a runaway or stolen key, far above
+# any real rush; what protects a campaign from one abuser is the per-member and per-client-IP limits,
+# and the lower limit on refusals per key (probing for members, S3).
 RATE_LIMITS = {
-    "api_key": int(os.environ.get("YUNYING_RATE_API_KEY", 6000)),
+    "api_key": int(os.environ.get("YUNYING_RATE_API_KEY", 120_000)),
     "auth_failure_ip": int(os.environ.get("YUNYING_RATE_AUTH_FAILURE_IP", 30)),
     "signup_client_ip": int(os.environ.get("YUNYING_RATE_SIGNUP_IP", 60)),
+    "signup_member": int(os.environ.get("YUNYING_RATE_SIGNUP_MEMBER", 20)),
+    "signup_refusals_key": int(os.environ.get("YUNYING_RATE_SIGNUP_REFUSALS_KEY", 300)),
 }
+RATELIMIT_PATH = Path(os.environ.get("YUNYING_RATELIMIT_PATH", VAR_DIR / "ratelimit.sqlite3"))
 
 # Notification delivery channels: pluggable classes by channel name (N1).
 NOTIFY_CHANNELS = {
@@ -185,6 +200,9 @@ NOTIFY_CHANNELS = {
     "sms": "yunying.notify.channels.FileChannel",
     "push": "yunying.notify.channels.FileChannel",
 }
+# Who messages go to: members' language and addresses, from the app that owns them (notify imports
+# no member code; a function taking member ids, see members.services.member_recipients).
+NOTIFY_RECIPIENTS = "yunying.members.services.member_recipients"
 NOTIFY_FILE_DIR = VAR_DIR / "outbox"
 NOTIFY_MAX_ATTEMPTS = int(os.environ.get("YUNYING_NOTIFY_MAX_ATTEMPTS", 8))
 EMAIL_BACKEND = os.environ.get("YUNYING_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
@@ -221,6 +239,8 @@ METRICS_TOKEN = os.environ.get("YUNYING_METRICS_TOKEN", "")
 LOG_FORMAT = os.environ.get("YUNYING_LOG_FORMAT", "json" if PRODUCTION else "text")
 if LOG_FORMAT not in ("json", "text"):
     raise RuntimeError(f"YUNYING_LOG_FORMAT must be json or text, not {LOG_FORMAT!r}")
+# No caller look-up (a stack walk) per record: no log line here prints file or line numbers.
+logging._srcfile = None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -228,7 +248,8 @@ LOGGING = {
         "json": {"()": "yunying.core.logs.JsonFormatter"},
         "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
+    # Formatted and written off the request thread (core.logs.BackgroundHandler).
+    "handlers": {"console": {"()": "yunying.core.logs.BackgroundHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": os.environ.get("YUNYING_LOG_LEVEL", "INFO")},
     # django_tasks logs two INFO lines per task run (one per queued notification): failures only.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "django_tasks": {"level": "WARNING"}},

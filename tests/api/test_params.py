@@ -26,6 +26,11 @@ HUGER = "9" * 40
         ("get", "/api/v1/campaigns/{c}/signups/{v}", "signup_id"),
         ("post", "/api/v1/campaigns/{c}/signups/{v}/withdraw", "signup_id"),
         ("post", "/api/v1/campaigns/{c}/signups/{v}/confirm", "signup_id"),
+        ("post", "/api/v1/campaigns/{v}/copy", "campaign_id"),
+        ("delete", "/api/v1/campaigns/{v}", "campaign_id"),
+        ("post", "/api/v1/campaigns/{v}/extend", "campaign_id"),
+        ("post", "/api/v1/campaigns/{v}/signups/status", "campaign_id"),
+        ("patch", "/api/v1/members/{v}", "member_id"),
     ],
 )
 def test_an_id_past_64_bits_is_a_422_naming_it(api, open_campaign, method, path, field, value):
@@ -40,10 +45,11 @@ def test_an_id_past_64_bits_is_a_422_naming_it(api, open_campaign, method, path,
 @pytest.mark.parametrize(
     "query", [f"page={HUGE}", f"page={HUGER}", "page=10000001", "page_size=101", "page=0"]
 )
-@pytest.mark.parametrize("which", ["campaigns", "signups"])
+@pytest.mark.parametrize("which", ["campaigns", "signups", "audit"])
 def test_a_page_out_of_range_is_a_422_naming_it(api, open_campaign, query, which):
     # given
-    url = campaigns_url() if which == "campaigns" else signups_url(open_campaign.pk)
+    urls = {"campaigns": campaigns_url(), "signups": signups_url(open_campaign.pk), "audit": "/api/v1/audit"}
+    url = urls[which]
     # when
     response = api.get(f"{url}?{query}")
     # then

@@ -1,16 +1,20 @@
 """`yunying demo` and the admin pages it points operators to."""
 
 import io
+import json
 import re
+import stat
 
 import pytest
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
+from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.helpers import sign_up
 from tests.members.factories import mobile
 from yunying.campaigns.models import Campaign, CampaignStatus, CampaignType, Signup, SignupEvent
-from yunying.core.apikeys import apikey_authenticate
+from yunying.core.apikeys import apikey_authenticate, apikey_revoke
+from yunying.core.models import ApiKey
 from yunying.core.permissions import Role
 from yunying.members.models import Member
 from yunying.members.services import Profile
@@ -30,16 +34,33 @@ def printed_password(output: str) -> str:
     return re.search(r"^Operator login: operator / (\S+)$", output, re.M).group(1)
 
 
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    """The kept credentials go to this test's own var/."""
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+def counts() -> dict[str, int]:
+    from yunying.core.models import ApiKey, AuditEntry
+    from yunying.notify.models import OutboxMessage
+
+    models = [Campaign, Signup, SignupEvent, Member, ApiKey, AuditEntry, OutboxMessage]
+    return {model.__name__: model.objects.count() for model in models}
+
+
 @pytest.mark.django_db
 def test_demo_loads_every_status_and_type_once_with_consistent_seats():
     # given
     first = run_demo()
-    campaigns, signups = Campaign.objects.count(), Signup.objects.count()
-    # when
+    before = counts()
+    # when: `make run` again
     second = run_demo()
-    # then
-    assert Campaign.objects.count() == campaigns
-    assert Signup.objects.count() == signups
+    # then: the same credentials, and nothing added
+    assert counts() == before
+    assert printed_key(second) == printed_key(first)
+    assert printed_password(second) == printed_password(first)
+    assert authenticate(username="operator", password=printed_password(second)) is not None
     assert set(Campaign.objects.values_list("status", flat=True)) == set(CampaignStatus.values)
     assert set(Campaign.objects.values_list("type", flat=True)) == set(CampaignType.values)
     assert 300 <= Member.objects.count() <= 400
@@ -51,13 +72,61 @@ def test_demo_loads_every_status_and_type_once_with_consistent_seats():
 
 
 @pytest.mark.django_db
-def test_demo_prints_a_working_api_key_and_operator_login_renewed_each_run(monkeypatch):
+def test_demo_keeps_its_credentials_in_a_private_file_and_prints_them_again(var_dir):
+    # given
+    first = run_demo("--no-data")
+    # when
+    second = run_demo("--no-data")
+    # then
+    path = var_dir / "demo-credentials.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text()) == {
+        "operator_password": printed_password(first), "api_key": printed_key(first),
+    }  # fmt: skip
+    assert (printed_key(second), printed_password(second)) == (printed_key(first), printed_password(first))
+    assert apikey_authenticate(printed_key(second)) is not None
+
+
+@pytest.mark.django_db
+def test_demo_loads_nothing_into_a_database_in_use():
+    # given: a system with its own data, no demo campaigns
+    sign_up(CampaignFactory(status="published"), mobile(1))
+    before = counts()
+    # when
+    output = run_demo()
+    # then
+    assert "demo data not loaded" in output
+    after = counts()
+    assert {k: v for k, v in after.items() if k not in ("ApiKey", "AuditEntry")} == {
+        k: v for k, v in before.items() if k not in ("ApiKey", "AuditEntry")
+    }
+
+
+@pytest.mark.django_db
+def test_a_password_the_operator_changed_is_left_alone_and_a_revoked_key_replaced():
+    # given
+    first = run_demo("--no-data")
+    user = get_user_model().objects.get(username="operator")
+    user.set_password("my-own-passphrase")
+    user.save()
+    apikey_revoke(key=ApiKey.objects.get(prefix=printed_key(first).split("_")[1]))
+    # when
+    second = run_demo("--no-data")
+    # then
+    assert "Operator login: operator / (changed since" in second
+    assert authenticate(username="operator", password="my-own-passphrase") is not None
+    assert printed_key(second) != printed_key(first)
+    assert apikey_authenticate(printed_key(second)) is not None
+
+
+@pytest.mark.django_db
+def test_demo_renew_prints_a_working_api_key_and_operator_login_and_revokes_the_old(monkeypatch):
     # given
     monkeypatch.delenv("YUNYING_HOST", raising=False)
     monkeypatch.setenv("YUNYING_PORT", "8765")
     first = run_demo("--no-data")
     # when
-    second = run_demo("--no-data")
+    second = run_demo("--no-data", "--renew")
     # then
     actor = apikey_authenticate(printed_key(second))
     assert actor is not None and actor.role == Role.STRATEGY

@@ -162,3 +162,34 @@ def test_the_log_format_follows_the_environment(env, json_expected):
         )
     else:
         assert line.endswith("INFO yunying.check: 你好")
+
+
+def test_records_are_formatted_and_written_off_the_thread_that_logs():
+    import io
+    import threading
+
+    from yunying.core.logs import BackgroundHandler
+
+    # given: a formatter that notes which thread runs it
+    formatted_in = []
+
+    class Spy(logging.Formatter):
+        def format(self, record):
+            formatted_in.append(threading.current_thread().name)
+            return super().format(record)
+
+    stream = io.StringIO()
+    handler = BackgroundHandler(stream)
+    handler.setFormatter(Spy("%(message)s"))
+    logger = logging.getLogger("yunying.test.background")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        # when
+        logger.warning("第 %s 行", 1)
+        handler.flush()
+    finally:
+        logger.removeHandler(handler)
+    # then: written whole, and not by the thread that logged
+    assert stream.getvalue() == "第 1 行\n"
+    assert formatted_in and threading.current_thread().name not in formatted_in

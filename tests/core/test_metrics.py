@@ -14,8 +14,8 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from yunying.campaigns.metrics import admission_timer
 from yunying.core.management.commands.serve import _metrics_dir_prepare
-from yunying.core.metrics import admission_timer
 from yunying.notify.models import OutboxMessage
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,7 +188,7 @@ def _python(code: str, env: dict[str, str | None]) -> subprocess.CompletedProces
 OBSERVE_IN_A_WORKER = """
     import django
     django.setup()
-    from yunying.core.metrics import admission_observe
+    from yunying.campaigns.metrics import admission_observe
     admission_observe(outcome="accepted", code="waitlisted", seconds=0.003)
 """
 

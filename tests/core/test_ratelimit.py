@@ -1,4 +1,4 @@
-"""Fixed-window rate limits (S7) on both stores: the local cache, and Redis shared by processes."""
+"""Fixed-window rate limits (S7) on both stores: the SQLite file every process shares (no Redis), and Redis."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from yunying.core.errors import DomainError
 from yunying.core.ratelimit import ratelimit_hit
 
 
-@pytest.fixture(params=["cache", "redis"])
+@pytest.fixture(params=["file", "redis"])
 def store(request):
     if request.param == "redis":
         request.getfixturevalue("redis_url")  # REDIS_URL set: counts go to Redis

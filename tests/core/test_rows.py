@@ -123,3 +123,94 @@ def test_row_exists_with_equality_and_in():
     assert not row_exists(Signup, campaign_id=campaign.pk, member_id=member.pk, status=["confirmed"])
     assert not row_exists(Signup, campaign_id=campaign.pk + 1, member_id=member.pk)
     assert SignupEvent.objects.get(signup=signup).at is not None
+
+
+def test_none_in_a_look_up_means_is_null_as_in_the_orm():
+    # given: one member known by phone only (no external id), one by both
+    Member.objects.create(phone_index="p-null", external_id=None)
+    Member.objects.create(phone_index="p-set", external_id="ext-1")
+    # when / then: `= NULL` would match nothing; the ORM's answer is the oracle
+    oracle = Member.objects.filter(external_id=None).first()
+    assert row_get(Member, external_id=None).pk == oracle.pk
+    assert row_exists(Member, external_id=None, phone_index="p-null")
+    assert not row_exists(Member, external_id=None, phone_index="p-set")
+
+
+def test_rows_insert_writes_more_rows_than_one_statement_may_bind():
+    # given: more rows x columns than SQLite's bound-parameter limit (32,766) allows in one statement
+    campaign = CampaignFactory()
+    members = [Member(phone_index=f"bulk{n}") for n in range(3000)]
+    Member.objects.bulk_create(members)
+    ids = list(Member.objects.filter(phone_index__startswith="bulk").values_list("pk", flat=True))
+    rows = [Signup(campaign=campaign, member_id=i, status="confirmed", channel="h5") for i in ids]
+    # when
+    rows_insert(rows)
+    # then
+    assert Signup.objects.filter(campaign=campaign).count() == 3000
+
+
+def test_save_receivers_are_called_as_save_would_call_them():
+    from django.db.models.signals import post_save, pre_save
+
+    seen = []
+
+    def pre(sender, instance, **kwargs):
+        seen.append(("pre", instance.pk))
+
+    def post(sender, instance, created, **kwargs):
+        seen.append(("post", instance.pk, created))
+
+    pre_save.connect(pre, sender=Member)
+    post_save.connect(post, sender=Member)
+    try:
+        member = row_insert(Member(phone_index="signal"))
+    finally:
+        pre_save.disconnect(pre, sender=Member)
+        post_save.disconnect(post, sender=Member)
+    assert seen == [("pre", None), ("post", member.pk, True)]
+
+
+def test_a_model_with_database_defaults_is_refused_not_written_wrong():
+    from django.db import models
+
+    from yunying.core.rows import _insert_fields
+
+    class WithDbDefault(models.Model):
+        label = models.CharField(max_length=10, db_default="x")
+
+        class Meta:
+            app_label = "core"
+            managed = False
+
+    with pytest.raises(TypeError, match="db_default"):
+        _insert_fields(WithDbDefault)
+
+
+def test_the_router_chooses_the_connection(settings):
+    # given: a router that sends every write to an alias the test defines as the default database
+    from django.db import connections
+
+    class Router:
+        calls = []
+
+        def db_for_write(self, model, **hints):
+            self.calls.append(("write", model))
+            return "default"
+
+        def db_for_read(self, model, **hints):
+            self.calls.append(("read", model))
+            return "default"
+
+    router = Router()
+    from django.db import router as django_router
+
+    old = django_router.routers
+    django_router.routers = [router]
+    try:
+        member = row_insert(Member(phone_index="routed"))
+        row_get(Member, phone_index="routed")
+    finally:
+        django_router.routers = old
+    # then
+    assert ("write", Member) in router.calls and ("read", Member) in router.calls
+    assert member._state.db == connections["default"].alias

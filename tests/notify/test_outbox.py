@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from tests.notify.helpers import queue
+from yunying.notify.delivery import backoff_seconds, outbox_deliver_due
 from yunying.notify.models import OutboxMessage, OutboxStatus
-from yunying.notify.services import backoff_seconds, outbox_cancel, outbox_deliver_due
+from yunying.notify.services import outbox_cancel
 
 pytestmark = pytest.mark.django_db
 

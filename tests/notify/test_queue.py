@@ -21,9 +21,9 @@ from tests.campaigns.helpers import sign_up
 from tests.members.factories import mobile
 from tests.notify.helpers import queue
 from yunying.notify.channels import FileChannel, RenderedMessage
+from yunying.notify.delivery import outbox_deliver_due
 from yunying.notify.models import OutboxMessage, OutboxStatus
-from yunying.notify.services import WAKE_KEY, outbox_deliver_due, outbox_deliver_woken
-from yunying.notify.tasks import outbox_deliver_task
+from yunying.notify.tasks import WAKE_KEY, outbox_deliver_task, outbox_deliver_woken
 from yunying.settings import task_queue_settings
 
 pytestmark = pytest.mark.django_db

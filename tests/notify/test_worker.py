@@ -11,15 +11,16 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from tests.campaigns.factories import CampaignFactory
 from tests.members.factories import MemberFactory, mobile
 from tests.notify.helpers import WorkerKilled, queue
+from yunying.campaigns.messages import text_render
 from yunying.members.services import Profile, member_resolve
+from yunying.notify.delivery import LEASE, backoff_seconds, outbox_deliver_due
 from yunying.notify.models import OutboxMessage, OutboxStatus
-from yunying.notify.services import LEASE, backoff_seconds, outbox_cancel, outbox_deliver_due
-from yunying.notify.templates import render
+from yunying.notify.services import outbox_cancel
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,8 @@ def test_sms_goes_out_as_a_json_line_with_the_e164_phone_and_chinese_text(member
     assert line["message_id"] == message.pk
     assert TITLE in line["body"] and "2030-05-01 14:00" in line["body"]
     # zh-hans is the members' default language; the exact wording belongs to the translators.
-    assert (line["subject"], line["body"]) == render("signup_confirmed", message.context, language="zh-hans")
+    with translation.override("zh-hans"):
+        assert (line["subject"], line["body"]) == text_render("signup_confirmed", message.context)
     message.refresh_from_db()
     assert message.status == OutboxStatus.SENT
     assert message.sent_at == now
@@ -310,6 +312,32 @@ def test_worker_once_delivers_what_is_due_and_prints_the_counts(member, notify_d
     assert OutboxMessage.objects.get(template="event_reminder").status == OutboxStatus.PENDING
 
 
+def test_worker_once_delivers_everything_due_not_just_one_batch(notify_dir):
+    # given: more due messages than one batch holds
+    members = MemberFactory.create_batch(7)
+    for i, member in enumerate(members):
+        queue(member.pk, ref=f"signup:{i}")
+    out = StringIO()
+    # when
+    call_command("worker", "--once", "--batch", "3", stdout=out)
+    # then: three batches and a short one, all sent
+    assert "sent=7 retrying=0 failed=0" in out.getvalue()
+    assert not OutboxMessage.objects.exclude(status=OutboxStatus.SENT).exists()
+
+
+def test_worker_once_stops_at_its_time_limit_and_leaves_the_rest_due(notify_dir):
+    # given
+    for i, member in enumerate(MemberFactory.create_batch(4)):
+        queue(member.pk, ref=f"signup:{i}")
+    out = StringIO()
+    # when: the limit is already spent after the first batch
+    call_command("worker", "--once", "--batch", "2", "--time-limit", "0", stdout=out)
+    # then: one batch went out, the rest waits for the next run, and the output says so
+    assert "sent=2 retrying=0 failed=0" in out.getvalue()
+    assert "time limit" in out.getvalue()
+    assert OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count() == 2
+
+
 def test_worker_once_closes_campaigns_whose_sign_up_window_ended(db, notify_dir):
     # given
     now = timezone.now()
@@ -358,7 +386,7 @@ def test_an_empty_pass_is_cheap(db, django_assert_num_queries):
 @pytest.mark.django_db
 def test_a_worker_whose_lease_ran_out_cannot_overwrite_the_newer_claim(member, notify_dir):
     from yunying.notify.channels import DeliveryError
-    from yunying.notify.services import _claim, _record
+    from yunying.notify.delivery import _claim, _record
 
     # given: worker A claimed the message, stalled past its lease, and worker B claimed it again
     queue(member.pk)

@@ -4,8 +4,11 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from yunying.api import errors
+from yunying.api.audit import router as audit_router
 from yunying.api.auth import AUTH
 from yunying.api.campaigns import router as campaigns_router
+from yunying.api.members import router as members_router
+from yunying.api.members import status_router
 from yunying.api.signups import router as signups_router
 
 
@@ -26,3 +29,6 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/campaigns", campaigns_router)
 api.add_router("/campaigns", signups_router)
+api.add_router("/campaigns", status_router)
+api.add_router("/members", members_router)
+api.add_router("/audit", audit_router)

@@ -1,6 +1,6 @@
 """Campaign CRUD, lifecycle actions, stats and lottery draws."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from ninja import Field, Query, Router, Schema, Status
@@ -127,9 +127,21 @@ class DrawVerificationOut(Schema):
     winners_match: bool
 
 
+# Dates outside these bounds mean nothing to a campaign and would overflow date arithmetic.
+SearchDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2999, 12, 31))]
+
+
 class CampaignFilters(Schema):
     status: CampaignStatus | None = None
     type: CampaignType | None = None
+    title: Annotated[str, Field(max_length=200, description="part of the title")] | None = None
+    date_from: SearchDate | None = Field(None, description="running on or after this day")
+    date_to: SearchDate | None = Field(None, description="running on or before this day")
+
+
+class ExtendIn(Schema):
+    signup_end_at: datetime
+    reason: Annotated[str, Field(max_length=500)] = ""
 
 
 def _values(payload: Schema, *, partial: bool) -> dict[str, Any]:
@@ -152,7 +164,7 @@ def create_campaign(request, payload: CampaignIn):
 @paginate(Pages)
 def list_campaigns(request, filters: Query[CampaignFilters]):
     request.auth.require(Perm.CAMPAIGN_VIEW)
-    return selectors.campaign_list(status=filters.status, type=filters.type)
+    return selectors.campaign_list(**filters.model_dump())
 
 
 @router.get("/{int:campaign_id}", response=CampaignOut, summary="Get a campaign")
@@ -193,6 +205,36 @@ def finish_campaign(request, campaign_id: CampaignId):
 def cancel_campaign(request, campaign_id: CampaignId, payload: ReasonIn):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     return lifecycle.campaign_cancel(campaign_id=campaign_id, actor=request.auth, reason=payload.reason)
+
+
+@router.post("/{int:campaign_id}/copy", response={201: CampaignOut}, summary="Copy into a new draft")
+@idempotent
+def copy_campaign(request, campaign_id: CampaignId):
+    request.auth.require(Perm.CAMPAIGN_EDIT)
+    campaign = lifecycle.campaign_copy(campaign_id=campaign_id, actor=request.auth)
+    return Status(201, CampaignOut.from_orm(campaign))
+
+
+@router.delete("/{int:campaign_id}", response={204: None}, summary="Delete a draft without sign-ups")
+def delete_campaign(request, campaign_id: CampaignId):
+    request.auth.require(Perm.CAMPAIGN_EDIT)
+    lifecycle.campaign_delete(campaign_id=campaign_id, actor=request.auth)
+    return Status(204, None)
+
+
+@router.post(
+    "/{int:campaign_id}/extend",
+    response=CampaignOut,
+    summary="Reopen a closed campaign with a later deadline",
+)
+def extend_campaign(request, campaign_id: CampaignId, payload: ExtendIn):
+    request.auth.require(Perm.CAMPAIGN_PUBLISH)
+    return lifecycle.campaign_extend(
+        campaign_id=campaign_id,
+        actor=request.auth,
+        signup_end_at=payload.signup_end_at,
+        reason=payload.reason,
+    )
 
 
 @router.get("/{int:campaign_id}/stats", response=selectors.CampaignStats, summary="Live sign-up statistics")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from yunying.core.errors import CoreError, DomainError, FieldError
+from yunying.core.errors import CoreError, DomainError, FieldError, database_busy
 from yunying.core.problems import problem
 from yunying.core.ratelimit import ratelimit_hit
 
@@ -38,6 +39,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "campaign.not_drawn": 404,
     "campaign.draw_not_ready": 409,
     "campaign.reason_required": 422,
+    "campaign.not_deletable": 409,
+    "campaign.event_started": 409,
     "signup.not_found": 404,
     "signup.duplicate": 409,
     "signup.ineligible": 422,
@@ -49,6 +52,9 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.region_invalid": 422,
     "member.birth_date_invalid": 422,
     "member.name_invalid": 422,
+    "member.identity_mismatch": 409,
+    "member.link_conflict": 409,
+    "member.not_found": 404,
     "form.definition_invalid": 422,
 }
 
@@ -101,6 +107,14 @@ def install(api: NinjaAPI) -> None:
         if exc.status_code == 404:
             return problem(CoreError.NOT_FOUND, 404)
         return problem(CoreError.INVALID, exc.status_code, detail=str(exc))
+
+    @api.exception_handler(DatabaseError)
+    def on_database_error(request, exc: DatabaseError):
+        if database_busy(exc):  # a bounded lock wait ran out: nothing was done, retry shortly
+            logger.warning("database busy on %s %s: %s", request.method, request.path, exc)
+            return problem(CoreError.BUSY, 503, retry_after=1)
+        logger.exception("database error on %s %s", request.method, request.path)
+        return problem(CoreError.INTERNAL, 500)
 
     @api.exception_handler(Exception)
     def on_unexpected(request, exc: Exception):

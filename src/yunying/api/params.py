@@ -18,6 +18,8 @@ MAX_PAGE = 10_000_000  # (MAX_PAGE - 1) * MAX_PAGE_SIZE is far inside a 64-bit O
 
 CampaignId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SignupId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
+PublicId = Annotated[str, Path(pattern=r"^su_[A-Za-z0-9_-]{22}$")]  # campaigns.models.signup_public_id
 
 
 class Pages(PageNumberPagination):

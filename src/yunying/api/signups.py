@@ -1,6 +1,7 @@
 """Sign-ups: create on behalf of a member, list, review actions, export (CSV / XLSX)."""
 
 from datetime import date, datetime
+from functools import wraps
 from typing import Annotated, Any
 
 from django.conf import settings
@@ -8,18 +9,22 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import BaseModel, IPvAnyAddress
+from pydantic import BaseModel, ConfigDict, IPvAnyAddress
 
-from yunying.api.params import CampaignId, Pages, SignupId
+from yunying.api.params import CampaignId, Pages, PublicId, SignupId
 from yunying.campaigns import exports, selectors
+from yunying.campaigns.errors import SignupError
+from yunying.campaigns.metrics import admission_timer
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signup_present, signups_present
 from yunying.campaigns.services import admission
-from yunying.core.errors import CoreError, FieldError, ValidationFailed
+from yunying.core import crypto
+from yunying.core.alerts import alert_raise
+from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.idempotency import idempotent
-from yunying.core.metrics import admission_timer
 from yunying.core.permissions import Perm
-from yunying.core.ratelimit import ratelimit_hit
+from yunying.core.ratelimit import ratelimit_check, ratelimit_count, ratelimit_hit
+from yunying.members.errors import MemberError
 from yunying.members.models import Gender
 from yunying.members.services import Profile
 
@@ -68,16 +73,25 @@ class MemberOut(BaseModel):
 
 class SignupOut(BaseModel):
     id: int
+    public_id: str = Field(description="The sign-up's handle for integrators (random, not guessable)")
     campaign_id: int
     status: str
-    status_reason: str
-    member: MemberOut
-    answers: dict[str, Any]
+    status_reason: str = Field(description="Why it is in this status, as the member was told")
+    status_note: str | None = Field(
+        description="The internal note of the last review action: callers with signup.view only, else null"
+    )
+    member: MemberOut | None = Field(
+        None, description="Callers with signup.view only (masked unless revealed); absent for others"
+    )
+    answers: dict[str, Any] | None = Field(None, description="As `member`: callers with signup.view only")
     channel: str
     utm_source: str
     utm_medium: str
     utm_campaign: str
     waitlist_rank: int
+    waitlist_position: int | None = Field(
+        description="While waitlisted: the live place in line (1 = promoted next); otherwise null"
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -105,7 +119,61 @@ def _reveal(request, filters: SignupFilters) -> bool:
     return filters.reveal
 
 
-@router.post("/{int:campaign_id}/signups", response={201: SignupOut}, summary="Sign a member up")
+# Refusals whose answer depends on a member the platform knows: a key posting candidate phone numbers
+# learns from them which ones are members (S3). Counted per key, with a limit far below the request
+# limit; reaching it raises an alert.
+MEMBER_REFUSALS = frozenset(
+    {
+        SignupError.INELIGIBLE,
+        SignupError.DUPLICATE,
+        MemberError.IDENTITY_CONFLICT,
+        MemberError.IDENTITY_MISMATCH,
+    }
+)
+
+
+def _refusals_limited(func):
+    """Outermost on the sign-up handler: it sees the refusal after any transaction has ended, so
+    the alert row it writes is never rolled back with the refused work."""
+
+    @wraps(func)
+    def wrapper(request, *args, **kwargs):
+        actor = request.auth
+        caller, limit = f"{actor.kind}:{actor.id}", settings.RATE_LIMITS["signup_refusals_key"]
+        ratelimit_check(scope="signup_refusals", key=caller, limit=limit)
+        try:
+            return func(request, *args, **kwargs)
+        except DomainError as refusal:
+            if (
+                refusal.code in MEMBER_REFUSALS
+                and ratelimit_count(scope="signup_refusals", key=caller) == limit
+            ):
+                alert_raise(
+                    "signup.refusal_burst",
+                    actor=caller,
+                    actor_label=actor.label,
+                    role=str(actor.role or ""),
+                    limit_per_minute=limit,
+                    campaign_id=kwargs.get("campaign_id"),
+                )
+            raise
+
+    return wrapper
+
+
+def _member_key(member: MemberIn) -> str:
+    """A keyed digest naming the member of a request for the per-member limit; the counter store
+    never holds a phone number or anything a dictionary of numbers could reverse."""
+    if member.phone:
+        digits = "".join(c for c in member.phone if c.isdigit())[-11:]
+        return crypto.blind_index(digits, context="ratelimit.member_phone")
+    return crypto.blind_index(member.external_id or "", context="ratelimit.member_external_id")
+
+
+@router.post(
+    "/{int:campaign_id}/signups", response={201: SignupOut}, summary="Sign a member up", exclude_unset=True
+)
+@_refusals_limited
 @idempotent
 def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
     request.auth.require(Perm.SIGNUP_CREATE)
@@ -118,6 +186,10 @@ def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
                 limit=settings.RATE_LIMITS["signup_client_ip"],
             )
         m = payload.member
+        if m.phone or m.external_id:  # one member (or a script posing as one) hammering any campaign
+            ratelimit_hit(
+                scope="signup_member", key=_member_key(m), limit=settings.RATE_LIMITS["signup_member"]
+            )
         signup = admission.signup_create(
             campaign_id=campaign_id,
             identity=admission.MemberIdentity(
@@ -144,7 +216,8 @@ def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
             actor=request.auth,
         )
         admitted.code = signup.status
-    return Status(201, signup_present(signup, reveal=False))  # validated once, by the response schema
+    # Validated once, by the response schema; a key without signup.view gets no personal data back.
+    return Status(201, signup_present(signup, reveal=False, personal=_operator(request)))
 
 
 @router.get("/{int:campaign_id}/signups", response=list[SignupOut], summary="List sign-ups (masked)")
@@ -188,7 +261,17 @@ def get_signup(request, campaign_id: CampaignId, signup_id: SignupId, filters: Q
 
 
 class ReasonIn(Schema):
-    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    reason: Annotated[str, Field(min_length=1, max_length=500)] = Field(
+        description="Member-facing: sent to the member in the notice"
+    )
+    note: Annotated[str, Field(max_length=1000)] = Field(
+        "", description="Internal: kept on the sign-up and its history for operators, never sent"
+    )
+
+
+def _operator(request) -> bool:
+    """Internal notes are for callers who may view sign-ups, not for the storefront."""
+    return request.auth.can(Perm.SIGNUP_VIEW)
 
 
 @router.post(
@@ -197,7 +280,7 @@ class ReasonIn(Schema):
 def confirm_signup(request, campaign_id: CampaignId, signup_id: SignupId):
     request.auth.require(Perm.SIGNUP_REVIEW)
     signup = admission.signup_confirm(campaign_id=campaign_id, signup_id=signup_id, actor=request.auth)
-    return signup_present(signup, reveal=False)
+    return signup_present(signup, reveal=False, internal=_operator(request))
 
 
 @router.post(
@@ -206,15 +289,67 @@ def confirm_signup(request, campaign_id: CampaignId, signup_id: SignupId):
 def reject_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload: ReasonIn):
     request.auth.require(Perm.SIGNUP_REVIEW)
     signup = admission.signup_reject(
-        campaign_id=campaign_id, signup_id=signup_id, actor=request.auth, reason=payload.reason
+        campaign_id=campaign_id,
+        signup_id=signup_id,
+        actor=request.auth,
+        reason=payload.reason,
+        note=payload.note,
     )
-    return signup_present(signup, reveal=False)
+    return signup_present(signup, reveal=False, internal=_operator(request))
 
 
 @router.post("/{int:campaign_id}/signups/{int:signup_id}/withdraw", response=SignupOut, summary="Withdraw")
 def withdraw_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload: ReasonIn):
     request.auth.require(Perm.SIGNUP_WITHDRAW)
+    if not _operator(request):
+        # Sequential ids are the operators' handle: a storefront counting through them must not reach
+        # anyone's sign-up. It uses the public id with its member (below).
+        raise DomainError(SignupError.NOT_FOUND)
     signup = admission.signup_withdraw(
-        campaign_id=campaign_id, signup_id=signup_id, actor=request.auth, reason=payload.reason
+        campaign_id=campaign_id,
+        signup_id=signup_id,
+        actor=request.auth,
+        reason=payload.reason,
+        note=payload.note,
     )
-    return signup_present(signup, reveal=False)
+    return signup_present(signup, reveal=False, internal=True)
+
+
+class MemberRefIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: Annotated[str, Field(min_length=3, max_length=32)] | None = None
+    external_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+
+
+class MemberWithdrawIn(ReasonIn):
+    member: MemberRefIn | None = Field(
+        None, description="The member withdrawing: required for callers without signup.view, and must match"
+    )
+
+
+@router.post(
+    "/{int:campaign_id}/signups/{str:public_id}/withdraw",
+    response=SignupOut,
+    summary="Withdraw by public id, for the member named in the body",
+    exclude_unset=True,
+)
+def withdraw_signup_by_public_id(
+    request, campaign_id: CampaignId, public_id: PublicId, payload: MemberWithdrawIn
+):
+    request.auth.require(Perm.SIGNUP_WITHDRAW)
+    operator = _operator(request)
+    m = payload.member or MemberRefIn()
+    if operator and not (m.phone or m.external_id):
+        signup = selectors.signup_by_public_id(campaign_id=campaign_id, public_id=public_id)
+    else:  # the storefront acts for one member: the sign-up must be theirs, else a 404 like any other
+        signup = selectors.signup_of_member(
+            campaign_id=campaign_id, public_id=public_id, phone=m.phone, external_id=m.external_id
+        )
+    signup = admission.signup_withdraw(
+        campaign_id=campaign_id,
+        signup_id=signup.pk,
+        actor=request.auth,
+        reason=payload.reason,
+        note=payload.note,
+    )
+    return signup_present(signup, reveal=False, internal=operator, personal=operator)

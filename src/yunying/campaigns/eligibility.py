@@ -145,3 +145,13 @@ def eligibility_evaluate(rules: EligibilityRules, facts: MemberFacts, *, today: 
         if not _answer_matches(facts.answers.get(required.question), required.allowed):
             reasons.append(Reason(EligibilityReason.ANSWER_REQUIRED, {"question": required.question}))
     return reasons
+
+
+def eligibility_explain(rules: EligibilityRules, stated: MemberFacts, *, today: date) -> list[Reason]:
+    """The reasons to give, for a refused sign-up, to a caller who may not view sign-ups (S3).
+
+    Evaluated over the facts the request itself stated (as for a member never seen before), never
+    over stored ones: otherwise a known member's refusal ("too old") differs from a stranger's ("age
+    unknown") and posting candidate phone numbers tells which one is a member. When the stated facts
+    alone pass, the refusal came from stored facts: one generic reason, the same for everyone."""
+    return eligibility_evaluate(rules, stated, today=today) or [Reason(EligibilityReason.NOT_MET)]

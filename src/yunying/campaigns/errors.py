@@ -18,6 +18,8 @@ class CampaignError(StrEnum):
     NOT_DRAWN = "campaign.not_drawn"
     DRAW_NOT_READY = "campaign.draw_not_ready"
     REASON_REQUIRED = "campaign.reason_required"
+    NOT_DELETABLE = "campaign.not_deletable"
+    EVENT_STARTED = "campaign.event_started"
 
 
 class SignupError(StrEnum):
@@ -58,6 +60,7 @@ class EligibilityReason(StrEnum):
     REGION_DENIED = "eligibility.region_denied"
     PARTICIPATION_LIMIT = "eligibility.participation_limit"
     ANSWER_REQUIRED = "eligibility.answer_required"
+    NOT_MET = "eligibility.not_met"  # all a caller who may not view sign-ups learns of stored facts
 
 
 register_messages(
@@ -76,6 +79,8 @@ register_messages(
         CampaignError.NOT_DRAWN: _("The lottery for this campaign has not been drawn yet."),
         CampaignError.DRAW_NOT_READY: _("The lottery can be drawn only after sign-up has closed."),
         CampaignError.REASON_REQUIRED: _("Say why the campaign is cancelled."),
+        CampaignError.NOT_DELETABLE: _("Only a draft campaign without sign-ups can be deleted."),
+        CampaignError.EVENT_STARTED: _("The event has already started: sign-up cannot reopen."),
         SignupError.NOT_FOUND: _("Sign-up not found."),
         SignupError.DUPLICATE: _("This member has already signed up for this campaign."),
         SignupError.INELIGIBLE: _("The member does not meet the campaign's conditions."),
@@ -109,5 +114,6 @@ register_messages(
             "The member has reached the participation limit for this period."
         ),
         EligibilityReason.ANSWER_REQUIRED: _("An answer required to take part was not given."),
+        EligibilityReason.NOT_MET: _("The member does not meet the campaign's conditions."),
     }
 )

@@ -1,5 +1,9 @@
 """Sign-up exports for analysis (A6): CSV streamed row by row, XLSX built in write-only mode.
 
+Read as an operations team expects: headers, statuses, channels, genders and choice answers as words in
+the request's language; question titles as headers; the member's external id; times in the configured
+time zone, and in XLSX real date cells.
+
 Masked by default; a revealed export logs every member in it. Cells that a spreadsheet would run as
 a formula (=, +, -, @) are prefixed with a quote (CSV injection)."""
 
@@ -7,25 +11,51 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from yunying.campaigns.models import Campaign, Signup
 from yunying.campaigns.presenters import signups_present
-from yunying.campaigns.questions import form_parse
+from yunying.campaigns.questions import Question, form_parse
+from yunying.core.audit import audit_record
 from yunying.core.permissions import Actor
+from yunying.members.regions import region_label
 
 BATCH = 500
-FIXED_COLUMNS = [
-    "id", "status", "status_reason", "member_id", "phone", "name", "gender", "region_code",
-    "channel", "utm_source", "utm_medium", "utm_campaign", "waitlist_rank", "created_at",
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
+DATE_FORMAT = "yyyy-mm-dd"
+
+# (key, header): a Chinese team reads the file, so headers and codes become words in the request's
+# language (zh-Hans by default, English on request); the ids stay for joining with other data.
+COLUMNS = [
+    ("id", _("Sign-up ID")), ("status", _("Status")), ("status_reason", _("Status reason")),
+    ("member_id", _("Member ID")), ("external_id", _("External ID")), ("phone", _("Phone")),
+    ("name", _("Name")), ("gender", _("Gender")), ("region", _("Region")), ("region_code", _("Region code")),
+    ("channel", _("Channel")), ("utm_source", _("UTM source")), ("utm_medium", _("UTM medium")),
+    ("utm_campaign", _("UTM campaign")), ("waitlist_rank", _("Waitlist rank")), ("created_at", _("Signed up at")),
 ]  # fmt: skip
+STATUS_LABELS = {
+    "registered": _("Registered (awaiting draw)"), "pending_review": _("Awaiting review"),
+    "confirmed": _("Confirmed"), "waitlisted": _("Waitlisted"), "not_selected": _("Not selected"),
+    "rejected": _("Rejected"), "withdrawn": _("Withdrawn"),
+}  # fmt: skip
+CHANNEL_LABELS = {
+    "web": _("Website"), "h5": "H5", "app": "APP", "mini_program": _("Mini program"), "social": _("Social media"),
+    "sms": _("SMS link"), "email": _("E-mail"), "offline": _("Offline"),
+}  # fmt: skip
+GENDER_LABELS = {"male": _("Male"), "female": _("Female"), "unknown": _("Unknown")}
 
 
 @dataclass(frozen=True)
@@ -42,32 +72,81 @@ def _safe(value: Any) -> Any:
     return value
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, list):
-        return _safe(";".join(str(v) for v in value))
-    if isinstance(value, dict):
-        return _safe(" ".join(str(v) for v in value.values()))
-    return _safe(value)
+class _Labels:
+    """Every label resolved once, in the language of the request: a streamed CSV is written after
+    the request's language is no longer active."""
+
+    def __init__(self, questions: list[Question]) -> None:
+        self.status = {k: str(v) for k, v in STATUS_LABELS.items()}
+        self.channel = {k: str(v) for k, v in CHANNEL_LABELS.items()}
+        self.gender = {k: str(v) for k, v in GENDER_LABELS.items()}
+        self.yes, self.no = gettext("Yes"), gettext("No")
+        self.separator = pgettext("list separator", ", ")
+        self.options = {q.key: {o.value: o.label for o in q.options} for q in questions}
+        labels = [q.label for q in questions]
+        self.headers = [str(header) for _, header in COLUMNS] + [
+            q.label if labels.count(q.label) == 1 else f"{q.label} ({q.key})" for q in questions
+        ]
+
+    def answer(self, question: Question, value: Any) -> Any:
+        """Labels for what fits its question; anything else stored is shown as plain text (total)."""
+        if value is None or value == "":
+            return ""
+        options = self.options[question.key]
+        kind = question.type
+        if kind == "single_choice" and isinstance(value, str):
+            return options.get(value, value)
+        if kind == "multi_choice" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return self.separator.join(options.get(v, v) for v in value)
+        if kind == "consent" and isinstance(value, bool):
+            return self.yes if value else self.no
+        if kind == "address" and isinstance(value, dict):
+            code, detail = str(value.get("region_code", "")), str(value.get("detail", ""))
+            return f"{region_label(code)} {detail}".strip()
+        if kind == "date" and isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                return value
+        if isinstance(value, str | int | float):
+            return value
+        return json.dumps(value, ensure_ascii=False)
 
 
 def _rows(campaign: Campaign, signups: QuerySet[Signup], *, reveal: bool, actor: Actor, purpose: str):
-    keys = [q.key for q in form_parse(campaign.form)]
-    yield FIXED_COLUMNS + [f"answer:{k}" for k in keys]
+    """The header, then one row per sign-up: strings, numbers, dates and local datetimes."""
+    questions = form_parse(campaign.form)
+    labels = _Labels(questions)
+    yield labels.headers
     query = signups.select_related("member", "campaign").order_by("id")
     last_id = 0
     while True:  # keyset batches: constant memory, no OFFSET scans on large campaigns
         batch = list(query.filter(id__gt=last_id)[:BATCH])
         if not batch:
             return
-        for row in signups_present(batch, reveal=reveal, actor=actor, purpose=purpose):
+        presented = signups_present(batch, reveal=reveal, actor=actor, purpose=purpose, audited=False)
+        for signup, row in zip(batch, presented, strict=True):
             member = row["member"]
             fixed = [
-                row["id"], row["status"], row["status_reason"], member["id"], member["phone"], member["name"],
-                member["gender"], member["region_code"], row["channel"], row["utm_source"], row["utm_medium"],
-                row["utm_campaign"], row["waitlist_rank"], timezone.localtime(row["created_at"]).isoformat(),
+                row["id"], labels.status.get(row["status"], row["status"]), row["status_reason"], member["id"],
+                signup.member.external_id or "", member["phone"], member["name"],
+                labels.gender.get(member["gender"], member["gender"]),
+                region_label(member["region_code"]) if member["region_code"] else "", member["region_code"],
+                labels.channel.get(row["channel"], row["channel"]), row["utm_source"], row["utm_medium"],
+                row["utm_campaign"], row["waitlist_rank"],
+                timezone.localtime(row["created_at"]).replace(tzinfo=None),  # spreadsheets know no zones
             ]  # fmt: skip
-            yield [_cell(v) for v in fixed] + [_cell(row["answers"].get(k, "")) for k in keys]
+            answers = [labels.answer(q, row["answers"].get(q.key)) for q in questions]
+            yield [_safe(v) for v in fixed + answers]
         last_id = batch[-1].pk
+
+
+def _text(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 class _Echo:
@@ -79,15 +158,26 @@ def _csv(rows: Iterator[list]) -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # BOM: Excel opens UTF-8 Chinese text correctly
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow([_text(v) for v in row])
+
+
+def _typed(sheet, value: Any) -> Any:
+    """Dates and times as real date cells with a number format, so they sort and filter as dates."""
+    if isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
+        return cell
+    if isinstance(value, str):
+        # openpyxl refuses control characters (a stored name with one was a 500): drop them
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value
 
 
 def _xlsx(rows: Iterator[list], title: str) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "signups")
     for row in rows:
-        # openpyxl refuses control characters (a stored name with one was a 500): drop them
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
+        sheet.append([_typed(sheet, v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -96,6 +186,12 @@ def _xlsx(rows: Iterator[list], title: str) -> bytes:
 def signups_export(
     campaign: Campaign, signups: QuerySet[Signup], *, fmt: str, reveal: bool, actor: Actor, purpose: str
 ) -> Export:
+    """Raises nothing itself; the export is audited (format, whether revealed, row count) when made."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="signup.export", object_type="campaign", object_id=campaign.pk,
+            after={"format": fmt, "revealed": reveal, "rows": signups.count()}, reason=purpose,
+        )  # fmt: skip
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     rows = _rows(campaign, signups, reveal=reveal, actor=actor, purpose=purpose)
     name = f"campaign-{campaign.pk}-signups-{stamp}"

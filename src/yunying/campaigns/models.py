@@ -1,3 +1,5 @@
+import secrets
+
 from django.db import models
 
 from yunying.members.models import Member
@@ -95,11 +97,15 @@ class SignupStatus(models.TextChoices):
     NOT_SELECTED = "not_selected", "未中签"
     REJECTED = "rejected", "未通过"
     WITHDRAWN = "withdrawn", "已取消"
+    CANCELLED = "cancelled", "活动取消"  # the campaign was cancelled: final, frees nobody's seat later
 
 
 # A member holds at most one sign-up per campaign in these states (C4). Withdrawn frees the member
 # to sign up again; rejected and not-selected do not, so review and the draw cannot be bypassed.
-BLOCKING_STATUSES = [s for s in SignupStatus.values if s != SignupStatus.WITHDRAWN]
+# (Cancelled sign-ups belong to a campaign nobody can sign up for again.)
+BLOCKING_STATUSES = [
+    s for s in SignupStatus.values if s not in (SignupStatus.WITHDRAWN, SignupStatus.CANCELLED)
+]
 LIVE_STATUSES = [
     SignupStatus.REGISTERED,
     SignupStatus.PENDING_REVIEW,
@@ -108,7 +114,15 @@ LIVE_STATUSES = [
 ]
 
 
+def signup_public_id() -> str:
+    """How integrators address a sign-up: 128 random bits, so no caller can guess another's sign-up
+    the way it could count through sequential ids."""
+    return "su_" + secrets.token_urlsafe(16)
+
+
 class Signup(models.Model):
+    # The integrator's handle on the sign-up (withdraw); sequential `id` stays the operators' handle.
+    public_id = models.CharField(max_length=32, unique=True, default=signup_public_id, editable=False)
     # Every index is written on every sign-up: the foreign keys lead the composite indexes below and
     # need none of their own.
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="signups", db_index=False)
@@ -123,7 +137,8 @@ class Signup(models.Model):
     device_id = models.CharField(max_length=128, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     waitlist_rank = models.PositiveIntegerField(default=0)  # set by a lottery draw; first-come uses id
-    status_reason = models.CharField(max_length=500, blank=True)
+    status_reason = models.CharField(max_length=500, blank=True)  # member-facing: sent to the member
+    status_note = models.CharField(max_length=1000, blank=True)  # internal: operators only, never sent
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -154,7 +169,8 @@ class SignupEvent(models.Model):
     )
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
-    reason = models.CharField(max_length=500, blank=True)
+    reason = models.CharField(max_length=500, blank=True)  # member-facing
+    note = models.CharField(max_length=1000, blank=True)  # internal: operators only
     actor_kind = models.CharField(max_length=20)
     actor_id = models.BigIntegerField(null=True)
     actor_label = models.CharField(max_length=150)

@@ -10,12 +10,14 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
+from django.db import transaction
 from django.db.models import QuerySet
 
 from yunying.campaigns.models import Signup
 from yunying.campaigns.questions import form_parse
+from yunying.campaigns.selectors import waitlist_position
 from yunying.campaigns.services.admission import answers_read
-from yunying.core.audit import pii_access_record
+from yunying.core.audit import audit_record, pii_access_record
 from yunying.core.masking import mask_text
 from yunying.core.permissions import Actor
 from yunying.members.services import member_contact, phone_display, phone_mask
@@ -61,42 +63,71 @@ def _masked(kind: str | None, value: Any) -> Any:
     return value
 
 
-def signup_present(signup: Signup, *, reveal: bool) -> dict[str, Any]:
-    member = signup.member
-    return {
+def _waitlist_position(signup: Signup) -> int | None:
+    # Lists come annotated by the selector (no query per row); a single sign-up is counted here.
+    if hasattr(signup, "waitlist_position"):
+        return signup.waitlist_position
+    return waitlist_position(signup)
+
+
+def signup_present(
+    signup: Signup, *, reveal: bool, internal: bool = False, personal: bool = True
+) -> dict[str, Any]:
+    """`internal`: the caller is an operator (signup.view) and sees the internal note. `personal`:
+    the caller may see personal data at all (signup.view); without it no member block and no answers,
+    masked or not — a mask still narrows a phone down to ten thousand numbers (S3)."""
+    presented = {
         "id": signup.pk,
+        "public_id": signup.public_id,
         "campaign_id": signup.campaign_id,
         "status": signup.status,
         "status_reason": signup.status_reason,
-        "member": {
-            "id": member.pk,
-            **member_contact(member, reveal=reveal),
-            "gender": member.gender,
-            "region_code": member.region_code,
-        },
-        "answers": _answers(signup, reveal=reveal),
+        "status_note": signup.status_note if internal else None,
         "channel": signup.channel,
         "utm_source": signup.utm_source,
         "utm_medium": signup.utm_medium,
         "utm_campaign": signup.utm_campaign,
         "waitlist_rank": signup.waitlist_rank,
+        "waitlist_position": _waitlist_position(signup),
         "created_at": signup.created_at,
         "updated_at": signup.updated_at,
     }
+    if personal:
+        member = signup.member
+        presented["member"] = {
+            "id": member.pk,
+            **member_contact(member, reveal=reveal),
+            "gender": member.gender,
+            "region_code": member.region_code,
+        }
+        presented["answers"] = _answers(signup, reveal=reveal)
+    return presented
 
 
 def signups_present(
-    signups: Iterable[Signup], *, reveal: bool, actor: Actor | None = None, purpose: str = ""
+    signups: Iterable[Signup],
+    *,
+    reveal: bool,
+    actor: Actor | None = None,
+    purpose: str = "",
+    audited: bool = True,
 ) -> list[dict[str, Any]]:
-    """Present a batch; when revealing, log one access row per member (actor required)."""
+    """Present a batch; when revealing, log one access row per member (actor required) and, unless
+    the caller audits the whole action itself (an export), one audit row for this reveal."""
     signups = list(signups)
     if reveal:
         if actor is None:
             raise ValueError("revealing personal data needs the actor for the access log")
-        pii_access_record(
-            actor=actor, member_ids=[s.member_id for s in signups], fields=PII_FIELDS, purpose=purpose
-        )
-    return [signup_present(s, reveal=reveal) for s in signups]
+        member_ids = sorted({s.member_id for s in signups})
+        with transaction.atomic():
+            pii_access_record(actor=actor, member_ids=member_ids, fields=PII_FIELDS, purpose=purpose)
+            if audited and signups:
+                audit_record(
+                    actor=actor, action="pii.reveal", object_type="campaign",
+                    object_id=signups[0].campaign_id, reason=purpose,
+                    after={"fields": PII_FIELDS, "member_ids": member_ids, "signup_ids": [s.pk for s in signups]},
+                )  # fmt: skip
+    return [signup_present(s, reveal=reveal, internal=True) for s in signups]
 
 
 class PresentedPage:

@@ -4,25 +4,37 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, QuerySet
-from django.db.models.functions import TruncMinute
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce, TruncMinute
 from django.utils import timezone
 
 from yunying.campaigns.eligibility import MemberFacts, age_on
 from yunying.campaigns.errors import CampaignError, SignupError
-from yunying.campaigns.models import BLOCKING_STATUSES, Campaign, Signup, SignupEvent, SignupStatus
+from yunying.campaigns.models import (
+    BLOCKING_STATUSES,
+    AdmissionMode,
+    Campaign,
+    LotteryDraw,
+    Signup,
+    SignupEvent,
+    SignupStatus,
+)
 from yunying.core.errors import DomainError
 from yunying.core.rows import row_get
+from yunying.members.errors import MemberError
 from yunying.members.models import Member
 from yunying.members.regions import PROVINCES, province_of
+from yunying.members.services import member_find
 
 
 def campaign_get(campaign_id: int, *, for_update: bool = False) -> Campaign:
     """Raises: campaign.not_found."""
     if for_update:
-        campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
+        # NO KEY UPDATE: sign-ups in flight hold KEY SHARE on the row (their foreign key) and must not
+        # be made to wait behind it, nor it behind them.
+        campaign = Campaign.objects.select_for_update(no_key=True).filter(pk=campaign_id).first()
     else:
         campaign = row_get(Campaign, id=campaign_id)  # every sign-up reads it: no ORM compile
     if campaign is None:
@@ -30,13 +42,32 @@ def campaign_get(campaign_id: int, *, for_update: bool = False) -> Campaign:
     return campaign
 
 
-def campaign_list(*, status: str | None = None, type: str | None = None) -> QuerySet[Campaign]:
+def campaign_list(
+    *,
+    status: str | None = None,
+    type: str | None = None,
+    title: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Campaign]:
+    """Newest first. `title` matches a substring; `date_from` / `date_to` (days in the configured time
+    zone, both included) keep campaigns whose run — sign-up start to event end — overlaps them."""
     query = Campaign.objects.order_by("-id")
     if status:
         query = query.filter(status=status)
     if type:
         query = query.filter(type=type)
+    if title:
+        query = query.filter(title__icontains=title)
+    if date_from:
+        query = query.filter(event_end_at__gte=_day_start(date_from))
+    if date_to:
+        query = query.filter(signup_start_at__lt=_day_start(date_to + timedelta(days=1)))
     return query
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 def signup_get(*, campaign_id: int, signup_id: int) -> Signup:
@@ -51,15 +82,146 @@ def signup_get(*, campaign_id: int, signup_id: int) -> Signup:
     return signup
 
 
+def _waitlisted_ahead(campaign_id, waitlist_rank, signup_id) -> QuerySet[Signup]:
+    """Waiting sign-ups promoted before this one: the order of admission's waiting list (rank, id)."""
+    return Signup.objects.filter(campaign_id=campaign_id, status=SignupStatus.WAITLISTED).filter(
+        Q(waitlist_rank__lt=waitlist_rank) | Q(waitlist_rank=waitlist_rank, id__lt=signup_id)
+    )
+
+
+def waitlist_position_annotation() -> Case:
+    """A waiting sign-up's live place in line (1 = promoted next), else NULL: one correlated count
+    on the (campaign, status, waitlist_rank, id) index, inside the query that reads the rows."""
+    ahead = (
+        _waitlisted_ahead(OuterRef("campaign_id"), OuterRef("waitlist_rank"), OuterRef("id"))
+        .order_by()
+        .values("campaign_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Case(
+        When(status=SignupStatus.WAITLISTED, then=Coalesce(Subquery(ahead), 0) + 1),
+        default=None,
+        output_field=IntegerField(),
+    )
+
+
+def waitlist_position(signup: Signup) -> int | None:
+    """The same for one sign-up already loaded (one query when it waits, none otherwise)."""
+    if signup.status != SignupStatus.WAITLISTED:
+        return None
+    return _waitlisted_ahead(signup.campaign_id, signup.waitlist_rank, signup.pk).count() + 1
+
+
+def signup_by_public_id(*, campaign_id: int, public_id: str) -> Signup:
+    """Raises: signup.not_found."""
+    signup = (
+        Signup.objects.select_related("member", "campaign")
+        .filter(public_id=public_id, campaign_id=campaign_id)
+        .first()
+    )
+    if signup is None:
+        raise DomainError(SignupError.NOT_FOUND)
+    return signup
+
+
+def signup_of_member(
+    *, campaign_id: int, public_id: str, phone: str | None = None, external_id: str | None = None
+) -> Signup:
+    """The sign-up with this public id, only if it belongs to the member the caller names — the
+    storefront acts for one member, never by a handle alone.
+
+    Raises: signup.not_found, the same for a wrong campaign, an unknown id, no member named or another
+    member's sign-up, with nothing in it to tell which; member.phone_invalid."""
+    try:
+        member = member_find(phone=phone, external_id=external_id) if (phone or external_id) else None
+    except DomainError as mismatch:  # a phone and an external id of two members: nobody's sign-up
+        if mismatch.code != MemberError.IDENTITY_MISMATCH:
+            raise
+        member = None
+    signup = (
+        Signup.objects.select_related("member", "campaign")
+        .filter(public_id=public_id, campaign_id=campaign_id, member_id=member.pk if member else None)
+        .first()
+        if member is not None
+        else None
+    )
+    if signup is None:
+        raise DomainError(SignupError.NOT_FOUND)
+    return signup
+
+
 def signup_list(
     *, campaign_id: int, status: str | None = None, channel: str | None = None
 ) -> QuerySet[Signup]:
-    query = Signup.objects.filter(campaign_id=campaign_id).select_related("member").order_by("id")
+    """Sign-ups of a campaign, oldest first, each with its member and `waitlist_position`."""
+    query = (
+        Signup.objects.filter(campaign_id=campaign_id)
+        .select_related("member")
+        .annotate(waitlist_position=waitlist_position_annotation())
+        .order_by("id")
+    )
     if status:
         query = query.filter(status=status)
     if channel:
         query = query.filter(channel=channel)
     return query
+
+
+def member_signups(member_id: int, *, limit: int = 100) -> list[Signup]:
+    """A member's sign-ups, newest first, with their campaigns (one query)."""
+    return list(
+        Signup.objects.filter(member_id=member_id)
+        .select_related("campaign")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class MemberSignupStatus:
+    """What a storefront may know of its member's sign-up: no personal data, no ids to act on."""
+
+    campaign_id: int
+    status: str  # a SignupStatus, or "none"
+    lottery_drawn: bool | None  # None when the campaign does not admit by lottery
+    lottery_result: str | None  # "won", "waitlisted", "not_selected"; None before the draw
+
+
+LOTTERY_RESULT = {
+    SignupStatus.CONFIRMED: "won",
+    SignupStatus.WAITLISTED: "waitlisted",
+    SignupStatus.NOT_SELECTED: "not_selected",
+}
+
+
+def signup_status_for(*, campaign_id: int, member: Member | None) -> MemberSignupStatus:
+    """The member's latest sign-up for the campaign. An unknown member and a member who never
+    signed up read the same ("none"), so the answer tells nothing about who is a member.
+
+    Raises: campaign.not_found."""
+    campaign = campaign_get(campaign_id)
+    signup = None
+    if member is not None:
+        signup = Signup.objects.filter(campaign_id=campaign.pk, member_id=member.pk).order_by("-id").first()
+    status = signup.status if signup else "none"
+    lottery = campaign.admission_mode == AdmissionMode.LOTTERY
+    drawn = lottery and LotteryDraw.objects.filter(campaign_id=campaign.pk).exists()
+    result = None
+    if drawn and signup is not None:
+        # A winner who later withdrew still won: the first status the draw gave is the result.
+        drawn_to = (
+            SignupEvent.objects.filter(signup_id=signup.pk, from_status=SignupStatus.REGISTERED)
+            .order_by("id")
+            .values_list("to_status", flat=True)
+            .first()
+        )
+        result = LOTTERY_RESULT.get(drawn_to)
+    return MemberSignupStatus(
+        campaign_id=campaign.pk,
+        status=status,
+        lottery_drawn=drawn if lottery else None,
+        lottery_result=result,
+    )
 
 
 def member_facts(member: Member, *, period_days: int | None, answers: dict, now: datetime) -> MemberFacts:

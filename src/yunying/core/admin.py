@@ -8,7 +8,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from yunying.core.apikeys import apikey_revoke
-from yunying.core.models import ApiKey, IdempotencyRecord, PersonalDataAccess
+from yunying.core.models import ApiKey, AuditEntry, IdempotencyRecord, PersonalDataAccess
+from yunying.core.permissions import Actor
 
 admin.site.site_header = "运营 Yunying"
 admin.site.site_title = "运营 Yunying"
@@ -47,8 +48,9 @@ class ApiKeyAdmin(ReadOnlyAdmin):
     @admin.action(description=_("Revoke the selected keys"), permissions=["revoke"])
     def revoke(self, request, queryset):
         keys = list(queryset.filter(revoked_at__isnull=True))
+        actor = Actor(kind="user", id=request.user.pk, label=request.user.get_username())
         for key in keys:
-            apikey_revoke(key=key)
+            apikey_revoke(key=key, actor=actor)
         self.message_user(request, _("%d key(s) revoked.") % len(keys), messages.SUCCESS)
 
 
@@ -64,4 +66,12 @@ class PersonalDataAccessAdmin(ReadOnlyAdmin):
     list_display = ["at", "member_id", "actor_kind", "actor_label", "fields", "purpose"]
     list_filter = ["actor_kind"]
     search_fields = ["=member_id", "actor_label", "purpose"]
+    date_hierarchy = "at"
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor_label", "actor_role", "action", "object_type", "object_id", "reason"]
+    list_filter = ["action", "object_type", "actor_kind"]
+    search_fields = ["=object_id", "actor_label", "reason"]
     date_hierarchy = "at"

@@ -8,22 +8,29 @@ import secrets
 import time
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
+from yunying.core.audit import audit_record
 from yunying.core.models import ApiKey
-from yunying.core.permissions import Actor, Role
+from yunying.core.permissions import SYSTEM, Actor, Role
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def apikey_create(*, name: str, role: Role) -> tuple[ApiKey, str]:
-    """Create a key; return it with the only copy of its plaintext token."""
+def apikey_create(*, name: str, role: Role, actor: Actor = SYSTEM) -> tuple[ApiKey, str]:
+    """Create a key (audited); return it with the only copy of its plaintext token."""
     role = Role(role)
     prefix = secrets.token_hex(5)
     secret = secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(name=name, role=role, prefix=prefix, secret_hash=_hash(secret))
+    with transaction.atomic():
+        key = ApiKey.objects.create(name=name, role=role, prefix=prefix, secret_hash=_hash(secret))
+        audit_record(
+            actor=actor, action="apikey.create", object_type="apikey", object_id=key.pk,
+            after={"name": name, "role": str(role), "prefix": prefix},
+        )  # fmt: skip
     return key, f"yy_{prefix}_{secret}"
 
 
@@ -61,6 +68,15 @@ def _authenticate(token: str) -> Actor | None:
     return Actor(kind="api_key", id=key.pk, label=key.name, role=Role(key.role))
 
 
-def apikey_revoke(*, key: ApiKey) -> None:
+def apikey_revoke(*, key: ApiKey, actor: Actor = SYSTEM) -> bool:
+    """Revoke a key (audited); False when it was already revoked."""
     _cache.clear()  # this process forgets at once; others within CACHE_SECONDS
-    ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    now = timezone.now()
+    with transaction.atomic():
+        revoked = ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=now)
+        if revoked:
+            audit_record(
+                actor=actor, action="apikey.revoke", object_type="apikey", object_id=key.pk,
+                before={"revoked_at": None}, after={"revoked_at": now},
+            )  # fmt: skip
+    return bool(revoked)

@@ -1,11 +1,147 @@
-"""Record who read personal data in clear. Called by every path that reveals it."""
+"""The operator audit trail (S5) and the personal-data access log (S3).
+
+`audit_record` writes one append-only row per operator action, in the caller's transaction, so the
+row commits with the change and rolls back with it. `pii_access_record` records who read a member's
+personal data in clear; every path that reveals it calls it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, time
+from typing import Any
 
-from yunying.core.models import PersonalDataAccess
-from yunying.core.permissions import Actor
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from yunying.core.models import AuditEntry, PersonalDataAccess
+from yunying.core.permissions import Actor, Role
+
+# Actions a member takes, directly or through the storefront's integration key, are the member's own:
+# the sign-up history records them. The audit trail is for what the operations team (and the
+# automation acting for it) does.
+_NOT_OPERATORS = {Role.INTEGRATION}
+
+
+def is_operator(actor: Actor) -> bool:
+    return actor.kind != "member" and actor.role not in _NOT_OPERATORS
+
+
+def audit_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict, dict]:
+    """Only the fields whose value changed, as (before, after)."""
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: int | str | None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEntry | None:
+    """Record an operator action. Must run inside the transaction that makes the change, so the row
+    and the change commit or roll back together; callers pass only masked personal data.
+
+    Returns None (nothing written) for a member's own action (see _NOT_OPERATORS)."""
+    if not is_operator(actor):
+        return None
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record runs inside the transaction of the change it records")
+    return AuditEntry.objects.create(
+        actor_kind=actor.kind,
+        actor_id=actor.id,
+        actor_label=actor.label[:150],
+        actor_role=str(actor.role or ""),
+        action=action,
+        object_type=object_type,
+        object_id="" if object_id is None else str(object_id),
+        before=dict(before or {}),
+        after=dict(after or {}),
+        reason=reason[:500],
+    )
+
+
+# The database refuses UPDATE and DELETE of audit rows. Flushing the whole database (the test runner,
+# `yunying flush`) still empties the table: TRUNCATE fires no row trigger on PostgreSQL, and the
+# SQLite backend drops and re-creates its triggers around its DELETE (core.sqlite_backend).
+AUDIT_TABLE = "core_auditentry"
+_SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER {AUDIT_TABLE}_no_{op.lower()} BEFORE {op} ON {AUDIT_TABLE} "
+    "BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END"
+    for op in ("UPDATE", "DELETE")
+]
+_POSTGRES_TRIGGERS = [
+    f"CREATE OR REPLACE FUNCTION {AUDIT_TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN RAISE EXCEPTION 'audit rows are append-only'; END $$",
+    f"CREATE TRIGGER {AUDIT_TABLE}_append_only BEFORE UPDATE OR DELETE ON {AUDIT_TABLE} "
+    f"FOR EACH ROW EXECUTE FUNCTION {AUDIT_TABLE}_append_only()",
+]
+
+
+def append_only_sql(vendor: str, *, drop: bool = False) -> list[str]:
+    """The statements that make the audit table append-only on this engine (or undo that)."""
+    if vendor == "sqlite":
+        if drop:
+            return [f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_no_{op}" for op in ("update", "delete")]
+        return list(_SQLITE_TRIGGERS)
+    if vendor == "postgresql":
+        if drop:
+            return [
+                f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_append_only ON {AUDIT_TABLE}",
+                f"DROP FUNCTION IF EXISTS {AUDIT_TABLE}_append_only()",
+            ]
+        return list(_POSTGRES_TRIGGERS)
+    return []
+
+
+_ACTOR = re.compile(r"^(?P<kind>[a-z_]+):(?P<id>\d{1,18})$")
+
+
+def audit_list(
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+) -> QuerySet[AuditEntry]:
+    """Audit rows, newest first. `actor` is "<kind>:<id>" (api_key:3) or an exact actor label; a
+    `since` / `until` date means that day's start / end in the configured time zone."""
+    query = AuditEntry.objects.order_by("-id")
+    if actor:
+        match = _ACTOR.match(actor)
+        if match:
+            query = query.filter(actor_kind=match["kind"], actor_id=int(match["id"]))
+        else:
+            query = query.filter(actor_label=actor)
+    if action:
+        # "campaign" finds every campaign.* action; "campaign.cancel" that one.
+        query = (
+            query.filter(action=action) if "." in action else query.filter(action__startswith=f"{action}.")
+        )
+    if object_type:
+        query = query.filter(object_type=object_type)
+    if object_id:
+        query = query.filter(object_id=object_id)
+    if since is not None:
+        query = query.filter(at__gte=_instant(since, end=False))
+    if until is not None:
+        query = query.filter(at__lt=_instant(until, end=True) if not isinstance(until, datetime) else until)
+    return query
+
+
+def _instant(value: date | datetime, *, end: bool) -> datetime:
+    if isinstance(value, datetime):
+        return value if timezone.is_aware(value) else timezone.make_aware(value)
+    day = value.toordinal() + (1 if end else 0)
+    return timezone.make_aware(datetime.combine(date.fromordinal(day), time.min))
 
 
 def pii_access_record(*, actor: Actor, member_ids: Iterable[int], fields: list[str], purpose: str) -> int:
@@ -14,7 +150,7 @@ def pii_access_record(*, actor: Actor, member_ids: Iterable[int], fields: list[s
             member_id=member_id,
             actor_kind=actor.kind,
             actor_id=actor.id,
-            actor_label=actor.label,
+            actor_label=actor.label[:150],
             fields=fields,
             purpose=purpose[:200],
         )

@@ -9,6 +9,7 @@ equal plaintexts are findable without decrypting and the index reveals nothing w
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -24,21 +25,29 @@ def _b64decode(value: str) -> bytes:
     return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
 
 
-@lru_cache(maxsize=8)
-def _key_ring(spec: str) -> tuple[str, dict[str, bytes]]:
-    keys: dict[str, bytes] = {}
-    active = ""
+def key_ring_material(spec: str) -> list[tuple[str, bytes]]:
+    """The key ring as (id, raw key material) pairs, active key first (the deployment checks measure
+    the material). Raises ValueError for a malformed ring."""
+    ring: list[tuple[str, bytes]] = []
     for item in spec.split(","):
         key_id, _, material = item.strip().partition(":")
         if not key_id or not material:
             raise ValueError("PII key ring entries look like 'id:base64key'")
-        if key_id in keys:
+        if any(key_id == seen for seen, _ in ring):
             raise ValueError(f"PII key id {key_id!r} appears twice in the key ring")
-        raw = _b64decode(material)
-        # Any secret string of enough entropy works: derive exactly 32 bytes from it.
-        keys[key_id] = hashlib.sha256(raw).digest()
-        active = active or key_id
-    return active, keys
+        try:
+            ring.append((key_id, _b64decode(material)))
+        except (ValueError, binascii.Error) as exc:
+            raise ValueError(f"PII key {key_id!r} is not base64url") from exc
+    return ring
+
+
+@lru_cache(maxsize=8)
+def _key_ring(spec: str) -> tuple[str, dict[str, bytes]]:
+    ring = key_ring_material(spec)
+    # Any secret string of enough entropy works: derive exactly 32 bytes from it.
+    keys = {key_id: hashlib.sha256(raw).digest() for key_id, raw in ring}
+    return ring[0][0], keys
 
 
 def encrypt(plaintext: str, *, context: str) -> str:

@@ -81,3 +81,19 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: list[FieldError]) -> None:
         super().__init__(CoreError.INVALID, errors=list(errors))
         self.errors = list(errors)
+
+
+# SQLSTATEs of a wait that ran out or lost: lock_not_available (lock_timeout), deadlock_detected,
+# serialization_failure. The request did nothing and may be retried.
+_BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+
+
+def database_busy(exc: BaseException) -> bool:
+    """Whether a database error means "busy, try again" (core.busy, 503) rather than a fault."""
+    from django.db import DatabaseError
+
+    if not isinstance(exc, DatabaseError):
+        return False
+    if getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES:
+        return True
+    return "database is locked" in str(exc)  # SQLite's busy timeout, and our writer queue's

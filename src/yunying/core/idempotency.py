@@ -1,21 +1,31 @@
-"""`Idempotency-Key` on creating POSTs: a retry returns the first answer (DESIGN invariant).
+"""`Idempotency-Key` on creating POSTs: every retry gets the first answer (DESIGN invariant).
 
-The decorated handler runs inside the outermost, durable transaction together with the record of its
-answer: if the work commits, so does the answer; if it does not, there is nothing to replay and a
-retry runs the work again. Two requests racing with one key: the loser either finds the record when
-its own transaction starts (SQLite serialises writers) or fails on the work's own unique constraint or
-on the record's, then finds the winner's committed record and replays it.
+The key is reserved before any work starts (Stripe's way): the first request inserts a `running` record
+in a transaction of its own, then runs the work and stores its answer in the work's own transaction —
+if the work commits, so does the answer; if it fails, the reservation is released and a retry runs the
+work again. A retry that arrives while the first request is still working finds the reservation and
+waits for its answer (polling, bounded: `core.busy` with Retry-After after WAIT_SECONDS), so concurrent
+retries never race into the work and never see its refusals (`signup.duplicate` for their own first
+attempt). A reservation whose process died is taken over once its lease runs out.
+
+Bodies are compared as canonical JSON: the same request sent with other key order or spacing is the
+same request.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import secrets
+import time
+from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponse
+from django.utils import timezone
 from ninja.responses import NinjaJSONEncoder
 from pydantic import BaseModel
 
@@ -24,6 +34,9 @@ from yunying.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
+WAIT_SECONDS = 10.0  # how long a retry waits for the first request's answer
+LEASE = timedelta(seconds=60)  # a running reservation older than this died with its process
+RUNNING, DONE = IdempotencyRecord.RUNNING, IdempotencyRecord.DONE
 
 
 def _owner(request) -> str:
@@ -31,10 +44,20 @@ def _owner(request) -> str:
     return f"{actor.kind}:{actor.id}"
 
 
+def canonical_body(body: bytes) -> bytes:
+    """JSON bodies in one spelling (sorted keys, no spaces); anything else as sent."""
+    try:
+        return json.dumps(
+            json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    except (ValueError, UnicodeDecodeError):
+        return body
+
+
 def _request_hash(request) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode() + b" " + request.path.encode() + b"\n")
-    digest.update(request.body)
+    digest.update(canonical_body(request.body))
     return digest.hexdigest()
 
 
@@ -45,10 +68,8 @@ def _jsonable(payload: Any) -> Any:
     return json.loads(json.dumps(payload, cls=NinjaJSONEncoder))
 
 
-def _replay(record: IdempotencyRecord, request_hash: str) -> HttpResponse:
+def _replay(record: IdempotencyRecord) -> HttpResponse:
     """The stored answer as it was sent; marked so a client can tell a replay from a first answer."""
-    if record.request_hash != request_hash:
-        raise DomainError(CoreError.IDEMPOTENCY_KEY_REUSED)
     response = HttpResponse(
         json.dumps(record.response_body, ensure_ascii=False),
         status=record.status_code,
@@ -60,6 +81,64 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> HttpResponse:
 
 def _find(owner: str, key: str) -> IdempotencyRecord | None:
     return IdempotencyRecord.objects.filter(owner=owner, key=key).first()
+
+
+def _reserve(owner: str, key: str, request_hash: str) -> tuple[IdempotencyRecord | None, bool]:
+    """Insert a running record, committed at once so every retry sees it. Returns (record, True) when
+    this request holds the key, or (someone else's record, False); (None, False) when the holder
+    released it meanwhile (the caller tries again)."""
+    try:
+        with transaction.atomic(durable=True):
+            record = IdempotencyRecord.objects.create(
+                owner=owner,
+                key=key,
+                request_hash=request_hash,
+                state=RUNNING,
+                lease_token=secrets.token_hex(16),
+                locked_until=timezone.now() + LEASE,
+            )
+        return record, True
+    except IntegrityError:
+        return _find(owner, key), False
+
+
+def _take_over(record: IdempotencyRecord) -> bool:
+    """Take a reservation whose lease ran out (its process died): one conditional UPDATE, so of two
+    retries only one takes it."""
+    token = secrets.token_hex(16)
+    taken = IdempotencyRecord.objects.filter(
+        pk=record.pk, state=RUNNING, lease_token=record.lease_token, locked_until__lt=timezone.now()
+    ).update(lease_token=token, locked_until=timezone.now() + LEASE)
+    if taken:
+        record.lease_token = token
+    return bool(taken)
+
+
+def _hold_or_answer(owner: str, key: str, request_hash: str) -> tuple[IdempotencyRecord, bool]:
+    """Reserve the key, or wait for the request holding it: (record, True) to run the work,
+    (a finished record, False) to replay its answer.
+
+    Raises: core.idempotency_key_reused, core.busy (the first request did not answer in time)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    pause = 0.01
+    while True:
+        record, mine = _reserve(owner, key, request_hash)
+        if record is not None:
+            if record.request_hash != request_hash:
+                raise DomainError(CoreError.IDEMPOTENCY_KEY_REUSED)
+            if mine or (record.state == RUNNING and _take_over(record)):
+                return record, True
+            if record.state == DONE:
+                return record, False
+        if time.monotonic() + pause > deadline:
+            raise DomainError(CoreError.BUSY, retry_after=1)
+        time.sleep(pause)  # the first request is still working: poll for its answer
+        pause = min(pause * 2, 0.2)
+
+
+def _release(record: IdempotencyRecord) -> None:
+    """The work failed: free the key so a retry runs it again."""
+    IdempotencyRecord.objects.filter(pk=record.pk, state=RUNNING, lease_token=record.lease_token).delete()
 
 
 def idempotent(func):
@@ -74,26 +153,21 @@ def idempotent(func):
             return func(request, *args, **kwargs)
         if not key or len(key) > MAX_KEY_LENGTH:
             raise DomainError(CoreError.INVALID, field=HEADER)
-        owner, request_hash = _owner(request), _request_hash(request)
+        record, run = _hold_or_answer(_owner(request), key, _request_hash(request))
+        if not run:
+            return _replay(record)
         try:
             with transaction.atomic(durable=True):
-                existing = _find(owner, key)
-                if existing is not None:
-                    return _replay(existing, request_hash)
                 result = func(request, *args, **kwargs)
-                with transaction.atomic():
-                    IdempotencyRecord.objects.create(
-                        owner=owner,
-                        key=key,
-                        request_hash=request_hash,
-                        status_code=result.status_code,
-                        response_body=_jsonable(result.value),
-                    )
-                return result  # ninja renders it through the response schema, as without a key
-        except (DomainError, IntegrityError):
-            winner = _find(owner, key)
-            if winner is None:
-                raise
-            return _replay(winner, request_hash)
+                stored = IdempotencyRecord.objects.filter(
+                    pk=record.pk, state=RUNNING, lease_token=record.lease_token
+                ).update(state=DONE, status_code=result.status_code, response_body=_jsonable(result.value))
+                if not stored:  # our lease ran out and a retry took over: let it answer
+                    raise DomainError(CoreError.BUSY, retry_after=1)
+            return result  # ninja renders it through the response schema, as without a key
+        except BaseException:
+            with contextlib.suppress(DatabaseError):  # the database is away: the lease frees the key
+                _release(record)
+            raise
 
     return wrapper

@@ -25,3 +25,16 @@ def mask_text(text: str) -> str:
     if len(text) <= 4:
         return "*" * len(text)
     return text[:4] + "****"
+
+
+def mask_email(email: str) -> str:
+    """z***@example.com — the first character of the local part and the domain."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return mask_text(email)
+    return f"{local[:1]}***@{domain}"
+
+
+def mask_date(day) -> str:
+    """1990-**-** — the year of a birth date, enough for an age band and no more."""
+    return f"{day.year:04d}-**-**"

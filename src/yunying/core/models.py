@@ -1,4 +1,6 @@
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 
 
 class ApiKey(models.Model):
@@ -18,16 +20,21 @@ class ApiKey(models.Model):
 
 
 class IdempotencyRecord(models.Model):
-    """The first answer to a creating POST, replayed when the client retries with the same key.
+    """A reserved `Idempotency-Key` and, once the work committed, its first answer (core.idempotency).
 
-    Written in the same transaction as the work it answers, so a stored answer always describes
-    committed work and uncommitted work leaves no record (the retry then runs again)."""
+    Reserved (`running`) in a transaction of its own before the work starts; the answer is stored in
+    the work's own transaction, so a `done` record always describes committed work."""
+
+    RUNNING, DONE = "running", "done"
 
     owner = models.CharField(max_length=64)  # "api_key:<id>"
     key = models.CharField(max_length=255)
     request_hash = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    state = models.CharField(max_length=8, default=DONE)
+    lease_token = models.CharField(max_length=32, blank=True)
+    locked_until = models.DateTimeField(null=True)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response_body = models.JSONField(null=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -44,3 +51,48 @@ class PersonalDataAccess(models.Model):
     fields = models.JSONField()
     purpose = models.CharField(max_length=200)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+
+class AuditEntry(models.Model):
+    """Append-only: an operator changed something, or read personal data (S5).
+
+    Written in the same transaction as the change (core.audit.audit_record refuses to run outside
+    one), so a rolled-back action leaves no row and a committed one always has its row. The database
+    refuses UPDATE and DELETE of these rows (triggers, migration 0002). `before` / `after` hold only
+    the fields that changed, personal fields masked: no clear personal data is ever stored here."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_kind = models.CharField(max_length=20)
+    actor_id = models.BigIntegerField(null=True)
+    actor_label = models.CharField(max_length=150)
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=30)
+    object_id = models.CharField(max_length=40, blank=True)
+    before = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    after = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "id"]),
+            models.Index(fields=["actor_kind", "actor_id", "id"]),
+            models.Index(fields=["action", "id"]),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}:{self.object_id}"
+        )
+
+
+class Alert(models.Model):
+    """Append-only: something that looks like an attack or a breach of policy happened (core.alerts).
+    The console lists them; nothing updates or deletes one."""
+
+    code = models.CharField(max_length=64)  # "signup.refusal_burst", "pii.bulk_reveal", …
+    data = models.JSONField(default=dict)  # who and what, never personal data in clear
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["code", "at"])]

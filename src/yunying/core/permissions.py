@@ -31,6 +31,11 @@ class Perm(StrEnum):
     SIGNUP_EXPORT = "signup.export"
     STATS_VIEW = "stats.view"
     PII_REVEAL = "pii.reveal"
+    SIGNUP_STATUS = "signup.status"  # a member's own status and draw result, no personal data
+    MEMBER_LOOKUP = "member.lookup"  # find a member by phone or external id (masked)
+    MEMBER_EDIT = "member.edit"
+    MEMBER_LINK = "member.link"  # bind a phone or external id to a known member (audited)  # correct a member's profile, with a reason
+    AUDIT_VIEW = "audit.view"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -48,10 +53,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
         }
     ),
     Role.SUPPORT: frozenset(
-        {Perm.CAMPAIGN_VIEW, Perm.SIGNUP_VIEW, Perm.SIGNUP_WITHDRAW, Perm.STATS_VIEW, Perm.PII_REVEAL}
+        {
+            Perm.CAMPAIGN_VIEW,
+            Perm.SIGNUP_VIEW,
+            Perm.SIGNUP_WITHDRAW,
+            Perm.STATS_VIEW,
+            Perm.PII_REVEAL,
+            Perm.MEMBER_LOOKUP,
+            Perm.MEMBER_EDIT,
+            Perm.MEMBER_LINK,
+        }
     ),
-    Role.INTEGRATION: frozenset({Perm.CAMPAIGN_VIEW, Perm.SIGNUP_CREATE, Perm.SIGNUP_WITHDRAW}),
-    Role.AUDITOR: frozenset({Perm.CAMPAIGN_VIEW, Perm.SIGNUP_VIEW, Perm.STATS_VIEW}),
+    Role.INTEGRATION: frozenset(
+        {Perm.CAMPAIGN_VIEW, Perm.SIGNUP_CREATE, Perm.SIGNUP_WITHDRAW, Perm.SIGNUP_STATUS}
+    ),
+    Role.AUDITOR: frozenset({Perm.CAMPAIGN_VIEW, Perm.SIGNUP_VIEW, Perm.STATS_VIEW, Perm.AUDIT_VIEW}),
 }
 
 

@@ -28,6 +28,6 @@ def problem(code: str, status: int, /, *, detail: str | None = None, **data) -> 
         status=status,
         content_type="application/problem+json",
     )
-    if code == CoreError.RATE_LIMITED and "retry_after" in data:
-        response["Retry-After"] = str(data["retry_after"])
+    if code in (CoreError.RATE_LIMITED, CoreError.BUSY):
+        response["Retry-After"] = str(data.get("retry_after", 1))
     return response

@@ -1,21 +1,31 @@
-"""Fixed-window rate limits (S7).
+"""Fixed-window rate limits (S7), shared by every process of the deployment.
 
-Without Redis each process counts alone in its local-memory cache; with REDIS_URL the count is on
-Redis and the limit holds across processes. A window is one minute.
+With REDIS_URL the counts live on Redis. Without it (the embedded default) they live in a small SQLite
+file of their own under var/ (RATELIMIT_PATH): every `yunying serve` worker process on the machine
+counts in the same table, so "30 a minute" stays 30 whatever the number of processes. A separate file,
+not the main database: counting must not queue behind the main database's single write lock (a sign-up
+holds it), and a lost count costs nothing, so the file skips fsync. A window is one minute.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import random
+import sqlite3
+import threading
 import time
+from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 
 from yunying.core.errors import CoreError, DomainError
 from yunying.core.redis import redis_client
 
+# --- Redis ------------------------------------------------------------------------------------------
 
-def _count_on_redis(key: str, expires: int) -> int:
+
+def _redis_count(key: str, expires: int) -> int:
     # Create-if-missing and increment in one round trip (every API call pays it): a pipeline
     # without MULTI, since SET NX followed by INCR is right in any interleaving.
     pipe = redis_client(settings.REDIS_URL).pipeline(transaction=False)
@@ -24,20 +34,98 @@ def _count_on_redis(key: str, expires: int) -> int:
     return pipe.execute()[1]
 
 
-def _count_in_cache(key: str, expires: int) -> int:
-    # incr first: one operation for every hit but the window's first.
+def _redis_peek(key: str) -> int:
+    return int(redis_client(settings.REDIS_URL).get(key) or 0)
+
+
+# --- the shared SQLite file -------------------------------------------------------------------------
+
+_local = threading.local()
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS counter (key TEXT PRIMARY KEY, count INTEGER NOT NULL, expires REAL NOT NULL)"
+)
+# One statement: the row is created or incremented and its new count read under the same write lock,
+# so two processes can never both read 29 and both write 30.
+_COUNT = (
+    "INSERT INTO counter (key, count, expires) VALUES (?, 1, ?) "
+    "ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING count"
+)
+PURGE_EVERY = 1000  # about one hit in this many also deletes the expired windows
+
+
+def _file_connection() -> sqlite3.Connection:
+    """This thread's connection to the counter file (created private, 0600, on first use)."""
+    path = str(settings.RATELIMIT_PATH)
+    connection = getattr(_local, "connections", {}).get(path)
+    if connection is None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        # Autocommit: each statement is its own short transaction. A bounded wait for the lock.
+        connection = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=OFF")  # counts need not survive a power cut
+        connection.execute(_SCHEMA)
+        _local.connections = {**getattr(_local, "connections", {}), path: connection}
+    return connection
+
+
+def _file_count(key: str, expires: int) -> int:
+    connection = _file_connection()
+    now = time.time()
     try:
-        return cache.incr(key)
-    except ValueError:  # the window's first hit (or a racing one: add loses, incr wins)
-        return 1 if cache.add(key, 1, timeout=expires) else cache.incr(key)
+        (count,) = connection.execute(_COUNT, (key, now + expires)).fetchone()
+        if random.randrange(PURGE_EVERY) == 0:  # noqa: S311 - a purge schedule, not a secret
+            connection.execute("DELETE FROM counter WHERE expires < ?", (now,))
+    except sqlite3.OperationalError as exc:  # the lock wait ran out: busy, never a hang or a 500
+        raise DomainError(CoreError.BUSY, retry_after=1) from exc
+    return count
+
+
+def _file_peek(key: str) -> int:
+    row = _file_connection().execute("SELECT count FROM counter WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else 0
+
+
+def ratelimit_reset() -> None:
+    """Forget every count (tests; an operator lifting a block with `yunying shell`)."""
+    if settings.REDIS_URL:
+        client = redis_client(settings.REDIS_URL)
+        for key in client.scan_iter("yunying:rl:*"):
+            client.delete(key)
+        return
+    _file_connection().execute("DELETE FROM counter")
+
+
+# --- the limits -------------------------------------------------------------------------------------
+
+
+def _window_key(scope: str, key: str, window_seconds: int) -> str:
+    return f"yunying:rl:{scope}:{key}:{int(time.time() // window_seconds)}"
+
+
+def _refuse(window_seconds: int) -> DomainError:
+    retry_after = window_seconds - int(time.time() % window_seconds)
+    return DomainError(CoreError.RATE_LIMITED, retry_after=max(retry_after, 1))
+
+
+def ratelimit_count(*, scope: str, key: str, window_seconds: int = 60) -> int:
+    """Count one hit in the current window; return the window's count so far."""
+    counter_key = _window_key(scope, key, window_seconds)
+    count = _redis_count if settings.REDIS_URL else _file_count
+    return count(counter_key, window_seconds + 5)
 
 
 def ratelimit_hit(*, scope: str, key: str, limit: int, window_seconds: int = 60) -> None:
     """Count one hit; raises core.rate_limited (with retry_after) once the window is over `limit`."""
-    window = int(time.time() // window_seconds)
-    counter_key = f"yunying:rl:{scope}:{key}:{window}"
-    count_hit = _count_on_redis if settings.REDIS_URL else _count_in_cache
-    count = count_hit(counter_key, window_seconds + 5)
-    if count > limit:
-        retry_after = window_seconds - int(time.time() % window_seconds)
-        raise DomainError(CoreError.RATE_LIMITED, retry_after=retry_after)
+    if ratelimit_count(scope=scope, key=key, window_seconds=window_seconds) > limit:
+        raise _refuse(window_seconds)
+
+
+def ratelimit_check(*, scope: str, key: str, limit: int, window_seconds: int = 60) -> None:
+    """Count nothing; raises core.rate_limited when the window already holds `limit` hits (for limits
+    on outcomes, counted with ratelimit_count once the outcome is known)."""
+    counter_key = _window_key(scope, key, window_seconds)
+    peek = _redis_peek if settings.REDIS_URL else _file_peek
+    if peek(counter_key) >= limit:
+        raise _refuse(window_seconds)

@@ -5,8 +5,11 @@ which on the sign-up path (about eight statements) was most of a sign-up's CPU a
 the time the single write lock was held. These helpers build each statement once per model and shape
 and keep it; values still go through the model's own fields (`pre_save`, `get_db_prep_save`, the
 backend's and the field's converters), so a row written here is the row `save()` would write and an
-instance read here is the instance a queryset would build. Signals are not sent: nothing on these
-paths listens to them.
+instance read here is the instance a queryset would build. The ORM's semantics are kept where these
+stand in for it: the database router chooses the connection, many rows are written in batches the
+backend accepts (SQLite's bound-parameter limit), `None` in a look-up means IS NULL, `pre_save` /
+`post_save` receivers are called when any are connected, and a model whose fields have `db_default`
+is refused (the ORM would leave those columns to the database). Each is tested against the ORM.
 
 Table and column names come from model meta, quoted by the backend; every value is a bound
 parameter (hence the S608 waivers). Use them where a profile shows the ORM's cost matters; everywhere else the ORM reads better.
@@ -15,12 +18,12 @@ parameter (hence the S608 waivers). Use them where a profile shows the ORM's cos
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
-from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Model
+from django.db import connections, router
+from django.db.models import Model, signals
 
 M = TypeVar("M", bound=Model)
 
@@ -28,9 +31,10 @@ M = TypeVar("M", bound=Model)
 _cache: WeakKeyDictionary[Any, dict[tuple, Any]] = WeakKeyDictionary()
 
 
-def _connection():
-    # `django.db.connection` proxies to this thread's default connection; key caches on the real one.
-    return connections[DEFAULT_DB_ALIAS]
+def _connection(model: type[Model], *, write: bool):
+    # The router's choice, as the ORM's; caches key on the real connection object of this thread.
+    alias = router.db_for_write(model) if write else router.db_for_read(model)
+    return connections[alias or "default"]
 
 
 def _memo(conn, key: tuple, build):
@@ -44,7 +48,26 @@ def _memo(conn, key: tuple, build):
 
 @cache
 def _insert_fields(model: type[Model]) -> tuple:
-    return tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    if any(f.has_db_default() for f in fields):
+        raise TypeError(f"core.rows cannot insert {model.__name__}: it has db_default fields; use save()")
+    return fields
+
+
+def _pre_save(conn, instance: Model) -> None:
+    model = type(instance)
+    if signals.pre_save.has_listeners(model):
+        signals.pre_save.send(
+            sender=model, instance=instance, raw=False, using=conn.alias, update_fields=None
+        )
+
+
+def _post_save(conn, instance: Model) -> None:
+    model = type(instance)
+    if signals.post_save.has_listeners(model):
+        signals.post_save.send(
+            sender=model, instance=instance, created=True, raw=False, using=conn.alias, update_fields=None
+        )
 
 
 def _insert_sql(conn, model: type[Model], rows: int, *, skip_conflicts: bool, returning: bool) -> str:
@@ -73,8 +96,9 @@ def row_insert(instance: M, *, skip_conflicts: bool = False) -> M | None:
 
     With `skip_conflicts`, a row that would break a unique constraint is not written and None comes
     back. Raises IntegrityError otherwise, like save()."""
-    conn = _connection()
     model = type(instance)
+    conn = _connection(model, write=True)
+    _pre_save(conn, instance)
     sql = _memo(
         conn,
         ("insert", model, 1, skip_conflicts),
@@ -88,24 +112,27 @@ def row_insert(instance: M, *, skip_conflicts: bool = False) -> M | None:
     instance.pk = row[0]
     instance._state.adding = False
     instance._state.db = conn.alias
+    _post_save(conn, instance)
     return instance
 
 
 def rows_insert(instances: Sequence[Model], *, skip_conflicts: bool = False) -> None:
-    """INSERT several new instances of one model in one statement; pks are not set (a skipped
-    conflict returns no row, so rows could not be matched to instances)."""
+    """INSERT several new instances of one model, as few statements as the backend allows (the
+    batch size bulk_create would use); pks are not set (a skipped conflict returns no row, so rows
+    could not be matched to instances), and no signals are sent, as with bulk_create."""
     if not instances:
         return
-    conn = _connection()
     model = type(instances[0])
-    sql = _memo(
-        conn,
-        ("insert", model, len(instances), skip_conflicts, "many"),
-        lambda: _insert_sql(conn, model, len(instances), skip_conflicts=skip_conflicts, returning=False),
-    )
-    params = [value for instance in instances for value in _insert_values(conn, instance)]
-    with conn.cursor() as cursor:
-        cursor.execute(sql, params)
+    conn = _connection(model, write=True)
+    fields = _insert_fields(model)
+    batch = max(conn.ops.bulk_batch_size(list(fields), instances), 1)
+    for start in range(0, len(instances), batch):
+        chunk = instances[start : start + batch]
+        build = partial(_insert_sql, conn, model, len(chunk), skip_conflicts=skip_conflicts, returning=False)
+        sql = _memo(conn, ("insert", model, len(chunk), skip_conflicts, "many"), build)
+        params = [value for instance in chunk for value in _insert_values(conn, instance)]
+        with conn.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def _where(conn, model: type[Model], where: dict[str, Any]) -> tuple[tuple, list]:
@@ -114,7 +141,11 @@ def _where(conn, model: type[Model], where: dict[str, Any]) -> tuple[tuple, list
     shape, params = [], []
     for name, value in where.items():
         field = model._meta.get_field(name)
-        if isinstance(value, list | tuple):
+        if value is None:
+            shape.append((name, "null"))  # `= NULL` matches nothing; the ORM writes IS NULL
+        elif isinstance(value, list | tuple):
+            if None in value:
+                raise ValueError("core.rows: None inside an IN list; look it up on its own")
             shape.append((name, len(value)))
             params += [field.get_db_prep_value(v, conn) for v in value]
         else:
@@ -127,7 +158,12 @@ def _clause(conn, model: type[Model], shape: tuple) -> str:
     clauses = []
     for name, count in shape:
         column = conn.ops.quote_name(model._meta.get_field(name).column)
-        clauses.append(f"{column} = %s" if count is None else f"{column} IN ({', '.join(['%s'] * count)})")
+        if count == "null":
+            clauses.append(f"{column} IS NULL")
+        elif count is None:
+            clauses.append(f"{column} = %s")
+        else:
+            clauses.append(f"{column} IN ({', '.join(['%s'] * count)})")
     return " AND ".join(clauses)
 
 
@@ -148,7 +184,7 @@ def _select(conn, model: type[Model], shape: tuple) -> tuple[str, list, list]:
 
 def row_get(model: type[M], **where: Any) -> M | None:
     """The instance whose columns equal `where` (one row: look up by a unique key), or None."""
-    conn = _connection()
+    conn = _connection(model, write=False)
     shape, params = _where(conn, model, where)
     sql, converters, attnames = _memo(conn, ("select", model, shape), lambda: _select(conn, model, shape))
     with conn.cursor() as cursor:
@@ -170,7 +206,7 @@ def _exists(conn, model: type[Model], shape: tuple) -> str:
 
 
 def row_exists(model: type[Model], **where: Any) -> bool:
-    conn = _connection()
+    conn = _connection(model, write=False)
     shape, params = _where(conn, model, where)
     sql = _memo(conn, ("exists", model, shape), lambda: _exists(conn, model, shape))
     with conn.cursor() as cursor:

@@ -12,6 +12,9 @@ class MemberError(StrEnum):
     REGION_INVALID = "member.region_invalid"
     BIRTH_DATE_INVALID = "member.birth_date_invalid"
     NAME_INVALID = "member.name_invalid"
+    IDENTITY_MISMATCH = "member.identity_mismatch"
+    LINK_CONFLICT = "member.link_conflict"
+    NOT_FOUND = "member.not_found"
 
 
 register_messages(
@@ -19,8 +22,14 @@ register_messages(
         MemberError.PHONE_INVALID: _("The phone number is not valid."),
         MemberError.IDENTITY_REQUIRED: _("Identify the member by phone or external id."),
         MemberError.IDENTITY_CONFLICT: _("The phone and the external id belong to different members."),
+        MemberError.IDENTITY_MISMATCH: _(
+            "These identifiers do not match a member as given. Sign up with the identifiers the member "
+            "was registered with, or ask an operator to link the new one."
+        ),
+        MemberError.LINK_CONFLICT: _("The identifier belongs to another member and cannot be linked."),
         MemberError.REGION_INVALID: _("The region code is not a valid GB/T 2260 code."),
         MemberError.BIRTH_DATE_INVALID: _("The birth date must be between 1900-01-01 and today."),
         MemberError.NAME_INVALID: _("The name must not contain control characters."),
+        MemberError.NOT_FOUND: _("No member has that phone or external id."),
     }
 )

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from yunying.core import crypto
-from yunying.core.errors import DomainError
-from yunying.core.masking import mask_name, mask_phone
+from yunying.core.audit import audit_changes, audit_record, pii_access_record
+from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
+from yunying.core.masking import mask_date, mask_email, mask_name, mask_phone
+from yunying.core.permissions import Actor
 from yunying.core.rows import row_get, row_insert
 from yunying.members.errors import MemberError
 from yunying.members.models import Gender, Member
@@ -76,20 +79,29 @@ def _phone_index(e164: str) -> str:
 
 
 def member_find(*, phone: str | None = None, external_id: str | None = None) -> Member | None:
-    """Raises: member.identity_conflict, member.phone_invalid."""
+    """Raises: member.identity_mismatch, member.phone_invalid."""
     return _find(phone_normalize(phone) if phone else None, external_id)
 
 
 def _find(e164: str | None, external_id: str | None) -> Member | None:
+    """The member the identifiers name. Each identifier given must be the member's own: a phone and
+    an external id of two members, or an identifier the member found by the other one does not have
+    (another, or none yet), is member.identity_mismatch — one code for every case, so the answer never
+    tells whether the phone is known, linked elsewhere or unlinked (S3). Binding a new identifier to a
+    known member is member_link's, an operator's audited action.
+
+    Raises: member.identity_mismatch."""
     # Every sign-up looks its member up: prepared statements, not the ORM (core.rows).
     by_phone = row_get(Member, phone_index=_phone_index(e164)) if e164 else None
     by_external = row_get(Member, external_id=external_id) if external_id else None
-    if by_phone and by_external and by_phone.pk != by_external.pk:
-        raise DomainError(MemberError.IDENTITY_CONFLICT)
-    # The phone's owner is already known to the integrator under another external id.
-    if by_phone and external_id and by_phone.external_id and by_phone.external_id != external_id:
-        raise DomainError(MemberError.IDENTITY_CONFLICT)
-    return by_phone or by_external
+    member = by_phone or by_external
+    if member is None:
+        return None
+    if e164 and member.phone_index != _phone_index(e164):
+        raise DomainError(MemberError.IDENTITY_MISMATCH)
+    if external_id and member.external_id != external_id:
+        raise DomainError(MemberError.IDENTITY_MISMATCH)
+    return member
 
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)
@@ -116,7 +128,9 @@ def _validate_profile(profile: Profile) -> None:
         raise DomainError("core.invalid", field="gender")
 
 
-def _fill_blanks(member: Member, profile: Profile) -> list[str]:
+def _fill_blanks(member: Member, profile: Profile, *, known: bool) -> list[str]:
+    """Profile facts fill what is blank. Of a known member, never the e-mail: it is an address
+    notices go to, and setting it is binding a contact (member_link / member_correct, audited)."""
     changed = []
     # Strip before the blank test: a whitespace-only name would encrypt "" and block a real one later.
     name = (profile.name or "").strip()
@@ -125,7 +139,7 @@ def _fill_blanks(member: Member, profile: Profile) -> list[str]:
         member.name_encrypted = crypto.encrypt(name, context=_NAME)
         member.name_index = crypto.blind_index(name, context=_NAME)
         changed += ["name_encrypted", "name_index"]
-    if email and not member.email_encrypted:
+    if email and not known and not member.email_encrypted:
         member.email_encrypted = crypto.encrypt(email, context=_EMAIL)
         member.email_index = crypto.blind_index(email, context=_EMAIL)
         changed += ["email_encrypted", "email_index"]
@@ -157,7 +171,7 @@ def member_prepare(
     """Validate, normalise, encrypt and look up — everything but the write, so callers can keep their
     write transaction short.
 
-    Raises: member.identity_required, member.phone_invalid, member.identity_conflict, member.region_invalid."""
+    Raises: member.identity_required, member.phone_invalid, member.identity_mismatch, member.region_invalid."""
     if not phone and not external_id:
         raise DomainError(MemberError.IDENTITY_REQUIRED)
     _validate_profile(profile)
@@ -168,16 +182,10 @@ def member_prepare(
         if e164:
             member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
             member.phone_index = _phone_index(e164)
-        _fill_blanks(member, profile)
+        _fill_blanks(member, profile, known=False)
         return PreparedMember(member, ["*"], e164, external_id)
-    changed = _fill_blanks(member, profile)
-    if e164 and not member.phone_index:
-        member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
-        member.phone_index = _phone_index(e164)
-        changed += ["phone_encrypted", "phone_index"]
-    if external_id and not member.external_id:
-        member.external_id = external_id
-        changed.append("external_id")
+    # _find made sure every identifier given is already the member's: nothing to bind here.
+    changed = _fill_blanks(member, profile, known=True)
     return PreparedMember(member, changed, e164, external_id)
 
 
@@ -203,7 +211,7 @@ def member_resolve(
 ) -> Member:
     """The member with this phone / external id, created if new; profile facts fill blanks (M2).
 
-    Raises: member.identity_required, member.phone_invalid, member.identity_conflict, member.region_invalid."""
+    Raises: member.identity_required, member.phone_invalid, member.identity_mismatch, member.region_invalid."""
     prepared = member_prepare(phone=phone, external_id=external_id, profile=profile, channel=channel)
     return member_commit(prepared)
 
@@ -221,6 +229,32 @@ def member_email(member: Member) -> str | None:
     return crypto.decrypt(member.email_encrypted, context=_EMAIL) if member.email_encrypted else None
 
 
+class MemberRecipient:
+    """How the outbox reaches a member (settings.NOTIFY_RECIPIENTS): the language to write in and
+    the address per channel, decrypted only when a message needs it."""
+
+    __slots__ = ("member",)
+
+    def __init__(self, member: Member) -> None:
+        self.member = member
+
+    @property
+    def language(self) -> str:
+        return self.member.language
+
+    def address(self, channel: str) -> str | None:
+        if channel == "email":
+            return member_email(self.member)
+        if channel == "push":
+            return self.member.external_id
+        return member_phone(self.member)
+
+
+def member_recipients(member_ids: set[int]) -> dict[int, MemberRecipient]:
+    """The recipients of a batch of messages, in one query (members gone are left out)."""
+    return {pk: MemberRecipient(member) for pk, member in Member.objects.in_bulk(member_ids).items()}
+
+
 def member_contact(member: Member, *, reveal: bool) -> dict:
     """Phone and name, masked unless `reveal` (the caller checked pii.reveal and logs the access)."""
     phone = member_phone(member)
@@ -230,8 +264,182 @@ def member_contact(member: Member, *, reveal: bool) -> dict:
     return {"phone": phone_mask(phone) if phone else None, "name": mask_name(name)}
 
 
+def member_profile(member: Member, *, reveal: bool) -> dict:
+    """Phone, name, e-mail and birth date, masked unless `reveal` (the caller checked pii.reveal and
+    logs the access)."""
+    email = member_email(member)
+    born = member.birth_date
+    if reveal:
+        return member_contact(member, reveal=True) | {
+            "email": email, "birth_date": born.isoformat() if born else None,
+        }  # fmt: skip
+    return member_contact(member, reveal=False) | {
+        "email": mask_email(email) if email else None, "birth_date": mask_date(born) if born else None,
+    }  # fmt: skip
+
+
 def member_age(member: Member, *, on: date) -> int | None:
     if member.birth_date is None:
         return None
     born = member.birth_date
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def member_lookup(
+    *,
+    actor: Actor,
+    phone: str | None = None,
+    external_id: str | None = None,
+    reveal: bool = False,
+    purpose: str = "",
+) -> Member:
+    """Find a member by phone or by external id for an operator (support), auditing the look-up: the
+    query itself is personal data, so the audit row holds the phone masked. With `reveal` (the caller
+    checked pii.reveal and a purpose) the access is logged for the member to see, in the same
+    transaction as the audit row.
+
+    Raises: member.phone_invalid, member.identity_conflict, member.not_found."""
+    e164 = phone_normalize(phone) if phone else None
+    member = _find(e164, external_id)
+    query = {"phone": phone_mask(e164)} if e164 else {"external_id": external_id}
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="member.lookup", object_type="member",
+            object_id=member.pk if member else None,
+            after={"query": query, "found": member is not None, "revealed": reveal and member is not None},
+            reason=purpose,
+        )  # fmt: skip
+        if reveal and member is not None:
+            pii_access_record(
+                actor=actor, member_ids=[member.pk], fields=list(PROFILE_FIELDS), purpose=purpose
+            )
+    if member is None:
+        raise DomainError(MemberError.NOT_FOUND)
+    return member
+
+
+PROFILE_FIELDS = ("phone", "name", "email", "birth_date")
+CORRECTABLE_FIELDS = ("name", "gender", "birth_date", "region_code", "email")
+
+
+def _profile_view(member: Member) -> dict:
+    return {
+        "name": member_name(member),
+        "gender": member.gender,
+        "birth_date": member.birth_date,
+        "region_code": member.region_code,
+        "email": member_email(member) or "",
+    }
+
+
+def _masked(values: dict) -> dict:
+    """What the audit trail may hold: personal fields masked; gender and region are stored in clear
+    and shown in every masked view already."""
+    maskers = {"name": mask_name, "email": lambda v: mask_email(v) if v else "", "birth_date": mask_date}
+    return {k: (maskers[k](v) if k in maskers and v not in (None, "") else v) for k, v in values.items()}
+
+
+def member_correct(*, member_id: int, actor: Actor, changes: dict, reason: str) -> Member:
+    """Correct a member's profile (an operator acting on the member's request or a known error),
+    with a required reason; audited with the changed fields before and after, masked.
+
+    Raises: member.not_found, core.invalid (unknown field, no reason, blank name),
+    member.region_invalid."""
+    name = changes.get("name")
+    email = changes.get("email")
+    errors = [
+        FieldError(f, CoreError.INVALID, gettext("unknown field"))
+        for f in sorted(set(changes) - set(CORRECTABLE_FIELDS))
+    ]
+    if not reason.strip():
+        errors.append(FieldError("reason", CoreError.INVALID, gettext("State why the profile is corrected.")))
+    if name is not None and not name.strip():
+        errors.append(FieldError("name", CoreError.INVALID, gettext("The name cannot be blank.")))
+    if errors:
+        raise ValidationFailed(errors)
+    _validate_profile(
+        Profile(
+            gender=changes.get("gender"), birth_date=changes.get("birth_date"),
+            region_code=changes.get("region_code"),
+        )
+    )  # fmt: skip
+    with transaction.atomic():
+        member = Member.objects.select_for_update().filter(pk=member_id).first()
+        if member is None:
+            raise DomainError(MemberError.NOT_FOUND, id=member_id)
+        current = _profile_view(member)
+        proposed = current | {k: v for k, v in changes.items() if v is not None}
+        if name is not None:
+            proposed["name"] = name.strip()
+        if email is not None:
+            proposed["email"] = email.strip().lower()
+        before, after = audit_changes(current, proposed)
+        fields = []
+        if "name" in after:
+            member.name_encrypted = crypto.encrypt(after["name"], context=_NAME)
+            member.name_index = crypto.blind_index(after["name"], context=_NAME)
+            fields += ["name_encrypted", "name_index"]
+        if "email" in after:
+            member.email_encrypted = crypto.encrypt(after["email"], context=_EMAIL) if after["email"] else ""
+            member.email_index = crypto.blind_index(after["email"], context=_EMAIL) if after["email"] else ""
+            fields += ["email_encrypted", "email_index"]
+        for field in ("gender", "birth_date", "region_code"):
+            if field in after:
+                setattr(member, field, after[field])
+                fields.append(field)
+        if fields:
+            member.save(update_fields=fields)
+        audit_record(
+            actor=actor, action="member.correct", object_type="member", object_id=member.pk,
+            before=_masked(before), after=_masked(after), reason=reason,
+        )  # fmt: skip
+    return member
+
+
+def member_link(
+    *, member_id: int, actor: Actor, reason: str, phone: str | None = None, external_id: str | None = None
+) -> Member:
+    """Bind a phone or an external id to a known member (or replace theirs), after the member proved
+    it to an operator or to the storefront (an SMS code, a verified login). A sign-up never binds
+    one (member_prepare refuses with member.identity_mismatch); this is the one way, permitted
+    (member.link) and audited with both sides masked.
+
+    Raises: core.invalid (nothing to link, no reason), member.phone_invalid, member.not_found,
+    member.link_conflict (the identifier is another member's)."""
+    errors = []
+    if not phone and not external_id:
+        errors.append(
+            FieldError("phone", CoreError.INVALID, gettext("Give a phone or an external id to link."))
+        )
+    if not reason.strip():
+        errors.append(FieldError("reason", CoreError.INVALID, gettext("A reason is required.")))
+    if errors:
+        raise ValidationFailed(errors)
+    e164 = phone_normalize(phone) if phone else None
+    with transaction.atomic():
+        member = Member.objects.select_for_update().filter(pk=member_id).first()
+        if member is None:
+            raise DomainError(MemberError.NOT_FOUND, id=member_id)
+        old_phone = member_phone(member)
+        before, after, fields = {}, {}, []
+        if e164 and member.phone_index != _phone_index(e164):
+            before["phone"] = phone_mask(old_phone) if old_phone else None
+            after["phone"] = phone_mask(e164)
+            member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
+            member.phone_index = _phone_index(e164)
+            fields += ["phone_encrypted", "phone_index"]
+        if external_id and member.external_id != external_id:
+            before["external_id"], after["external_id"] = member.external_id, external_id
+            member.external_id = external_id
+            fields.append("external_id")
+        if fields:
+            try:
+                with transaction.atomic():  # a savepoint: the unique indexes decide a race
+                    member.save(update_fields=fields)
+            except IntegrityError as exc:
+                raise DomainError(MemberError.LINK_CONFLICT) from exc
+        audit_record(
+            actor=actor, action="member.link", object_type="member", object_id=member.pk,
+            before=before, after=after, reason=reason,
+        )  # fmt: skip
+    return member

@@ -10,6 +10,10 @@ class NotifyConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
+        from yunying.core.registry import metrics_collector_register
+
+        # A dotted path: prometheus_client is imported only when /metrics is scraped (core.registry).
+        metrics_collector_register("notify.outbox", "yunying.notify.metrics.OutboxCollector")
         if settings.REDIS_URL:
             _reuse_task_queue_connections()
 

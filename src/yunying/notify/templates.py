@@ -1,60 +1,37 @@
-"""Message texts per template, in the member's language (N2). Context keys are filled by name."""
+"""The message templates the outbox can send, registered by the apps that own them (N2).
+
+notify knows no campaign: an app registers its template keys with a *loader* from its
+AppConfig.ready() (campaigns: campaigns.messages). A queued message stores only the template key and
+references (e.g. {"campaign_id": 7, "signup_id": 42}); the worker renders it when it goes out, so an
+edit made after queueing (a new title, a new time, fewer channels) reaches the member.
+
+Rendering a batch, in two steps so a batch costs one query per app, not one per message:
+- `load(contexts)` is called once per claimed batch with the contexts of that app's messages; it
+  reads what they refer to and returns a `render` function;
+- `render(template, context, channel)` runs per message, inside the member's language, and returns
+  (subject, body), or None when the message must not go out any more (its campaign no longer notifies
+  on that channel): the worker then records it as cancelled.
+"""
 
 from __future__ import annotations
 
-from django.utils import translation
-from django.utils.translation import gettext_lazy as _
+from collections.abc import Callable, Iterable
 
-TEMPLATES = {
-    "signup_confirmed": (
-        _("Sign-up confirmed"),
-        _("You are signed up for “{campaign}”. The event starts {event_start}."),
-    ),
-    "signup_pending_review": (
-        _("Sign-up received"),
-        _("We received your sign-up for “{campaign}” and will review it soon."),
-    ),
-    "signup_registered": (
-        _("Sign-up received"),
-        _("You are in the draw for “{campaign}”. Results are announced after sign-up closes."),
-    ),
-    "signup_waitlisted": (
-        _("You are on the waiting list"),
-        _("“{campaign}” is full; you are on the waiting list and will hear from us if a place opens."),
-    ),
-    "signup_promoted": (
-        _("A place opened for you"),
-        _("Good news: a place opened in “{campaign}” and your sign-up is now confirmed."),
-    ),
-    "signup_rejected": (
-        _("Sign-up not accepted"),
-        _("Your sign-up for “{campaign}” was not accepted: {reason}"),
-    ),
-    "signup_not_selected": (
-        _("Draw result"),
-        _("Thank you for taking part in the draw for “{campaign}”. You were not selected this time."),
-    ),
-    "signup_withdrawn": (
-        _("Sign-up cancelled"),
-        _("Your sign-up for “{campaign}” has been cancelled: {reason}"),
-    ),
-    "event_reminder": (
-        _("Reminder"),
-        _("Reminder: “{campaign}” starts {event_start}."),
-    ),
-    "campaign_cancelled": (
-        _("Campaign cancelled"),
-        _("We are sorry: “{campaign}” has been cancelled. {reason}"),
-    ),
-}
+Render = Callable[[str, dict, str], tuple[str, str] | None]
+Loader = Callable[[list[dict]], Render]
+
+_loaders: dict[str, Loader] = {}
 
 
-def render(template: str, context: dict, *, language: str) -> tuple[str, str]:
-    subject, body = TEMPLATES[template]
-    with translation.override(language):
-        return str(subject), str(body).format_map(_Defaulting(context))
+def templates_register(keys: Iterable[str], loader: Loader) -> None:
+    """Make `keys` sendable, rendered through `loader` (see the module docstring)."""
+    for key in keys:
+        _loaders[key] = loader
 
 
-class _Defaulting(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
+def template_loader(key: str) -> Loader | None:
+    return _loaders.get(key)
+
+
+def template_keys() -> list[str]:
+    return sorted(_loaders)

@@ -17,7 +17,7 @@ from django.db.models import Count
 
 from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.helpers import sign_up
-from tests.members.factories import MemberFactory, mobile
+from tests.members.factories import mobile
 from yunying.campaigns.models import BLOCKING_STATUSES, Signup, SignupStatus
 from yunying.campaigns.selectors import counts_from_events
 from yunying.core.errors import DomainError
@@ -133,29 +133,28 @@ def test_first_sign_ups_of_one_new_phone_create_one_member():
     assert Signup.objects.filter(campaign=campaign).values("member").distinct().count() == 1
 
 
-def _naive_sign_up(campaign, member, barrier):
-    """The bug the real service prevents: check the count, then insert, with no guard between."""
-    taken = Signup.objects.filter(campaign=campaign, status="confirmed").count()
-    barrier.wait(timeout=30)  # everyone has read before anyone writes
-    if taken < campaign.capacity:
-        return Signup.objects.create(campaign=campaign, member=member, status="confirmed", channel="h5")
-    return None
+def test_control_the_real_service_with_its_guard_removed_oversells(monkeypatch):
+    """The same rush through the real service, with the conditional seat UPDATE replaced by trust in
+    the campaign row read before the transaction (the anti-pattern it prevents): it must oversell, or
+    the rush tests above could not see a broken guard."""
+    from yunying.campaigns import seats
+    from yunying.campaigns.services import admission
 
-
-def test_control_naive_check_then_insert_oversells():
-    # given
+    # given: every request reads the campaign before any of them writes
     campaign = CampaignFactory(status="published", capacity=5)
-    members = [MemberFactory() for _ in range(20)]
-    barrier = threading.Barrier(len(members))
+    barrier = threading.Barrier(20)
+    real_get = admission.campaign_get
 
-    def run(member):
-        try:
-            return _naive_sign_up(campaign, member, barrier)
-        finally:
-            connections.close_all()
+    def read_then_wait(campaign_id, **kwargs):
+        snapshot = real_get(campaign_id, **kwargs)
+        barrier.wait(timeout=30)
+        return snapshot
 
+    monkeypatch.setattr(admission, "campaign_get", read_then_wait)
+    monkeypatch.setattr(seats, "seat_take", lambda campaign_id, *, now, count=1: True)  # guard removed
+    calls = [lambda n=n: sign_up(campaign, mobile(n)) for n in range(20)]
     # when
-    with ThreadPoolExecutor(max_workers=len(members)) as pool:
-        list(pool.map(run, members))
-    # then: the harness does expose races — this is what the conditional UPDATE prevents
+    outcomes = Counter(_rush(calls, workers=20))
+    # then
+    assert outcomes["ok:confirmed"] > campaign.capacity
     assert Signup.objects.filter(campaign=campaign, status="confirmed").count() > campaign.capacity

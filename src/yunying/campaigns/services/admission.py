@@ -17,7 +17,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from yunying.campaigns import seats
-from yunying.campaigns.eligibility import eligibility_evaluate, eligibility_parse
+from yunying.campaigns.eligibility import (
+    MemberFacts,
+    eligibility_evaluate,
+    eligibility_explain,
+    eligibility_parse,
+)
 from yunying.campaigns.errors import CampaignError, SignupError
 from yunying.campaigns.models import (
     BLOCKING_STATUSES,
@@ -29,15 +34,16 @@ from yunying.campaigns.models import (
     SignupStatus,
 )
 from yunying.campaigns.questions import answers_validate, form_parse
-from yunying.campaigns.seats import Admit
+from yunying.campaigns.seats import SEATED_STATUSES
 from yunying.campaigns.selectors import campaign_get, member_facts, signup_get
 from yunying.campaigns.services.events import event_record
 from yunying.campaigns.services.notices import notice_cancel_reminder, notice_signup
 from yunying.core import crypto
-from yunying.core.errors import DomainError
-from yunying.core.permissions import Actor
+from yunying.core.audit import audit_record
+from yunying.core.errors import CoreError, DomainError
+from yunying.core.permissions import Actor, Perm
 from yunying.core.rows import row_exists, row_insert
-from yunying.members.services import Profile, member_commit, member_prepare
+from yunying.members.services import PreparedMember, Profile, member_commit, member_prepare
 
 St = SignupStatus
 _ANSWERS = "signup.answers"
@@ -74,40 +80,75 @@ def _ensure_open(campaign: Campaign, now) -> None:
     if campaign.status != CampaignStatus.PUBLISHED or not (
         campaign.signup_start_at <= now < campaign.signup_end_at
     ):
-        raise DomainError(
-            CampaignError.NOT_OPEN,
-            status=campaign.status,
-            signup_start_at=campaign.signup_start_at.isoformat(),
-            signup_end_at=campaign.signup_end_at.isoformat(),
-        )
+        raise _open_error(campaign)
 
 
-def _visibly_full(campaign: Campaign) -> bool:
-    first_come = (
-        campaign.admission_mode == AdmissionMode.FIRST_COME and campaign.review_mode == ReviewMode.AUTO
-    )
-    if not first_come or campaign.waitlist_enabled:
-        return False
-    return seats.ledger().looks_full(campaign)
+def _first_come(campaign: Campaign) -> bool:
+    return campaign.admission_mode == AdmissionMode.FIRST_COME and campaign.review_mode == ReviewMode.AUTO
 
 
-def _admit(campaign: Campaign, member_id: int) -> tuple[Admit, str]:
-    """Take a seat (or a place in the queue) on the active ledger; return it with the entry status.
-
-    Raises: campaign.full, signup.duplicate (the Redis ledger knows holders)."""
+def _entry_status(campaign: Campaign) -> str:
+    """The status a new sign-up asks for, judged from the campaign row read before the transaction;
+    the guard at the end of the transaction confirms it or sends the sign-up round again (_Retry)."""
     if campaign.admission_mode == AdmissionMode.LOTTERY:
-        want, entry = Admit.ENTRY, St.REGISTERED
-    elif campaign.review_mode == ReviewMode.MANUAL:
-        want, entry = Admit.ENTRY, St.PENDING_REVIEW
-    else:
-        want, entry = Admit.SEAT, ""
-    admitted = seats.ledger().admit(campaign, member_id, want=want)
-    if admitted == Admit.FULL:
+        return St.REGISTERED
+    if campaign.review_mode == ReviewMode.MANUAL:
+        return St.PENDING_REVIEW
+    if campaign.seats_taken < campaign.capacity:
+        return St.CONFIRMED
+    if campaign.waitlist_enabled:
+        return St.WAITLISTED
+    # A campaign visibly full refuses at once: under a flash crowd most requests end here, before
+    # any write. The read may be a moment old; only a seat freed meanwhile can make it wrong.
+    raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
+
+
+class _Retry(Exception):
+    """The seat count moved between the read and the guard: run the admission again as `status`."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _open_error(campaign: Campaign) -> DomainError:
+    return DomainError(
+        CampaignError.NOT_OPEN,
+        status=campaign.status,
+        signup_start_at=campaign.signup_start_at.isoformat(),
+        signup_end_at=campaign.signup_end_at.isoformat(),
+    )
+
+
+def _guard(campaign: Campaign, status: str, now) -> None:
+    """The last statement of the admission transaction: the database's word on capacity and on the
+    campaign being open (status and window), so a sign-up never commits past capacity or after a
+    close, cancel or draw. Raises: campaign.not_open, campaign.full, _Retry."""
+    if status == St.CONFIRMED:
+        if seats.seat_take(campaign.pk, now=now):
+            return
+        held = seats.entry_hold(campaign.pk, now=now)
+        if held is None:
+            raise _open_error(campaign_get(campaign.pk))
+        if campaign.waitlist_enabled:
+            raise _Retry(St.WAITLISTED)
         raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
-    if admitted == Admit.DUPLICATE:
-        raise DomainError(SignupError.DUPLICATE)
-    status = {Admit.SEAT: St.CONFIRMED, Admit.WAIT: St.WAITLISTED}.get(admitted, entry)
-    return admitted, status
+    held = seats.entry_hold(campaign.pk, now=now)
+    if held is None:
+        raise _open_error(campaign_get(campaign.pk))
+    if status == St.WAITLISTED and not held.full:
+        raise _Retry(St.CONFIRMED)  # a seat came free since the read: nobody waits while one is empty
+
+
+def _stated_facts(profile: Profile, answers: dict[str, Any]) -> MemberFacts:
+    """The member facts a sign-up request itself gave, and nothing stored (eligibility_explain)."""
+    return MemberFacts(
+        birth_date=profile.birth_date,
+        gender=profile.gender or "unknown",
+        region_code=profile.region_code or "",
+        recent_participations=0,
+        answers=answers,
+    )
 
 
 NOTICE_FOR_STATUS = {
@@ -154,65 +195,88 @@ def signup_create(
         Signup, campaign_id=campaign.pk, member_id=prepared.member.pk, status=BLOCKING_STATUSES
     ):
         raise DomainError(SignupError.DUPLICATE)
-    # A campaign visibly full refuses at once: under a flash crowd most requests end here, before
-    # any write. The read may be a moment old, but only a seat freed meanwhile can make it wrong.
-    if _visibly_full(campaign):
-        raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
+    status = _entry_status(campaign)  # campaign.full here when it visibly is
     limit = rules.participation_limit
     facts = member_facts(
         prepared.member, period_days=limit.period_days if limit else None, answers=cleaned, now=now
     )
-    reasons = eligibility_evaluate(rules, facts, today=timezone.localdate(now))
+    today = timezone.localdate(now)
+    reasons = eligibility_evaluate(rules, facts, today=today)
     if reasons:
+        if not actor.can(Perm.SIGNUP_VIEW):
+            reasons = eligibility_explain(rules, _stated_facts(identity.profile, cleaned), today=today)
         raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
     answers_encrypted = crypto.encrypt(json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS)
+    # The seat count can move between the read above and the guard; at most twice in a row in
+    # practice (confirmed -> waitlisted -> confirmed needs a seat freed in between).
+    for _ in range(3):
+        try:
+            return _admit(campaign, prepared, status, answers_encrypted, source, actor, now)
+        except _Retry as retry:
+            status = retry.status
+    raise DomainError(CoreError.BUSY)
+
+
+def _admit(
+    campaign: Campaign,
+    prepared: PreparedMember,
+    status: str,
+    answers_encrypted: str,
+    source: Source,
+    actor: Actor,
+    now,
+) -> Signup:
+    """One admission transaction: every insert first, the guard last, so the campaign row (the hot
+    row) is locked only from the guard to the commit."""
     with transaction.atomic():
         member = member_commit(prepared)
-        admitted, status = _admit(campaign, member.pk)
+        signup = Signup(
+            campaign=campaign,  # the loaded row: presenting the sign-up needs no second query
+            member=member,
+            status=status,
+            answers_encrypted=answers_encrypted,
+            channel=source.channel,
+            utm_source=source.utm_source[:100],
+            utm_medium=source.utm_medium[:100],
+            utm_campaign=source.utm_campaign[:100],
+            client_ip=source.client_ip,
+            device_id=source.device_id[:128],
+            user_agent=source.user_agent[:300],
+        )
         try:
-            signup = Signup(
-                campaign=campaign,  # the loaded row: presenting the sign-up needs no second query
-                member=member,
-                status=status,
-                answers_encrypted=answers_encrypted,
-                channel=source.channel,
-                utm_source=source.utm_source[:100],
-                utm_medium=source.utm_medium[:100],
-                utm_campaign=source.utm_campaign[:100],
-                client_ip=source.client_ip,
-                device_id=source.device_id[:128],
-                user_agent=source.user_agent[:300],
-            )
-            try:
-                row_insert(signup)  # no savepoint: on a conflict the whole transaction is abandoned
-            except IntegrityError as exc:
-                # The same member raced us: the database constraint is the final word.
-                raise DomainError(SignupError.DUPLICATE) from exc
-            event_record(signup, from_status="", to_status=status, actor=actor)
-            notice_signup(signup, campaign, NOTICE_FOR_STATUS[status])
-        except BaseException:
-            # The seat must not outlive a write that did not happen (a no-op after the rollback
-            # on the database ledger; an immediate give-back on Redis).
-            seats.ledger().undo_admit(campaign.pk, member.pk, admitted)
-            raise
+            row_insert(signup)  # no savepoint: on a conflict the whole transaction is abandoned
+        except IntegrityError as exc:
+            # The same member raced us: the database constraint is the final word.
+            raise DomainError(SignupError.DUPLICATE) from exc
+        event_record(signup, from_status="", to_status=status, actor=actor)
+        notice_signup(signup, campaign, NOTICE_FOR_STATUS[status])
+        _guard(campaign, status, now)
     return signup
 
 
-def _move(signup: Signup, *, to: str, allowed_from: set[str], actor: Actor, reason: str = "") -> str:
+def _move(
+    signup: Signup, *, to: str, allowed_from: set[str], actor: Actor, reason: str = "", note: str = ""
+) -> str:
     """Move a sign-up from its current status; a conditional UPDATE, so of two concurrent moves only
-    one wins and the loser gets signup.invalid_transition. Returns the status it left."""
+    one wins and the loser gets signup.invalid_transition. Returns the status it left.
+    `reason` is member-facing; `note` is internal (operators only, never sent)."""
     current = signup.status
     if current not in allowed_from:
         raise DomainError(SignupError.INVALID_TRANSITION, status=current, to=to)
     now = timezone.now()
     moved = Signup.objects.filter(pk=signup.pk, status=current).update(
-        status=to, status_reason=reason[:500], updated_at=now
+        status=to, status_reason=reason[:500], status_note=note[:1000], updated_at=now
     )
     if not moved:
         signup.refresh_from_db(fields=["status"])
         raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=to)
-    signup.status, signup.status_reason, signup.updated_at = to, reason[:500], now
-    event_record(signup, from_status=current, to_status=to, actor=actor, reason=reason)
+    signup.status, signup.status_reason, signup.status_note, signup.updated_at = (
+        to,
+        reason[:500],
+        note[:1000],
+        now,
+    )
+    event_record(signup, from_status=current, to_status=to, actor=actor, reason=reason, note=note)
     return current
 
 
@@ -222,98 +286,117 @@ def _waitlist_next(campaign_id: int):
     )
 
 
-def _seat_released(campaign: Campaign, leaver: Signup, *, actor: Actor) -> Signup | None:
+def _seat_released(campaign: Campaign, *, actor: Actor) -> Signup | None:
     """A confirmed sign-up left: hand its seat straight to the head of the waiting list (the seat
-    count does not change, so no newcomer can slip in between), or give the seat back."""
-    for candidate in _waitlist_next(campaign.pk)[:20]:
-        try:
-            _move(candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, reason="promoted")
-        except DomainError:
-            continue  # withdrawn meanwhile: try the next
-        notice_signup(candidate, campaign, "signup_promoted")
-        seats.ledger().leave(campaign.pk, leaver.member_id, release_seat=False)
-        return candidate
-    seats.ledger().leave(campaign.pk, leaver.member_id, release_seat=True)
+    count does not change, so no newcomer can slip in between), or give the seat back.
+
+    The caller holds the campaign row's lock (seats.campaign_lock): a sign-up joining the waiting list
+    concurrently either committed before (and is seen here) or waits, then finds the seat free."""
+    if campaign.status in SEATED_STATUSES:
+        for candidate in _waitlist_next(campaign.pk)[:20]:
+            try:
+                _move(
+                    candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, reason="promoted"
+                )
+            except DomainError:
+                continue  # withdrawn meanwhile: try the next
+            notice_signup(candidate, campaign, "signup_promoted")
+            return candidate
+    seats.seat_release(campaign.pk)
     return None
 
 
 def waitlist_fill(*, campaign: Campaign, actor: Actor) -> int:
-    """Promote waiting sign-ups into free seats (after capacity grew). Caller holds a transaction."""
+    """Promote waiting sign-ups into free seats (after capacity grew). The caller holds the campaign
+    row's lock in its transaction."""
     promoted = 0
-    ledger = seats.ledger()
     for candidate in _waitlist_next(campaign.pk):
-        if not ledger.take(campaign.pk):
+        if not seats.seats_take(campaign.pk):
             break
-        try:
-            _move(candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, reason="promoted")
-        except DomainError:
-            ledger.undo_take(campaign.pk)
-            continue
+        _move(candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, reason="promoted")
         notice_signup(candidate, campaign, "signup_promoted")
         promoted += 1
     return promoted
 
 
+def _locked_signup(campaign_id: int, signup_id: int) -> Signup:
+    """Lock the campaign row (first, as every change to its sign-ups does), then read the sign-up.
+
+    Raises: signup.not_found."""
+    seats.campaign_lock(campaign_id)
+    return signup_get(campaign_id=campaign_id, signup_id=signup_id)
+
+
 def signup_confirm(*, campaign_id: int, signup_id: int, actor: Actor) -> Signup:
     """Approve a sign-up waiting for review: it takes a seat, or joins the waiting list when full.
+    Review goes on after sign-up closes, but not once the campaign is cancelled or finished.
 
     Raises: signup.not_found, signup.invalid_transition, campaign.full."""
     with transaction.atomic():
-        signup = signup_get(campaign_id=campaign_id, signup_id=signup_id)
+        signup = _locked_signup(campaign_id, signup_id)
         campaign = signup.campaign
         if signup.status != St.PENDING_REVIEW:
             raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=St.CONFIRMED)
-        ledger = seats.ledger()
-        took = ledger.take(campaign.pk)
-        if took:
+        if seats.seats_take(campaign.pk):
             to = St.CONFIRMED
-        elif campaign.waitlist_enabled:
+        elif campaign.waitlist_enabled and campaign.status in SEATED_STATUSES:
             to = St.WAITLISTED
+        elif campaign.status not in SEATED_STATUSES:
+            raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=St.CONFIRMED)
         else:
             raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
-        try:
-            _move(signup, to=to, allowed_from={St.PENDING_REVIEW}, actor=actor, reason="approved")
-            notice_signup(signup, campaign, NOTICE_FOR_STATUS[to])
-        except BaseException:
-            if took:
-                ledger.undo_take(campaign.pk)
-            raise
+        _move(signup, to=to, allowed_from={St.PENDING_REVIEW}, actor=actor, reason="approved")
+        notice_signup(signup, campaign, NOTICE_FOR_STATUS[to])
+        audit_record(actor=actor, action="signup.confirm", object_type="signup", object_id=signup.pk, before={"status": St.PENDING_REVIEW}, after={"status": to})  # fmt: skip
     return signup
 
 
 def _leave(
-    campaign_id: int, signup_id: int, *, to: str, allowed_from: set[str], actor: Actor, reason: str
+    campaign_id: int,
+    signup_id: int,
+    *,
+    to: str,
+    allowed_from: set[str],
+    actor: Actor,
+    reason: str,
+    note: str,
 ) -> Signup:
+    """End a sign-up. `reason` goes to the member; `note` stays with operators (sign-up and event)."""
     if not reason.strip():
         raise DomainError(SignupError.REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        signup = signup_get(campaign_id=campaign_id, signup_id=signup_id)
-        left = _move(signup, to=to, allowed_from=allowed_from, actor=actor, reason=reason)
+        signup = _locked_signup(campaign_id, signup_id)
+        left = _move(signup, to=to, allowed_from=allowed_from, actor=actor, reason=reason, note=note)
+        audit_record(actor=actor, action=f"signup.{'reject' if to == St.REJECTED else 'withdraw'}", object_type="signup", object_id=signup.pk, before={"status": left}, after={"status": to, "note": note}, reason=reason)  # fmt: skip
         notice_cancel_reminder(signup)
         notice_signup(
             signup,
             signup.campaign,
             "signup_rejected" if to == St.REJECTED else "signup_withdrawn",
-            reason=reason,
+            reason=reason,  # the member-facing reason only: the note is never sent
         )
         if left == St.CONFIRMED:
-            _seat_released(signup.campaign, signup, actor=actor)
-        else:
-            seats.ledger().leave(campaign_id, signup.member_id, release_seat=False)
+            _seat_released(signup.campaign, actor=actor)
     return signup
 
 
-def signup_reject(*, campaign_id: int, signup_id: int, actor: Actor, reason: str) -> Signup:
+def signup_reject(*, campaign_id: int, signup_id: int, actor: Actor, reason: str, note: str = "") -> Signup:
     """Refuse a sign-up (also a confirmed one later found false); its seat goes to the waiting list.
+    The member is told `reason`; `note` (why, for colleagues) is kept for operators only.
 
     Raises: signup.reason_required, signup.not_found, signup.invalid_transition."""
     allowed = {St.PENDING_REVIEW, St.CONFIRMED, St.WAITLISTED, St.REGISTERED}
-    return _leave(campaign_id, signup_id, to=St.REJECTED, allowed_from=allowed, actor=actor, reason=reason)
+    return _leave(
+        campaign_id, signup_id, to=St.REJECTED, allowed_from=allowed, actor=actor, reason=reason, note=note
+    )
 
 
-def signup_withdraw(*, campaign_id: int, signup_id: int, actor: Actor, reason: str) -> Signup:
+def signup_withdraw(*, campaign_id: int, signup_id: int, actor: Actor, reason: str, note: str = "") -> Signup:
     """The member (or an operator for them) cancels; a confirmed seat goes to the waiting list.
+    The member is told `reason`; `note` is kept for operators only.
 
     Raises: signup.reason_required, signup.not_found, signup.invalid_transition."""
     allowed = {St.PENDING_REVIEW, St.CONFIRMED, St.WAITLISTED, St.REGISTERED}
-    return _leave(campaign_id, signup_id, to=St.WITHDRAWN, allowed_from=allowed, actor=actor, reason=reason)
+    return _leave(
+        campaign_id, signup_id, to=St.WITHDRAWN, allowed_from=allowed, actor=actor, reason=reason, note=note
+    )

@@ -7,19 +7,30 @@ fields, more capacity and a later sign-up deadline may change, and every refused
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from yunying.campaigns import seats
 from yunying.campaigns.eligibility import eligibility_parse
 from yunying.campaigns.errors import CampaignError
-from yunying.campaigns.models import LIVE_STATUSES, Campaign, CampaignStatus, Channel, Signup
+from yunying.campaigns.messages import message_context
+from yunying.campaigns.models import (
+    LIVE_STATUSES,
+    Campaign,
+    CampaignStatus,
+    Channel,
+    LotteryDraw,
+    Signup,
+    SignupStatus,
+)
 from yunying.campaigns.questions import form_parse
 from yunying.campaigns.selectors import campaign_get
+from yunying.campaigns.services.events import signups_end
+from yunying.campaigns.services.notices import notices_campaign_edited
+from yunying.core.audit import audit_changes, audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
 from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
@@ -63,6 +74,11 @@ def _validate(values: dict[str, Any]) -> None:
     eligibility_parse(values.get("eligibility") or {})
 
 
+def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
+    """The definition and state of a campaign, as the audit trail records it."""
+    return {f: getattr(campaign, f) for f in sorted(EDITABLE_FIELDS)} | {"status": campaign.status}
+
+
 def campaign_create(*, actor: Actor, values: dict[str, Any]) -> Campaign:
     """Create a draft campaign. Raises: core.invalid, form.definition_invalid."""
     unknown = set(values) - EDITABLE_FIELDS
@@ -70,8 +86,13 @@ def campaign_create(*, actor: Actor, values: dict[str, Any]) -> Campaign:
         raise ValidationFailed([FieldError(f, "core.invalid", "unknown field") for f in sorted(unknown)])
     values = {"channels": [], "notify_channels": ["sms"], "eligibility": {}, "form": [], **values}
     _validate(values)
-    campaign = Campaign(created_by=actor.label[:150], status=S.DRAFT, **values)
-    campaign.save()
+    with transaction.atomic():
+        campaign = Campaign(created_by=actor.label[:150], status=S.DRAFT, **values)
+        campaign.save()
+        audit_record(
+            actor=actor, action="campaign.create", object_type="campaign", object_id=campaign.pk,
+            after=campaign_snapshot(campaign),
+        )  # fmt: skip
     return campaign
 
 
@@ -118,11 +139,19 @@ def campaign_update(*, campaign_id: int, actor: Actor, changes: dict[str, Any]) 
         values = {f: getattr(campaign, f) for f in EDITABLE_FIELDS} | changes
         _validate(values)
         grew = changes.get("capacity", campaign.capacity) > campaign.capacity
+        before, after = audit_changes({f: getattr(campaign, f) for f in changes}, changes)
         # Write only the edited fields: seats_taken is moved by concurrent admissions meanwhile.
         Campaign.objects.filter(pk=campaign.pk).update(updated_at=timezone.now(), **changes)
+        audit_record(
+            actor=actor, action="campaign.update", object_type="campaign", object_id=campaign.pk,
+            before=before, after=after,
+        )  # fmt: skip
         campaign.refresh_from_db()
         if grew and campaign.status != S.DRAFT:
-            seats.ledger().capacity_grew(campaign.pk, lambda: waitlist_fill(campaign=campaign, actor=actor))
+            # More seats: the waiting list fills them in this transaction, before any newcomer.
+            waitlist_fill(campaign=campaign, actor=actor)
+        if campaign.status != S.DRAFT:  # messages already queued follow the edit
+            notices_campaign_edited(campaign, changed=set(changes))
     campaign.refresh_from_db()
     return campaign
 
@@ -140,7 +169,18 @@ def _publish_problems(campaign: Campaign, now: datetime) -> list[str]:
     return missing
 
 
-def _transition(campaign: Campaign, to: str, *, reason: str = "", **extra: Any) -> Campaign:
+ACTION_FOR_STATUS = {
+    S.PUBLISHED: "campaign.publish",
+    S.CLOSED: "campaign.close",
+    S.FINISHED: "campaign.finish",
+    S.CANCELLED: "campaign.cancel",
+}
+
+
+def _transition(
+    campaign: Campaign, to: str, *, actor: Actor | None = None, reason: str = "", **extra: Any
+) -> Campaign:
+    """Move the campaign on; with an actor, audit the move in the caller's transaction."""
     if to not in TRANSITIONS[campaign.status]:
         raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=to)
     moved = Campaign.objects.filter(pk=campaign.pk, status=campaign.status).update(
@@ -149,7 +189,13 @@ def _transition(campaign: Campaign, to: str, *, reason: str = "", **extra: Any) 
     if not moved:  # someone else moved it first
         campaign.refresh_from_db()
         raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=to)
+    before = {"status": campaign.status} | {f: getattr(campaign, f) for f in extra}
     campaign.refresh_from_db()
+    if actor is not None:
+        audit_record(
+            actor=actor, action=ACTION_FOR_STATUS[to], object_type="campaign", object_id=campaign.pk,
+            before=before, after={"status": to} | extra, reason=reason,
+        )  # fmt: skip
     return campaign
 
 
@@ -161,43 +207,55 @@ def campaign_publish(*, campaign_id: int, actor: Actor) -> Campaign:
             missing = _publish_problems(campaign, timezone.now())
             if missing:
                 raise DomainError(CampaignError.INCOMPLETE, missing=missing)
-        return _transition(campaign, S.PUBLISHED, published_at=timezone.now())
+        return _transition(campaign, S.PUBLISHED, actor=actor, published_at=timezone.now())
 
 
 def campaign_close(*, campaign_id: int, actor: Actor, reason: str = "") -> Campaign:
     """Stop taking sign-ups. Raises: campaign.invalid_transition."""
     with transaction.atomic():
-        return _transition(campaign_get(campaign_id), S.CLOSED, reason=reason, closed_at=timezone.now())
+        return _transition(
+            campaign_get(campaign_id), S.CLOSED, actor=actor, reason=reason, closed_at=timezone.now()
+        )
 
 
 def campaign_finish(*, campaign_id: int, actor: Actor) -> Campaign:
     with transaction.atomic():
-        return _transition(campaign_get(campaign_id), S.FINISHED)
+        return _transition(campaign_get(campaign_id), S.FINISHED, actor=actor)
 
 
 def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
-    """Cancel; every member with a live sign-up is told, and their reminders are withdrawn.
+    """Cancel, ending every live sign-up in the same transaction: each becomes `cancelled`, its seat
+    is given back, its pending notices and reminders are withdrawn, and its member is told once.
+    Nothing moves afterwards (every later transition finds no live sign-up).
 
-    Raises: signup.reason_required, campaign.invalid_transition."""
+    Raises: campaign.reason_required, campaign.invalid_transition."""
     if not reason.strip():
         raise DomainError(CampaignError.REASON_REQUIRED, field="reason")
     with transaction.atomic():
-        campaign = _transition(campaign_get(campaign_id), S.CANCELLED, reason=reason)
-        live = list(
-            Signup.objects.filter(campaign=campaign, status__in=LIVE_STATUSES).values_list("pk", "member_id")
+        # The status UPDATE locks the campaign row first (the lock order of every sign-up change);
+        # sign-ups still committing hold it (seats.entry_hold / seat_take) and are waited for.
+        campaign = _transition(
+            campaign_get(campaign_id), S.CANCELLED, actor=actor, reason=reason, seats_taken=0
         )
-        # Two statements for the whole campaign, however many sign-ups it has.
-        outbox_cancel(refs=[f"signup:{signup_id}" for signup_id, _ in live])
-        context = {"campaign": campaign.title, "reason": reason}
+        live = list(
+            Signup.objects.select_for_update(no_key=True)
+            .filter(campaign=campaign, status__in=LIVE_STATUSES)
+            .order_by("pk")
+            .values_list("pk", "status", "member_id")
+        )
+        signups_end(
+            campaign_id=campaign.pk, ended=live, to=SignupStatus.CANCELLED, actor=actor, reason=reason
+        )
+        outbox_cancel(refs=[f"signup:{signup_id}" for signup_id, _, _ in live])
         outbox_add(
             [
                 message
-                for signup_id, member_id in live
+                for signup_id, _, member_id in live
                 for message in outbox_build(
                     member_id=member_id,
                     channels=campaign.notify_channels,
                     template="campaign_cancelled",
-                    context=context,
+                    context=message_context(campaign, signup_id=signup_id, reason=reason),
                     ref=f"signup:{signup_id}",
                     dedupe="cancelled",
                 )
@@ -206,29 +264,74 @@ def campaign_cancel(*, campaign_id: int, actor: Actor, reason: str) -> Campaign:
     return campaign
 
 
-def campaigns_advance_due(*, actor: Actor, now: datetime | None = None) -> dict[str, int]:
-    """Automation run by the worker (C9): close campaigns whose sign-up window has ended, draw
-    lotteries whose window has ended and that are not drawn yet (also after a crash between the two
-    steps), and finish closed campaigns whose event is over. Each step is idempotent."""
-    from yunying.campaigns.services.lottery import lottery_draw
+def campaign_copy(*, campaign_id: int, actor: Actor) -> Campaign:
+    """A new draft with the same definition, its title marked as a copy and its dates kept for the
+    operator to edit (they are checked again on every edit and at publish).
 
-    now = now or timezone.now()
-    counts = {"closed": 0, "drawn": 0, "finished": 0}
-    ended = Campaign.objects.filter(status=S.PUBLISHED, signup_end_at__lte=now)
-    for campaign_id in ended.values_list("pk", flat=True):
-        with contextlib.suppress(DomainError):  # someone else moved it first
-            campaign_close(campaign_id=campaign_id, actor=actor, reason="sign-up window ended")
-            counts["closed"] += 1
-    undrawn = Campaign.objects.filter(
-        status=S.CLOSED, admission_mode="lottery", signup_end_at__lte=now, lottery_draw__isnull=True
-    )
-    for campaign_id in undrawn.values_list("pk", flat=True):
-        with contextlib.suppress(DomainError):  # drawn concurrently
-            lottery_draw(campaign_id=campaign_id, actor=actor)
-            counts["drawn"] += 1
-    over = Campaign.objects.filter(status=S.CLOSED, event_end_at__lte=now)
-    for campaign_id in over.values_list("pk", flat=True):
-        with contextlib.suppress(DomainError):
-            campaign_finish(campaign_id=campaign_id, actor=actor)
-            counts["finished"] += 1
-    return counts
+    Raises: campaign.not_found."""
+    source = campaign_get(campaign_id)
+    suffix = gettext(" (copy)")
+    values = {f: getattr(source, f) for f in EDITABLE_FIELDS}
+    values["title"] = source.title[: 200 - len(suffix)] + suffix
+    with transaction.atomic():
+        campaign = Campaign(created_by=actor.label[:150], status=S.DRAFT, **values)
+        campaign.save()
+        audit_record(
+            actor=actor, action="campaign.copy", object_type="campaign", object_id=campaign.pk,
+            after={"copied_from": source.pk} | campaign_snapshot(campaign),
+        )  # fmt: skip
+    return campaign
+
+
+def campaign_delete(*, campaign_id: int, actor: Actor) -> None:
+    """Delete a draft that has no sign-ups (anything published stays, for its history).
+
+    Raises: campaign.not_found, campaign.not_deletable."""
+    with transaction.atomic():
+        campaign = campaign_get(campaign_id, for_update=True)
+        has_signups = Signup.objects.filter(campaign_id=campaign.pk).exists()
+        if campaign.status != S.DRAFT or has_signups:
+            raise DomainError(CampaignError.NOT_DELETABLE, status=campaign.status, has_signups=has_signups)
+        before = campaign_snapshot(campaign)
+        Campaign.objects.filter(pk=campaign.pk, status=S.DRAFT).delete()
+        audit_record(
+            actor=actor, action="campaign.delete", object_type="campaign", object_id=campaign_id,
+            before=before,
+        )  # fmt: skip
+
+
+def campaign_extend(*, campaign_id: int, actor: Actor, signup_end_at: datetime, reason: str = "") -> Campaign:
+    """Reopen a closed campaign with a later sign-up deadline (closed → published), while its rules
+    allow: the event has not started, the new deadline is in the future, later than the old one and
+    before the event, and a lottery is not drawn yet.
+
+    Raises: campaign.not_found, campaign.invalid_transition, campaign.event_started,
+    campaign.already_drawn, core.invalid (signup_end_at)."""
+    now = timezone.now()
+    with transaction.atomic():
+        campaign = campaign_get(campaign_id, for_update=True)
+        if campaign.status != S.CLOSED:
+            raise DomainError(CampaignError.INVALID_TRANSITION, status=campaign.status, to=S.PUBLISHED)
+        if campaign.event_start_at <= now:
+            raise DomainError(CampaignError.EVENT_STARTED, event_start_at=campaign.event_start_at.isoformat())
+        if LotteryDraw.objects.filter(campaign_id=campaign.pk).exists():
+            raise DomainError(CampaignError.ALREADY_DRAWN)
+        problems = []
+        if signup_end_at <= max(now, campaign.signup_end_at):
+            problems.append(gettext("The new deadline must be later than the old one and in the future."))
+        if signup_end_at > campaign.event_start_at:
+            problems.append(gettext("The new deadline must not be after the event starts."))
+        if problems:
+            raise ValidationFailed([FieldError("signup_end_at", "core.invalid", p) for p in problems])
+        before = {"status": campaign.status, "signup_end_at": campaign.signup_end_at}
+        # Conditional on the state read under the row lock; a draw needs the campaign closed.
+        Campaign.objects.filter(pk=campaign.pk, status=S.CLOSED).update(
+            status=S.PUBLISHED, signup_end_at=signup_end_at, closed_at=None,
+            status_reason=reason[:500], updated_at=now,
+        )  # fmt: skip
+        audit_record(
+            actor=actor, action="campaign.extend", object_type="campaign", object_id=campaign.pk,
+            before=before, after={"status": S.PUBLISHED, "signup_end_at": signup_end_at}, reason=reason,
+        )  # fmt: skip
+    campaign.refresh_from_db()
+    return campaign

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from yunying.campaigns import seats
 from yunying.campaigns.errors import CampaignError
 from yunying.campaigns.models import (
     AdmissionMode,
@@ -27,10 +28,10 @@ from yunying.campaigns.models import (
     SignupEvent,
     SignupStatus,
 )
-from yunying.campaigns.seats import ledger as seats_ledger
 from yunying.campaigns.selectors import campaign_get
 from yunying.campaigns.services.events import event_record
 from yunying.campaigns.services.notices import notice_signup
+from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
 
@@ -70,16 +71,20 @@ def lottery_draw(*, campaign_id: int, actor: Actor, seed: str | None = None) -> 
     seed = seed or secrets.token_hex(32)
     with transaction.atomic():
         if campaign.status == CampaignStatus.PUBLISHED and campaign.signup_end_at <= timezone.now():
-            campaign = campaign_close(campaign_id=campaign_id, actor=actor, reason="lottery draw")
-        if campaign.status != CampaignStatus.CLOSED:
-            raise DomainError(CampaignError.DRAW_NOT_READY, status=campaign.status)
+            campaign_close(campaign_id=campaign_id, actor=actor, reason="lottery draw")
+        # The row is locked by a write that checks the state: a cancel at the same moment either
+        # commits first (and the draw finds it cancelled) or waits for the draw to commit.
+        if not Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.CLOSED).update(
+            updated_at=timezone.now()
+        ):
+            raise DomainError(CampaignError.DRAW_NOT_READY, status=campaign_get(campaign_id).status)
+        campaign = campaign_get(campaign_id)
         entrants = _entrant_ids(campaign_id)
         still_in = set(
             Signup.objects.filter(pk__in=entrants, status=St.REGISTERED).values_list("pk", flat=True)
         )
         ranking = [i for i in lottery_rank(seed, entrants) if i in still_in]
-        ledger = seats_ledger()
-        free = campaign.capacity - ledger.taken(campaign)
+        free = campaign.capacity - campaign.seats_taken
         winners, rest = ranking[:free], ranking[free:]
         try:
             with transaction.atomic():
@@ -95,14 +100,10 @@ def lottery_draw(*, campaign_id: int, actor: Actor, seed: str | None = None) -> 
         except IntegrityError as exc:  # a concurrent draw won
             raise DomainError(CampaignError.ALREADY_DRAWN) from exc
         # The seat count moves once for all winners, inside the capacity guard.
-        if winners and not ledger.take(campaign.pk, len(winners)):
+        if winners and not seats.seats_take(campaign.pk, len(winners)):
             raise DomainError(CampaignError.FULL)
-        try:
-            _apply(campaign, draw, winners, rest, actor=actor)
-        except BaseException:
-            if winners:
-                ledger.undo_take(campaign.pk, len(winners))
-            raise
+        audit_record(actor=actor, action="campaign.draw", object_type="campaign", object_id=campaign.pk, after={"draw_id": draw.pk, "entrant_count": draw.entrant_count, "winner_count": draw.winner_count})  # fmt: skip
+        _apply(campaign, draw, winners, rest, actor=actor)
     return draw
 
 

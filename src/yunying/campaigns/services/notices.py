@@ -1,36 +1,30 @@
-"""Notifications about sign-ups, queued in the caller's transaction (C5, C9)."""
+"""Notifications about sign-ups, queued in the caller's transaction (C5, C9).
+
+A notice stores references only (campaigns.messages.message_context); its text is rendered when it
+goes out, from the campaign as it is then."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import timedelta
 
 from django.utils import timezone
-from django.utils.formats import date_format
 
+from yunying.campaigns.messages import message_context
 from yunying.campaigns.models import Campaign, Signup
-from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
+from yunying.notify.services import (
+    outbox_add,
+    outbox_build,
+    outbox_cancel,
+    outbox_extend_channels,
+    outbox_reschedule,
+)
 
 REMINDER = "event_reminder"
 
 
-@lru_cache(maxsize=1024)
-def _local_time_text(at: datetime, zone: str) -> str:
-    # Every sign-up of a campaign formats the same instant: format it once per process and zone.
-    return date_format(timezone.localtime(at), "Y-m-d H:i")
-
-
-def _context(campaign: Campaign, reason: str = "") -> dict:
-    return {
-        "campaign": campaign.title,
-        "campaign_id": campaign.pk,
-        "event_start": _local_time_text(campaign.event_start_at, timezone.get_current_timezone_name()),
-        "reason": reason,
-    }
-
-
 def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: str = "") -> None:
-    """Tell the member what happened to their sign-up; a confirmation also schedules the reminder."""
+    """Tell the member what happened to their sign-up; a confirmation also schedules the reminder.
+    `reason` is shown to the member: never pass an operator's internal note."""
     channels = campaign.notify_channels
     if not channels:
         return
@@ -39,7 +33,7 @@ def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: 
         member_id=signup.member_id,
         channels=channels,
         template=template,
-        context=_context(campaign, reason),
+        context=message_context(campaign, signup_id=signup.pk, reason=reason),
         ref=ref,
     )
     if template in ("signup_confirmed", "signup_promoted"):
@@ -49,12 +43,24 @@ def notice_signup(signup: Signup, campaign: Campaign, template: str, *, reason: 
                 member_id=signup.member_id,
                 channels=channels,
                 template=REMINDER,
-                context=_context(campaign),
+                context=message_context(campaign, signup_id=signup.pk),
                 ref=ref,
                 due_at=remind_at,
                 dedupe=remind_at.isoformat(),
             )
     outbox_add(messages)
+
+
+def notices_campaign_edited(campaign: Campaign, *, changed: set[str]) -> None:
+    """After an edit of a campaign with sign-ups: texts are rendered at send time anyway, but when
+    a reminder is due and which channels carry the waiting messages follow the campaign here.
+    Call in the edit's transaction, with `campaign` as it now is."""
+    about = {"campaign_id": campaign.pk}
+    if changed & {"event_start_at", "reminder_hours_before"}:
+        remind_at = campaign.event_start_at - timedelta(hours=campaign.reminder_hours_before)
+        outbox_reschedule(about=about, template=REMINDER, due_at=remind_at)
+    if "notify_channels" in changed and campaign.notify_channels:
+        outbox_extend_channels(about=about, channels=campaign.notify_channels)
 
 
 def notice_cancel_reminder(signup: Signup) -> None:

@@ -1,11 +1,20 @@
-"""SQLite with its writers queued on a kernel file lock.
+"""SQLite with its writers queued on a kernel file lock, and every wait for it bounded.
 
 SQLite allows one writer at a time. A writer that finds the lock taken does not queue: its busy
 handler sleeps and retries (1, 2, 5, 10 … ms), so under a rush the lock sits idle between writers
-while waiters sleep. Here every write transaction (BEGIN IMMEDIATE) first takes a per-process thread
-lock and then an exclusive flock() on "<database>.writer-lock": the kernel wakes the next writer the
-moment the previous one commits. Readers are untouched (WAL). The kernel drops the flock of a process
-that dies, so a crash cannot wedge the others.
+while waiters sleep (measured: half the throughput). Here every write transaction (BEGIN IMMEDIATE)
+first takes a per-process thread lock and then an exclusive flock() on "<database>.writer-lock": the
+kernel wakes the next writer the moment the previous one commits. Readers are untouched (WAL). The
+kernel drops the flock of a process that dies, so a crash cannot wedge the others.
+
+A blocking flock() cannot time out, so a contended one is waited for by a helper thread with its own
+descriptor while the writer waits on a condition with a deadline (the connection's `timeout` option):
+past it the writer gets the same OperationalError ("database is locked") as SQLite's own busy timeout,
+which the API answers with 503 `core.busy` and Retry-After (DESIGN: every wait is bounded).
+
+The hook is `_start_transaction_under_autocommit`, where Django's SQLite backend issues BEGIN: a
+private method, so tests/core/test_sqlite_backend.py checks that Django still calls it for every write
+transaction and fails loudly on an upgrade that changes that.
 """
 
 from __future__ import annotations
@@ -13,8 +22,48 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 
-from django.db.backends.sqlite3 import base
+from django.db import OperationalError
+from django.db.backends.sqlite3 import base, operations
+
+
+class _Waiter:
+    """A daemon thread that blocks in flock() on behalf of this process's next writer."""
+
+    def __init__(self, path: str) -> None:
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        self._cond = threading.Condition()
+        self._wanted = False  # a writer is waiting for the lock
+        self._granted = False  # this thread's descriptor holds the lock for that writer
+        threading.Thread(target=self._run, name="sqlite-writer-lock", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._wanted)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)  # the kernel wakes us when the holder unlocks
+            with self._cond:
+                if not self._wanted:  # the writer gave up meanwhile
+                    fcntl.flock(self.fd, fcntl.LOCK_UN)
+                    continue
+                self._granted = True
+                self._cond.notify_all()
+                self._cond.wait_for(lambda: not self._granted)  # until the writer releases
+
+    def wait(self, timeout: float) -> bool:
+        """Whether the lock was got (on self.fd) within `timeout` seconds."""
+        with self._cond:
+            self._wanted = True
+            self._cond.notify_all()
+            got = self._cond.wait_for(lambda: self._granted, max(timeout, 0.0))
+            self._wanted = False
+            return got
+
+    def released(self) -> None:
+        with self._cond:
+            self._granted = False
+            self._cond.notify_all()
 
 
 class _WriterLock:
@@ -23,19 +72,42 @@ class _WriterLock:
         self._threads = threading.Lock()
         self._fd: int | None = None
         self._pid: int | None = None
+        self._waiter: _Waiter | None = None
+        self._held_by_waiter = False
 
-    def acquire(self) -> None:
-        self._threads.acquire()
+    def acquire(self, timeout: float) -> None:
+        """Raises: OperationalError("database is locked") after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        if not self._threads.acquire(timeout=timeout):
+            raise OperationalError("database is locked (writers queued in this process)")
         try:
             if self._fd is None or self._pid != os.getpid():  # a forked worker opens its own
-                self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+                self._fd, self._pid, self._waiter = (
+                    os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600),
+                    os.getpid(),
+                    None,
+                )
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # uncontended: no thread hand-off
+                self._held_by_waiter = False
+                return
+            except BlockingIOError:
+                pass
+            if self._waiter is None:
+                self._waiter = _Waiter(self.path)
+            if not self._waiter.wait(deadline - time.monotonic()):
+                raise OperationalError("database is locked (another process holds the writer lock)")
+            self._held_by_waiter = True
         except BaseException:
             self._threads.release()
             raise
 
     def release(self) -> None:
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        if self._held_by_waiter:
+            fcntl.flock(self._waiter.fd, fcntl.LOCK_UN)
+            self._waiter.released()
+        else:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
         self._threads.release()
 
 
@@ -48,7 +120,23 @@ def _lock_for(database: str) -> _WriterLock:
         return _locks.setdefault(database, _WriterLock(f"{database}.writer-lock"))
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        """Flushing the whole database empties the append-only audit table too (as TRUNCATE does on
+        PostgreSQL): its triggers are dropped for the DELETE and re-created, in the flush's transaction."""
+        from yunying.core.audit import AUDIT_TABLE, append_only_sql
+
+        statements = super().sql_flush(
+            style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+        if AUDIT_TABLE not in tables:
+            return statements
+        return append_only_sql("sqlite", drop=True) + statements + append_only_sql("sqlite")
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    ops_class = DatabaseOperations
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._writer_lock: _WriterLock | None = None
@@ -56,7 +144,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _start_transaction_under_autocommit(self) -> None:
         if self._writer_lock is None and not self.is_in_memory_db():
             lock = _lock_for(str(self.settings_dict["NAME"]))
-            lock.acquire()
+            lock.acquire(timeout=float(self.settings_dict["OPTIONS"].get("timeout", 5)))
             self._writer_lock = lock
         try:
             super()._start_transaction_under_autocommit()

@@ -9,13 +9,16 @@ the only honest way: published with the window still open, signed up, then close
 operator. Their sign-up deadline therefore stays a little in the future, while a finished event's
 dates lie in the past (finishing checks no dates).
 
-Reproducible: a fixed seed drives every choice (instants, keys and ids aside). Idempotent: when
-campaigns created by "demo" exist, the data is left alone. The operator password and the API key are
-renewed on every run; the previous demo key is revoked, as the previous password is replaced.
+Reproducible: a fixed seed drives every choice (instants, keys and ids aside). Safe to run again, as
+`make run` does on every start: the demo loads only into an empty database (no campaign, no member),
+never on top of a system in use. The operator password and the API key are made once and kept in a
+private file under var/ (0600), then printed again on every run while they still work; `--renew`
+replaces both (revoking the previous demo key).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import secrets
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -50,9 +54,10 @@ from yunying.campaigns.services.lifecycle import (
     campaign_publish,
 )
 from yunying.campaigns.services.lottery import lottery_draw
-from yunying.core.apikeys import apikey_create, apikey_revoke
+from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_revoke
 from yunying.core.models import ApiKey
 from yunying.core.permissions import Actor, Role
+from yunying.members.models import Member
 from yunying.members.regions import CITIES
 from yunying.members.services import Profile
 
@@ -579,28 +584,68 @@ def demo_data_present() -> bool:
     return Campaign.objects.filter(created_by=DEMO.label).exists()
 
 
+def database_empty() -> bool:
+    return not Campaign.objects.exists() and not Member.objects.exists()
+
+
+CREDENTIALS_FILE = "demo-credentials.json"
+
+
+def _credentials_path():
+    return settings.VAR_DIR / CREDENTIALS_FILE
+
+
+def credentials_read() -> dict[str, str]:
+    try:
+        data = json.loads(_credentials_path().read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def credentials_write(data: dict[str, str]) -> None:
+    """Write the file private from its first byte (0600), then move it into place."""
+    path = _credentials_path()
+    temporary = path.with_suffix(".tmp")
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        json.dump(data, file)
+    os.replace(temporary, path)
+
+
 class Command(BaseCommand):
-    help = "Load demo campaigns, members and sign-ups (once), and print a fresh operator login and API key."
+    help = (
+        "Load demo campaigns, members and sign-ups into an empty database, and print the operator "
+        "login and API key (made once, kept under var/)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--no-data", action="store_true", help="only renew the operator login and API key"
+            "--no-data", action="store_true", help="only print the operator login and API key"
+        )
+        parser.add_argument(
+            "--renew", action="store_true", help="replace the operator password and the demo API key"
         )
 
-    def handle(self, *args, no_data: bool, **options):
+    def handle(self, *args, no_data: bool, renew: bool, **options):
         if not no_data:
             self._load_data()
-        password = self._operator_login()
-        token = self._api_key()
+        kept = {} if renew else credentials_read()
+        password = self._operator_login(kept.get("operator_password"), renew=renew)
+        token = self._api_key(kept.get("api_key"), renew=renew)
+        credentials_write({"operator_password": password or "", "api_key": token})
         host = os.environ.get("YUNYING_HOST", "127.0.0.1")
         port = os.environ.get("YUNYING_PORT", "8000")
         root = f"http://{host}:{port}"
+        login = password or "(changed since it was made: `yunying changepassword operator` sets a new one)"
         self.stdout.write(
             f"\nConsole:  {root}/admin/   (the operator console proper comes in a later issue; "
             "for now the Django admin and the API docs)\n"
             f"API docs: {root}/api/v1/docs\n"
-            f"Operator login: {OPERATOR_USERNAME} / {password}\n"
+            f"Operator login: {OPERATOR_USERNAME} / {login}\n"
             f"API key (strategy): {token}\n"
+            f"(kept in {_credentials_path()}, readable by you only; `yunying demo --renew` replaces them)\n"
         )
 
     def _load_data(self) -> None:
@@ -611,6 +656,9 @@ class Command(BaseCommand):
             if demo_data_present():
                 self.stdout.write("Demo data already loaded (campaigns created by 'demo'): left as is.")
                 return
+            if not database_empty():
+                self.stdout.write("The database already holds campaigns or members: demo data not loaded.")
+                return
             DemoBuilder().build()
         campaigns = Campaign.objects.filter(created_by=DEMO.label)
         signups = Signup.objects.filter(campaign__in=campaigns)
@@ -620,22 +668,28 @@ class Command(BaseCommand):
             f"{members} members, {signups.count()} sign-ups."
         )
 
-    def _operator_login(self) -> str:
-        """(Re)create the operator superuser with a new random password."""
-        password = secrets.token_urlsafe(12)
+    def _operator_login(self, kept: str | None, *, renew: bool) -> str | None:
+        """The operator's password: the kept one while it still works, a new one for a new operator
+        or on --renew, and None when someone changed it since (it is theirs: left alone)."""
         user_model = get_user_model()
-        user = user_model.objects.filter(username=OPERATOR_USERNAME).first() or user_model(
-            username=OPERATOR_USERNAME
-        )
+        user = user_model.objects.filter(username=OPERATOR_USERNAME).first()
+        if user is not None and not renew:
+            return kept if kept and user.check_password(kept) else None
+        password = secrets.token_urlsafe(12)
+        user = user or user_model(username=OPERATOR_USERNAME)
         user.is_active = user.is_staff = user.is_superuser = True
         user.set_password(password)
         user.save()
         return password
 
-    def _api_key(self) -> str:
-        """A new strategy key; the previous demo key is revoked so only the printed one works."""
+    def _api_key(self, kept: str | None, *, renew: bool) -> str:
+        """The kept strategy key while it still works; otherwise a new one (on --renew the previous
+        demo keys are revoked, so only the printed one works)."""
+        if kept and apikey_authenticate(kept) is not None:
+            return kept
         with transaction.atomic():
-            for key in ApiKey.objects.filter(name=API_KEY_NAME, revoked_at__isnull=True):
-                apikey_revoke(key=key)
-            _, token = apikey_create(name=API_KEY_NAME, role=Role.STRATEGY)
+            if renew:
+                for key in ApiKey.objects.filter(name=API_KEY_NAME, revoked_at__isnull=True):
+                    apikey_revoke(key=key, actor=DEMO)
+            _, token = apikey_create(name=API_KEY_NAME, role=Role.STRATEGY, actor=DEMO)
         return token

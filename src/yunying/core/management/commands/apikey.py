@@ -1,8 +1,15 @@
+import getpass
+
 from django.core.management.base import BaseCommand, CommandError
 
 from yunying.core.apikeys import apikey_create, apikey_revoke
 from yunying.core.models import ApiKey
-from yunying.core.permissions import Role
+from yunying.core.permissions import Actor, Role
+
+
+def _operator() -> Actor:
+    """Whoever runs the command on the host: named in the audit trail by their login."""
+    return Actor(kind="system", id=None, label=f"command line ({getpass.getuser()})"[:150])
 
 
 class Command(BaseCommand):
@@ -20,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         if action == "create":
             name = options["name"] or f"{options['role']} key"
-            _, token = apikey_create(name=name, role=Role(options["role"]))
+            _, token = apikey_create(name=name, role=Role(options["role"]), actor=_operator())
             self.stdout.write(token)
         elif action == "list":
             for key in ApiKey.objects.order_by("id"):
@@ -30,5 +37,5 @@ class Command(BaseCommand):
             key = ApiKey.objects.filter(prefix=options["prefix"]).first()
             if key is None:
                 raise CommandError(f"no key with prefix {options['prefix']}")
-            apikey_revoke(key=key)
+            apikey_revoke(key=key, actor=_operator())
             self.stdout.write(f"revoked {key.prefix}")

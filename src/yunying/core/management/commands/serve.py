@@ -32,7 +32,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, threads, **options):
         _metrics_dir_prepare()
-        self.check()
+        # In production also Django's deployment checks and ours (core.checks): DEBUG, weak keys.
+        # Any error stops here, before a worker starts (SystemCheckError, exit status 1).
+        self.check(include_deployment_checks=settings.PRODUCTION)
         from prometheus_client import values
 
         if values.ValueClass is values.MutexValue:
@@ -40,12 +42,6 @@ class Command(BaseCommand):
         from granian.constants import Interfaces
         from granian.server import Server
 
-        if settings.REDIS_URL:
-            # Start-up check: Redis may have restarted empty or a crash may have left seats in flight.
-            from yunying.campaigns.seats import seats_repair_all
-
-            _, repaired = seats_repair_all()
-            self.stdout.write(f"seat counters checked against the database for {len(repaired)} campaign(s)")
         # WSGI, not ASGI: measured 2-4x less CPU per request, and no "database is locked" on SQLite.
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yunying.settings")
         self.stdout.write(

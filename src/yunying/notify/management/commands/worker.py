@@ -6,10 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from yunying.campaigns.seats import seats_sync
-from yunying.campaigns.services.lifecycle import campaigns_advance_due
-from yunying.core.permissions import SYSTEM
-from yunying.notify.services import outbox_deliver_due
+from yunying.core.registry import periodic_jobs
+from yunying.notify.delivery import outbox_deliver_all, outbox_deliver_due
 
 logger = logging.getLogger("yunying.worker")
 
@@ -72,8 +70,9 @@ def _task_worker():
 
 class Command(BaseCommand):
     help = (
-        "Deliver the notification outbox and run campaign automation (close, draw, finish) in a loop; "
-        "with REDIS_URL also run the queued tasks (a new notification goes out at once)."
+        "Deliver the notification outbox and run the periodic jobs the apps registered (campaigns: "
+        "close, draw, finish) in a loop; with REDIS_URL also run the queued tasks (a new notification "
+        "goes out at once)."
     )
 
     def add_arguments(self, parser):
@@ -85,8 +84,14 @@ class Command(BaseCommand):
             help="seconds between sweeps when idle (with REDIS_URL spent waiting on the task queue)",
         )
         parser.add_argument("--batch", type=int, default=100)
+        parser.add_argument(
+            "--time-limit",
+            type=float,
+            default=300.0,
+            help="with --once: stop starting new batches after this many seconds (the rest stays due)",
+        )
 
-    def handle(self, *args, once, interval, batch, **options):
+    def handle(self, *args, once, interval, batch, time_limit, **options):
         stopping = False
         queued = bool(settings.REDIS_URL)
         tasks = None  # the rq worker: made on first use, and anew after a Redis error
@@ -118,10 +123,12 @@ class Command(BaseCommand):
                 try:
                     if once and queued:
                         ran = run_tasks(wait=0)
-                    advanced = campaigns_advance_due(actor=SYSTEM)
-                    report = outbox_deliver_due(limit=batch)
-                    if settings.REDIS_URL:
-                        seats_sync()  # keep the rows' derived seat counts close to Redis's live ones
+                    # Each app's registered jobs (core.registry), e.g. campaigns' close/draw/finish.
+                    advanced = {name: job() for name, job in periodic_jobs().items()}
+                    if once:  # everything due, batch after batch, within the time limit
+                        report = outbox_deliver_all(limit=batch, deadline=time.monotonic() + time_limit)
+                    else:  # one batch per pass: a full one loops again at once (below)
+                        report = outbox_deliver_due(limit=batch)
                 except Exception:
                     # A failed pass (database restarting, Redis away) is retried, not fatal.
                     if once:
@@ -130,7 +137,8 @@ class Command(BaseCommand):
                     close_old_connections()
                     time.sleep(interval)
                     continue
-                if report.handled or any(advanced.values()):
+                advanced = {name: counts for name, counts in advanced.items() if any(counts.values())}
+                if report.handled or advanced:
                     logger.info(
                         "worker pass: %s, sent=%s retrying=%s failed=%s",
                         advanced,
@@ -141,7 +149,13 @@ class Command(BaseCommand):
                 if once:
                     self.stdout.write(
                         f"sent={report.sent} retrying={report.retrying} failed={report.failed} {advanced}"
+                        + (f" dropped={report.dropped}" if report.dropped else "")
                         + (f" tasks={ran}" if queued else "")
+                        + (
+                            ""
+                            if report.complete
+                            else f" (time limit of {time_limit:g} s reached: more is due)"
+                        )
                     )
                     return
                 if report.handled >= batch:

@@ -1,0 +1,88 @@
+"""Deployment checks (S6): production refuses settings that would leave personal data unprotected.
+
+Registered as Django deployment checks, so `yunying check --deploy` lists them with Django's own, and
+`yunying serve` in production runs them all and stops on any error. Each is an Error, not a Warning:
+a weak key cannot be fixed after data was encrypted or indexed under it without re-keying everything.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+from yunying.core import crypto
+
+MIN_SECRET_KEY_LENGTH = 50  # Django's own threshold (security.W009)
+MIN_SECRET_KEY_UNIQUE = 5
+MIN_KEY_BYTES = 32  # AES-256 and HMAC-SHA256 want 256 bits of key material
+MIN_BLIND_INDEX_UNIQUE = 10  # "aaaa…" or "0123012301…" is long and still guessable
+
+
+@register(Tags.security, deploy=True)
+def check_debug(app_configs=None, **kwargs):
+    if settings.DEBUG:
+        return [
+            Error(
+                "DEBUG is on: error pages would show settings, queries and personal data.",
+                hint="Unset YUNYING_DEBUG in production.",
+                id="yunying.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_secret_key(app_configs=None, **kwargs):
+    key = str(settings.SECRET_KEY)
+    if (
+        len(key) < MIN_SECRET_KEY_LENGTH
+        or len(set(key)) < MIN_SECRET_KEY_UNIQUE
+        or key.startswith("django-insecure")
+    ):
+        return [
+            Error(
+                f"YUNYING_SECRET_KEY is weak: it needs at least {MIN_SECRET_KEY_LENGTH} characters "
+                f"with at least {MIN_SECRET_KEY_UNIQUE} different ones.",
+                hint="python -c 'import secrets; print(secrets.token_urlsafe(50))'",
+                id="yunying.E002",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_pii_keys(app_configs=None, **kwargs):
+    try:
+        short = [
+            key_id for key_id, raw in crypto.key_ring_material(settings.PII_KEYS) if len(raw) < MIN_KEY_BYTES
+        ]
+    except ValueError as exc:
+        return [Error(f"YUNYING_PII_KEYS is malformed: {exc}", id="yunying.E003")]
+    if short:
+        return [
+            Error(
+                f"YUNYING_PII_KEYS: key(s) {', '.join(short)} hold less than {MIN_KEY_BYTES} bytes of key "
+                "material (the part after 'id:', base64url-decoded).",
+                hint="python -c 'import secrets; print(\"k1:\" + secrets.token_urlsafe(32))'",
+                id="yunying.E003",
+            )
+        ]
+    return []
+
+
+@register(Tags.security, deploy=True)
+def check_blind_index_key(app_configs=None, **kwargs):
+    key = settings.BLIND_INDEX_KEY
+    others = {str(settings.SECRET_KEY)} | {item.strip() for item in settings.PII_KEYS.split(",")}
+    others |= {item.strip().partition(":")[2] for item in settings.PII_KEYS.split(",")}
+    weak = len(key.encode()) < MIN_KEY_BYTES or len(set(key)) < MIN_BLIND_INDEX_UNIQUE
+    if weak or key in others:
+        return [
+            Error(
+                f"YUNYING_BLIND_INDEX_KEY is weak: it needs at least {MIN_KEY_BYTES} bytes with at least "
+                f"{MIN_BLIND_INDEX_UNIQUE} different characters, and must differ from every other key.",
+                hint="python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+                id="yunying.E004",
+            )
+        ]
+    return []

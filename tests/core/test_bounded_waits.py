@@ -1,0 +1,148 @@
+"""Every wait is bounded (DESIGN): a request that cannot get a lock in time answers 503 core.busy with
+Retry-After, never hangs and never 500s — SQLite's writer lock (threads of this process and other
+processes) and PostgreSQL's lock_timeout."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from django.db import connection, connections, transaction
+
+from tests.campaigns.factories import CampaignFactory
+from tests.members.factories import mobile
+from yunying.campaigns.models import Campaign, Signup
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("rush")]
+
+
+def _sign_up(api, campaign, n=1):
+    return api.post_json(
+        f"/api/v1/campaigns/{campaign.pk}/signups", {"member": {"phone": mobile(n)}, "channel": "h5"}
+    )
+
+
+def _hold_lock_in_a_thread(campaign, *, for_update: bool):
+    """Another request holding the database's write lock (SQLite) or the campaign row (PostgreSQL)."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                query = Campaign.objects.filter(pk=campaign.pk)
+                if for_update:
+                    list(query.select_for_update())
+                else:
+                    query.update(title="held")
+                held.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(timeout=10)
+    return release, thread
+
+
+@pytest.fixture
+def short_lock_wait():
+    """Bound this connection's lock waits at 0.3 s (production: YUNYING_DB_LOCK_TIMEOUT, 5 s)."""
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '300ms'")
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    else:
+        # Both bounds: the writer queue's (transactions) and SQLite's busy timeout (autocommit writes).
+        options = connection.settings_dict["OPTIONS"]
+        before = options["timeout"]
+        options["timeout"] = 0.3
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA busy_timeout = 300")
+        yield
+        options["timeout"] = before
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {int(before * 1000)}")
+
+
+def test_a_request_that_cannot_get_the_lock_in_time_answers_busy(api, short_lock_wait):
+    # given: another request holds the lock the sign-up needs
+    campaign = CampaignFactory(status="published", capacity=5)
+    release, thread = _hold_lock_in_a_thread(campaign, for_update=connection.vendor == "postgresql")
+    try:
+        # when
+        started = time.monotonic()
+        response = _sign_up(api, campaign)
+        waited = time.monotonic() - started
+    finally:
+        release.set()
+        thread.join()
+    # then: a bounded wait, a stable code, a hint when to retry, nothing written
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "core.busy"
+    assert response["Retry-After"] == "1"
+    assert waited < 5
+    assert not Signup.objects.exists()
+    # and once the lock is free the same request goes through
+    assert _sign_up(api, campaign).status_code == 201
+
+
+HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_sqlite_writers_in_another_process_are_waited_for_with_a_bound(api, short_lock_wait):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's writer lock")
+    # given: another process (a second worker) holds the writer lock
+    campaign = CampaignFactory(status="published", capacity=5)
+    lock_path = f"{connection.settings_dict['NAME']}.writer-lock"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, lock_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        # when / then: refused in bounded time
+        assert _sign_up(api, campaign).status_code == 503
+        # when the other process commits (releases), the next writer is woken and goes through
+        holder.stdin.close()
+        holder.wait(timeout=10)
+        assert _sign_up(api, campaign, 2).status_code == 201
+    finally:
+        holder.kill()
+
+
+def test_django_still_begins_sqlite_write_transactions_through_the_hooked_method():
+    """The writer lock hooks a private method of Django's SQLite backend: fail loudly if an upgrade
+    stops calling it, instead of silently losing the queue (and the bound)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite backend")
+    from yunying.core.sqlite_backend import base
+
+    calls = []
+    original = base.base.DatabaseWrapper._start_transaction_under_autocommit
+
+    def spy(self):
+        calls.append(self.alias)
+        return original(self)
+
+    base.base.DatabaseWrapper._start_transaction_under_autocommit = spy
+    try:
+        with transaction.atomic():
+            CampaignFactory()
+    finally:
+        base.base.DatabaseWrapper._start_transaction_under_autocommit = original
+    assert calls == ["default"]
+    assert connection._writer_lock is None  # released at commit

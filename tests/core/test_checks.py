@@ -1,0 +1,129 @@
+"""Production refuses unsafe settings (S6): each deployment check, and `yunying serve` stopping on them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from bench.harness import free_port
+from yunying.core import checks
+
+STRONG = {
+    "SECRET_KEY": "Zq8v3nX0pL7rT2wY6bE1cH9mK4sD5fG0jA3uN8iO2yR7tQ1eW6zV",
+    "PII_KEYS": "k2:7gqCwE9b0Yq8H0yq3kq2tq1M3qk3mJ5cJm8z3Zl9y0Q,k1:Vd0rHn8tI0cE1j2pQeV4o7mW5xY3bT9sA6fG1hK2lZ4",
+    "BLIND_INDEX_KEY": "b7Rk2Xm9Qp4Lw8Nz3Vt6Yc1Hs5Jd0FgWe",
+    "DEBUG": False,
+}
+
+
+@pytest.fixture
+def strong(settings):
+    for name, value in STRONG.items():
+        setattr(settings, name, value)
+    return settings
+
+
+def _ids(errors) -> list[str]:
+    return [e.id for e in errors]
+
+
+def test_strong_settings_pass_every_check(strong):
+    # when
+    errors = [
+        *checks.check_debug(),
+        *checks.check_secret_key(),
+        *checks.check_pii_keys(),
+        *checks.check_blind_index_key(),
+    ]
+    # then
+    assert errors == []
+
+
+def test_debug_on_is_refused(strong):
+    strong.DEBUG = True
+    assert _ids(checks.check_debug()) == ["yunying.E001"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["short-key", "a" * 60, "django-insecure-" + "x1y2z3w4v5" * 5],
+    ids=["short", "one-character", "django-insecure"],
+)
+def test_a_weak_secret_key_is_refused(strong, key):
+    strong.SECRET_KEY = key
+    assert _ids(checks.check_secret_key()) == ["yunying.E002"]
+
+
+@pytest.mark.parametrize(
+    "ring",
+    [
+        "k1:dGVzdC1vbmx5LXBpaS1rZXktdHdv",  # 21 bytes
+        "k2:7gqCwE9b0Yq8H0yq3kq2tq1M3qk3mJ5cJm8z3Zl9y0Q,k1:c2hvcnQ",  # an old key too short
+        "not-a-ring",
+    ],
+    ids=["active-short", "old-short", "malformed"],
+)
+def test_pii_keys_under_32_bytes_are_refused(strong, ring):
+    strong.PII_KEYS = ring
+    assert _ids(checks.check_pii_keys()) == ["yunying.E003"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["test-only-blind-index-key", "ab" * 20, STRONG["SECRET_KEY"]],
+    ids=["short", "few-characters", "same-as-secret-key"],
+)
+def test_a_weak_blind_index_key_is_refused(strong, key):
+    strong.BLIND_INDEX_KEY = key
+    assert _ids(checks.check_blind_index_key()) == ["yunying.E004"]
+
+
+def test_the_checks_run_with_check_deploy(strong):
+    # given
+    strong.DEBUG = True
+    # when / then: Django's `check --deploy` runs ours with its own
+    with pytest.raises(SystemCheckError, match=r"yunying\.E001"):
+        call_command("check", deploy=True, fail_level="ERROR")
+
+
+def test_serve_in_production_stops_on_unsafe_settings(tmp_path):
+    # given: production with DEBUG on and a short PII key
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "yunying.settings",
+        "YUNYING_ENV": "production",
+        "YUNYING_DEBUG": "1",
+        "YUNYING_SECRET_KEY": STRONG["SECRET_KEY"],
+        "YUNYING_PII_KEYS": "k1:c2hvcnQ",
+        "YUNYING_BLIND_INDEX_KEY": STRONG["BLIND_INDEX_KEY"],
+        "YUNYING_VAR_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    yunying = Path(sys.executable).parent / "yunying"
+    # when: (its own process group, so a server that does start is stopped with all its workers)
+    process = subprocess.Popen(
+        [str(yunying), "serve", "--port", str(free_port())],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        pytest.fail("yunying serve started with unsafe settings")
+    result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    # then: it stops before serving, naming both problems
+    assert result.returncode != 0
+    assert "yunying.E001" in result.stderr and "yunying.E003" in result.stderr
+    assert "serving on" not in result.stdout
