@@ -52,6 +52,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.region_invalid": 422,
     "member.birth_date_invalid": 422,
     "member.name_invalid": 422,
+    "member.phone_not_mobile": 422,
     "member.identity_mismatch": 409,
     "member.link_conflict": 409,
     "member.not_found": 404,

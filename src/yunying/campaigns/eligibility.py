@@ -57,6 +57,30 @@ class EligibilityRules(BaseModel):
                 raise ValueError(f"{code} is not a GB/T 2260 code")
         return self
 
+    def __eq__(self, other: object) -> bool:
+        """Equal as rules: the lists are sets (["440000", "310000"] is ["310000", "440000"], and a
+        repeat changes nothing), so re-sending a published campaign's rules in another order is no
+        change and not refused as one."""
+        if not isinstance(other, EligibilityRules):
+            return NotImplemented
+        return self._canonical() == other._canonical()
+
+    __hash__ = None  # mutable, compared by value
+
+    def _canonical(self) -> tuple:
+        def as_set(values):
+            return None if values is None else frozenset(values)
+
+        return (
+            self.min_age,
+            self.max_age,
+            as_set(self.genders),
+            as_set(self.regions_allow),
+            frozenset(self.regions_deny),
+            self.participation_limit,
+            frozenset((r.question, frozenset(r.allowed)) for r in self.required_answers),
+        )
+
 
 def eligibility_parse(raw: dict[str, Any]) -> EligibilityRules:
     """Raises: core.invalid with the rule errors."""
