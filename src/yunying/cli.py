@@ -10,6 +10,10 @@ import sys
 
 
 def main() -> None:
+    # Everything the product writes (the SQLite database and its WAL, outbox and mail files, secrets,
+    # backups, rate-limit counters) holds personal data or keys: private to the service's user.
+    # Inherited by the server's worker processes.
+    os.umask(0o077)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yunying.settings")
     from django.core.management import execute_from_command_line
 

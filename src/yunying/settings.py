@@ -16,7 +16,10 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("YUNYING_VAR_DIR", BASE_DIR.parent.parent / "var")).resolve()
 PRODUCTION = os.environ.get("YUNYING_ENV") == "production"
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# Private (S3): the database, outbox and mail files and the development secrets live here. The
+# `yunying` command also sets umask 077 (cli.py), so whatever it creates below is 0600 / 0700.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+VAR_DIR.chmod(0o700)
 
 
 def _dev_secrets() -> dict:
@@ -30,8 +33,9 @@ def _dev_secrets() -> dict:
         "YUNYING_PII_KEYS": "k1:" + secrets.token_urlsafe(32),
         "YUNYING_BLIND_INDEX_KEY": secrets.token_urlsafe(32),
     }
-    path.write_text(json.dumps(values, indent=2))
-    path.chmod(0o600)
+    # Created 0600 in one step: never readable by others, not even for a moment.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as fh:
+        fh.write(json.dumps(values, indent=2))
     return values
 
 
@@ -190,9 +194,14 @@ RATE_LIMITS = {
     "auth_failure_ip": int(os.environ.get("YUNYING_RATE_AUTH_FAILURE_IP", 30)),
     "signup_client_ip": int(os.environ.get("YUNYING_RATE_SIGNUP_IP", 60)),
     "signup_member": int(os.environ.get("YUNYING_RATE_SIGNUP_MEMBER", 20)),
-    "signup_refusals_key": int(os.environ.get("YUNYING_RATE_SIGNUP_REFUSALS_KEY", 300)),
+    "signup_refusals_key": int(os.environ.get("YUNYING_RATE_SIGNUP_REFUSALS_KEY", 1200)),
 }
 RATELIMIT_PATH = Path(os.environ.get("YUNYING_RATELIMIT_PATH", VAR_DIR / "ratelimit.sqlite3"))
+
+# Retention (PIPL storage limitation), enforced by `yunying worker`: a sign-up's client signals (keyed
+# hashes of IP and device id, user agent) are cleared after this many days; idempotency records expire.
+CLIENT_DATA_RETENTION_DAYS = int(os.environ.get("YUNYING_CLIENT_DATA_RETENTION_DAYS", 90))
+IDEMPOTENCY_RETENTION_HOURS = int(os.environ.get("YUNYING_IDEMPOTENCY_RETENTION_HOURS", 24))
 
 # Notification delivery channels: pluggable classes by channel name (N1).
 NOTIFY_CHANNELS = {

@@ -77,6 +77,38 @@ def test_the_trail_filters_by_actor_and_time(api, api_as):
     assert yesterday.json()["count"] == 0
 
 
+def test_instants_filter_to_the_second_naive_ones_in_the_configured_zone(api, api_as):
+    # given
+    api.post_json(campaigns_url(), campaign_payload())
+    made = timezone.localtime(AuditEntry.objects.get(action="campaign.create").at).replace(tzinfo=None)
+    auditor = api_as(Role.AUDITOR)
+    # when
+    before = {"action": "campaign", "until": (made - timedelta(seconds=1)).isoformat()}
+    around = {
+        "action": "campaign",
+        "since": (made - timedelta(seconds=1)).isoformat(),
+        "until": (made + timedelta(seconds=1)).isoformat(),
+    }
+    # then
+    assert auditor.get(AUDIT, before).json()["count"] == 0
+    assert auditor.get(AUDIT, around).json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [
+        ({"since": "9999-12-31"}, 0), ({"until": "0001-01-01"}, 0),
+        ({"since": "0001-01-01T00:00:00+14:00", "until": "9999-12-31T23:59:59-12:00"}, 1),
+    ],
+    ids=["since-the-end-of-time", "until-the-beginning", "all-time-with-offsets"],
+)  # fmt: skip
+def test_extreme_instants_match_all_or_nothing_never_a_500(api, api_as, query, found):
+    api.post_json(campaigns_url(), campaign_payload())
+    response = api_as(Role.AUDITOR).get(AUDIT, {"action": "campaign"} | query)
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == found
+
+
 def test_bad_filters_are_a_422_not_a_500(api_as):
     response = api_as(Role.AUDITOR).get(AUDIT, {"since": "yesterday"})
     assert_problem(response, 422, "core.invalid")
@@ -86,7 +118,10 @@ def test_revealing_sign_ups_writes_one_audit_row_naming_the_members_and_the_purp
     # given
     signups = [sign_up(open_campaign, mobile(n)) for n in (1, 2)]
     # when
-    response = api.get(signups_url(open_campaign.pk), {"reveal": "true", "purpose": "核对中奖名单"})
+    response = api.get(
+        signups_url(open_campaign.pk),
+        {"reveal": "true", "purpose": "customer_service", "purpose_note": "核对中奖名单"},
+    )
     # then
     assert response.status_code == 200
     entry = actions().get()
@@ -95,7 +130,7 @@ def test_revealing_sign_ups_writes_one_audit_row_naming_the_members_and_the_purp
         "campaign",
         str(open_campaign.pk),
     )
-    assert entry.reason == "核对中奖名单"
+    assert entry.reason == "customer_service: 核对中奖名单"
     assert entry.after["member_ids"] == sorted(s.member_id for s in signups)
     assert "13800000001" not in str(entry.after)
 
@@ -111,7 +146,9 @@ def test_every_export_writes_exactly_one_audit_row(api, open_campaign, reveal, f
     # given: more sign-ups than one export batch would not change the count
     for n in range(3):
         sign_up(open_campaign, mobile(n))
-    query = {"format": fmt} | ({"reveal": "true", "purpose": "活动复盘"} if reveal else {})
+    query = {"format": fmt} | (
+        {"reveal": "true", "purpose": "customer_service", "purpose_note": "活动复盘"} if reveal else {}
+    )
     # when
     response = api.get(signups_url(open_campaign.pk, action="export"), query)
     b"".join(response.streaming_content) if response.streaming else response.content

@@ -243,8 +243,17 @@ def test_search_by_date_range_keeps_campaigns_running_in_it(api):
     assert sorted(found) == ["inside", "overlaps end", "overlaps start"]
 
 
+def test_search_with_a_date_that_is_not_one_is_a_422(api):
+    assert_problem(api.get(campaigns_url(), {"date_from": "soon"}), 422, "core.invalid")
+
+
 @pytest.mark.parametrize(
-    "query", [{"date_from": "9999-12-31"}, {"date_to": "0001-01-01"}, {"date_from": "soon"}]
-)
-def test_search_with_an_impossible_date_is_a_422(api, query):
-    assert_problem(api.get(campaigns_url(), query), 422, "core.invalid")
+    ("query", "found"),
+    [({"date_from": "9999-12-31"}, 0), ({"date_to": "0001-01-01"}, 0), ({"date_from": "0001-01-01", "date_to": "9999-12-31"}, 1)],
+    ids=["from-the-end-of-time", "to-the-beginning", "all-time"],
+)  # fmt: skip
+def test_search_with_extreme_dates_matches_all_or_nothing_never_a_500(api, query, found):
+    CampaignFactory()
+    response = api.get(campaigns_url(), query)
+    assert response.status_code == 200, response.content
+    assert response.json()["count"] == found

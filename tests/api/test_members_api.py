@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from tests.api.helpers import assert_problem
 from tests.campaigns.factories import CampaignFactory
-from tests.campaigns.helpers import sign_up
+from tests.campaigns.helpers import INTEGRATION, sign_up
 from tests.members.factories import MemberFactory, mobile
-from yunying.campaigns.services import lottery
+from yunying.campaigns.services import admission, lottery
 from yunying.core.models import AuditEntry, PersonalDataAccess
 from yunying.core.permissions import SYSTEM, Role
 from yunying.members.models import Member
@@ -76,21 +76,36 @@ def test_a_look_up_that_finds_nobody_is_a_404_and_still_audited(support, db):
 
 def test_a_revealing_look_up_needs_a_purpose_and_logs_the_access(support, member):
     assert_problem(support.post_json(LOOKUP, {"phone": mobile(5), "reveal": True}), 422, "core.invalid")
-    response = support.post_json(LOOKUP, {"phone": mobile(5), "reveal": True, "purpose": "会员来电核实"})
+    response = support.post_json(
+        LOOKUP,
+        {"phone": mobile(5), "reveal": True, "purpose": "customer_service", "purpose_note": "会员来电核实"},
+    )
     assert response.json()["phone"] == "13800000005"
     assert response.json()["name"] == "王小芳"
     assert PersonalDataAccess.objects.get().member_id == member.pk
     revealed = AuditEntry.objects.get(action="member.lookup", after__revealed=True)
-    assert revealed.reason == "会员来电核实"
+    assert revealed.reason == "customer_service: 会员来电核实"
 
 
 @pytest.mark.parametrize(
     "body",
-    [{}, {"phone": mobile(5), "external_id": "shop-5"}, {"phone": "12"}, {"phone": mobile(5), "x": 1}],
-    ids=["neither", "both", "too-short", "unknown-field"],
+    [
+        {},
+        {"phone": mobile(5), "external_id": "shop-5"},
+        {"phone": "12"},
+        {"phone": mobile(5), "x": 1},
+        {"phone": None, "external_id": "shop-5"},
+    ],
+    ids=["neither", "both", "too-short", "unknown-field", "null"],
 )
 def test_a_look_up_takes_exactly_one_identifier(support, member, body):
     assert_problem(support.post_json(LOOKUP, body), 422, "core.invalid")
+
+
+def test_the_schema_states_that_exactly_one_identifier_is_given(api):
+    schemas = api.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert schemas["LookupIn"]["oneOf"] == [{"required": ["phone"]}, {"required": ["external_id"]}]
+    assert schemas["IdentityIn"]["properties"]["phone"]["type"] == "string"  # not nullable
 
 
 def test_a_look_up_with_an_invalid_phone_is_a_422(support, db):
@@ -144,8 +159,10 @@ def test_a_region_correction_is_audited_in_clear_like_every_masked_view_shows_it
         ({"region_code": "999999", "reason": "x"}, "member.region_invalid"),
         ({"phone": mobile(9), "reason": "x"}, "core.invalid"),  # identity is not a profile field
         ({"gender": "other", "reason": "x"}, "core.invalid"),
+        ({"birth_date": "1800-01-01", "reason": "x"}, "core.invalid"),
+        ({"birth_date": "2999-01-01", "reason": "x"}, "core.invalid"),
     ],
-    ids=["no-reason", "blank-name", "bad-region", "phone", "bad-gender"],
+    ids=["no-reason", "blank-name", "bad-region", "phone", "bad-gender", "born-1800", "born-later"],
 )
 def test_a_bad_correction_changes_nothing_and_writes_no_audit_row(support, member, body, code):
     assert_problem(support.patch_json(f"/api/v1/members/{member.pk}", body), 422, code)
@@ -191,6 +208,7 @@ def test_the_storefront_reads_its_members_status_by_phone_or_external_id_without
     expected = {
         "campaign_id": campaign.pk,
         "status": "confirmed",
+        "waitlist_position": None,
         "lottery_drawn": None,
         "lottery_result": None,
     }
@@ -205,8 +223,29 @@ def test_an_unknown_member_and_a_member_who_never_signed_up_read_the_same(integr
     assert (
         stranger
         == known
-        == {"campaign_id": campaign.pk, "status": "none", "lottery_drawn": None, "lottery_result": None}
+        == {
+            "campaign_id": campaign.pk,
+            "status": "none",
+            "waitlist_position": None,
+            "lottery_drawn": None,
+            "lottery_result": None,
+        }
     )
+
+
+def test_the_storefront_reads_its_members_live_place_on_the_waiting_list(integration, db):
+    # given: one seat, three waiting; the first waiting member withdraws
+    campaign = CampaignFactory(status="published", capacity=1, waitlist_enabled=True)
+    signups = [sign_up(campaign, mobile(n)) for n in range(4)]
+    admission.signup_withdraw(
+        campaign_id=campaign.pk, signup_id=signups[1].pk, actor=INTEGRATION, reason="没空"
+    )
+    # when
+    read = [integration.post_json(status_url(campaign.pk), {"phone": mobile(n)}).json() for n in range(4)]
+    # then
+    assert [(r["status"], r["waitlist_position"]) for r in read] == [
+        ("confirmed", None), ("withdrawn", None), ("waitlisted", 1), ("waitlisted", 2),
+    ]  # fmt: skip
 
 
 def test_the_storefront_reads_the_lottery_result(integration, db):
@@ -221,7 +260,7 @@ def test_the_storefront_reads_the_lottery_result(integration, db):
     campaign.__class__.objects.filter(pk=campaign.pk).update(
         signup_end_at=now - timedelta(seconds=1), signup_start_at=now - timedelta(hours=2)
     )
-    lottery.lottery_draw(campaign_id=campaign.pk, actor=SYSTEM, seed="fixed-seed-123")
+    lottery.lottery_draw(campaign_id=campaign.pk, actor=SYSTEM)
     # when
     results = [integration.post_json(status_url(campaign.pk), {"phone": mobile(n)}).json() for n in (1, 2)]
     # then

@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from tests.api.helpers import campaigns_url, signups_url
 from tests.campaigns.factories import CampaignFactory
-from yunying.campaigns.models import Channel, Signup, SignupStatus
+from yunying.campaigns.models import Channel, Signup, SignupStatus, signup_public_id
 from yunying.core import crypto
-from yunying.members.models import Member
+from yunying.members.models import Member, row_token_new
 
 FORM = [
     {"key": "size", "label": "尺码", "type": "single_choice", "options": [{"value": "m", "label": "M"}]},
@@ -62,20 +62,30 @@ _serial = itertools.count()
 
 def _store(campaign, values) -> None:
     n = next(_serial)
+    token = row_token_new()
     member = Member.objects.create(
-        phone_encrypted=crypto.encrypt(values["phone"], context="member.phone") if values["phone"] else "",
+        row_token=token,
+        phone_encrypted=crypto.encrypt(values["phone"], context="member.phone", row=token)
+        if values["phone"]
+        else "",
         phone_index=f"odd-{n}",  # unique and never looked up here
         external_id=f"{n}:{values['external_id']}" if values["external_id"] is not None else None,
-        name_encrypted=crypto.encrypt(values["name"], context="member.name") if values["name"] else "",
+        name_encrypted=crypto.encrypt(values["name"], context="member.name", row=token)
+        if values["name"]
+        else "",
         gender=values["gender"],
         birth_date=values["birth_date"],
         region_code=values["region_code"],
     )
+    public_id = signup_public_id()
     Signup.objects.create(
+        public_id=public_id,
         campaign=campaign,
         member=member,
         status=values["status"],
-        answers_encrypted=crypto.encrypt(json.dumps(values["answers"]), context="signup.answers"),
+        answers_encrypted=crypto.encrypt(
+            json.dumps(values["answers"]), context="signup.answers", row=public_id
+        ),
         channel=values["channel"],
         utm_source=values["utm_source"],
     )
@@ -83,7 +93,7 @@ def _store(campaign, values) -> None:
 
 def _read_everything(api: Client, admin: Client, campaign) -> None:
     signup_id = Signup.objects.filter(campaign=campaign).latest("id").pk
-    reveal = {"reveal": "true", "purpose": "核对数据"}
+    reveal = {"reveal": "true", "purpose": "customer_service"}
     responses = [
         api.get(campaigns_url(campaign.pk, "stats")),
         api.get(campaigns_url(campaign.pk)),

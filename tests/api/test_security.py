@@ -96,7 +96,7 @@ ACCESS = {
     "reject": ({ST, EX}, "signup.review"),
     "withdraw": ({ST, EX, SU, IN}, "signup.withdraw"),
     "export": ({ST, EX}, "signup.export"),
-    "reveal": ({ST, SU}, "pii.reveal"),
+    "reveal": ({ST}, "pii.reveal_bulk"),  # a list in clear; support reveals one member (test_reveal)
 }
 
 
@@ -119,7 +119,9 @@ def _call(client: ApiClient, endpoint: str, campaign: Campaign, signup: Signup):
         "reject": lambda: client.post_json(signups_url(c, s, "reject"), reason),
         "withdraw": lambda: client.post_json(signups_url(c, s, "withdraw"), reason),
         "export": lambda: client.get(signups_url(c, action="export")),
-        "reveal": lambda: client.get(signups_url(c), {"reveal": "true", "purpose": "客服回访"}),
+        "reveal": lambda: client.get(
+            signups_url(c), {"reveal": "true", "purpose": "customer_service", "purpose_note": "客服回访"}
+        ),
     }
     return calls[endpoint]()
 

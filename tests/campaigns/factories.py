@@ -4,6 +4,7 @@ import factory
 from django.utils import timezone
 
 from yunying.campaigns.models import Campaign
+from yunying.campaigns.services.lottery_seed import lottery_commit
 
 
 class CampaignFactory(factory.django.DjangoModelFactory):
@@ -11,6 +12,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Campaign
+        skip_postgeneration_save = True  # the hook writes through the service, then re-reads
 
     title = factory.Sequence(lambda n: f"测试活动 {n}")
     type = "promotion"
@@ -23,3 +25,10 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     channels = factory.LazyFunction(lambda: ["h5", "app"])
     notify_channels = factory.LazyFunction(lambda: ["sms"])
     status = "draft"
+
+    @factory.post_generation
+    def seed_commitment(obj, create, extracted, **kwargs):
+        """A lottery past its draft was published, so it carries a committed seed, as publishing leaves it."""
+        if create and obj.admission_mode == "lottery" and obj.status != "draft":
+            lottery_commit(campaign_id=obj.pk)
+            obj.refresh_from_db()

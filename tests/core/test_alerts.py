@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from prometheus_client import REGISTRY
 
 from yunying.core.alerts import EVENT, alert_list, alert_raise
@@ -32,3 +33,18 @@ def test_an_alert_is_logged_counted_and_stored(db, caplog):
     stored = Alert.objects.get(pk=alert.pk)
     assert (stored.code, stored.data) == ("test.burst", {"api_key_id": 7, "refusals": 31})
     assert list(alert_list(code="test.burst")) == [stored]
+
+
+def test_alert_rows_cannot_be_changed_or_deleted(db):
+    # given
+    from django.db import DatabaseError, transaction
+
+    alert = alert_raise("test.tamper", n=1)
+    # when / then: the database itself refuses
+    for change in (
+        lambda: Alert.objects.filter(pk=alert.pk).update(code="x"),
+        lambda: Alert.objects.all().delete(),
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            change()
+    assert Alert.objects.get(pk=alert.pk).code == "test.tamper"

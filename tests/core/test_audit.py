@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -13,12 +14,13 @@ from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.helpers import INTEGRATION, sign_up
 from tests.conftest import window
 from tests.members.factories import mobile
-from yunying.campaigns.services import admission, lifecycle
+from yunying.campaigns.jobs import campaigns_advance_due
+from yunying.campaigns.services import admission, lifecycle, lottery
 from yunying.core.apikeys import apikey_create, apikey_revoke
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.models import AuditEntry
-from yunying.core.permissions import Actor, Role
+from yunying.core.permissions import SYSTEM, Actor, Role
 
 OPERATOR = Actor(kind="api_key", id=7, label="运营 小王", role=Role.EXECUTION)
 
@@ -96,6 +98,18 @@ def test_each_lifecycle_action_writes_one_row_with_the_status_before_and_after(s
     assert entry.after["status"] == to
 
 
+def test_the_automation_closing_a_campaign_is_on_the_trail_as_the_system():
+    # given: a campaign whose sign-up window has ended
+    campaign = CampaignFactory(status="published")
+    later = campaign.signup_end_at + timedelta(minutes=1)
+    # when
+    campaigns_advance_due(actor=SYSTEM, now=later)
+    # then
+    entry = only_entry()
+    assert (entry.action, entry.actor_kind, entry.actor_label) == ("campaign.close", "system", "system")
+    assert entry.reason == "sign-up window ended"
+
+
 def test_cancel_records_its_reason():
     campaign = CampaignFactory(status="published")
     lifecycle.campaign_cancel(campaign_id=campaign.pk, actor=OPERATOR, reason="预算调整")
@@ -121,6 +135,20 @@ def test_a_refused_action_writes_no_audit_row():
     with pytest.raises(Exception, match="campaign"):
         lifecycle.campaign_publish(campaign_id=campaign.pk, actor=OPERATOR)
     assert AuditEntry.objects.count() == 0
+
+
+def test_a_lottery_draw_writes_one_row_naming_the_draw():
+    # given: a closed lottery with two entrants and one seat
+    campaign = CampaignFactory(status="published", admission_mode="lottery", capacity=1)
+    for n in (1, 2):
+        sign_up(campaign, mobile(n))
+    lifecycle.campaign_close(campaign_id=campaign.pk, actor=OPERATOR)
+    # when
+    draw = lottery.lottery_draw(campaign_id=campaign.pk, actor=OPERATOR)
+    # then
+    entry = only_entry(action="campaign.draw")
+    assert entry.object_id == str(campaign.pk)
+    assert entry.after == {"draw_id": draw.pk, "entrant_count": 2, "winner_count": 1}
 
 
 # --- sign-ups ----------------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ def test_a_new_member_is_stored_with_phone_and_name_encrypted(db):
     for clear in ("13800138000", "张三丰", "zs@example.com"):
         assert clear not in row
     member.refresh_from_db()
-    assert member.phone_encrypted.startswith("v1:")
+    assert member.phone_encrypted.startswith("v2:")
     assert member_phone(member) == "+8613800138000"
     assert member_name(member) == "张三丰"
     assert member_email(member) == "zs@example.com"

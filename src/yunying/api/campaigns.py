@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import ConfigDict
 
 from yunying.api.params import CampaignId, Pages
 from yunying.campaigns import selectors
@@ -94,6 +95,9 @@ class CampaignOut(Schema):
     updated_at: datetime
     published_at: datetime | None
     closed_at: datetime | None
+    lottery_seed_sha256: str = Field(
+        description="Lottery campaigns: SHA-256 of the draw's seed, fixed when published; the draw reveals the seed"
+    )
 
     @staticmethod
     def resolve_seats_left(obj) -> int:
@@ -105,14 +109,19 @@ class ReasonIn(Schema):
 
 
 class DrawIn(Schema):
-    seed: Annotated[str, Field(min_length=8, max_length=128, pattern=r"^[A-Za-z0-9_\-]+$")] | None = None
+    """Nothing to choose: a `seed` (or anything else) is refused, the draw uses the committed one."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class DrawOut(Schema):
     campaign_id: int
     algorithm: str
-    seed: str
-    entrant_count: int
+    seed: str = Field(description="Revealed by the draw; its SHA-256 was published before entries opened")
+    seed_sha256: str = Field(
+        description="The commitment the seed was drawn under (empty: none was published)"
+    )
+    entrant_count: int = Field(description="Live entrants the draw ranked")
     entrants_digest: str
     winner_count: int
     drawn_at: datetime
@@ -125,18 +134,18 @@ class DrawVerificationOut(Schema):
     winner_ids: list[int]
     digest_matches: bool
     winners_match: bool
-
-
-# Dates outside these bounds mean nothing to a campaign and would overflow date arithmetic.
-SearchDate = Annotated[date, Field(ge=date(2000, 1, 1), le=date(2999, 12, 31))]
+    commitment_matches: bool
+    algorithm_known: bool
+    count_matches: bool
+    verified: bool = Field(description="Every check holds: the draw is the one promised and applied")
 
 
 class CampaignFilters(Schema):
     status: CampaignStatus | None = None
     type: CampaignType | None = None
     title: Annotated[str, Field(max_length=200, description="part of the title")] | None = None
-    date_from: SearchDate | None = Field(None, description="running on or after this day")
-    date_to: SearchDate | None = Field(None, description="running on or before this day")
+    date_from: date | None = Field(None, description="running on or after this day")
+    date_to: date | None = Field(None, description="running on or before this day")
 
 
 class ExtendIn(Schema):
@@ -247,8 +256,8 @@ def campaign_stats(request, campaign_id: CampaignId):
 @idempotent
 def draw_lottery(request, campaign_id: CampaignId, payload: DrawIn | None = None):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
-    seed = payload.seed if payload else None
-    draw = lottery.lottery_draw(campaign_id=campaign_id, actor=request.auth, seed=seed)
+    # No seed from the caller: the draw uses the one committed at publication (services.lottery).
+    draw = lottery.lottery_draw(campaign_id=campaign_id, actor=request.auth)
     return Status(201, DrawOut.from_orm(draw))
 
 
@@ -262,4 +271,8 @@ def verify_lottery(request, campaign_id: CampaignId):
         "winner_ids": result.winner_ids,
         "digest_matches": result.digest_matches,
         "winners_match": result.winners_match,
+        "commitment_matches": result.commitment_matches,
+        "algorithm_known": result.algorithm_known,
+        "count_matches": result.count_matches,
+        "verified": result.verified,
     }

@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from yunying.core.errors import CoreError, DomainError, FieldError, database_busy
 from yunying.core.problems import problem
-from yunying.core.ratelimit import ratelimit_hit
+from yunying.core.ratelimit import client_key, ratelimit_hit
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def _field_path(loc: list) -> str:
 
 
 def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "unknown")
+    return client_key(request.META.get("REMOTE_ADDR", "unknown"))
 
 
 def install(api: NinjaAPI) -> None:

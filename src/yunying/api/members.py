@@ -8,14 +8,13 @@ data under PIPL — must not end up; request bodies are not logged."""
 from datetime import date, datetime
 from typing import Annotated
 
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from yunying.api.params import CampaignId, MemberId
 from yunying.campaigns import selectors
-from yunying.core.errors import CoreError, FieldError, ValidationFailed
 from yunying.core.permissions import Perm
+from yunying.core.purposes import Purpose, reveal_authorize
 from yunying.members import services as members
 from yunying.members.models import Gender
 
@@ -24,11 +23,15 @@ status_router = Router(tags=["sign-ups"])
 
 
 class IdentityIn(BaseModel):
-    """Exactly one of phone and external id: two would let a caller probe whether they belong together."""
+    """Exactly one of phone and external id: two would let a caller probe whether they belong together.
+    The schema says so too (oneOf), so generated clients and fuzzers know it."""
 
-    model_config = ConfigDict(extra="forbid")
-    phone: Annotated[str, Field(min_length=3, max_length=32)] | None = None
-    external_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"oneOf": [{"required": ["phone"]}, {"required": ["external_id"]}]}
+    )
+    # Not nullable: absent is the only way to leave one out, as the oneOf above reads it.
+    phone: Annotated[str, Field(min_length=3, max_length=32)] = None  # type: ignore[assignment]
+    external_id: Annotated[str, Field(min_length=1, max_length=64)] = None  # type: ignore[assignment]
 
     @model_validator(mode="after")
     def _one(self):
@@ -39,7 +42,8 @@ class IdentityIn(BaseModel):
 
 class LookupIn(IdentityIn):
     reveal: bool = Field(False, description="Show personal data in clear (needs pii.reveal; logged)")
-    purpose: Annotated[str, Field(max_length=200)] = ""
+    purpose: Purpose | None = Field(None, description="Why the data is revealed (required with reveal)")
+    purpose_note: Annotated[str, Field(max_length=200)] = ""
 
 
 class MemberSignupOut(Schema):
@@ -77,6 +81,7 @@ class CorrectionIn(BaseModel):
 class SignupStatusOut(Schema):
     campaign_id: int
     status: str
+    waitlist_position: int | None
     lottery_drawn: bool | None
     lottery_result: str | None
 
@@ -106,15 +111,14 @@ def _present(member, *, reveal: bool, signups: list) -> dict:
 @router.post("/lookup", response=MemberOut, summary="Find a member and their sign-ups (masked; audited)")
 def lookup_member(request, payload: LookupIn):
     request.auth.require(Perm.MEMBER_LOOKUP)
-    if payload.reveal:
-        request.auth.require(Perm.PII_REVEAL)
-        if not payload.purpose.strip():
-            raise ValidationFailed(
-                [FieldError("purpose", CoreError.INVALID, _("State why the data is needed."))]
-            )
+    purpose = (
+        reveal_authorize(request.auth, purpose=payload.purpose, note=payload.purpose_note)  # one member
+        if payload.reveal
+        else ""
+    )
     member = members.member_lookup(
         actor=request.auth, phone=payload.phone, external_id=payload.external_id,
-        reveal=payload.reveal, purpose=payload.purpose,
+        reveal=payload.reveal, purpose=purpose,
     )  # fmt: skip
     return _present(member, reveal=payload.reveal, signups=selectors.member_signups(member.pk))
 

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from ninja import Field, Path, Schema
 from ninja.pagination import PageNumberPagination
+from pydantic import AfterValidator
 
 MAX_ID = 2**63 - 1  # BigAutoField's range, on SQLite and PostgreSQL alike
 PAGE_SIZE = 50
@@ -19,7 +20,19 @@ MAX_PAGE = 10_000_000  # (MAX_PAGE - 1) * MAX_PAGE_SIZE is far inside a 64-bit O
 CampaignId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SignupId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
-PublicId = Annotated[str, Path(pattern=r"^su_[A-Za-z0-9_-]{22}$")]  # campaigns.models.signup_public_id
+
+
+# A sign-up as the withdraw route takes it: the operators' sequential id, or the public id
+# (campaigns.models.signup_public_id) integrators use. One route, so the OpenAPI paths stay distinct.
+def _within_id_range(ref: str) -> str:
+    if ref.isdigit() and int(ref) > MAX_ID:
+        raise ValueError(f"an id is at most {MAX_ID}")
+    return ref
+
+
+SignupRef = Annotated[
+    str, Path(pattern=r"^(\d{1,19}|su_[A-Za-z0-9_-]{22})$"), AfterValidator(_within_id_range)
+]
 
 
 class Pages(PageNumberPagination):

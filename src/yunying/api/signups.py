@@ -6,12 +6,11 @@ from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel, ConfigDict, IPvAnyAddress
 
-from yunying.api.params import CampaignId, Pages, PublicId, SignupId
+from yunying.api.params import CampaignId, Pages, SignupId, SignupRef
 from yunying.campaigns import exports, selectors
 from yunying.campaigns.errors import SignupError
 from yunying.campaigns.metrics import admission_timer
@@ -20,10 +19,11 @@ from yunying.campaigns.presenters import PresentedPage, signup_present, signups_
 from yunying.campaigns.services import admission
 from yunying.core import crypto
 from yunying.core.alerts import alert_raise
-from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
+from yunying.core.errors import DomainError
 from yunying.core.idempotency import idempotent
 from yunying.core.permissions import Perm
-from yunying.core.ratelimit import ratelimit_check, ratelimit_count, ratelimit_hit
+from yunying.core.purposes import Purpose, reveal_authorize
+from yunying.core.ratelimit import client_key, ratelimit_check, ratelimit_count, ratelimit_hit
 from yunying.members.errors import MemberError
 from yunying.members.models import Gender
 from yunying.members.services import Profile
@@ -99,33 +99,36 @@ class SignupOut(BaseModel):
 class SignupFilters(Schema):
     status: SignupStatus | None = None
     channel: Channel | None = None
-    reveal: bool = Field(False, description="Show personal data in clear (needs pii.reveal; logged)")
-    purpose: Annotated[str, Field(max_length=200)] = ""
+    reveal: bool = Field(
+        False,
+        description="Show personal data in clear: one sign-up needs pii.reveal; a list or an export "
+        "pii.reveal_bulk (and raises an alert). Logged with the purpose.",
+    )
+    purpose: Purpose | None = Field(None, description="Why the data is revealed (required with reveal)")
+    purpose_note: Annotated[str, Field(max_length=200)] = Field("", description="Optional detail, logged")
 
 
 class ExportFilters(SignupFilters):
     format: Annotated[str, Field(pattern="^(csv|xlsx)$")] = "csv"
 
 
-def _reveal(request, filters: SignupFilters) -> bool:
-    """Clear personal data needs the permission and a stated purpose (PIPL purpose limitation, S4);
-    the purpose goes into the access log the member can see."""
-    if filters.reveal:
-        request.auth.require(Perm.PII_REVEAL)
-        if not filters.purpose.strip():
-            raise ValidationFailed(
-                [FieldError("purpose", CoreError.INVALID, _("State why the data is needed."))]
-            )
-    return filters.reveal
+def _reveal(request, filters: SignupFilters, *, bulk: bool, **what) -> str | None:
+    """The purpose as logged when the caller asked to reveal and may (PIPL purpose limitation, S4),
+    else None. Raises: core.permission_denied, core.invalid."""
+    if not filters.reveal:
+        return None
+    return reveal_authorize(
+        request.auth, purpose=filters.purpose, note=filters.purpose_note, bulk=bulk, **what
+    )
 
 
 # Refusals whose answer depends on a member the platform knows: a key posting candidate phone numbers
 # learns from them which ones are members (S3). Counted per key, with a limit far below the request
-# limit; reaching it raises an alert.
+# limit; reaching it raises an alert. Not duplicates: a storefront's rush is full of double submits,
+# and "already signed up" tells only of a sign-up to this campaign; nor a full or closed campaign.
 MEMBER_REFUSALS = frozenset(
     {
         SignupError.INELIGIBLE,
-        SignupError.DUPLICATE,
         MemberError.IDENTITY_CONFLICT,
         MemberError.IDENTITY_MISMATCH,
     }
@@ -182,7 +185,7 @@ def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
         if client_ip:  # one member's device hammering a campaign through the storefront (S7, R1)
             ratelimit_hit(
                 scope=f"signup_ip:{campaign_id}",
-                key=client_ip,
+                key=client_key(client_ip),
                 limit=settings.RATE_LIMITS["signup_client_ip"],
             )
         m = payload.member
@@ -224,10 +227,10 @@ def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
 @paginate(Pages)
 def list_signups(request, campaign_id: CampaignId, filters: Query[SignupFilters]):
     request.auth.require(Perm.SIGNUP_VIEW)
-    reveal = _reveal(request, filters)
     selectors.campaign_get(campaign_id)
+    purpose = _reveal(request, filters, bulk=True, campaign_id=campaign_id, kind="list")
     rows = selectors.signup_list(campaign_id=campaign_id, status=filters.status, channel=filters.channel)
-    return PresentedPage(rows, reveal=reveal, actor=request.auth, purpose=filters.purpose)
+    return PresentedPage(rows, reveal=purpose is not None, actor=request.auth, purpose=purpose or "")
 
 
 @router.get(
@@ -235,8 +238,11 @@ def list_signups(request, campaign_id: CampaignId, filters: Query[SignupFilters]
 )
 def export_signups(request, campaign_id: CampaignId, filters: Query[ExportFilters]):
     request.auth.require(Perm.SIGNUP_EXPORT)
-    reveal = _reveal(request, filters)
     campaign = selectors.campaign_get(campaign_id)
+    purpose = _reveal(
+        request, filters, bulk=True, campaign_id=campaign_id, kind="export", format=filters.format
+    )
+    reveal = purpose is not None
     rows = selectors.signup_list(campaign_id=campaign_id, status=filters.status, channel=filters.channel)
     export = exports.signups_export(
         campaign,
@@ -244,7 +250,7 @@ def export_signups(request, campaign_id: CampaignId, filters: Query[ExportFilter
         fmt=filters.format,
         reveal=reveal,
         actor=request.auth,
-        purpose=filters.purpose,
+        purpose=purpose or "",
     )
     response_class = StreamingHttpResponse if export.streaming else HttpResponse
     response = response_class(export.content, content_type=export.content_type)
@@ -255,9 +261,9 @@ def export_signups(request, campaign_id: CampaignId, filters: Query[ExportFilter
 @router.get("/{int:campaign_id}/signups/{int:signup_id}", response=SignupOut, summary="Get a sign-up")
 def get_signup(request, campaign_id: CampaignId, signup_id: SignupId, filters: Query[SignupFilters]):
     request.auth.require(Perm.SIGNUP_VIEW)
-    reveal = _reveal(request, filters)
+    purpose = _reveal(request, filters, bulk=False)  # one member
     signup = selectors.signup_get(campaign_id=campaign_id, signup_id=signup_id)
-    return signups_present([signup], reveal=reveal, actor=request.auth, purpose=filters.purpose)[0]
+    return signups_present([signup], reveal=purpose is not None, actor=request.auth, purpose=purpose or "")[0]
 
 
 class ReasonIn(Schema):
@@ -298,56 +304,45 @@ def reject_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload
     return signup_present(signup, reveal=False, internal=_operator(request))
 
 
-@router.post("/{int:campaign_id}/signups/{int:signup_id}/withdraw", response=SignupOut, summary="Withdraw")
-def withdraw_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload: ReasonIn):
-    request.auth.require(Perm.SIGNUP_WITHDRAW)
-    if not _operator(request):
-        # Sequential ids are the operators' handle: a storefront counting through them must not reach
-        # anyone's sign-up. It uses the public id with its member (below).
-        raise DomainError(SignupError.NOT_FOUND)
-    signup = admission.signup_withdraw(
-        campaign_id=campaign_id,
-        signup_id=signup_id,
-        actor=request.auth,
-        reason=payload.reason,
-        note=payload.note,
-    )
-    return signup_present(signup, reveal=False, internal=True)
-
-
 class MemberRefIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     phone: Annotated[str, Field(min_length=3, max_length=32)] | None = None
     external_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
-class MemberWithdrawIn(ReasonIn):
+class WithdrawIn(ReasonIn):
     member: MemberRefIn | None = Field(
         None, description="The member withdrawing: required for callers without signup.view, and must match"
     )
 
 
 @router.post(
-    "/{int:campaign_id}/signups/{str:public_id}/withdraw",
+    "/{int:campaign_id}/signups/{signup_id}/withdraw",
     response=SignupOut,
-    summary="Withdraw by public id, for the member named in the body",
+    summary="Withdraw: operators by id or public id; the storefront by public id and the member",
     exclude_unset=True,
 )
-def withdraw_signup_by_public_id(
-    request, campaign_id: CampaignId, public_id: PublicId, payload: MemberWithdrawIn
-):
+def withdraw_signup(request, campaign_id: CampaignId, signup_id: SignupRef, payload: WithdrawIn):
+    """`signup_id`: the sequential id (operators) or the public id `su_…` (anyone withdrawing)."""
+    signup_ref = signup_id
     request.auth.require(Perm.SIGNUP_WITHDRAW)
     operator = _operator(request)
     m = payload.member or MemberRefIn()
-    if operator and not (m.phone or m.external_id):
-        signup = selectors.signup_by_public_id(campaign_id=campaign_id, public_id=public_id)
+    if signup_ref.isdigit():
+        # Sequential ids are the operators' handle: a storefront counting through them must not reach
+        # anyone's sign-up.
+        if not operator:
+            raise DomainError(SignupError.NOT_FOUND)
+        signup_id = int(signup_ref)
+    elif operator and not (m.phone or m.external_id):
+        signup_id = selectors.signup_by_public_id(campaign_id=campaign_id, public_id=signup_ref).pk
     else:  # the storefront acts for one member: the sign-up must be theirs, else a 404 like any other
-        signup = selectors.signup_of_member(
-            campaign_id=campaign_id, public_id=public_id, phone=m.phone, external_id=m.external_id
-        )
+        signup_id = selectors.signup_of_member(
+            campaign_id=campaign_id, public_id=signup_ref, phone=m.phone, external_id=m.external_id
+        ).pk
     signup = admission.signup_withdraw(
         campaign_id=campaign_id,
-        signup_id=signup.pk,
+        signup_id=signup_id,
         actor=request.auth,
         reason=payload.reason,
         note=payload.note,

@@ -44,7 +44,7 @@ class SignupAdmin(ReadOnlyAdmin):
     list_select_related = ["campaign", "member"]
     search_fields = ["=id", "=member__id"]
     # The answers may hold a phone or an address; client signals are for risk control, not for display.
-    exclude = ["answers_encrypted", "client_ip", "device_id", "user_agent"]
+    exclude = ["answers_encrypted", "client_ip_hash", "device_id_hash", "user_agent"]
     fields = ["campaign", "member_masked", "status", "status_reason", "answers_masked", "channel",
               "utm_source", "utm_medium", "utm_campaign", "waitlist_rank", "created_at", "updated_at"]  # fmt: skip
     readonly_fields = fields

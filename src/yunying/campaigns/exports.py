@@ -187,10 +187,11 @@ def signups_export(
     campaign: Campaign, signups: QuerySet[Signup], *, fmt: str, reveal: bool, actor: Actor, purpose: str
 ) -> Export:
     """Raises nothing itself; the export is audited (format, whether revealed, row count) when made."""
+    count = signups.count()  # read before the write transaction: on SQLite it holds the one write lock
     with transaction.atomic():
         audit_record(
             actor=actor, action="signup.export", object_type="campaign", object_id=campaign.pk,
-            after={"format": fmt, "revealed": reveal, "rows": signups.count()}, reason=purpose,
+            after={"format": fmt, "revealed": reveal, "rows": count}, reason=purpose,
         )  # fmt: skip
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     rows = _rows(campaign, signups, reveal=reveal, actor=actor, purpose=purpose)

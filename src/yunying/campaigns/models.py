@@ -76,6 +76,11 @@ class Campaign(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # A lottery's seed is chosen when the campaign is published, kept sealed (encrypted) until the
+    # draw reveals it, and its SHA-256 is public from the start: nobody can pick a seed that favours
+    # an entrant once the entrants are known (P6, services.lottery).
+    lottery_seed_sealed = models.TextField(blank=True)
+    lottery_seed_sha256 = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [
@@ -133,8 +138,10 @@ class Signup(models.Model):
     utm_source = models.CharField(max_length=100, blank=True)
     utm_medium = models.CharField(max_length=100, blank=True)
     utm_campaign = models.CharField(max_length=100, blank=True)
-    client_ip = models.GenericIPAddressField(null=True, blank=True)
-    device_id = models.CharField(max_length=128, blank=True)
+    # The client's address and device id are personal data (PIPL): stored only as keyed hashes
+    # (equal values still match, for risk control), and cleared after CLIENT_DATA_RETENTION_DAYS.
+    client_ip_hash = models.CharField(max_length=40, blank=True)
+    device_id_hash = models.CharField(max_length=40, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     waitlist_rank = models.PositiveIntegerField(default=0)  # set by a lottery draw; first-come uses id
     status_reason = models.CharField(max_length=500, blank=True)  # member-facing: sent to the member
@@ -186,7 +193,8 @@ class LotteryDraw(models.Model):
     campaign = models.OneToOneField(Campaign, on_delete=models.PROTECT, related_name="lottery_draw")
     algorithm = models.CharField(max_length=40)
     seed = models.CharField(max_length=128)
-    entrant_count = models.PositiveIntegerField()
+    seed_sha256 = models.CharField(max_length=64, blank=True)  # the commitment published before; "" if none
+    entrant_count = models.PositiveIntegerField()  # live entrants the draw ranked
     entrants_digest = models.CharField(max_length=64)  # SHA-256 of the sorted entrant sign-up ids
     winner_count = models.PositiveIntegerField()
     actor_label = models.CharField(max_length=150)

@@ -62,11 +62,14 @@ def campaign_list(
     if date_from:
         query = query.filter(event_end_at__gte=_day_start(date_from))
     if date_to:
-        query = query.filter(signup_start_at__lt=_day_start(date_to + timedelta(days=1)))
+        query = query.filter(signup_start_at__lt=_day_start(date_to) + timedelta(days=1))
     return query
 
 
 def _day_start(day: date) -> datetime:
+    """Midnight in the configured zone; days before 1900 or after 9998 are clamped, as they match all
+    campaigns or none, and their conversion to UTC could overflow."""
+    day = min(max(day, date(1900, 1, 1)), date(9998, 12, 31))
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
@@ -183,6 +186,7 @@ class MemberSignupStatus:
 
     campaign_id: int
     status: str  # a SignupStatus, or "none"
+    waitlist_position: int | None  # the live place in line while waitlisted (1 = next)
     lottery_drawn: bool | None  # None when the campaign does not admit by lottery
     lottery_result: str | None  # "won", "waitlisted", "not_selected"; None before the draw
 
@@ -219,6 +223,7 @@ def signup_status_for(*, campaign_id: int, member: Member | None) -> MemberSignu
     return MemberSignupStatus(
         campaign_id=campaign.pk,
         status=status,
+        waitlist_position=waitlist_position(signup) if signup else None,
         lottery_drawn=drawn if lottery else None,
         lottery_result=result,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -71,32 +71,32 @@ def audit_record(
 # `yunying flush`) still empties the table: TRUNCATE fires no row trigger on PostgreSQL, and the
 # SQLite backend drops and re-creates its triggers around its DELETE (core.sqlite_backend).
 AUDIT_TABLE = "core_auditentry"
-_SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER {AUDIT_TABLE}_no_{op.lower()} BEFORE {op} ON {AUDIT_TABLE} "
-    "BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END"
-    for op in ("UPDATE", "DELETE")
-]
-_POSTGRES_TRIGGERS = [
-    f"CREATE OR REPLACE FUNCTION {AUDIT_TABLE}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    "BEGIN RAISE EXCEPTION 'audit rows are append-only'; END $$",
-    f"CREATE TRIGGER {AUDIT_TABLE}_append_only BEFORE UPDATE OR DELETE ON {AUDIT_TABLE} "
-    f"FOR EACH ROW EXECUTE FUNCTION {AUDIT_TABLE}_append_only()",
-]
+ALERT_TABLE = "core_alert"  # core.alerts: security alerts are evidence too
+APPEND_ONLY_TABLES = (AUDIT_TABLE, ALERT_TABLE)
 
 
-def append_only_sql(vendor: str, *, drop: bool = False) -> list[str]:
-    """The statements that make the audit table append-only on this engine (or undo that)."""
+def append_only_sql(vendor: str, *, drop: bool = False, table: str = AUDIT_TABLE) -> list[str]:
+    """The statements that make `table` append-only on this engine (or undo that)."""
     if vendor == "sqlite":
         if drop:
-            return [f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_no_{op}" for op in ("update", "delete")]
-        return list(_SQLITE_TRIGGERS)
+            return [f"DROP TRIGGER IF EXISTS {table}_no_{op}" for op in ("update", "delete")]
+        return [
+            f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} rows are append-only'); END"
+            for op in ("UPDATE", "DELETE")
+        ]
     if vendor == "postgresql":
         if drop:
             return [
-                f"DROP TRIGGER IF EXISTS {AUDIT_TABLE}_append_only ON {AUDIT_TABLE}",
-                f"DROP FUNCTION IF EXISTS {AUDIT_TABLE}_append_only()",
+                f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
+                f"DROP FUNCTION IF EXISTS {table}_append_only()",
             ]
-        return list(_POSTGRES_TRIGGERS)
+        return [
+            f"CREATE OR REPLACE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            f"BEGIN RAISE EXCEPTION '{table} rows are append-only'; END $$",
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
+        ]
     return []
 
 
@@ -133,15 +133,24 @@ def audit_list(
     if since is not None:
         query = query.filter(at__gte=_instant(since, end=False))
     if until is not None:
-        query = query.filter(at__lt=_instant(until, end=True) if not isinstance(until, datetime) else until)
+        query = query.filter(at__lt=_instant(until, end=True))
     return query
 
 
+# Instants outside these bounds match every row or none; clamping keeps the UTC conversion of a
+# year-1 or year-9999 filter from overflowing (a 500 otherwise).
+_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9998, 12, 31, tzinfo=UTC)
+
+
 def _instant(value: date | datetime, *, end: bool) -> datetime:
-    if isinstance(value, datetime):
-        return value if timezone.is_aware(value) else timezone.make_aware(value)
-    day = value.toordinal() + (1 if end else 0)
-    return timezone.make_aware(datetime.combine(date.fromordinal(day), time.min))
+    """An instant as given (naive ones in the configured zone); a date: its start, or its end."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(min(max(value, _EARLIEST.date()), _LATEST.date()), time.min)
+        value += timedelta(days=1) if end else timedelta(0)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=timezone.get_current_timezone())
+    return min(max(value, _EARLIEST), _LATEST)
 
 
 def pii_access_record(*, actor: Actor, member_ids: Iterable[int], fields: list[str], purpose: str) -> int:

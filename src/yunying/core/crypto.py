@@ -1,9 +1,16 @@
 """Personal data at rest: AES-256-GCM with a key ring, and keyed blind indexes for look-up (S1).
 
-Ciphertext format: "v1:<key id>:<base64url(nonce | ciphertext+tag)>". The first key in
+Ciphertext format: "v2:<key id>:<base64url(nonce | ciphertext+tag)>". The first key in
 settings.PII_KEYS encrypts; every key in the ring decrypts, so keys rotate by prepending a new one
-and re-encrypting at leisure (`needs_rotation`). Blind indexes are HMAC-SHA256 with a separate key, so
-equal plaintexts are findable without decrypting and the index reveals nothing without that key.
+and re-encrypting (`yunying reindex-pii`, `needs_rotation`). The associated data binds the value to
+its table and column (`context`, e.g. "member.phone") and to its row (`row`, a stable per-row token
+the row has before it is inserted): a ciphertext copied to another column or another member's row
+does not decrypt. "v1:" values (bound to the column only) still decrypt, with `row` ignored, until
+`yunying reindex-pii` rewrites them as v2.
+
+Blind indexes are HMAC-SHA256 under a key of their own per field, derived (HKDF-SHA256) from
+settings.BLIND_INDEX_KEY: equal plaintexts are findable without decrypting, the index reveals nothing
+without that key, and two fields' indexes of one value do not match.
 """
 
 from __future__ import annotations
@@ -16,9 +23,12 @@ import os
 from functools import lru_cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
-_VERSION = "v1"
+_VERSION = "v2"
+_LEGACY = "v1"
 
 
 def _b64decode(value: str) -> bytes:
@@ -50,33 +60,53 @@ def _key_ring(spec: str) -> tuple[str, dict[str, bytes]]:
     return ring[0][0], keys
 
 
-def encrypt(plaintext: str, *, context: str) -> str:
-    """Encrypt text; `context` (e.g. "member.phone") is bound as associated data so a ciphertext
-    cannot be moved to another column and still decrypt."""
+def _associated_data(context: str, row: str) -> bytes:
+    if not row:
+        raise ValueError("a ciphertext is bound to its row: pass the row's token")
+    return f"{context}\x00{row}".encode()
+
+
+def encrypt(plaintext: str, *, context: str, row: str) -> str:
+    """Encrypt text bound to its column (`context`, e.g. "member.phone") and its row (`row`)."""
     active, keys = _key_ring(settings.PII_KEYS)
     nonce = os.urandom(12)
-    sealed = AESGCM(keys[active]).encrypt(nonce, plaintext.encode(), context.encode())
+    sealed = AESGCM(keys[active]).encrypt(nonce, plaintext.encode(), _associated_data(context, row))
     token = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
     return f"{_VERSION}:{active}:{token}"
 
 
-def decrypt(ciphertext: str, *, context: str) -> str:
+def decrypt(ciphertext: str, *, context: str, row: str) -> str:
+    """Raises ValueError (unknown version, key gone) or cryptography's InvalidTag (moved, tampered)."""
     version, key_id, token = ciphertext.split(":", 2)
-    if version != _VERSION:
+    if version == _VERSION:
+        associated = _associated_data(context, row)
+    elif version == _LEGACY:
+        associated = context.encode()  # written before row binding; reindex-pii rewrites it
+    else:
         raise ValueError(f"unknown ciphertext version {version!r}")
     _, keys = _key_ring(settings.PII_KEYS)
     if key_id not in keys:
         raise ValueError(f"PII key {key_id!r} is no longer in the key ring; restore it to read this value")
     raw = _b64decode(token)
-    return AESGCM(keys[key_id]).decrypt(raw[:12], raw[12:], context.encode()).decode()
+    return AESGCM(keys[key_id]).decrypt(raw[:12], raw[12:], associated).decode()
 
 
 def needs_rotation(ciphertext: str) -> bool:
+    """Not under the active key, or not in the current format: `yunying reindex-pii` rewrites it."""
     active, _ = _key_ring(settings.PII_KEYS)
-    return ciphertext.split(":", 2)[1] != active
+    version, key_id, _ = ciphertext.split(":", 2)
+    return key_id != active or version != _VERSION
+
+
+@lru_cache(maxsize=64)
+def _field_key(master: str, context: str) -> bytes:
+    """The blind-index key of one field: HKDF-SHA256 of the blind-index key, labelled by the field."""
+    return HKDF(algorithm=SHA256(), length=32, salt=b"yunying blind index", info=context.encode()).derive(
+        master.encode()
+    )
 
 
 def blind_index(value: str, *, context: str) -> str:
-    """Deterministic keyed digest of a normalised value, for equality look-ups."""
-    key = settings.BLIND_INDEX_KEY.encode()
-    return hmac.new(key, f"{context}\x00{value}".encode(), hashlib.sha256).hexdigest()[:40]
+    """Deterministic keyed digest of a normalised value, for equality look-ups in one field."""
+    key = _field_key(settings.BLIND_INDEX_KEY, context)
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:40]

@@ -30,7 +30,8 @@ class Perm(StrEnum):
     SIGNUP_WITHDRAW = "signup.withdraw"
     SIGNUP_EXPORT = "signup.export"
     STATS_VIEW = "stats.view"
-    PII_REVEAL = "pii.reveal"
+    PII_REVEAL = "pii.reveal"  # one member's data in clear (a sign-up, a look-up)
+    PII_REVEAL_BULK = "pii.reveal_bulk"  # many members' in clear (lists, exports): strategy only, alerted
     SIGNUP_STATUS = "signup.status"  # a member's own status and draw result, no personal data
     MEMBER_LOOKUP = "member.lookup"  # find a member by phone or external id (masked)
     MEMBER_EDIT = "member.edit"

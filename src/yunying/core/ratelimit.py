@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from yunying.core.crypto import blind_index
 from yunying.core.errors import CoreError, DomainError
 from yunying.core.redis import redis_client
 
@@ -107,6 +108,12 @@ def _window_key(scope: str, key: str, window_seconds: int) -> str:
 def _refuse(window_seconds: int) -> DomainError:
     retry_after = window_seconds - int(time.time() % window_seconds)
     return DomainError(CoreError.RATE_LIMITED, retry_after=max(retry_after, 1))
+
+
+def client_key(address: str) -> str:
+    """A client address as a rate-limit key: a keyed digest, so the counter store (Redis, the
+    counter file) never holds an IP address — personal data under PIPL — in clear."""
+    return blind_index(address, context="ratelimit.client_ip")
 
 
 def ratelimit_count(*, scope: str, key: str, window_seconds: int = 60) -> int:

@@ -38,9 +38,7 @@ class MemberAdmin(ReadOnlyAdmin):
         "phone_encrypted",
         "phone_index",
         "name_encrypted",
-        "name_index",
         "email_encrypted",
-        "email_index",
     ]
     fields = ["masked_name", "masked_phone", "external_id", "gender", "age", "region", "language",
               "source_channel", "created_at"]  # fmt: skip

@@ -1,3 +1,5 @@
+import secrets
+
 from django.db import models
 
 
@@ -5,6 +7,12 @@ class Gender(models.TextChoices):
     MALE = "male", "男"
     FEMALE = "female", "女"
     UNKNOWN = "unknown", "未知"
+
+
+def row_token_new() -> str:
+    """A stable random token per row, there before the insert: what each encrypted field is bound to
+    (core.crypto), so a ciphertext moved to another member's row does not decrypt."""
+    return secrets.token_urlsafe(16)
 
 
 class Member(models.Model):
@@ -15,9 +23,10 @@ class Member(models.Model):
     phone_encrypted = models.TextField(blank=True)
     phone_index = models.CharField(max_length=40, unique=True, null=True, blank=True)
     name_encrypted = models.TextField(blank=True)
-    name_index = models.CharField(max_length=40, blank=True, db_index=True)
     email_encrypted = models.TextField(blank=True)
-    email_index = models.CharField(max_length=40, blank=True, db_index=True)
+    # No name or e-mail index: nothing looks members up by them, and an unused index of personal
+    # data is only something to leak. Phone (unique) is the one blind index.
+    row_token = models.CharField(max_length=32, default=row_token_new, editable=False)
     gender = models.CharField(max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
     birth_date = models.DateField(null=True, blank=True)
     region_code = models.CharField(max_length=6, blank=True)

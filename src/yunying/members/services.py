@@ -142,13 +142,11 @@ def _fill_blanks(member: Member, profile: Profile, *, known: bool) -> list[str]:
     name = (profile.name or "").strip()
     email = (profile.email or "").strip().lower()
     if name and not member.name_encrypted:
-        member.name_encrypted = crypto.encrypt(name, context=_NAME)
-        member.name_index = crypto.blind_index(name, context=_NAME)
-        changed += ["name_encrypted", "name_index"]
+        member.name_encrypted = crypto.encrypt(name, context=_NAME, row=member.row_token)
+        changed += ["name_encrypted"]
     if email and not known and not member.email_encrypted:
-        member.email_encrypted = crypto.encrypt(email, context=_EMAIL)
-        member.email_index = crypto.blind_index(email, context=_EMAIL)
-        changed += ["email_encrypted", "email_index"]
+        member.email_encrypted = crypto.encrypt(email, context=_EMAIL, row=member.row_token)
+        changed += ["email_encrypted"]
     if profile.gender and member.gender == Gender.UNKNOWN:
         member.gender = profile.gender
         changed.append("gender")
@@ -186,7 +184,7 @@ def member_prepare(
     if member is None:
         member = Member(external_id=external_id or None, source_channel=channel)
         if e164:
-            member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
+            member.phone_encrypted = crypto.encrypt(e164, context=_PHONE, row=member.row_token)
             member.phone_index = _phone_index(e164)
         _fill_blanks(member, profile, known=False)
         return PreparedMember(member, ["*"], e164, external_id)
@@ -224,15 +222,27 @@ def member_resolve(
 
 def member_phone(member: Member) -> str | None:
     """Clear E.164 phone. Callers that show it to a person must log the access (core.audit)."""
-    return crypto.decrypt(member.phone_encrypted, context=_PHONE) if member.phone_encrypted else None
+    return (
+        crypto.decrypt(member.phone_encrypted, context=_PHONE, row=member.row_token)
+        if member.phone_encrypted
+        else None
+    )
 
 
 def member_name(member: Member) -> str:
-    return crypto.decrypt(member.name_encrypted, context=_NAME) if member.name_encrypted else ""
+    return (
+        crypto.decrypt(member.name_encrypted, context=_NAME, row=member.row_token)
+        if member.name_encrypted
+        else ""
+    )
 
 
 def member_email(member: Member) -> str | None:
-    return crypto.decrypt(member.email_encrypted, context=_EMAIL) if member.email_encrypted else None
+    return (
+        crypto.decrypt(member.email_encrypted, context=_EMAIL, row=member.row_token)
+        if member.email_encrypted
+        else None
+    )
 
 
 class MemberRecipient:
@@ -325,6 +335,7 @@ def member_lookup(
 
 
 PROFILE_FIELDS = ("phone", "name", "email", "birth_date")
+MAX_AGE_YEARS = 120
 CORRECTABLE_FIELDS = ("name", "gender", "birth_date", "region_code", "email")
 
 
@@ -361,6 +372,12 @@ def member_correct(*, member_id: int, actor: Actor, changes: dict, reason: str) 
         errors.append(FieldError("reason", CoreError.INVALID, gettext("State why the profile is corrected.")))
     if name is not None and not name.strip():
         errors.append(FieldError("name", CoreError.INVALID, gettext("The name cannot be blank.")))
+    born = changes.get("birth_date")
+    today = timezone.localdate()
+    if born is not None and not (today.replace(year=today.year - MAX_AGE_YEARS, day=1) <= born <= today):
+        errors.append(
+            FieldError("birth_date", CoreError.INVALID, gettext("The birth date is not plausible."))
+        )
     if errors:
         raise ValidationFailed(errors)
     _validate_profile(
@@ -382,13 +399,13 @@ def member_correct(*, member_id: int, actor: Actor, changes: dict, reason: str) 
         before, after = audit_changes(current, proposed)
         fields = []
         if "name" in after:
-            member.name_encrypted = crypto.encrypt(after["name"], context=_NAME)
-            member.name_index = crypto.blind_index(after["name"], context=_NAME)
-            fields += ["name_encrypted", "name_index"]
+            member.name_encrypted = crypto.encrypt(after["name"], context=_NAME, row=member.row_token)
+            fields += ["name_encrypted"]
         if "email" in after:
-            member.email_encrypted = crypto.encrypt(after["email"], context=_EMAIL) if after["email"] else ""
-            member.email_index = crypto.blind_index(after["email"], context=_EMAIL) if after["email"] else ""
-            fields += ["email_encrypted", "email_index"]
+            member.email_encrypted = (
+                crypto.encrypt(after["email"], context=_EMAIL, row=member.row_token) if after["email"] else ""
+            )
+            fields += ["email_encrypted"]
         for field in ("gender", "birth_date", "region_code"):
             if field in after:
                 setattr(member, field, after[field])
@@ -431,7 +448,7 @@ def member_link(
         if e164 and member.phone_index != _phone_index(e164):
             before["phone"] = phone_mask(old_phone) if old_phone else None
             after["phone"] = phone_mask(e164)
-            member.phone_encrypted = crypto.encrypt(e164, context=_PHONE)
+            member.phone_encrypted = crypto.encrypt(e164, context=_PHONE, row=member.row_token)
             member.phone_index = _phone_index(e164)
             fields += ["phone_encrypted", "phone_index"]
         if external_id and member.external_id != external_id:
@@ -449,3 +466,41 @@ def member_link(
             before=before, after=after, reason=reason,
         )  # fmt: skip
     return member
+
+
+_SEALED = (("phone_encrypted", _PHONE), ("name_encrypted", _NAME), ("email_encrypted", _EMAIL))
+
+
+def member_reseal(member: Member) -> list[str]:
+    """Bring one member's stored personal data up to date, in memory: every value re-encrypted under
+    the active PII key and bound to its row (if it is not already), the phone's blind index recomputed
+    under the current blind-index key. Returns the fields to save (none when all is current)."""
+    fields = []
+    for attr, context in _SEALED:
+        sealed = getattr(member, attr)
+        if sealed and crypto.needs_rotation(sealed):
+            clear = crypto.decrypt(sealed, context=context, row=member.row_token)
+            setattr(member, attr, crypto.encrypt(clear, context=context, row=member.row_token))
+            fields.append(attr)
+    phone = member_phone(member)
+    if phone and member.phone_index != _phone_index(phone):
+        member.phone_index = _phone_index(phone)
+        fields.append("phone_index")
+    return fields
+
+
+def members_reseal(*, batch: int = 500, model: type[Member] = Member) -> int:
+    """member_reseal over every member, a locked batch per transaction; returns how many changed.
+    `model` lets a data migration pass its historical model."""
+    changed, last = 0, 0
+    while True:
+        with transaction.atomic():
+            rows = list(model.objects.select_for_update().filter(pk__gt=last).order_by("pk")[:batch])
+            if not rows:
+                return changed
+            for member in rows:
+                fields = member_reseal(member)
+                if fields:
+                    member.save(update_fields=fields)
+                    changed += 1
+            last = rows[-1].pk

@@ -8,6 +8,7 @@ provider; a deployment plugs its own class in through settings.NOTIFY_CHANNELS.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -64,9 +65,11 @@ class FileChannel(Channel):
         if not message.address:
             raise DeliveryError(f"member has no {self.name} address", permanent=True)
         directory = Path(settings.NOTIFY_FILE_DIR)
-        directory.mkdir(parents=True, exist_ok=True)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         provider_id = str(uuid.uuid4())
-        with (directory / f"{self.name}.jsonl").open("a", encoding="utf-8") as fh:
+        # 0600 whatever the umask: each line holds a phone number and a message to it.
+        descriptor = os.open(directory / f"{self.name}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as fh:
             fh.write(json.dumps({"provider_id": provider_id, **asdict(message)}, ensure_ascii=False) + "\n")
         return provider_id
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
+from yunying.core.scrub import scrub_personal
 from yunying.notify.channels import DeliveryError, RenderedMessage, channel_get
 from yunying.notify.models import OutboxMessage, OutboxStatus
 from yunying.notify.templates import Render, template_loader
@@ -142,11 +143,14 @@ def _record(
     elif error is None:
         fields.update(status=OutboxStatus.SENT, sent_at=now, provider_message_id=provider_id, last_error="")
     elif error.permanent or attempts >= settings.NOTIFY_MAX_ATTEMPTS:
-        fields.update(status=OutboxStatus.FAILED, last_error=str(error)[:500])
-        logger.warning("outbox message %s failed for good: %s", message.pk, error)
+        reason = scrub_personal(str(error))  # a provider's text may name the recipient
+        fields.update(status=OutboxStatus.FAILED, last_error=reason[:500])
+        logger.warning("outbox message %s failed for good: %s", message.pk, reason)
     else:
         retry_at = now + timedelta(seconds=backoff_seconds(attempts))
-        fields.update(status=OutboxStatus.PENDING, due_at=retry_at, last_error=str(error)[:500])
+        fields.update(
+            status=OutboxStatus.PENDING, due_at=retry_at, last_error=scrub_personal(str(error))[:500]
+        )
     # Only this claim records: a message cancelled meanwhile stays cancelled, and a worker whose lease
     # ran out (another worker re-claimed the message) cannot overwrite the newer claim's outcome.
     recorded = OutboxMessage.objects.filter(
@@ -192,8 +196,11 @@ def _deliver(batch: list[OutboxMessage], *, now: datetime) -> DeliveryReport:
         except DeliveryError as exc:
             outcome = _record(message, now=now, error=exc)
         except Exception as exc:  # a provider's own failure: retry it like any transient error
-            logger.exception("outbox message %s: channel %s raised", message.pk, message.channel)
-            outcome = _record(message, now=now, error=DeliveryError(f"{type(exc).__name__}: {exc}"))
+            # No traceback: the exception's text (and the frames' locals in some handlers) may hold
+            # the recipient's address. Its type and scrubbed message say what went wrong.
+            reason = f"{type(exc).__name__}: {scrub_personal(str(exc))}"
+            logger.error("outbox message %s: channel %s raised %s", message.pk, message.channel, reason)
+            outcome = _record(message, now=now, error=DeliveryError(reason))
         if outcome == OutboxStatus.SENT:
             report.sent += 1
         elif outcome == OutboxStatus.PENDING:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.helpers import sign_up
 from tests.members.factories import mobile
-from yunying.campaigns.models import Signup
+from yunying.campaigns.models import LotteryDraw, Signup, SignupEvent
 from yunying.campaigns.services.admission import signup_withdraw
 from yunying.campaigns.services.lifecycle import campaign_close
 from yunying.campaigns.services.lottery import lottery_draw, lottery_rank, lottery_verify
@@ -47,9 +48,9 @@ def test_draw_fills_capacity_ranks_the_rest_and_can_be_re_run():
     # given
     campaign, signups = _lottery_campaign(12, capacity=5, waitlist=True)
     # when
-    draw = lottery_draw(campaign_id=campaign.pk, actor=SYSTEM, seed="fixed-seed-2026")
+    draw = lottery_draw(campaign_id=campaign.pk, actor=SYSTEM)
     # then: winners are exactly the first five of the published algorithm's ranking
-    ranking = lottery_rank("fixed-seed-2026", [s.pk for s in signups])
+    ranking = lottery_rank(draw.seed, [s.pk for s in signups])
     statuses = dict(Signup.objects.filter(campaign=campaign).values_list("pk", "status"))
     assert {pk for pk, s in statuses.items() if s == "confirmed"} == set(ranking[:5])
     waitlist = list(
@@ -68,12 +69,12 @@ def test_draw_fills_capacity_ranks_the_rest_and_can_be_re_run():
 @pytest.mark.django_db
 def test_without_waitlist_the_rest_are_not_selected_and_the_next_in_rank_is_promoted_on_withdrawal():
     campaign, _ = _lottery_campaign(6, capacity=2, waitlist=False)
-    lottery_draw(campaign_id=campaign.pk, actor=SYSTEM, seed="abc12345")
+    lottery_draw(campaign_id=campaign.pk, actor=SYSTEM)
     assert Signup.objects.filter(campaign=campaign, status="not_selected").count() == 4
 
     campaign2, signups2 = _lottery_campaign(6, capacity=2, waitlist=True)
-    lottery_draw(campaign_id=campaign2.pk, actor=SYSTEM, seed="abc12345")
-    ranking = lottery_rank("abc12345", [s.pk for s in signups2])
+    draw2 = lottery_draw(campaign_id=campaign2.pk, actor=SYSTEM)
+    ranking = lottery_rank(draw2.seed, [s.pk for s in signups2])
     signup_withdraw(campaign_id=campaign2.pk, signup_id=ranking[0], actor=SYSTEM, reason="放弃")
     assert Signup.objects.get(pk=ranking[2]).status == "confirmed"
     # withdrawal after the draw does not break verification
@@ -86,7 +87,7 @@ def test_entrants_who_left_before_the_draw_are_skipped_and_verification_agrees()
     signups = [sign_up(campaign, mobile(n)) for n in range(8)]
     signup_withdraw(campaign_id=campaign.pk, signup_id=signups[0].pk, actor=SYSTEM, reason="不去了")
     campaign_close(campaign_id=campaign.pk, actor=SYSTEM)
-    lottery_draw(campaign_id=campaign.pk, actor=SYSTEM, seed="seed-with-leaver")
+    lottery_draw(campaign_id=campaign.pk, actor=SYSTEM)
     assert Signup.objects.get(pk=signups[0].pk).status == "withdrawn"
     assert Signup.objects.filter(campaign=campaign, status="confirmed").count() == 3
     assert lottery_verify(campaign_id=campaign.pk).winners_match
@@ -125,3 +126,94 @@ def test_verify_before_a_draw_is_not_drawn():
     with pytest.raises(DomainError) as refused:
         lottery_verify(campaign_id=campaign.pk)
     assert refused.value.code == "campaign.not_drawn"
+
+
+# --- the seed is committed before entries, and verification can fail ------------------------------
+
+
+@pytest.fixture
+def drawn(db):
+    """A lottery published (seed committed), entered by 8, one leaving before the draw, then drawn."""
+    from yunying.campaigns.services.lifecycle import campaign_publish
+
+    campaign = CampaignFactory(status="draft", admission_mode="lottery", capacity=3)
+    published = campaign_publish(campaign_id=campaign.pk, actor=SYSTEM)
+    commitment = published.lottery_seed_sha256
+    signups = [sign_up(published, mobile(n)) for n in range(8)]
+    signup_withdraw(campaign_id=campaign.pk, signup_id=signups[0].pk, actor=SYSTEM, reason="不去了")
+    campaign_close(campaign_id=campaign.pk, actor=SYSTEM)
+    draw = lottery_draw(campaign_id=campaign.pk, actor=SYSTEM)
+    return campaign, signups, draw, commitment
+
+
+def test_publishing_commits_to_a_seed_the_draw_reveals(drawn):
+    campaign, _, draw, commitment = drawn
+    # then: the hash was public from publication; the draw used that seed and revealed it
+    assert len(commitment) == 64
+    assert hashlib.sha256(draw.seed.encode()).hexdigest() == commitment == draw.seed_sha256
+    assert commitment not in (draw.seed, "")
+    # the seed itself was never stored in clear before the draw
+    campaign.refresh_from_db()
+    assert draw.seed not in campaign.lottery_seed_sealed
+
+
+def test_entrant_count_counts_only_live_entrants(drawn):
+    _, _, draw, _ = drawn
+    assert draw.entrant_count == 7  # 8 entered, 1 left before the draw
+
+
+def test_an_untampered_draw_verifies(drawn):
+    campaign, *_ = drawn
+    verification = lottery_verify(campaign_id=campaign.pk)
+    assert verification.verified
+    assert (verification.commitment_matches, verification.count_matches, verification.algorithm_known) == (
+        True,
+        True,
+        True,
+    )
+
+
+def test_a_tampered_seed_fails_verification(drawn):
+    # given: the recorded seed swapped for one that favours someone
+    campaign, *_ = drawn
+    LotteryDraw.objects.filter(campaign=campaign).update(seed="b" * 64)
+    # when
+    verification = lottery_verify(campaign_id=campaign.pk)
+    # then
+    assert not verification.commitment_matches
+    assert not verification.verified
+
+
+def test_a_seed_and_hash_both_rewritten_still_fail_against_the_published_commitment(drawn):
+    campaign, *_ = drawn
+    forged = "c" * 64
+    LotteryDraw.objects.filter(campaign=campaign).update(
+        seed=forged, seed_sha256=hashlib.sha256(forged.encode()).hexdigest()
+    )
+    assert not lottery_verify(campaign_id=campaign.pk).verified
+
+
+def test_a_tampered_entrant_list_fails_verification(drawn):
+    # given: one entrant's entry erased from the history
+    campaign, signups, *_ = drawn
+    SignupEvent.objects.filter(signup=signups[5], from_status="", to_status="registered").delete()
+    # when
+    verification = lottery_verify(campaign_id=campaign.pk)
+    # then
+    assert not verification.digest_matches
+    assert not verification.verified
+
+
+def test_a_tampered_algorithm_fails_verification(drawn):
+    campaign, *_ = drawn
+    LotteryDraw.objects.filter(campaign=campaign).update(algorithm="sha256-rank-v0")
+    verification = lottery_verify(campaign_id=campaign.pk)
+    assert not verification.algorithm_known
+    assert not verification.winners_match
+    assert not verification.verified
+
+
+def test_a_tampered_winner_count_fails_verification(drawn):
+    campaign, *_ = drawn
+    LotteryDraw.objects.filter(campaign=campaign).update(winner_count=2)
+    assert not lottery_verify(campaign_id=campaign.pk).verified

@@ -32,6 +32,7 @@ from yunying.campaigns.models import (
     ReviewMode,
     Signup,
     SignupStatus,
+    signup_public_id,
 )
 from yunying.campaigns.questions import answers_validate, form_parse
 from yunying.campaigns.seats import SEATED_STATUSES
@@ -73,7 +74,7 @@ def answers_read(signup: Signup) -> dict[str, Any]:
     """The clear answers; callers showing them to a person mask or log (they may hold phone/address)."""
     if not signup.answers_encrypted:
         return {}
-    return json.loads(crypto.decrypt(signup.answers_encrypted, context=_ANSWERS))
+    return json.loads(crypto.decrypt(signup.answers_encrypted, context=_ANSWERS, row=signup.public_id))
 
 
 def _ensure_open(campaign: Campaign, now) -> None:
@@ -138,6 +139,11 @@ def _guard(campaign: Campaign, status: str, now) -> None:
         raise _open_error(campaign_get(campaign.pk))
     if status == St.WAITLISTED and not held.full:
         raise _Retry(St.CONFIRMED)  # a seat came free since the read: nobody waits while one is empty
+
+
+def client_signal_hash(value: str | None, *, kind: str) -> str:
+    """A client's IP or device id as stored: a keyed hash (personal data never at rest in clear)."""
+    return crypto.blind_index(value, context=f"signup.{kind}") if value else ""
 
 
 def _stated_facts(profile: Profile, answers: dict[str, Any]) -> MemberFacts:
@@ -206,12 +212,16 @@ def signup_create(
         if not actor.can(Perm.SIGNUP_VIEW):
             reasons = eligibility_explain(rules, _stated_facts(identity.profile, cleaned), today=today)
         raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
-    answers_encrypted = crypto.encrypt(json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS)
+    # The sign-up's public id is its row token too: the answers are bound to this row before it exists.
+    public_id = signup_public_id()
+    answers_encrypted = crypto.encrypt(
+        json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS, row=public_id
+    )
     # The seat count can move between the read above and the guard; at most twice in a row in
     # practice (confirmed -> waitlisted -> confirmed needs a seat freed in between).
     for _ in range(3):
         try:
-            return _admit(campaign, prepared, status, answers_encrypted, source, actor, now)
+            return _admit(campaign, prepared, status, (public_id, answers_encrypted), source, actor, now)
         except _Retry as retry:
             status = retry.status
     raise DomainError(CoreError.BUSY)
@@ -221,7 +231,7 @@ def _admit(
     campaign: Campaign,
     prepared: PreparedMember,
     status: str,
-    answers_encrypted: str,
+    sealed_answers: tuple[str, str],
     source: Source,
     actor: Actor,
     now,
@@ -230,17 +240,19 @@ def _admit(
     row) is locked only from the guard to the commit."""
     with transaction.atomic():
         member = member_commit(prepared)
+        public_id, answers_encrypted = sealed_answers  # the answers are bound to this public id
         signup = Signup(
             campaign=campaign,  # the loaded row: presenting the sign-up needs no second query
             member=member,
             status=status,
+            public_id=public_id,
             answers_encrypted=answers_encrypted,
             channel=source.channel,
             utm_source=source.utm_source[:100],
             utm_medium=source.utm_medium[:100],
             utm_campaign=source.utm_campaign[:100],
-            client_ip=source.client_ip,
-            device_id=source.device_id[:128],
+            client_ip_hash=client_signal_hash(source.client_ip, kind="client_ip"),
+            device_id_hash=client_signal_hash(source.device_id[:128], kind="device_id"),
             user_agent=source.user_agent[:300],
         )
         try:

@@ -19,6 +19,7 @@ from yunying.campaigns.errors import CampaignError
 from yunying.campaigns.messages import message_context
 from yunying.campaigns.models import (
     LIVE_STATUSES,
+    AdmissionMode,
     Campaign,
     CampaignStatus,
     Channel,
@@ -29,6 +30,7 @@ from yunying.campaigns.models import (
 from yunying.campaigns.questions import form_parse
 from yunying.campaigns.selectors import campaign_get
 from yunying.campaigns.services.events import signups_end
+from yunying.campaigns.services.lottery_seed import lottery_commit
 from yunying.campaigns.services.notices import notices_campaign_edited
 from yunying.core.audit import audit_changes, audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
@@ -207,7 +209,12 @@ def campaign_publish(*, campaign_id: int, actor: Actor) -> Campaign:
             missing = _publish_problems(campaign, timezone.now())
             if missing:
                 raise DomainError(CampaignError.INCOMPLETE, missing=missing)
-        return _transition(campaign, S.PUBLISHED, actor=actor, published_at=timezone.now())
+        published = _transition(campaign, S.PUBLISHED, actor=actor, published_at=timezone.now())
+        if published.admission_mode == AdmissionMode.LOTTERY:
+            # The draw's seed, fixed before the first entry and published as its hash (P6).
+            lottery_commit(campaign_id=published.pk)
+            published.refresh_from_db()
+        return published
 
 
 def campaign_close(*, campaign_id: int, actor: Actor, reason: str = "") -> Campaign:

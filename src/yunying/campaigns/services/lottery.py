@@ -6,6 +6,11 @@ ascending hex order; the first (capacity - seats taken) win, the rest are waitli
 the set of ids, not on row order or the database, so anyone holding the published seed and entrant
 list re-runs the draw (`lottery_rank`) and gets the same winners. The digest of the entrant list is
 recorded so a changed list is detected.
+
+The seed is committed before anyone enters: `lottery_commit` draws it at random when the campaign is
+published, keeps it sealed, and publishes its SHA-256 on the campaign. The draw uses that seed and
+reveals it; `lottery_verify` checks the revealed seed against the commitment, so the operator cannot
+try seeds until a favoured entrant wins. Nobody chooses the seed.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from yunying.campaigns.models import (
 )
 from yunying.campaigns.selectors import campaign_get
 from yunying.campaigns.services.events import event_record
+from yunying.campaigns.services.lottery_seed import committed_seed, seed_commitment
 from yunying.campaigns.services.notices import notice_signup
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
@@ -57,8 +63,9 @@ def _entrant_ids(campaign_id: int) -> list[int]:
     )
 
 
-def lottery_draw(*, campaign_id: int, actor: Actor, seed: str | None = None) -> LotteryDraw:
-    """Draw a closed lottery campaign (a published one whose window has ended is closed first).
+def lottery_draw(*, campaign_id: int, actor: Actor) -> LotteryDraw:
+    """Draw a closed lottery campaign (a published one whose window has ended is closed first) with
+    the seed committed at publication, and reveal it.
 
     Raises: campaign.not_lottery, campaign.draw_not_ready, campaign.already_drawn."""
     from yunying.campaigns.services.lifecycle import campaign_close
@@ -68,7 +75,6 @@ def lottery_draw(*, campaign_id: int, actor: Actor, seed: str | None = None) -> 
         raise DomainError(CampaignError.NOT_LOTTERY)
     if LotteryDraw.objects.filter(campaign_id=campaign_id).exists():
         raise DomainError(CampaignError.ALREADY_DRAWN)
-    seed = seed or secrets.token_hex(32)
     with transaction.atomic():
         if campaign.status == CampaignStatus.PUBLISHED and campaign.signup_end_at <= timezone.now():
             campaign_close(campaign_id=campaign_id, actor=actor, reason="lottery draw")
@@ -79,6 +85,9 @@ def lottery_draw(*, campaign_id: int, actor: Actor, seed: str | None = None) -> 
         ):
             raise DomainError(CampaignError.DRAW_NOT_READY, status=campaign_get(campaign_id).status)
         campaign = campaign_get(campaign_id)
+        # A campaign published before seeds were committed has none: its seed is drawn now, at
+        # random, and the draw says it had no commitment (seed_sha256 "").
+        seed = committed_seed(campaign) or secrets.token_hex(32)
         entrants = _entrant_ids(campaign_id)
         still_in = set(
             Signup.objects.filter(pk__in=entrants, status=St.REGISTERED).values_list("pk", flat=True)
@@ -92,7 +101,8 @@ def lottery_draw(*, campaign_id: int, actor: Actor, seed: str | None = None) -> 
                     campaign=campaign,
                     algorithm=ALGORITHM,
                     seed=seed,
-                    entrant_count=len(entrants),
+                    seed_sha256=campaign.lottery_seed_sha256,
+                    entrant_count=len(ranking),  # live entrants only: those who left were not drawn
                     entrants_digest=entrants_digest(entrants),
                     winner_count=len(winners),
                     actor_label=actor.label[:150],
@@ -134,15 +144,30 @@ class DrawVerification:
     draw: LotteryDraw
     entrant_ids: list[int]
     winner_ids: list[int]
-    digest_matches: bool
-    winners_match: bool
+    digest_matches: bool  # the entrant list is the one the draw recorded
+    winners_match: bool  # re-running the algorithm gives the winners that were applied
+    commitment_matches: bool  # the revealed seed is the one whose hash was published before entries
+    algorithm_known: bool  # the recorded algorithm is one this code can re-run
+    count_matches: bool  # the recorded entrant count is the live entrants the re-run ranks
+
+    @property
+    def verified(self) -> bool:
+        return all(
+            (
+                self.digest_matches,
+                self.winners_match,
+                self.commitment_matches,
+                self.algorithm_known,
+                self.count_matches,
+            )
+        )
 
 
 def lottery_verify(*, campaign_id: int) -> DrawVerification:
-    """Re-run the recorded draw and compare it with what was applied.
+    """Re-run the recorded draw and compare it with what was applied and what was promised.
 
     Raises: campaign.not_found, campaign.not_drawn."""
-    campaign_get(campaign_id)  # campaign.not_found before campaign.not_drawn
+    campaign = campaign_get(campaign_id)  # campaign.not_found before campaign.not_drawn
     draw = LotteryDraw.objects.filter(campaign_id=campaign_id).first()
     if draw is None:
         raise DomainError(CampaignError.NOT_DRAWN)
@@ -161,12 +186,19 @@ def lottery_verify(*, campaign_id: int) -> DrawVerification:
         .exclude(reason=f"lottery {draw.pk}")
         .values_list("signup_id", flat=True)
     )
-    ranking = [i for i in lottery_rank(draw.seed, entrants) if i not in left_before]
+    algorithm_known = draw.algorithm == ALGORITHM
+    ranking = (
+        [i for i in lottery_rank(draw.seed, entrants) if i not in left_before] if algorithm_known else []
+    )
     winners = ranking[: draw.winner_count]
+    published = campaign.lottery_seed_sha256
     return DrawVerification(
         draw=draw,
         entrant_ids=entrants,
         winner_ids=winners,
         digest_matches=entrants_digest(entrants) == draw.entrants_digest,
-        winners_match=set(winners) == applied,
+        winners_match=algorithm_known and set(winners) == applied,
+        commitment_matches=bool(published) and seed_commitment(draw.seed) == published == draw.seed_sha256,
+        algorithm_known=algorithm_known,
+        count_matches=algorithm_known and len(ranking) == draw.entrant_count,
     )

@@ -122,16 +122,21 @@ def _lock_for(database: str) -> _WriterLock:
 
 class DatabaseOperations(operations.DatabaseOperations):
     def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
-        """Flushing the whole database empties the append-only audit table too (as TRUNCATE does on
-        PostgreSQL): its triggers are dropped for the DELETE and re-created, in the flush's transaction."""
-        from yunying.core.audit import AUDIT_TABLE, append_only_sql
+        """Flushing the whole database empties the append-only tables too (as TRUNCATE does on
+        PostgreSQL): their triggers are dropped for the DELETE and re-created, in the flush's transaction."""
+        from yunying.core.audit import APPEND_ONLY_TABLES, append_only_sql
 
         statements = super().sql_flush(
             style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
         )
-        if AUDIT_TABLE not in tables:
-            return statements
-        return append_only_sql("sqlite", drop=True) + statements + append_only_sql("sqlite")
+        for table in APPEND_ONLY_TABLES:
+            if table in tables:
+                statements = (
+                    append_only_sql("sqlite", drop=True, table=table)
+                    + statements
+                    + append_only_sql("sqlite", table=table)
+                )
+        return statements
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

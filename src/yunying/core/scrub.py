@@ -1,0 +1,21 @@
+"""Scrub addresses out of text that came from outside (a provider's error, an exception message)
+before it is logged or stored: e-mail addresses and phone numbers are personal data (PIPL), and a
+provider's "invalid recipient 13800138000" would otherwise sit in the outbox table and the logs."""
+
+from __future__ import annotations
+
+import re
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A run of 7 or more digits, maybe with a leading + and spaces, dots or dashes between groups
+# ("+86 138-0013-8000", "13800138000", "(021) 6123 4567"): long enough for a phone, not for a count.
+_PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
+_DIGITS_IN_PHONE = 7
+
+
+def scrub_personal(text: str) -> str:
+    """The text with e-mail addresses and phone numbers replaced by placeholders."""
+    text = _EMAIL.sub("[email]", text)
+    return _PHONE.sub(
+        lambda m: "[phone]" if sum(c.isdigit() for c in m[0]) >= _DIGITS_IN_PHONE else m[0], text
+    )

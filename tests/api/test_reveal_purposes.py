@@ -1,0 +1,76 @@
+"""Revealing personal data (S4): a purpose from a fixed list plus an optional note; support reveals
+one member a request; a list or an export in clear needs the strategy role and raises an alert."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import assert_problem, signups_url
+from tests.campaigns.helpers import sign_up
+from tests.members.factories import mobile
+from yunying.core.models import Alert, PersonalDataAccess
+from yunying.core.permissions import Role
+from yunying.core.purposes import Purpose
+
+
+@pytest.fixture
+def signups(open_campaign):
+    return open_campaign, [sign_up(open_campaign, mobile(n)) for n in range(1, 4)]
+
+
+@pytest.mark.parametrize(
+    "purpose", [".", "好奇", "customer service", ""], ids=["dot", "free-text", "near-miss", "empty"]
+)
+def test_a_purpose_not_on_the_list_is_refused(api, signups, purpose):
+    campaign, rows = signups
+    response = api.get(signups_url(campaign.pk, rows[0].pk), {"reveal": "true", "purpose": purpose})
+    body = assert_problem(response, 422, "core.invalid")
+    assert [e["field"] for e in body["errors"]] == ["purpose"]
+    assert not PersonalDataAccess.objects.exists()
+
+
+@pytest.mark.parametrize("purpose", list(Purpose), ids=str)
+def test_every_listed_purpose_is_logged_with_its_note(api_as, signups, purpose):
+    campaign, rows = signups
+    response = api_as(Role.SUPPORT).get(
+        signups_url(campaign.pk, rows[0].pk),
+        {"reveal": "true", "purpose": purpose, "purpose_note": "工单 8812"},
+    )
+    assert response.json()["member"]["phone"] == "13800000001"
+    assert PersonalDataAccess.objects.get().purpose == f"{purpose}: 工单 8812"
+
+
+@pytest.mark.parametrize("path", ["list", "export"])
+def test_support_may_not_reveal_many_members_at_once(api_as, signups, path):
+    # given
+    campaign, _ = signups
+    url = signups_url(campaign.pk) if path == "list" else signups_url(campaign.pk, action="export")
+    # when
+    response = api_as(Role.SUPPORT).get(url, {"reveal": "true", "purpose": "customer_service"})
+    # then
+    body = assert_problem(response, 403, "core.permission_denied")
+    assert body["permission"] in ("pii.reveal_bulk", "signup.export")
+    assert not PersonalDataAccess.objects.exists() and not Alert.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["list", "export"])
+def test_a_bulk_reveal_by_strategy_is_logged_and_alerted(api, signups, path):
+    # given
+    campaign, rows = signups
+    url = signups_url(campaign.pk) if path == "list" else signups_url(campaign.pk, action="export")
+    # when
+    response = api.get(url, {"reveal": "true", "purpose": "prize_delivery", "purpose_note": "寄送奖品"})
+    if path == "export":
+        b"".join(response.streaming_content) if response.streaming else response.content
+    # then
+    assert response.status_code == 200
+    assert PersonalDataAccess.objects.count() == len(rows)
+    alert = Alert.objects.get(code="pii.bulk_reveal")
+    assert alert.data["purpose"] == "prize_delivery" and alert.data["campaign_id"] == campaign.pk
+    assert alert.data["role"] == "strategy" and alert.data["kind"] == path
+
+
+def test_a_masked_list_raises_no_alert(api, signups):
+    campaign, _ = signups
+    assert api.get(signups_url(campaign.pk)).status_code == 200
+    assert not Alert.objects.exists()
