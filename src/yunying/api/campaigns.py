@@ -22,6 +22,7 @@ NotifyChannel = Annotated[str, Field(pattern="^(sms|email|push)$")]
 
 
 class CampaignIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     title: Annotated[str, Field(min_length=1, max_length=200)]
     theme: Annotated[str, Field(max_length=200)] = ""
     type: CampaignType
@@ -44,6 +45,7 @@ class CampaignIn(Schema):
 
 
 class CampaignPatch(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     theme: Annotated[str, Field(max_length=200)] | None = None
     type: CampaignType | None = None
@@ -105,6 +107,7 @@ class CampaignOut(Schema):
 
 
 class ReasonIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     reason: Annotated[str, Field(max_length=500)] = ""
 
 
@@ -149,6 +152,7 @@ class CampaignFilters(Schema):
 
 
 class ExtendIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     signup_end_at: datetime
     reason: Annotated[str, Field(max_length=500)] = ""
 

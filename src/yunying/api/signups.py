@@ -34,6 +34,7 @@ router = Router(tags=["sign-ups"])
 # The sign-up's own schemas are plain pydantic models: ninja.Schema wraps every input in an ORM
 # attribute getter, which these dicts never need and which cost ~5 % of a sign-up's CPU.
 class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     phone: Annotated[str, Field(min_length=3, max_length=32)] | None = None
     external_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
@@ -44,18 +45,21 @@ class MemberIn(BaseModel):
 
 
 class UtmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     source: Annotated[str, Field(max_length=100)] = ""
     medium: Annotated[str, Field(max_length=100)] = ""
     campaign: Annotated[str, Field(max_length=100)] = ""
 
 
 class ClientIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     ip: IPvAnyAddress | None = None
     device_id: Annotated[str, Field(max_length=128)] = ""
     user_agent: Annotated[str, Field(max_length=300)] = ""
 
 
 class SignupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     member: MemberIn
     answers: dict[str, Any] = {}
     channel: Channel
@@ -267,6 +271,7 @@ def get_signup(request, campaign_id: CampaignId, signup_id: SignupId, filters: Q
 
 
 class ReasonIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     reason: Annotated[str, Field(min_length=1, max_length=500)] = Field(
         description="Member-facing: sent to the member in the notice"
     )

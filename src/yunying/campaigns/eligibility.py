@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from yunying.campaigns.errors import EligibilityReason
-from yunying.core.errors import DomainError, message_for
+from yunying.core.errors import FieldError, ValidationFailed, message_for
 from yunying.members.regions import is_valid_region, region_matches
 
 REGION_CODE = Annotated[str, Field(pattern=r"^\d{6}$")]
@@ -82,13 +82,23 @@ class EligibilityRules(BaseModel):
         )
 
 
+def eligibility_problems(raw: Any) -> tuple[EligibilityRules | None, list[FieldError]]:
+    """The rules, or None and one FieldError (field "eligibility.<attr>") per problem."""
+    try:
+        return EligibilityRules.model_validate(raw or {}), []
+    except ValidationError as exc:
+        return None, [
+            FieldError(".".join(["eligibility", *map(str, e["loc"])]), "core.invalid", e["msg"])
+            for e in exc.errors(include_url=False)
+        ]
+
+
 def eligibility_parse(raw: dict[str, Any]) -> EligibilityRules:
     """Raises: core.invalid with the rule errors."""
-    try:
-        return EligibilityRules.model_validate(raw or {})
-    except ValidationError as exc:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)]
-        raise DomainError("core.invalid", field="eligibility", errors=errors) from exc
+    rules, errors = eligibility_problems(raw)
+    if rules is None:
+        raise ValidationFailed(errors)
+    return rules
 
 
 @dataclass(frozen=True)
