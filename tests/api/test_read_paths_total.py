@@ -62,7 +62,7 @@ _serial = itertools.count()
 
 def _store(campaign, values) -> None:
     n = next(_serial)
-    token = row_token_new()
+    token, public_id = row_token_new(), signup_public_id()
     member = Member.objects.create(
         row_token=token,
         phone_encrypted=crypto.encrypt(values["phone"], context="member.phone", row=token)
@@ -77,7 +77,6 @@ def _store(campaign, values) -> None:
         birth_date=values["birth_date"],
         region_code=values["region_code"],
     )
-    public_id = signup_public_id()
     Signup.objects.create(
         public_id=public_id,
         campaign=campaign,
@@ -93,7 +92,7 @@ def _store(campaign, values) -> None:
 
 def _read_everything(api: Client, admin: Client, campaign) -> None:
     signup_id = Signup.objects.filter(campaign=campaign).latest("id").pk
-    reveal = {"reveal": "true", "purpose": "customer_service"}
+    reveal = {"reveal": "true", "purpose": "customer_service", "purpose_note": "核对数据"}
     responses = [
         api.get(campaigns_url(campaign.pk, "stats")),
         api.get(campaigns_url(campaign.pk)),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -49,7 +50,7 @@ COLUMNS = [
 STATUS_LABELS = {
     "registered": _("Registered (awaiting draw)"), "pending_review": _("Awaiting review"),
     "confirmed": _("Confirmed"), "waitlisted": _("Waitlisted"), "not_selected": _("Not selected"),
-    "rejected": _("Rejected"), "withdrawn": _("Withdrawn"),
+    "rejected": _("Rejected"), "withdrawn": _("Withdrawn"), "cancelled": _("Campaign cancelled"),
 }  # fmt: skip
 CHANNEL_LABELS = {
     "web": _("Website"), "h5": "H5", "app": "APP", "mini_program": _("Mini program"), "social": _("Social media"),
@@ -89,28 +90,38 @@ class _Labels:
         ]
 
     def answer(self, question: Question, value: Any) -> Any:
-        """Labels for what fits its question; anything else stored is shown as plain text (total)."""
+        """The answer as a team reads it; whatever a stored answer holds (an old form, a bad row), the
+        export still answers: a value that does not fit its question is written out as it is."""
+        try:
+            return _plain(self._answer(question, value))
+        except (TypeError, ValueError, KeyError, AttributeError):
+            return _plain(value)
+
+    def _answer(self, question: Question, value: Any) -> Any:
         if value is None or value == "":
             return ""
         options = self.options[question.key]
-        kind = question.type
-        if kind == "single_choice" and isinstance(value, str):
+        if question.type == "single_choice":
             return options.get(value, value)
-        if kind == "multi_choice" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if question.type == "multi_choice":
             return self.separator.join(options.get(v, v) for v in value)
-        if kind == "consent" and isinstance(value, bool):
+        if question.type == "consent":
             return self.yes if value else self.no
-        if kind == "address" and isinstance(value, dict):
-            code, detail = str(value.get("region_code", "")), str(value.get("detail", ""))
-            return f"{region_label(code)} {detail}".strip()
-        if kind == "date" and isinstance(value, str):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                return value
-        if isinstance(value, str | int | float):
-            return value
-        return json.dumps(value, ensure_ascii=False)
+        if question.type == "address":
+            return f"{region_label(value['region_code'])} {value['detail']}".strip()
+        if question.type == "date":
+            answered = date.fromisoformat(value)
+            return answered if answered.year >= 1900 else value  # spreadsheets count days from 1900
+        return value
+
+
+def _plain(value: Any) -> Any:
+    """A cell value: text, a finite number, a date, or else the value written out as JSON text."""
+    if value is None:
+        return ""
+    if isinstance(value, str | date | bool | int) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _rows(campaign: Campaign, signups: QuerySet[Signup], *, reveal: bool, actor: Actor, purpose: str):
@@ -133,7 +144,7 @@ def _rows(campaign: Campaign, signups: QuerySet[Signup], *, reveal: bool, actor:
                 labels.gender.get(member["gender"], member["gender"]),
                 region_label(member["region_code"]) if member["region_code"] else "", member["region_code"],
                 labels.channel.get(row["channel"], row["channel"]), row["utm_source"], row["utm_medium"],
-                row["utm_campaign"], row["waitlist_rank"],
+                row["utm_campaign"], row["waitlist_position"] or "",
                 timezone.localtime(row["created_at"]).replace(tzinfo=None),  # spreadsheets know no zones
             ]  # fmt: skip
             answers = [labels.answer(q, row["answers"].get(q.key)) for q in questions]
@@ -167,9 +178,6 @@ def _typed(sheet, value: Any) -> Any:
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT
         return cell
-    if isinstance(value, str):
-        # openpyxl refuses control characters (a stored name with one was a 500): drop them
-        return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
 
 
@@ -177,7 +185,10 @@ def _xlsx(rows: Iterator[list], title: str) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "signups")
     for row in rows:
-        sheet.append([_typed(sheet, v) for v in row])
+        # openpyxl refuses control characters (a stored name with one was a 500): drop them
+        sheet.append(
+            [_typed(sheet, ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v) for v in row]
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
