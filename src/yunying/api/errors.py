@@ -43,6 +43,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "campaign.event_started": 409,
     "signup.not_found": 404,
     "signup.duplicate": 409,
+    "signup.previously_refused": 409,
     "signup.ineligible": 422,
     "signup.invalid_transition": 409,
     "signup.reason_required": 422,
@@ -62,8 +63,11 @@ STATUS_BY_CODE: dict[str, int] = {
 
 def _field_path(loc: list) -> str:
     # ninja locations look like ["body", "payload", "member", "phone"]: drop the source and param name.
+    # A body's parameter name (ninja's "payload") is internal: a missing body is the field "body".
     parts = [str(p) for p in loc]
-    if parts and parts[0] in ("body", "query", "path", "header", "form"):
+    if parts and parts[0] == "body":
+        parts = parts[2:]
+    elif parts and parts[0] in ("query", "path", "header", "form"):
         parts = parts[2:] if len(parts) > 2 else parts[1:]
     return ".".join(parts) or "body"
 

@@ -165,7 +165,10 @@ def eligibility_evaluate(rules: EligibilityRules, facts: MemberFacts, *, today: 
     """Every reason the member may not sign up; empty means eligible."""
     reasons = _age_reasons(rules, facts, today)
     if rules.genders is not None and facts.gender not in rules.genders:
-        reasons.append(Reason(EligibilityReason.GENDER, {"genders": rules.genders}))
+        if facts.gender in ("", "unknown"):  # not "excluded": the campaign simply does not know it
+            reasons.append(Reason(EligibilityReason.GENDER_UNKNOWN, {"genders": rules.genders}))
+        else:
+            reasons.append(Reason(EligibilityReason.GENDER, {"genders": rules.genders}))
     reasons += _region_reasons(rules, facts)
     limit = rules.participation_limit
     if limit is not None and facts.recent_participations >= limit.count:
