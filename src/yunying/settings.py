@@ -146,7 +146,7 @@ def task_queue_settings(redis_url: str) -> dict:
     }
 
 
-# REDIS_URL switches on the production extras: seat admission on Redis (campaigns.seats), a cache
+# REDIS_URL switches on the production extras (seats stay in the database in every mode): a cache
 # and rate limits shared by every process, and the task queue that hands a new notification to a
 # worker at once (notify.tasks). Without it everything runs on the database and memory, and
 # `yunying worker` finds new notifications by polling the outbox.

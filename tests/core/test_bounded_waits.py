@@ -146,3 +146,81 @@ def test_django_still_begins_sqlite_write_transactions_through_the_hooked_method
         base.base.DatabaseWrapper._start_transaction_under_autocommit = original
     assert calls == ["default"]
     assert connection._writer_lock is None  # released at commit
+
+
+def test_sqlite_one_deadline_covers_the_queue_and_a_writer_outside_it(api):
+    """A writer that waited in the queue must not then wait a whole busy timeout more for a writer
+    outside it (the sqlite3 shell, a backup): one deadline for both."""
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's writer lock")
+    import sqlite3
+
+    from yunying.core.sqlite_backend.base import _lock_for
+
+    campaign = CampaignFactory(status="published", capacity=5)
+    assert api.get("/api/v1/campaigns").status_code == 200  # the key's last use is recorded now, not below
+    name = str(connection.settings_dict["NAME"])
+    options = connection.settings_dict["OPTIONS"]
+    before = options["timeout"]
+    options["timeout"] = 2.0
+    connection.ensure_connection()
+    connection.connection.execute("PRAGMA busy_timeout = 2000")  # as a 2 s setting would connect
+    # given: a writer outside the queue holds SQLite's lock throughout
+    outsider = sqlite3.connect(name, isolation_level=None)
+    outsider.execute("BEGIN IMMEDIATE")
+
+    def queued_writer():  # first in the queue: waits out its busy timeout behind the outsider
+        try:
+            with transaction.atomic():
+                Campaign.objects.filter(pk=campaign.pk).update(title="queued")
+        except Exception:
+            pass
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=queued_writer)
+    holder.start()
+    deadline = time.monotonic() + 10
+    while not _lock_for(name)._threads.locked() and time.monotonic() < deadline:
+        time.sleep(0.005)  # until the queued writer holds the queue
+    try:
+        # when: a sign-up queues behind it
+        started = time.monotonic()
+        response = _sign_up(api, campaign)
+        waited = time.monotonic() - started
+    finally:
+        holder.join()
+        outsider.execute("ROLLBACK")
+        outsider.close()
+        options["timeout"] = before
+        connection.connection.execute(f"PRAGMA busy_timeout = {int(before * 1000)}")
+    # then: refused after about one timeout (2 s), not the queue's ~2 s plus a full 2 s more
+    assert response.status_code == 503
+    assert waited < 3.2, waited
+
+
+def test_a_lost_database_connection_is_busy_not_a_bug():
+    """A connection cut mid-request (a restart, a failover, a terminated backend) is 503 core.busy:
+    retry. Seen on a real PostgreSQL backend terminated under the connection."""
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL server to cut the connection")
+    import psycopg
+    from django.db import DatabaseError
+
+    from yunying.core.errors import database_busy
+
+    connection.ensure_connection()
+    pid = connection.connection.info.backend_pid
+    with psycopg.connect(_admin_url(), autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    with pytest.raises(DatabaseError) as lost:
+        Campaign.objects.count()
+    assert database_busy(lost.value)
+    connection.close()
+
+
+def _admin_url() -> str:
+    s = connection.settings_dict
+    return (
+        f"postgresql://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    )

@@ -48,3 +48,26 @@ def test_on_redis_every_process_shares_the_count(redis_url):
     with pytest.raises(DomainError):
         ratelimit_hit(scope="t", key="shared", limit=5)
     assert client.ttl(counter) > 0  # the window's counter expires
+
+
+@pytest.mark.django_db
+def test_a_redis_that_stops_answering_leaves_the_api_up_with_limits_open(api, settings, caplog):
+    # given: Redis configured but gone (restart, failover), on a port where nothing listens
+    import socket
+
+    from tests.campaigns.factories import CampaignFactory
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
+    campaign = CampaignFactory(status="published", capacity=5)
+    # when: the API is called, which counts every call against its key's limit
+    listed = api.get("/api/v1/campaigns")
+    signed = api.post_json(
+        f"/api/v1/campaigns/{campaign.pk}/signups", {"member": {"phone": "13800138000"}, "channel": "h5"}
+    )
+    # then: served, not a 500; the lapse is logged
+    assert listed.status_code == 200
+    assert signed.status_code == 201, signed.content
+    assert "rate limits not counted" in caplog.text

@@ -88,12 +88,27 @@ class ValidationFailed(DomainError):
 _BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
 
 
+# SQLSTATE classes of a lost or refused connection: connection exception, operator intervention
+# (the server restarting or shutting down). Nothing can be known to be done; retrying is right.
+_GONE_CLASSES = ("08", "57P")
+
+
 def database_busy(exc: BaseException) -> bool:
-    """Whether a database error means "busy, try again" (core.busy, 503) rather than a fault."""
-    from django.db import DatabaseError
+    """Whether a database error means "busy or away, try again" (core.busy, 503) rather than a fault."""
+    from django.db import DatabaseError, InterfaceError
 
     if not isinstance(exc, DatabaseError):
         return False
-    if getattr(exc.__cause__, "sqlstate", None) in _BUSY_SQLSTATES:
+    if isinstance(exc, InterfaceError):  # "connection already closed"
         return True
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in _BUSY_SQLSTATES or (sqlstate or "").startswith(_GONE_CLASSES):
+        return True
+    if (
+        sqlstate is None
+        and type(cause).__module__.startswith("psycopg")
+        and "OperationalError" in type(cause).__name__
+    ):
+        return True  # psycopg: the connection was lost mid-request (no SQLSTATE comes back)
     return "database is locked" in str(exc)  # SQLite's busy timeout, and our writer queue's

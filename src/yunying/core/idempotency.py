@@ -35,7 +35,7 @@ from yunying.core.models import IdempotencyRecord
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 WAIT_SECONDS = 10.0  # how long a retry waits for the first request's answer
-LEASE = timedelta(seconds=60)  # a running reservation older than this died with its process
+LEASE = timedelta(seconds=30)  # a running reservation older than this died with its process
 RUNNING, DONE = IdempotencyRecord.RUNNING, IdempotencyRecord.DONE
 
 

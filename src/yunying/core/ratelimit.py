@@ -10,6 +10,7 @@ holds it), and a lost count costs nothing, so the file skips fsync. A window is 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import random
 import sqlite3
@@ -17,26 +18,51 @@ import threading
 import time
 from pathlib import Path
 
+import redis
 from django.conf import settings
 
 from yunying.core.crypto import blind_index
 from yunying.core.errors import CoreError, DomainError
 from yunying.core.redis import redis_client
 
+logger = logging.getLogger(__name__)
+
 # --- Redis ------------------------------------------------------------------------------------------
+
+
+# Redis away (restarting, failing over, hung past the client's timeout): the limits fail open. They
+# protect against abuse; taking the whole API down with them (every call is counted) protects nothing.
+# Logged at most once per FAIL_OPEN_LOG_SECONDS per process.
+FAIL_OPEN_LOG_SECONDS = 10.0
+_fail_open_logged_at = 0.0
+
+
+def _fail_open(exc: Exception) -> int:
+    global _fail_open_logged_at
+    now = time.monotonic()
+    if now - _fail_open_logged_at > FAIL_OPEN_LOG_SECONDS:
+        _fail_open_logged_at = now
+        logger.warning("rate limits not counted: Redis is not answering (%s)", type(exc).__name__)
+    return 0
 
 
 def _redis_count(key: str, expires: int) -> int:
     # Create-if-missing and increment in one round trip (every API call pays it): a pipeline
     # without MULTI, since SET NX followed by INCR is right in any interleaving.
-    pipe = redis_client(settings.REDIS_URL).pipeline(transaction=False)
-    pipe.set(key, 0, nx=True, ex=expires)
-    pipe.incr(key)
-    return pipe.execute()[1]
+    try:
+        pipe = redis_client(settings.REDIS_URL).pipeline(transaction=False)
+        pipe.set(key, 0, nx=True, ex=expires)
+        pipe.incr(key)
+        return pipe.execute()[1]
+    except redis.RedisError as exc:
+        return _fail_open(exc)
 
 
 def _redis_peek(key: str) -> int:
-    return int(redis_client(settings.REDIS_URL).get(key) or 0)
+    try:
+        return int(redis_client(settings.REDIS_URL).get(key) or 0)
+    except redis.RedisError as exc:
+        return _fail_open(exc)
 
 
 # --- the shared SQLite file -------------------------------------------------------------------------

@@ -295,3 +295,20 @@ def test_sign_up_costs_the_same_queries_however_many_came_before(earlier, django
     with CaptureQueriesContext(connection) as queries:
         sign_up(campaign, mobile(999))
     assert len(queries) == 9  # + the duplicate check and the participation count need no more
+
+
+@pytest.mark.django_db
+def test_a_finished_campaigns_sign_ups_are_history_nobody_withdraws_or_frees_a_seat():
+    # given: a campaign whose event is over, with one confirmed member
+    campaign = CampaignFactory(status="published", capacity=2)
+    signup = sign_up(campaign, mobile(1))
+    Campaign.objects.filter(pk=campaign.pk).update(status="finished")
+    # when
+    with pytest.raises(DomainError) as refused:
+        admission.signup_withdraw(campaign_id=campaign.pk, signup_id=signup.pk, actor=SYSTEM, reason="补退")
+    # then
+    assert refused.value.code == "signup.invalid_transition"
+    campaign.refresh_from_db()
+    assert campaign.seats_taken == 1
+    signup.refresh_from_db()
+    assert signup.status == St.CONFIRMED

@@ -391,6 +391,8 @@ def _leave(
         raise DomainError(SignupError.REASON_REQUIRED, field="reason")
     with transaction.atomic():
         signup = _locked_signup(campaign_id, signup_id)
+        if signup.campaign.status not in SEATED_STATUSES:  # finished or cancelled: history is final
+            raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=to)
         left = _move(signup, to=to, allowed_from=allowed_from, actor=actor, reason=reason, note=note)
         audit_record(actor=actor, action=f"signup.{'reject' if to == St.REJECTED else 'withdraw'}", object_type="signup", object_id=signup.pk, before={"status": left}, after={"status": to, "note": note}, reason=reason)  # fmt: skip
         notice_cancel_reminder(signup)

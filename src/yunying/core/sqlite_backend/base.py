@@ -147,15 +147,31 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._writer_lock: _WriterLock | None = None
 
     def _start_transaction_under_autocommit(self) -> None:
+        timeout = float(self.settings_dict["OPTIONS"].get("timeout", 5))
+        waited = 0.0
         if self._writer_lock is None and not self.is_in_memory_db():
             lock = _lock_for(str(self.settings_dict["NAME"]))
-            lock.acquire(timeout=float(self.settings_dict["OPTIONS"].get("timeout", 5)))
+            started = time.monotonic()
+            lock.acquire(timeout=timeout)
+            waited = time.monotonic() - started
             self._writer_lock = lock
         try:
-            super()._start_transaction_under_autocommit()
+            if waited > 0.01:
+                # One deadline for both waits: BEGIN IMMEDIATE may still meet a writer outside the
+                # queue (the sqlite3 shell, a backup) and would wait a whole busy timeout more.
+                self._begin_within(max(timeout - waited, 0.001), timeout)
+            else:
+                super()._start_transaction_under_autocommit()
         except BaseException:
             self._release_writer()
             raise
+
+    def _begin_within(self, remaining: float, timeout: float) -> None:
+        self.connection.execute(f"PRAGMA busy_timeout = {int(remaining * 1000)}")
+        try:
+            super()._start_transaction_under_autocommit()
+        finally:
+            self.connection.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
 
     def _release_writer(self) -> None:
         if self._writer_lock is not None:
