@@ -24,6 +24,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "core.rate_limited": 429,
     "core.invalid": 422,
     "core.malformed_json": 400,
+    "core.bad_request": 400,
+    "core.host_not_allowed": 400,
     "core.body_too_large": 413,
     "core.method_not_allowed": 405,
     "core.idempotency_key_reused": 422,
@@ -135,3 +137,23 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return problem(CoreError.NOT_FOUND, 404)
     return page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 (a Host not in ALLOWED_HOSTS, a suspicious request): problem+json under /api/."""
+    from django.core.exceptions import DisallowedHost
+    from django.views.defaults import bad_request as page_bad_request
+
+    if request.path.startswith("/api/"):
+        code = CoreError.HOST_NOT_ALLOWED if isinstance(exception, DisallowedHost) else CoreError.BAD_REQUEST
+        return problem(code, 400)
+    return page_bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A failure outside the API's own handlers (a middleware): still problem+json under /api/."""
+    from django.views.defaults import server_error as page_server_error
+
+    if request.path.startswith("/api/"):
+        return problem(CoreError.INTERNAL, 500)
+    return page_server_error(request)
