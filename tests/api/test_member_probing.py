@@ -149,3 +149,22 @@ def test_the_default_limits_let_a_storefront_rush_through_its_one_key(settings):
     assert limits["signup_member"] <= 30
     assert limits["signup_client_ip"] <= 120
     assert limits["signup_refusals_key"] <= limits["api_key"] / 100
+
+
+def test_a_limited_key_still_gets_the_answer_to_a_retry_of_a_sign_up_already_made(api_as, published, limits):
+    # given: a sign-up answered 201 under an Idempotency-Key, then the key hits its refusal limit
+    limits(signup_refusals_key=2)
+    campaign = published(eligibility=RULES)
+    storefront = api_as(Role.INTEGRATION)
+    good = signup_payload(9, member={"birth_date": "1990-01-01", "region_code": "440300"})
+    first = storefront.post_json(signups_url(campaign.pk), good, HTTP_IDEMPOTENCY_KEY="order-9")
+    for n in range(1, 3):
+        storefront.post_json(signups_url(campaign.pk), signup_payload(n))
+    # when: the client retries the answered sign-up, and tries a new one
+    retry = storefront.post_json(signups_url(campaign.pk), good, HTTP_IDEMPOTENCY_KEY="order-9")
+    new = storefront.post_json(signups_url(campaign.pk), signup_payload(20), HTTP_IDEMPOTENCY_KEY="order-20")
+    # then: the retry gets its first answer; new work is limited
+    assert first.status_code == 201
+    assert retry.status_code == 201 and retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert_problem(new, 429, "core.rate_limited")

@@ -75,3 +75,19 @@ def test_page_size_chooses_the_page_length(api, open_campaign):
     response = api.get(f"{signups_url(open_campaign.pk)}?page=2&page_size=2")
     # then
     assert len(response.json()["items"]) == 1
+
+
+def test_every_integer_path_parameter_of_the_api_is_bounded():
+    """The class, not the instances above: every integer in a path, on every operation the API has
+    now or gets later, carries a maximum the database can store."""
+    from yunying.api import api
+
+    unbounded = []
+    for path, operations in api.get_openapi_schema()["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                integer_in_path = parameter["in"] == "path" and schema.get("type") == "integer"
+                if integer_in_path and schema.get("maximum", float("inf")) > 2**63 - 1:
+                    unbounded.append(f"{method.upper()} {path} {parameter['name']}")
+    assert unbounded == []

@@ -145,7 +145,7 @@ class LinkIn(BaseModel):
     response=MemberOut,
     summary="Bind a phone or external id to a member (member.link; reason required; audited)",
 )
-def link_member(request, member_id: int, payload: LinkIn):
+def link_member(request, member_id: MemberId, payload: LinkIn):
     request.auth.require(Perm.MEMBER_LINK)
     member = members.member_link(
         member_id=member_id, actor=request.auth, reason=payload.reason,

@@ -20,7 +20,7 @@ from yunying.campaigns.services import admission
 from yunying.core import crypto
 from yunying.core.alerts import alert_raise
 from yunying.core.errors import DomainError
-from yunying.core.idempotency import idempotent
+from yunying.core.idempotency import idempotent, replay_if_answered
 from yunying.core.permissions import Perm
 from yunying.core.purposes import Purpose, reveal_authorize
 from yunying.core.ratelimit import client_key, ratelimit_check, ratelimit_count, ratelimit_hit
@@ -147,7 +147,14 @@ def _refusals_limited(func):
     def wrapper(request, *args, **kwargs):
         actor = request.auth
         caller, limit = f"{actor.kind}:{actor.id}", settings.RATE_LIMITS["signup_refusals_key"]
-        ratelimit_check(scope="signup_refusals", key=caller, limit=limit)
+        try:
+            ratelimit_check(scope="signup_refusals", key=caller, limit=limit)
+        except DomainError:
+            # A retry of a sign-up already answered learns nothing new: it still gets its answer.
+            replayed = replay_if_answered(request)
+            if replayed is None:
+                raise
+            return replayed
         try:
             return func(request, *args, **kwargs)
         except DomainError as refusal:

@@ -141,6 +141,18 @@ def _release(record: IdempotencyRecord) -> None:
     IdempotencyRecord.objects.filter(pk=record.pk, state=RUNNING, lease_token=record.lease_token).delete()
 
 
+def replay_if_answered(request) -> HttpResponse | None:
+    """The stored answer when this request's Idempotency-Key already has one (same request), else
+    None: for a gate in front of `idempotent` (a limit) that must not refuse a retry of work done."""
+    key = request.headers.get(HEADER)
+    if not key or len(key) > MAX_KEY_LENGTH:
+        return None
+    record = _find(_owner(request), key)
+    if record is None or record.state != DONE or record.request_hash != _request_hash(request):
+        return None
+    return _replay(record)
+
+
 def idempotent(func):
     """Wrap a ninja handler returning ninja.Status(status, payload)."""
 
