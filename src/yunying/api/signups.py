@@ -1,6 +1,6 @@
 """Sign-ups: create on behalf of a member, list, review actions, export (CSV / XLSX)."""
 
-from datetime import date, datetime
+from datetime import datetime
 from functools import wraps
 from typing import Annotated, Any
 
@@ -10,7 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel, ConfigDict, IPvAnyAddress
 
-from yunying.api.params import CampaignId, Pages, SignupId, SignupRef
+from yunying.api.params import CampaignId, Day, Pages, SignupId, SignupRef
 from yunying.campaigns import exports, selectors
 from yunying.campaigns.errors import SignupError
 from yunying.campaigns.metrics import admission_timer
@@ -40,7 +40,7 @@ class MemberIn(BaseModel):
     name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     gender: Gender | None = None
-    birth_date: date | None = None
+    birth_date: Day | None = None
     region_code: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
 
 
