@@ -275,8 +275,11 @@ def test_create_with_duplicate_question_keys_is_a_422_form_definition_invalid(ap
     ]
     # when
     response = api.post_json(campaigns_url(), campaign_payload(form=form))
-    # then
-    assert_problem(response, 422, "form.definition_invalid")
+    # then: reported with every other problem of the definition, under core.invalid
+    body = assert_problem(response, 422, "core.invalid")
+    assert {"field": "form.1.key", "code": "form.definition_invalid", "message": "duplicate key"} in body[
+        "errors"
+    ]
     assert not Campaign.objects.exists()
 
 
@@ -431,8 +434,10 @@ def test_an_unknown_campaign_is_a_404(api, method, action):
         signup_payload(1)
         if action == "signups"
         else {}
-        if action == "draw"
-        else {"reason": "无", "title": "x"}
+        if action in ("draw", "publish", "finish")
+        else {"title": "x"}
+        if action == ""
+        else {"reason": "无"}
     )
     # when
     if method == "get":

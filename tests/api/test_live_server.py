@@ -73,3 +73,52 @@ def test_a_chunked_body_over_the_limit_is_413(yunying_server):
     assert status == 413, body
     assert response.getheader("Content-Type") == "application/problem+json"
     assert body["code"] == "core.body_too_large"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/campaigns", "/api/v1/campaigns/1", "/api/v1/campaigns/1/stats"])
+def test_head_answers_as_get_without_a_body(yunying_server, path):
+    # given
+    _published_campaign(yunying_server)
+    get_status, get_response, _ = _request(yunying_server, "GET", path)
+    # when
+    status, response, body = _request(yunying_server, "HEAD", path)
+    # then
+    assert status == get_status == 200
+    assert body == b""
+    assert response.getheader("Content-Type") == get_response.getheader("Content-Type")
+
+
+@pytest.mark.parametrize(
+    ("path", "auth", "status", "code"),
+    [
+        ("/api/v1/campaigns/999999", True, 404, "campaign.not_found"),
+        ("/api/v1/campaigns", False, 401, "core.unauthenticated"),
+        ("/api/v1/nowhere", True, 404, "core.not_found"),
+    ],
+)
+def test_head_refusals_are_problems_as_for_get(yunying_server, path, auth, status, code):
+    got, response, body = _request(yunying_server, "HEAD", path, auth=auth)
+    assert (got, body) == (status, b"")
+    assert response.getheader("Content-Type") == "application/problem+json"
+    # the same refusal, with its body, by GET
+    assert _request(yunying_server, "GET", path, auth=auth)[2]["code"] == code
+
+
+def test_the_root_leads_to_the_api_docs(yunying_server):
+    status, response, _ = _request(yunying_server, "GET", "/", auth=False)
+    assert status == 302
+    assert response.getheader("Location") == "/api/v1/docs"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "HEAD"])
+def test_a_host_not_allowed_is_a_problem_on_api_paths(yunying_server, method):
+    # when
+    status, response, body = _request(
+        yunying_server, method, "/api/v1/campaigns", {} if method == "POST" else None,
+        headers={"Host": "evil.example"},
+    )  # fmt: skip
+    # then
+    assert status == 400
+    assert response.getheader("Content-Type") == "application/problem+json"
+    if method != "HEAD":
+        assert body["code"] == "core.host_not_allowed"

@@ -3,7 +3,7 @@ the parameter, never a 500 from the database driver (SQLite and PostgreSQL)."""
 
 import pytest
 
-from tests.api.helpers import assert_problem, campaigns_url, signups_url
+from tests.api.helpers import assert_problem, campaign_payload, campaigns_url, signups_url
 from tests.campaigns.helpers import sign_up
 from tests.members.factories import mobile
 
@@ -91,3 +91,24 @@ def test_every_integer_path_parameter_of_the_api_is_bounded():
                 if integer_in_path and schema.get("maximum", float("inf")) > 2**63 - 1:
                     unbounded.append(f"{method.upper()} {path} {parameter['name']}")
     assert unbounded == []
+
+
+@pytest.mark.parametrize("value", [0, "0", 0.5, "1700000000", True])
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [("body", "signup_start_at"), ("query", "date_to"), ("signup", "member.birth_date")],
+)
+def test_dates_and_instants_are_iso_text_not_numbers(api, open_campaign, value, where, field):
+    # given: pydantic alone read 0 as 1970-01-01
+    if where == "body":
+        response = api.post_json(campaigns_url(), campaign_payload(signup_start_at=value))
+    elif where == "query":
+        response = api.get(campaigns_url(), {"date_to": value})
+    else:
+        response = api.post_json(
+            signups_url(open_campaign.pk),
+            {"member": {"phone": mobile(1), "birth_date": value}, "channel": "h5"},
+        )
+    # then
+    body = assert_problem(response, 422, "core.invalid")
+    assert field in [e["field"] for e in body["errors"]]

@@ -1,6 +1,5 @@
 """The REST API, /api/v1 (OpenAPI at /api/v1/docs). One router per domain; handlers stay thin."""
 
-from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 
 from yunying.api import errors
@@ -9,6 +8,7 @@ from yunying.api.auth import AUTH
 from yunying.api.campaigns import router as campaigns_router
 from yunying.api.members import router as members_router
 from yunying.api.members import status_router
+from yunying.api.openapi import YunyingAPI
 from yunying.api.signups import router as signups_router
 
 
@@ -18,7 +18,7 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+api = YunyingAPI(
     renderer=Utf8JSONRenderer(),
     title="Yunying API",
     version="1.0",

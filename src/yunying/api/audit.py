@@ -1,12 +1,12 @@
 """The operator audit trail (S5), read by auditors and strategy: who did what, when, to which object."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from yunying.api.params import Pages
+from yunying.api.params import Day, Instant, Pages
 from yunying.core.audit import audit_list
 from yunying.core.permissions import Perm
 
@@ -18,8 +18,8 @@ class AuditFilters(Schema):
     action: Annotated[str, Field(max_length=40, description='"campaign.cancel", or "campaign" for all')] = ""
     object_type: Annotated[str, Field(max_length=30)] = ""
     object_id: Annotated[str, Field(max_length=40)] = ""
-    since: date | datetime | None = Field(None, description="from this instant (a date: its start)")
-    until: date | datetime | None = Field(None, description="before this instant (a date: to its end)")
+    since: Day | Instant | None = Field(None, description="from this instant (a date: its start)")
+    until: Day | Instant | None = Field(None, description="before this instant (a date: to its end)")
 
 
 class AuditOut(Schema):

@@ -1,13 +1,13 @@
 """Campaign CRUD, lifecycle actions, stats and lottery draws."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
-from yunying.api.params import CampaignId, Pages
+from yunying.api.params import CampaignId, Day, Instant, Pages
 from yunying.campaigns import selectors
 from yunying.campaigns.eligibility import EligibilityRules
 from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
@@ -22,16 +22,17 @@ NotifyChannel = Annotated[str, Field(pattern="^(sms|email|push)$")]
 
 
 class CampaignIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     title: Annotated[str, Field(min_length=1, max_length=200)]
     theme: Annotated[str, Field(max_length=200)] = ""
     type: CampaignType
     description: Annotated[str, Field(max_length=20000)] = ""
     rules_text: Annotated[str, Field(max_length=20000)] = ""
     reward_description: Annotated[str, Field(max_length=5000)] = ""
-    signup_start_at: datetime
-    signup_end_at: datetime
-    event_start_at: datetime
-    event_end_at: datetime
+    signup_start_at: Instant
+    signup_end_at: Instant
+    event_start_at: Instant
+    event_end_at: Instant
     capacity: Annotated[int, Field(ge=1, le=10_000_000)]
     waitlist_enabled: bool = False
     review_mode: ReviewMode = ReviewMode.AUTO
@@ -44,16 +45,17 @@ class CampaignIn(Schema):
 
 
 class CampaignPatch(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     theme: Annotated[str, Field(max_length=200)] | None = None
     type: CampaignType | None = None
     description: Annotated[str, Field(max_length=20000)] | None = None
     rules_text: Annotated[str, Field(max_length=20000)] | None = None
     reward_description: Annotated[str, Field(max_length=5000)] | None = None
-    signup_start_at: datetime | None = None
-    signup_end_at: datetime | None = None
-    event_start_at: datetime | None = None
-    event_end_at: datetime | None = None
+    signup_start_at: Instant | None = None
+    signup_end_at: Instant | None = None
+    event_start_at: Instant | None = None
+    event_end_at: Instant | None = None
     capacity: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     waitlist_enabled: bool | None = None
     review_mode: ReviewMode | None = None
@@ -105,6 +107,7 @@ class CampaignOut(Schema):
 
 
 class ReasonIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     reason: Annotated[str, Field(max_length=500)] = ""
 
 
@@ -144,12 +147,13 @@ class CampaignFilters(Schema):
     status: CampaignStatus | None = None
     type: CampaignType | None = None
     title: Annotated[str, Field(max_length=200, description="part of the title")] | None = None
-    date_from: date | None = Field(None, description="running on or after this day")
-    date_to: date | None = Field(None, description="running on or before this day")
+    date_from: Day | None = Field(None, description="running on or after this day")
+    date_to: Day | None = Field(None, description="running on or before this day")
 
 
 class ExtendIn(Schema):
-    signup_end_at: datetime
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
+    signup_end_at: Instant
     reason: Annotated[str, Field(max_length=500)] = ""
 
 

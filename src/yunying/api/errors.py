@@ -24,6 +24,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "core.rate_limited": 429,
     "core.invalid": 422,
     "core.malformed_json": 400,
+    "core.bad_request": 400,
+    "core.host_not_allowed": 400,
     "core.body_too_large": 413,
     "core.method_not_allowed": 405,
     "core.idempotency_key_reused": 422,
@@ -43,6 +45,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "campaign.event_started": 409,
     "signup.not_found": 404,
     "signup.duplicate": 409,
+    "signup.previously_refused": 409,
     "signup.ineligible": 422,
     "signup.invalid_transition": 409,
     "signup.reason_required": 422,
@@ -50,19 +53,23 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.identity_required": 422,
     "member.identity_conflict": 409,
     "member.region_invalid": 422,
+    "member.birth_date_invalid": 422,
+    "member.name_invalid": 422,
+    "member.phone_not_mobile": 422,
     "member.identity_mismatch": 409,
     "member.link_conflict": 409,
     "member.not_found": 404,
-    "member.birth_date_invalid": 422,
-    "member.name_invalid": 422,
     "form.definition_invalid": 422,
 }
 
 
 def _field_path(loc: list) -> str:
     # ninja locations look like ["body", "payload", "member", "phone"]: drop the source and param name.
+    # A body's parameter name (ninja's "payload") is internal: a missing body is the field "body".
     parts = [str(p) for p in loc]
-    if parts and parts[0] in ("body", "query", "path", "header", "form"):
+    if parts and parts[0] == "body":
+        parts = parts[2:]
+    elif parts and parts[0] in ("query", "path", "header", "form"):
         parts = parts[2:] if len(parts) > 2 else parts[1:]
     return ".".join(parts) or "body"
 
@@ -130,3 +137,23 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith("/api/"):
         return problem(CoreError.NOT_FOUND, 404)
     return page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 (a Host not in ALLOWED_HOSTS, a suspicious request): problem+json under /api/."""
+    from django.core.exceptions import DisallowedHost
+    from django.views.defaults import bad_request as page_bad_request
+
+    if request.path.startswith("/api/"):
+        code = CoreError.HOST_NOT_ALLOWED if isinstance(exception, DisallowedHost) else CoreError.BAD_REQUEST
+        return problem(code, 400)
+    return page_bad_request(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """A failure outside the API's own handlers (a middleware): still problem+json under /api/."""
+    from django.views.defaults import server_error as page_server_error
+
+    if request.path.startswith("/api/"):
+        return problem(CoreError.INTERNAL, 500)
+    return page_server_error(request)

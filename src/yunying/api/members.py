@@ -5,13 +5,13 @@ Look-ups are POSTs with the phone in the body, not GETs with it in the query str
 to proxy and server access logs, browser histories and monitoring tools, where a phone number — personal
 data under PIPL — must not end up; request bodies are not logged."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated
 
 from ninja import Field, Router, Schema
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from yunying.api.params import CampaignId, MemberId
+from yunying.api.params import CampaignId, Day, MemberId
 from yunying.campaigns import selectors
 from yunying.core.permissions import Perm
 from yunying.core.purposes import Purpose, reveal_authorize
@@ -78,7 +78,7 @@ class CorrectionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Field(min_length=1, max_length=50)] | None = None
     gender: Gender | None = None
-    birth_date: date | None = None
+    birth_date: Day | None = None
     region_code: Annotated[str, Field(pattern=r"^\d{6}$")] | None = None
     email: Annotated[str, Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")] | None = None
     reason: Annotated[str, Field(min_length=1, max_length=500)]

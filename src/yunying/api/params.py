@@ -6,11 +6,12 @@ and so did the OFFSET of a huge `page`: the bounds live here, in the schema, so 
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from ninja import Field, Path, Schema
 from ninja.pagination import PageNumberPagination
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 MAX_ID = 2**63 - 1  # BigAutoField's range, on SQLite and PostgreSQL alike
 PAGE_SIZE = 50
@@ -44,3 +45,20 @@ class Pages(PageNumberPagination):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE, **kwargs)
+
+
+def _iso_text(value: Any) -> Any:
+    """Dates and instants are ISO 8601 text, as the OpenAPI document says (format date / date-time).
+    pydantic on its own also takes numbers (0, "0", 0.5 as seconds since 1970): a typo'd value then
+    silently meant 1970."""
+    if isinstance(value, date):  # already parsed (a service-side caller)
+        return value
+    if not isinstance(value, str) or not value or value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError(
+            "use an ISO 8601 date or date-time text, e.g. 2026-11-11 or 2026-11-11T20:00:00+08:00"
+        )
+    return value
+
+
+Instant = Annotated[datetime, BeforeValidator(_iso_text)]
+Day = Annotated[date, BeforeValidator(_iso_text)]

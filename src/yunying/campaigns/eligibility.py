@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from yunying.campaigns.errors import EligibilityReason
-from yunying.core.errors import DomainError, message_for
+from yunying.core.errors import FieldError, ValidationFailed, message_for
 from yunying.members.regions import is_valid_region, region_matches
 
 REGION_CODE = Annotated[str, Field(pattern=r"^\d{6}$")]
@@ -57,14 +57,48 @@ class EligibilityRules(BaseModel):
                 raise ValueError(f"{code} is not a GB/T 2260 code")
         return self
 
+    def __eq__(self, other: object) -> bool:
+        """Equal as rules: the lists are sets (["440000", "310000"] is ["310000", "440000"], and a
+        repeat changes nothing), so re-sending a published campaign's rules in another order is no
+        change and not refused as one."""
+        if not isinstance(other, EligibilityRules):
+            return NotImplemented
+        return self._canonical() == other._canonical()
+
+    __hash__ = None  # mutable, compared by value
+
+    def _canonical(self) -> tuple:
+        def as_set(values):
+            return None if values is None else frozenset(values)
+
+        return (
+            self.min_age,
+            self.max_age,
+            as_set(self.genders),
+            as_set(self.regions_allow),
+            frozenset(self.regions_deny),
+            self.participation_limit,
+            frozenset((r.question, frozenset(r.allowed)) for r in self.required_answers),
+        )
+
+
+def eligibility_problems(raw: Any) -> tuple[EligibilityRules | None, list[FieldError]]:
+    """The rules, or None and one FieldError (field "eligibility.<attr>") per problem."""
+    try:
+        return EligibilityRules.model_validate(raw or {}), []
+    except ValidationError as exc:
+        return None, [
+            FieldError(".".join(["eligibility", *map(str, e["loc"])]), "core.invalid", e["msg"])
+            for e in exc.errors(include_url=False)
+        ]
+
 
 def eligibility_parse(raw: dict[str, Any]) -> EligibilityRules:
     """Raises: core.invalid with the rule errors."""
-    try:
-        return EligibilityRules.model_validate(raw or {})
-    except ValidationError as exc:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)]
-        raise DomainError("core.invalid", field="eligibility", errors=errors) from exc
+    rules, errors = eligibility_problems(raw)
+    if rules is None:
+        raise ValidationFailed(errors)
+    return rules
 
 
 @dataclass(frozen=True)
@@ -131,7 +165,10 @@ def eligibility_evaluate(rules: EligibilityRules, facts: MemberFacts, *, today: 
     """Every reason the member may not sign up; empty means eligible."""
     reasons = _age_reasons(rules, facts, today)
     if rules.genders is not None and facts.gender not in rules.genders:
-        reasons.append(Reason(EligibilityReason.GENDER, {"genders": rules.genders}))
+        if facts.gender in ("", "unknown"):  # not "excluded": the campaign simply does not know it
+            reasons.append(Reason(EligibilityReason.GENDER_UNKNOWN, {"genders": rules.genders}))
+        else:
+            reasons.append(Reason(EligibilityReason.GENDER, {"genders": rules.genders}))
     reasons += _region_reasons(rules, facts)
     limit = rules.participation_limit
     if limit is not None and facts.recent_participations >= limit.count:

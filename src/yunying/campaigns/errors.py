@@ -25,6 +25,7 @@ class CampaignError(StrEnum):
 class SignupError(StrEnum):
     NOT_FOUND = "signup.not_found"
     DUPLICATE = "signup.duplicate"
+    PREVIOUSLY_REFUSED = "signup.previously_refused"
     INELIGIBLE = "signup.ineligible"
     INVALID_TRANSITION = "signup.invalid_transition"
     REASON_REQUIRED = "signup.reason_required"
@@ -55,6 +56,7 @@ class EligibilityReason(StrEnum):
     TOO_YOUNG = "eligibility.too_young"
     TOO_OLD = "eligibility.too_old"
     GENDER = "eligibility.gender"
+    GENDER_UNKNOWN = "eligibility.gender_unknown"
     REGION_UNKNOWN = "eligibility.region_unknown"
     REGION_NOT_ALLOWED = "eligibility.region_not_allowed"
     REGION_DENIED = "eligibility.region_denied"
@@ -105,6 +107,12 @@ register_messages(
         EligibilityReason.TOO_YOUNG: _("The member is younger than the minimum age."),
         EligibilityReason.TOO_OLD: _("The member is older than the maximum age."),
         EligibilityReason.GENDER: _("The campaign is not open to the member's gender."),
+        EligibilityReason.GENDER_UNKNOWN: _(
+            "The campaign is limited by gender and the member's gender is unknown."
+        ),
+        SignupError.PREVIOUSLY_REFUSED: _(
+            "The member's earlier sign-up for this campaign was rejected or not drawn; they cannot sign up again."
+        ),
         EligibilityReason.REGION_UNKNOWN: _(
             "The campaign is limited by region and the member's region is unknown."
         ),

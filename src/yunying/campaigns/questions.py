@@ -60,16 +60,37 @@ class Question(BaseModel):
         return self
 
 
+def _loc(prefix: str, loc: tuple) -> str:
+    return ".".join([prefix, *(str(part) for part in loc)])
+
+
+def form_problems(raw: Any) -> tuple[list[Question], list[FieldError]]:
+    """The questions that parse, and one FieldError (field "form.<n>.<attr>") per problem."""
+    if not isinstance(raw, list):
+        return [], [FieldError("form", FormError.DEFINITION_INVALID, "the form is a list of questions")]
+    questions: list[Question] = []
+    errors: list[FieldError] = []
+    for n, item in enumerate(raw):
+        try:
+            questions.append(Question.model_validate(item))
+        except ValidationError as exc:
+            errors += [
+                FieldError(_loc(f"form.{n}", e["loc"]), FormError.DEFINITION_INVALID, e["msg"])
+                for e in exc.errors(include_url=False)
+            ]
+    seen: set[str] = set()
+    for n, question in enumerate(questions):
+        if question.key in seen:
+            errors.append(FieldError(f"form.{n}.key", FormError.DEFINITION_INVALID, "duplicate key"))
+        seen.add(question.key)
+    return questions, errors
+
+
 def form_parse(raw: list[dict[str, Any]]) -> list[Question]:
-    """Raises: form.definition_invalid (with the pydantic errors)."""
-    try:
-        questions = [Question.model_validate(item) for item in raw]
-    except ValidationError as exc:
-        errors = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors(include_url=False)]
-        raise DomainError(FormError.DEFINITION_INVALID, errors=errors) from exc
-    keys = [q.key for q in questions]
-    if len(set(keys)) != len(keys):
-        raise DomainError(FormError.DEFINITION_INVALID, errors=[{"loc": ["key"], "msg": "duplicate key"}])
+    """Raises: form.definition_invalid (every problem in `errors`)."""
+    questions, errors = form_problems(raw)
+    if errors:
+        raise DomainError(FormError.DEFINITION_INVALID, errors=errors)
     return questions
 
 

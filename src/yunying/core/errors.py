@@ -22,6 +22,8 @@ class CoreError(StrEnum):
     RATE_LIMITED = "core.rate_limited"
     INVALID = "core.invalid"
     MALFORMED_JSON = "core.malformed_json"
+    BAD_REQUEST = "core.bad_request"
+    HOST_NOT_ALLOWED = "core.host_not_allowed"
     BODY_TOO_LARGE = "core.body_too_large"
     METHOD_NOT_ALLOWED = "core.method_not_allowed"
     IDEMPOTENCY_KEY_REUSED = "core.idempotency_key_reused"
@@ -37,6 +39,8 @@ _MESSAGES: dict[str, Promise] = {
     CoreError.RATE_LIMITED: _("Too many requests; please slow down."),
     CoreError.INVALID: _("The request is not valid."),
     CoreError.MALFORMED_JSON: _("The request body is not valid JSON."),
+    CoreError.BAD_REQUEST: _("The request is not valid HTTP for this server."),
+    CoreError.HOST_NOT_ALLOWED: _("This server does not answer to that host name."),
     CoreError.BODY_TOO_LARGE: _("The request body is too large."),
     CoreError.METHOD_NOT_ALLOWED: _("This address does not take that method."),
     CoreError.IDEMPOTENCY_KEY_REUSED: _("This Idempotency-Key was already used for a different request."),

@@ -70,12 +70,28 @@ class ProxyClientAddressMiddleware:
 
 
 class ApiMethodNotAllowedMiddleware:
-    """A wrong HTTP method under /api/ is a problem+json 405 (the router answers it in HTML)."""
+    """A wrong HTTP method under /api/ is a problem+json 405 (the router answers it in HTML).
+
+    HEAD is GET without the body (RFC 9110): the API's routes declare GET only, so HEAD runs as GET
+    — authentication, permissions, statuses and headers alike — and the body is dropped."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.method == "HEAD" and request.path.startswith("/api/"):
+            request.method = "GET"
+            response = self._answer(request)
+            request.method = "HEAD"
+            if not response.streaming:
+                response["Content-Length"] = str(len(response.content))
+                response.content = b""
+            else:
+                response.streaming_content = []
+            return response
+        return self._answer(request)
+
+    def _answer(self, request):
         response = self.get_response(request)
         if response.status_code == 405 and request.path.startswith("/api/"):
             allow = response.get("Allow", "")

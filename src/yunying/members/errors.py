@@ -10,11 +10,12 @@ class MemberError(StrEnum):
     IDENTITY_REQUIRED = "member.identity_required"
     IDENTITY_CONFLICT = "member.identity_conflict"
     REGION_INVALID = "member.region_invalid"
+    BIRTH_DATE_INVALID = "member.birth_date_invalid"
+    NAME_INVALID = "member.name_invalid"
+    PHONE_NOT_MOBILE = "member.phone_not_mobile"
     IDENTITY_MISMATCH = "member.identity_mismatch"
     LINK_CONFLICT = "member.link_conflict"
     NOT_FOUND = "member.not_found"
-    BIRTH_DATE_INVALID = "member.birth_date_invalid"
-    NAME_INVALID = "member.name_invalid"
 
 
 register_messages(
@@ -28,8 +29,11 @@ register_messages(
         ),
         MemberError.LINK_CONFLICT: _("The identifier belongs to another member and cannot be linked."),
         MemberError.REGION_INVALID: _("The region code is not a valid GB/T 2260 code."),
-        MemberError.NOT_FOUND: _("No member has that phone or external id."),
         MemberError.BIRTH_DATE_INVALID: _("The birth date must be between 1900-01-01 and today."),
         MemberError.NAME_INVALID: _("The name must not contain control characters."),
+        MemberError.PHONE_NOT_MOBILE: _(
+            "The member's phone must be a mobile number that can receive SMS, not a landline or a 400/800 number."
+        ),
+        MemberError.NOT_FOUND: _("No member has that phone or external id."),
     }
 )

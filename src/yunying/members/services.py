@@ -26,16 +26,22 @@ _NAME = "member.name"
 _EMAIL = "member.email"
 
 
-def phone_normalize(raw: str, *, default_region: str = "CN") -> str:
-    """E.164 form of a phone number typed any common way ("138 0013 8000", "+86-138…").
+_MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
-    Raises: member.phone_invalid."""
+
+def phone_normalize(raw: str, *, default_region: str = "CN", mobile: bool = False) -> str:
+    """E.164 form of a phone number typed any common way ("138 0013 8000", "+86-138…"). With
+    `mobile`, only a number that can receive SMS: a member's own phone, not a landline or 400 line.
+
+    Raises: member.phone_invalid, member.phone_not_mobile."""
     try:
         parsed = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException as exc:
         raise DomainError(MemberError.PHONE_INVALID, field="phone") from exc
     if not phonenumbers.is_valid_number(parsed):
         raise DomainError(MemberError.PHONE_INVALID, field="phone")
+    if mobile and phonenumbers.number_type(parsed) not in _MOBILE_TYPES:
+        raise DomainError(MemberError.PHONE_NOT_MOBILE, field="phone")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -173,7 +179,7 @@ def member_prepare(
     if not phone and not external_id:
         raise DomainError(MemberError.IDENTITY_REQUIRED)
     _validate_profile(profile)
-    e164 = phone_normalize(phone) if phone else None
+    e164 = phone_normalize(phone, mobile=True) if phone else None
     member = _find(e164, external_id)  # already normalised: parse the phone once
     if member is None:
         member = Member(external_id=external_id or None, source_channel=channel)
@@ -432,7 +438,7 @@ def member_link(
         errors.append(FieldError("reason", CoreError.INVALID, gettext("A reason is required.")))
     if errors:
         raise ValidationFailed(errors)
-    e164 = phone_normalize(phone) if phone else None
+    e164 = phone_normalize(phone, mobile=True) if phone else None
     with transaction.atomic():
         member = Member.objects.select_for_update().filter(pk=member_id).first()
         if member is None:

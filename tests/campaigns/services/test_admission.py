@@ -161,7 +161,7 @@ def test_withdrawn_member_may_sign_up_again_but_rejected_may_not():
     signup_reject(campaign_id=campaign.pk, signup_id=rejected.pk, actor=SYSTEM, reason="重复账号")
     with pytest.raises(DomainError) as refused:
         sign_up(campaign, mobile(2))
-    assert refused.value.code == "signup.duplicate"
+    assert refused.value.code == "signup.previously_refused"  # told why, not "already signed up"
 
 
 @pytest.mark.parametrize("reason", ["", "   "])

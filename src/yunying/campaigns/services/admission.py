@@ -165,6 +165,19 @@ NOTICE_FOR_STATUS = {
 }
 
 
+def _already_in(campaign_id: int, member_id: int) -> DomainError:
+    """The refusal for a member who holds a blocking sign-up: "already signed up" is wrong for one
+    whose sign-up was rejected or not drawn, so they get their own code (a rare path: one more read)."""
+    held = (
+        Signup.objects.filter(campaign_id=campaign_id, member_id=member_id, status__in=BLOCKING_STATUSES)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if held in (St.REJECTED, St.NOT_SELECTED):
+        return DomainError(SignupError.PREVIOUSLY_REFUSED)
+    return DomainError(SignupError.DUPLICATE)
+
+
 def signup_create(
     *,
     campaign_id: int,
@@ -200,7 +213,7 @@ def signup_create(
     if known and row_exists(
         Signup, campaign_id=campaign.pk, member_id=prepared.member.pk, status=BLOCKING_STATUSES
     ):
-        raise DomainError(SignupError.DUPLICATE)
+        raise _already_in(campaign.pk, prepared.member.pk)
     status = _entry_status(campaign)  # campaign.full here when it visibly is
     limit = rules.participation_limit
     facts = member_facts(

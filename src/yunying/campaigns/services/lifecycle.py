@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from yunying.campaigns.eligibility import eligibility_parse
+from yunying.campaigns.eligibility import eligibility_parse, eligibility_problems
 from yunying.campaigns.errors import CampaignError
 from yunying.campaigns.messages import message_context
 from yunying.campaigns.models import (
@@ -27,13 +27,13 @@ from yunying.campaigns.models import (
     Signup,
     SignupStatus,
 )
-from yunying.campaigns.questions import form_parse
+from yunying.campaigns.questions import form_parse, form_problems
 from yunying.campaigns.selectors import campaign_get
 from yunying.campaigns.services.events import signups_end
 from yunying.campaigns.services.lottery_seed import lottery_commit
 from yunying.campaigns.services.notices import notices_campaign_edited
 from yunying.core.audit import audit_changes, audit_record
-from yunying.core.errors import DomainError, FieldError, ValidationFailed
+from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
 from yunying.notify.services import outbox_add, outbox_build, outbox_cancel
 
@@ -55,25 +55,67 @@ EDITABLE_FIELDS = COSMETIC_FIELDS | RULE_FIELDS
 NOTIFY_CHANNELS = {"sms", "email", "push"}
 
 
-def _validate(values: dict[str, Any]) -> None:
-    """Check a full set of campaign values; raise core.invalid naming every bad field."""
+def _definition_problems(values: dict[str, Any]) -> list[FieldError]:
+    """Every reason a full set of campaign values cannot work, each naming its field."""
     errors: list[FieldError] = []
+    invalid = CoreError.INVALID
+    if not str(values.get("title") or "").strip():
+        errors.append(FieldError("title", invalid, gettext("The title cannot be blank.")))
     if values["signup_end_at"] <= values["signup_start_at"]:
-        errors.append(FieldError("signup_end_at", "core.invalid", "sign-up must end after it starts"))
+        errors.append(FieldError("signup_end_at", invalid, gettext("Sign-up must end after it starts.")))
+    if values["signup_end_at"] > values["event_start_at"]:
+        errors.append(
+            FieldError("signup_end_at", invalid, gettext("Sign-up must end before the event starts."))
+        )
     if values["event_end_at"] < values["event_start_at"]:
-        errors.append(FieldError("event_end_at", "core.invalid", "the event must end after it starts"))
+        errors.append(
+            FieldError("event_end_at", invalid, gettext("The event must not end before it starts."))
+        )
     if values["capacity"] < 1:
-        errors.append(FieldError("capacity", "core.invalid", "capacity must be at least 1"))
+        errors.append(FieldError("capacity", invalid, gettext("Capacity must be at least 1.")))
     unknown = set(values.get("channels") or []) - set(Channel.values)
     if unknown:
-        errors.append(FieldError("channels", "core.invalid", f"unknown channels: {sorted(unknown)}"))
+        errors.append(FieldError("channels", invalid, gettext("Unknown channels: %s") % sorted(unknown)))
     unknown = set(values.get("notify_channels") or []) - NOTIFY_CHANNELS
     if unknown:
-        errors.append(FieldError("notify_channels", "core.invalid", f"unknown channels: {sorted(unknown)}"))
+        errors.append(
+            FieldError("notify_channels", invalid, gettext("Unknown channels: %s") % sorted(unknown))
+        )
+    questions, form_errors = form_problems(values.get("form") or [])
+    rules, rule_errors = eligibility_problems(values.get("eligibility") or {})
+    errors += form_errors + rule_errors
+    by_key = {q.key: q for q in questions}
+    for n, required in enumerate(rules.required_answers if rules else []):
+        question = by_key.get(required.question)
+        field = f"eligibility.required_answers.{n}"
+        if question is None:
+            if not form_errors:  # a question that failed to parse is reported already
+                errors.append(
+                    FieldError(f"{field}.question", invalid, gettext("No question of the form has this key."))
+                )
+            continue
+        options = {o.value for o in question.options}
+        if question.type == "consent":
+            options = {"true", "false"}
+        if options and not set(required.allowed) <= options:
+            errors.append(
+                FieldError(
+                    f"{field}.allowed",
+                    invalid,
+                    gettext("An allowed answer is not an option of the question."),
+                )
+            )
+    return errors
+
+
+def _validate(values: dict[str, Any]) -> None:
+    """Check a full set of campaign values; raise core.invalid naming every bad field at once.
+
+    Raises: core.invalid (each problem in `errors`; form definition problems have the code
+    form.definition_invalid)."""
+    errors = _definition_problems(values)
     if errors:
         raise ValidationFailed(errors)
-    form_parse(values.get("form") or [])
-    eligibility_parse(values.get("eligibility") or {})
 
 
 def campaign_snapshot(campaign: Campaign) -> dict[str, Any]:
@@ -158,8 +200,12 @@ def campaign_update(*, campaign_id: int, actor: Actor, changes: dict[str, Any]) 
     return campaign
 
 
-def _publish_problems(campaign: Campaign, now: datetime) -> list[str]:
+def _publish_problems(campaign: Campaign, now: datetime) -> tuple[list[str], list[FieldError]]:
+    """What stops a draft from going live: the fields missing, and every problem of its definition
+    (a draft saved before a check existed is checked again here)."""
     missing = []
+    if not campaign.title.strip():
+        missing.append("title")
     if not campaign.rules_text.strip():
         missing.append("rules_text")  # C12: rules are explicit before sign-up opens
     if not campaign.channels:
@@ -168,7 +214,12 @@ def _publish_problems(campaign: Campaign, now: datetime) -> list[str]:
         missing.append("signup_end_at")
     if campaign.event_end_at < campaign.signup_start_at:
         missing.append("event_end_at")
-    return missing
+    errors = [
+        FieldError(f, CampaignError.INCOMPLETE, gettext("This must be set before publishing."))
+        for f in missing
+    ]
+    errors += _definition_problems({f: getattr(campaign, f) for f in EDITABLE_FIELDS})
+    return missing, errors
 
 
 ACTION_FOR_STATUS = {
@@ -206,9 +257,9 @@ def campaign_publish(*, campaign_id: int, actor: Actor) -> Campaign:
     with transaction.atomic():
         campaign = campaign_get(campaign_id)
         if campaign.status == S.DRAFT:
-            missing = _publish_problems(campaign, timezone.now())
-            if missing:
-                raise DomainError(CampaignError.INCOMPLETE, missing=missing)
+            missing, errors = _publish_problems(campaign, timezone.now())
+            if errors:
+                raise DomainError(CampaignError.INCOMPLETE, missing=missing, errors=errors)
         published = _transition(campaign, S.PUBLISHED, actor=actor, published_at=timezone.now())
         if published.admission_mode == AdmissionMode.LOTTERY:
             # The draw's seed, fixed before the first entry and published as its hash (P6).

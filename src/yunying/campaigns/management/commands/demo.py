@@ -457,8 +457,10 @@ class DemoBuilder:
             reward_description="挂耳咖啡一盒 + 饮品券一张",
             signup_start_at=self.at(days=-25),
             signup_end_at=self.at(hours=2),
-            event_start_at=self.at(days=-4, hour=14),
-            event_end_at=self.at(days=-4, hour=16),
+            # sign-up ends before the class starts (a campaign must be able to work); the demo then
+            # closes and finishes it at once, standing in for the hours between
+            event_start_at=self.at(hours=3),
+            event_end_at=self.at(hours=5),
             capacity=24,
             eligibility={"min_age": 18, "regions_allow": ["310000", "320000", "330000"]},
             channels=["app", "mini_program"],
