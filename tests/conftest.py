@@ -154,6 +154,9 @@ def yunying_server(tmp_path_factory):
         YUNYING_RATE_API_KEY="1000000000",
         YUNYING_RATE_AUTH_FAILURE_IP="1000000000",
         YUNYING_RATE_SIGNUP_IP="1000000000",
+        YUNYING_RATE_SIGNUP_MEMBER="1000000000",
+        YUNYING_RATE_SIGNUP_REFUSALS_KEY="1000000000",
+        YUNYING_RATE_PII_REVEAL_HOUR="1000000000",
     )
     yunying = str(BIN / "yunying")
     subprocess.run([yunying, "migrate", "--no-input", "-v0"], env=env, cwd=REPO, check=True)
