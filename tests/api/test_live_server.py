@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
 from urllib.parse import urlsplit
 
 import pytest
@@ -122,3 +123,22 @@ def test_a_host_not_allowed_is_a_problem_on_api_paths(yunying_server, method):
     assert response.getheader("Content-Type") == "application/problem+json"
     if method != "HEAD":
         assert body["code"] == "core.host_not_allowed"
+
+
+def test_a_second_server_on_a_taken_port_refuses_to_start(yunying_server, tmp_path):
+    # given: the live server holds its port (granian binds with SO_REUSEPORT)
+    import subprocess
+
+    from bench.harness import BIN, REPO
+
+    port = urlsplit(yunying_server.url).port
+    # when
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(DJANGO_SETTINGS_MODULE="yunying.settings", YUNYING_VAR_DIR=str(tmp_path))
+    second = subprocess.run(
+        [str(BIN / "yunying"), "serve", "--port", str(port), "--workers", "1"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    # then: it stops with a clear message instead of sharing the port
+    assert second.returncode != 0
+    assert "already in use" in second.stderr

@@ -346,7 +346,8 @@ class DemoBuilder:
             campaign_id=campaign.pk,
             signup_id=confirmed[42].pk,
             actor=DEMO,
-            reason="同一设备批量报名，疑似刷单",
+            reason="报名信息未通过审核，如有疑问请联系客服",  # what the member reads
+            note="同一设备批量报名，疑似刷单",  # why, for colleagues only
         )
 
     def watch_trial(self) -> None:
