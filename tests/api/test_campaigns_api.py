@@ -618,3 +618,16 @@ def test_the_caller_cannot_choose_the_seed(api, closed_lottery):
     body = assert_problem(response, 422, "core.invalid")
     assert [e["field"] for e in body["errors"]] == ["seed"]
     assert not Signup.objects.filter(campaign=closed_lottery).exclude(status="registered").exists()
+
+
+@pytest.mark.parametrize("path", ["close", "draw"])
+def test_an_optional_body_may_be_left_out_but_not_be_null(api, path):
+    # given
+    from tests.campaigns.factories import CampaignFactory
+
+    campaign = CampaignFactory(status="published")
+    # when
+    response = api.post(f"/api/v1/campaigns/{campaign.pk}/{path}", "null", content_type="application/json")
+    # then: the schema says an object; JSON null is refused, not read as "left out"
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["body"]

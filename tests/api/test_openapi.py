@@ -44,3 +44,25 @@ def test_the_problem_schema_requires_the_rfc_members_and_the_error_shape(schema)
     problem = schema["components"]["schemas"]["Problem"]
     assert set(problem["required"]) == {"type", "title", "status", "detail", "code"}
     assert problem["properties"]["errors"]["items"]["required"] == ["field", "code", "message"]
+
+
+def test_no_two_api_models_share_a_name():
+    """OpenAPI components are keyed by class name: two models named alike (MemberOut in signups and
+    in members) made one overwrite the other, and answers broke their own declared schema."""
+    import inspect
+
+    from pydantic import BaseModel
+
+    import yunying.api as api_package
+
+    seen: dict[str, list[str]] = {}
+    for module_info in __import__("pkgutil").iter_modules(api_package.__path__):
+        module = __import__(f"yunying.api.{module_info.name}", fromlist=["_"])
+        for name, value in vars(module).items():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, BaseModel)
+                and value.__module__ == module.__name__
+            ):
+                seen.setdefault(name, []).append(module.__name__)
+    assert {name: mods for name, mods in seen.items() if len(mods) > 1} == {}

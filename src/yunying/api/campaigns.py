@@ -7,7 +7,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
-from yunying.api.params import CampaignId, Day, Instant, Pages
+from yunying.api.params import CampaignId, Day, Instant, Pages, optional_body_present
 from yunying.campaigns import selectors
 from yunying.campaigns.eligibility import EligibilityRules
 from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
@@ -106,7 +106,7 @@ class CampaignOut(Schema):
         return max(obj.capacity - obj.seats_taken, 0)
 
 
-class ReasonIn(Schema):
+class CampaignReasonIn(Schema):
     model_config = ConfigDict(extra="forbid")  # an unknown field is refused by name
     reason: Annotated[str, Field(max_length=500)] = ""
 
@@ -202,8 +202,9 @@ def publish_campaign(request, campaign_id: CampaignId):
 
 
 @router.post("/{int:campaign_id}/close", response=CampaignOut, summary="Stop taking sign-ups")
-def close_campaign(request, campaign_id: CampaignId, payload: ReasonIn | None = None):
+def close_campaign(request, campaign_id: CampaignId, payload: CampaignReasonIn | None = None):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
+    optional_body_present(request, payload)
     reason = payload.reason if payload else ""
     return lifecycle.campaign_close(campaign_id=campaign_id, actor=request.auth, reason=reason)
 
@@ -215,7 +216,7 @@ def finish_campaign(request, campaign_id: CampaignId):
 
 
 @router.post("/{int:campaign_id}/cancel", response=CampaignOut, summary="Cancel (members are told)")
-def cancel_campaign(request, campaign_id: CampaignId, payload: ReasonIn):
+def cancel_campaign(request, campaign_id: CampaignId, payload: CampaignReasonIn):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
     return lifecycle.campaign_cancel(campaign_id=campaign_id, actor=request.auth, reason=payload.reason)
 
@@ -260,6 +261,7 @@ def campaign_stats(request, campaign_id: CampaignId):
 @idempotent
 def draw_lottery(request, campaign_id: CampaignId, payload: DrawIn | None = None):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
+    optional_body_present(request, payload)
     # No seed from the caller: the draw uses the one committed at publication (services.lottery).
     draw = lottery.lottery_draw(campaign_id=campaign_id, actor=request.auth)
     return Status(201, DrawOut.from_orm(draw))

@@ -60,6 +60,8 @@ def problem_statuses(method: str, operation: dict[str, Any]) -> set[int]:
         statuses.add(404)  # the object a path names, or the one a body looks up (members/lookup)
     if has_body:
         statuses |= {409, 413}
+    if method == "delete":
+        statuses.add(409)  # the object's state forbids it (a published campaign, one with sign-ups)
     return statuses
 
 

@@ -62,3 +62,14 @@ def _iso_text(value: Any) -> Any:
 
 Instant = Annotated[datetime, BeforeValidator(_iso_text)]
 Day = Annotated[date, BeforeValidator(_iso_text)]
+
+
+def optional_body_present(request, payload) -> None:
+    """An optional JSON body may be left out, or be an object — not the literal `null`, which the
+    schema (an object) does not allow and ninja would read as "left out".
+
+    Raises: core.invalid naming `body`."""
+    from yunying.core.errors import CoreError, FieldError, ValidationFailed
+
+    if payload is None and request.body.strip() == b"null":
+        raise ValidationFailed([FieldError("body", CoreError.INVALID, "Input should be a valid dictionary")])

@@ -67,7 +67,7 @@ class SignupIn(BaseModel):
     client: ClientIn = ClientIn()
 
 
-class MemberOut(BaseModel):
+class SignupMemberOut(BaseModel):
     id: int
     phone: str | None
     name: str
@@ -84,7 +84,7 @@ class SignupOut(BaseModel):
     status_note: str | None = Field(
         description="The internal note of the last review action: callers with signup.view only, else null"
     )
-    member: MemberOut | None = Field(
+    member: SignupMemberOut | None = Field(
         None, description="Callers with signup.view only (masked unless revealed); absent for others"
     )
     answers: dict[str, Any] | None = Field(None, description="As `member`: callers with signup.view only")
