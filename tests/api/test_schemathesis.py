@@ -23,7 +23,10 @@ def test_schemathesis_finds_nothing_over_the_whole_api(yunying_server):
             str(BIN / "schemathesis"), "--config-file", str(CONFIG), "run",
             f"{yunying_server.url}/api/v1/openapi.json", "--checks", "all",
             "--header", f"Authorization: Bearer {yunying_server.token}",
-            "--max-examples", "5", "--seed", "20261204", "--workers", "2", "--generation-deterministic",
+            "--max-examples", "5", "--seed", "20261204", "--generation-deterministic",
+            # one worker: with two, schemathesis itself now and then fails while generating
+            # ("SystemError: AST constructor recursion depth mismatch", a runtime error, not a finding)
+            "--workers", "1",
         ],
         cwd=REPO, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
