@@ -631,3 +631,18 @@ def test_an_optional_body_may_be_left_out_but_not_be_null(api, path):
     # then: the schema says an object; JSON null is refused, not read as "left out"
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == ["body"]
+
+
+def test_a_storefront_key_reads_only_published_campaigns(api_as):
+    # given: a draft (the team's work in progress) and a published campaign
+    from tests.campaigns.factories import CampaignFactory
+    from yunying.core.permissions import Role
+
+    draft, live = CampaignFactory(status="draft"), CampaignFactory(status="published")
+    storefront, auditor = api_as(Role.INTEGRATION), api_as(Role.AUDITOR)
+    # when
+    listed = [c["id"] for c in storefront.get("/api/v1/campaigns").json()["items"]]
+    # then: the draft does not exist for the storefront; the team still sees it
+    assert listed == [live.pk]
+    assert storefront.get(f"/api/v1/campaigns/{draft.pk}").status_code == 404
+    assert auditor.get(f"/api/v1/campaigns/{draft.pk}").status_code == 200

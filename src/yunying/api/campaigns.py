@@ -10,9 +10,11 @@ from pydantic import ConfigDict
 from yunying.api.params import CampaignId, Day, Instant, Pages, optional_body_present
 from yunying.campaigns import selectors
 from yunying.campaigns.eligibility import EligibilityRules
+from yunying.campaigns.errors import CampaignError
 from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
 from yunying.campaigns.questions import Question
 from yunying.campaigns.services import lifecycle, lottery
+from yunying.core.errors import DomainError
 from yunying.core.idempotency import idempotent
 from yunying.core.permissions import Perm
 
@@ -177,13 +179,22 @@ def create_campaign(request, payload: CampaignIn):
 @paginate(Pages)
 def list_campaigns(request, filters: Query[CampaignFilters]):
     request.auth.require(Perm.CAMPAIGN_VIEW)
-    return selectors.campaign_list(**filters.model_dump())
+    return selectors.campaign_list(**filters.model_dump(), drafts=_sees_drafts(request.auth))
+
+
+def _sees_drafts(actor) -> bool:
+    """Drafts are the team's work in progress: an integration key (no sign-up view, no editing)
+    reads only what was published."""
+    return actor.can(Perm.CAMPAIGN_EDIT) or actor.can(Perm.SIGNUP_VIEW)
 
 
 @router.get("/{int:campaign_id}", response=CampaignOut, summary="Get a campaign")
 def get_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_VIEW)
-    return selectors.campaign_get(campaign_id)
+    campaign = selectors.campaign_get(campaign_id)
+    if campaign.status == CampaignStatus.DRAFT and not _sees_drafts(request.auth):
+        raise DomainError(CampaignError.NOT_FOUND, id=campaign_id)  # as if it did not exist
+    return campaign
 
 
 @router.patch(

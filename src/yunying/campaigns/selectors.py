@@ -16,6 +16,7 @@ from yunying.campaigns.models import (
     BLOCKING_STATUSES,
     AdmissionMode,
     Campaign,
+    CampaignStatus,
     LotteryDraw,
     Signup,
     SignupEvent,
@@ -49,10 +50,14 @@ def campaign_list(
     title: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    drafts: bool = True,
 ) -> QuerySet[Campaign]:
     """Newest first. `title` matches a substring; `date_from` / `date_to` (days in the configured time
-    zone, both included) keep campaigns whose run — sign-up start to event end — overlaps them."""
+    zone, both included) keep campaigns whose run — sign-up start to event end — overlaps them.
+    `drafts=False` for callers outside the operations team (a storefront sees what was published)."""
     query = Campaign.objects.order_by("-id")
+    if not drafts:
+        query = query.exclude(status=CampaignStatus.DRAFT)
     if status:
         query = query.filter(status=status)
     if type:
