@@ -553,7 +553,7 @@ def test_draw_then_verify(api, closed_lottery):
     draw = drawn.json()
     assert (draw["campaign_id"], draw["algorithm"], draw["seed_sha256"]) == (
         closed_lottery.pk,
-        "sha256-rank-v1",
+        "sha256-rank-v2",
         commitment,
     )
     assert hashlib.sha256(draw["seed"].encode()).hexdigest() == commitment

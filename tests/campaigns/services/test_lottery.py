@@ -217,3 +217,26 @@ def test_a_tampered_winner_count_fails_verification(drawn):
     campaign, *_ = drawn
     LotteryDraw.objects.filter(campaign=campaign).update(winner_count=2)
     assert not lottery_verify(campaign_id=campaign.pk).verified
+
+
+def test_knowing_the_seed_while_entries_are_open_does_not_tell_who_wins():
+    """Whoever can unseal the seed early (the server's key holder) ranks today's entrants — and one
+    more entrant reorders everyone, so the ranking cannot be steered by timing a favoured sign-up."""
+    seed = "known-too-early"
+    today = list(range(100, 120))
+    # when: the list closes with one more entrant
+    closed = [*today, 120]
+    # then: the early ranking says little about the real one
+    early = lottery_rank(seed, today)
+    final = [i for i in lottery_rank(seed, closed) if i != 120]
+    assert early != final
+    assert early[0] != final[0] or early[1:4] != final[1:4]
+
+
+def test_draws_made_with_the_first_algorithm_still_verify():
+    ids = [3, 1, 2]
+    assert lottery_rank("s", ids, algorithm="sha256-rank-v1") == sorted(
+        ids, key=lambda i: (__import__("hashlib").sha256(f"s:{i}".encode()).hexdigest(), i)
+    )
+    with pytest.raises(ValueError, match="unknown draw algorithm"):
+        lottery_rank("s", ids, algorithm="sha256-rank-v0")

@@ -1,7 +1,11 @@
 """Lottery admission (P6 fairness for hot campaigns): a seeded, reproducible draw.
 
-Algorithm "sha256-rank-v1": every entrant sign-up id is ranked by SHA-256("<seed>:<id>") in
-ascending hex order; the first (capacity - seats taken) win, the rest are waitlisted in rank order
+Algorithm "sha256-rank-v2": every entrant sign-up id is ranked by
+SHA-256("<seed>:<entrants digest>:<id>") in ascending hex order, where the digest is of the whole
+closed entrant list. Mixing the list in means that whoever can read the sealed seed while entries are
+open (anyone with the server's PII key) still cannot tell which sign-up id will win: every further
+entrant changes every rank. (v1, SHA-256("<seed>:<id>"), is still verified for draws made with it.)
+Then the first (capacity - seats taken) win, the rest are waitlisted in rank order
 (or not selected when the campaign has no waiting list). The ranking depends only on the seed and
 the set of ids, not on row order or the database, so anyone holding the published seed and entrant
 list re-runs the draw (`lottery_rank`) and gets the same winners. The digest of the entrant list is
@@ -41,17 +45,28 @@ from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
 
-ALGORITHM = "sha256-rank-v1"
+ALGORITHM = "sha256-rank-v2"
 St = SignupStatus
-
-
-def lottery_rank(seed: str, entrant_ids: list[int]) -> list[int]:
-    """Entrant ids in draw order. Pure: the whole algorithm, for anyone to re-run."""
-    return sorted(entrant_ids, key=lambda i: (hashlib.sha256(f"{seed}:{i}".encode()).hexdigest(), i))
 
 
 def entrants_digest(entrant_ids: list[int]) -> str:
     return hashlib.sha256(",".join(str(i) for i in sorted(entrant_ids)).encode()).hexdigest()
+
+
+def lottery_rank(seed: str, entrant_ids: list[int], *, algorithm: str = ALGORITHM) -> list[int]:
+    """Entrant ids in draw order. Pure: the whole algorithm, for anyone to re-run.
+
+    Raises: ValueError for an algorithm this code does not know."""
+    if algorithm == "sha256-rank-v2":
+        prefix = f"{seed}:{entrants_digest(entrant_ids)}"
+    elif algorithm == "sha256-rank-v1":
+        prefix = seed
+    else:
+        raise ValueError(f"unknown draw algorithm {algorithm!r}")
+    return sorted(entrant_ids, key=lambda i: (hashlib.sha256(f"{prefix}:{i}".encode()).hexdigest(), i))
+
+
+KNOWN_ALGORITHMS = frozenset({"sha256-rank-v1", "sha256-rank-v2"})
 
 
 def _entrant_ids(campaign_id: int) -> list[int]:
@@ -186,9 +201,11 @@ def lottery_verify(*, campaign_id: int) -> DrawVerification:
         .exclude(reason=f"lottery {draw.pk}")
         .values_list("signup_id", flat=True)
     )
-    algorithm_known = draw.algorithm == ALGORITHM
+    algorithm_known = draw.algorithm in KNOWN_ALGORITHMS
     ranking = (
-        [i for i in lottery_rank(draw.seed, entrants) if i not in left_before] if algorithm_known else []
+        [i for i in lottery_rank(draw.seed, entrants, algorithm=draw.algorithm) if i not in left_before]
+        if algorithm_known
+        else []
     )
     winners = ranking[: draw.winner_count]
     published = campaign.lottery_seed_sha256
