@@ -71,3 +71,32 @@ def test_a_redis_that_stops_answering_leaves_the_api_up_with_limits_open(api, se
     assert listed.status_code == 200
     assert signed.status_code == 201, signed.content
     assert "rate limits not counted" in caplog.text
+
+
+def test_processes_creating_the_counter_file_at_once_all_get_a_working_store(tmp_path):
+    """Switching a new file to WAL can answer "database is locked" at once to all but one; the first
+    requests of two freshly started workers met it as a 500."""
+    import sqlite3
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from yunying.core.ratelimit import _file_prepare
+
+    failures = 0
+    for round_ in range(20):
+        path = tmp_path / f"counter-{round_}.sqlite3"
+        barrier = threading.Barrier(8)
+
+        def prepare(_, path=path, barrier=barrier):
+            connection = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
+            barrier.wait(timeout=10)
+            try:
+                _file_prepare(connection)
+                connection.execute("INSERT OR IGNORE INTO counter VALUES ('k', 1, 0)")
+                return 0
+            except Exception:
+                return 1
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            failures += sum(pool.map(prepare, range(8)))
+    assert failures == 0

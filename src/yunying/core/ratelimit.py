@@ -90,11 +90,28 @@ def _file_connection() -> sqlite3.Connection:
             os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         # Autocommit: each statement is its own short transaction. A bounded wait for the lock.
         connection = sqlite3.connect(path, timeout=5, isolation_level=None, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=OFF")  # counts need not survive a power cut
-        connection.execute(_SCHEMA)
+        _file_prepare(connection)
         _local.connections = {**getattr(_local, "connections", {}), path: connection}
     return connection
+
+
+def _file_prepare(connection: sqlite3.Connection, *, within: float = 5.0) -> None:
+    """WAL and the table. Two processes doing this at once on a new file race for it — switching to
+    WAL can answer "database is locked" without waiting — so it is retried, within a bound.
+
+    Raises: core.busy."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=OFF")  # counts need not survive a power cut
+            connection.execute(_SCHEMA)
+            return
+        except sqlite3.OperationalError as exc:
+            if time.monotonic() > deadline:
+                connection.close()
+                raise DomainError(CoreError.BUSY, retry_after=1) from exc
+            time.sleep(0.005)  # the other process is creating the same file: moments
 
 
 def _file_count(key: str, expires: int) -> int:
@@ -110,7 +127,10 @@ def _file_count(key: str, expires: int) -> int:
 
 
 def _file_peek(key: str) -> int:
-    row = _file_connection().execute("SELECT count FROM counter WHERE key = ?", (key,)).fetchone()
+    try:
+        row = _file_connection().execute("SELECT count FROM counter WHERE key = ?", (key,)).fetchone()
+    except sqlite3.OperationalError as exc:
+        raise DomainError(CoreError.BUSY, retry_after=1) from exc
     return row[0] if row else 0
 
 
