@@ -66,7 +66,7 @@ def test_demo_loads_every_status_and_type_once_with_consistent_seats():
     assert 300 <= Member.objects.count() <= 400
     for campaign in Campaign.objects.all():
         assert campaign.seats_taken == campaign.signups.filter(status="confirmed").count(), campaign.title
-    assert SignupEvent.objects.filter(to_status="confirmed", reason="promoted").exists()
+    assert SignupEvent.objects.filter(to_status="confirmed", note="promoted").exists()
     assert "Demo data loaded" in first
     assert "Demo data already loaded" in second
 

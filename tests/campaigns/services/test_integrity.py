@@ -312,3 +312,18 @@ def test_a_finished_campaigns_sign_ups_are_history_nobody_withdraws_or_frees_a_s
     assert campaign.seats_taken == 1
     signup.refresh_from_db()
     assert signup.status == St.CONFIRMED
+
+
+@pytest.mark.django_db
+def test_words_for_operators_never_land_in_the_member_facing_reason():
+    # given: a promotion from the waiting list and a review approval
+    campaign = CampaignFactory(status="published", capacity=1, waitlist_enabled=True)
+    first, waiting = sign_up(campaign, mobile(1)), sign_up(campaign, mobile(2))
+    admission.signup_withdraw(campaign_id=campaign.pk, signup_id=first.pk, actor=SYSTEM, reason="有事")
+    reviewed = CampaignFactory(status="published", review_mode="manual")
+    pending = sign_up(reviewed, mobile(3))
+    approved = admission.signup_confirm(campaign_id=reviewed.pk, signup_id=pending.pk, actor=SYSTEM)
+    # then: the member-facing reason stays empty; the internal word is the operators' note
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.status_reason, waiting.status_note) == (St.CONFIRMED, "", "promoted")
+    assert (approved.status_reason, approved.status_note) == ("", "approved")

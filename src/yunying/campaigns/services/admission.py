@@ -320,9 +320,7 @@ def _seat_released(campaign: Campaign, *, actor: Actor) -> Signup | None:
     if campaign.status in SEATED_STATUSES:
         for candidate in _waitlist_next(campaign.pk)[:20]:
             try:
-                _move(
-                    candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, reason="promoted"
-                )
+                _move(candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, note="promoted")
             except DomainError:
                 continue  # withdrawn meanwhile: try the next
             notice_signup(candidate, campaign, "signup_promoted")
@@ -338,7 +336,7 @@ def waitlist_fill(*, campaign: Campaign, actor: Actor) -> int:
     for candidate in _waitlist_next(campaign.pk):
         if not seats.seats_take(campaign.pk):
             break
-        _move(candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, reason="promoted")
+        _move(candidate, to=St.CONFIRMED, allowed_from={St.WAITLISTED}, actor=actor, note="promoted")
         notice_signup(candidate, campaign, "signup_promoted")
         promoted += 1
     return promoted
@@ -370,7 +368,7 @@ def signup_confirm(*, campaign_id: int, signup_id: int, actor: Actor) -> Signup:
             raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=St.CONFIRMED)
         else:
             raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
-        _move(signup, to=to, allowed_from={St.PENDING_REVIEW}, actor=actor, reason="approved")
+        _move(signup, to=to, allowed_from={St.PENDING_REVIEW}, actor=actor, note="approved")
         notice_signup(signup, campaign, NOTICE_FOR_STATUS[to])
         audit_record(actor=actor, action="signup.confirm", object_type="signup", object_id=signup.pk, before={"status": St.PENDING_REVIEW}, after={"status": to})  # fmt: skip
     return signup
