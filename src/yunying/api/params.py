@@ -69,7 +69,9 @@ def optional_body_present(request, payload) -> None:
     schema (an object) does not allow and ninja would read as "left out".
 
     Raises: core.invalid naming `body`."""
+    from django.utils.translation import gettext as _
+
     from yunying.core.errors import CoreError, FieldError, ValidationFailed
 
     if payload is None and request.body.strip() == b"null":
-        raise ValidationFailed([FieldError("body", CoreError.INVALID, "Input should be a valid dictionary")])
+        raise ValidationFailed([FieldError("body", CoreError.INVALID, _("The body must be a JSON object."))])

@@ -97,6 +97,14 @@ _BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
 _GONE_CLASSES = ("08", "57P")
 
 
+def _psycopg_operational(cause: BaseException | None) -> bool:
+    try:
+        import psycopg
+    except ImportError:  # SQLite-only installs
+        return False
+    return isinstance(cause, psycopg.OperationalError)
+
+
 def database_busy(exc: BaseException) -> bool:
     """Whether a database error means "busy or away, try again" (core.busy, 503) rather than a fault."""
     from django.db import DatabaseError, InterfaceError

@@ -327,3 +327,19 @@ def test_words_for_operators_never_land_in_the_member_facing_reason():
     waiting.refresh_from_db()
     assert (waiting.status, waiting.status_reason, waiting.status_note) == (St.CONFIRMED, "", "promoted")
     assert (approved.status_reason, approved.status_note) == ("", "approved")
+
+
+@pytest.mark.django_db
+def test_a_full_campaign_still_tells_an_ineligible_member_what_stands_in_their_way():
+    # given: a full campaign for adults only
+    from datetime import date
+
+    from yunying.members.services import Profile
+
+    campaign = CampaignFactory(status="published", capacity=1, eligibility={"min_age": 18})
+    sign_up(campaign, mobile(1), profile=Profile(birth_date=date(1990, 1, 1)))
+    # when: a 12-year-old tries
+    with pytest.raises(DomainError) as refused:
+        sign_up(campaign, mobile(2), profile=Profile(birth_date=date(2014, 1, 1)))
+    # then: told why, not merely that it is full
+    assert refused.value.code == "signup.ineligible"

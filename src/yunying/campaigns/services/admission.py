@@ -214,7 +214,6 @@ def signup_create(
         Signup, campaign_id=campaign.pk, member_id=prepared.member.pk, status=BLOCKING_STATUSES
     ):
         raise _already_in(campaign.pk, prepared.member.pk)
-    status = _entry_status(campaign)  # campaign.full here when it visibly is
     limit = rules.participation_limit
     facts = member_facts(
         prepared.member, period_days=limit.period_days if limit else None, answers=cleaned, now=now
@@ -225,6 +224,8 @@ def signup_create(
         if not actor.can(Perm.SIGNUP_VIEW):
             reasons = eligibility_explain(rules, _stated_facts(identity.profile, cleaned), today=today)
         raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
+    # After eligibility, so a full campaign still tells a member what stands in their way (api.md §7).
+    status = _entry_status(campaign)  # campaign.full here when it visibly is
     # The sign-up's public id is its row token too: the answers are bound to this row before it exists.
     public_id = signup_public_id()
     answers_encrypted = crypto.encrypt(
