@@ -64,10 +64,16 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",  # serves the API docs' assets locally: no CDN at run time (intranets)
+    "django_htmx",  # ships the htmx script the pages use, served by the product
+    "django_otp",  # TOTP two-factor for operators (console.access)
+    "django_otp.plugins.otp_totp",
+    "csp",  # Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     "yunying.core",
     "yunying.members",
     "yunying.campaigns",
     "yunying.notify",
+    "yunying.console",
+    "yunying.h5",
 ]
 
 MIDDLEWARE = [
@@ -82,8 +88,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): passed the second factor
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "yunying.urls"
@@ -99,6 +108,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "yunying.console.access.console_context",
             ]
         },
     }
@@ -174,6 +185,11 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Third-party browser assets, fetched by `yunying assets` from the npm lockfile (core/assets.py) and
+# served as /static/vendor/…; outside VAR_DIR so every test run and checkout of one machine shares them.
+ASSETS_DIR = Path(os.environ.get("YUNYING_ASSETS_DIR", BASE_DIR.parent.parent / "var" / "assets")).resolve()
+ASSETS_DIR.mkdir(parents=True, exist_ok=True)
+STATICFILES_DIRS = [("vendor", ASSETS_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -236,7 +252,40 @@ if os.environ.get("YUNYING_PROXY_SSL_HEADER", ""):  # e.g. "HTTP_X_FORWARDED_PRO
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("YUNYING_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(os.environ.get("YUNYING_SESSION_HOURS", 12)) * 3600  # one working day
 CSRF_COOKIE_HTTPONLY = True
+LOGIN_URL = "console:login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+OTP_TOTP_ISSUER = os.environ.get("YUNYING_OTP_ISSUER", "Yunying")
+
+# Strict Content-Security-Policy on every page (django-csp): scripts, styles, fonts and images from
+# this server only — no inline script, nothing from another host (intranets have no CDN). The API's
+# Swagger page is the one exception (django-ninja's page sets its config inline).
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/api/v1/docs"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF, "blob:"],  # the attendance page's camera stream
+        "frame-src": [SELF],  # the editor's phone preview
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION:

@@ -1,13 +1,16 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from yunying.api import api
 from yunying.core import health, metrics
 
 urlpatterns = [
-    # A new user opening the server lands on the interactive API docs.
-    path("", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="home"),
+    # A new user opening the server lands on the operator console (sign-in first).
+    path("", RedirectView.as_view(url="/console/", permanent=False), name="home"),
+    path("console/", include("yunying.console.urls")),
+    path("m/", include("yunying.h5.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # the language switch (set_language)
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     # Operations: liveness, readiness, Prometheus scrape (docs/deploy.md).

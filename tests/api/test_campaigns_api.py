@@ -639,10 +639,10 @@ def test_a_storefront_key_reads_only_published_campaigns(api_as):
     from yunying.core.permissions import Role
 
     draft, live = CampaignFactory(status="draft"), CampaignFactory(status="published")
-    storefront, auditor = api_as(Role.INTEGRATION), api_as(Role.AUDITOR)
+    storefront, team = api_as(Role.INTEGRATION), api_as(Role.EXECUTION)
     # when
     listed = [c["id"] for c in storefront.get("/api/v1/campaigns").json()["items"]]
     # then: the draft does not exist for the storefront; the team still sees it
     assert listed == [live.pk]
     assert storefront.get(f"/api/v1/campaigns/{draft.pk}").status_code == 404
-    assert auditor.get(f"/api/v1/campaigns/{draft.pk}").status_code == 200
+    assert team.get(f"/api/v1/campaigns/{draft.pk}").status_code == 200

@@ -86,12 +86,12 @@ ACCESS = {
     "publish": ({ST}, "campaign.publish"),
     "close": ({ST}, "campaign.publish"),
     "cancel": ({ST}, "campaign.publish"),
-    "list campaigns": ({ST, EX, SU, IN, AU}, "campaign.view"),
-    "get campaign": ({ST, EX, SU, IN, AU}, "campaign.view"),
-    "stats": ({ST, EX, SU, AU}, "stats.view"),
+    "list campaigns": ({ST, EX, SU, IN}, "campaign.view"),
+    "get campaign": ({ST, EX, SU, IN}, "campaign.view"),
+    "stats": ({ST, EX, SU}, "stats.view"),
     "sign up": ({ST, EX, IN}, "signup.create"),
-    "list sign-ups": ({ST, EX, SU, AU}, "signup.view"),
-    "get sign-up": ({ST, EX, SU, AU}, "signup.view"),
+    "list sign-ups": ({ST, EX, SU}, "signup.view"),
+    "get sign-up": ({ST, EX, SU}, "signup.view"),
     "confirm": ({ST, EX}, "signup.review"),
     "reject": ({ST, EX}, "signup.review"),
     "withdraw": ({ST, EX, SU, IN}, "signup.withdraw"),
@@ -140,7 +140,7 @@ def test_each_role_may_do_only_what_its_permissions_allow(api_as, published, end
         assert response.status_code not in (401, 403), response.content
     else:
         body = assert_problem(response, 403, "core.permission_denied")
-        if endpoint == "reveal" and role == IN:
+        if endpoint == "reveal" and role in (IN, AU):
             permission = "signup.view"  # it may not even list sign-ups masked
         assert body["permission"] == permission
         assert not PersonalDataAccess.objects.exists()

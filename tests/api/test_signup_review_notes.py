@@ -100,7 +100,7 @@ def test_a_note_longer_than_1000_characters_is_refused(api, published):
     assert_problem(response, 422, "core.invalid")
 
 
-@pytest.mark.parametrize("role", [Role.AUDITOR, Role.SUPPORT, Role.EXECUTION])
+@pytest.mark.parametrize("role", [Role.STRATEGY, Role.SUPPORT, Role.EXECUTION])
 def test_every_role_that_views_sign_ups_sees_the_note(api, api_as, published, role):
     campaign = published()
     signup = sign_up(campaign, mobile(1))

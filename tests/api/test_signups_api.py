@@ -771,7 +771,7 @@ def test_reveal_without_the_permission_is_a_403_and_logs_nothing(api_as, two_sig
     )
     # then
     body = assert_problem(response, 403, "core.permission_denied")
-    assert body["permission"] in ("pii.reveal", "pii.reveal_bulk", "signup.export")
+    assert body["permission"] in ("pii.reveal", "pii.reveal_bulk", "signup.export", "signup.view")
     assert not PersonalDataAccess.objects.exists()
 
 

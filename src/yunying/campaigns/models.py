@@ -125,6 +125,15 @@ def signup_public_id() -> str:
     return "su_" + secrets.token_urlsafe(16)
 
 
+CHECKIN_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed at a venue
+
+
+def signup_checkin_code() -> str:
+    """What the member's attendance QR code carries and what staff type when a camera cannot read it:
+    10 random characters (50 bits), so nobody checks in by guessing another member's code."""
+    return "".join(secrets.choice(CHECKIN_ALPHABET) for _ in range(10))
+
+
 class Signup(models.Model):
     # The integrator's handle on the sign-up (withdraw); sequential `id` stays the operators' handle.
     public_id = models.CharField(max_length=32, unique=True, default=signup_public_id, editable=False)
@@ -146,6 +155,8 @@ class Signup(models.Model):
     waitlist_rank = models.PositiveIntegerField(default=0)  # set by a lottery draw; first-come uses id
     status_reason = models.CharField(max_length=500, blank=True)  # member-facing: sent to the member
     status_note = models.CharField(max_length=1000, blank=True)  # internal: operators only, never sent
+    checkin_code = models.CharField(max_length=12, unique=True, default=signup_checkin_code, editable=False)
+    attended_at = models.DateTimeField(null=True, blank=True)  # checked in at the event (C10)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -17,7 +17,7 @@ class Role(StrEnum):
     EXECUTION = "execution"  # 运营专员: runs campaigns and reviews sign-ups, sees data masked
     SUPPORT = "support"  # 客服: helps members, may reveal contact details (logged)
     INTEGRATION = "integration"  # storefront / app: signs members up, reads published campaigns
-    AUDITOR = "auditor"  # reads everything masked, changes nothing
+    AUDITOR = "auditor"  # 审计: reads the audit trail and the personal-data access log, nothing else
 
 
 class Perm(StrEnum):
@@ -34,9 +34,11 @@ class Perm(StrEnum):
     PII_REVEAL_BULK = "pii.reveal_bulk"  # many members' in clear (lists, exports): strategy only, alerted
     SIGNUP_STATUS = "signup.status"  # a member's own status and draw result, no personal data
     MEMBER_LOOKUP = "member.lookup"  # find a member by phone or external id (masked)
-    MEMBER_EDIT = "member.edit"
-    MEMBER_LINK = "member.link"  # bind a phone or external id to a known member (audited)  # correct a member's profile, with a reason
-    AUDIT_VIEW = "audit.view"
+    MEMBER_EDIT = "member.edit"  # correct a member's profile, with a reason
+    MEMBER_LINK = "member.link"  # bind a phone or external id to a known member (audited)
+    AUDIT_VIEW = "audit.view"  # the audit trail and the personal-data access log
+    APIKEY_MANAGE = "apikey.manage"  # create, list and revoke integration keys
+    ATTENDANCE_MARK = "attendance.mark"  # check members in at the event (C10)
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -51,6 +53,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.SIGNUP_WITHDRAW,
             Perm.SIGNUP_EXPORT,
             Perm.STATS_VIEW,
+            Perm.ATTENDANCE_MARK,
         }
     ),
     Role.SUPPORT: frozenset(
@@ -63,12 +66,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBER_LOOKUP,
             Perm.MEMBER_EDIT,
             Perm.MEMBER_LINK,
+            Perm.ATTENDANCE_MARK,
         }
     ),
     Role.INTEGRATION: frozenset(
         {Perm.CAMPAIGN_VIEW, Perm.SIGNUP_CREATE, Perm.SIGNUP_WITHDRAW, Perm.SIGNUP_STATUS}
     ),
-    Role.AUDITOR: frozenset({Perm.CAMPAIGN_VIEW, Perm.SIGNUP_VIEW, Perm.STATS_VIEW, Perm.AUDIT_VIEW}),
+    # Who touched whose data, and nothing of the data itself (least privilege, S2).
+    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW}),
 }
 
 

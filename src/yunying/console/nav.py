@@ -1,0 +1,33 @@
+"""The console's navigation: one entry per section, shown only to roles holding its permission.
+
+A later domain (members, loyalty, promotions, risk, privacy) adds its section here and its views in
+console/views/<section>.py; the views themselves check the same permission (console.access)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from yunying.core.permissions import Perm
+
+
+@dataclass(frozen=True)
+class NavItem:
+    key: str  # marks the active section: views pass `section=<key>` to the template
+    label: str | Promise
+    url_name: str
+    icon: str  # a Bootstrap Icons name
+    perm: Perm | None
+
+
+NAV: list[NavItem] = [
+    NavItem("dashboard", _("Dashboard"), "console:dashboard", "speedometer2", Perm.CAMPAIGN_VIEW),
+    NavItem("campaigns", _("Campaigns"), "console:campaign_list", "megaphone", Perm.CAMPAIGN_VIEW),
+    NavItem("review", _("Review queue"), "console:review_queue", "check2-square", Perm.SIGNUP_REVIEW),
+    NavItem("attendance", _("Attendance"), "console:attendance", "qr-code-scan", Perm.ATTENDANCE_MARK),
+    NavItem("members", _("Member look-up"), "console:member_lookup", "person-vcard", Perm.MEMBER_LOOKUP),
+    NavItem("apikeys", _("API keys"), "console:apikey_list", "key", Perm.APIKEY_MANAGE),
+    NavItem("audit", _("Audit log"), "console:audit_log", "journal-text", Perm.AUDIT_VIEW),
+]

@@ -1,0 +1,71 @@
+/* Console behaviours, attached by data attributes (no inline script: the CSP forbids it).
+ *
+ *   <form data-confirm="Publish?">            asks before submitting
+ *   <select data-autosubmit>                   submits its form on change
+ *   <input type="checkbox" data-check-all="x"> ticks every checkbox named x in its form
+ *   <div data-chart="json-id" class="chart">   an ECharts chart; its option is the JSON in #json-id
+ *                                              (rendered with Django's json_script)
+ * Everything re-attaches after an htmx swap, so live-refreshing fragments keep working.
+ */
+(function () {
+  "use strict";
+
+  const charts = new Map();
+
+  function drawCharts(root) {
+    if (typeof window.echarts === "undefined") return;
+    root.querySelectorAll("[data-chart]").forEach(function (el) {
+      const source = document.getElementById(el.dataset.chart);
+      if (!source) return;
+      const option = JSON.parse(source.textContent);
+      let chart = window.echarts.getInstanceByDom(el);
+      if (!chart) {
+        chart = window.echarts.init(el, null, { renderer: "svg" });
+        charts.set(el, chart);
+      }
+      chart.setOption(option, true);
+    });
+  }
+
+  function attach(root) {
+    root.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      if (form.dataset.confirmAttached) return;
+      form.dataset.confirmAttached = "1";
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) {
+          event.preventDefault();
+          event.stopImmediatePropagation();
+        }
+      });
+    });
+    root.querySelectorAll("[data-autosubmit]").forEach(function (el) {
+      if (el.dataset.autosubmitAttached) return;
+      el.dataset.autosubmitAttached = "1";
+      el.addEventListener("change", function () {
+        if (el.form.requestSubmit) el.form.requestSubmit(); else el.form.submit();
+      });
+    });
+    root.querySelectorAll("input[data-check-all]").forEach(function (box) {
+      if (box.dataset.checkAllAttached) return;
+      box.dataset.checkAllAttached = "1";
+      box.addEventListener("change", function () {
+        const scope = box.form || document;
+        scope.querySelectorAll('input[type="checkbox"][name="' + box.dataset.checkAll + '"]').forEach(function (other) {
+          other.checked = box.checked;
+        });
+      });
+    });
+    drawCharts(root);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { attach(document); });
+  document.addEventListener("htmx:afterSettle", function (event) { attach(event.target); });
+  // A chart whose element was swapped out is disposed, so refreshing pages do not leak.
+  document.addEventListener("htmx:beforeSwap", function () {
+    charts.forEach(function (chart, el) {
+      if (!document.body.contains(el)) { chart.dispose(); charts.delete(el); }
+    });
+  });
+  window.addEventListener("resize", function () { charts.forEach(function (chart) { chart.resize(); }); });
+  window.yunyingConsole = { attach: attach, drawCharts: drawCharts };
+})();

@@ -1,0 +1,3 @@
+"""Per-campaign pages (issue 9)."""
+
+urlpatterns = []
