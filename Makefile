@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
-.PHONY: run test test-sqlite test-postgres lint install bench messages clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test test-sqlite test-postgres lint install assets browser bench messages clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -17,14 +19,24 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-run: $(STAMP)
+# The pages' third-party assets, pinned in src/yunying/core/vendor/package-lock.json and checked by
+# sha512; fetched from the npm registry without Node, skipped when already in place (core/assets.py).
+assets: $(STAMP)
+	$(BIN)/yunying assets
+
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; never a downloaded build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+run: $(STAMP) assets
 	$(BIN)/yunying migrate --no-input -v0
 	$(BIN)/yunying collectstatic --no-input -v0
 	$(BIN)/yunying demo
 	$(BIN)/yunying serve --workers 2
 
 # The whole suite on SQLite, then on PostgreSQL when a server answers (CI always has one).
-test: $(STAMP)
+test: $(STAMP) assets browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory test-sqlite
