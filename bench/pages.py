@@ -50,7 +50,11 @@ def _sign_in(url: str, username: str, password: str) -> requests.Session:
     session.get(f"{url}/console/login/")
     response = session.post(
         f"{url}/console/login/",
-        data={"username": username, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        data={
+            "username": username,
+            "password": password,
+            "csrfmiddlewaretoken": session.cookies["csrftoken"],
+        },
         headers={"Referer": f"{url}/console/login/"},
         allow_redirects=False,
     )
@@ -145,7 +149,9 @@ def _pct(samples: list[float], q: float) -> float:
 def run(requests_per_page: int, clients: int) -> tuple[list[dict], dict]:
     var_dir = Path(tempfile.mkdtemp(prefix="yunying-bench-pages-"))
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(DJANGO_SETTINGS_MODULE="yunying.settings", YUNYING_VAR_DIR=str(var_dir), YUNYING_LOG_LEVEL="WARNING")
+    env.update(
+        DJANGO_SETTINGS_MODULE="yunying.settings", YUNYING_VAR_DIR=str(var_dir), YUNYING_LOG_LEVEL="WARNING"
+    )
     _yunying(env, "migrate", "--no-input", "-v0")
     _yunying(env, "collectstatic", "--no-input", "-v0")
     _yunying(env, "demo")
@@ -222,7 +228,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     rows, machine = run(args.requests, args.clients)
-    over = [r["page"] for r in rows if not r["page"].startswith(("floor", "alternative")) and r["p95"] > TARGET_P95_MS]
+    over = [
+        r["page"]
+        for r in rows
+        if not r["page"].startswith(("floor", "alternative")) and r["p95"] > TARGET_P95_MS
+    ]
     text = "\n".join(
         [
             f"Measured {machine['date']} on {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}; "
