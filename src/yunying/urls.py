@@ -1,7 +1,7 @@
 from django.contrib import admin
-from django_otp.admin import OTPAdminSite
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django_otp.admin import OTPAdminSite
 
 from yunying.api import api
 from yunying.core import health, metrics
