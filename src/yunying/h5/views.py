@@ -40,6 +40,7 @@ from yunying.h5.session import (
 )
 from yunying.h5.sms import sms_code_deliver
 from yunying.members.consent import consent_latest, consent_record, policy_version
+from yunying.members.errors import SigninError
 from yunying.members.services import Profile, member_phone, phone_mask
 from yunying.members.signin import member_signin, signin_code_send, signin_phone
 
@@ -236,6 +237,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
     member = member_of(request)
     next_path = safe_next(request, reverse("h5:me") if member else reverse("h5:signin"))
     form = forms.ConsentForm(initial={"version": version})
+    error = None
     if request.method == "POST":
         form = forms.ConsentForm(request.POST)
         if form.is_valid():
@@ -244,9 +246,10 @@ def privacy(request: HttpRequest) -> HttpResponse:
                 "marketing": form.cleaned_data["marketing"],
                 "sensitive": form.cleaned_data["sensitive"],
             }
-            if choice["version"] != version:
+            if choice["version"] != version:  # the page was read before the notice changed
                 form = forms.ConsentForm(initial={"version": version})
-                form.add_error(None, DomainError("consent.stale_version").message)
+                stale = DomainError(SigninError.CONSENT_STALE)
+                error = {"code": stale.code, "message": stale.message}
             elif member is not None:
                 consent_record(member=member, client_ip=_client_ip(request), **choice)
                 return redirect(next_path)
@@ -266,6 +269,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "policy": _policy_template(version),
             "latest": latest,
             "renewal": latest is not None and latest.policy_version != version,
+            "error": error,
             "next": next_path,
         },
     )
