@@ -332,9 +332,8 @@ def signup(request: HttpRequest, campaign_id: int) -> HttpResponse:
         created = _create(request, campaign, form, context)
         if created is not None:
             return redirect("h5:signup_detail", public_id=created.public_id)
-    return _page(
-        request, "h5/signup.html", context, status=422 if context.get("refusal") or form.errors else 200
-    )
+    # 200 with the errors on the page, not 422: a browser logs any 4xx document as a console error.
+    return _page(request, "h5/signup.html", context)
 
 
 def _create(request: HttpRequest, campaign: Campaign, form: forms.SignupForm, context: dict):
@@ -486,4 +485,4 @@ def withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
             context["error"] = {"code": err.code, "message": err.message}
         else:
             return redirect("h5:signup_detail", public_id=signup.public_id)
-    return _page(request, "h5/withdraw.html", context, status=409 if context.get("error") else 200)
+    return _page(request, "h5/withdraw.html", context)
