@@ -278,3 +278,26 @@ def test_my_signups_in_english(member_client, h5_campaign):
     post_signup(member_client, h5_campaign)
     page = member_client.get("/m/me/").content.decode()
     assert 'lang="en"' in page and "My sign-ups" in page and "Confirmed" in page
+
+
+def _queries_for_me(client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/m/me/").status_code == 200
+    return len(captured)
+
+
+def test_my_signups_queries_do_not_grow(member_client):
+    def sign_up_to(n):
+        for _ in range(n):
+            campaign = CampaignFactory(status="published")
+            post_signup(member_client, campaign, {})
+
+    sign_up_to(1)
+    one = _queries_for_me(member_client)
+    sign_up_to(3)
+    four = _queries_for_me(member_client)
+    assert Signup.objects.count() == 4
+    assert one == four
