@@ -301,3 +301,54 @@ def test_my_signups_queries_do_not_grow(member_client):
     four = _queries_for_me(member_client)
     assert Signup.objects.count() == 4
     assert one == four
+
+
+EVERY_TYPE = [
+    {"key": "name", "label": "Name", "type": "text", "required": True},
+    {"key": "size", "label": "Size", "type": "single_choice", "required": True,
+     "options": [{"value": "m", "label": "M"}, {"value": "l", "label": "L"}]},
+    {"key": "days", "label": "Days", "type": "multi_choice", "min_choices": 1,
+     "options": [{"value": "sat", "label": "Sat"}, {"value": "sun", "label": "Sun"}]},
+    {"key": "contact", "label": "Contact phone", "type": "phone", "required": True},
+    {"key": "home", "label": "Address", "type": "address"},
+    {"key": "arrive", "label": "Arrival", "type": "date"},
+    {"key": "photos", "label": "Photos may be taken", "type": "consent", "required": True},
+]  # fmt: skip
+
+
+def test_every_question_type_renders_labelled_and_submits(member_client):
+    # given
+    campaign = CampaignFactory(status="published", form=EVERY_TYPE)
+    page = member_client.get(f"/m/c/{campaign.pk}/signup/").content.decode()
+    for name in ("name", "size", "days", "contact", "home__region", "home__detail", "arrive", "photos"):
+        assert f'name="{name}"' in page
+    assert re.search(r'<label[^>]*for="id_contact"', page) and re.search(
+        r'<label[^>]*for="id_home__region"', page
+    )
+    # when: full-width digits in the phone answer
+    response = post_signup(
+        member_client,
+        campaign,
+        {"name": "张三", "size": "l", "days": ["sat", "sun"], "contact": "１３９００１３９０００",
+         "home__region": "440300", "home__detail": "科技园 1 号", "arrive": "2026-12-20", "photos": "on"},
+    )  # fmt: skip
+    # then
+    detail(member_client, response)
+    from yunying.campaigns.services.admission import answers_read
+
+    answers = answers_read(Signup.objects.get())
+    assert answers["contact"] == "+8613900139000" and answers["days"] == ["sat", "sun"]
+    assert answers["home"] == {"region_code": "440300", "detail": "科技园 1 号"} and answers["photos"] is True
+
+
+def test_every_failing_answer_is_shown_at_once(member_client):
+    campaign = CampaignFactory(status="published", form=EVERY_TYPE)
+    response = post_signup(
+        member_client,
+        campaign,
+        {"contact": "12", "home__region": "999999", "arrive": "2026-13-45", "days": ["x"]},
+    )
+    page = response.content.decode()
+    for field in ("name", "size", "days", "contact", "home__region", "arrive", "photos"):
+        assert f'id="id_{field}_error"' in page or f"id_{field}_error" in page, field
+    assert not Signup.objects.exists()
