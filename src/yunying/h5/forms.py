@@ -13,6 +13,7 @@ from yunying.campaigns.questions import Question
 from yunying.members.models import Gender
 from yunying.members.regions import CITIES, PROVINCES
 
+CHECK = {"class": "form-check-input"}  # each box of a choice list (the field tag styles single widgets)
 PHONE_ATTRS = {"type": "tel", "inputmode": "tel", "autocomplete": "tel", "maxlength": "32"}
 
 
@@ -76,9 +77,9 @@ def region_choices() -> list:
 def _choices_widget(question: Question, *, multiple: bool) -> forms.Widget:
     options = [(o.value, o.label) for o in question.options]
     if multiple:
-        return forms.CheckboxSelectMultiple(choices=options)
+        return forms.CheckboxSelectMultiple(CHECK, choices=options)
     if len(options) <= 6:
-        return forms.RadioSelect(choices=options)
+        return forms.RadioSelect(CHECK, choices=options)
     return forms.Select(choices=[("", _("Choose…")), *options])
 
 
@@ -115,7 +116,7 @@ class SignupForm(forms.Form):
         if name == "gender":
             choices = [(Gender.FEMALE, _("Female")), (Gender.MALE, _("Male"))]
             return forms.CharField(
-                required=False, label=_("Gender"), widget=forms.RadioSelect(choices=choices)
+                required=False, label=_("Gender"), widget=forms.RadioSelect(CHECK, choices=choices)
             )
         return forms.CharField(
             required=False, label=_("Where you live"), widget=forms.Select(choices=region_choices())

@@ -440,7 +440,7 @@ def _own_signup(request: HttpRequest, public_id: str):
 
 
 def _qr_svg(code: str) -> str:
-    return segno.make_qr(code, error="m").svg_inline(scale=6, border=2, omitsize=False)
+    return segno.make_qr(code, error="m").svg_inline(scale=6, border=4, omitsize=True)
 
 
 @member_required(consent=False)
