@@ -125,3 +125,51 @@ def test_an_unknown_campaign_is_a_friendly_page(phone):
     response = phone.goto("/m/c/999999/")
     assert response.status == 404
     assert phone.get_by_role("heading", level=1).is_visible()
+
+
+OPENING_SOON = """
+from datetime import timedelta
+from django.utils import timezone
+from yunying.campaigns.services.lifecycle import campaign_create, campaign_publish
+from yunying.core.permissions import SYSTEM
+now = timezone.now()
+c = campaign_create(actor=SYSTEM, values=dict(
+    title="即将开放", type="promotion", rules_text="先到先得。", signup_start_at=now + timedelta(seconds=8),
+    signup_end_at=now + timedelta(days=1), event_start_at=now + timedelta(days=2),
+    event_end_at=now + timedelta(days=2, hours=1), capacity=5, channels=["h5"]))
+campaign_publish(campaign_id=c.pk, actor=SYSTEM)
+print(c.pk)
+"""
+
+
+def test_the_countdown_runs_on_server_time_and_opens_the_sign_up(phone, site):
+    campaign = int(site.run("shell", "-v0", "-c", OPENING_SOON).strip().splitlines()[-1])
+    # a phone whose clock is an hour fast still counts to the server's opening
+    phone.add_init_script("(() => { const real = Date.now; Date.now = () => real() + 3600 * 1000; })()")
+    phone.goto(f"/m/c/{campaign}/")
+    countdown = phone.locator("[data-countdown-text]")
+    assert re.fullmatch(r"00:00:0\d", countdown.inner_text()), countdown.inner_text()
+    check_page(phone, "h5-landing-countdown")
+    # when it reaches zero the page reloads into the open campaign
+    phone.get_by_role("link", name="立即报名").wait_for(timeout=20_000)
+    assert phone.locator("[data-countdown]").count() == 0
+
+
+def test_withdraw_asks_for_confirmation(new_phone, site, campaign_id):
+    page = new_phone()
+    page.goto(f"/m/c/{campaign_id}/signup/")
+    consent_and_sign_in(page, site, "13700137003")
+    page.wait_for_url(re.compile(f"/m/c/{campaign_id}/signup/"))
+    page.get_by_label(re.compile("出生日期")).fill("1985-03-03")
+    page.get_by_label("M", exact=True).check()
+    page.get_by_role("button", name="提交").click()
+    page.wait_for_url(re.compile("/m/me/s/su_"))
+    page.get_by_role("link", name="取消我的报名").click()
+    check_page(page, "h5-withdraw-confirm")
+    page.get_by_role("button", name="取消报名").click()
+    assert page.locator("[role=alert]").first.is_visible()  # the box was not ticked: nothing done
+    page.get_by_label(re.compile("是的，取消我的报名")).check()
+    page.get_by_role("button", name="取消报名").click()
+    page.wait_for_url(re.compile("/m/me/s/su_[^/]+/$"))
+    assert page.locator("[data-status]").get_attribute("data-status") == "withdrawn"
+    check_page(page, "h5-withdrawn")

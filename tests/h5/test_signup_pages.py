@@ -352,3 +352,10 @@ def test_every_failing_answer_is_shown_at_once(member_client):
     for field in ("name", "size", "days", "contact", "home__region", "arrive", "photos"):
         assert f'id="id_{field}_error"' in page or f"id_{field}_error" in page, field
     assert not Signup.objects.exists()
+
+
+def test_a_campaign_not_on_the_h5_channel_offers_no_sign_up(client):
+    campaign = CampaignFactory(status="published", channels=["app"])
+    page = Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/m/c/{campaign.pk}/").content.decode()
+    assert "not open on these pages" in page and "/signup/" not in page
+    assert campaign.title not in client.get("/m/").content.decode()

@@ -94,7 +94,8 @@ def _campaign(campaign_id: int) -> Campaign | None:
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    campaigns = selectors.campaign_list(status=CampaignStatus.PUBLISHED, drafts=False)[:20]
+    published = selectors.campaign_list(status=CampaignStatus.PUBLISHED, drafts=False)[:50]
+    campaigns = [c for c in published if "h5" in (c.channels or [])][:20]
     return _page(request, "h5/index.html", {"campaigns": campaigns})
 
 

@@ -40,6 +40,7 @@ def campaign_facts(campaign) -> dict:
         "waitlist": campaign.waitlist_enabled,
         "lottery": lottery,
         "manual_review": campaign.review_mode == ReviewMode.MANUAL,
+        "on_h5": "h5" in (campaign.channels or []),  # sign-up through these pages is allowed
         "now_ms": _ms(now),
         "opens_ms": _ms(campaign.signup_start_at),
     }
