@@ -152,6 +152,9 @@ class Signup(models.Model):
     client_ip_hash = models.CharField(max_length=40, blank=True)
     device_id_hash = models.CharField(max_length=40, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # Milliseconds from the form's first display to its submission, as the member's page measured
+    # it (a client signal for risk control: a form filled in 300 ms was not filled in by a person).
+    form_fill_ms = models.PositiveIntegerField(null=True, blank=True)
     waitlist_rank = models.PositiveIntegerField(default=0)  # set by a lottery draw; first-come uses id
     status_reason = models.CharField(max_length=500, blank=True)  # member-facing: sent to the member
     status_note = models.CharField(max_length=1000, blank=True)  # internal: operators only, never sent

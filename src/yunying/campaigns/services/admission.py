@@ -68,6 +68,7 @@ class Source:
     client_ip: str | None = None
     device_id: str = ""
     user_agent: str = ""
+    form_fill_ms: int | None = None  # how long the member took over the form (the member pages measure it)
 
 
 def answers_read(signup: Signup) -> dict[str, Any]:
@@ -144,6 +145,16 @@ def _guard(campaign: Campaign, status: str, now) -> None:
 def client_signal_hash(value: str | None, *, kind: str) -> str:
     """A client's IP or device id as stored: a keyed hash (personal data never at rest in clear)."""
     return crypto.blind_index(value, context=f"signup.{kind}") if value else ""
+
+
+FORM_FILL_MS_MAX = 24 * 3600 * 1000
+
+
+def _form_fill_ms(value: int | None) -> int | None:
+    """A client's measure, so anything: kept only when it is a plausible duration (up to a day)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= FORM_FILL_MS_MAX:
+        return value
+    return None
 
 
 def _stated_facts(profile: Profile, answers: dict[str, Any]) -> MemberFacts:
@@ -268,6 +279,7 @@ def _admit(
             client_ip_hash=client_signal_hash(source.client_ip, kind="client_ip"),
             device_id_hash=client_signal_hash(source.device_id[:128], kind="device_id"),
             user_agent=source.user_agent[:300],
+            form_fill_ms=_form_fill_ms(source.form_fill_ms),
         )
         try:
             row_insert(signup)  # no savepoint: on a conflict the whole transaction is abandoned
