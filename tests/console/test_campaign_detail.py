@@ -145,7 +145,8 @@ def test_the_tabs_link_only_pages_that_exist(console_as):
     page = op.get(detail(campaign)).content.decode()
     for name in ("console:campaign_monitor", "console:campaign_signups", "console:campaign_report"):
         try:
-            assert reverse(name, args=[campaign.pk]) in page
+            url = reverse(name, args=[campaign.pk])
         except NoReverseMatch:
-            pass
+            continue  # that page is not built yet: no link
+        assert url in page
     assert f"?campaign={campaign.pk}" in page
