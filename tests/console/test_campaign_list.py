@@ -206,6 +206,14 @@ def test_execution_cannot_bulk_publish_close_or_cancel(console_as, action):
     assert campaign.status == before
 
 
+def test_execution_is_offered_only_the_bulk_actions_of_its_role(console_as):
+    op = console_as(Role.EXECUTION)
+    CampaignFactory()
+    page = op.get(LIST).content.decode()
+    assert 'value="copy"' in page and 'value="delete"' in page
+    assert 'value="close"' not in page and 'value="cancel"' not in page and 'value="publish"' not in page
+
+
 def test_support_cannot_bulk_anything(console_as):
     op = console_as(Role.SUPPORT)
     campaign = CampaignFactory(status="draft")

@@ -451,15 +451,17 @@ class BulkForm(forms.Form):
     action = forms.ChoiceField(label=_("With the ticked campaigns"))
     reason = forms.CharField(label=_("Reason (cancelling)"), required=False, max_length=500)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, allowed: set[str] | None = None, **kwargs):
+        """`allowed`: the actions the operator's role may take (the others are not offered)."""
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [
+        choices = [
             ("close", _("Close sign-up")),
             ("cancel", _("Cancel (members are told)")),
             ("copy", _("Copy into new drafts")),
             ("delete", _("Delete drafts")),
             ("publish", _("Publish drafts")),
         ]
+        self.fields["action"].choices = [c for c in choices if allowed is None or c[0] in allowed]
 
 
 class ReasonForm(forms.Form):

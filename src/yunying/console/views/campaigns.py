@@ -78,7 +78,9 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
             current_query=current,
             saved_filters=list(saved_filter_list(user=request.user, section="campaigns")),
             save_form=cf.SavedFilterForm(initial={"query": current}),
-            bulk_form=cf.BulkForm(),
+            bulk_form=cf.BulkForm(
+                allowed={name for name, (perm, _run) in BULK_ACTIONS.items() if request.actor.can(perm)}
+            ),
         ),
     )
 
