@@ -170,8 +170,12 @@ def test_bad_questions_are_refused_by_the_service_with_errors_on_the_question(co
     assert response.status_code == 422
     page = response.content.decode()
     assert 'id="id_q-0-key_error"' in page
+    assert "格式不正确" in page  # the service's message, in the operator's language
     campaign.refresh_from_db()
     assert campaign.form == []
+    # a choice question without options: the question as a whole
+    page = op.post(edit(campaign.pk, "form"), questions(bad | {"key": "size"}, op="save")).content.decode()
+    assert "选择题需要选项" in page
 
 
 def test_a_duplicate_question_key_is_shown_on_the_second_question(console_as):
@@ -294,7 +298,7 @@ def test_eligibility_is_validated_as_the_operator_types(console_as):
     # then: the fragment says so, nothing saved
     page = response.content.decode()
     assert response.status_code == 200 and "<html" not in page
-    assert "alert-danger" in page and "max_age must be at least min_age" in page
+    assert "alert-danger" in page and "最大年龄不能小于最小年龄" in page
     # an answer that is not an option of the question
     response = op.post(url, {"min_age": "18", "required_answers": "city = bj"}, HTTP_HX_REQUEST="true")
     assert 'href="#id_required_answers"' in response.content.decode()

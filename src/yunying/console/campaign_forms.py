@@ -122,8 +122,10 @@ class ErrorsFromService:
             name = self.field_for(str(error.get("field", "")))
             if name is None:
                 rest.append(error)
-            elif name not in self.errors or error["message"] not in self.errors[name]:
-                self.add_error(name if name in self.fields else None, error["message"])
+            else:
+                message = service_message(error.get("message", ""))
+                if name not in self.errors or message not in self.errors[name]:
+                    self.add_error(name if name in self.fields else None, message)
         return rest
 
     def field_for(self, path: str) -> str | None:
@@ -471,3 +473,49 @@ class ReasonForm(forms.Form):
 class ExtendForm(forms.Form):
     signup_end_at = LocalDateTimeField(label=_("New sign-up deadline"))
     reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+
+# ---- the services' definition messages, in the operator's language -------------------------------
+# The campaign definition is parsed by pydantic models in campaigns (questions.py, eligibility.py),
+# whose messages are English; the console shows them translated. Only the wording changes here: an
+# unknown message is shown as the service wrote it.
+
+VALUE_ERRORS = {
+    "max_age must be at least min_age": _("The maximum age must be at least the minimum age."),
+    "genders are male, female, unknown": _("Choose genders among male, female and unknown."),
+    "choice questions need options": _("A choice question needs options."),
+    "only choice questions have options": _("Only choice questions have options."),
+    "option values must be unique": _("Each option needs its own value."),
+    "min_choices is more than there are options": _("Fewest choices is more than there are options."),
+    "max_choices must be at least min_choices": _("Most choices must be at least fewest choices."),
+    "max_date must not be before min_date": _("The latest date must not be before the earliest date."),
+    "duplicate key": _("Another question has this key."),
+    "the form is a list of questions": _("The form is a list of questions."),
+}
+PATTERNS = [
+    (r"Field required", _("This is required.")),
+    (r"Input should be greater than or equal to (?P<n>\S+)", _("Enter %(n)s or more.")),
+    (r"Input should be less than or equal to (?P<n>\S+)", _("Enter %(n)s or less.")),
+    (r"Input should be greater than (?P<n>\S+)", _("Enter more than %(n)s.")),
+    (r"Input should be a valid integer.*", _("Enter a whole number.")),
+    (r"Input should be a valid date.*", _("Enter a valid date.")),
+    (r"String should match pattern .*", _("The format is not valid.")),
+    (r"String should have at least (?P<n>\d+) characters?", _("Enter at least %(n)s characters.")),
+    (r"String should have at most (?P<n>\d+) characters?", _("Enter at most %(n)s characters.")),
+    (r"List should have at least (?P<n>\d+) items?.*", _("Give at least %(n)s.")),
+    (r"Extra inputs are not permitted", _("This is not a known setting.")),
+    (r"Value error, (?P<code>\d+) is not a GB/T 2260 code", _("%(code)s is not a GB/T 2260 region code.")),
+]
+
+
+def service_message(message: str) -> str:
+    """A service's field message in the operator's language (as it came when no translation fits)."""
+    text = str(message)
+    plain = text.removeprefix("Value error, ")
+    if plain in VALUE_ERRORS:
+        return str(VALUE_ERRORS[plain])
+    for pattern, translated in PATTERNS:
+        match = re.fullmatch(pattern, text)
+        if match:
+            return str(translated) % match.groupdict()
+    return text

@@ -81,7 +81,9 @@ def error_lines(err: DomainError) -> list[str]:
     """The service's refusal as lines an operator reads: its message, then each field's problem."""
     lines = [err.message]
     for error in err.data.get("errors") or []:
-        lines.append(f"{field_label(str(error.get('field', '')))}: {error.get('message', '')}")
+        lines.append(
+            f"{field_label(str(error.get('field', '')))}: {cf.service_message(error.get('message', ''))}"
+        )
     if err.code == CampaignError.RULES_LOCKED and err.data.get("fields"):
         lines.append(
             _("Refused fields: %(f)s") % {"f": ", ".join(field_label(f) for f in err.data["fields"])}
@@ -108,7 +110,9 @@ def apply_errors(form, err: DomainError) -> None:
         form.add_error(None, err.message)
         return
     for rest in form.add_service_errors(errors):
-        form.add_error(None, f"{field_label(str(rest.get('field', '')))}: {rest.get('message', '')}")
+        form.add_error(
+            None, f"{field_label(str(rest.get('field', '')))}: {cf.service_message(rest.get('message', ''))}"
+        )
 
 
 def values_of(campaign: Campaign | None) -> dict[str, Any]:

@@ -224,7 +224,7 @@ class _FormsetErrors:
             if n.isdigit() and int(n) < len(self.formset.forms):
                 self.formset.forms[int(n)].add_service_errors([{"field": name, "message": message}])
                 return
-        self.formset.non_form_errors().append(str(message))
+        self.formset.non_form_errors().append(cf.service_message(message))
 
     def add_service_errors(self, errors: list[dict]) -> list[dict]:
         rest = []
@@ -270,7 +270,7 @@ def _edit_review(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     problems = []
     if campaign.status == CampaignStatus.DRAFT:
         problems = [
-            f"{field_label(str(e['field']))}: {e['message']}"
+            f"{field_label(str(e['field']))}: {cf.service_message(e['message'])}"
             for e in lifecycle.campaign_publish_problems(campaign)
         ]
     return _render_step(
@@ -317,7 +317,7 @@ def _check(request: HttpRequest, campaign: Campaign | None, step: str) -> HttpRe
             problems = lifecycle.campaign_problems(values)
             mine = [p for p in problems if form.field_for(str(p["field"])) is not None]
             for rest in form.add_service_errors(mine):
-                form.add_error(None, rest["message"])
+                form.add_error(None, cf.service_message(rest["message"]))
     errors = [
         {
             "id": form[name].auto_id if name in form.fields else "",
