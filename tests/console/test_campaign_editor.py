@@ -405,3 +405,40 @@ def test_the_preview_renders_the_member_page_framed_by_the_console_only(console_
     except TemplateDoesNotExist:
         pytest.xfail("the member pages' h5/campaign_preview.html is not on this branch yet")
     assert "h5/campaign_preview.html" in [t.name for t in response.templates]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"q-TOTAL_FORMS": str(10**9), "q-INITIAL_FORMS": "0"},
+        {"q-TOTAL_FORMS": "x"},
+        {},
+        questions(SIZE | {"options": "长" * 20_001}, op="save"),
+        questions(CITY | {"max_length": str(10**20)}, op="save"),
+        questions(CITY | {"min_date": "1800-01-01"}, op="save"),
+        questions(SIZE, op="up-99999999999999999999"),
+        questions(SIZE, op="explode"),
+    ],
+    ids=[
+        "forms-1e9",
+        "forms-not-a-number",
+        "no-management-form",
+        "huge-options",
+        "huge-number",
+        "year-1800",
+        "move-far",
+        "unknown-op",
+    ],
+)
+def test_tampered_or_huge_form_builder_input_never_500s(console_as, data):
+    op = console_as(Role.EXECUTION)
+    campaign = CampaignFactory()
+    response = op.post(edit(campaign.pk, "form"), data)
+    assert response.status_code in (200, 422)
+    campaign.refresh_from_db()
+    assert campaign.form == []
+
+
+def test_a_saved_filter_id_past_the_range_is_404(console_as):
+    op = console_as(Role.EXECUTION)
+    assert op.post(f"/console/campaigns/filters/{2**70}/delete/").status_code == 404

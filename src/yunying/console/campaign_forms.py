@@ -76,6 +76,7 @@ def label_of(labels: dict, value: str) -> str:
 # datetime-local inputs; years outside this range are typing mistakes (and overflow time zones).
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+FIRST_DAY_YEAR = 1900  # plain dates (a birth-date question's range, list filters) reach further back
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -104,8 +105,12 @@ class LocalDateField(forms.DateField):
 
     def to_python(self, value):
         day = super().to_python(value)
-        if day is not None and not EARLIEST_YEAR - 200 <= day.year <= LATEST_YEAR:
-            raise forms.ValidationError(LocalDateTimeField._year_message(), code="year")
+        if day is not None and not FIRST_DAY_YEAR <= day.year <= LATEST_YEAR:
+            raise forms.ValidationError(
+                _("Enter a year between %(first)s and %(last)s.")
+                % {"first": FIRST_DAY_YEAR, "last": LATEST_YEAR},
+                code="year",
+            )
         return day
 
 

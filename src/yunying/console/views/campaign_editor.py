@@ -181,7 +181,10 @@ def _edit_form(request: HttpRequest, campaign: Campaign) -> HttpResponse:
         op = request.POST.get("op", "save")
         rows = None
         if op != "save" and formset.management_form.is_valid():
-            rows = _builder_op(op, _question_rows(formset))
+            typed = _question_rows(formset)
+            rows = _builder_op(op, typed)
+            if rows is None:  # a button this page does not have: show the rows again, save nothing
+                rows = typed
         if rows is not None:
             formset = cf.QuestionFormSet(prefix="q", initial=rows)
             notice = _("Not saved yet: press Save when the questions are ready.")
