@@ -108,6 +108,12 @@ def _definition_problems(values: dict[str, Any]) -> list[FieldError]:
     return errors
 
 
+def campaign_problems(values: dict[str, Any]) -> list[FieldError]:
+    """Every problem campaign_create / campaign_update would refuse in this full set of values, without
+    writing: the console's editor shows them while the operator types (the same check, not a copy)."""
+    return _definition_problems(values)
+
+
 def _validate(values: dict[str, Any]) -> None:
     """Check a full set of campaign values; raise core.invalid naming every bad field at once.
 
@@ -220,6 +226,12 @@ def _publish_problems(campaign: Campaign, now: datetime) -> tuple[list[str], lis
     ]
     errors += _definition_problems({f: getattr(campaign, f) for f in EDITABLE_FIELDS})
     return missing, errors
+
+
+def campaign_publish_problems(campaign: Campaign) -> list[FieldError]:
+    """What would stop campaign_publish now, each naming its field (the same check, not a copy): the
+    console's editor lists them before the operator presses Publish."""
+    return _publish_problems(campaign, timezone.now())[1]
 
 
 ACTION_FOR_STATUS = {
