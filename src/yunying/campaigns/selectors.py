@@ -429,7 +429,9 @@ def dashboard_overview(*, now: datetime | None = None) -> DashboardOverview:
         .annotate(n=Count("id"))
         .order_by("-n", "campaign_id")[:DASHBOARD_LIMIT]
     )
-    campaigns = Campaign.objects.exclude(status__in=[CampaignStatus.DRAFT, CampaignStatus.CANCELLED])
+    # Opening or closing today: campaigns on their way (published) or closed early today, not drafts,
+    # cancelled or finished ones.
+    campaigns = Campaign.objects.filter(status__in=[CampaignStatus.PUBLISHED, CampaignStatus.CLOSED])
     opening = list(
         campaigns.filter(signup_start_at__gte=day_start, signup_start_at__lt=day_end).order_by(
             "signup_start_at", "id"

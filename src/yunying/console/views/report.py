@@ -30,6 +30,7 @@ from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.permissions import Perm
 from yunying.core.purposes import MAX_NOTE, reveal_authorize
 
+TOP_REGIONS = 12
 UNKNOWN_PROVINCE = "未知"  # what campaign_stats names a member without a region
 
 
@@ -48,10 +49,16 @@ def campaign_report(request: HttpRequest, campaign_id: int) -> HttpResponse:
     age_order = [label for _low, _high, label in selectors.AGE_BANDS] + ["unknown"]
     ages = [(band, stats.by_age_band.get(band, 0)) for band in age_order if band in stats.by_age_band]
     provinces = sorted(stats.by_province.items(), key=lambda item: (-item[1], item[0]))
+    if len(provinces) > TOP_REGIONS:  # a readable chart: the largest provinces, the rest together
+        rest = sum(n for _name, n in provinces[TOP_REGIONS - 1 :])
+        provinces = [*provinces[: TOP_REGIONS - 1], (_("Other provinces"), rest)]
     region_names = [_("Unknown") if name == UNKNOWN_PROVINCE else name for name, _n in provinces]
     charts = {
         "chart-status": bar_option(
-            [label for label, _n in by_status], [n for _l, n in by_status], name=_("Sign-ups")
+            [label for label, _n in by_status][::-1],
+            [n for _l, n in by_status][::-1],
+            name=_("Sign-ups"),
+            horizontal=True,
         ),
         "chart-channel": pie_option(
             {channel_label(code): n for code, n in stats.by_channel.items()}, name=_("Channel")
