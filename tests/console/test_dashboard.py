@@ -44,6 +44,7 @@ def test_the_dashboard_shows_what_needs_action(console_as):
     assert "进行中活动" in html and f"/console/campaigns/{running.pk}/monitor/" in html
     assert closing.title in html
     assert 'id="stat-waiting">2<' in html
+    assert 'id="stat-exceptions">1<' in html
     hours = _chart(response, "chart-hours")["series"][0]["data"]
     assert len(hours) == 24 and sum(hours) == 5
     assert "重复" in html or "Duplicates" in html

@@ -28,6 +28,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "overview": overview,
             "waiting_total": sum(line.count for line in overview.awaiting_review),
             "signups_today": sum(hours),
+            "exceptions_total": sum(line.count for line, _summary in overview.exceptions),
             "hours_chart": bar_option([f"{h:02d}:00" for h in range(24)], hours, name=_("Sign-ups")),
             "can_review": actor.can(Perm.SIGNUP_REVIEW),
             "can_stats": actor.can(Perm.STATS_VIEW),
