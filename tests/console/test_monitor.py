@@ -121,3 +121,17 @@ def test_fragment_queries_do_not_grow_with_the_number_of_sign_ups(console_as, dj
         refuse(campaign, mobile(i))
     with django_assert_num_queries(len(few)):
         assert client.get(live(campaign)).status_code == 200
+
+
+def test_an_api_refusal_with_an_idempotency_key_is_recorded_despite_the_rollback(api, db):
+    # given: with a key, the work runs in a transaction the refusal rolls back
+    campaign = campaign_with_signups(1)
+    # when
+    response = api.post_json(
+        f"/api/v1/campaigns/{campaign.pk}/signups",
+        {"member": {"phone": mobile(0)}, "channel": "app"},
+        HTTP_IDEMPOTENCY_KEY="retry-1",
+    )
+    # then
+    assert response.status_code == 409
+    assert SignupRefusal.objects.filter(campaign_id=campaign.pk, code="signup.duplicate").count() == 1

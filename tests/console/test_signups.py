@@ -87,6 +87,7 @@ def test_support_reveals_one_member_with_a_purpose_and_one_access_row(console_as
     assert "/reveal/" in client.get(url(campaign)).content.decode()
     form = client.get(reveal_url(campaign, signup))
     assert form.status_code == 200 and "139****0000" in form.content.decode()
+    assert "张三的尺码 M" not in form.content.decode()  # free-text answers masked until revealed
     assert not PersonalDataAccess.objects.exists()  # showing the form reveals nothing
     # when
     response = client.post(reveal_url(campaign, signup), {"purpose": "customer_service", "note": "工单 42"})
@@ -94,6 +95,7 @@ def test_support_reveals_one_member_with_a_purpose_and_one_access_row(console_as
     html = response.content.decode()
     assert response.status_code == 200
     assert "13900000000" in html and "王小0" in html
+    assert "尺码" in html and "张三的尺码 M" in html  # answers under their question, in clear
     access = PersonalDataAccess.objects.get()
     assert access.member_id == signup.member_id
     assert access.purpose == "customer_service: 工单 42"

@@ -20,6 +20,7 @@ from yunying.campaigns import selectors
 from yunying.campaigns.exports import CHANNEL_LABELS, STATUS_LABELS
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signups_present
+from yunying.campaigns.questions import form_parse
 from yunying.console.access import operator_required
 from yunying.console.views.campaign_pages import (
     campaign_load,
@@ -115,6 +116,18 @@ def _row(presented: dict) -> dict:
     }
 
 
+def _answer_text(value) -> str:
+    """An answer as a line of text: lists joined, an address as its region and detail."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict) and "detail" in value:
+        region = str(value.get("region_code") or "")
+        return f"{region_label(region) if region else ''} {value.get('detail', '')}".strip()
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return "" if value is None else str(value)
+
+
 @operator_required(Perm.SIGNUP_VIEW)
 def campaign_signups(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_load(campaign_id)
@@ -182,12 +195,14 @@ def signup_reveal(request: HttpRequest, campaign_id: int, signup_id: int) -> Htt
         except DomainError as err:  # core.rate_limited: too many single reveals this hour
             form.add_error(None, err.message)
     masked = revealed or _row(signups_present([signup], reveal=False)[0])
+    titles = {q.key: q.label for q in form_parse(campaign.form)}
+    answers = [(titles.get(key, key), _answer_text(value)) for key, value in masked["answers"].items()]
     status = 400 if request.method == "POST" and revealed is None else 200
     return render(
         request,
         "console/signups/reveal.html",
         page_context(request, campaign, "signups")
-        | {"form": form, "row": masked, "revealed": revealed is not None},
+        | {"form": form, "row": masked, "answers": answers, "revealed": revealed is not None},
         status=status,
     )
 
