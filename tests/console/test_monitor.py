@@ -135,3 +135,13 @@ def test_an_api_refusal_with_an_idempotency_key_is_recorded_despite_the_rollback
     # then
     assert response.status_code == 409
     assert SignupRefusal.objects.filter(campaign_id=campaign.pk, code="signup.duplicate").count() == 1
+
+
+def test_a_polling_fragment_after_sign_out_sends_the_whole_page_to_sign_in(client, db):
+    campaign = campaign_with_signups(1)
+    response = client.get(
+        live(campaign), HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL=f"http://testserver{page(campaign)}"
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"].startswith("/console/login/?next=")
+    assert response.content == b""
