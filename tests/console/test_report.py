@@ -135,3 +135,10 @@ def test_unknown_campaign_is_a_404_page(console_as):
     client = console_as(Role.EXECUTION)
     assert client.get("/console/campaigns/424242/report/").status_code == 404
     assert client.get(f"/console/campaigns/{2**64}/export.csv").status_code == 404
+
+
+def test_an_empty_campaign_exports_headers_only(console_as):
+    campaign = campaign_with_signups(0)
+    response = console_as(Role.EXECUTION).get(f"/console/campaigns/{campaign.pk}/export.xlsx")
+    rows = list(load_workbook(io.BytesIO(response.content)).active.values)
+    assert len(rows) == 1 and "手机号" in rows[0]
