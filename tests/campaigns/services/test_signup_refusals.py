@@ -85,3 +85,23 @@ def test_a_refusal_inside_a_rolled_back_transaction_is_lost_so_callers_record_ou
         signup_refusal_record(campaign_id=campaign.pk, refusal=DomainError("signup.duplicate"))
         raise DomainError("signup.duplicate")
     assert not SignupRefusal.objects.exists()
+
+
+def test_old_refusal_records_are_purged_with_the_client_data(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from yunying.campaigns.retention import refusals_purge
+
+    # given
+    settings.CLIENT_DATA_RETENTION_DAYS = 30
+    campaign = CampaignFactory(status="published")
+    old, recent = (
+        SignupRefusal.objects.create(campaign_id=campaign.pk, code="signup.duplicate"),
+        SignupRefusal.objects.create(campaign_id=campaign.pk, code="signup.duplicate"),
+    )
+    SignupRefusal.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=31))
+    # when / then
+    assert refusals_purge() == 1
+    assert list(SignupRefusal.objects.values_list("pk", flat=True)) == [recent.pk]
