@@ -2,8 +2,8 @@
 
     .venv/bin/python scripts/po_fill.py translations.json
 
-Entries already translated are left alone; an msgid the catalogue lacks is reported, not added (run
-`make messages` first so makemessages lists every string the code uses)."""
+Entries already translated are left alone (fuzzy guesses are replaced); an msgid the catalogue lacks is
+reported, or with --append added at the end (parallel branches append; `make messages` tidies later)."""
 
 import json
 import sys
@@ -20,7 +20,7 @@ def _quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def fill(po: Path, translations: dict[str, str]) -> list[str]:
+def fill(po: Path, translations: dict[str, str], *, append: bool = False) -> list[str]:
     blocks = po.read_text().split("\n\n")
     seen = set()
     for i, block in enumerate(blocks):
@@ -34,17 +34,24 @@ def fill(po: Path, translations: dict[str, str]) -> list[str]:
         if msgid not in translations or not lines[stop].startswith("msgstr "):
             continue
         seen.add(msgid)
-        current = _unquote([lines[stop][7:], *lines[stop + 1 :]]) if stop + 1 <= len(lines) else ""
-        if current:
+        fuzzy = any(line.startswith("#, fuzzy") for line in lines)
+        current = _unquote([lines[stop][7:], *lines[stop + 1 :]])
+        if current and not fuzzy:
             continue
-        lines = [line for line in lines[:stop] if not line.startswith("#, fuzzy")]
+        # makemessages' fuzzy guesses are someone else's sentence: replaced, flag and old msgid dropped
+        lines = [line for line in lines[:stop] if not line.startswith(("#, fuzzy", "#| "))]
         lines.append(f"msgstr {_quote(translations[msgid])}")
         blocks[i] = "\n".join(lines)
-    po.write_text("\n\n".join(blocks))
-    return sorted(set(translations) - seen)
+    missing = sorted(set(translations) - seen)
+    if append:
+        blocks[-1] = blocks[-1].rstrip("\n")
+        blocks += [f"msgid {_quote(m)}\nmsgstr {_quote(translations[m])}" for m in missing]
+        missing = []
+    po.write_text("\n\n".join(blocks) + "\n")
+    return missing
 
 
 if __name__ == "__main__":
-    missing = fill(PO, json.loads(Path(sys.argv[1]).read_text()))
+    missing = fill(PO, json.loads(Path(sys.argv[1]).read_text()), append="--append" in sys.argv)
     for msgid in missing:
         print(f"not in the catalogue: {msgid!r}")

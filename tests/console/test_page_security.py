@@ -1,0 +1,54 @@
+"""What every page carries: the strict Content-Security-Policy, CSRF on forms, error pages in HTML."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from tests.console.conftest import PASSWORD, make_operator
+from yunying.core.permissions import Role
+
+
+@pytest.mark.parametrize("path", ["/console/login/", "/m/"])
+def test_pages_carry_a_strict_content_security_policy(client, db, path):
+    response = client.get(path)
+    policy = dict(
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";") if part.strip()
+    )
+    assert policy["script-src"] == "'self'"
+    assert policy["style-src"] == "'self'"
+    assert policy["default-src"] == "'self'"
+    assert policy["object-src"] == "'none'"
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert "unsafe-eval" not in response["Content-Security-Policy"]
+
+
+def test_the_sign_in_form_needs_its_csrf_token(db):
+    make_operator(Role.EXECUTION, username="ann")
+    strict = Client(enforce_csrf_checks=True)
+    refused = strict.post("/console/login/", {"username": "ann", "password": PASSWORD})
+    assert refused.status_code == 403
+    assert "表单已过期" in refused.content.decode()
+    page = strict.get("/console/login/")
+    token = page.cookies["csrftoken"].value
+    accepted = strict.post(
+        "/console/login/", {"username": "ann", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    assert accepted.status_code == 302
+
+
+def test_an_unknown_page_is_an_html_404_in_the_visitors_language(client, db):
+    response = client.get("/console/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert "页面不存在" in response.content.decode()
+    english = client.get("/m/no-such-page/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Page not found" in english.content.decode()
+
+
+def test_the_session_cookie_is_http_only_and_same_site(client, db):
+    make_operator(Role.EXECUTION, username="ann")
+    response = client.post("/console/login/", {"username": "ann", "password": PASSWORD})
+    cookie = response.cookies["sessionid"]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
