@@ -116,10 +116,14 @@ def _row(presented: dict) -> dict:
     }
 
 
-def _answer_text(value) -> str:
-    """An answer as a line of text: lists joined, an address as its region and detail."""
+def _answer_text(value, question=None) -> str:
+    """An answer as a line of text: choices by their labels, lists joined, an address as its region
+    and detail."""
+    options = {o.value: o.label for o in question.options} if question is not None else {}
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(str(options.get(v, v)) for v in value)
+    if isinstance(value, str) and value in options:
+        return str(options[value])
     if isinstance(value, dict) and "detail" in value:
         region = str(value.get("region_code") or "")
         return f"{region_label(region) if region else ''} {value.get('detail', '')}".strip()
@@ -195,8 +199,11 @@ def signup_reveal(request: HttpRequest, campaign_id: int, signup_id: int) -> Htt
         except DomainError as err:  # core.rate_limited: too many single reveals this hour
             form.add_error(None, err.message)
     masked = revealed or _row(signups_present([signup], reveal=False)[0])
-    titles = {q.key: q.label for q in form_parse(campaign.form)}
-    answers = [(titles.get(key, key), _answer_text(value)) for key, value in masked["answers"].items()]
+    questions = {q.key: q for q in form_parse(campaign.form)}
+    answers = [
+        (questions[key].label if key in questions else key, _answer_text(value, questions.get(key)))
+        for key, value in masked["answers"].items()
+    ]
     status = 400 if request.method == "POST" and revealed is None else 200
     return render(
         request,
