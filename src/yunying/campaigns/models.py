@@ -213,3 +213,22 @@ class LotteryDraw(models.Model):
     winner_count = models.PositiveIntegerField()
     actor_label = models.CharField(max_length=150)
     drawn_at = models.DateTimeField(auto_now_add=True)
+
+
+class SignupRefusal(models.Model):
+    """Append-only: a sign-up attempt refused for a reason operators watch in the live monitor and
+    on the dashboard — ineligible (with its reason codes), duplicate, previously refused, rate-limited.
+    Written after the refused work has rolled back (campaigns.services.refusals); no personal data:
+    the member may not even exist. A full or closed campaign is not recorded (the flash crowd's common
+    answer; seats left tell that story)."""
+
+    # No database foreign key: a rate-limited request may name a campaign id that does not exist,
+    # and recording it must not fail; readers always filter by a campaign they loaded.
+    campaign_id = models.BigIntegerField()
+    code = models.CharField(max_length=64)  # the refusal's error code: "signup.ineligible", …
+    reasons = models.CharField(max_length=300, blank=True)  # eligibility reason codes, comma-separated
+    channel = models.CharField(max_length=20, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign_id", "at"]), models.Index(fields=["at"])]

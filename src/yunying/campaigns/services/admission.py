@@ -232,9 +232,14 @@ def signup_create(
     today = timezone.localdate(now)
     reasons = eligibility_evaluate(rules, facts, today=today)
     if reasons:
+        judged = [r.code for r in reasons]
         if not actor.can(Perm.SIGNUP_VIEW):
             reasons = eligibility_explain(rules, _stated_facts(identity.profile, cleaned), today=today)
-        raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
+        refusal = DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
+        # The operators' record of refusals (services.refusals) counts the real reasons; the caller
+        # is told only what its permission allows (above).
+        refusal.judged_reasons = judged
+        raise refusal
     # After eligibility, so a full campaign still tells a member what stands in their way (api.md §7).
     status = _entry_status(campaign)  # campaign.full here when it visibly is
     # The sign-up's public id is its row token too: the answers are bound to this row before it exists.
