@@ -225,6 +225,15 @@ def attendance_campaigns() -> QuerySet[Campaign]:
     )
 
 
+def attendance_recent(campaign_id: int, *, limit: int = 10) -> list[Signup]:
+    """The latest check-ins of a campaign, newest first, with members (one query)."""
+    return list(
+        Signup.objects.filter(campaign_id=campaign_id, attended_at__isnull=False)
+        .select_related("member")
+        .order_by("-attended_at", "-id")[:limit]
+    )
+
+
 @dataclass(frozen=True)
 class MemberSignupStatus:
     """What a storefront may know of its member's sign-up: no personal data, no ids to act on."""
