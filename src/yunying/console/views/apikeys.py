@@ -28,7 +28,7 @@ class KeyForm(forms.Form):
     name = forms.CharField(
         label=gettext_lazy("Name"),
         max_length=100,
-        help_text=gettext_lazy("Who uses it, e.g. \u201cmini-program storefront\u201d."),
+        help_text=gettext_lazy("Who uses it, e.g. the mini-program storefront."),
     )
     role = forms.ChoiceField(
         label=gettext_lazy("Role"),
@@ -91,11 +91,9 @@ def apikey_revoke_view(request: HttpRequest, key_id: int) -> HttpResponse:
         messages.error(request, missing.message)
         return redirect("console:apikey_list")
     if apikey_revoke(key=key, actor=request.actor):
-        messages.success(
-            request, _("Key \u201c%(name)s\u201d revoked: it no longer opens the API.") % {"name": key.name}
-        )
+        messages.success(request, _("Key %(name)s revoked: it no longer opens the API.") % {"name": key.name})
     else:
-        messages.info(request, _("Key \u201c%(name)s\u201d was already revoked.") % {"name": key.name})
+        messages.info(request, _("Key %(name)s was already revoked.") % {"name": key.name})
     return redirect("console:apikey_list")
 
 
