@@ -151,3 +151,53 @@ def test_concurrent_scans_of_one_code_check_in_once():
     assert outcomes == {"ok": 1, "attendance.already_checked_in": threads - 1}
     assert AuditEntry.objects.filter(action="signup.attend").count() == 1
     assert campaign_stats(campaign).attended == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("rush")
+def test_control_with_the_guard_removed_the_same_rush_counts_twice(monkeypatch):
+    """The rush above through the real service, its conditional UPDATE replaced by an unconditional
+    one after every scan has read the sign-up: it must double count, or the test could not see a
+    broken guard."""
+    from yunying.campaigns.services import attendance
+
+    # given
+    campaign = CampaignFactory(status="published", capacity=5)
+    signup = sign_up(campaign, mobile(4))
+    threads = 4
+    barrier = threading.Barrier(threads)
+    real_read = attendance._signup_by_code
+
+    def read_then_wait(code):
+        found = real_read(code)
+        barrier.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(attendance, "_signup_by_code", read_then_wait)
+    monkeypatch.setattr(
+        attendance, "_mark", lambda s, now: Signup.objects.filter(pk=s.pk).update(attended_at=now) > 0
+    )
+
+    def scan(_):
+        try:
+            attendance.attendance_mark(checkin_code=signup.checkin_code, campaign_id=campaign.pk, actor=STAFF)
+            return "ok"
+        except DomainError as exc:
+            return exc.code
+        finally:
+            connections.close_all()
+
+    # when
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        outcomes = Counter(pool.map(scan, range(threads)))
+    # then
+    assert outcomes["ok"] > 1
+    assert AuditEntry.objects.filter(action="signup.attend").count() > 1
+
+
+def test_the_api_stats_carry_the_participation_rate(api, campaign, confirmed):
+    from tests.api.helpers import campaigns_url
+
+    attendance_mark(checkin_code=confirmed.checkin_code, campaign_id=campaign.pk, actor=STAFF)
+    stats = api.get(campaigns_url(campaign.pk, "stats")).json()
+    assert (stats["attended"], stats["participation_rate"]) == (1, 1.0)

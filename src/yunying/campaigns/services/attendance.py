@@ -55,6 +55,15 @@ def _refusal(signup: Signup, campaign_id: int) -> DomainError | None:
     return None
 
 
+def _mark(signup: Signup, now) -> bool:
+    """The guard: one conditional UPDATE, so of two scans at once exactly one writes."""
+    return bool(
+        Signup.objects.filter(pk=signup.pk, status=SignupStatus.CONFIRMED, attended_at__isnull=True).update(
+            attended_at=now, updated_at=now
+        )
+    )
+
+
 def attendance_mark(*, checkin_code: str, campaign_id: int, actor: Actor) -> Signup:
     """Check in the member whose confirmed sign-up of this campaign carries `checkin_code` (typed any
     case, with spaces or dashes). Returns the sign-up, its member loaded, `attended_at` set.
@@ -68,10 +77,7 @@ def attendance_mark(*, checkin_code: str, campaign_id: int, actor: Actor) -> Sig
         raise refusal
     now = timezone.now()
     with transaction.atomic():
-        marked = Signup.objects.filter(
-            pk=signup.pk, status=SignupStatus.CONFIRMED, attended_at__isnull=True
-        ).update(attended_at=now, updated_at=now)
-        if not marked:  # another scan (or a withdrawal) won between the read and this write
+        if not _mark(signup, now):  # another scan (or a withdrawal) won between the read and this write
             signup.refresh_from_db(fields=["status", "attended_at"])
             raise _refusal(signup, campaign_id) or DomainError(AttendanceError.NOT_CONFIRMED)
         audit_record(
