@@ -86,6 +86,17 @@ class ReviewAction(forms.Form):
         return cleaned
 
 
+def _answer_text(value) -> str:
+    """An answer as one short line: an address's parts, a choice list, yes / no."""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, dict):
+        return " ".join(str(v) for v in value.values() if v not in (None, ""))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 def _act(action: str, targets, *, reason: str, note: str, actor) -> tuple[int, list[tuple[int, str]]]:
     done, failed = 0, []
     for campaign_id, signup_id in targets:
@@ -129,7 +140,11 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         for error in action_form.non_field_errors():
             messages.error(request, error)
     page, query = page_of(request, selectors.review_queue(campaign_id=campaign_id))
-    rows = [(signup, signup_present(signup, reveal=False, internal=True)) for signup in page]
+    rows = []
+    for signup in page:
+        shown = signup_present(signup, reveal=False, internal=True)
+        shown["answers"] = {key: _answer_text(value) for key, value in shown["answers"].items()}
+        rows.append((signup, shown))
     campaigns = list(selectors.review_campaigns())
     context = {
         "section": "review",
