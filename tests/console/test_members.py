@@ -228,7 +228,7 @@ def test_roles_without_the_actions_get_403(console_as, member, role):
 
 def test_the_timeline_shows_the_sign_ups_history(console_as, member, signup):
     page = _find(console_as(Role.SUPPORT), phone="13800000005").content.decode()
-    assert "confirmed" in page and "storefront" in page
+    assert "已确认" in page and "storefront" in page
 
 
 def test_the_page_renders_in_english(console_as, member):

@@ -62,9 +62,9 @@ def apikey_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache  # the token is in this page: no cache may keep it
-@sensitive_variables("token")
 @operator_required(Perm.APIKEY_MANAGE)
 @require_POST
+@sensitive_variables("token")  # innermost: the frame holding the token is this function's
 def apikey_create_view(request: HttpRequest) -> HttpResponse:
     form = KeyForm(request.POST)
     if not form.is_valid():

@@ -26,7 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yunying.campaigns import selectors
-from yunying.campaigns.models import LIVE_STATUSES
+from yunying.campaigns.models import LIVE_STATUSES, SignupStatus
 from yunying.campaigns.services import admission
 from yunying.console.access import operator_required
 from yunying.console.paging import ID_MAX
@@ -170,6 +170,7 @@ def _member_page(
         "revealed": revealed,
         "signups": signups,
         "live_statuses": set(LIVE_STATUSES),
+        "status_labels": dict(SignupStatus.choices),
         "timeline": selectors.member_timeline(member.pk),
         "accesses": list(pii_access_list(member_id=member.pk)[:ACCESS_ROWS]),
         "ticket": ticket,
