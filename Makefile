@@ -24,10 +24,13 @@ install: $(STAMP)
 assets: $(STAMP)
 	$(BIN)/yunying assets
 
-# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; never a downloaded build).
+# Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium; never a downloaded
+# build), and a CJK font so the screenshots show Chinese, not boxes.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		echo "installing Debian's chromium and fonts-noto-cjk for the browser tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
 
 run: $(STAMP) assets
 	$(BIN)/yunying migrate --no-input -v0

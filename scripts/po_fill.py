@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/po_fill.py translations.json
 
-Entries already translated are left alone; an msgid the catalogue lacks is reported, not added (run
+Entries already translated are left alone (fuzzy guesses are replaced); an msgid the catalogue lacks is reported, not added (run
 `make messages` first so makemessages lists every string the code uses)."""
 
 import json
@@ -34,10 +34,12 @@ def fill(po: Path, translations: dict[str, str]) -> list[str]:
         if msgid not in translations or not lines[stop].startswith("msgstr "):
             continue
         seen.add(msgid)
-        current = _unquote([lines[stop][7:], *lines[stop + 1 :]]) if stop + 1 <= len(lines) else ""
-        if current:
+        fuzzy = any(line.startswith("#, fuzzy") for line in lines)
+        current = _unquote([lines[stop][7:], *lines[stop + 1 :]])
+        if current and not fuzzy:
             continue
-        lines = [line for line in lines[:stop] if not line.startswith("#, fuzzy")]
+        # makemessages' fuzzy guesses are someone else's sentence: replaced, flag and old msgid dropped
+        lines = [line for line in lines[:stop] if not line.startswith(("#, fuzzy", "#| "))]
         lines.append(f"msgstr {_quote(translations[msgid])}")
         blocks[i] = "\n".join(lines)
     po.write_text("\n\n".join(blocks))

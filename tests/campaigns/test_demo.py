@@ -31,7 +31,7 @@ def printed_key(output: str) -> str:
 
 
 def printed_password(output: str) -> str:
-    return re.search(r"^Operator login: operator / (\S+)$", output, re.M).group(1)
+    return re.search(r"^  operator / (\S+) / strategy", output, re.M).group(1)
 
 
 @pytest.fixture(autouse=True)
@@ -80,9 +80,10 @@ def test_demo_keeps_its_credentials_in_a_private_file_and_prints_them_again(var_
     # then
     path = var_dir / "demo-credentials.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert json.loads(path.read_text()) == {
-        "operator_password": printed_password(first), "api_key": printed_key(first),
-    }  # fmt: skip
+    kept = json.loads(path.read_text())
+    assert kept["api_key"] == printed_key(first)
+    assert kept["logins"]["operator"] == printed_password(first)
+    assert set(kept["logins"]) == {"operator", "execution", "support", "auditor"}
     assert (printed_key(second), printed_password(second)) == (printed_key(first), printed_password(first))
     assert apikey_authenticate(printed_key(second)) is not None
 
@@ -113,7 +114,7 @@ def test_a_password_the_operator_changed_is_left_alone_and_a_revoked_key_replace
     # when
     second = run_demo("--no-data")
     # then
-    assert "Operator login: operator / (changed since" in second
+    assert "  operator / (changed since" in second
     assert authenticate(username="operator", password="my-own-passphrase") is not None
     assert printed_key(second) != printed_key(first)
     assert apikey_authenticate(printed_key(second)) is not None
@@ -134,8 +135,11 @@ def test_demo_renew_prints_a_working_api_key_and_operator_login_and_revokes_the_
     user = authenticate(username="operator", password=printed_password(second))
     assert user is not None and user.is_superuser
     assert authenticate(username="operator", password=printed_password(first)) is None
-    assert "API docs: http://127.0.0.1:8765/api/v1/docs" in second
-    assert "Console:  http://127.0.0.1:8765/admin/" in second
+    assert "API docs:     http://127.0.0.1:8765/api/v1/docs" in second
+    assert "Console:      http://127.0.0.1:8765/console/" in second
+    for username in ("execution", "support", "auditor"):
+        password = re.search(rf"^  {username} / (\S+) / {username}", second, re.M).group(1)
+        assert authenticate(username=username, password=password).groups.get().name == username
     assert Campaign.objects.count() == 0
 
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -57,7 +58,7 @@ from yunying.campaigns.services.lifecycle import (
 from yunying.campaigns.services.lottery import lottery_draw
 from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_revoke
 from yunying.core.models import ApiKey
-from yunying.core.permissions import Actor, Role
+from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm, Role
 from yunying.members.models import Member
 from yunying.members.regions import CITIES
 from yunying.members.services import Profile
@@ -66,6 +67,15 @@ SEED = 20260618
 MEMBER_COUNT = 360
 DEMO = Actor(kind="system", id=None, label="demo")  # `created_by` of every demo campaign
 OPERATOR_USERNAME = "operator"
+TWO_FACTOR_ROLES = {r for r, perms in ROLE_PERMISSIONS.items() if Perm.PII_REVEAL in perms}
+# The demo team: one operator per role (the role is the group of that name, console.access). The
+# strategy operator is also the Django admin's superuser.
+DEMO_OPERATORS = {
+    OPERATOR_USERNAME: Role.STRATEGY,
+    "execution": Role.EXECUTION,
+    "support": Role.SUPPORT,
+    "auditor": Role.AUDITOR,
+}
 API_KEY_NAME = "demo operator (strategy)"
 
 CHANNEL_WEIGHTS = {"h5": 35, "app": 25, "mini_program": 30, "social": 10}
@@ -636,21 +646,33 @@ class Command(BaseCommand):
         if not no_data:
             self._load_data()
         kept = {} if renew else credentials_read()
-        password = self._operator_login(kept.get("operator_password"), renew=renew)
+        kept_logins = kept.get("logins") if isinstance(kept.get("logins"), dict) else {}
+        logins = {
+            username: self._operator_login(username, role, kept_logins.get(username), renew=renew)
+            for username, role in DEMO_OPERATORS.items()
+        }
         token = self._api_key(kept.get("api_key"), renew=renew)
-        credentials_write({"operator_password": password or "", "api_key": token})
+        credentials_write({"logins": {u: p or "" for u, p in logins.items()}, "api_key": token})
         host = os.environ.get("YUNYING_HOST", "127.0.0.1")
         port = os.environ.get("YUNYING_PORT", "8000")
         root = f"http://{host}:{port}"
-        login = password or "(changed since it was made: `yunying changepassword operator` sets a new one)"
-        self.stdout.write(
-            f"\nConsole:  {root}/admin/   (the operator console proper comes in a later issue; "
-            "for now the Django admin and the API docs)\n"
-            f"API docs: {root}/api/v1/docs\n"
-            f"Operator login: {OPERATOR_USERNAME} / {login}\n"
-            f"API key (strategy): {token}\n"
-            f"(kept in {_credentials_path()}, readable by you only; `yunying demo --renew` replaces them)\n"
-        )
+        lines = [
+            f"\nConsole:      {root}/console/",
+            f"Member pages: {root}/m/   (made for phones: open it at 375 px, e.g. in the browser's device mode)",
+            f"API docs:     {root}/api/v1/docs",
+            "Operator logins (user / password / role):",
+        ]
+        for username, role in DEMO_OPERATORS.items():
+            password = logins[username] or f"(changed since it was made: `yunying changepassword {username}`)"
+            note = (
+                "  — sets up two-factor sign-in (TOTP) at first sign-in" if role in TWO_FACTOR_ROLES else ""
+            )
+            lines.append(f"  {username} / {password} / {role.value}{note}")
+        lines += [
+            f"API key (strategy): {token}",
+            f"(kept in {_credentials_path()}, readable by you only; `yunying demo --renew` replaces them)\n",
+        ]
+        self.stdout.write("\n".join(lines))
 
     def _load_data(self) -> None:
         started = time.monotonic()
@@ -672,18 +694,20 @@ class Command(BaseCommand):
             f"{members} members, {signups.count()} sign-ups."
         )
 
-    def _operator_login(self, kept: str | None, *, renew: bool) -> str | None:
-        """The operator's password: the kept one while it still works, a new one for a new operator
+    def _operator_login(self, username: str, role: Role, kept: str | None, *, renew: bool) -> str | None:
+        """An operator's password: the kept one while it still works, a new one for a new operator
         or on --renew, and None when someone changed it since (it is theirs: left alone)."""
         user_model = get_user_model()
-        user = user_model.objects.filter(username=OPERATOR_USERNAME).first()
+        user = user_model.objects.filter(username=username).first()
         if user is not None and not renew:
             return kept if kept and user.check_password(kept) else None
         password = secrets.token_urlsafe(12)
-        user = user or user_model(username=OPERATOR_USERNAME)
-        user.is_active = user.is_staff = user.is_superuser = True
+        user = user or user_model(username=username)
+        user.is_active = True
+        user.is_staff = user.is_superuser = role == Role.STRATEGY
         user.set_password(password)
         user.save()
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
         return password
 
     def _api_key(self, kept: str | None, *, renew: bool) -> str:
