@@ -26,7 +26,7 @@ KEY_ROLE_LABELS = {Role.INTEGRATION: gettext_lazy("Integration (storefront, app)
 
 class KeyForm(forms.Form):
     name = forms.CharField(
-        label=gettext_lazy("Name"),
+        label=gettext_lazy("Key name"),
         max_length=100,
         help_text=gettext_lazy("Who uses it, e.g. the mini-program storefront."),
     )
