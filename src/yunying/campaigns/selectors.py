@@ -186,6 +186,55 @@ def member_signups(member_id: int, *, limit: int = 100) -> list[Signup]:
     )
 
 
+def member_timeline(member_id: int, *, limit: int = 200) -> list[SignupEvent]:
+    """A member's sign-up history (every state change), newest first, with campaigns (one query)."""
+    return list(
+        SignupEvent.objects.filter(signup__member_id=member_id)
+        .select_related("campaign")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def review_queue(*, campaign_id: int | None = None) -> QuerySet[Signup]:
+    """Sign-ups waiting for review across campaigns (or one), oldest first, with member and campaign."""
+    query = (
+        Signup.objects.filter(status=SignupStatus.PENDING_REVIEW)
+        .select_related("member", "campaign")
+        .order_by("id")
+    )
+    if campaign_id is not None:
+        query = query.filter(campaign_id=campaign_id)
+    return query
+
+
+def review_campaigns() -> QuerySet[Campaign]:
+    """Campaigns with sign-ups waiting for review, each with `pending` (their number)."""
+    return (
+        Campaign.objects.annotate(
+            pending=Count("signups", filter=Q(signups__status=SignupStatus.PENDING_REVIEW))
+        )
+        .filter(pending__gt=0)
+        .order_by("-id")
+    )
+
+
+def attendance_campaigns() -> QuerySet[Campaign]:
+    """Campaigns whose members may be checked in: published or closed for sign-up (the event often
+    runs after sign-up closed), soonest event first."""
+    return Campaign.objects.filter(status__in=[CampaignStatus.PUBLISHED, CampaignStatus.CLOSED]).order_by(
+        "event_start_at", "id"
+    )
+
+
+def attendance_recent(campaign_id: int, *, limit: int = 10) -> list[Signup]:
+    """The latest check-ins of a campaign, newest first, with members (one query)."""
+    return list(
+        Signup.objects.filter(campaign_id=campaign_id, attended_at__isnull=False)
+        .select_related("member")
+        .order_by("-attended_at", "-id")[:limit]
+    )
+
+
 @dataclass(frozen=True)
 class MemberSignupStatus:
     """What a storefront may know of its member's sign-up: no personal data, no ids to act on."""
@@ -282,6 +331,13 @@ class CampaignStats:
     by_age_band: dict[str, int]
     by_province: dict[str, int]
     per_minute: list[dict]
+    attended: int = 0  # confirmed sign-ups checked in at the event (C10)
+    participation_rate: float | None = None  # attended / confirmed, 4 decimals; None with none confirmed
+
+
+def participation_rate(attended: int, confirmed: int) -> float | None:
+    """Attended over confirmed (C10), the one definition the API stats and the report share."""
+    return round(attended / confirmed, 4) if confirmed else None
 
 
 def campaign_stats(campaign: Campaign, *, minutes: int = 60, now: datetime | None = None) -> CampaignStats:
@@ -290,7 +346,15 @@ def campaign_stats(campaign: Campaign, *, minutes: int = 60, now: datetime | Non
     now = now or timezone.now()
     signups = Signup.objects.filter(campaign=campaign)
     by_status = {s: 0 for s in SignupStatus.values}
-    by_status.update(dict(signups.values_list("status").annotate(n=Count("id")).order_by()))
+    attended = 0
+    for status, n, checked_in in (
+        signups.values_list("status")
+        .annotate(n=Count("id"), checked_in=Count("id", filter=Q(attended_at__isnull=False)))
+        .order_by()
+    ):
+        by_status[status] = n
+        if status == SignupStatus.CONFIRMED:
+            attended = checked_in
     live = signups.filter(status__in=BLOCKING_STATUSES).exclude(status__in=["rejected", "not_selected"])
     by_channel = dict(live.values_list("channel").annotate(n=Count("id")).order_by())
     by_gender = dict(live.values_list("member__gender").annotate(n=Count("id")).order_by())
@@ -320,6 +384,8 @@ def campaign_stats(campaign: Campaign, *, minutes: int = 60, now: datetime | Non
         by_age_band=dict(ages),
         by_province=dict(provinces),
         per_minute=[{"minute": minute.isoformat(), "count": n} for minute, n in minute_rows],
+        attended=attended,
+        participation_rate=participation_rate(attended, by_status[SignupStatus.CONFIRMED]),
     )
 
 

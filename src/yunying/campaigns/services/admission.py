@@ -368,9 +368,12 @@ def _locked_signup(campaign_id: int, signup_id: int) -> Signup:
     return signup_get(campaign_id=campaign_id, signup_id=signup_id)
 
 
-def signup_confirm(*, campaign_id: int, signup_id: int, actor: Actor) -> Signup:
+def signup_confirm(
+    *, campaign_id: int, signup_id: int, actor: Actor, reason: str = "", note: str = ""
+) -> Signup:
     """Approve a sign-up waiting for review: it takes a seat, or joins the waiting list when full.
     Review goes on after sign-up closes, but not once the campaign is cancelled or finished.
+    `reason` (optional) is told to the member; `note` is kept for operators ("approved" when blank).
 
     Raises: signup.not_found, signup.invalid_transition, campaign.full."""
     with transaction.atomic():
@@ -386,9 +389,18 @@ def signup_confirm(*, campaign_id: int, signup_id: int, actor: Actor) -> Signup:
             raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=St.CONFIRMED)
         else:
             raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
-        _move(signup, to=to, allowed_from={St.PENDING_REVIEW}, actor=actor, note="approved")
-        notice_signup(signup, campaign, NOTICE_FOR_STATUS[to])
-        audit_record(actor=actor, action="signup.confirm", object_type="signup", object_id=signup.pk, before={"status": St.PENDING_REVIEW}, after={"status": to})  # fmt: skip
+        note = note.strip()
+        _move(
+            signup,
+            to=to,
+            allowed_from={St.PENDING_REVIEW},
+            actor=actor,
+            reason=reason,
+            note=note or "approved",
+        )
+        notice_signup(signup, campaign, NOTICE_FOR_STATUS[to], reason=reason)
+        after = {"status": to, "note": note} if note else {"status": to}
+        audit_record(actor=actor, action="signup.confirm", object_type="signup", object_id=signup.pk, before={"status": St.PENDING_REVIEW}, after=after, reason=reason)  # fmt: skip
     return signup
 
 
