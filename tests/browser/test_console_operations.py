@@ -103,7 +103,7 @@ def test_member_look_up_and_reveal_with_a_purpose(console, site):
     assert member["phone"] not in page.content()
     assert f"{member['phone'][:3]}****{member['phone'][-4:]}" in page.content()
     check_page(page, "console-member-masked")
-    page.get_by_label("目的").select_option("customer_service")
+    page.get_by_label("用途").select_option("customer_service")
     page.get_by_role("button", name="显示明文").click()
     page.wait_for_load_state()
     assert member["phone"] in page.content()
