@@ -48,6 +48,7 @@ from yunying.campaigns.services.admission import (
     signup_reject,
     signup_withdraw,
 )
+from yunying.campaigns.services.attendance import attendance_mark
 from yunying.campaigns.services.lifecycle import (
     campaign_cancel,
     campaign_close,
@@ -55,7 +56,6 @@ from yunying.campaigns.services.lifecycle import (
     campaign_finish,
     campaign_publish,
 )
-from yunying.campaigns.services.attendance import attendance_mark
 from yunying.campaigns.services.lottery import lottery_draw
 from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_revoke
 from yunying.core.models import ApiKey
