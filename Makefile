@@ -8,7 +8,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test test-sqlite test-postgres lint install assets browser bench messages clean
+.PHONY: run test test-sqlite test-postgres lint install assets browser bench bench-pages messages clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
@@ -57,9 +57,14 @@ test-postgres: $(STAMP)
 		echo; echo "!!! SKIPPED the PostgreSQL suite: no server at $(PG_URL) (CI runs it) !!!"; echo; \
 	fi
 
-# Sign-up burst benchmark: SQLite, PostgreSQL, PostgreSQL + Redis side by side (docs/benchmarks.md).
-bench: $(STAMP)
+# Sign-up burst benchmark: SQLite, PostgreSQL, PostgreSQL + Redis side by side; then page latency of
+# the console and member pages on the demo data (docs/benchmarks.md).
+bench: $(STAMP) assets
 	PYTHONPATH=. $(BIN)/python -m bench.signup_burst
+	PYTHONPATH=. $(BIN)/python -m bench.pages
+
+bench-pages: $(STAMP) assets
+	PYTHONPATH=. $(BIN)/python -m bench.pages
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports --no-cache

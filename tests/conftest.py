@@ -43,6 +43,21 @@ def notify_dir(settings, tmp_path):
 
 
 @pytest.fixture
+def admin_client(db, admin_user):
+    """The Django admin signed in past its second factor (django-otp's OTPAdminSite asks for one)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=admin_user, name="test", confirmed=True)
+    client = Client()
+    client.force_login(admin_user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+@pytest.fixture
 def operator() -> Actor:
     return Actor(kind="api_key", id=1, label="test operator", role=Role.STRATEGY)
 

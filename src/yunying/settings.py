@@ -215,6 +215,17 @@ RATE_LIMITS = {
     "pii_reveal_hour": int(os.environ.get("YUNYING_RATE_PII_REVEAL_HOUR", 60)),
 }
 RATELIMIT_PATH = Path(os.environ.get("YUNYING_RATELIMIT_PATH", VAR_DIR / "ratelimit.sqlite3"))
+# Member sign-in by SMS code (members.signin, M1): sends per client address per hour (the per-phone
+# limits, 1 a minute, 5 an hour, 10 a day, are the requirement's and fixed), the day's send budget
+# over all phones (an alert when reached, sends refused past it), and whether the code is also logged
+# (INFO) for a developer to read: never in production. In development the code is delivered by the
+# SMS file channel, one JSON line per message in NOTIFY_FILE_DIR/sms.jsonl (var/outbox/sms.jsonl).
+SIGNIN_SENDS_PER_IP_HOUR = int(os.environ.get("YUNYING_SIGNIN_SENDS_PER_IP_HOUR", 30))
+SMS_DAILY_BUDGET = int(os.environ.get("YUNYING_SMS_DAILY_BUDGET", 5000))
+SIGNIN_CODE_LOG = not PRODUCTION and os.environ.get("YUNYING_SIGNIN_CODE_LOG", "1") == "1"
+# The privacy notice members accept (M3): its text is the template h5/privacy/<version>.html; a new
+# version asks every member again before anything more is collected.
+PRIVACY_POLICY_VERSION = os.environ.get("YUNYING_PRIVACY_POLICY_VERSION", "2026-12")
 
 # Retention (PIPL storage limitation), enforced by `yunying worker`: a sign-up's client signals (keyed
 # hashes of IP and device id, user agent) are cleared after this many days; idempotency records expire.

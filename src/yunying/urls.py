@@ -1,9 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django_otp.admin import OTPAdminSite
 
 from yunying.api import api
 from yunying.core import health, metrics
+
+# The Django admin asks for the same second factor as the console: a password alone opens neither.
+admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     # A new user opening the server lands on the operator console (sign-in first).

@@ -105,10 +105,10 @@ def test_head_refusals_are_problems_as_for_get(yunying_server, path, auth, statu
     assert _request(yunying_server, "GET", path, auth=auth)[2]["code"] == code
 
 
-def test_the_root_leads_to_the_api_docs(yunying_server):
+def test_the_root_leads_to_the_console(yunying_server):
     status, response, _ = _request(yunying_server, "GET", "/", auth=False)
     assert status == 302
-    assert response.getheader("Location") == "/api/v1/docs"
+    assert response.getheader("Location") == "/console/"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "HEAD"])

@@ -13,7 +13,6 @@ import json
 from datetime import date
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 from hypothesis import HealthCheck, given
@@ -114,11 +113,8 @@ def _read_everything(api: Client, admin: Client, campaign) -> None:
 
 
 @pytest.fixture
-def admin(db) -> Client:
-    user = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
-    client = Client()
-    client.force_login(user)
-    return client
+def admin(admin_client) -> Client:
+    return admin_client  # the admin past its second factor (tests/conftest.py)
 
 
 @pytest.mark.django_db

@@ -52,3 +52,13 @@ def test_the_session_cookie_is_http_only_and_same_site(client, db):
     cookie = response.cookies["sessionid"]
     assert cookie["httponly"]
     assert cookie["samesite"] == "Lax"
+
+
+def test_the_django_admin_asks_for_the_second_factor_too(client, db, admin_user):
+    client.force_login(admin_user)  # a password alone
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_django_admin_opens_after_the_second_factor(admin_client):
+    assert admin_client.get("/admin/").status_code == 200

@@ -16,7 +16,7 @@ from yunying.campaigns.errors import EligibilityReason, SignupError
 from yunying.campaigns.metrics import admission_timer
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signup_present, signups_present
-from yunying.campaigns.services import admission
+from yunying.campaigns.services import admission, refusals
 from yunying.core import crypto
 from yunying.core.alerts import alert_raise
 from yunying.core.errors import DomainError
@@ -147,7 +147,8 @@ def _from_stored_data(actor, refusal: DomainError) -> bool:
 
 def _refusals_limited(func):
     """Outermost on the sign-up handler: it sees the refusal after any transaction has ended, so
-    the alert row it writes is never rolled back with the refused work."""
+    the alert row and the refusal record (the console's monitor) are never rolled back with the
+    refused work."""
 
     @wraps(func)
     def wrapper(request, *args, **kwargs):
@@ -164,6 +165,12 @@ def _refusals_limited(func):
         try:
             return func(request, *args, **kwargs)
         except DomainError as refusal:
+            payload = kwargs.get("payload")
+            refusals.signup_refusal_record(
+                campaign_id=kwargs.get("campaign_id"),
+                refusal=refusal,
+                channel=getattr(payload, "channel", ""),
+            )
             if (
                 _from_stored_data(actor, refusal)
                 and ratelimit_count(scope="signup_refusals", key=caller) == limit

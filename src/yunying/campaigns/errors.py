@@ -31,6 +31,15 @@ class SignupError(StrEnum):
     REASON_REQUIRED = "signup.reason_required"
 
 
+class AttendanceError(StrEnum):
+    """Checking a member in at the event (C10)."""
+
+    UNKNOWN_CODE = "attendance.unknown_code"
+    WRONG_CAMPAIGN = "attendance.wrong_campaign"
+    NOT_CONFIRMED = "attendance.not_confirmed"
+    ALREADY_CHECKED_IN = "attendance.already_checked_in"
+
+
 class FormError(StrEnum):
     """Per-question answer errors (C2) and form-definition errors."""
 
@@ -88,6 +97,10 @@ register_messages(
         SignupError.INELIGIBLE: _("The member does not meet the campaign's conditions."),
         SignupError.INVALID_TRANSITION: _("The sign-up cannot move to that state from its current state."),
         SignupError.REASON_REQUIRED: _("A reason is required."),
+        AttendanceError.UNKNOWN_CODE: _("No sign-up has this check-in code."),
+        AttendanceError.WRONG_CAMPAIGN: _("This check-in code belongs to another campaign."),
+        AttendanceError.NOT_CONFIRMED: _("This sign-up is not confirmed: the member cannot be checked in."),
+        AttendanceError.ALREADY_CHECKED_IN: _("This member has already been checked in."),
         FormError.REQUIRED: _("This question must be answered."),
         FormError.INVALID_TYPE: _("The answer has the wrong type."),
         FormError.TOO_LONG: _("The answer is too long."),

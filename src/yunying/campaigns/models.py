@@ -152,6 +152,9 @@ class Signup(models.Model):
     client_ip_hash = models.CharField(max_length=40, blank=True)
     device_id_hash = models.CharField(max_length=40, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    # Milliseconds from the form's first display to its submission, as the member's page measured
+    # it (a client signal for risk control: a form filled in 300 ms was not filled in by a person).
+    form_fill_ms = models.PositiveIntegerField(null=True, blank=True)
     waitlist_rank = models.PositiveIntegerField(default=0)  # set by a lottery draw; first-come uses id
     status_reason = models.CharField(max_length=500, blank=True)  # member-facing: sent to the member
     status_note = models.CharField(max_length=1000, blank=True)  # internal: operators only, never sent
@@ -210,3 +213,22 @@ class LotteryDraw(models.Model):
     winner_count = models.PositiveIntegerField()
     actor_label = models.CharField(max_length=150)
     drawn_at = models.DateTimeField(auto_now_add=True)
+
+
+class SignupRefusal(models.Model):
+    """Append-only: a sign-up attempt refused for a reason operators watch in the live monitor and
+    on the dashboard — ineligible (with its reason codes), duplicate, previously refused, rate-limited.
+    Written after the refused work has rolled back (campaigns.services.refusals); no personal data:
+    the member may not even exist. A full or closed campaign is not recorded (the flash crowd's common
+    answer; seats left tell that story)."""
+
+    # No database foreign key: a rate-limited request may name a campaign id that does not exist,
+    # and recording it must not fail; readers always filter by a campaign they loaded.
+    campaign_id = models.BigIntegerField()
+    code = models.CharField(max_length=64)  # the refusal's error code: "signup.ineligible", …
+    reasons = models.CharField(max_length=300, blank=True)  # eligibility reason codes, comma-separated
+    channel = models.CharField(max_length=20, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign_id", "at"]), models.Index(fields=["at"])]

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from yunying.campaigns.models import Signup
+from yunying.campaigns.models import Signup, SignupRefusal
 
 RUN_EVERY_SECONDS = 3600  # a scan of old sign-ups, not something every 2-second pass needs
 _last_run = 0.0
@@ -32,5 +32,14 @@ def client_data_retention_job() -> dict[str, int]:
     if time.monotonic() - _last_run < RUN_EVERY_SECONDS and _last_run:
         return {}
     _last_run = time.monotonic()
-    cleared = client_data_purge()
-    return {"client_data_cleared": cleared} if cleared else {}
+    cleared, refusals = client_data_purge(), refusals_purge()
+    done = {"client_data_cleared": cleared, "refusals_purged": refusals}
+    return {key: n for key, n in done.items() if n}
+
+
+def refusals_purge(*, now: datetime | None = None) -> int:
+    """Drop refused-attempt records (the monitor's exceptions) older than the client-data retention:
+    they hold no personal data, but nobody reads them after the campaign; returns how many rows."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.CLIENT_DATA_RETENTION_DAYS)
+    deleted, _per_model = SignupRefusal.objects.filter(at__lt=cutoff).delete()
+    return deleted

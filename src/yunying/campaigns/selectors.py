@@ -20,6 +20,7 @@ from yunying.campaigns.models import (
     LotteryDraw,
     Signup,
     SignupEvent,
+    SignupRefusal,
     SignupStatus,
 )
 from yunying.core.errors import DomainError
@@ -185,6 +186,55 @@ def member_signups(member_id: int, *, limit: int = 100) -> list[Signup]:
     )
 
 
+def member_timeline(member_id: int, *, limit: int = 200) -> list[SignupEvent]:
+    """A member's sign-up history (every state change), newest first, with campaigns (one query)."""
+    return list(
+        SignupEvent.objects.filter(signup__member_id=member_id)
+        .select_related("campaign")
+        .order_by("-at", "-id")[:limit]
+    )
+
+
+def review_queue(*, campaign_id: int | None = None) -> QuerySet[Signup]:
+    """Sign-ups waiting for review across campaigns (or one), oldest first, with member and campaign."""
+    query = (
+        Signup.objects.filter(status=SignupStatus.PENDING_REVIEW)
+        .select_related("member", "campaign")
+        .order_by("id")
+    )
+    if campaign_id is not None:
+        query = query.filter(campaign_id=campaign_id)
+    return query
+
+
+def review_campaigns() -> QuerySet[Campaign]:
+    """Campaigns with sign-ups waiting for review, each with `pending` (their number)."""
+    return (
+        Campaign.objects.annotate(
+            pending=Count("signups", filter=Q(signups__status=SignupStatus.PENDING_REVIEW))
+        )
+        .filter(pending__gt=0)
+        .order_by("-id")
+    )
+
+
+def attendance_campaigns() -> QuerySet[Campaign]:
+    """Campaigns whose members may be checked in: published or closed for sign-up (the event often
+    runs after sign-up closed), soonest event first."""
+    return Campaign.objects.filter(status__in=[CampaignStatus.PUBLISHED, CampaignStatus.CLOSED]).order_by(
+        "event_start_at", "id"
+    )
+
+
+def attendance_recent(campaign_id: int, *, limit: int = 10) -> list[Signup]:
+    """The latest check-ins of a campaign, newest first, with members (one query)."""
+    return list(
+        Signup.objects.filter(campaign_id=campaign_id, attended_at__isnull=False)
+        .select_related("member")
+        .order_by("-attended_at", "-id")[:limit]
+    )
+
+
 @dataclass(frozen=True)
 class MemberSignupStatus:
     """What a storefront may know of its member's sign-up: no personal data, no ids to act on."""
@@ -281,6 +331,13 @@ class CampaignStats:
     by_age_band: dict[str, int]
     by_province: dict[str, int]
     per_minute: list[dict]
+    attended: int = 0  # confirmed sign-ups checked in at the event (C10)
+    participation_rate: float | None = None  # attended / confirmed, 4 decimals; None with none confirmed
+
+
+def participation_rate(attended: int, confirmed: int) -> float | None:
+    """Attended over confirmed (C10), the one definition the API stats and the report share."""
+    return round(attended / confirmed, 4) if confirmed else None
 
 
 def campaign_stats(campaign: Campaign, *, minutes: int = 60, now: datetime | None = None) -> CampaignStats:
@@ -289,7 +346,15 @@ def campaign_stats(campaign: Campaign, *, minutes: int = 60, now: datetime | Non
     now = now or timezone.now()
     signups = Signup.objects.filter(campaign=campaign)
     by_status = {s: 0 for s in SignupStatus.values}
-    by_status.update(dict(signups.values_list("status").annotate(n=Count("id")).order_by()))
+    attended = 0
+    for status, n, checked_in in (
+        signups.values_list("status")
+        .annotate(n=Count("id"), checked_in=Count("id", filter=Q(attended_at__isnull=False)))
+        .order_by()
+    ):
+        by_status[status] = n
+        if status == SignupStatus.CONFIRMED:
+            attended = checked_in
     live = signups.filter(status__in=BLOCKING_STATUSES).exclude(status__in=["rejected", "not_selected"])
     by_channel = dict(live.values_list("channel").annotate(n=Count("id")).order_by())
     by_gender = dict(live.values_list("member__gender").annotate(n=Count("id")).order_by())
@@ -319,6 +384,8 @@ def campaign_stats(campaign: Campaign, *, minutes: int = 60, now: datetime | Non
         by_age_band=dict(ages),
         by_province=dict(provinces),
         per_minute=[{"minute": minute.isoformat(), "count": n} for minute, n in minute_rows],
+        attended=attended,
+        participation_rate=participation_rate(attended, by_status[SignupStatus.CONFIRMED]),
     )
 
 
@@ -332,3 +399,207 @@ def counts_from_events(campaign_id: int) -> dict[str, int]:
     ):
         latest[signup_id] = to_status
     return dict(Counter(latest.values()))
+
+
+# --- The console's dashboard, live monitor and report (issue 9) ---------------------------------
+
+EXCEPTION_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class RefusalSummary:
+    """Refused attempts recorded since a moment (campaigns.services.refusals), by kind."""
+
+    ineligible: int
+    duplicate: int  # signup.duplicate and signup.previously_refused
+    rate_limited: int
+    by_reason: dict[str, int]  # eligibility reason code -> attempts refused for it
+
+    @property
+    def total(self) -> int:
+        return self.ineligible + self.duplicate + self.rate_limited
+
+
+def _refusal_summary(rows) -> RefusalSummary:
+    ineligible = duplicate = rate_limited = 0
+    reasons: Counter[str] = Counter()
+    for code, reason_codes, n in rows:
+        if code == SignupError.INELIGIBLE:
+            ineligible += n
+            for reason in filter(None, reason_codes.split(",")):
+                reasons[reason] += n
+        elif code in (SignupError.DUPLICATE, SignupError.PREVIOUSLY_REFUSED):
+            duplicate += n
+        else:
+            rate_limited += n
+    return RefusalSummary(ineligible, duplicate, rate_limited, dict(reasons.most_common()))
+
+
+def refusal_summary(*, campaign_id: int, since: datetime) -> RefusalSummary:
+    """One campaign's refused attempts since `since` (one query)."""
+    rows = (
+        SignupRefusal.objects.filter(campaign_id=campaign_id, at__gte=since)
+        .values_list("code", "reasons")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return _refusal_summary(rows)
+
+
+@dataclass(frozen=True)
+class CampaignLine:
+    id: int
+    title: str
+    count: int = 0  # what the line counts: sign-ups waiting, seats left, refusals
+
+
+@dataclass(frozen=True)
+class RunningCampaign:
+    id: int
+    title: str
+    capacity: int
+    seats_taken: int
+    signup_end_at: datetime
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+
+@dataclass(frozen=True)
+class DashboardOverview:
+    awaiting_review: list[CampaignLine]
+    opening_today: list[Campaign]
+    closing_today: list[Campaign]
+    running: list[RunningCampaign]
+    exceptions: list[tuple[CampaignLine, RefusalSummary]]
+    alerts: dict[str, int]  # security alert code -> alerts in the last hour
+    signups_by_hour: list[int]  # today's sign-ups, 24 local hours
+
+
+DASHBOARD_LIMIT = 50  # lines per panel: the dashboard is what needs action, not a full list
+
+
+def dashboard_overview(*, now: datetime | None = None) -> DashboardOverview:
+    """What needs an operator now (issue 9): a fixed number of queries, whatever the campaigns."""
+    from django.db.models.functions import TruncHour
+
+    from yunying.core.models import Alert
+
+    now = now or timezone.now()
+    day_start = _day_start(timezone.localdate(now))
+    day_end = day_start + timedelta(days=1)
+    waiting = (
+        Signup.objects.filter(status=SignupStatus.PENDING_REVIEW)
+        .values_list("campaign_id", "campaign__title")
+        .annotate(n=Count("id"))
+        .order_by("-n", "campaign_id")[:DASHBOARD_LIMIT]
+    )
+    # Opening or closing today: campaigns on their way (published) or closed early today, not drafts,
+    # cancelled or finished ones.
+    campaigns = Campaign.objects.filter(status__in=[CampaignStatus.PUBLISHED, CampaignStatus.CLOSED])
+    opening = list(
+        campaigns.filter(signup_start_at__gte=day_start, signup_start_at__lt=day_end).order_by(
+            "signup_start_at", "id"
+        )[:DASHBOARD_LIMIT]
+    )
+    closing = list(
+        campaigns.filter(signup_end_at__gte=day_start, signup_end_at__lt=day_end).order_by(
+            "signup_end_at", "id"
+        )[:DASHBOARD_LIMIT]
+    )
+    running = [
+        RunningCampaign(*row)
+        for row in Campaign.objects.filter(
+            status=CampaignStatus.PUBLISHED, signup_start_at__lte=now, signup_end_at__gt=now
+        )
+        .order_by("signup_end_at", "id")
+        .values_list("id", "title", "capacity", "seats_taken", "signup_end_at")[:DASHBOARD_LIMIT]
+    ]
+    since = now - EXCEPTION_WINDOW
+    per_campaign: dict[int, list] = {}
+    for campaign_id, code, reasons, n in (
+        SignupRefusal.objects.filter(at__gte=since)
+        .values_list("campaign_id", "code", "reasons")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        per_campaign.setdefault(campaign_id, []).append((code, reasons, n))
+    titles = dict(Campaign.objects.filter(pk__in=list(per_campaign)).values_list("id", "title"))
+    exceptions = sorted(
+        (
+            (CampaignLine(cid, titles[cid], summary.total), summary)
+            for cid, rows in per_campaign.items()
+            if cid in titles
+            for summary in [_refusal_summary(rows)]
+        ),
+        key=lambda line: (-line[0].count, line[0].id),
+    )[:DASHBOARD_LIMIT]
+    alerts = dict(Alert.objects.filter(at__gte=since).values_list("code").annotate(n=Count("id")).order_by())
+    hours = [0] * 24
+    for hour, n in (
+        Signup.objects.filter(created_at__gte=day_start, created_at__lt=day_end)
+        .annotate(hour=TruncHour("created_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        hours[timezone.localtime(hour).hour] += n
+    return DashboardOverview(
+        awaiting_review=[CampaignLine(cid, title, n) for cid, title, n in waiting],
+        opening_today=opening,
+        closing_today=closing,
+        running=running,
+        exceptions=exceptions,
+        alerts=alerts,
+        signups_by_hour=hours,
+    )
+
+
+def signups_latest(*, campaign_id: int, limit: int = 10) -> list[Signup]:
+    """The newest sign-ups of a campaign, with member and campaign for presenting (one query)."""
+    return list(signup_list(campaign_id=campaign_id).select_related("campaign").order_by("-id")[:limit])
+
+
+def signup_search(
+    *,
+    campaign_id: int,
+    status: str | None = None,
+    channel: str | None = None,
+    phone: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Signup]:
+    """signup_list narrowed to one member's phone (found through the keyed blind index, never a scan
+    of clear numbers) and to sign-up days in the configured zone (both included).
+
+    Raises: member.phone_invalid."""
+    query = signup_list(campaign_id=campaign_id, status=status, channel=channel)
+    if phone:
+        member = member_find(phone=phone)
+        query = query.filter(member_id=member.pk) if member else query.none()
+    if date_from:
+        query = query.filter(created_at__gte=_day_start(date_from))
+    if date_to:
+        query = query.filter(created_at__lt=_day_start(date_to) + timedelta(days=1))
+    return query
+
+
+@dataclass(frozen=True)
+class Attendance:
+    """Participation (C10): confirmed sign-ups, how many of them checked in, and the rate."""
+
+    confirmed: int
+    attended: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.attended / self.confirmed if self.confirmed else None
+
+
+def campaign_attendance(campaign: Campaign) -> Attendance:
+    """Attended / confirmed, from Signup.attended_at (one query)."""
+    counts = Signup.objects.filter(campaign=campaign, status=SignupStatus.CONFIRMED).aggregate(
+        confirmed=Count("id"), attended=Count("id", filter=Q(attended_at__isnull=False))
+    )
+    return Attendance(confirmed=counts["confirmed"], attended=counts["attended"])

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_htmx.http import HttpResponseClientRedirect
 
 from yunying.console.nav import NAV, NavItem
 from yunying.core.permissions import Actor, Perm, Role
@@ -83,6 +84,10 @@ def operator_required(perm: Perm | None = None, *, second_factor: bool = True) -
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             if not request.user.is_authenticated:
+                htmx = getattr(request, "htmx", None)
+                if htmx:  # a fragment (a polling monitor) after the session ended: the whole page goes
+                    page = htmx.current_url_abs_path or request.get_full_path()
+                    return HttpResponseClientRedirect(redirect_to_login(page, reverse("console:login")).url)
                 return redirect_to_login(request.get_full_path(), reverse("console:login"))
             actor = actor_for(request.user)
             if actor is None:

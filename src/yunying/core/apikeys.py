@@ -80,3 +80,18 @@ def apikey_revoke(*, key: ApiKey, actor: Actor = SYSTEM) -> bool:
                 before={"revoked_at": None}, after={"revoked_at": now},
             )  # fmt: skip
     return bool(revoked)
+
+
+def apikey_list():
+    """Every key, newest first (no secrets: only their SHA-256 is stored)."""
+    return ApiKey.objects.order_by("-id")
+
+
+def apikey_get(key_id: int) -> ApiKey:
+    """Raises: core.not_found."""
+    from yunying.core.errors import CoreError, DomainError
+
+    key = ApiKey.objects.filter(pk=key_id).first()
+    if key is None:
+        raise DomainError(CoreError.NOT_FOUND, id=key_id)
+    return key

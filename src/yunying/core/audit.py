@@ -167,3 +167,19 @@ def pii_access_record(*, actor: Actor, member_ids: Iterable[int], fields: list[s
     ]
     PersonalDataAccess.objects.bulk_create(rows)
     return len(rows)
+
+
+def pii_access_list(
+    *, member_id: int | None = None, actor: str | None = None
+) -> QuerySet[PersonalDataAccess]:
+    """Who read members' personal data in clear, newest first; `actor` as in audit_list."""
+    query = PersonalDataAccess.objects.order_by("-id")
+    if member_id is not None:
+        query = query.filter(member_id=member_id)
+    if actor:
+        match = _ACTOR.match(actor)
+        if match:
+            query = query.filter(actor_kind=match["kind"], actor_id=int(match["id"]))
+        else:
+            query = query.filter(actor_label=actor)
+    return query

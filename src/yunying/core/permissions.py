@@ -98,3 +98,10 @@ class Actor:
 
 
 SYSTEM = Actor(kind="system", id=None, label="system")
+
+
+def command_line_actor() -> Actor:
+    """Whoever runs a `yunying` command on the host: named in the audit trail by their login."""
+    import getpass
+
+    return Actor(kind="system", id=None, label=f"command line ({getpass.getuser()})"[:150])

@@ -1,5 +1,23 @@
 """Member pages (mobile H5) under /m/."""
 
+from django.urls import path, re_path
+
+from yunying.h5 import views
+
 app_name = "h5"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("c/<int:campaign_id>/", views.landing, name="landing"),
+    path("c/<int:campaign_id>/signup/", views.signup, name="signup"),
+    path("c/<int:campaign_id>/signup/check/", views.signup_check, name="signup_check"),
+    path("signin/", views.signin, name="signin"),
+    path("signout/", views.signout, name="signout"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("privacy/notice/", views.policy_text, name="policy"),
+    path("me/", views.me, name="me"),
+    path("me/s/<str:public_id>/", views.signup_detail, name="signup_detail"),
+    path("me/s/<str:public_id>/withdraw/", views.withdraw, name="withdraw"),
+    # Anything else under /m/: the member pages' own "not found", not the API's JSON.
+    re_path(r"^.*$", views.not_found, name="not_found"),
+]

@@ -37,3 +37,28 @@ register_messages(
         MemberError.NOT_FOUND: _("No member has that phone or external id."),
     }
 )
+
+
+class SigninError(StrEnum):
+    """Sign-in by SMS code (M1) and the privacy notice (M3)."""
+
+    CODE_WRONG = "signin.code_wrong"
+    CODE_EXPIRED = "signin.code_expired"
+    NO_CODE = "signin.no_code"
+    TOO_MANY_ATTEMPTS = "signin.too_many_attempts"
+    BUDGET_EXHAUSTED = "signin.budget_exhausted"
+    SEND_FAILED = "signin.send_failed"
+    CONSENT_STALE = "consent.stale_version"
+
+
+register_messages(
+    {
+        SigninError.CODE_WRONG: _("The code is not right. Check the SMS and try again."),
+        SigninError.CODE_EXPIRED: _("The code has expired. Ask for a new one."),
+        SigninError.NO_CODE: _("There is no code waiting for this phone. Ask for a new one."),
+        SigninError.TOO_MANY_ATTEMPTS: _("Too many wrong tries for this code. Ask for a new one."),
+        SigninError.BUDGET_EXHAUSTED: _("No more codes can be sent today. Please try again tomorrow."),
+        SigninError.SEND_FAILED: _("The SMS could not be sent. Please try again in a minute."),
+        SigninError.CONSENT_STALE: _("The privacy notice has changed. Please read the new version."),
+    }
+)

@@ -44,3 +44,38 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return f"Member #{self.pk}"
+
+
+class SigninCode(models.Model):
+    """A one-time SMS sign-in code (M1). Neither the phone nor the code is stored in clear: the
+    phone as a keyed blind index of its own, the code as a keyed hash bound to that phone. Only
+    members.signin writes it."""
+
+    phone_index = models.CharField(max_length=40)
+    code_hash = models.CharField(max_length=64)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["phone_index", "created_at"]),
+            models.Index(fields=["created_at"]),  # the day's send budget
+        ]
+
+
+class ConsentRecord(models.Model):
+    """Append-only: a member accepted version `policy_version` of the privacy notice, with the
+    optional marketing and sensitive-data choices made at that moment (M3). The latest row is the
+    member's current choice; nothing updates or deletes one (members.consent only inserts)."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="consents")
+    policy_version = models.CharField(max_length=20)
+    marketing = models.BooleanField()
+    sensitive = models.BooleanField()
+    ip_hash = models.CharField(max_length=40, blank=True)  # keyed hash of the client address
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["member", "-id"])]

@@ -68,6 +68,7 @@ class Source:
     client_ip: str | None = None
     device_id: str = ""
     user_agent: str = ""
+    form_fill_ms: int | None = None  # how long the member took over the form (the member pages measure it)
 
 
 def answers_read(signup: Signup) -> dict[str, Any]:
@@ -146,6 +147,16 @@ def client_signal_hash(value: str | None, *, kind: str) -> str:
     return crypto.blind_index(value, context=f"signup.{kind}") if value else ""
 
 
+FORM_FILL_MS_MAX = 24 * 3600 * 1000
+
+
+def _form_fill_ms(value: int | None) -> int | None:
+    """A client's measure, so anything: kept only when it is a plausible duration (up to a day)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= FORM_FILL_MS_MAX:
+        return value
+    return None
+
+
 def _stated_facts(profile: Profile, answers: dict[str, Any]) -> MemberFacts:
     """The member facts a sign-up request itself gave, and nothing stored (eligibility_explain)."""
     return MemberFacts(
@@ -221,9 +232,14 @@ def signup_create(
     today = timezone.localdate(now)
     reasons = eligibility_evaluate(rules, facts, today=today)
     if reasons:
+        judged = [r.code for r in reasons]
         if not actor.can(Perm.SIGNUP_VIEW):
             reasons = eligibility_explain(rules, _stated_facts(identity.profile, cleaned), today=today)
-        raise DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
+        refusal = DomainError(SignupError.INELIGIBLE, reasons=[r.as_dict() for r in reasons])
+        # The operators' record of refusals (services.refusals) counts the real reasons; the caller
+        # is told only what its permission allows (above).
+        refusal.judged_reasons = judged
+        raise refusal
     # After eligibility, so a full campaign still tells a member what stands in their way (api.md §7).
     status = _entry_status(campaign)  # campaign.full here when it visibly is
     # The sign-up's public id is its row token too: the answers are bound to this row before it exists.
@@ -268,6 +284,7 @@ def _admit(
             client_ip_hash=client_signal_hash(source.client_ip, kind="client_ip"),
             device_id_hash=client_signal_hash(source.device_id[:128], kind="device_id"),
             user_agent=source.user_agent[:300],
+            form_fill_ms=_form_fill_ms(source.form_fill_ms),
         )
         try:
             row_insert(signup)  # no savepoint: on a conflict the whole transaction is abandoned
@@ -351,9 +368,12 @@ def _locked_signup(campaign_id: int, signup_id: int) -> Signup:
     return signup_get(campaign_id=campaign_id, signup_id=signup_id)
 
 
-def signup_confirm(*, campaign_id: int, signup_id: int, actor: Actor) -> Signup:
+def signup_confirm(
+    *, campaign_id: int, signup_id: int, actor: Actor, reason: str = "", note: str = ""
+) -> Signup:
     """Approve a sign-up waiting for review: it takes a seat, or joins the waiting list when full.
     Review goes on after sign-up closes, but not once the campaign is cancelled or finished.
+    `reason` (optional) is told to the member; `note` is kept for operators ("approved" when blank).
 
     Raises: signup.not_found, signup.invalid_transition, campaign.full."""
     with transaction.atomic():
@@ -369,9 +389,18 @@ def signup_confirm(*, campaign_id: int, signup_id: int, actor: Actor) -> Signup:
             raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=St.CONFIRMED)
         else:
             raise DomainError(CampaignError.FULL, capacity=campaign.capacity)
-        _move(signup, to=to, allowed_from={St.PENDING_REVIEW}, actor=actor, note="approved")
-        notice_signup(signup, campaign, NOTICE_FOR_STATUS[to])
-        audit_record(actor=actor, action="signup.confirm", object_type="signup", object_id=signup.pk, before={"status": St.PENDING_REVIEW}, after={"status": to})  # fmt: skip
+        note = note.strip()
+        _move(
+            signup,
+            to=to,
+            allowed_from={St.PENDING_REVIEW},
+            actor=actor,
+            reason=reason,
+            note=note or "approved",
+        )
+        notice_signup(signup, campaign, NOTICE_FOR_STATUS[to], reason=reason)
+        after = {"status": to, "note": note} if note else {"status": to}
+        audit_record(actor=actor, action="signup.confirm", object_type="signup", object_id=signup.pk, before={"status": St.PENDING_REVIEW}, after=after, reason=reason)  # fmt: skip
     return signup
 
 

@@ -1,15 +1,93 @@
-"""Placeholder until this section is built (issue 9)."""
+"""The audit trail (S5) and the personal-data access log (S3), read-only, for auditors and strategy:
+the same selectors the API's /audit reads, filtered and paginated."""
 
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
 
 from yunying.console.access import operator_required
+from yunying.console.paging import ID_MAX, page_of
+from yunying.core.audit import audit_list, pii_access_list
 from yunying.core.permissions import Perm
+
+EARLIEST, LATEST = date(1900, 1, 1), date(9998, 12, 31)
+
+
+class AuditFilters(forms.Form):
+    actor = forms.CharField(
+        label=_("Actor"), max_length=150, required=False, help_text=_("A user name, or user:3 / api_key:3")
+    )
+    action = forms.CharField(
+        label=_("Action"), max_length=40, required=False, help_text=_("signup.reject, or signup for all")
+    )
+    object_type = forms.CharField(label=_("Object type"), max_length=30, required=False)
+    object_id = forms.CharField(label=_("Object id"), max_length=40, required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("since", "until"):
+            day = cleaned.get(name)
+            if day is not None and not (EARLIEST <= day <= LATEST):
+                self.add_error(name, _("Choose a date between 1900 and 9998."))
+        return cleaned
+
+
+class AccessFilters(forms.Form):
+    member = forms.IntegerField(label=_("Member id"), required=False, min_value=1, max_value=ID_MAX)
+    actor = forms.CharField(
+        label=_("Actor"), max_length=150, required=False, help_text=_("A user name, or user:3 / api_key:3")
+    )
+
+
+def _filters(form: forms.Form) -> dict:
+    """The valid filters; with any field invalid, the form shows why and the list shows nothing."""
+    if not form.is_bound:
+        return {}
+    if not form.is_valid():
+        return None
+    return {k: v for k, v in form.cleaned_data.items() if v not in (None, "")}
 
 
 @operator_required(Perm.AUDIT_VIEW)
-def audit_log(request):
-    return render(request, "console/placeholder.html", {"section": "audit"})
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    form = AuditFilters(request.GET or None)
+    filters = _filters(form)
+    rows = (
+        audit_list(**{k: v.strip() if isinstance(v, str) else v for k, v in filters.items()})
+        if filters is not None
+        else []
+    )
+    page, query = page_of(request, rows)
+    context = {"section": "audit", "tab": "audit", "form": form, "page": page, "query": query}
+    return render(request, "console/audit/log.html", context)
 
 
-urlpatterns = [path("audit/", audit_log, name="audit_log")]
+@operator_required(Perm.AUDIT_VIEW)
+@require_GET
+def access_log(request: HttpRequest) -> HttpResponse:
+    form = AccessFilters(request.GET or None)
+    filters = _filters(form)
+    rows = (
+        pii_access_list(member_id=filters.get("member"), actor=(filters.get("actor") or "").strip())
+        if filters is not None
+        else []
+    )
+    page, query = page_of(request, rows)
+    context = {"section": "audit", "tab": "access", "form": form, "page": page, "query": query}
+    return render(request, "console/audit/access.html", context)
+
+
+urlpatterns = [
+    path("audit/", audit_log, name="audit_log"),
+    path("audit/access/", access_log, name="access_log"),
+]

@@ -16,6 +16,12 @@ def _widget_class(widget: forms.Widget) -> str:
     return "form-control"
 
 
+def _choice(sub) -> dict:
+    """One box of a radio or checkbox list, with Bootstrap's class (the widget's attrs miss it)."""
+    sub.data["attrs"] = {**sub.data["attrs"], "class": "form-check-input"}
+    return {"tag": sub.tag(wrap_label=False), "label": sub.choice_label, "id": sub.id_for_label}
+
+
 @register.inclusion_tag("yunying/field.html")
 def field(bound: forms.BoundField, *, label: bool = True, size: str = "") -> dict:
     """One labelled form field: widget with Bootstrap's class, errors announced and linked to it."""
@@ -38,12 +44,7 @@ def field(bound: forms.BoundField, *, label: bool = True, size: str = "") -> dic
     return {
         "bound": bound,
         "widget": bound.as_widget(attrs=attrs) if not choice_list else None,
-        "choices": [
-            {"tag": sub.tag(wrap_label=False), "label": sub.choice_label, "id": sub.id_for_label}
-            for sub in bound.subwidgets
-        ]
-        if choice_list
-        else None,
+        "choices": [_choice(sub) for sub in bound.subwidgets] if choice_list else None,
         "is_check": isinstance(widget, forms.CheckboxInput),
         "show_label": label,
     }

@@ -48,6 +48,7 @@ from yunying.campaigns.services.admission import (
     signup_reject,
     signup_withdraw,
 )
+from yunying.campaigns.services.attendance import attendance_mark
 from yunying.campaigns.services.lifecycle import (
     campaign_cancel,
     campaign_close,
@@ -485,6 +486,10 @@ class DemoBuilder:
         signups = self.sign_up_many(campaign, 22)
         self.withdraw(signups[5], "孩子生病，来不了")
         campaign_close(campaign_id=campaign.pk, actor=DEMO, reason="课程已开始，报名截止")
+        # most came: their codes scanned at the door (the report's participation rate)
+        confirmed = signup_list(campaign_id=campaign.pk, status=SignupStatus.CONFIRMED).order_by("id")
+        for signup in list(confirmed)[:-3]:
+            attendance_mark(checkin_code=signup.checkin_code, campaign_id=campaign.pk, actor=DEMO)
         campaign_finish(campaign_id=campaign.pk, actor=DEMO)
 
     def night_run(self) -> None:

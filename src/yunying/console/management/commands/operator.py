@@ -16,13 +16,9 @@ from django.db import transaction
 
 from yunying.console.access import OPERATOR_ROLES, has_totp, role_of
 from yunying.core.audit import audit_record
-from yunying.core.permissions import Actor, Role
+from yunying.core.permissions import Role, command_line_actor
 
 ROLE_NAMES = [role.value for role in OPERATOR_ROLES]
-
-
-def _host_actor() -> Actor:
-    return Actor(kind="system", id=None, label=f"command line ({getpass.getuser()})"[:150])
 
 
 class Command(BaseCommand):
@@ -74,7 +70,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             user.save()
             self._set_role(user, Role(role))
-            audit_record(actor=_host_actor(), action="operator.created", object_type="user", object_id=user.pk,
+            audit_record(actor=command_line_actor(), action="operator.created", object_type="user", object_id=user.pk,
                          after={"username": username, "role": role})  # fmt: skip
         self.stdout.write(f"operator {username} created with the role {role}")
 
@@ -85,7 +81,7 @@ class Command(BaseCommand):
         before = role_of(user)
         with transaction.atomic():
             self._set_role(user, Role(role))
-            audit_record(actor=_host_actor(), action="operator.role_changed", object_type="user", object_id=user.pk,
+            audit_record(actor=command_line_actor(), action="operator.role_changed", object_type="user", object_id=user.pk,
                          before={"role": str(before or "")}, after={"role": role})  # fmt: skip
         self.stdout.write(f"{username}: {before or '-'} → {role}")
 
@@ -106,6 +102,6 @@ class Command(BaseCommand):
             user.is_active = False
             user.save(update_fields=["is_active"])
             audit_record(
-                actor=_host_actor(), action="operator.disabled", object_type="user", object_id=user.pk
+                actor=command_line_actor(), action="operator.disabled", object_type="user", object_id=user.pk
             )
         self.stdout.write(f"{username} can no longer sign in")

@@ -1,15 +1,8 @@
-import getpass
-
 from django.core.management.base import BaseCommand, CommandError
 
 from yunying.core.apikeys import apikey_create, apikey_revoke
 from yunying.core.models import ApiKey
-from yunying.core.permissions import Actor, Role
-
-
-def _operator() -> Actor:
-    """Whoever runs the command on the host: named in the audit trail by their login."""
-    return Actor(kind="system", id=None, label=f"command line ({getpass.getuser()})"[:150])
+from yunying.core.permissions import Role, command_line_actor
 
 
 class Command(BaseCommand):
@@ -27,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         if action == "create":
             name = options["name"] or f"{options['role']} key"
-            _, token = apikey_create(name=name, role=Role(options["role"]), actor=_operator())
+            _, token = apikey_create(name=name, role=Role(options["role"]), actor=command_line_actor())
             self.stdout.write(token)
         elif action == "list":
             for key in ApiKey.objects.order_by("id"):
@@ -37,5 +30,5 @@ class Command(BaseCommand):
             key = ApiKey.objects.filter(prefix=options["prefix"]).first()
             if key is None:
                 raise CommandError(f"no key with prefix {options['prefix']}")
-            apikey_revoke(key=key, actor=_operator())
+            apikey_revoke(key=key, actor=command_line_actor())
             self.stdout.write(f"revoked {key.prefix}")

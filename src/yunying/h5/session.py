@@ -1,0 +1,93 @@
+"""Who the member on a page is: the member id in the session after an SMS sign-in, and the consent
+they gave before signing in (held in the session until their member row exists)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from yunying.core.permissions import Actor
+from yunying.members.consent import consent_current, policy_version
+from yunying.members.models import Member
+from yunying.members.signin import member_get
+
+MEMBER = "h5_member"
+PENDING_CONSENT = "h5_consent"
+
+
+def member_of(request: HttpRequest) -> Member | None:
+    if not hasattr(request, "_h5_member"):
+        member_id = request.session.get(MEMBER)
+        request._h5_member = member_get(member_id) if isinstance(member_id, int) else None
+    return request._h5_member
+
+
+def member_actor(member: Member) -> Actor:
+    """The member acting for themselves: no role, so no operator permission."""
+    return Actor(kind="member", id=member.pk, label=f"member:{member.pk}")
+
+
+def member_login(request: HttpRequest, member: Member) -> None:
+    # A new session key at sign-in: a key planted before it (session fixation) is worth nothing.
+    request.session.cycle_key()
+    request.session[MEMBER] = member.pk
+    request._h5_member = member
+
+
+def member_logout(request: HttpRequest) -> None:
+    """Forget the member only: an operator signed in to the console in the same browser stays."""
+    request.session.pop(MEMBER, None)
+    request.session.pop(PENDING_CONSENT, None)
+    request.session.cycle_key()
+    request._h5_member = None
+
+
+def pending_consent(request: HttpRequest) -> dict | None:
+    """The consent given before sign-in, if it is to the notice in force."""
+    pending = request.session.get(PENDING_CONSENT)
+    if isinstance(pending, dict) and pending.get("version") == policy_version():
+        return pending
+    return None
+
+
+def safe_next(request: HttpRequest, default: str) -> str:
+    """Where to go after a step: only a path of the member pages on this host."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if (
+        target.startswith("/m/")
+        and len(target) <= 500
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        return target
+    return default
+
+
+def _to(name: str, next_path: str) -> HttpResponse:
+    return redirect(f"{reverse(name)}?{urlencode({'next': next_path})}")
+
+
+def member_required(*, consent: bool = True) -> Callable:
+    """Signed in (else to sign-in, which asks for consent first) and, with `consent`, having
+    accepted the privacy notice in force (else to the notice): nothing is collected before."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            member = member_of(request)
+            if member is None:
+                return _to("h5:signin", request.get_full_path())
+            if consent and consent_current(member) is None:
+                return _to("h5:privacy", request.get_full_path())
+            request.member = member
+            request.actor = member_actor(member)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
