@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.template.loader import select_template
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -286,8 +285,7 @@ def campaign_action(request: HttpRequest, campaign_id: int, action: str) -> Http
 def campaign_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """The member's page of this campaign as members will see it, for the editor's phone frame."""
     campaign = campaign_or_404(campaign_id)
-    template = select_template(["h5/campaign_preview.html", "console/campaigns/preview_fallback.html"])
-    return HttpResponse(template.render({"campaign": campaign, "preview": True}, request))
+    return render(request, "h5/campaign_preview.html", {"campaign": campaign, "preview": True})
 
 
 urlpatterns = [
