@@ -594,7 +594,7 @@ class Attendance:
 
     @property
     def rate(self) -> float | None:
-        return self.attended / self.confirmed if self.confirmed else None
+        return participation_rate(self.attended, self.confirmed)  # the one definition (C10)
 
 
 def campaign_attendance(campaign: Campaign) -> Attendance:

@@ -69,12 +69,12 @@ def _check_in(request: HttpRequest, campaign: Campaign, code: str) -> dict:
 
 
 def _live(campaign: Campaign) -> dict:
-    stats = selectors.campaign_stats(campaign, minutes=1)
-    rate = stats.participation_rate
+    counts = selectors.campaign_attendance(campaign)  # one query per scan, not the full stats
+    rate = counts.rate
     recent = selectors.attendance_recent(campaign.pk)
     return {
-        "attended": stats.attended,
-        "confirmed": stats.by_status[SignupStatus.CONFIRMED],
+        "attended": counts.attended,
+        "confirmed": counts.confirmed,
         "rate_percent": f"{rate * 100:.1f}" if rate is not None else None,
         "recent": [(s, member_contact(s.member, reveal=False)["name"]) for s in recent],
     }
