@@ -359,3 +359,10 @@ def test_a_campaign_not_on_the_h5_channel_offers_no_sign_up(client):
     page = Client(HTTP_ACCEPT_LANGUAGE="en").get(f"/m/c/{campaign.pk}/").content.decode()
     assert "not open on these pages" in page and "/signup/" not in page
     assert campaign.title not in client.get("/m/").content.decode()
+
+
+def test_an_as_you_type_check_after_the_session_ended_sends_the_whole_page_to_sign_in(client, h5_campaign):
+    response = client.post(
+        f"/m/c/{h5_campaign.pk}/signup/check/?field=size", {"size": "m"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 204 and response["HX-Redirect"].startswith("/m/signin/?next=")

@@ -38,3 +38,16 @@ def test_accepting_a_notice_no_longer_in_force_is_refused(settings):
         consent_record(member=member, version="v1", marketing=False, sensitive=False, client_ip=None)
     assert refused.value.code == "consent.stale_version"
     assert not ConsentRecord.objects.exists()
+
+
+def test_the_database_refuses_to_change_or_delete_a_consent_record(settings):
+    from django.db import DatabaseError, transaction
+
+    settings.PRIVACY_POLICY_VERSION = "v1"
+    member = MemberFactory()
+    record = consent_record(member=member, version="v1", marketing=False, sensitive=False, client_ip=None)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ConsentRecord.objects.filter(pk=record.pk).update(marketing=True)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        ConsentRecord.objects.filter(pk=record.pk).delete()
+    assert ConsentRecord.objects.get().marketing is False

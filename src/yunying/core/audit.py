@@ -72,7 +72,8 @@ def audit_record(
 # SQLite backend drops and re-creates its triggers around its DELETE (core.sqlite_backend).
 AUDIT_TABLE = "core_auditentry"
 ALERT_TABLE = "core_alert"  # core.alerts: security alerts are evidence too
-APPEND_ONLY_TABLES = (AUDIT_TABLE, ALERT_TABLE)
+CONSENT_TABLE = "members_consentrecord"  # members.ConsentRecord: evidence of what a member agreed to (M3)
+APPEND_ONLY_TABLES = (AUDIT_TABLE, ALERT_TABLE, CONSENT_TABLE)
 
 
 def append_only_sql(vendor: str, *, drop: bool = False, table: str = AUDIT_TABLE) -> list[str]:

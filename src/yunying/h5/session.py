@@ -68,8 +68,14 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-def _to(name: str, next_path: str) -> HttpResponse:
-    return redirect(f"{reverse(name)}?{urlencode({'next': next_path})}")
+def _to(request: HttpRequest, name: str, next_path: str) -> HttpResponse:
+    url = f"{reverse(name)}?{urlencode({'next': next_path})}"
+    if getattr(request, "htmx", False):
+        # An as-you-type check whose session ended: the whole page goes, not the page into a field.
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def member_required(*, consent: bool = True) -> Callable:
@@ -81,9 +87,9 @@ def member_required(*, consent: bool = True) -> Callable:
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             member = member_of(request)
             if member is None:
-                return _to("h5:signin", request.get_full_path())
+                return _to(request, "h5:signin", request.get_full_path())
             if consent and consent_current(member) is None:
-                return _to("h5:privacy", request.get_full_path())
+                return _to(request, "h5:privacy", request.get_full_path())
             request.member = member
             request.actor = member_actor(member)
             return view(request, *args, **kwargs)

@@ -25,7 +25,7 @@ from yunying.campaigns import selectors
 from yunying.campaigns.eligibility import eligibility_parse
 from yunying.campaigns.models import LIVE_STATUSES, Campaign, CampaignStatus, SignupStatus
 from yunying.campaigns.questions import answers_validate, form_parse
-from yunying.campaigns.services import admission
+from yunying.campaigns.services import admission, refusals
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.ratelimit import client_key, ratelimit_hit
 from yunying.h5 import forms
@@ -344,34 +344,39 @@ def _create(request: HttpRequest, campaign: Campaign, form: forms.SignupForm, co
         form.add_error("profile_birth_date", DomainError("member.birth_date_invalid").message)
         return None
     data = form.cleaned_data
+    ip = _client_ip(request)
     try:
-        ip = _client_ip(request)
-        if ip:  # the limits the API applies to one client and to one member (S7)
-            ratelimit_hit(
-                scope=f"signup_ip:{campaign.pk}",
-                key=client_key(ip),
-                limit=settings.RATE_LIMITS["signup_client_ip"],
+        # Outermost, as the API's handler: a refusal operators watch (ineligible, duplicate,
+        # rate-limited) is recorded for the live monitor after the refused work has ended.
+        with refusals.refusals_recorded(campaign_id=campaign.pk, channel="h5"):
+            if ip:  # the limits the API applies to one client and to one member (S7)
+                ratelimit_hit(
+                    scope=f"signup_ip:{campaign.pk}",
+                    key=client_key(ip),
+                    limit=settings.RATE_LIMITS["signup_client_ip"],
+                )
+                ratelimit_hit(
+                    scope="signup_member_h5",
+                    key=str(request.member.pk),
+                    limit=settings.RATE_LIMITS["signup_member"],
+                )
+            return admission.signup_create(
+                campaign_id=campaign.pk,
+                identity=admission.MemberIdentity(
+                    phone=member_phone(request.member), profile=Profile(**profile)
+                ),
+                answers=form.answers(),
+                source=admission.Source(
+                    channel="h5",
+                    utm_source=data.get("utm_source") or "",
+                    utm_medium=data.get("utm_medium") or "",
+                    utm_campaign=data.get("utm_campaign") or "",
+                    client_ip=ip,
+                    user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+                    form_fill_ms=data.get("form_fill_ms"),
+                ),
+                actor=request.actor,
             )
-            ratelimit_hit(
-                scope="signup_member_h5",
-                key=str(request.member.pk),
-                limit=settings.RATE_LIMITS["signup_member"],
-            )
-        return admission.signup_create(
-            campaign_id=campaign.pk,
-            identity=admission.MemberIdentity(phone=member_phone(request.member), profile=Profile(**profile)),
-            answers=form.answers(),
-            source=admission.Source(
-                channel="h5",
-                utm_source=data.get("utm_source") or "",
-                utm_medium=data.get("utm_medium") or "",
-                utm_campaign=data.get("utm_campaign") or "",
-                client_ip=ip,
-                user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
-                form_fill_ms=data.get("form_fill_ms"),
-            ),
-            actor=request.actor,
-        )
     except ValidationFailed as failed:
         unplaced = []
         for error in failed.errors:
