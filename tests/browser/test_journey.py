@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from tests.browser.conftest import BROWSER, check_page, console_sign_in
 from tests.browser.test_member_pages import consent_and_sign_in
@@ -136,7 +137,7 @@ def test_the_whole_journey(desktop, site, new_phone, console):
     check_page(operator, "journey-7-report")
     with operator.expect_download() as download:
         operator.get_by_role("link", name="下载 CSV").click()
-    text = open(download.value.path(), encoding="utf-8-sig").read()  # noqa: PTH123
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert len(rows) == 2  # the header and the one sign-up (the refused member has none)
     assert "139****9001" in text and "13900139001" not in text
