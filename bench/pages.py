@@ -73,7 +73,7 @@ def _admin_session(url: str, env: dict, password: str) -> requests.Session:
         "d,_=TOTPDevice.objects.get_or_create(user=u, name='bench', defaults={'confirmed': True});"
         "print(f'{totp(d.bin_key):06d}')"
     )
-    code = _yunying(env, "shell", "-c", script).strip()
+    code = _yunying(env, "shell", "-v0", "-c", script).strip().splitlines()[-1]
     session = requests.Session()
     session.get(f"{url}/admin/login/")
     response = session.post(
@@ -102,7 +102,7 @@ def _pages(url: str, env: dict) -> dict[str, str]:
         "p=Campaign.objects.filter(status='published').order_by('id').first();"
         "print(c.pk, c.n, p.pk)"
     )
-    biggest, signups, published = _yunying(env, "shell", "-c", script).split()
+    biggest, signups, published = _yunying(env, "shell", "-v0", "-c", script).strip().splitlines()[-1].split()
     return {
         "console: dashboard": "/console/dashboard/",
         "console: campaign list": "/console/campaigns/",
