@@ -71,9 +71,9 @@ def _admin_session(url: str, env: dict, password: str) -> requests.Session:
         "from django_otp.oath import totp;"
         "u=get_user_model().objects.get(username='operator');"
         "d,_=TOTPDevice.objects.get_or_create(user=u, name='bench', defaults={'confirmed': True});"
-        "print(f'{totp(d.bin_key):06d}')"
+        "print(f'{totp(d.bin_key):06d}', d.persistent_id)"
     )
-    code = _yunying(env, "shell", "-v0", "-c", script).strip().splitlines()[-1]
+    code, device = _yunying(env, "shell", "-v0", "-c", script).strip().splitlines()[-1].split()
     session = requests.Session()
     session.get(f"{url}/admin/login/")
     response = session.post(
@@ -82,14 +82,17 @@ def _admin_session(url: str, env: dict, password: str) -> requests.Session:
             "username": "operator",
             "password": password,
             "otp_token": code,
-            "otp_device": "",
+            "otp_device": device,
             "csrfmiddlewaretoken": session.cookies["csrftoken"],
         },
         headers={"Referer": f"{url}/admin/login/"},
         allow_redirects=False,
     )
     if response.status_code != 302:
-        raise RuntimeError(f"admin sign-in failed: {response.status_code}")
+        errors = re.findall(
+            r'class="errornote">\s*([^<]+)|<ul class="errorlist[^"]*"><li>([^<]+)', response.text
+        )
+        raise RuntimeError(f"admin sign-in failed: {response.status_code} {errors}")
     return session
 
 
@@ -109,8 +112,10 @@ def _pages(url: str, env: dict) -> dict[str, str]:
         "console: campaign detail": f"/console/campaigns/{biggest}/",
         f"console: sign-up list ({signups} rows, page 1)": f"/console/campaigns/{biggest}/signups/",
         "console: live monitor": f"/console/campaigns/{biggest}/monitor/",
+        "console: live monitor's 3 s refresh": f"/console/campaigns/{biggest}/monitor/live/",
         "console: report": f"/console/campaigns/{biggest}/report/",
         "console: review queue": "/console/review/",
+        "console: attendance": f"/console/attendance/?campaign={biggest}",
         "member: campaign landing": f"/m/c/{published}/",
         "floor: /healthz": "/healthz",
         "alternative: admin sign-up list": "/admin/campaigns/signup/",
@@ -160,7 +165,11 @@ def run(requests_per_page: int, clients: int) -> tuple[list[dict], dict]:
     try:
         pages = _pages(server.url, env)
         operator = [_sign_in(server.url, "execution", logins["execution"]) for _ in range(clients)]
-        admin = [_admin_session(server.url, env, logins["operator"]) for _ in range(clients)]
+        admin = [_admin_session(server.url, env, logins["operator"])]
+        for _ in range(clients - 1):  # a TOTP code opens one sign-in: the other clients share its session
+            clone = requests.Session()
+            clone.cookies.update(admin[0].cookies)
+            admin.append(clone)
         rows = []
         for label, path in pages.items():
             sessions = admin if label.startswith("alternative") else operator
