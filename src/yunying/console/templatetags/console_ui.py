@@ -1,0 +1,36 @@
+"""Console template helpers: the tabs every page of one campaign shares."""
+
+from __future__ import annotations
+
+from django import template
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from yunying.core.permissions import Perm
+
+register = template.Library()
+
+# key, label, icon, url name, the permission that shows it (the view checks the same one)
+CAMPAIGN_TABS = [
+    ("detail", _("Overview"), "info-circle", "console:campaign_detail", Perm.CAMPAIGN_VIEW),
+    ("monitor", _("Live monitor"), "activity", "console:campaign_monitor", Perm.STATS_VIEW),
+    ("signups", _("Sign-ups"), "people", "console:campaign_signups", Perm.SIGNUP_VIEW),
+    ("report", _("Report"), "graph-up", "console:campaign_report", Perm.STATS_VIEW),
+    ("attendance", _("Attendance"), "qr-code-scan", "console:attendance", Perm.ATTENDANCE_MARK),
+]
+
+
+@register.inclusion_tag("console/campaigns/_tabs.html", takes_context=True)
+def campaign_tabs(context, campaign, active: str) -> dict:
+    """One campaign's pages as tabs, each shown only to roles that may open it."""
+    actor = getattr(context["request"], "actor", None)
+    tabs = []
+    for key, label, icon, url_name, perm in CAMPAIGN_TABS:
+        if actor is None or not actor.can(perm):
+            continue
+        if key == "attendance":
+            url = f"{reverse(url_name)}?campaign={campaign.pk}"
+        else:
+            url = reverse(url_name, args=[campaign.pk])
+        tabs.append({"key": key, "label": label, "icon": icon, "url": url})
+    return {"tabs": tabs, "active": active}
