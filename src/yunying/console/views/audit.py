@@ -68,6 +68,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         else []
     )
     page, query = page_of(request, rows)
+    for entry in page:
+        # one line per changed field, before → after: a campaign's snapshot is long, read it folded
+        entry.changes = [
+            (field, entry.before.get(field, "—"), entry.after.get(field, "—"))
+            for field in sorted(set(entry.before) | set(entry.after))
+        ]
     context = {"section": "audit", "tab": "audit", "form": form, "page": page, "query": query}
     return render(request, "console/audit/log.html", context)
 
