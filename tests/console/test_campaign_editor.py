@@ -436,3 +436,10 @@ def test_tampered_or_huge_form_builder_input_never_500s(console_as, data):
 def test_a_saved_filter_id_past_the_range_is_404(console_as):
     op = console_as(Role.EXECUTION)
     assert op.post(f"/console/campaigns/filters/{2**70}/delete/").status_code == 404
+
+
+@pytest.mark.parametrize("op", ["up-²", "down-١", "remove-٣", "up-99999999999999999999"])
+def test_a_builder_button_with_unicode_digits_redraws_the_rows(op):
+    from yunying.console.views.campaign_editor import _builder_op
+
+    assert _builder_op(op, [{"key": "a"}, {"key": "b"}]) is None

@@ -5,7 +5,7 @@ deletes only their own). Saving and deleting are audited like every operator act
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from yunying.console.models import SavedFilter
@@ -22,6 +22,15 @@ def saved_filter_list(*, user, section: str) -> QuerySet[SavedFilter]:
 
 def saved_filter_save(*, user, actor: Actor, section: str, name: str, query: str) -> SavedFilter:
     """Save (or replace, by name) this operator's filter. Raises: core.invalid (too many)."""
+    try:
+        return _save(user=user, actor=actor, section=section, name=name, query=query)
+    except IntegrityError:
+        # the same name saved at the same moment (two tabs): the row exists now, so this replaces it,
+        # as any save by name does (no row to lock before the first insert; the review found a 500)
+        return _save(user=user, actor=actor, section=section, name=name, query=query)
+
+
+def _save(*, user, actor: Actor, section: str, name: str, query: str) -> SavedFilter:
     from django.utils.translation import gettext
 
     name = name.strip()[:60]

@@ -160,7 +160,12 @@ def _builder_op(op: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]] | N
     if op == "add":
         return [*rows, {"type": "text", "required": False}][:50]
     name, _sep, number = op.partition("-")
-    if name not in ("up", "down", "remove") or not number.isdigit() or int(number) >= len(rows):
+    # isdecimal and ASCII: "²".isdigit() is true but int("²") fails (a 500 the review found)
+    if (
+        name not in ("up", "down", "remove")
+        or not (number.isascii() and number.isdecimal())
+        or int(number) >= len(rows)
+    ):
         return None
     n = int(number)
     rows = list(rows)
