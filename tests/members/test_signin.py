@@ -271,3 +271,35 @@ def test_a_failed_delivery_leaves_no_usable_code(clock):
 def test_bad_phones_are_refused_by_code(outbox, clock, phone, code):
     assert _refused(outbox, phone=phone).code == code
     assert outbox.sent == []
+
+
+def test_sends_at_the_same_instant_deliver_one_code_a_minute(transactional_db):
+    """Every send passes the read-only checks before any counts; the counted hit decides (race)."""
+    import threading
+
+    from django.db import connection
+
+    from yunying.core.errors import DomainError
+    from yunying.members.signin import signin_code_send
+
+    delivered, refused = [], []
+    barrier = threading.Barrier(6)
+
+    def send():
+        barrier.wait()
+        try:
+            signin_code_send(
+                phone="13700139999", client_ip=None, deliver=lambda e164, code: delivered.append(code)
+            )
+        except DomainError as error:
+            refused.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(delivered) == 1
+    assert refused == ["core.rate_limited"] * 5
