@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "csp",  # Content-Security-Policy header (CONTENT_SECURITY_POLICY below)
     "yunying.core",
     "yunying.members",
+    "yunying.commerce",
+    "yunying.analytics",
     "yunying.campaigns",
     "yunying.notify",
     "yunying.console",

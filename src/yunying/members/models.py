@@ -1,6 +1,7 @@
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Gender(models.TextChoices):
@@ -32,6 +33,13 @@ class Member(models.Model):
     region_code = models.CharField(max_length=6, blank=True)
     language = models.CharField(max_length=10, default="zh-hans")
     source_channel = models.CharField(max_length=20, blank=True)
+    # Where the member came from (M4), recorded once at registration and never overwritten.
+    utm_source = models.CharField(max_length=64, blank=True)
+    utm_medium = models.CharField(max_length=64, blank=True)
+    utm_campaign = models.CharField(max_length=64, blank=True)
+    invited_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="invitees"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -79,3 +87,32 @@ class ConsentRecord(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["member", "-id"])]
+
+
+class TagKind(models.TextChoices):
+    MANUAL = "manual", _("Manual")
+    RULE = "rule", _("Rule-based")
+
+
+class Tag(models.Model):
+    """A label on members. Manual tags are put on and taken off by operators; a rule-based tag's
+    members are whoever its rule (an analytics segment definition) matches at its last recompute."""
+
+    name = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=10, choices=TagKind.choices, default=TagKind.MANUAL)
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberTag(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="tag_links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="member_links")
+    added_at = models.DateTimeField(auto_now_add=True)
+    added_by = models.CharField(max_length=80, blank=True)  # the operator's label, or "rule"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "tag"], name="member_tag_unique")]
+        indexes = [models.Index(fields=["tag", "member"])]
