@@ -1,44 +1,45 @@
 import secrets
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from yunying.members.models import Member
 
 
 class CampaignType(models.TextChoices):
-    PROMOTION = "promotion", "促销活动"
-    PRODUCT_LAUNCH = "product_launch", "新品发布"
-    BRAND_EVENT = "brand_event", "品牌活动"
-    OFFLINE_EVENT = "offline_event", "线下活动"
+    PROMOTION = "promotion", _("Promotion")
+    PRODUCT_LAUNCH = "product_launch", _("Product launch")
+    BRAND_EVENT = "brand_event", _("Brand event")
+    OFFLINE_EVENT = "offline_event", _("Offline event")
 
 
 class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", "草稿"
-    PUBLISHED = "published", "已发布"
-    CLOSED = "closed", "报名截止"
-    FINISHED = "finished", "已结束"
-    CANCELLED = "cancelled", "已取消"
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    CLOSED = "closed", _("Sign-up closed")
+    FINISHED = "finished", _("Finished")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class ReviewMode(models.TextChoices):
-    AUTO = "auto", "自动审核"
-    MANUAL = "manual", "人工审核"
+    AUTO = "auto", _("Automatic")
+    MANUAL = "manual", _("Manual review")
 
 
 class AdmissionMode(models.TextChoices):
-    FIRST_COME = "first_come", "先到先得"
-    LOTTERY = "lottery", "抽签"
+    FIRST_COME = "first_come", _("First come, first served")
+    LOTTERY = "lottery", _("Lottery")
 
 
 class Channel(models.TextChoices):
-    WEB = "web", "官网"
-    H5 = "h5", "H5"
-    APP = "app", "APP"
-    MINI_PROGRAM = "mini_program", "小程序"
-    SOCIAL = "social", "社交媒体"
-    SMS = "sms", "短信链接"
-    EMAIL = "email", "邮件"
-    OFFLINE = "offline", "线下"
+    WEB = "web", _("Website")
+    H5 = "h5", _("H5")
+    APP = "app", _("App")
+    MINI_PROGRAM = "mini_program", _("Mini program")
+    SOCIAL = "social", _("Social media")
+    SMS = "sms", _("SMS link")
+    EMAIL = "email", _("E-mail")
+    OFFLINE = "offline", _("Offline")
 
 
 class Campaign(models.Model):
@@ -95,14 +96,17 @@ class Campaign(models.Model):
 
 
 class SignupStatus(models.TextChoices):
-    REGISTERED = "registered", "已登记(待抽签)"
-    PENDING_REVIEW = "pending_review", "待审核"
-    CONFIRMED = "confirmed", "已确认"
-    WAITLISTED = "waitlisted", "候补中"
-    NOT_SELECTED = "not_selected", "未中签"
-    REJECTED = "rejected", "未通过"
-    WITHDRAWN = "withdrawn", "已取消"
-    CANCELLED = "cancelled", "活动取消"  # the campaign was cancelled: final, frees nobody's seat later
+    REGISTERED = "registered", _("Registered for the draw")
+    PENDING_REVIEW = "pending_review", _("Waiting for review")
+    CONFIRMED = "confirmed", _("Confirmed")
+    WAITLISTED = "waitlisted", _("On the waiting list")
+    NOT_SELECTED = "not_selected", _("Not drawn")
+    REJECTED = "rejected", _("Not accepted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    CANCELLED = (
+        "cancelled",
+        _("Campaign cancelled"),
+    )  # the campaign was cancelled: final, frees nobody's seat later
 
 
 # A member holds at most one sign-up per campaign in these states (C4). Withdrawn frees the member

@@ -15,21 +15,11 @@ from django.utils.translation import gettext_lazy as _
 from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
 from yunying.campaigns.questions import QuestionType
 from yunying.campaigns.services.lifecycle import NOTIFY_CHANNELS
+from yunying.members.models import Gender
 
-# Translated labels (the models' own labels are Chinese only). A value missing here shows as itself.
-TYPE_LABELS = {
-    CampaignType.PROMOTION: _("Promotion"),
-    CampaignType.PRODUCT_LAUNCH: _("Product launch"),
-    CampaignType.BRAND_EVENT: _("Brand event"),
-    CampaignType.OFFLINE_EVENT: _("Offline event"),
-}
-STATUS_LABELS = {
-    CampaignStatus.DRAFT: _("Draft"),
-    CampaignStatus.PUBLISHED: _("Published"),
-    CampaignStatus.CLOSED: _("Sign-up closed"),
-    CampaignStatus.FINISHED: _("Finished"),
-    CampaignStatus.CANCELLED: _("Cancelled"),
-}
+# The labels operators read, from the models' own (translated) choices: one source.
+TYPE_LABELS = dict(CampaignType.choices)
+STATUS_LABELS = dict(CampaignStatus.choices)
 STATUS_BADGES = {
     CampaignStatus.DRAFT: "text-bg-secondary",
     CampaignStatus.PUBLISHED: "text-bg-success",
@@ -37,21 +27,9 @@ STATUS_BADGES = {
     CampaignStatus.FINISHED: "text-bg-dark",
     CampaignStatus.CANCELLED: "text-bg-danger",
 }
-REVIEW_LABELS = {ReviewMode.AUTO: _("Automatic"), ReviewMode.MANUAL: _("Manual review")}
-ADMISSION_LABELS = {
-    AdmissionMode.FIRST_COME: _("First come, first served"),
-    AdmissionMode.LOTTERY: _("Lottery"),
-}
-CHANNEL_LABELS = {
-    Channel.WEB: _("Website"),
-    Channel.H5: _("H5"),
-    Channel.APP: _("App"),
-    Channel.MINI_PROGRAM: _("Mini program"),
-    Channel.SOCIAL: _("Social media"),
-    Channel.SMS: _("SMS link"),
-    Channel.EMAIL: _("E-mail"),
-    Channel.OFFLINE: _("Offline"),
-}
+REVIEW_LABELS = dict(ReviewMode.choices)
+ADMISSION_LABELS = dict(AdmissionMode.choices)
+CHANNEL_LABELS = dict(Channel.choices)
 NOTIFY_LABELS = {"sms": _("SMS"), "email": _("E-mail"), "push": _("Push notification")}
 QUESTION_TYPE_LABELS = {
     "text": _("Text"),
@@ -62,7 +40,7 @@ QUESTION_TYPE_LABELS = {
     "date": _("Date"),
     "consent": _("Consent"),
 }
-GENDER_LABELS = {"male": _("Male"), "female": _("Female"), "unknown": _("Unknown")}
+GENDER_LABELS = dict(Gender.choices)
 
 
 def _choices(values, labels) -> list[tuple[str, Any]]:

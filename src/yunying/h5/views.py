@@ -17,7 +17,7 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -47,16 +47,7 @@ from yunying.members.signin import member_signin, signin_code_send, signin_phone
 VISIBLE = (CampaignStatus.PUBLISHED, CampaignStatus.CLOSED, CampaignStatus.FINISHED)
 MAX_ID = 2**63 - 1
 
-STATUS_LABELS = {
-    SignupStatus.CONFIRMED: gettext_lazy("Confirmed"),
-    SignupStatus.WAITLISTED: gettext_lazy("On the waiting list"),
-    SignupStatus.PENDING_REVIEW: gettext_lazy("Waiting for review"),
-    SignupStatus.REGISTERED: gettext_lazy("Registered for the draw"),
-    SignupStatus.NOT_SELECTED: gettext_lazy("Not drawn"),
-    SignupStatus.REJECTED: gettext_lazy("Not accepted"),
-    SignupStatus.WITHDRAWN: gettext_lazy("Withdrawn"),
-    SignupStatus.CANCELLED: gettext_lazy("Campaign cancelled"),
-}
+STATUS_LABELS = dict(SignupStatus.choices)
 STATUS_STYLE = {
     SignupStatus.CONFIRMED: "success",
     SignupStatus.WAITLISTED: "warning",

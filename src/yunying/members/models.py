@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Gender(models.TextChoices):
-    MALE = "male", "男"
-    FEMALE = "female", "女"
-    UNKNOWN = "unknown", "未知"
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+    UNKNOWN = "unknown", _("Unknown")
 
 
 def row_token_new() -> str:

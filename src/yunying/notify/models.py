@@ -1,12 +1,13 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "待发送"
-    SENDING = "sending", "发送中"
-    SENT = "sent", "已发送"
-    FAILED = "failed", "发送失败"
-    CANCELLED = "cancelled", "已取消"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class OutboxMessage(models.Model):
