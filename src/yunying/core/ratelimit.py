@@ -182,3 +182,23 @@ def ratelimit_check(*, scope: str, key: str, limit: int, window_seconds: int = 6
     peek = _redis_peek if settings.REDIS_URL else _file_peek
     if peek(counter_key) >= limit:
         raise _refuse(window_seconds)
+
+
+def ratelimit_release(*, scope: str, key: str, window_seconds: int = 60) -> None:
+    """Take back one hit counted in the current window (an attempt counted before its outcome was
+    known turned out not to count: a right password). Never below zero."""
+    counter_key = _window_key(scope, key, window_seconds)
+    if settings.REDIS_URL:
+        try:
+            client = redis_client(settings.REDIS_URL)
+            if client.decr(counter_key) < 0:
+                client.set(counter_key, 0, keepttl=True)
+        except redis.RedisError as exc:
+            _fail_open(exc)
+        return
+    try:
+        _file_connection().execute(
+            "UPDATE counter SET count = count - 1 WHERE key = ? AND count > 0", (counter_key,)
+        )
+    except sqlite3.OperationalError as exc:
+        raise DomainError(CoreError.BUSY, retry_after=1) from exc

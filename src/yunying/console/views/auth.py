@@ -24,7 +24,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from yunying.console.access import actor_for, has_totp, operator_required, totp_required, visible_nav
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
-from yunying.core.ratelimit import client_key, ratelimit_check, ratelimit_count
+from yunying.core.ratelimit import client_key, ratelimit_hit, ratelimit_release
 
 LOGIN_FAILURES_PER_ACCOUNT = 10  # per 15 minutes: guessing one operator's password
 LOGIN_FAILURES_PER_IP = 30  # per 15 minutes: guessing many operators' from one place
@@ -64,31 +64,29 @@ def login_view(request: HttpRequest) -> HttpResponse:
     limited = None
     if request.method == "POST":
         keys = _throttle_keys(request, request.POST.get("username", ""))
+        # Every attempt is counted before the password is compared, and a right one is taken back:
+        # counting only after a failure let a parallel burst through the check (13 tries for 10).
         try:
             for scope, key, limit in keys:
-                ratelimit_check(scope=scope, key=key, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS)
+                ratelimit_hit(scope=scope, key=key, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS)
         except DomainError as refused:
             limited = refused
-        if limited is None:
-            if form.is_valid():
-                user = form.get_user()
-                if actor_for(user) is None:
-                    form.add_error(None, _("This account has no role in the operations team."))
-                else:
-                    login(request, user)
-                    actor = actor_for(user)
-                    with transaction.atomic():
-                        audit_record(
-                            actor=actor, action="operator.login", object_type="user", object_id=user.pk
-                        )
-                    if has_totp(user):
-                        return redirect(f"{reverse('console:totp_verify')}?next={_safe_next(request, '')}")
-                    if totp_required(actor):
-                        return redirect("console:totp_setup")
-                    return redirect(_safe_next(request, reverse("console:home")))
+        if limited is None and form.is_valid():
+            for scope, key, _limit in keys:
+                ratelimit_release(scope=scope, key=key, window_seconds=LOGIN_WINDOW_SECONDS)
+            user = form.get_user()
+            if actor_for(user) is None:
+                form.add_error(None, _("This account has no role in the operations team."))
             else:
-                for scope, key, _limit in keys:
-                    ratelimit_count(scope=scope, key=key, window_seconds=LOGIN_WINDOW_SECONDS)
+                login(request, user)
+                actor = actor_for(user)
+                with transaction.atomic():
+                    audit_record(actor=actor, action="operator.login", object_type="user", object_id=user.pk)
+                if has_totp(user):
+                    return redirect(f"{reverse('console:totp_verify')}?next={_safe_next(request, '')}")
+                if totp_required(actor):
+                    return redirect("console:totp_setup")
+                return redirect(_safe_next(request, reverse("console:home")))
     status = 429 if limited else 200
     return render(
         request,
