@@ -30,20 +30,22 @@ logger = logging.getLogger(__name__)
 # --- Redis ------------------------------------------------------------------------------------------
 
 
-# Redis away (restarting, failing over, hung past the client's timeout): the limits fail open. They
-# protect against abuse; taking the whole API down with them (every call is counted) protects nothing.
-# Logged at most once per FAIL_OPEN_LOG_SECONDS per process.
-FAIL_OPEN_LOG_SECONDS = 10.0
-_fail_open_logged_at = 0.0
+# Redis away (restarting, failing over, hung past the client's timeout): the limits fall back to the
+# counter file on this machine. Counting per machine for a while is weaker than counting for the whole
+# deployment, but still a limit (failing open switched off the sign-in throttle and the SMS limits);
+# and the API stays up (every call is counted). Logged at most once per FAIL_OVER_LOG_SECONDS per process.
+FAIL_OVER_LOG_SECONDS = 10.0
+_fail_over_logged_at = 0.0
 
 
-def _fail_open(exc: Exception) -> int:
-    global _fail_open_logged_at
+def _fail_over(exc: Exception) -> None:
+    global _fail_over_logged_at
     now = time.monotonic()
-    if now - _fail_open_logged_at > FAIL_OPEN_LOG_SECONDS:
-        _fail_open_logged_at = now
-        logger.warning("rate limits not counted: Redis is not answering (%s)", type(exc).__name__)
-    return 0
+    if now - _fail_over_logged_at > FAIL_OVER_LOG_SECONDS:
+        _fail_over_logged_at = now
+        logger.warning(
+            "rate limits counted on this machine only: Redis is not answering (%s)", type(exc).__name__
+        )
 
 
 def _redis_count(key: str, expires: int) -> int:
@@ -55,14 +57,16 @@ def _redis_count(key: str, expires: int) -> int:
         pipe.incr(key)
         return pipe.execute()[1]
     except redis.RedisError as exc:
-        return _fail_open(exc)
+        _fail_over(exc)
+        return _file_count(key, expires)
 
 
 def _redis_peek(key: str) -> int:
     try:
         return int(redis_client(settings.REDIS_URL).get(key) or 0)
     except redis.RedisError as exc:
-        return _fail_open(exc)
+        _fail_over(exc)
+        return _file_peek(key)
 
 
 # --- the shared SQLite file -------------------------------------------------------------------------
@@ -191,11 +195,11 @@ def ratelimit_release(*, scope: str, key: str, window_seconds: int = 60) -> None
     if settings.REDIS_URL:
         try:
             client = redis_client(settings.REDIS_URL)
-            if client.decr(counter_key) < 0:
-                client.set(counter_key, 0, keepttl=True)
+            if int(client.get(counter_key) or 0) > 0:  # a DECR on a missing key would make one, forever
+                client.decr(counter_key)
+            return
         except redis.RedisError as exc:
-            _fail_open(exc)
-        return
+            _fail_over(exc)
     try:
         _file_connection().execute(
             "UPDATE counter SET count = count - 1 WHERE key = ? AND count > 0", (counter_key,)
