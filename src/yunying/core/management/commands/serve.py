@@ -56,6 +56,10 @@ class Command(BaseCommand):
             interface=Interfaces.WSGI,
             workers=workers,
             blocking_threads=threads,
+            # A worker that dies (killed for memory, a crash in a C extension) is replaced; by default
+            # granian stopped the whole server when one worker exited.
+            respawn_failed_workers=True,
+            respawn_interval=1.0,
         ).serve()
 
 
@@ -66,6 +70,8 @@ def _port_free_or_stop(host: str, port: int) -> None:
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # SO_REUSEADDR: a port whose last server just stopped (TIME_WAIT) is free to take again.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
