@@ -259,6 +259,19 @@ def test_a_failed_delivery_leaves_no_usable_code(clock):
     assert verify.value.code == "signin.no_code"
 
 
+def test_a_failed_delivery_does_not_use_up_the_send_windows(clock, outbox):
+    def broken(e164, code):
+        raise OSError("provider down")
+
+    with pytest.raises(DomainError):
+        signin_code_send(phone=PHONE, client_ip="203.0.113.9", deliver=broken)
+    # when: the member taps "send" again at once
+    send(outbox)
+    # then: the code goes out, and the minute's window is used by this one
+    assert len(outbox.sent) == 1
+    assert _refused(outbox).code == "core.rate_limited"
+
+
 @pytest.mark.parametrize(
     ("phone", "code"),
     [

@@ -27,7 +27,7 @@ from django.utils import timezone
 from yunying.core.alerts import alert_raise
 from yunying.core.crypto import blind_index
 from yunying.core.errors import DomainError
-from yunying.core.ratelimit import client_key, ratelimit_check, ratelimit_hit
+from yunying.core.ratelimit import client_key, ratelimit_check, ratelimit_hit, ratelimit_release
 from yunying.members.errors import SigninError
 from yunying.members.models import Member, SigninCode
 from yunying.members.services import member_resolve, phone_mask, phone_normalize
@@ -108,6 +108,11 @@ def signin_code_send(*, phone: str, client_ip: str | None, deliver: Callable[[st
     except Exception as exc:
         logger.exception("sign-in code for %s not delivered", phone_mask(e164))
         SigninCode.objects.filter(pk=row.pk).update(used_at=now)  # never valid: nobody received it
+        # Nobody received it: the member may ask again at once (the day's budget still counts it).
+        for window, _limit in PHONE_LIMITS:
+            ratelimit_release(scope=f"signin_phone_{window}", key=key, window_seconds=window)
+        if ip_key:
+            ratelimit_release(scope="signin_ip", key=ip_key, window_seconds=IP_WINDOW)
         raise DomainError(SigninError.SEND_FAILED) from exc
     if settings.SIGNIN_CODE_LOG:  # development only (settings): production never logs a code
         logger.info("sign-in code for %s: %s (development: not logged in production)", phone_mask(e164), code)
