@@ -59,3 +59,29 @@ def test_wrong_method_is_a_problem_with_its_code_and_allow_header(api, open_camp
     response = api.put(f"/api/v1/campaigns/{open_campaign.pk}", "{}", content_type="application/json")
     assert (response.status_code, response.json()["code"]) == (405, "core.method_not_allowed")
     assert "GET" in response["Allow"]
+
+
+@pytest.mark.parametrize("path", ["/console/logout/", "/m/signout/"])
+def test_opening_a_form_address_as_a_link_is_a_page_that_says_so(client, db, path):
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve(path)
+    except Resolver404:
+        pytest.skip(f"{path} is not a route")
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 405
+    assert response["Content-Type"].startswith("text/html")
+    assert "takes a form" in response.content.decode()
+    assert "POST" in response["Allow"]
+
+
+def test_an_oversized_page_form_is_a_page_in_the_visitors_language(client, db, settings):
+    settings.MAX_REQUEST_BODY_BYTES = 1024
+    response = client.post("/console/login/", {"username": "x" * 2000}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/html")
+    assert "提交内容过大" in response.content.decode()
+    # the API keeps its problem+json
+    api = client.post("/api/v1/campaigns", "x" * 2000, content_type="application/json")
+    assert api.status_code == 413 and api["Content-Type"] == "application/problem+json"

@@ -48,6 +48,8 @@ class RequestSizeLimitMiddleware:
             # This runs before LocaleMiddleware: choose the caller's language here, as every other
             # problem does (Accept-Language).
             with translation.override(translation.get_language_from_request(request)):
+                if not request.path.startswith("/api/"):  # a console or member form: a page
+                    return _error_page(request, "413.html", 413, limit_kib=limit // 1024)
                 return problem(CoreError.BODY_TOO_LARGE, 413, limit_bytes=limit)
         return self.get_response(request)
 
@@ -70,7 +72,8 @@ class ProxyClientAddressMiddleware:
 
 
 class ApiMethodNotAllowedMiddleware:
-    """A wrong HTTP method under /api/ is a problem+json 405 (the router answers it in HTML).
+    """A wrong HTTP method under /api/ is a problem+json 405 (the router answers it in HTML); on a page
+    it is the HTML error page instead of an empty body.
 
     HEAD is GET without the body (RFC 9110): the API's routes declare GET only, so HEAD runs as GET
     — authentication, permissions, statuses and headers alike — and the body is dropped."""
@@ -97,7 +100,20 @@ class ApiMethodNotAllowedMiddleware:
             allow = response.get("Allow", "")
             response = problem(CoreError.METHOD_NOT_ALLOWED, 405, allowed=allow)
             response["Allow"] = allow
+        elif response.status_code == 405 and not response.content:
+            # A page's form address opened as a link (require_POST answers an empty body): say so.
+            allow = response.get("Allow", "")
+            with translation.override(translation.get_language_from_request(request)):
+                response = _error_page(request, "405.html", 405)
+            response["Allow"] = allow
         return response
+
+
+def _error_page(request, template: str, status: int, **context):
+    from django.template.response import SimpleTemplateResponse
+
+    response = SimpleTemplateResponse(template, context, status=status)
+    return response.render()
 
 
 request_logger = logging.getLogger("yunying.request")
