@@ -168,3 +168,16 @@ def test_the_queue_reads_in_english_too(console_as, manual):
     client = console_as(Role.EXECUTION)
     _pending(manual, 1)
     assert "Review queue" in client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_the_queue_shows_questions_and_choices_by_their_labels(console_as, db):
+    """Reviewers read what the member saw: question and option labels, not their keys."""
+    form = [
+        {"key": "session", "label": "场次", "type": "single_choice", "required": True,
+         "options": [{"value": "am", "label": "上午场"}, {"value": "pm", "label": "下午场"}]},
+    ]  # fmt: skip
+    campaign = CampaignFactory(status="published", review_mode="manual", form=form)
+    sign_up(campaign, mobile(1), answers={"session": "pm"})
+    page = console_as(Role.EXECUTION).get(URL).content.decode()
+    assert "场次" in page and "下午场" in page
+    assert "session:" not in page and ">pm<" not in page

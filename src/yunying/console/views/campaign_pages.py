@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from yunying.campaigns import selectors
 from yunying.campaigns.exports import CHANNEL_LABELS, GENDER_LABELS, STATUS_LABELS
 from yunying.campaigns.models import Campaign
+from yunying.campaigns.questions import form_parse
 from yunying.core.errors import DomainError, message_for
 from yunying.core.permissions import Actor, Perm
+from yunying.members.regions import region_label
 
 MAX_ID = 2**63 - 1
 
@@ -98,3 +100,29 @@ def pie_option(items: dict[str, int], *, name: str) -> dict:
             }
         ],
     }
+
+
+def _answer_text(value, question=None) -> str:
+    """An answer as a line of text: choices by their labels, lists joined, an address as its region
+    and detail."""
+    options = {o.value: o.label for o in question.options} if question is not None else {}
+    if isinstance(value, list):
+        return ", ".join(str(options.get(v, v)) for v in value)
+    if isinstance(value, str) and value in options:
+        return str(options[value])
+    if isinstance(value, dict) and "detail" in value:
+        region = str(value.get("region_code") or "")
+        return f"{region_label(region) if region else ''} {value.get('detail', '')}".strip()
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return "" if value is None else str(value)
+
+
+def answers_labelled(form: list, answers: dict) -> list[tuple[str, str]]:
+    """A sign-up's answers as (question label, answer text) pairs, in the order given; a key the
+    campaign's form no longer has shows as itself."""
+    questions = {q.key: q for q in form_parse(form)}
+    return [
+        (str(questions[key].label) if key in questions else key, _answer_text(value, questions.get(key)))
+        for key, value in answers.items()
+    ]

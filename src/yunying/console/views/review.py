@@ -18,6 +18,7 @@ from yunying.campaigns.presenters import signup_present
 from yunying.campaigns.services import admission
 from yunying.console.access import operator_required
 from yunying.console.paging import ID_MAX, page_of
+from yunying.console.views.campaign_pages import answers_labelled
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Perm
 
@@ -86,17 +87,6 @@ class ReviewAction(forms.Form):
         return cleaned
 
 
-def _answer_text(value) -> str:
-    """An answer as one short line: an address's parts, a choice list, yes / no."""
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if isinstance(value, dict):
-        return " ".join(str(v) for v in value.values() if v not in (None, ""))
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
-
-
 def _act(action: str, targets, *, reason: str, note: str, actor) -> tuple[int, list[tuple[int, str]]]:
     done, failed = 0, []
     for campaign_id, signup_id in targets:
@@ -143,7 +133,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     rows = []
     for signup in page:
         shown = signup_present(signup, reveal=False, internal=True)
-        shown["answers"] = {key: _answer_text(value) for key, value in shown["answers"].items()}
+        shown["answers"] = answers_labelled(signup.campaign.form, shown["answers"])
         rows.append((signup, shown))
     campaigns = list(selectors.review_campaigns())
     context = {

@@ -20,9 +20,9 @@ from yunying.campaigns import selectors
 from yunying.campaigns.exports import CHANNEL_LABELS, STATUS_LABELS
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signups_present
-from yunying.campaigns.questions import form_parse
 from yunying.console.access import operator_required
 from yunying.console.views.campaign_pages import (
+    answers_labelled,
     campaign_load,
     channel_label,
     gender_label,
@@ -116,22 +116,6 @@ def _row(presented: dict) -> dict:
     }
 
 
-def _answer_text(value, question=None) -> str:
-    """An answer as a line of text: choices by their labels, lists joined, an address as its region
-    and detail."""
-    options = {o.value: o.label for o in question.options} if question is not None else {}
-    if isinstance(value, list):
-        return ", ".join(str(options.get(v, v)) for v in value)
-    if isinstance(value, str) and value in options:
-        return str(options[value])
-    if isinstance(value, dict) and "detail" in value:
-        region = str(value.get("region_code") or "")
-        return f"{region_label(region) if region else ''} {value.get('detail', '')}".strip()
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    return "" if value is None else str(value)
-
-
 @operator_required(Perm.SIGNUP_VIEW)
 def campaign_signups(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = campaign_load(campaign_id)
@@ -199,11 +183,7 @@ def signup_reveal(request: HttpRequest, campaign_id: int, signup_id: int) -> Htt
         except DomainError as err:  # core.rate_limited: too many single reveals this hour
             form.add_error(None, err.message)
     masked = revealed or _row(signups_present([signup], reveal=False)[0])
-    questions = {q.key: q for q in form_parse(campaign.form)}
-    answers = [
-        (questions[key].label if key in questions else key, _answer_text(value, questions.get(key)))
-        for key, value in masked["answers"].items()
-    ]
+    answers = answers_labelled(campaign.form, masked["answers"])
     status = 400 if request.method == "POST" and revealed is None else 200
     return render(
         request,
