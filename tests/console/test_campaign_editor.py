@@ -443,3 +443,62 @@ def test_a_builder_button_with_unicode_digits_redraws_the_rows(op):
     from yunying.console.views.campaign_editor import _builder_op
 
     assert _builder_op(op, [{"key": "a"}, {"key": "b"}]) is None
+
+
+def _once_token(client) -> str:
+    import re
+
+    page = client.get(NEW).content.decode()
+    return re.search(r'name="once" value="([^"]+)"', page).group(1)
+
+
+def test_submitting_the_new_campaign_form_twice_makes_one_draft(console_as):
+    client = console_as(Role.EXECUTION)
+    token = _once_token(client)
+    first = client.post(NEW, basics(once=token))
+    second = client.post(NEW, basics(once=token))  # a double click, a browser retry
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Campaign.objects.count() == 1
+    # a new form is a new draft
+    assert client.post(NEW, basics(once=_once_token(client))).status_code == 302
+    assert Campaign.objects.count() == 2
+
+
+def test_a_refused_submit_leaves_the_form_usable_once_corrected(console_as):
+    client = console_as(Role.EXECUTION)
+    token = _once_token(client)
+    refused = client.post(NEW, basics(once=token, title=""))
+    assert refused.status_code == 422 and f'value="{token}"' in refused.content.decode()
+    assert client.post(NEW, basics(once=token)).status_code == 302
+    assert Campaign.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_submits_of_one_form_at_the_same_moment_make_one_draft():
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+    from django.test import Client
+
+    from tests.console.conftest import make_operator
+
+    user = make_operator(Role.EXECUTION)
+    clients = [Client(), Client()]
+    for client in clients:
+        client.force_login(user)
+    token = _once_token(clients[0])
+    start = Barrier(2)
+
+    def submit(client):
+        start.wait(timeout=10)
+        try:
+            return client.post(NEW, basics(once=token))["Location"]
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        locations = list(pool.map(submit, clients))
+    assert locations[0] == locations[1]
+    assert Campaign.objects.count() == 1

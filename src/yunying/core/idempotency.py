@@ -19,6 +19,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
 from typing import Any
@@ -68,12 +69,10 @@ def _jsonable(payload: Any) -> Any:
     return json.loads(json.dumps(payload, cls=NinjaJSONEncoder))
 
 
-def _replay(record: IdempotencyRecord) -> HttpResponse:
+def _replay(status_code: int, body: Any) -> HttpResponse:
     """The stored answer as it was sent; marked so a client can tell a replay from a first answer."""
     response = HttpResponse(
-        json.dumps(record.response_body, ensure_ascii=False),
-        status=record.status_code,
-        content_type="application/json",
+        json.dumps(body, ensure_ascii=False), status=status_code, content_type="application/json"
     )
     response["Idempotent-Replayed"] = "true"
     return response
@@ -150,7 +149,33 @@ def replay_if_answered(request) -> HttpResponse | None:
     record = _find(_owner(request), key)
     if record is None or record.state != DONE or record.request_hash != _request_hash(request):
         return None
-    return _replay(record)
+    return _replay(record.status_code, record.response_body)
+
+
+def run_once(
+    *, owner: str, key: str, fingerprint: str, work: Callable[[], tuple[int, Any]]
+) -> tuple[int, Any, bool]:
+    """Run `work` once per (owner, key) and keep its answer, (status code, JSON-able body): a retry with
+    the same fingerprint gets that answer without running it, and `replayed` True. The answer is
+    stored in the work's own transaction; work that raises frees the key for a retry.
+
+    Raises: core.idempotency_key_reused (same key, other fingerprint), core.busy."""
+    record, run = _hold_or_answer(owner, key, fingerprint)
+    if not run:
+        return record.status_code, record.response_body, True
+    try:
+        with transaction.atomic(durable=True):
+            status_code, body = work()
+            stored = IdempotencyRecord.objects.filter(
+                pk=record.pk, state=RUNNING, lease_token=record.lease_token
+            ).update(state=DONE, status_code=status_code, response_body=body)
+            if not stored:  # our lease ran out and a retry took over: let it answer
+                raise DomainError(CoreError.BUSY, retry_after=1)
+        return status_code, body, False
+    except BaseException:
+        with contextlib.suppress(DatabaseError):  # the database is away: the lease frees the key
+            _release(record)
+        raise
 
 
 def idempotent(func):
@@ -165,21 +190,18 @@ def idempotent(func):
             return func(request, *args, **kwargs)
         if not key or len(key) > MAX_KEY_LENGTH:
             raise DomainError(CoreError.INVALID, field=HEADER)
-        record, run = _hold_or_answer(_owner(request), key, _request_hash(request))
-        if not run:
-            return _replay(record)
-        try:
-            with transaction.atomic(durable=True):
-                result = func(request, *args, **kwargs)
-                stored = IdempotencyRecord.objects.filter(
-                    pk=record.pk, state=RUNNING, lease_token=record.lease_token
-                ).update(state=DONE, status_code=result.status_code, response_body=_jsonable(result.value))
-                if not stored:  # our lease ran out and a retry took over: let it answer
-                    raise DomainError(CoreError.BUSY, retry_after=1)
-            return result  # ninja renders it through the response schema, as without a key
-        except BaseException:
-            with contextlib.suppress(DatabaseError):  # the database is away: the lease frees the key
-                _release(record)
-            raise
+        first = []
+
+        def work():
+            result = func(request, *args, **kwargs)
+            first.append(result)
+            return result.status_code, _jsonable(result.value)
+
+        status_code, body, replayed = run_once(
+            owner=_owner(request), key=key, fingerprint=_request_hash(request), work=work
+        )
+        if replayed:
+            return _replay(status_code, body)
+        return first[0]  # ninja renders it through the response schema, as without a key
 
     return wrapper

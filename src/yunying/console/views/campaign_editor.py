@@ -20,6 +20,7 @@ from yunying.campaigns.models import Campaign, CampaignStatus
 from yunying.campaigns.services import lifecycle
 from yunying.console import campaign_forms as cf
 from yunying.console.access import operator_required
+from yunying.console.once import once_token, submit_once
 from yunying.console.views.campaign_common import (
     action_forms,
     apply_errors,
@@ -94,17 +95,23 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
     form = cf.BasicsForm(request.POST or None, initial=_basics_initial(None))
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = lifecycle.campaign_create(actor=request.actor, values=form.values())
+            campaign_id = submit_once(
+                request, lambda: lifecycle.campaign_create(actor=request.actor, values=form.values()).pk
+            )
         except DomainError as err:
             apply_errors(form, err)
         else:
-            return _after_save(request, campaign, "basics")
+            return _after_save(request, campaign_or_404(campaign_id), "basics")
     status = 200 if request.method != "POST" or not form.errors else 422
+    context = _step_context(
+        request, None, "basics", form=form, validate_url=reverse("console:campaign_new_validate")
+    )
     return render(
-        request, "console/campaigns/editor.html",
-        _step_context(request, None, "basics", form=form, validate_url=reverse("console:campaign_new_validate")),
+        request,
+        "console/campaigns/editor.html",
+        {**context, "once_token": once_token(request)},
         status=status,
-    )  # fmt: skip
+    )
 
 
 @operator_required(Perm.CAMPAIGN_EDIT)
