@@ -164,6 +164,9 @@ def test_ineligible_shows_every_reason(member_client):
     assert (
         'data-code="eligibility.too_young"' in page and 'data-code="eligibility.region_not_allowed"' in page
     )
+    # spoken to the member, not about "the member"
+    assert "You are younger than this campaign" in page and "not open in your region" in page
+    assert "The member" not in page
     assert not Signup.objects.exists()
 
 

@@ -39,6 +39,7 @@ from yunying.h5.session import (
     safe_next,
 )
 from yunying.h5.sms import sms_code_deliver
+from yunying.h5.wording import to_the_member
 from yunying.members.consent import consent_latest, consent_record, policy_version
 from yunying.members.errors import SigninError
 from yunying.members.services import Profile, member_phone, phone_mask
@@ -385,8 +386,11 @@ def _create(request: HttpRequest, campaign: Campaign, form: forms.SignupForm, co
         else:
             context["refusal"] = {
                 "code": err.code,
-                "message": err.message,
-                "reasons": err.data.get("reasons", []),
+                "message": to_the_member(err.code, err.message),
+                "reasons": [
+                    {**reason, "message": to_the_member(reason.get("code", ""), reason.get("message", ""))}
+                    for reason in err.data.get("reasons", [])
+                ],
             }
     return None
 
