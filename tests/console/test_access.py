@@ -151,3 +151,10 @@ def test_sign_in_is_audited(client, db):
     user = make_operator(Role.EXECUTION)
     sign_in(client, user)
     assert AuditEntry.objects.filter(action="operator.login", actor_id=user.pk).count() == 1
+
+
+def test_the_403_page_names_the_permission_in_words(console_as):
+    response = console_as(Role.AUDITOR).get("/console/campaigns/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "需要权限“查看活动”" in page and "campaign.view" not in page

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_htmx.http import HttpResponseClientRedirect
 
 from yunying.console.nav import NAV, NavItem
-from yunying.core.permissions import Actor, Perm, Role
+from yunying.core.permissions import Actor, Perm, Role, perm_label
 
 OPERATOR_ROLES = (Role.STRATEGY, Role.EXECUTION, Role.SUPPORT, Role.AUDITOR)
 ROLE_LABELS = {
@@ -73,7 +73,9 @@ def second_factor_redirect(request: HttpRequest, actor: Actor) -> HttpResponse |
 
 
 def forbidden(request: HttpRequest, *, permission: str = "") -> HttpResponse:
-    return render(request, "console/403.html", {"permission": permission}, status=403)
+    return render(
+        request, "console/403.html", {"permission": perm_label(permission) if permission else ""}, status=403
+    )
 
 
 def operator_required(perm: Perm | None = None, *, second_factor: bool = True) -> Callable:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from django.utils.translation import gettext_lazy as _
+
 from yunying.core.errors import CoreError, DomainError
 
 
@@ -39,6 +41,38 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"  # the audit trail and the personal-data access log
     APIKEY_MANAGE = "apikey.manage"  # create, list and revoke integration keys
     ATTENDANCE_MARK = "attendance.mark"  # check members in at the event (C10)
+
+
+# What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
+# has one (tests/core/test_permissions_labels.py).
+PERM_LABELS: dict[Perm, object] = {
+    Perm.CAMPAIGN_VIEW: _("See campaigns"),
+    Perm.CAMPAIGN_EDIT: _("Create and edit campaigns"),
+    Perm.CAMPAIGN_PUBLISH: _("Publish campaigns"),
+    Perm.SIGNUP_CREATE: _("Sign members up"),
+    Perm.SIGNUP_VIEW: _("See sign-ups"),
+    Perm.SIGNUP_REVIEW: _("Review sign-ups"),
+    Perm.SIGNUP_WITHDRAW: _("Withdraw sign-ups"),
+    Perm.SIGNUP_EXPORT: _("Export sign-ups"),
+    Perm.STATS_VIEW: _("See campaign statistics"),
+    Perm.PII_REVEAL: _("Reveal one member's personal data"),
+    Perm.PII_REVEAL_BULK: _("Reveal many members' personal data"),
+    Perm.SIGNUP_STATUS: _("Read a member's sign-up status"),
+    Perm.MEMBER_LOOKUP: _("Look members up"),
+    Perm.MEMBER_EDIT: _("Correct member profiles"),
+    Perm.MEMBER_LINK: _("Link member identities"),
+    Perm.AUDIT_VIEW: _("Read the audit and access logs"),
+    Perm.APIKEY_MANAGE: _("Manage API keys"),
+    Perm.ATTENDANCE_MARK: _("Check members in"),
+}
+
+
+def perm_label(perm: str) -> str:
+    """A permission as people read it; an unknown code as itself."""
+    try:
+        return str(PERM_LABELS[Perm(perm)])
+    except (ValueError, KeyError):
+        return perm
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
