@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "yunying.core.middleware.DatabaseBusyPageMiddleware",  # innermost: sees the views' exceptions
 ]
 
 ROOT_URLCONF = "yunying.urls"

@@ -224,3 +224,28 @@ def _admin_url() -> str:
     return (
         f"postgresql://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
     )
+
+
+def test_a_console_page_that_cannot_get_the_lock_in_time_is_a_503_page(short_lock_wait):
+    """The pages, like the API: a bounded wait that ran out is "busy, try again", never a 500."""
+    from django.test import Client
+
+    from tests.console.conftest import make_operator, sign_in
+    from yunying.core.permissions import Role
+
+    client = Client()
+    sign_in(client, make_operator(Role.EXECUTION))
+    campaign = CampaignFactory(status="draft", capacity=5)
+    release, thread = _hold_lock_in_a_thread(campaign, for_update=connection.vendor == "postgresql")
+    try:
+        response = client.post(
+            f"/console/campaigns/{campaign.pk}/do/delete/", {"next": "/console/campaigns/"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )  # fmt: skip
+    finally:
+        release.set()
+        thread.join()
+    assert response.status_code == 503, response.content[:300]
+    assert response["Retry-After"] == "1"
+    assert "Busy for a moment" in response.content.decode()
+    assert Campaign.objects.filter(pk=campaign.pk).exists()

@@ -116,6 +116,7 @@ def _error_page(request, template: str, status: int, **context):
     return response.render()
 
 
+logger = logging.getLogger(__name__)
 request_logger = logging.getLogger("yunying.request")
 
 # Probes and scrapes arrive every few seconds: logged at DEBUG so they do not drown the traffic.
@@ -149,4 +150,27 @@ class RequestLogMiddleware:
                 "duration_ms": duration_ms,
             },
         )
+        return response
+
+
+class DatabaseBusyPageMiddleware:
+    """On the pages (the API has its own handler), a database that is busy or away — a lock wait
+    that ran out, a connection the server dropped — is a 503 page with Retry-After, not a 500:
+    nothing was done, and trying again shortly is right (the faults review saw 500s on the console
+    when PostgreSQL connections were killed)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from yunying.core.errors import database_busy
+
+        if request.path.startswith("/api/") or not database_busy(exception):
+            return None
+        logger.warning("database busy on %s %s: %s", request.method, request.path, exception)
+        response = _error_page(request, "503.html", 503)
+        response["Retry-After"] = "1"
         return response
