@@ -6,12 +6,16 @@ and so did the OFFSET of a huge `page`: the bounds live here, in the schema, so 
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Annotated, Any
 
+from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Path, Schema
+from ninja.errors import HttpError, ValidationError
 from ninja.pagination import PageNumberPagination
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BaseModel, BeforeValidator
+from pydantic import ValidationError as PydanticValidationError
 
 MAX_ID = 2**63 - 1  # BigAutoField's range, on SQLite and PostgreSQL alike
 PAGE_SIZE = 50
@@ -75,3 +79,41 @@ def optional_body_present(request, payload) -> None:
 
     if payload is None and request.body.strip() == b"null":
         raise ValidationFailed([FieldError("body", CoreError.INVALID, _("The body must be a JSON object."))])
+
+
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _empty_form(request) -> bool:
+    if request.content_type not in _FORM_TYPES:
+        return False
+    try:
+        return not request.POST and not request.FILES
+    except (MultiPartParserError, ValueError):  # a malformed form is not an empty one
+        return False
+
+
+def optional_body(request, schema: type[BaseModel]) -> BaseModel:
+    """A JSON body a caller may leave out (an earlier version of the operation took none): no body is
+    the schema's defaults; a body is validated as ninja validates one (422 with `errors`), and one
+    that is not JSON is core.malformed_json."""
+    if not request.body.strip():
+        return schema()
+    try:
+        data = json.loads(request.body)
+    except ValueError as exc:
+        if _empty_form(request):  # an HTTP client's empty form: nothing sent
+            return schema()
+        raise HttpError(400, "body is not JSON") from exc
+    try:
+        return schema.model_validate(data)
+    except PydanticValidationError as exc:
+        raise ValidationError(
+            [{**error, "loc": ("body", "payload", *error["loc"])} for error in exc.errors(include_url=False)]
+        ) from exc
+
+
+def optional_body_schema(model: type[BaseModel]) -> dict:
+    """The OpenAPI requestBody of an operation that reads its body with optional_body."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {"requestBody": {"required": False, "content": {"application/json": {"schema": schema}}}}

@@ -10,13 +10,21 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel, ConfigDict, IPvAnyAddress
 
-from yunying.api.params import CampaignId, Day, Pages, SignupId, SignupRef
+from yunying.api.params import (
+    CampaignId,
+    Day,
+    Pages,
+    SignupId,
+    SignupRef,
+    optional_body,
+    optional_body_schema,
+)
 from yunying.campaigns import exports, selectors
 from yunying.campaigns.errors import EligibilityReason, SignupError
 from yunying.campaigns.metrics import admission_timer
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signup_present, signups_present
-from yunying.campaigns.services import admission, refusals
+from yunying.campaigns.services import admission, attendance, refusals
 from yunying.core import crypto
 from yunying.core.alerts import alert_raise
 from yunying.core.errors import DomainError
@@ -300,17 +308,50 @@ class ReasonIn(Schema):
     )
 
 
+class ConfirmIn(Schema):
+    """Optional, as the console's approval: a welcome for the member and a note for colleagues."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, Field(max_length=500)] = Field("", description="Member-facing: sent in the notice")
+    note: Annotated[str, Field(max_length=1000)] = Field(
+        "", description="Internal: for operators, never sent"
+    )
+
+
+class AttendanceIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[str, Field(min_length=1, max_length=64)] = Field(
+        description="The check-in code of the member's ticket (any case; spaces and dashes ignored)"
+    )
+
+
+class AttendanceOut(Schema):
+    signup_id: int
+    campaign_id: int
+    attended_at: datetime
+
+
 def _operator(request) -> bool:
     """Internal notes are for callers who may view sign-ups, not for the storefront."""
     return request.auth.can(Perm.SIGNUP_VIEW)
 
 
 @router.post(
-    "/{int:campaign_id}/signups/{int:signup_id}/confirm", response=SignupOut, summary="Approve (review)"
+    "/{int:campaign_id}/signups/{int:signup_id}/confirm",
+    response=SignupOut,
+    summary="Approve (review)",
+    openapi_extra=optional_body_schema(ConfirmIn),
 )
 def confirm_signup(request, campaign_id: CampaignId, signup_id: SignupId):
     request.auth.require(Perm.SIGNUP_REVIEW)
-    signup = admission.signup_confirm(campaign_id=campaign_id, signup_id=signup_id, actor=request.auth)
+    payload = optional_body(request, ConfirmIn)
+    signup = admission.signup_confirm(
+        campaign_id=campaign_id,
+        signup_id=signup_id,
+        actor=request.auth,
+        reason=payload.reason,
+        note=payload.note,
+    )
     return signup_present(signup, reveal=False, internal=_operator(request))
 
 
@@ -327,6 +368,20 @@ def reject_signup(request, campaign_id: CampaignId, signup_id: SignupId, payload
         note=payload.note,
     )
     return signup_present(signup, reveal=False, internal=_operator(request))
+
+
+@router.post(
+    "/{int:campaign_id}/attendance",
+    response=AttendanceOut,
+    summary="Check a member in by their ticket's code (C10)",
+)
+def mark_attendance(request, campaign_id: CampaignId, payload: AttendanceIn):
+    """The same check-in as the console's door page: once per sign-up, confirmed sign-ups of this
+    campaign only, limited per caller (codes and, more tightly, misses)."""
+    signup = attendance.attendance_mark(
+        checkin_code=payload.code, campaign_id=campaign_id, actor=request.auth
+    )
+    return {"signup_id": signup.pk, "campaign_id": signup.campaign_id, "attended_at": signup.attended_at}
 
 
 class MemberRefIn(BaseModel):

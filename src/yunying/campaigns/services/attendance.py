@@ -15,8 +15,11 @@ from yunying.campaigns.models import CHECKIN_ALPHABET, Signup, SignupStatus
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor, Perm
+from yunying.core.ratelimit import ratelimit_check, ratelimit_count, ratelimit_hit
 
 CHECKIN_CODE_LENGTH = 10
+CODES_PER_MINUTE = 60  # a busy door scans one every few seconds
+MISSES_PER_MINUTE = 10  # unknown or another campaign's codes: what guessing produces
 _SEPARATORS = str.maketrans("", "", " -_\t\r\n\u3000")
 
 
@@ -68,12 +71,25 @@ def attendance_mark(*, checkin_code: str, campaign_id: int, actor: Actor) -> Sig
     """Check in the member whose confirmed sign-up of this campaign carries `checkin_code` (typed any
     case, with spaces or dashes). Returns the sign-up, its member loaded, `attended_at` set.
 
-    Raises: core.permission_denied, attendance.unknown_code, attendance.wrong_campaign,
-    attendance.not_confirmed, attendance.already_checked_in (with the first `attended_at`)."""
+    Codes are short: whoever marks attendance (an operator at the door, an integrator's scanner) is
+    limited per minute in codes, and much more tightly in misses, which is what guessing produces.
+
+    Raises: core.permission_denied, core.rate_limited, attendance.unknown_code,
+    attendance.wrong_campaign, attendance.not_confirmed, attendance.already_checked_in (with the
+    first `attended_at`)."""
     actor.require(Perm.ATTENDANCE_MARK)
-    signup = _signup_by_code(checkin_code_normalize(checkin_code))
-    refusal = _refusal(signup, campaign_id)
+    caller = f"{actor.kind}:{actor.id}"
+    ratelimit_check(scope="attendance_miss", key=caller, limit=MISSES_PER_MINUTE)
+    ratelimit_hit(scope="attendance_code", key=caller, limit=CODES_PER_MINUTE)
+    try:
+        signup = _signup_by_code(checkin_code_normalize(checkin_code))
+        refusal = _refusal(signup, campaign_id)
+    except DomainError:  # an unknown code
+        ratelimit_count(scope="attendance_miss", key=caller)
+        raise
     if refusal is not None:
+        if refusal.code == AttendanceError.WRONG_CAMPAIGN:
+            ratelimit_count(scope="attendance_miss", key=caller)
         raise refusal
     now = timezone.now()
     with transaction.atomic():
