@@ -417,3 +417,39 @@ def refund_fingerprint(refund: RefundInput) -> str:
             "occurred_at": refund.occurred_at.isoformat(),
         }
     )
+
+
+CANCEL_DEFAULT_ID = "cancel"  # an order is cancelled once: a storefront without cancellation ids needs none
+
+
+@dataclass(frozen=True)
+class CancelInput:
+    external_id: str
+    reason: str
+    occurred_at: datetime
+
+
+def cancel_validate(
+    raw: Mapping[str, Any], *, now: datetime | None = None
+) -> tuple[CancelInput | None, list[FieldError]]:
+    """{external_id?, reason?, occurred_at}."""
+    errors: list[FieldError] = []
+    external_id = check_id(raw.get("external_id"), field="external_id", errors=errors, required=False)
+    reason = check_text(
+        raw.get("reason"), field="reason", errors=errors, max_length=REASON_MAX_LENGTH, required=False
+    )
+    occurred_at = check_instant(raw.get("occurred_at"), field="occurred_at", errors=errors, now=now)
+    if errors:
+        return None, errors
+    return CancelInput(external_id or CANCEL_DEFAULT_ID, reason, occurred_at), []
+
+
+def cancel_fingerprint(cancel: CancelInput) -> str:
+    return _digest(
+        {
+            "kind": "cancel",
+            "external_id": cancel.external_id,
+            "reason": cancel.reason,
+            "occurred_at": cancel.occurred_at.isoformat(),
+        }
+    )
