@@ -5,7 +5,6 @@ again answers 200 with what was recorded; the same id with other content is a 40
 works as on every creating POST. The schema states the shapes; commerce.validation states the rules
 (the same for the CSV/XLSX import) and names every failing field."""
 
-
 from datetime import datetime
 from typing import Annotated
 
