@@ -66,6 +66,8 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.AUDIT_VIEW: _("Read the audit and access logs"),
     Perm.APIKEY_MANAGE: _("Manage API keys"),
     Perm.ATTENDANCE_MARK: _("Check members in"),
+    Perm.ORDER_INGEST: _("Record orders from the storefront"),
+    Perm.ORDER_VIEW: _("See orders"),
 }
 
 

@@ -24,6 +24,10 @@ TO_THE_MEMBER = {
     EligibilityReason.REGION_DENIED: _("This campaign excludes your region."),
     EligibilityReason.PARTICIPATION_LIMIT: _("You have taken part as often as this period allows."),
     EligibilityReason.NOT_MET: _("You do not meet this campaign's conditions."),
+    EligibilityReason.ANSWER_REQUIRED: _("An answer this campaign needs was not given."),
+    EligibilityReason.MIN_PAID: _("This campaign is for members who have spent more with us in its period."),
+    EligibilityReason.MIN_ORDERS: _("This campaign is for members with more orders in its period."),
+    EligibilityReason.NOT_FIRST_ORDER: _("This campaign is for new customers who have not ordered yet."),
 }
 
 
