@@ -63,6 +63,11 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.identity_mismatch": 409,
     "member.link_conflict": 409,
     "member.not_found": 404,
+    "tag.not_found": 404,
+    "tag.name_taken": 409,
+    "tag.name_invalid": 422,
+    "tag.rule_based": 409,
+    "tag.too_many_members": 422,
     "form.definition_invalid": 422,
 }
 

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 
-from yunying.commerce.models import Order, OrderStatus
+from yunying.commerce.models import Order, OrderEvent, OrderStatus
 
 
 def member_orders(member_id: int) -> QuerySet[Order]:
@@ -51,3 +51,12 @@ def member_purchase_summary(
 def member_has_orders(member_id: int) -> bool:
     """True once a member has any order that was not cancelled (for "first order only")."""
     return Order.objects.filter(Q(member_id=member_id) & ~Q(status=OrderStatus.CANCELLED)).exists()
+
+
+def member_order_events(member_id: int, *, limit: int = 200) -> list[OrderEvent]:
+    """Refunds and cancellations of a member's orders, newest first, with order and line (one query)."""
+    return list(
+        OrderEvent.objects.filter(order__member_id=member_id)
+        .select_related("order", "line")
+        .order_by("-occurred_at", "-id")[:limit]
+    )

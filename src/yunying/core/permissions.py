@@ -36,6 +36,9 @@ class Perm(StrEnum):
     MEMBER_LOOKUP = "member.lookup"  # find a member by phone or external id (masked)
     MEMBER_EDIT = "member.edit"  # correct a member's profile, with a reason
     MEMBER_LINK = "member.link"  # bind a phone or external id to a known member (audited)
+    MEMBER_VIEW = "member.view"  # the member list and 360 page, masked (M7)
+    MEMBER_TAG = "member.tag"  # put manual tags on members and take them off (audited)
+    TAG_MANAGE = "tag.manage"  # create, rename and delete manual tags (audited)
     AUDIT_VIEW = "audit.view"  # the audit trail and the personal-data access log
     APIKEY_MANAGE = "apikey.manage"  # create, list and revoke integration keys
     ATTENDANCE_MARK = "attendance.mark"  # check members in at the event (C10)
@@ -54,6 +57,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.SIGNUP_EXPORT,
             Perm.STATS_VIEW,
             Perm.ATTENDANCE_MARK,
+            Perm.MEMBER_VIEW,
+            Perm.MEMBER_TAG,
+            Perm.TAG_MANAGE,
         }
     ),
     Role.SUPPORT: frozenset(
@@ -67,6 +73,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBER_EDIT,
             Perm.MEMBER_LINK,
             Perm.ATTENDANCE_MARK,
+            Perm.MEMBER_VIEW,
+            Perm.MEMBER_TAG,
         }
     ),
     Role.INTEGRATION: frozenset(
