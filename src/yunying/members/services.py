@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 
 import phonenumbers
 from django.db import IntegrityError, transaction
@@ -542,11 +542,12 @@ def member_list(
     external_id: str | None = None,
     tag: str | None = None,
     source_channel: str | None = None,
-    registered_from: datetime | None = None,
-    registered_until: datetime | None = None,
+    registered_from: date | None = None,
+    registered_to: date | None = None,
 ) -> QuerySet[Member]:
     """Members matching every filter given, newest first. A phone matches exactly, through its blind
-    index (nothing else about a phone can be searched); `registered_until` is exclusive.
+    index (nothing else about a phone can be searched); the registration days are inclusive, in the
+    configured time zone.
 
     Raises: member.phone_invalid."""
     query = Member.objects.order_by("-created_at", "-id")
@@ -559,10 +560,20 @@ def member_list(
     if source_channel:
         query = query.filter(source_channel=source_channel)
     if registered_from is not None:
-        query = query.filter(created_at__gte=registered_from)
-    if registered_until is not None:
-        query = query.filter(created_at__lt=registered_until)
+        query = query.filter(created_at__gte=_day_start(registered_from))
+    if registered_to is not None and registered_to < _LAST_DAY:
+        query = query.filter(created_at__lt=_day_start(registered_to + timedelta(days=1)))
     return query
+
+
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def _day_start(day: date) -> datetime:
+    """The start of `day` in the configured zone; days outside 1900..9998 are clamped, so year 1 or
+    9999 matches every member or none instead of overflowing the UTC conversion."""
+    day = min(max(day, _FIRST_DAY), _LAST_DAY)
+    return datetime.combine(day, time.min, timezone.get_current_timezone())
 
 
 def member_sources() -> list[str]:

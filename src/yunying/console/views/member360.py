@@ -6,14 +6,13 @@ look-up), which leads to /console/members/<id>/; the list's other filters are GE
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -31,7 +30,7 @@ from yunying.members import services as members
 from yunying.members import tags as member_tags
 from yunying.members.models import Member, TagKind
 
-EARLIEST_DAY, LATEST_DAY = datetime(1900, 1, 1).date(), datetime(9998, 12, 30).date()
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 
 
 class MemberFilters(forms.Form):
@@ -58,17 +57,12 @@ class MemberFilters(forms.Form):
         return cleaned
 
     def filters(self) -> dict:
-        """The service's filters: dates as the start of that day (from) and of the next (to, exclusive),
-        in the configured zone."""
         data = self.cleaned_data
-        zone = timezone.get_current_timezone()
-        start = data.get("registered_from")
-        end = data.get("registered_to")
         return {
             "tag": data.get("tag") or None,
             "source_channel": data.get("source_channel") or None,
-            "registered_from": datetime.combine(start, time.min, zone) if start else None,
-            "registered_until": datetime.combine(end + timedelta(days=1), time.min, zone) if end else None,
+            "registered_from": data.get("registered_from"),
+            "registered_to": data.get("registered_to"),
         }
 
 
