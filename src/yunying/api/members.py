@@ -204,6 +204,14 @@ class MemberRowOut(Schema):
     source_channel: str
     created_at: datetime
 
+    @staticmethod
+    def resolve_phone(member) -> str | None:
+        return members.member_contact(member, reveal=False)["phone"]
+
+    @staticmethod
+    def resolve_name(member) -> str:
+        return members.member_contact(member, reveal=False)["name"]
+
 
 class RevealQuery(Schema):
     reveal: bool = Field(False, description="Show personal data in clear (needs pii.reveal; logged)")
