@@ -228,3 +228,9 @@ def test_patch_answers_with_the_member_and_is_audited(api_as, member):
     )
     assert response.status_code == 200 and response.json()["region_code"] == "330106"
     assert AuditEntry.objects.get(action="member.correct").reason == "会员来电"
+
+
+@pytest.mark.parametrize("value", ["-3.853716304327505e-133", "1e5", "0", "0.5", "+1"])
+def test_a_number_in_any_notation_is_no_date(api, db, value):
+    # schemathesis found "-3.85e-133" taken as 1970-01-01 (pydantic reads numbers as timestamps)
+    assert_problem(api.get(f"/api/v1/members?registered_to={value}"), 422, "core.invalid")
