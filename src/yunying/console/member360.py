@@ -25,7 +25,7 @@ from yunying.core.audit import audit_list, pii_access_list
 from yunying.core.models import ApiKey, PersonalDataAccess
 from yunying.core.permissions import Role
 from yunying.members import tags as member_tags
-from yunying.members.models import ConsentRecord, Member
+from yunying.members.models import ConsentRecord, Member, TagKind
 
 RECENT_ORDERS = 20
 ACCESS_ROWS = 50
@@ -129,20 +129,25 @@ def _timeline(member: Member, *, signup_events, orders, order_events, consents, 
         )
         for c in consents
     ]
+    # Manual tags have their operator's audit row (below); a rule-based tag's only trace is its link.
     entries += [
         TimelineEntry(link.added_at, "tag", _("Tagged %(tag)s") % {"tag": link.tag.name}, "", link.added_by)
         for link in tag_links
+        if link.tag.kind != TagKind.MANUAL
     ]
     for entry in audit_list(object_type="member", object_id=str(member.pk)).filter(
         action__in=TIMELINE_ACTIONS
     )[:TIMELINE_ROWS]:
-        changed = sorted(set(entry.before) | set(entry.after))
+        if entry.action in ("member.tag_add", "member.tag_remove"):
+            detail = str((entry.after if entry.action == "member.tag_add" else entry.before).get("tag", ""))
+        else:
+            detail = ", ".join(sorted(set(entry.before) | set(entry.after)))
         entries.append(
             TimelineEntry(
                 entry.at,
                 "correction",
                 str(ACTION_LABELS.get(entry.action, entry.action)),
-                ", ".join(changed) + (f" · {entry.reason}" if entry.reason else ""),
+                detail + (f" · {entry.reason}" if entry.reason else ""),
                 entry.actor_label,
             )
         )

@@ -23,9 +23,9 @@ from yunying.members.models import TagKind
 
 
 class TagForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=member_tags.MAX_NAME)
+    name = forms.CharField(label=gettext_lazy("Tag name"), max_length=member_tags.MAX_NAME)
     description = forms.CharField(
-        label=gettext_lazy("Description"), max_length=member_tags.MAX_DESCRIPTION, required=False
+        label=gettext_lazy("Tag description"), max_length=member_tags.MAX_DESCRIPTION, required=False
     )
 
 

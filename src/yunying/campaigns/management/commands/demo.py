@@ -62,6 +62,7 @@ from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_revo
 from yunying.core.models import ApiKey
 from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm, Role
 from yunying.members import tags as member_tags
+from yunying.members.consent import consent_record, policy_version
 from yunying.members.models import Member
 from yunying.members.regions import CITIES
 from yunying.members.services import Profile
@@ -623,6 +624,11 @@ class DemoBuilder:
             for k in range(self.rng.choice((0, 1, 1, 2, 3, 5))):
                 self._order(member, f"DEMO-{member.pk:05d}-{k + 1}", refund=self.rng.random() < 0.15,
                             cancel=self.rng.random() < 0.05)  # fmt: skip
+            if n % 3 != 2:  # as the member pages record it when a member accepts the notice
+                consent_record(
+                    member=member, version=policy_version(), marketing=self.rng.random() < 0.6,
+                    sensitive=False, client_ip=None,
+                )  # fmt: skip
             if n % 7 == 0:
                 member_tags.member_tag_add(member_id=member.pk, tag_name="VIP", actor=DEMO)
             if n % 5 == 1:
