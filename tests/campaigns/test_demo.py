@@ -177,3 +177,15 @@ def test_admin_refuses_changes_to_members_and_signups(admin_client, open_campaig
     assert add.status_code == 403
     assert change.status_code == 403
     assert delete.status_code == 403
+
+
+@pytest.mark.django_db
+def test_demo_members_have_tags_and_orders_for_the_360_page():
+    from yunying.commerce.models import Order, OrderEvent
+    from yunying.members.models import MemberTag, Tag
+
+    run_demo()
+    assert set(Tag.objects.values_list("name", flat=True)) >= {"VIP", "咖啡爱好者"}
+    assert MemberTag.objects.count() > 10 and Order.objects.count() > 50
+    assert OrderEvent.objects.filter(kind="refund").exists()
+    assert all(o.total_fen == sum(line.paid_fen for line in o.lines.all()) for o in Order.objects.all()[:50])

@@ -8,15 +8,19 @@ data under PIPL — must not end up; request bodies are not logged."""
 from datetime import datetime
 from typing import Annotated
 
-from ninja import Field, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
+from ninja.pagination import paginate
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from yunying.api.params import CampaignId, Day, MemberId
+from yunying.analytics.selectors import member_segments
+from yunying.api.params import CampaignId, Day, MemberId, Pages
 from yunying.campaigns import selectors
+from yunying.commerce.selectors import member_purchase_summary
 from yunying.core.permissions import Perm
 from yunying.core.purposes import Purpose, reveal_authorize
 from yunying.members import services as members
-from yunying.members.models import Gender
+from yunying.members import tags as member_tags
+from yunying.members.models import Gender, TagKind
 
 router = Router(tags=["members"])
 status_router = Router(tags=["sign-ups"])
@@ -158,6 +162,138 @@ def link_member(request, member_id: MemberId, payload: LinkIn):
         phone=payload.phone, external_id=payload.external_id,
     )  # fmt: skip
     return _present(member, reveal=False, signups=selectors.member_signups(member.pk))
+
+
+# --- the member read, list and tags (M7) -------------------------------------------------------------
+
+TagName = Annotated[str, Path(min_length=1, max_length=member_tags.MAX_NAME, pattern=r"^[^/]+$")]
+
+
+class TagOut(Schema):
+    name: str
+    kind: TagKind
+    added_at: datetime
+    added_by: str
+
+
+class PurchasesOut(Schema):
+    orders: int = Field(description="orders not cancelled")
+    paid_fen: int = Field(description="paid less refunds, integer fen")
+    first_paid_at: datetime | None
+    last_paid_at: datetime | None
+
+
+class MemberDetailOut(MemberOut):
+    source_channel: str
+    utm_source: str
+    utm_medium: str
+    utm_campaign: str
+    invited_by: int | None
+    tags: list[TagOut]
+    segments: list[str]
+    purchases: PurchasesOut
+
+
+class MemberRowOut(Schema):
+    id: int
+    external_id: str | None
+    phone: str | None = Field(description="masked")
+    name: str = Field(description="masked")
+    gender: str
+    region_code: str
+    source_channel: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_phone(member) -> str | None:
+        return members.member_contact(member, reveal=False)["phone"]
+
+    @staticmethod
+    def resolve_name(member) -> str:
+        return members.member_contact(member, reveal=False)["name"]
+
+
+class RevealQuery(Schema):
+    reveal: bool = Field(False, description="Show personal data in clear (needs pii.reveal; logged)")
+    purpose: Purpose | None = Field(None, description="Why the data is revealed (required with reveal)")
+    purpose_note: Annotated[str, Field(max_length=200)] = ""
+
+
+class MemberFilters(Schema):
+    tag: Annotated[str, Field(min_length=1, max_length=member_tags.MAX_NAME)] | None = None
+    source_channel: Annotated[str, Field(min_length=1, max_length=20)] | None = None
+    registered_from: Day | None = Field(None, description="registered on or after this day (Asia/Shanghai)")
+    registered_to: Day | None = Field(None, description="registered on or before this day (Asia/Shanghai)")
+
+
+def _tags_out(member_id: int) -> list[dict]:
+    return [
+        {"name": link.tag.name, "kind": link.tag.kind, "added_at": link.added_at, "added_by": link.added_by}
+        for link in member_tags.member_tags(member_id)
+    ]
+
+
+def _detail(member, *, reveal: bool) -> dict:
+    summary = member_purchase_summary(member.pk)
+    return _present(member, reveal=reveal, signups=selectors.member_signups(member.pk)) | {
+        "source_channel": member.source_channel,
+        "utm_source": member.utm_source,
+        "utm_medium": member.utm_medium,
+        "utm_campaign": member.utm_campaign,
+        "invited_by": member.invited_by_id,
+        "tags": _tags_out(member.pk),
+        "segments": [s.name for s in member_segments(member.pk)],
+        "purchases": {
+            "orders": summary.orders,
+            "paid_fen": summary.paid_fen,
+            "first_paid_at": summary.first_paid_at,
+            "last_paid_at": summary.last_paid_at,
+        },
+    }
+
+
+@router.get("", response=list[MemberRowOut], summary="List members (masked), filtered and paged")
+@paginate(Pages)
+def list_members(request, filters: Query[MemberFilters]):
+    request.auth.require(Perm.MEMBER_VIEW)
+    return members.member_list(**filters.model_dump())
+
+
+@router.get(
+    "/{int:member_id}",
+    response=MemberDetailOut,
+    summary="A member's profile (masked unless revealed with a purpose; logged), tags, segments, purchases",
+)
+def get_member(request, member_id: MemberId, query: Query[RevealQuery]):
+    request.auth.require(Perm.MEMBER_VIEW)
+    if query.reveal:
+        purpose = reveal_authorize(request.auth, purpose=query.purpose, note=query.purpose_note)  # one member
+        member = members.member_reveal(actor=request.auth, member_id=member_id, purpose=purpose)
+    else:
+        member = members.member_get(member_id)
+    return _detail(member, reveal=query.reveal)
+
+
+@router.post(
+    "/{int:member_id}/tags/{tag_name}",
+    response=list[TagOut],
+    summary="Put a manual tag on a member (member.tag; audited); answers the member's tags",
+)
+def add_member_tag(request, member_id: MemberId, tag_name: TagName):
+    request.auth.require(Perm.MEMBER_TAG)
+    member_tags.member_tag_add(member_id=member_id, tag_name=tag_name, actor=request.auth)
+    return _tags_out(member_id)
+
+
+@router.delete(
+    "/{int:member_id}/tags/{tag_name}",
+    response=list[TagOut],
+    summary="Take a manual tag off a member (member.tag; audited); answers the member's tags",
+)
+def remove_member_tag(request, member_id: MemberId, tag_name: TagName):
+    request.auth.require(Perm.MEMBER_TAG)
+    member_tags.member_tag_remove(member_id=member_id, tag_name=tag_name, actor=request.auth)
+    return _tags_out(member_id)
 
 
 @status_router.post(

@@ -7,6 +7,7 @@ and so did the OFFSET of a huge `page`: the bounds live here, in the schema, so 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -51,13 +52,18 @@ class Pages(PageNumberPagination):
         super().__init__(page_size=PAGE_SIZE, max_page_size=MAX_PAGE_SIZE, **kwargs)
 
 
+_ISO_START = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
 def _iso_text(value: Any) -> Any:
     """Dates and instants are ISO 8601 text, as the OpenAPI document says (format date / date-time).
     pydantic on its own also takes numbers (0, "0", 0.5 as seconds since 1970): a typo'd value then
     silently meant 1970."""
     if isinstance(value, date):  # already parsed (a service-side caller)
         return value
-    if not isinstance(value, str) or not value or value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+    # A number in any notation ("0", "0.5", "-3.8e-133") is not a date: only text that starts as
+    # ISO 8601 does (YYYY-MM-DD), which no number does.
+    if not isinstance(value, str) or not _ISO_START.match(value.strip()):
         raise ValueError(
             "use an ISO 8601 date or date-time text, e.g. 2026-11-11 or 2026-11-11T20:00:00+08:00"
         )

@@ -70,3 +70,12 @@ def order_get(external_id: str) -> Order:
     if order is None:
         raise DomainError(OrderError.NOT_FOUND)
     return order
+
+
+def member_order_events(member_id: int, *, limit: int = 200) -> list[OrderEvent]:
+    """Refunds and cancellations of a member's orders, newest first, with order and line (one query)."""
+    return list(
+        OrderEvent.objects.filter(order__member_id=member_id)
+        .select_related("order", "line")
+        .order_by("-occurred_at", "-id")[:limit]
+    )

@@ -121,4 +121,10 @@ def console_context(request: HttpRequest) -> dict:
         return {}
     actor = getattr(request, "actor", None)
     role_label = ROLE_LABELS.get(actor.role, "") if actor else ""
-    return {"operator": actor, "operator_role": role_label, "nav": visible_nav(actor)}
+    return {
+        "operator": actor,
+        "operator_role": role_label,
+        "nav": visible_nav(actor),
+        # wherever a member appears, their id links to the 360 page for roles that may open it
+        "can_view_members": bool(actor and actor.can(Perm.MEMBER_VIEW)),
+    }

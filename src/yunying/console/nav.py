@@ -27,7 +27,9 @@ NAV: list[NavItem] = [
     NavItem("campaigns", _("Campaigns"), "console:campaign_list", "megaphone", Perm.CAMPAIGN_VIEW),
     NavItem("review", _("Review queue"), "console:review_queue", "check2-square", Perm.SIGNUP_REVIEW),
     NavItem("attendance", _("Attendance"), "console:attendance", "qr-code-scan", Perm.ATTENDANCE_MARK),
+    NavItem("member_list", _("Member list"), "console:member_list", "people", Perm.MEMBER_VIEW),
     NavItem("members", _("Member look-up"), "console:member_lookup", "person-vcard", Perm.MEMBER_LOOKUP),
+    NavItem("tags", _("Tags"), "console:tag_list", "tags", Perm.TAG_MANAGE),
     NavItem("apikeys", _("API keys"), "console:apikey_list", "key", Perm.APIKEY_MANAGE),
     NavItem("audit", _("Audit log"), "console:audit_log", "journal-text", Perm.AUDIT_VIEW),
 ]

@@ -8,11 +8,13 @@ from yunying.console.views import (
     auth,
     campaigns,
     dashboard,
+    member360,
     members,
     monitor,
     report,
     review,
     signups,
+    tags,
 )
 
 app_name = "console"
@@ -27,6 +29,8 @@ urlpatterns = [
     *review.urlpatterns,
     *attendance.urlpatterns,
     *members.urlpatterns,
+    *member360.urlpatterns,
+    *tags.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
 ]

@@ -38,6 +38,9 @@ class Perm(StrEnum):
     MEMBER_LOOKUP = "member.lookup"  # find a member by phone or external id (masked)
     MEMBER_EDIT = "member.edit"  # correct a member's profile, with a reason
     MEMBER_LINK = "member.link"  # bind a phone or external id to a known member (audited)
+    MEMBER_VIEW = "member.view"  # the member list and 360 page, masked (M7)
+    MEMBER_TAG = "member.tag"  # put manual tags on members and take them off (audited)
+    TAG_MANAGE = "tag.manage"  # create, rename and delete manual tags (audited)
     AUDIT_VIEW = "audit.view"  # the audit trail and the personal-data access log
     APIKEY_MANAGE = "apikey.manage"  # create, list and revoke integration keys
     ATTENDANCE_MARK = "attendance.mark"  # check members in at the event (C10)
@@ -93,6 +96,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.STATS_VIEW,
             Perm.ATTENDANCE_MARK,
             Perm.ORDER_VIEW,
+            Perm.MEMBER_VIEW,
+            Perm.MEMBER_TAG,
+            Perm.TAG_MANAGE,
         }
     ),
     Role.SUPPORT: frozenset(
@@ -107,6 +113,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBER_LINK,
             Perm.ATTENDANCE_MARK,
             Perm.ORDER_VIEW,
+            Perm.MEMBER_VIEW,
+            Perm.MEMBER_TAG,
         }
     ),
     # The storefront's key also reports its orders (order facts flow in from the storefront).

@@ -62,3 +62,26 @@ register_messages(
         SigninError.CONSENT_STALE: _("The privacy notice has changed. Please read the new version."),
     }
 )
+
+
+class TagError(StrEnum):
+    """Manual tags on members (M5, M7)."""
+
+    NOT_FOUND = "tag.not_found"
+    NAME_TAKEN = "tag.name_taken"
+    NAME_INVALID = "tag.name_invalid"
+    RULE_BASED = "tag.rule_based"
+    TOO_MANY_MEMBERS = "tag.too_many_members"
+
+
+register_messages(
+    {
+        TagError.NOT_FOUND: _("No tag has that name."),
+        TagError.NAME_TAKEN: _("Another tag already has that name."),
+        TagError.NAME_INVALID: _("A tag name is 1 to 40 characters, without control characters or slashes."),
+        TagError.RULE_BASED: _(
+            "This tag is rule-based: its members follow its rule and it is managed with the segments."
+        ),
+        TagError.TOO_MANY_MEMBERS: _("Tag at most 1,000 members at once."),
+    }
+)

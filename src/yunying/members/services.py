@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 import phonenumbers
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -504,3 +505,79 @@ def members_reseal(*, batch: int = 500, model: type[Member] = Member) -> int:
                     member.save(update_fields=fields)
                     changed += 1
             last = rows[-1].pk
+
+
+_MAX_ID = 2**63 - 1
+
+
+def member_get(member_id: int) -> Member:
+    """Raises: member.not_found (also for an id no database column can hold)."""
+    if not 1 <= member_id <= _MAX_ID:
+        raise DomainError(MemberError.NOT_FOUND, id=member_id)
+    member = Member.objects.filter(pk=member_id).select_related("invited_by").first()
+    if member is None:
+        raise DomainError(MemberError.NOT_FOUND, id=member_id)
+    return member
+
+
+def member_reveal(*, actor: Actor, member_id: int, purpose: str) -> Member:
+    """One member's profile for showing in clear, by id (the 360 page, GET /members/{id}): the caller
+    checked the reveal (core.purposes.reveal_authorize); the access is logged for the member to see
+    and audited, in one transaction.
+
+    Raises: member.not_found."""
+    member = member_get(member_id)
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="member.reveal", object_type="member", object_id=member.pk,
+            after={"fields": list(PROFILE_FIELDS)}, reason=purpose,
+        )  # fmt: skip
+        pii_access_record(actor=actor, member_ids=[member.pk], fields=list(PROFILE_FIELDS), purpose=purpose)
+    return member
+
+
+def member_list(
+    *,
+    phone: str | None = None,
+    external_id: str | None = None,
+    tag: str | None = None,
+    source_channel: str | None = None,
+    registered_from: date | None = None,
+    registered_to: date | None = None,
+) -> QuerySet[Member]:
+    """Members matching every filter given, newest first. A phone matches exactly, through its blind
+    index (nothing else about a phone can be searched); the registration days are inclusive, in the
+    configured time zone.
+
+    Raises: member.phone_invalid."""
+    query = Member.objects.order_by("-created_at", "-id")
+    if phone:
+        query = query.filter(phone_index=_phone_index(phone_normalize(phone)))
+    if external_id:
+        query = query.filter(external_id=external_id)
+    if tag:
+        query = query.filter(tag_links__tag__name=tag)
+    if source_channel:
+        query = query.filter(source_channel=source_channel)
+    if registered_from is not None:
+        query = query.filter(created_at__gte=_day_start(registered_from))
+    if registered_to is not None and registered_to < _LAST_DAY:
+        query = query.filter(created_at__lt=_day_start(registered_to + timedelta(days=1)))
+    return query
+
+
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+
+
+def _day_start(day: date) -> datetime:
+    """The start of `day` in the configured zone; days outside 1900..9998 are clamped, so year 1 or
+    9999 matches every member or none instead of overflowing the UTC conversion."""
+    day = min(max(day, _FIRST_DAY), _LAST_DAY)
+    return datetime.combine(day, time.min, timezone.get_current_timezone())
+
+
+def member_sources() -> list[str]:
+    """The source channels members came from, for a filter's choices."""
+    return sorted(
+        Member.objects.exclude(source_channel="").values_list("source_channel", flat=True).distinct()
+    )

@@ -34,3 +34,11 @@ def campaign_tabs(context, campaign, active: str) -> dict:
             url = reverse(url_name, args=[campaign.pk])
         tabs.append({"key": key, "label": label, "icon": icon, "url": url})
     return {"tabs": tabs, "active": active}
+
+
+@register.filter
+def yuan(fen: int | None) -> str:
+    """Integer fen as yuan with two decimals (no float on the way): 12345 → 123.45."""
+    from yunying.console.member360 import fen_text
+
+    return "—" if fen is None else fen_text(int(fen))

@@ -57,9 +57,12 @@ from yunying.campaigns.services.lifecycle import (
     campaign_publish,
 )
 from yunying.campaigns.services.lottery import lottery_draw
+from yunying.commerce.models import Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus
 from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_revoke
 from yunying.core.models import ApiKey
 from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm, Role
+from yunying.members import tags as member_tags
+from yunying.members.consent import consent_record, policy_version
 from yunying.members.models import Member
 from yunying.members.regions import CITIES
 from yunying.members.services import Profile
@@ -323,6 +326,7 @@ class DemoBuilder:
         self.brand_stories()
         self.gift_box_cancelled()
         self.gala_draft()
+        self.member_facts()
 
     def member_day(self) -> None:
         """Published, first come: full, a waiting list, and a withdrawal that promoted someone."""
@@ -597,6 +601,85 @@ class DemoBuilder:
             waitlist_enabled=True,
             form=[INTERESTS, CONSENT],
         )
+
+    # -- member facts: tags and orders, so the member 360 page shows something ------------------
+
+    PRODUCTS = (
+        ("TEA-LJ-250", "茶叶", 12800),
+        ("CUP-CERAMIC", "茶具", 6900),
+        ("COFFEE-BEAN-1KG", "咖啡", 15800),
+        ("SNEAKER-RUN-42", "鞋服", 59900),
+        ("GIFT-BOX-MOON", "礼盒", 29800),
+        ("SOCKS-3P", "鞋服", 3900),
+    )
+    TAGS = (("VIP", "年消费满 2000 元"), ("咖啡爱好者", "买过咖啡或报过咖啡课"), ("客诉跟进", "客服跟进中"))
+
+    def member_facts(self) -> None:
+        """Manual tags (through members.tags) and order facts for the members who signed up: a few
+        orders each over the last year, some refunded in part or cancelled."""
+        for name, description in self.TAGS:
+            member_tags.tag_create(name=name, description=description, actor=DEMO)
+        members = list(Member.objects.filter(signups__isnull=False).distinct().order_by("pk"))
+        for n, member in enumerate(members):
+            for k in range(self.rng.choice((0, 1, 1, 2, 3, 5))):
+                self._order(member, f"DEMO-{member.pk:05d}-{k + 1}", refund=self.rng.random() < 0.15,
+                            cancel=self.rng.random() < 0.05)  # fmt: skip
+            if n % 3 != 2:  # as the member pages record it when a member accepts the notice
+                consent_record(
+                    member=member, version=policy_version(), marketing=self.rng.random() < 0.6,
+                    sensitive=False, client_ip=None,
+                )  # fmt: skip
+            if n % 7 == 0:
+                member_tags.member_tag_add(member_id=member.pk, tag_name="VIP", actor=DEMO)
+            if n % 5 == 1:
+                member_tags.member_tag_add(member_id=member.pk, tag_name="咖啡爱好者", actor=DEMO)
+            if n % 23 == 2:
+                member_tags.member_tag_add(member_id=member.pk, tag_name="客诉跟进", actor=DEMO)
+
+    def _order(self, member: Member, external_id: str, *, refund: bool, cancel: bool) -> None:
+        """One paid order written straight into the commerce tables: order ingest (commerce.services)
+        is another part of this issue; the demo switches to it when it lands."""
+        picks = self.rng.sample(self.PRODUCTS, self.rng.randint(1, 3))
+        lines = [(sku, category, price, self.rng.randint(1, 2)) for sku, category, price in picks]
+        paid_at = timezone.now() - timedelta(days=self.rng.randint(1, 360), hours=self.rng.randint(0, 23))
+        total = sum(price * qty for _, _, price, qty in lines)
+        order = Order.objects.create(
+            external_id=external_id, member=member, channel=self.rng.choice(("app", "miniprogram", "h5")),
+            paid_at=paid_at, total_fen=total, fingerprint=external_id, source="import",
+        )  # fmt: skip
+        rows = OrderLine.objects.bulk_create(
+            OrderLine(
+                order=order,
+                line_no=no,
+                sku=sku,
+                category=category,
+                unit_price_fen=price,
+                quantity=qty,
+                paid_fen=price * qty,
+            )
+            for no, (sku, category, price, qty) in enumerate(lines, start=1)
+        )
+        if cancel:
+            OrderEvent.objects.create(
+                order=order, external_id=f"{external_id}-C", kind=OrderEventKind.CANCEL,
+                occurred_at=paid_at + timedelta(hours=2), fingerprint=f"{external_id}-C",
+            )  # fmt: skip
+            order.status = OrderStatus.CANCELLED
+            order.save(update_fields=["status"])
+        elif refund:
+            line = rows[0]
+            OrderEvent.objects.create(
+                order=order, external_id=f"{external_id}-R", kind=OrderEventKind.REFUND, line=line,
+                amount_fen=line.unit_price_fen, quantity=1, reason="七天无理由",
+                occurred_at=paid_at + timedelta(days=3), fingerprint=f"{external_id}-R",
+            )  # fmt: skip
+            line.refunded_fen, line.refunded_quantity = line.unit_price_fen, 1
+            line.save(update_fields=["refunded_fen", "refunded_quantity"])
+            order.refunded_fen = line.unit_price_fen
+            order.status = (
+                OrderStatus.REFUNDED if order.refunded_fen == total else OrderStatus.PARTIALLY_REFUNDED
+            )
+            order.save(update_fields=["refunded_fen", "status"])
 
 
 def demo_data_present() -> bool:
