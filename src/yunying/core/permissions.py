@@ -71,6 +71,9 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.ATTENDANCE_MARK: _("Check members in"),
     Perm.ORDER_INGEST: _("Record orders from the storefront"),
     Perm.ORDER_VIEW: _("See orders"),
+    Perm.MEMBER_VIEW: _("See members and their 360 page"),
+    Perm.MEMBER_TAG: _("Tag members"),
+    Perm.TAG_MANAGE: _("Manage tags"),
 }
 
 
