@@ -62,3 +62,39 @@ register_messages(
         SigninError.CONSENT_STALE: _("The privacy notice has changed. Please read the new version."),
     }
 )
+
+
+class ConsentError(StrEnum):
+    """Consent per purpose (M3, N3)."""
+
+    PURPOSE_UNKNOWN = "consent.purpose_unknown"
+    PURPOSE_REQUIRED = "consent.purpose_required"
+    NOTICE_NOT_ACCEPTED = "consent.notice_not_accepted"
+
+
+register_messages(
+    {
+        ConsentError.PURPOSE_UNKNOWN: _("There is no such purpose."),
+        ConsentError.PURPOSE_REQUIRED: _(
+            "This purpose is needed to be a member at all; to stop it, ask us to close your account."
+        ),
+        ConsentError.NOTICE_NOT_ACCEPTED: _("Please read and agree to the privacy notice first."),
+    }
+)
+
+
+class ProfilingError(StrEnum):
+    """Questionnaires and profile answers (M2)."""
+
+    QUESTIONNAIRE_NOT_FOUND = "profiling.questionnaire_not_found"
+    QUESTION_NOT_FOUND = "profiling.question_not_found"
+    ANSWER_INVALID = "profiling.answer_invalid"
+
+
+register_messages(
+    {
+        ProfilingError.QUESTIONNAIRE_NOT_FOUND: _("No such questionnaire."),
+        ProfilingError.QUESTION_NOT_FOUND: _("That question is not (or no longer) asked."),
+        ProfilingError.ANSWER_INVALID: _("The answer is not valid."),
+    }
+)

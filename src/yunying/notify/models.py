@@ -7,6 +7,7 @@ class OutboxStatus(models.TextChoices):
     SENT = "sent", "已发送"
     FAILED = "failed", "发送失败"
     CANCELLED = "cancelled", "已取消"
+    SKIPPED = "skipped", "未发送（无同意）"  # the member's consent to its purpose missing at send time (N3)
 
 
 class OutboxMessage(models.Model):
