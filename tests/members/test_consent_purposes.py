@@ -34,7 +34,12 @@ def _member(n: int = 1, *, marketing: bool = False):
 
 def test_accepting_the_notice_records_service_and_the_purposes_ticked():
     member = _member(marketing=True)
-    assert consent_state(member) == {"service": True, "marketing": True, "analytics": False, "sensitive": False}
+    assert consent_state(member) == {
+        "service": True,
+        "marketing": True,
+        "analytics": False,
+        "sensitive": False,
+    }
     events = consent_history(member)
     assert {(e.purpose, e.granted, e.policy_version, e.channel) for e in events} == {
         ("service", True, "v1", "h5"), ("marketing", True, "v1", "h5"),
@@ -52,7 +57,10 @@ def test_withdrawal_is_one_call_effective_at_once_and_kept_in_the_history():
     assert event is not None and event.granted is False
     assert consent_state(member)["marketing"] is False
     assert marketing_allowed({member.pk}) == set()
-    assert [(e.purpose, e.granted) for e in consent_history(member)][:2] == [("marketing", False), ("marketing", True)]
+    assert [(e.purpose, e.granted) for e in consent_history(member)][:2] == [
+        ("marketing", False),
+        ("marketing", True),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -76,14 +84,18 @@ def test_granting_needs_the_notice_in_force_accepted_but_withdrawing_never_waits
     with pytest.raises(DomainError) as refused:
         consent_change(member=member, purpose="analytics", granted=True, channel="h5", client_ip=None)
     assert refused.value.code == "consent.notice_not_accepted"
-    withdrawn = consent_change(member=member, purpose="marketing", granted=False, channel="h5", client_ip=None)
+    withdrawn = consent_change(
+        member=member, purpose="marketing", granted=False, channel="h5", client_ip=None
+    )
     assert withdrawn.policy_version == "v2" and consent_state(member)["marketing"] is False
 
 
 def test_the_same_choice_twice_records_nothing_new():
     member = _member(marketing=True)
     before = ConsentEvent.objects.count()
-    assert consent_change(member=member, purpose="marketing", granted=True, channel="h5", client_ip=None) is None
+    assert (
+        consent_change(member=member, purpose="marketing", granted=True, channel="h5", client_ip=None) is None
+    )
     consent_record(member=member, version="v1", marketing=True, sensitive=False, client_ip=None)
     assert ConsentEvent.objects.count() == before
 
@@ -92,7 +104,10 @@ def test_a_new_notice_version_is_recorded_per_purpose(settings):
     member = _member(marketing=True)
     settings.PRIVACY_POLICY_VERSION = "v2"
     consent_record(member=member, version="v2", marketing=True, sensitive=False, client_ip=None)
-    assert {(e.purpose, e.policy_version) for e in consent_history(member)} >= {("service", "v2"), ("marketing", "v2")}
+    assert {(e.purpose, e.policy_version) for e in consent_history(member)} >= {
+        ("service", "v2"),
+        ("marketing", "v2"),
+    }
 
 
 def test_marketing_allowed_picks_the_agreeing_members_in_one_query(django_assert_num_queries):
@@ -129,9 +144,15 @@ def test_the_earlier_notice_acceptances_are_carried_forward_as_events():
     a = Member.objects.create(phone_index="a" * 40)
     b = Member.objects.create(phone_index="b" * 40)
     at = "2026-11-01T08:00:00Z"
-    Record.objects.create(member=a, policy_version="v1", marketing=True, sensitive=False, ip_hash="h", accepted_at=at)
-    Record.objects.create(member=a, policy_version="v1", marketing=False, sensitive=False, ip_hash="h", accepted_at=at)
-    Record.objects.create(member=b, policy_version="v1", marketing=False, sensitive=True, ip_hash="", accepted_at=at)
+    Record.objects.create(
+        member=a, policy_version="v1", marketing=True, sensitive=False, ip_hash="h", accepted_at=at
+    )
+    Record.objects.create(
+        member=a, policy_version="v1", marketing=False, sensitive=False, ip_hash="h", accepted_at=at
+    )
+    Record.objects.create(
+        member=b, policy_version="v1", marketing=False, sensitive=True, ip_hash="", accepted_at=at
+    )
     # when
     MigrationExecutor(connection).migrate(latest)
     # then

@@ -39,7 +39,9 @@ def test_the_first_sign_in_registers_the_member_with_channel_utm_and_inviter():
     # when
     member = _sign_in(
         "13900139000",
-        Acquisition(utm_source="wechat", utm_medium="moments", utm_campaign="spring", invite_code=inviter.invite_code),
+        Acquisition(
+            utm_source="wechat", utm_medium="moments", utm_campaign="spring", invite_code=inviter.invite_code
+        ),
     )
     # then
     member.refresh_from_db()
@@ -53,7 +55,9 @@ def test_the_first_sign_in_registers_the_member_with_channel_utm_and_inviter():
 def test_a_later_sign_in_never_overwrites_acquisition_facts():
     first_inviter, other = MemberFactory(phone=mobile(1)), MemberFactory(phone=mobile(2))
     member = _sign_in("13900139000", Acquisition(utm_source="wechat", invite_code=first_inviter.invite_code))
-    again = _sign_in_again("13900139000", Acquisition(utm_source="douyin", utm_campaign="x", invite_code=other.invite_code))
+    again = _sign_in_again(
+        "13900139000", Acquisition(utm_source="douyin", utm_campaign="x", invite_code=other.invite_code)
+    )
     again.refresh_from_db()
     assert again.pk == member.pk
     assert (again.utm_source, again.utm_campaign, again.invited_by_id) == ("wechat", "", first_inviter.pk)

@@ -12,7 +12,7 @@ from yunying.core import registry
 from yunying.members.consent import consent_change, consent_record
 from yunying.notify.delivery import outbox_deliver_due
 from yunying.notify.models import OutboxMessage, OutboxStatus
-from yunying.notify.templates import MARKETING, templates_register, template_purpose
+from yunying.notify.templates import MARKETING, template_purpose, templates_register
 
 pytestmark = pytest.mark.django_db
 

@@ -10,6 +10,7 @@ from yunying.console.views import (
     dashboard,
     members,
     monitor,
+    questionnaires,
     report,
     review,
     signups,
@@ -27,6 +28,7 @@ urlpatterns = [
     *review.urlpatterns,
     *attendance.urlpatterns,
     *members.urlpatterns,
+    *questionnaires.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
 ]

@@ -76,7 +76,12 @@ def consent_page(request: HttpRequest) -> HttpResponse:
                 return redirect("h5:consent")
     state = consent_state(member)
     purposes = [
-        {"key": str(p), "label": ConsentPurpose(p).label, "granted": state[str(p)], "optional": p in OPTIONAL_PURPOSES}
+        {
+            "key": str(p),
+            "label": ConsentPurpose(p).label,
+            "granted": state[str(p)],
+            "optional": p in OPTIONAL_PURPOSES,
+        }
         for p in ConsentPurpose
     ]
     return _page(
@@ -132,4 +137,3 @@ def invite(request: HttpRequest, code: str) -> HttpResponse:
     if normalized and member_of(request) is None:
         acquisition_remember(request, invite_code=normalized)
     return redirect("h5:index")
-

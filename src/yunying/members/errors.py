@@ -87,14 +87,10 @@ class ProfilingError(StrEnum):
     """Questionnaires and profile answers (M2)."""
 
     QUESTIONNAIRE_NOT_FOUND = "profiling.questionnaire_not_found"
-    QUESTION_NOT_FOUND = "profiling.question_not_found"
-    ANSWER_INVALID = "profiling.answer_invalid"
 
 
 register_messages(
     {
         ProfilingError.QUESTIONNAIRE_NOT_FOUND: _("No such questionnaire."),
-        ProfilingError.QUESTION_NOT_FOUND: _("That question is not (or no longer) asked."),
-        ProfilingError.ANSWER_INVALID: _("The answer is not valid."),
     }
 )

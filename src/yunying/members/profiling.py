@@ -48,7 +48,11 @@ ATTR_PREFIX = "attr:"
 _ATTR_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _ATTR = "member.attr"
 # The Member fields a question may fill, and the one kind that can fill each.
-FIELD_KINDS = {"gender": QuestionKind.CHOICE, "birth_date": QuestionKind.DATE, "region_code": QuestionKind.REGION}
+FIELD_KINDS = {
+    "gender": QuestionKind.CHOICE,
+    "birth_date": QuestionKind.DATE,
+    "region_code": QuestionKind.REGION,
+}
 
 
 @dataclass
@@ -65,7 +69,8 @@ class QuestionSpec:
 
 
 def _clean(text: str) -> str:
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text or "") if ch.isprintable()).strip()
+    """Printable text, trimmed. Not NFKC: a Chinese question keeps its full-width punctuation."""
+    return "".join(ch for ch in unicodedata.normalize("NFC", text or "") if ch.isprintable()).strip()
 
 
 def _spec_errors(index: int, spec: QuestionSpec) -> list[FieldError]:
@@ -103,7 +108,11 @@ def _spec_errors(index: int, spec: QuestionSpec) -> list[FieldError]:
                 _("Fill a profile field, or an attribute named in lower-case letters, digits and _."),
             )
         )
-    if spec.kind == QuestionKind.CHOICE and spec.target != "gender" and not 2 <= len(spec.choices) <= MAX_CHOICES:
+    if (
+        spec.kind == QuestionKind.CHOICE
+        and spec.target != "gender"
+        and not 2 <= len(spec.choices) <= MAX_CHOICES
+    ):
         errors.append(
             FieldError(f"{where}.choices", CoreError.INVALID, _("Give between 2 and 12 options, one a line."))
         )
@@ -126,7 +135,8 @@ def questionnaire_save(
     actor.require(Perm.PROFILING_EDIT)
     name = _clean(name)[:80]
     for spec in questions:
-        spec.prompt, spec.why, spec.target = _clean(spec.prompt)[:200], _clean(spec.why)[:200], _clean(spec.target)
+        spec.prompt, spec.why = _clean(spec.prompt)[:200], _clean(spec.why)[:200]
+        spec.target = unicodedata.normalize("NFKC", _clean(spec.target))
         spec.choices = [c for c in (_clean(c)[:60] for c in spec.choices) if c]
         if spec.target == "gender":
             spec.choices = []  # the Member's own choices (members.models.Gender)
@@ -184,7 +194,8 @@ def _snapshot(questionnaire: Questionnaire) -> dict:
         "moment": questionnaire.moment,
         "active": questionnaire.active,
         "questions": [
-            f"{q.kind} {q.target} ({q.purpose}): {q.prompt}" for q in questionnaire.questions.order_by("position")
+            f"{q.kind} {q.target} ({q.purpose}): {q.prompt}"
+            for q in questionnaire.questions.order_by("position")
         ],
     }
 
@@ -219,7 +230,9 @@ def questions_pending(member: Member, moment: str, *, limit: int = 5) -> list[Qu
     active questionnaires, purpose granted, not answered or declined, target not already known, each
     target once."""
     granted = {purpose for purpose, on in consent_state(member).items() if on} | {ConsentPurpose.SERVICE}
-    answers = list(ProfileAnswer.objects.filter(member=member).values_list("question_id", "target", "declined"))
+    answers = list(
+        ProfileAnswer.objects.filter(member=member).values_list("question_id", "target", "declined")
+    )
     asked = {question_id for question_id, _target, _declined in answers}
     known = {target for _question, target, declined in answers if not declined}
     pending, targets = [], set()
@@ -241,6 +254,8 @@ def questions_pending(member: Member, moment: str, *, limit: int = 5) -> list[Qu
 def _parse(question: Question, raw: str):
     """The answer as stored, or raise core.invalid for the question's field."""
     value = _clean(raw)
+    if question.kind in (QuestionKind.DATE, QuestionKind.REGION):
+        value = unicodedata.normalize("NFKC", value)  # full-width digits typed on a phone keyboard
     where = f"q{question.pk}"
     if not value:
         raise ValidationFailed([FieldError(where, CoreError.INVALID, _("Answer the question, or skip it."))])
@@ -261,7 +276,9 @@ def _parse(question: Question, raw: str):
         if day is None or not EARLIEST_BIRTH_DATE <= day <= date(2100, 12, 31):
             raise ValidationFailed([FieldError(where, CoreError.INVALID, _("Give a date like 1990-05-20."))])
         if question.target == "birth_date" and day > timezone.localdate():
-            raise ValidationFailed([FieldError(where, CoreError.INVALID, _("A birth date cannot be in the future."))])
+            raise ValidationFailed(
+                [FieldError(where, CoreError.INVALID, _("A birth date cannot be in the future."))]
+            )
         return day
     if not is_valid_region(value):
         raise ValidationFailed([FieldError(where, CoreError.INVALID, _("Choose a region from the list."))])
@@ -276,6 +293,7 @@ def answers_submit(
     known meanwhile) is ignored: nothing is overwritten.
 
     Raises: core.invalid (every failing answer)."""
+    member.refresh_from_db()  # what is known now, not when the page was drawn (fill_blanks is the guard)
     pending = {q.pk: q for q in questions_pending(member, moment, limit=MAX_QUESTIONS)}
     parsed, errors = {}, []
     for question_id, raw in answers.items():
@@ -299,7 +317,13 @@ def answers_submit(
         else:
             sealed = crypto.encrypt(str(value), context=_ATTR, row=member.row_token)
         rows.append(
-            ProfileAnswer(member=member, question=question, target=question.target, value_encrypted=sealed, answered_at=now)
+            ProfileAnswer(
+                member=member,
+                question=question,
+                target=question.target,
+                value_encrypted=sealed,
+                answered_at=now,
+            )
         )
     for question_id in declined & pending.keys():
         rows.append(
