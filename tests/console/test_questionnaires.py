@@ -83,3 +83,18 @@ def test_an_unknown_questionnaire_goes_back_to_the_list(console_as):
     client = console_as(Role.STRATEGY)
     assert client.get("/console/questionnaires/999999/").status_code == 302
     assert client.get(f"/console/questionnaires/{2**70}/").status_code in (302, 404)
+
+
+def test_the_member_look_up_shows_where_the_member_came_from(console_as):
+    from tests.members.factories import MemberFactory, mobile
+    from yunying.members.services import Acquisition, member_resolve
+
+    inviter = MemberFactory(phone=mobile(1))
+    member_resolve(
+        phone=mobile(2), external_id=None, channel="h5",
+        acquisition=Acquisition(utm_source="wechat", utm_campaign="spring", invite_code=inviter.invite_code),
+    )  # fmt: skip
+    client = console_as(Role.SUPPORT)
+    page = client.post("/console/members/", {"phone": mobile(2)}).content.decode()
+    assert "data-acquisition" in page and "wechat" in page and "spring" in page
+    assert f"Member {inviter.pk}" in page or f"会员 {inviter.pk}" in page
