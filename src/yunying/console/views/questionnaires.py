@@ -40,7 +40,7 @@ EXTRA_ROWS = 3
 
 
 class QuestionnaireForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=80)
+    name = forms.CharField(label=gettext_lazy("Questionnaire name"), max_length=80)
     moment = forms.ChoiceField(label=gettext_lazy("Asked"), choices=QuestionnaireMoment.choices)
     active = forms.BooleanField(
         label=gettext_lazy("Active (members are asked)"), required=False, initial=True
