@@ -186,3 +186,25 @@ def test_analytics_can_be_chosen_on_the_notice(notify_dir):
         "/m/signin/", {"step": "verify", "phone": PHONE, "code": last_code(notify_dir, "+86" + PHONE)}
     )
     assert consent_state(member_find(phone=PHONE))["analytics"] is True
+
+
+def test_the_after_first_order_questions_appear_once_the_member_has_an_order(member_client):
+    from django.utils import timezone
+
+    from yunying.commerce.models import Order
+
+    questionnaire_save(
+        actor=OPERATOR, name="首单后", moment="after_first_order", active=True,
+        questions=[QuestionSpec(kind="text", prompt="用得怎么样？", target="attr:feedback", purpose="service", why="改进商品")],
+    )  # fmt: skip
+    assert "h5-profile-card" not in member_client.get("/m/me/").content.decode()
+    # The order fact as the storefront's ingest records it (commerce is not this test's subject).
+    Order.objects.create(
+        external_id="shop-1",
+        member=Member.objects.get(),
+        paid_at=timezone.now(),
+        total_fen=9900,
+        fingerprint="x",
+    )
+    page = member_client.get("/m/me/").content.decode()
+    assert 'data-moment="after_first_order"' in page

@@ -165,3 +165,34 @@ def test_the_earlier_notice_acceptances_are_carried_forward_as_events():
 
     codes = list(Current.objects.values_list("invite_code", flat=True))
     assert len(codes) == 2 and len(set(codes)) == 2 and all(codes)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_taps_at_the_same_instant_record_one_grant(settings):
+    """The member's row is locked before the latest state is read: six taps of "agree" at once write one
+    event, not six (the history reads as what the member did)."""
+    import threading
+
+    from django.db import connection
+
+    member = _member(marketing=False)
+    written = []
+    barrier = threading.Barrier(6)
+
+    def tap():
+        barrier.wait()
+        try:
+            written.append(
+                consent_change(member=member, purpose="marketing", granted=True, channel="h5", client_ip=None)
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([event for event in written if event is not None]) == 1
+    assert ConsentEvent.objects.filter(member=member, purpose="marketing").count() == 1
+    assert consent_state(member)["marketing"] is True
