@@ -208,3 +208,15 @@ def test_the_after_first_order_questions_appear_once_the_member_has_an_order(mem
     )
     page = member_client.get("/m/me/").content.decode()
     assert 'data-moment="after_first_order"' in page
+
+
+def test_a_member_can_withdraw_even_before_accepting_a_new_notice(notify_dir, settings):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    _register(client, notify_dir, marketing=True)
+    member = member_find(phone=PHONE)
+    settings.PRIVACY_POLICY_VERSION = "2027-01"
+    assert client.get("/m/me/privacy/").status_code == 200
+    client.post("/m/me/privacy/", {"purpose": "marketing", "granted": "0"})
+    assert marketing_allowed({member.pk}) == set()
+    page = client.post("/m/me/privacy/", {"purpose": "marketing", "granted": "1"}).content.decode()
+    assert 'data-code="consent.notice_not_accepted"' in page

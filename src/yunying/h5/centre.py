@@ -52,11 +52,13 @@ def invite_url(request: HttpRequest, member) -> str:
 # --- privacy & consent ------------------------------------------------------------------------------
 
 
-@member_required()
+@member_required(consent=False)
 @require_http_methods(["GET", "POST"])
 def consent_page(request: HttpRequest) -> HttpResponse:
     """Each purpose with its state and one button to change it (withdrawing as easy as granting),
-    and the history of every change. A change is recorded and in force before the page answers."""
+    and the history of every change. A change is recorded and in force before the page answers.
+    Open also to a member whose accepted notice is out of date: withdrawing never waits for anything
+    (granting then asks for the new notice first, consent.notice_not_accepted)."""
     member = request.member
     error = None
     if request.method == "POST":
