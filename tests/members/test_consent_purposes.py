@@ -196,3 +196,18 @@ def test_taps_at_the_same_instant_record_one_grant(settings):
     assert len([event for event in written if event is not None]) == 1
     assert ConsentEvent.objects.filter(member=member, purpose="marketing").count() == 1
     assert consent_state(member)["marketing"] is True
+
+
+def test_marketing_allowed_takes_an_audience_larger_than_one_query(monkeypatch):
+    from yunying.members import consent
+
+    monkeypatch.setattr(consent, "IDS_PER_QUERY", 2)
+    agreed = [_member(n, marketing=True) for n in range(1, 6)]
+    declined = _member(10)
+    assert marketing_allowed({m.pk for m in [*agreed, declined]}) == {m.pk for m in agreed}
+
+
+def test_marketing_allowed_over_forty_thousand_ids_stays_within_the_database_limits():
+    agreed = _member(1, marketing=True)
+    ids = set(range(10**9, 10**9 + 40_000)) | {agreed.pk}
+    assert marketing_allowed(ids) == {agreed.pk}

@@ -152,18 +152,25 @@ def consent_history(member: Member) -> list[ConsentEvent]:
     return list(ConsentEvent.objects.filter(member=member).order_by("-id"))
 
 
+# Ids per query: an audience can be a million members, and SQLite takes at most 32,766 parameters.
+IDS_PER_QUERY = 5000
+
+
 def purpose_allowed(member_ids: set[int], purpose: str) -> set[int]:
-    """The members among `member_ids` whose latest event for `purpose` is a grant: one query."""
-    if not member_ids:
-        return set()
+    """The members among `member_ids` whose latest event for `purpose` is a grant: one query per
+    IDS_PER_QUERY members."""
     latest = ConsentEvent.objects.filter(member_id=OuterRef("member_id"), purpose=purpose).order_by("-id")
-    rows = (
-        ConsentEvent.objects.filter(member_id__in=member_ids, purpose=purpose)
-        .filter(id=Subquery(latest.values("id")[:1]))
-        .filter(granted=True)
-        .values_list("member_id", flat=True)
-    )
-    return set(rows)
+    ordered = sorted(member_ids)
+    allowed: set[int] = set()
+    for start in range(0, len(ordered), IDS_PER_QUERY):
+        rows = (
+            ConsentEvent.objects.filter(member_id__in=ordered[start : start + IDS_PER_QUERY], purpose=purpose)
+            .filter(id=Subquery(latest.values("id")[:1]))
+            .filter(granted=True)
+            .values_list("member_id", flat=True)
+        )
+        allowed.update(rows)
+    return allowed
 
 
 def marketing_allowed(member_ids: set[int]) -> set[int]:
