@@ -30,6 +30,9 @@ NAV: list[NavItem] = [
     NavItem("member_list", _("Member list"), "console:member_list", "people", Perm.MEMBER_VIEW),
     NavItem("members", _("Member look-up"), "console:member_lookup", "person-vcard", Perm.MEMBER_LOOKUP),
     NavItem("tags", _("Tags"), "console:tag_list", "tags", Perm.TAG_MANAGE),
+    NavItem(
+        "questionnaires", _("Questionnaires"), "console:questionnaire_list", "ui-checks", Perm.PROFILING_EDIT
+    ),
     NavItem("apikeys", _("API keys"), "console:apikey_list", "key", Perm.APIKEY_MANAGE),
     NavItem("audit", _("Audit log"), "console:audit_log", "journal-text", Perm.AUDIT_VIEW),
 ]

@@ -11,6 +11,7 @@ from yunying.console.views import (
     member360,
     members,
     monitor,
+    questionnaires,
     report,
     review,
     signups,
@@ -31,6 +32,7 @@ urlpatterns = [
     *members.urlpatterns,
     *member360.urlpatterns,
     *tags.urlpatterns,
+    *questionnaires.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
 ]

@@ -73,7 +73,8 @@ def audit_record(
 AUDIT_TABLE = "core_auditentry"
 ALERT_TABLE = "core_alert"  # core.alerts: security alerts are evidence too
 CONSENT_TABLE = "members_consentrecord"  # members.ConsentRecord: evidence of what a member agreed to (M3)
-APPEND_ONLY_TABLES = (AUDIT_TABLE, ALERT_TABLE, CONSENT_TABLE)
+CONSENT_EVENT_TABLE = "members_consentevent"  # members.ConsentEvent: per-purpose grants and withdrawals
+APPEND_ONLY_TABLES = (AUDIT_TABLE, ALERT_TABLE, CONSENT_TABLE, CONSENT_EVENT_TABLE)
 
 
 def append_only_sql(vendor: str, *, drop: bool = False, table: str = AUDIT_TABLE) -> list[str]:

@@ -46,6 +46,7 @@ class Perm(StrEnum):
     ATTENDANCE_MARK = "attendance.mark"  # check members in at the event (C10)
     ORDER_INGEST = "order.ingest"  # record orders, refunds and cancellations from the storefront
     ORDER_VIEW = "order.view"  # read an order fact (no personal data: the member is an id)
+    PROFILING_EDIT = "profiling.edit"  # define the questionnaires members are asked (M2)
 
 
 # What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
@@ -74,6 +75,7 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.MEMBER_VIEW: _("See members and their 360 page"),
     Perm.MEMBER_TAG: _("Tag members"),
     Perm.TAG_MANAGE: _("Manage tags"),
+    Perm.PROFILING_EDIT: _("Define profile questionnaires"),
 }
 
 
@@ -102,6 +104,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBER_VIEW,
             Perm.MEMBER_TAG,
             Perm.TAG_MANAGE,
+            Perm.PROFILING_EDIT,
         }
     ),
     Role.SUPPORT: frozenset(

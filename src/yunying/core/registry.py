@@ -35,3 +35,21 @@ def metrics_collector_register(name: str, dotted_path: str) -> None:
 
 def metrics_collectors() -> dict[str, str]:
     return dict(_metrics_collectors)
+
+
+ConsentCheck = Callable[[set[int], str], set[int]]
+_consent_check: list[ConsentCheck] = []
+
+
+def consent_check_register(check: ConsentCheck) -> None:
+    """`check(member_ids, purpose)` returns the members who may receive a message of `purpose` now
+    (N3). members registers it; the outbox calls it when a message goes out."""
+    _consent_check[:] = [check]
+
+
+def consent_allowed(member_ids: set[int], purpose: str) -> set[int]:
+    """Who may receive a message of `purpose` now. Without a registered check, nobody: a marketing
+    message is never sent on an assumption of consent. (Service messages never ask.)"""
+    if not _consent_check:
+        return set()
+    return _consent_check[0](set(member_ids), purpose)

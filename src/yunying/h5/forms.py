@@ -49,11 +49,56 @@ class ConsentForm(forms.Form):
     marketing = forms.BooleanField(
         required=False, label=_("Send me news and offers (optional; you can change this any time)")
     )
+    analytics = forms.BooleanField(
+        required=False,
+        label=_("Use how I use the service to improve it (analytics; optional)"),
+    )
     sensitive = forms.BooleanField(
         required=False,
         label=_("I agree that campaigns may ask for sensitive personal information (optional)"),
         help_text=_("For example health details for a sports event; only when a campaign asks for them."),
     )
+
+
+class ConsentChangeForm(forms.Form):
+    """One tap on the privacy page: grant or withdraw one purpose."""
+
+    purpose = forms.CharField(max_length=20)
+    granted = forms.TypedChoiceField(choices=[("1", "1"), ("0", "0")], coerce=lambda v: v == "1")
+
+
+class ProfileQuestionsForm(forms.Form):
+    """The pending questions of a moment (members.profiling), one field each (q<id>). Nothing is
+    required: an empty answer is not stored; "skip" declines the questions shown."""
+
+    def __init__(self, *args, questions: list, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        for question in questions:
+            self.fields[f"q{question.pk}"] = self._field(question)
+
+    @staticmethod
+    def _field(question) -> forms.Field:
+        common = {"label": question.prompt, "required": False, "help_text": question.why}
+        if question.kind == "choice":
+            if question.target == "gender":
+                options = [(Gender.MALE.value, Gender.MALE.label), (Gender.FEMALE.value, Gender.FEMALE.label)]
+            else:
+                options = [(c, c) for c in question.choices]
+            return forms.ChoiceField(choices=options, widget=forms.RadioSelect(CHECK), **common)
+        if question.kind == "date":
+            return forms.CharField(max_length=10, widget=forms.DateInput({"type": "date"}), **common)
+        if question.kind == "region":
+            return forms.ChoiceField(choices=region_choices(), **common)
+        return forms.CharField(max_length=200, **common)
+
+    def answers(self) -> dict[int, str]:
+        """{question id: raw answer} of the questions answered (blank ones left out)."""
+        return {
+            q.pk: str(self.cleaned_data.get(f"q{q.pk}") or "")
+            for q in self.questions
+            if self.cleaned_data.get(f"q{q.pk}")
+        }
 
 
 class WithdrawForm(forms.Form):

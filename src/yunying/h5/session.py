@@ -19,6 +19,28 @@ from yunying.members.signin import member_get
 
 MEMBER = "h5_member"
 PENDING_CONSENT = "h5_consent"
+ACQUISITION = "h5_acquisition"
+UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign")
+
+
+def acquisition_remember(request: HttpRequest, *, invite_code: str = "") -> None:
+    """Keep the landing URL's utm_* parameters and invite code in the session until the member's
+    first sign-in registers them (M4). First touch wins, per parameter: a later page with other
+    parameters does not replace what the member arrived with."""
+    found = {key: request.GET.get(key, "")[:100] for key in UTM_KEYS}
+    found["invite_code"] = (invite_code or request.GET.get("invite", ""))[:40]
+    if not any(found.values()):
+        return
+    kept = acquisition_of(request)
+    merged = {key: kept.get(key) or value for key, value in found.items()}
+    if merged != kept:
+        request.session[ACQUISITION] = merged
+
+
+def acquisition_of(request: HttpRequest) -> dict:
+    """What acquisition_remember kept ({} when nothing)."""
+    kept = request.session.get(ACQUISITION)
+    return kept if isinstance(kept, dict) else {}
 
 
 def member_of(request: HttpRequest) -> Member | None:
@@ -36,6 +58,7 @@ def member_actor(member: Member) -> Actor:
 def member_login(request: HttpRequest, member: Member) -> None:
     # A new session key at sign-in: a key planted before it (session fixation) is worth nothing.
     request.session.cycle_key()
+    request.session.pop(ACQUISITION, None)  # recorded at registration, or not this member's to record
     request.session[MEMBER] = member.pk
     request._h5_member = member
 

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from yunying.h5 import views
+from yunying.h5 import centre, views
 
 app_name = "h5"
 
@@ -16,6 +16,9 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("privacy/notice/", views.policy_text, name="policy"),
     path("me/", views.me, name="me"),
+    path("me/privacy/", centre.consent_page, name="consent"),
+    path("me/questions/<str:moment>/", centre.questions, name="questions"),
+    path("i/<str:code>/", centre.invite, name="invite"),
     path("me/s/<str:public_id>/", views.signup_detail, name="signup_detail"),
     path("me/s/<str:public_id>/withdraw/", views.withdraw, name="withdraw"),
     # Anything else under /m/: the member pages' own "not found", not the API's JSON.

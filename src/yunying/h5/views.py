@@ -29,8 +29,11 @@ from yunying.campaigns.services import admission, refusals
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.ratelimit import client_key, ratelimit_hit
 from yunying.h5 import forms
+from yunying.h5.centre import invite_url, profile_card, profile_moments
 from yunying.h5.session import (
     PENDING_CONSENT,
+    acquisition_of,
+    acquisition_remember,
     member_login,
     member_logout,
     member_of,
@@ -40,9 +43,11 @@ from yunying.h5.session import (
 )
 from yunying.h5.sms import sms_code_deliver
 from yunying.h5.wording import to_the_member
-from yunying.members.consent import consent_latest, consent_record, policy_version
+from yunying.members.consent import consent_current, consent_latest, consent_record, policy_version
 from yunying.members.errors import SigninError
-from yunying.members.services import Profile, member_phone, phone_mask
+from yunying.members.models import QuestionnaireMoment
+from yunying.members.profiling import questions_pending
+from yunying.members.services import Acquisition, Profile, member_phone, phone_mask
 from yunying.members.signin import member_signin, signin_code_send, signin_phone
 
 VISIBLE = (CampaignStatus.PUBLISHED, CampaignStatus.CLOSED, CampaignStatus.FINISHED)
@@ -86,6 +91,7 @@ def _campaign(campaign_id: int) -> Campaign | None:
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
+    acquisition_remember(request)
     published = selectors.campaign_list(status=CampaignStatus.PUBLISHED, drafts=False)[:50]
     campaigns = [c for c in published if "h5" in (c.channels or [])][:20]
     return _page(request, "h5/index.html", {"campaigns": campaigns})
@@ -100,6 +106,7 @@ def landing(request: HttpRequest, campaign_id: int) -> HttpResponse:
     campaign = _campaign(campaign_id)
     if campaign is None:
         return not_found(request)
+    acquisition_remember(request)
     signup = _live_signup(request, campaign)
     query = request.GET.urlencode() if any(_utm(request).values()) else ""
     return _page(
@@ -133,6 +140,7 @@ def signin(request: HttpRequest) -> HttpResponse:
     next_path = safe_next(request, reverse("h5:me"))
     if member_of(request) is not None:
         return redirect(next_path)
+    acquisition_remember(request)
     if pending_consent(request) is None:
         return redirect(f"{reverse('h5:privacy')}?{urlencode({'next': request.get_full_path()})}")
     context = {"next": next_path, "phone_form": forms.PhoneForm(), "code_form": None}
@@ -152,6 +160,9 @@ def signin(request: HttpRequest) -> HttpResponse:
                 context["code_form"] = forms.CodeForm(initial={"phone": form.cleaned_data["phone"]})
                 context["sent_to"] = _masked_phone(form.cleaned_data["phone"])
     return _page(request, "h5/signin.html", context)
+
+
+_ACQUISITION_KEYS = ("utm_source", "utm_medium", "utm_campaign", "invite_code")
 
 
 def _masked_phone(raw: str) -> str:
@@ -176,8 +187,14 @@ def _verify(request: HttpRequest, context: dict) -> HttpResponse:
         phone = form.cleaned_data["phone"]
         context["sent_to"] = _masked_phone(phone)
         context["phone_form"] = forms.PhoneForm(initial={"phone": phone})
+        started = timezone.now()
+        kept = acquisition_of(request)
         try:
-            member = member_signin(phone=phone, code=form.cleaned_data["code"])
+            member = member_signin(
+                phone=phone,
+                code=form.cleaned_data["code"],
+                acquisition=Acquisition(**{k: str(kept.get(k) or "") for k in _ACQUISITION_KEYS}),
+            )
         except DomainError as err:
             if err.code.startswith("member.phone"):
                 context["code_form"] = None
@@ -193,11 +210,16 @@ def _verify(request: HttpRequest, context: dict) -> HttpResponse:
             member=member,
             version=pending["version"],
             marketing=pending["marketing"],
+            analytics=bool(pending.get("analytics")),
             sensitive=pending["sensitive"],
             client_ip=_client_ip(request),
         )
         request.session.pop(PENDING_CONSENT, None)
         member_login(request, member)
+        # Registered just now (M1): the questions of "after sign-up" come first, if there are any.
+        if member.created_at >= started and questions_pending(member, QuestionnaireMoment.AFTER_SIGNUP):
+            url = reverse("h5:questions", args=[QuestionnaireMoment.AFTER_SIGNUP])
+            return redirect(f"{url}?{urlencode({'next': context['next']})}")
         return redirect(context["next"])
     return _page(request, "h5/signin.html", context)
 
@@ -228,6 +250,8 @@ def privacy(request: HttpRequest) -> HttpResponse:
     once; before sign-in it waits in the session until the member row exists."""
     version = policy_version()
     member = member_of(request)
+    if member is None:
+        acquisition_remember(request)
     next_path = safe_next(request, reverse("h5:me") if member else reverse("h5:signin"))
     form = forms.ConsentForm(initial={"version": version})
     error = None
@@ -237,6 +261,7 @@ def privacy(request: HttpRequest) -> HttpResponse:
             choice = {
                 "version": form.cleaned_data["version"],
                 "marketing": form.cleaned_data["marketing"],
+                "analytics": form.cleaned_data["analytics"],
                 "sensitive": form.cleaned_data["sensitive"],
             }
             if choice["version"] != version:  # the page was read before the notice changed
@@ -424,7 +449,15 @@ def me(request: HttpRequest) -> HttpResponse:
     return _page(
         request,
         "h5/me.html",
-        {"signups": selectors.member_signups(request.member.pk), "phone": _own_phone(request)},
+        {
+            "signups": selectors.member_signups(request.member.pk),
+            "phone": _own_phone(request),
+            "invite_url": invite_url(request, request.member),
+            # Questions only once the notice in force is accepted: nothing collected before (M3).
+            "profile_card": profile_card(request.member, profile_moments(request.member))
+            if consent_current(request.member)
+            else None,
+        },
     )
 
 
@@ -459,6 +492,9 @@ def signup_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "campaign": signup.campaign,
             "position": selectors.waitlist_position(signup),
             "qr_svg": _qr_svg(signup.checkin_code) if confirmed else "",
+            "profile_card": profile_card(request.member, [QuestionnaireMoment.AFTER_SIGNUP])
+            if consent_current(request.member)
+            else None,
             "can_withdraw": signup.status in LIVE_STATUSES
             and signup.campaign.status in (CampaignStatus.PUBLISHED, CampaignStatus.CLOSED),
             "now": timezone.now(),

@@ -74,6 +74,14 @@ class TagError(StrEnum):
     TOO_MANY_MEMBERS = "tag.too_many_members"
 
 
+class ConsentError(StrEnum):
+    """Consent per purpose (M3, N3)."""
+
+    PURPOSE_UNKNOWN = "consent.purpose_unknown"
+    PURPOSE_REQUIRED = "consent.purpose_required"
+    NOTICE_NOT_ACCEPTED = "consent.notice_not_accepted"
+
+
 register_messages(
     {
         TagError.NOT_FOUND: _("No tag has that name."),
@@ -83,5 +91,23 @@ register_messages(
             "This tag is rule-based: its members follow its rule and it is managed with the segments."
         ),
         TagError.TOO_MANY_MEMBERS: _("Tag at most 1,000 members at once."),
+        ConsentError.PURPOSE_UNKNOWN: _("There is no such purpose."),
+        ConsentError.PURPOSE_REQUIRED: _(
+            "This purpose is needed to be a member at all; to stop it, ask us to close your account."
+        ),
+        ConsentError.NOTICE_NOT_ACCEPTED: _("Please read and agree to the privacy notice first."),
+    }
+)
+
+
+class ProfilingError(StrEnum):
+    """Questionnaires and profile answers (M2)."""
+
+    QUESTIONNAIRE_NOT_FOUND = "profiling.questionnaire_not_found"
+
+
+register_messages(
+    {
+        ProfilingError.QUESTIONNAIRE_NOT_FOUND: _("No such questionnaire."),
     }
 )

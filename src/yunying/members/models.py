@@ -10,6 +10,16 @@ class Gender(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+# No 0/O, 1/I/L: a code read aloud or typed from a poster is not mistaken.
+INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+INVITE_CODE_LENGTH = 8
+
+
+def invite_code_new() -> str:
+    """A member's invite code (M4): random, so codes cannot be walked to find members."""
+    return "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
+
+
 def row_token_new() -> str:
     """A stable random token per row, there before the insert: what each encrypted field is bound to
     (core.crypto), so a ciphertext moved to another member's row does not decrypt."""
@@ -40,6 +50,8 @@ class Member(models.Model):
     invited_by = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="invitees"
     )
+    # The member's own code for inviting others (their invite link): stable for life.
+    invite_code = models.CharField(max_length=12, unique=True, default=invite_code_new, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -116,3 +128,98 @@ class MemberTag(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["member", "tag"], name="member_tag_unique")]
         indexes = [models.Index(fields=["tag", "member"])]
+
+
+class ConsentPurpose(models.TextChoices):
+    """What a member's data may be used for (M3, N3). Service is required to be a member at all;
+    the others are optional, each granted and withdrawn on its own."""
+
+    SERVICE = "service", _("Service (required)")
+    MARKETING = "marketing", _("Marketing messages and offers")
+    ANALYTICS = "analytics", _("Analytics to improve our service")
+    SENSITIVE = "sensitive", _("Sensitive personal information")
+
+
+class ConsentEvent(models.Model):
+    """Append-only (database triggers, as ConsentRecord): a member granted or withdrew one purpose
+    under one policy version, when, through which channel, from which (keyed-hashed) address. The
+    latest row per purpose is the member's current choice; only members.consent inserts."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="consent_events")
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    granted = models.BooleanField()
+    policy_version = models.CharField(max_length=20)
+    channel = models.CharField(max_length=20)  # h5, api, console, migration
+    ip_hash = models.CharField(max_length=40, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["member", "purpose", "-id"]),
+            models.Index(fields=["purpose", "member", "-id"]),  # marketing_allowed over a batch
+        ]
+
+
+class QuestionnaireMoment(models.TextChoices):
+    AFTER_SIGNUP = "after_signup", _("After sign-up")
+    AFTER_FIRST_ORDER = "after_first_order", _("After the first order")
+    MEMBER_CENTRE = "member_centre", _("In the member centre")
+
+
+class QuestionKind(models.TextChoices):
+    TEXT = "text", _("Text")
+    CHOICE = "choice", _("Choice")
+    DATE = "date", _("Date")
+    REGION = "region", _("Region")
+
+
+class Questionnaire(models.Model):
+    """A short set of questions an operator attaches to a moment (M2). Only members.profiling writes."""
+
+    name = models.CharField(max_length=80)
+    moment = models.CharField(max_length=20, choices=QuestionnaireMoment.choices)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Question(models.Model):
+    """One question: what it fills (a Member field, or a profile attribute `attr:<key>`) and the
+    consent purpose that needs the answer — a question without a purpose is refused (M2)."""
+
+    questionnaire = models.ForeignKey(Questionnaire, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    kind = models.CharField(max_length=10, choices=QuestionKind.choices)
+    prompt = models.CharField(max_length=200)
+    choices = models.JSONField(default=list, blank=True)  # option labels, for kind=choice
+    target = models.CharField(max_length=50)  # "gender", "birth_date", "region_code" or "attr:<key>"
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    why = models.CharField(max_length=200)  # shown to the member: what the answer is used for
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(purpose=""), name="question_has_purpose"),
+        ]
+
+
+class ProfileAnswer(models.Model):
+    """A member answered (or declined) a question. An attribute answer's value is stored encrypted,
+    bound to the member's row; a Member-field answer lands on the Member and keeps no copy here.
+    One row per member and question: nothing is asked twice."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="profile_answers")
+    question = models.ForeignKey(Question, on_delete=models.SET_NULL, null=True, related_name="answers")
+    target = models.CharField(max_length=50)
+    value_encrypted = models.TextField(blank=True)
+    declined = models.BooleanField(default=False)
+    answered_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member", "question"], name="profile_answer_once"),
+        ]
+        indexes = [models.Index(fields=["member", "target"])]

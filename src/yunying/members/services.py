@@ -19,7 +19,7 @@ from yunying.core.masking import mask_date, mask_email, mask_name, mask_phone
 from yunying.core.permissions import Actor
 from yunying.core.rows import row_get, row_insert
 from yunying.members.errors import MemberError
-from yunying.members.models import Gender, Member
+from yunying.members.models import INVITE_ALPHABET, INVITE_CODE_LENGTH, Gender, Member
 from yunying.members.regions import is_valid_region
 
 _PHONE = "member.phone"
@@ -79,6 +79,51 @@ class Profile:
     gender: str | None = None
     birth_date: date | None = None
     region_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    """Where a new member came from (M4): the UTM parameters of the landing URL and the invite code
+    they arrived with. Recorded once, when the member is created; never overwritten."""
+
+    utm_source: str = ""
+    utm_medium: str = ""
+    utm_campaign: str = ""
+    invite_code: str = ""
+
+
+UTM_MAX = 64
+
+
+def _utm_clean(value: str) -> str:
+    """A UTM value as stored: printable, trimmed to the column."""
+    return "".join(ch for ch in (value or "") if ch.isprintable()).strip()[:UTM_MAX]
+
+
+def invite_code_normalize(raw: str) -> str:
+    """An invite code as typed or linked ("ab3d-k7mp " → "AB3DK7MP"); "" when it cannot be one."""
+    code = unicodedata.normalize("NFKC", raw or "").upper().replace("-", "").replace(" ", "")
+    if len(code) != INVITE_CODE_LENGTH or any(ch not in INVITE_ALPHABET for ch in code):
+        return ""
+    return code
+
+
+def inviter_find(invite_code: str) -> Member | None:
+    """The member whose invite code this is, or None (unknown or malformed codes are ignored: M4)."""
+    code = invite_code_normalize(invite_code)
+    return Member.objects.filter(invite_code=code).first() if code else None
+
+
+def _acquire(member: Member, acquisition: Acquisition) -> None:
+    """Set a new member's acquisition facts in memory (the caller writes the row)."""
+    member.utm_source = _utm_clean(acquisition.utm_source)
+    member.utm_medium = _utm_clean(acquisition.utm_medium)
+    member.utm_campaign = _utm_clean(acquisition.utm_campaign)
+    inviter = inviter_find(acquisition.invite_code) if acquisition.invite_code else None
+    # Self-invite: a new member's own code cannot be known before the row exists, but the random
+    # default could in principle equal the code given; never point a member at themselves.
+    if inviter is not None and inviter.invite_code != member.invite_code:
+        member.invited_by = inviter
 
 
 def _phone_index(e164: str) -> str:
@@ -171,7 +216,12 @@ class PreparedMember:
 
 
 def member_prepare(
-    *, phone: str | None, external_id: str | None, profile: Profile = Profile(), channel: str = ""
+    *,
+    phone: str | None,
+    external_id: str | None,
+    profile: Profile = Profile(),
+    channel: str = "",
+    acquisition: Acquisition | None = None,
 ) -> PreparedMember:
     """Validate, normalise, encrypt and look up — everything but the write, so callers can keep their
     write transaction short.
@@ -184,6 +234,8 @@ def member_prepare(
     member = _find(e164, external_id)  # already normalised: parse the phone once
     if member is None:
         member = Member(external_id=external_id or None, source_channel=channel)
+        if acquisition is not None:
+            _acquire(member, acquisition)
         if e164:
             member.phone_encrypted = crypto.encrypt(e164, context=_PHONE, row=member.row_token)
             member.phone_index = _phone_index(e164)
@@ -212,13 +264,37 @@ def member_commit(prepared: PreparedMember) -> Member:
 
 
 def member_resolve(
-    *, phone: str | None, external_id: str | None, profile: Profile = Profile(), channel: str = ""
+    *,
+    phone: str | None,
+    external_id: str | None,
+    profile: Profile = Profile(),
+    channel: str = "",
+    acquisition: Acquisition | None = None,
 ) -> Member:
     """The member with this phone / external id, created if new; profile facts fill blanks (M2).
+    `acquisition` is recorded only when the member is created here (M4: never overwritten).
 
     Raises: member.identity_required, member.phone_invalid, member.identity_mismatch, member.region_invalid."""
-    prepared = member_prepare(phone=phone, external_id=external_id, profile=profile, channel=channel)
+    prepared = member_prepare(
+        phone=phone, external_id=external_id, profile=profile, channel=channel, acquisition=acquisition
+    )
     return member_commit(prepared)
+
+
+def member_profile_fill(*, member_id: int, profile: Profile) -> list[str]:
+    """Fill the member's blank profile facts from what they answered themselves (M2): a fact already
+    known is never overwritten (correcting one is member_correct's, audited). Returns the fields set.
+
+    Raises: member.not_found, member.region_invalid, member.birth_date_invalid."""
+    _validate_profile(profile)
+    with transaction.atomic():
+        member = Member.objects.select_for_update().filter(pk=member_id).first()
+        if member is None:
+            raise DomainError(MemberError.NOT_FOUND, id=member_id)
+        changed = _fill_blanks(member, profile, known=True)
+        if changed:
+            member.save(update_fields=changed)
+    return changed
 
 
 def member_phone(member: Member) -> str | None:

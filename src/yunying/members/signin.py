@@ -30,7 +30,7 @@ from yunying.core.errors import DomainError
 from yunying.core.ratelimit import client_key, ratelimit_check, ratelimit_hit, ratelimit_release
 from yunying.members.errors import SigninError
 from yunying.members.models import Member, SigninCode
-from yunying.members.services import member_resolve, phone_mask, phone_normalize
+from yunying.members.services import Acquisition, member_resolve, phone_mask, phone_normalize
 
 logger = logging.getLogger(__name__)
 
@@ -152,12 +152,14 @@ def signin_code_verify(*, phone: str, code: str) -> str:
     return e164
 
 
-def member_signin(*, phone: str, code: str) -> Member:
-    """The member whose phone the code proves, created on first sign-in (channel h5).
+def member_signin(*, phone: str, code: str, acquisition: Acquisition | None = None) -> Member:
+    """The member whose phone the code proves. The first sign-in of a new phone registers the member
+    (M1: phone and code only), with channel h5 and `acquisition` (UTM, inviter: M4); a known member's
+    acquisition facts stay as first recorded.
 
     Raises: as signin_code_verify."""
     e164 = signin_code_verify(phone=phone, code=code)
-    return member_resolve(phone=e164, external_id=None, channel="h5")
+    return member_resolve(phone=e164, external_id=None, channel="h5", acquisition=acquisition)
 
 
 def member_get(member_id: int) -> Member | None:

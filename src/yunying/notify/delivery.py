@@ -18,10 +18,11 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
+from yunying.core.registry import consent_allowed
 from yunying.core.scrub import scrub_personal
 from yunying.notify.channels import DeliveryError, RenderedMessage, channel_get
 from yunying.notify.models import OutboxMessage, OutboxStatus
-from yunying.notify.templates import Render, template_loader
+from yunying.notify.templates import SERVICE, Render, template_loader, template_purpose
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +42,12 @@ class DeliveryReport:
     failed: int = 0
     superseded: int = 0  # cancelled or re-claimed by another worker while being sent
     dropped: int = 0  # not to be sent any more (its campaign stopped using the channel): cancelled
+    skipped: int = 0  # its purpose needs consent the member has not given (now): skipped (N3)
     complete: bool = True  # False: stopped at a time limit with messages still due
 
     @property
     def handled(self) -> int:
-        return self.sent + self.retrying + self.failed + self.superseded + self.dropped
+        return self.sent + self.retrying + self.failed + self.superseded + self.dropped + self.skipped
 
     def __add__(self, other: DeliveryReport) -> DeliveryReport:
         return DeliveryReport(
@@ -54,6 +56,7 @@ class DeliveryReport:
             failed=self.failed + other.failed,
             superseded=self.superseded + other.superseded,
             dropped=self.dropped + other.dropped,
+            skipped=self.skipped + other.skipped,
             complete=self.complete and other.complete,
         )
 
@@ -135,10 +138,13 @@ def _record(
     provider_id: str = "",
     error: DeliveryError | None = None,
     dropped: str = "",
+    skipped: str = "",
 ):
     attempts = message.attempts + 1
     fields: dict = {"attempts": attempts, "lease_until": None}
-    if dropped:
+    if skipped:
+        fields.update(status=OutboxStatus.SKIPPED, attempts=message.attempts, last_error=skipped[:500])
+    elif dropped:
         fields.update(status=OutboxStatus.CANCELLED, attempts=message.attempts, last_error=dropped[:500])
     elif error is None:
         fields.update(status=OutboxStatus.SENT, sent_at=now, provider_message_id=provider_id, last_error="")
@@ -159,8 +165,22 @@ def _record(
     return fields["status"] if recorded else None
 
 
-def _send(message: OutboxMessage, recipient, render: Render | None, *, now: datetime):
+def _consented(batch: list[OutboxMessage]) -> dict[str, set[int]]:
+    """Per purpose other than service, the members of the batch who agree to it now: read when the
+    batch goes out, so a withdrawal after queueing stops the message (N3). One query per purpose."""
+    wanted: dict[str, set[int]] = {}
+    for message in batch:
+        purpose = template_purpose(message.template)
+        if purpose != SERVICE:
+            wanted.setdefault(purpose, set()).add(message.member_id)
+    return {purpose: consent_allowed(members, purpose) for purpose, members in wanted.items()}
+
+
+def _send(message: OutboxMessage, recipient, render: Render | None, *, now: datetime, consented: dict):
     """Render and send one claimed message; record and return its outcome."""
+    purpose = template_purpose(message.template)
+    if purpose != SERVICE and message.member_id not in consented.get(purpose, set()):
+        return _record(message, now=now, skipped=f"no {purpose} consent at send time")
     if render is None:
         return _record(
             message, now=now, error=DeliveryError(f"unknown template {message.template!r}", permanent=True)
@@ -188,10 +208,15 @@ def _deliver(batch: list[OutboxMessage], *, now: datetime) -> DeliveryReport:
     report = DeliveryReport()
     recipients = _recipients({m.member_id for m in batch})
     renderers = _renderers(batch)
+    consented = _consented(batch)
     for message in batch:
         try:
             outcome = _send(
-                message, recipients.get(message.member_id), renderers.get(message.template), now=now
+                message,
+                recipients.get(message.member_id),
+                renderers.get(message.template),
+                now=now,
+                consented=consented,
             )
         except DeliveryError as exc:
             outcome = _record(message, now=now, error=exc)
@@ -209,6 +234,8 @@ def _deliver(batch: list[OutboxMessage], *, now: datetime) -> DeliveryReport:
             report.failed += 1
         elif outcome == OutboxStatus.CANCELLED:
             report.dropped += 1
+        elif outcome == OutboxStatus.SKIPPED:
+            report.skipped += 1
         else:
             report.superseded += 1  # cancelled or re-claimed while being sent: not ours to count
     return report

@@ -8,6 +8,10 @@ class OutboxStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+    SKIPPED = (
+        "skipped",
+        _("Not sent (no consent)"),
+    )  # the member's consent to its purpose missing at send time (N3)
 
 
 class OutboxMessage(models.Model):

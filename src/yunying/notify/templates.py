@@ -20,13 +20,26 @@ from collections.abc import Callable, Iterable
 Render = Callable[[str, dict, str], tuple[str, str] | None]
 Loader = Callable[[list[dict]], Render]
 
+# What a message is for decides who may receive it (N3): "service" (a sign-up confirmed, a reminder)
+# goes to every member; any other purpose ("marketing") only to members who granted it, checked when
+# the message goes out by the consent check members registers in core.registry (notify and members
+# are independent layers: neither imports the other).
+SERVICE = "service"
+MARKETING = "marketing"
+
 _loaders: dict[str, Loader] = {}
+_purposes: dict[str, str] = {}
 
 
-def templates_register(keys: Iterable[str], loader: Loader) -> None:
-    """Make `keys` sendable, rendered through `loader` (see the module docstring)."""
+def templates_register(keys: Iterable[str], loader: Loader, *, purpose: str = SERVICE) -> None:
+    """Make `keys` sendable, rendered through `loader` (see the module docstring), for `purpose`."""
     for key in keys:
         _loaders[key] = loader
+        _purposes[key] = purpose
+
+
+def template_purpose(key: str) -> str:
+    return _purposes.get(key, SERVICE)
 
 
 def template_loader(key: str) -> Loader | None:
