@@ -216,6 +216,9 @@ RATE_LIMITS = {
     "signup_refusals_key": int(os.environ.get("YUNYING_RATE_SIGNUP_REFUSALS_KEY", 1200)),
     # single-member reveals per operator key per hour (support's "one at a time" must not become a loop)
     "pii_reveal_hour": int(os.environ.get("YUNYING_RATE_PII_REVEAL_HOUR", 60)),
+    # searches by a member's phone or external id per operator or key per hour (each answers "is this
+    # number a member": unlimited, a masked phone's 10,000 candidates give the number back)
+    "member_lookup_hour": int(os.environ.get("YUNYING_RATE_MEMBER_LOOKUP_HOUR", 120)),
 }
 RATELIMIT_PATH = Path(os.environ.get("YUNYING_RATELIMIT_PATH", VAR_DIR / "ratelimit.sqlite3"))
 # Member sign-in by SMS code (members.signin, M1): sends per client address per hour (the per-phone

@@ -223,7 +223,7 @@ def test_bad_filters_never_fail(console_as, member, query):
 
 
 def test_finding_by_phone_is_audited_and_leads_to_the_360_page(console_as, member):
-    client = console_as(Role.EXECUTION)
+    client = console_as(Role.SUPPORT)
     response = client.post("/console/members/all/", {"phone": "138 0000 0005"})
     assert response.status_code == 302 and response["Location"] == url(member)
     assert AuditEntry.objects.get(action="member.lookup").after["query"] == {"phone": "138****0005"}
@@ -234,3 +234,24 @@ def test_finding_by_phone_is_audited_and_leads_to_the_360_page(console_as, membe
 def test_the_lookup_page_links_to_the_360_page(console_as, member):
     page = console_as(Role.SUPPORT).post("/console/members/", {"external_id": "shop-5"}).content.decode()
     assert url(member) in page
+
+
+def test_execution_cannot_search_members_by_phone(console_as, member):
+    """A search by phone answers "is this number a member": with it, a masked phone's 10,000
+    candidates give the number back (attacker review). It takes member.lookup."""
+    client = console_as(Role.EXECUTION)
+    page = client.get("/console/members/all/").content.decode()
+    assert 'name="phone"' not in page
+    assert client.post("/console/members/all/", {"phone": "13800000005"}).status_code == 403
+    assert not AuditEntry.objects.filter(action="member.lookup").exists()
+
+
+def test_searches_by_phone_are_limited_per_operator(console_as, member, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "member_lookup_hour": 3}
+    client = console_as(Role.SUPPORT)
+    for n in range(3):
+        client.post("/console/members/all/", {"phone": f"1390000000{n}"})
+    # the next one, even for a real member, waits
+    response = client.post("/console/members/all/", {"phone": "138 0000 0005"})
+    assert response.status_code == 200 and "Location" not in response
+    assert AuditEntry.objects.filter(action="member.lookup").count() == 3

@@ -25,11 +25,12 @@ from yunying.campaigns.models import (
 )
 from yunying.commerce.selectors import member_has_orders, member_purchase_summary
 from yunying.core.errors import DomainError
+from yunying.core.permissions import Actor
 from yunying.core.rows import row_get
 from yunying.members.errors import MemberError
 from yunying.members.models import Member
 from yunying.members.regions import PROVINCES, province_of
-from yunying.members.services import member_find
+from yunying.members.services import member_find, member_search
 
 
 def campaign_get(campaign_id: int, *, for_update: bool = False) -> Campaign:
@@ -590,14 +591,18 @@ def signup_search(
     phone: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    actor: Actor | None = None,
 ) -> QuerySet[Signup]:
     """signup_list narrowed to one member's phone (found through the keyed blind index, never a scan
-    of clear numbers) and to sign-up days in the configured zone (both included).
+    of clear numbers; a search by phone is members.services.member_search's: permission, limit,
+    audit) and to sign-up days in the configured zone (both included).
 
-    Raises: member.phone_invalid."""
+    Raises: member.phone_invalid, core.permission_denied, core.rate_limited."""
     query = signup_list(campaign_id=campaign_id, status=status, channel=channel)
     if phone:
-        member = member_find(phone=phone)
+        if actor is None:
+            raise ValueError("a search by phone needs the actor: it is limited and audited")
+        member = member_search(actor=actor, phone=phone)
         query = query.filter(member_id=member.pk) if member else query.none()
     if date_from:
         query = query.filter(created_at__gte=_day_start(date_from))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import phonenumbers
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -16,7 +17,8 @@ from yunying.core import crypto
 from yunying.core.audit import audit_changes, audit_record, pii_access_record
 from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.masking import mask_date, mask_email, mask_name, mask_phone
-from yunying.core.permissions import Actor
+from yunying.core.permissions import Actor, Perm
+from yunying.core.ratelimit import ratelimit_hit
 from yunying.core.rows import row_get, row_insert
 from yunying.members.errors import MemberError
 from yunying.members.models import INVITE_ALPHABET, INVITE_CODE_LENGTH, Gender, Member
@@ -378,6 +380,40 @@ def member_age(member: Member, *, on: date) -> int | None:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+LOOKUP_WINDOW_SECONDS = 3600
+
+
+def member_search(
+    *,
+    actor: Actor,
+    phone: str | None = None,
+    external_id: str | None = None,
+    reveal: bool = False,
+    purpose: str = "",
+) -> Member | None:
+    """Find a member by a full identifier for an operator or an integrator, or None — for every search
+    by phone or external id (a look-up, a sign-up list filtered by phone). Such a search answers "is
+    this number a member", so it is an oracle: tried 10,000 times it turns a masked phone
+    (138****1234) back into the number. So it needs member.lookup, is counted per caller per hour, and
+    is audited with the phone masked (the attacker review unmasked phones through the sign-up filter).
+
+    Raises: core.permission_denied, core.rate_limited, member.phone_invalid, member.identity_conflict."""
+    actor.require(Perm.MEMBER_LOOKUP)
+    ratelimit_hit(
+        scope="member_lookup", key=f"{actor.kind}:{actor.id}",
+        limit=settings.RATE_LIMITS["member_lookup_hour"], window_seconds=LOOKUP_WINDOW_SECONDS,
+    )  # fmt: skip
+    e164 = phone_normalize(phone) if phone else None
+    member = _find(e164, external_id)
+    query = {"phone": phone_mask(e164)} if e164 else {"external_id": external_id}
+    audit_record(
+        actor=actor, action="member.lookup", object_type="member", object_id=member.pk if member else None,
+        after={"query": query, "found": member is not None, "revealed": reveal and member is not None},
+        reason=purpose,
+    )  # fmt: skip
+    return member
+
+
 def member_lookup(
     *,
     actor: Actor,
@@ -386,22 +422,16 @@ def member_lookup(
     reveal: bool = False,
     purpose: str = "",
 ) -> Member:
-    """Find a member by phone or by external id for an operator (support), auditing the look-up: the
-    query itself is personal data, so the audit row holds the phone masked. With `reveal` (the caller
-    checked pii.reveal and a purpose) the access is logged for the member to see, in the same
-    transaction as the audit row.
+    """member_search for support's look-up, which must find someone. With `reveal` (the caller checked
+    pii.reveal and a purpose) the access is logged for the member to see, in the same transaction as
+    the audit row.
 
-    Raises: member.phone_invalid, member.identity_conflict, member.not_found."""
-    e164 = phone_normalize(phone) if phone else None
-    member = _find(e164, external_id)
-    query = {"phone": phone_mask(e164)} if e164 else {"external_id": external_id}
+    Raises: core.permission_denied, core.rate_limited, member.phone_invalid,
+    member.identity_conflict, member.not_found."""
     with transaction.atomic():
-        audit_record(
-            actor=actor, action="member.lookup", object_type="member",
-            object_id=member.pk if member else None,
-            after={"query": query, "found": member is not None, "revealed": reveal and member is not None},
-            reason=purpose,
-        )  # fmt: skip
+        member = member_search(
+            actor=actor, phone=phone, external_id=external_id, reveal=reveal, purpose=purpose
+        )
         if reveal and member is not None:
             pii_access_record(
                 actor=actor, member_ids=[member.pk], fields=list(PROFILE_FIELDS), purpose=purpose
@@ -614,23 +644,14 @@ def member_reveal(*, actor: Actor, member_id: int, purpose: str) -> Member:
 
 def member_list(
     *,
-    phone: str | None = None,
-    external_id: str | None = None,
     tag: str | None = None,
     source_channel: str | None = None,
     registered_from: date | None = None,
     registered_to: date | None = None,
 ) -> QuerySet[Member]:
-    """Members matching every filter given, newest first. A phone matches exactly, through its blind
-    index (nothing else about a phone can be searched); the registration days are inclusive, in the
-    configured time zone.
-
-    Raises: member.phone_invalid."""
+    """Members matching every filter given, newest first; the registration days are inclusive, in the
+    configured time zone. Not by phone or external id: that is member_search (limited, audited)."""
     query = Member.objects.order_by("-created_at", "-id")
-    if phone:
-        query = query.filter(phone_index=_phone_index(phone_normalize(phone)))
-    if external_id:
-        query = query.filter(external_id=external_id)
     if tag:
         query = query.filter(tag_links__tag__name=tag)
     if source_channel:

@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yunying.console import member360
-from yunying.console.access import operator_required
+from yunying.console.access import forbidden, operator_required
 from yunying.console.paging import page_of
 from yunying.console.views.members import LookupForm, RevealForm
 from yunying.core.errors import DomainError
@@ -88,6 +88,9 @@ def _masked_rows(page) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def member_list(request: HttpRequest) -> HttpResponse:
     search = LookupForm(request.POST or None)
+    can_search = request.actor.can(Perm.MEMBER_LOOKUP)  # a search by phone is a look-up: limited, audited
+    if request.method == "POST" and not can_search:
+        return forbidden(request, permission=Perm.MEMBER_LOOKUP)
     if request.method == "POST" and search.is_valid():
         try:
             found = members.member_lookup(
@@ -95,7 +98,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
                 phone=search.cleaned_data["phone"],
                 external_id=search.cleaned_data["external_id"],
             )
-        except DomainError as refused:  # member.phone_invalid, member.not_found
+        except DomainError as refused:  # member.phone_invalid, member.not_found, core.rate_limited
             search.add_error("phone" if refused.data.get("field") == "phone" else None, refused.message)
         else:
             return redirect("console:member_360", member_id=found.pk)
@@ -107,6 +110,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     context = {
         "section": "member_list",
         "search": search,
+        "can_search": can_search,
         "form": form,
         "page": page,
         "rows": _masked_rows(page),

@@ -122,6 +122,8 @@ def campaign_signups(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if campaign is None:
         return not_found(request)
     form = SignupFilterForm(request.GET or None)
+    if not request.actor.can(Perm.MEMBER_LOOKUP):  # a search by phone is a look-up (members.member_search)
+        del form.fields["phone"]
     form.is_valid()  # a wrong value is shown as its field's error; the valid ones still filter
     filters = getattr(form, "cleaned_data", {})
     try:
@@ -132,8 +134,9 @@ def campaign_signups(request: HttpRequest, campaign_id: int) -> HttpResponse:
             phone=filters.get("phone") or None,
             date_from=filters.get("date_from"),
             date_to=filters.get("date_to"),
+            actor=request.actor,
         )
-    except DomainError as err:  # member.phone_invalid
+    except DomainError as err:  # member.phone_invalid, core.rate_limited
         form.add_error("phone", err.message)
         rows = selectors.signup_list(campaign_id=campaign.pk).none()
     pages = Paginator(PresentedPage(rows, reveal=False, actor=request.actor, purpose=""), PAGE_SIZE)
