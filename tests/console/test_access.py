@@ -158,3 +158,54 @@ def test_the_403_page_names_the_permission_in_words(console_as):
     assert response.status_code == 403
     page = response.content.decode()
     assert "需要权限“查看活动”" in page and "campaign.view" not in page
+
+
+@pytest.mark.parametrize("spelling", ["ｖｉｃｔｉｍ", "VICTIM", " victim ", "vⅰctim"])
+def test_the_failure_allowance_is_per_account_whatever_the_spelling(client, db, spelling):
+    """Django folds look-alike characters when it finds the user: so must the throttle (the attacker
+    review signed in as "ｖｉｃｔｉｍ" after "victim" was locked)."""
+    make_operator(Role.EXECUTION, username="victim")
+    for _ in range(10):
+        client.post("/console/login/", {"username": "victim", "password": "wrong"})
+    response = client.post("/console/login/", {"username": spelling, "password": PASSWORD})
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_totp_guesses_are_held_to_the_allowance():
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from yunying.console.views.auth import TOTP_TRIES
+
+    user = make_operator(Role.SUPPORT, username="sup", with_totp=True)
+    clients = []
+    for _ in range(16):
+        client = Client()
+        client.post("/console/login/", {"username": "sup", "password": PASSWORD})
+        clients.append(client)
+    start = Barrier(16)
+    evaluated = []
+
+    def guess(client):
+        start.wait(timeout=10)
+        try:
+            page = client.post("/console/login/verify/", {"token": "000000"}).content.decode()
+            evaluated.append("动态码错误或已过期" in page)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(guess, clients))
+    assert 1 <= sum(evaluated) <= TOTP_TRIES
+    # and the right code is refused now too, until the window passes
+    device = TOTPDevice.objects.get(user=user)
+    device.throttling_failure_count, device.throttling_failure_timestamp = 0, None
+    device.save()
+    response = clients[0].post("/console/login/verify/", {"token": totp_code(user)})
+    assert response.status_code == 200

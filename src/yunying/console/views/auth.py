@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import unicodedata
 
 import segno
 from django import forms
@@ -41,8 +42,11 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 
 
 def _throttle_keys(request: HttpRequest, username: str) -> list[tuple[str, str, int]]:
+    # The account as Django will find it: its username field folds compatibility characters (NFKC),
+    # so "ｖｉｃｔｉｍ" signs in as "victim" and must count against the same allowance.
+    account = unicodedata.normalize("NFKC", username).strip().casefold()
     return [
-        ("login_account", client_key(username.strip().lower() or "-"), LOGIN_FAILURES_PER_ACCOUNT),
+        ("login_account", client_key(account or "-"), LOGIN_FAILURES_PER_ACCOUNT),
         ("login_ip", client_key(request.META.get("REMOTE_ADDR", "unknown")), LOGIN_FAILURES_PER_IP),
     ]
 
@@ -114,12 +118,24 @@ class TokenForm(forms.Form):
     )
 
 
+TOTP_TRIES = 10  # per operator per TOTP_WINDOW_SECONDS, whatever the parallelism
+TOTP_WINDOW_SECONDS = 15 * 60
+
+
 def _verify_token(device: TOTPDevice, token: str) -> tuple[bool, str]:
-    """django-otp's own throttle (growing delay after each failure) guards against guessing."""
+    """django-otp's own throttle (a growing delay after each failure) guards against guessing, but it
+    counts by read-modify-save, so parallel guesses lost counts (the attacker review: 15 codes tried
+    for 8 counted). Each try is also counted first in the shared store, and a right one taken back."""
+    key = f"user:{device.user_id}"
+    try:
+        ratelimit_hit(scope="totp", key=key, limit=TOTP_TRIES, window_seconds=TOTP_WINDOW_SECONDS)
+    except DomainError:
+        return False, _("Too many wrong codes; wait a minute and try again.")
     allowed, _data = device.verify_is_allowed()
     if not allowed:
         return False, _("Too many wrong codes; wait a minute and try again.")
     if device.verify_token(token.strip()):
+        ratelimit_release(scope="totp", key=key, window_seconds=TOTP_WINDOW_SECONDS)
         return True, ""
     return False, _("That code is not right, or it has expired.")
 
