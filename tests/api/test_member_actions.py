@@ -148,6 +148,31 @@ def test_linking_a_phone_is_audited_masked(api):
     assert AuditEntry.objects.get(action="member.link").after == {"phone": "138****0007"}
 
 
+def test_support_cannot_replace_a_members_phone(api_as, db):
+    """The H5 pages sign in by phone: replacing one hands the account to the new number's holder (the
+    attacker review took a member's account with one support-key call). Strategy only."""
+    member = member_resolve(phone=mobile(1), external_id="shop-1")
+    support = api_as(Role.SUPPORT)
+    refused = support.post_json(f"/api/v1/members/{member.pk}/link", {"phone": mobile(9), "reason": "换号"})
+    assert_problem(refused, 403, "core.permission_denied")
+    member.refresh_from_db()
+    assert member_phone(member) == mobile(1)
+    assert not AuditEntry.objects.filter(action="member.link").exists()
+    # adding what is missing stays support's job; strategy may replace, audited
+    assert (
+        support.post_json(
+            f"/api/v1/members/{member.pk}/link", {"external_id": "shop-1b", "reason": "核实"}
+        ).status_code
+        == 200
+    )
+    replaced = api_as(Role.STRATEGY).post_json(
+        f"/api/v1/members/{member.pk}/link", {"phone": mobile(9), "reason": "会员本人来电更换手机号"}
+    )
+    assert replaced.status_code == 200
+    member.refresh_from_db()
+    assert member_phone(member) == mobile(9)
+
+
 def test_the_storefront_may_not_link(integration, db):
     member = member_resolve(phone=mobile(1), external_id=None)
     response = integration.post_json(f"/api/v1/members/{member.pk}/link", {"external_id": "x", "reason": "r"})
