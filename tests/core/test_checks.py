@@ -53,8 +53,8 @@ def test_debug_on_is_refused(strong):
 
 @pytest.mark.parametrize(
     "key",
-    ["short-key", "a" * 60, "django-insecure-" + "x1y2z3w4v5" * 5],
-    ids=["short", "one-character", "django-insecure"],
+    ["short-key", "a" * 60, "abcde" * 10, "django-insecure-" + "x1y2z3w4v5" * 5],
+    ids=["short", "one-character", "five-characters", "django-insecure"],
 )
 def test_a_weak_secret_key_is_refused(strong, key):
     strong.SECRET_KEY = key
@@ -67,8 +67,11 @@ def test_a_weak_secret_key_is_refused(strong, key):
         "k1:dGVzdC1vbmx5LXBpaS1rZXktdHdv",  # 21 bytes
         "k2:7gqCwE9b0Yq8H0yq3kq2tq1M3qk3mJ5cJm8z3Zl9y0Q,k1:c2hvcnQ",  # an old key too short
         "not-a-ring",
+        "k1:" + "A" * 43,  # 32 zero bytes: long enough, and no key at all
+        "k1:" + STRONG["SECRET_KEY"],  # the secret key again
+        "k2:7gqCwE9b0Yq8H0yq3kq2tq1M3qk3mJ5cJm8z3Zl9y0Q,k1:7gqCwE9b0Yq8H0yq3kq2tq1M3qk3mJ5cJm8z3Zl9y0Q",
     ],
-    ids=["active-short", "old-short", "malformed"],
+    ids=["active-short", "old-short", "malformed", "zero-bytes", "secret-key-again", "same-key-twice"],
 )
 def test_pii_keys_under_32_bytes_are_refused(strong, ring):
     strong.PII_KEYS = ring
@@ -127,3 +130,26 @@ def test_serve_in_production_stops_on_unsafe_settings(tmp_path):
     assert result.returncode != 0
     assert "yunying.E001" in result.stderr and "yunying.E003" in result.stderr
     assert "serving on" not in result.stdout
+
+
+def test_production_refuses_to_load_the_wsgi_application_on_unsafe_settings(tmp_path):
+    """Started without `yunying serve` (granian or gunicorn by hand), production still checks."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "yunying.settings",
+        "YUNYING_ENV": "production",
+        "YUNYING_DEBUG": "1",
+        "YUNYING_SECRET_KEY": STRONG["SECRET_KEY"],
+        "YUNYING_PII_KEYS": STRONG["PII_KEYS"],
+        "YUNYING_BLIND_INDEX_KEY": STRONG["BLIND_INDEX_KEY"],
+        "YUNYING_VAR_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import yunying.wsgi"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert loaded.returncode != 0
+    assert "refusing to serve" in loaded.stderr and "yunying.E001" in loaded.stderr
+    # and with DEBUG off it loads
+    env.pop("YUNYING_DEBUG")
+    assert subprocess.run([sys.executable, "-c", "import yunying.wsgi"], env=env, timeout=60).returncode == 0

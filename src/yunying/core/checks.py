@@ -13,7 +13,7 @@ from django.core.checks import Error, Tags, register
 from yunying.core import crypto
 
 MIN_SECRET_KEY_LENGTH = 50  # Django's own threshold (security.W009)
-MIN_SECRET_KEY_UNIQUE = 5
+MIN_SECRET_KEY_UNIQUE = 16  # 'abcde' * 10 is 50 characters and five guessable ones
 MIN_KEY_BYTES = 32  # AES-256 and HMAC-SHA256 want 256 bits of key material
 MIN_BLIND_INDEX_UNIQUE = 10  # "aaaa…" or "0123012301…" is long and still guessable
 
@@ -53,16 +53,34 @@ def check_secret_key(app_configs=None, **kwargs):
 @register(Tags.security, deploy=True)
 def check_pii_keys(app_configs=None, **kwargs):
     try:
-        short = [
-            key_id for key_id, raw in crypto.key_ring_material(settings.PII_KEYS) if len(raw) < MIN_KEY_BYTES
-        ]
+        material = crypto.key_ring_material(settings.PII_KEYS)
     except ValueError as exc:
         return [Error(f"YUNYING_PII_KEYS is malformed: {exc}", id="yunying.E003")]
+    # Short, or with few distinct bytes (32 zero bytes are 32 bytes), or another key used again.
+    short = [
+        key_id for key_id, raw in material if len(raw) < MIN_KEY_BYTES or len(set(raw)) < MIN_KEY_BYTES // 2
+    ]
+    elsewhere = {str(settings.SECRET_KEY), settings.BLIND_INDEX_KEY}
+    texts = dict(item.strip().partition(":")[::2] for item in settings.PII_KEYS.split(","))
+    reused = [
+        key_id for key_id, raw in material
+        if raw in {text.encode() for text in elsewhere} or texts.get(key_id) in elsewhere
+    ]  # fmt: skip
+    if len({raw for _, raw in material}) < len(material):
+        reused.append("(the same key under two ids)")
+    if reused:
+        return [
+            Error(
+                f"YUNYING_PII_KEYS: key(s) {', '.join(reused)} repeat another key; each key must be its own.",
+                hint="python -c 'import secrets; print(\"k1:\" + secrets.token_urlsafe(32))'",
+                id="yunying.E003",
+            )
+        ]
     if short:
         return [
             Error(
-                f"YUNYING_PII_KEYS: key(s) {', '.join(short)} hold less than {MIN_KEY_BYTES} bytes of key "
-                "material (the part after 'id:', base64url-decoded).",
+                f"YUNYING_PII_KEYS: key(s) {', '.join(short)} hold less than {MIN_KEY_BYTES} random bytes "
+                "of key material (the part after 'id:', base64url-decoded).",
                 hint="python -c 'import secrets; print(\"k1:\" + secrets.token_urlsafe(32))'",
                 id="yunying.E003",
             )
