@@ -646,3 +646,19 @@ def test_a_storefront_key_reads_only_published_campaigns(api_as):
     assert listed == [live.pk]
     assert storefront.get(f"/api/v1/campaigns/{draft.pk}").status_code == 404
     assert team.get(f"/api/v1/campaigns/{draft.pk}").status_code == 200
+
+
+def test_the_storefront_key_reads_no_operator_names_and_finds_no_drafts(api_as, db):
+    """Operator user names help a password guesser, and a draft's existence is the team's business
+    (attacker review: created_by, the draw's actor_label, and /draw answering drafts differently)."""
+    from yunying.core.permissions import Role
+
+    published = CampaignFactory(status="published", created_by="ops.wang")
+    draft = CampaignFactory(status="draft", created_by="ops.li")
+    storefront, team = api_as(Role.INTEGRATION), api_as(Role.EXECUTION)
+    assert storefront.get(f"/api/v1/campaigns/{published.pk}").json()["created_by"] == ""
+    assert team.get(f"/api/v1/campaigns/{published.pk}").json()["created_by"] == "ops.wang"
+    assert all(c["created_by"] == "" for c in storefront.get("/api/v1/campaigns").json()["items"])
+    for path in (f"/api/v1/campaigns/{draft.pk}", f"/api/v1/campaigns/{draft.pk}/draw"):
+        response = storefront.get(path)
+        assert response.status_code == 404 and response.json()["code"] == "campaign.not_found", path

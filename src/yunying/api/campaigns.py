@@ -7,7 +7,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
-from yunying.api.params import CampaignId, Day, Instant, Pages, optional_body_present
+from yunying.api.params import CampaignId, Day, Instant, Pages, optional_body, optional_body_schema
 from yunying.campaigns import selectors
 from yunying.campaigns.eligibility import EligibilityRules
 from yunying.campaigns.errors import CampaignError
@@ -94,7 +94,9 @@ class CampaignOut(Schema):
     reminder_hours_before: int
     status: str
     status_reason: str
-    created_by: str
+    created_by: str = Field(
+        description="The operator who created it; empty for keys that cannot edit campaigns"
+    )
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
@@ -102,6 +104,12 @@ class CampaignOut(Schema):
     lottery_seed_sha256: str = Field(
         description="Lottery campaigns: SHA-256 of the draw's seed, fixed when published; the draw reveals the seed"
     )
+
+    @staticmethod
+    def resolve_created_by(obj, context) -> str:
+        # An operator's user name helps a password guesser: only the team reads it, not the storefront.
+        request = (context or {}).get("request")
+        return obj.created_by if request is not None and request.auth.can(Perm.CAMPAIGN_EDIT) else ""
 
     @staticmethod
     def resolve_seats_left(obj) -> int:
@@ -172,7 +180,7 @@ def _values(payload: Schema, *, partial: bool) -> dict[str, Any]:
 def create_campaign(request, payload: CampaignIn):
     request.auth.require(Perm.CAMPAIGN_EDIT)
     campaign = lifecycle.campaign_create(actor=request.auth, values=_values(payload, partial=False))
-    return Status(201, CampaignOut.from_orm(campaign))
+    return Status(201, CampaignOut.from_orm(campaign, context={"request": request}))
 
 
 @router.get("", response=list[CampaignOut], summary="List campaigns")
@@ -212,12 +220,16 @@ def publish_campaign(request, campaign_id: CampaignId):
     return lifecycle.campaign_publish(campaign_id=campaign_id, actor=request.auth)
 
 
-@router.post("/{int:campaign_id}/close", response=CampaignOut, summary="Stop taking sign-ups")
-def close_campaign(request, campaign_id: CampaignId, payload: CampaignReasonIn | None = None):
+@router.post(
+    "/{int:campaign_id}/close",
+    response=CampaignOut,
+    summary="Stop taking sign-ups",
+    openapi_extra=optional_body_schema(CampaignReasonIn),
+)
+def close_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
-    optional_body_present(request, payload)
-    reason = payload.reason if payload else ""
-    return lifecycle.campaign_close(campaign_id=campaign_id, actor=request.auth, reason=reason)
+    payload = optional_body(request, CampaignReasonIn)
+    return lifecycle.campaign_close(campaign_id=campaign_id, actor=request.auth, reason=payload.reason)
 
 
 @router.post("/{int:campaign_id}/finish", response=CampaignOut, summary="Mark a closed campaign finished")
@@ -237,7 +249,7 @@ def cancel_campaign(request, campaign_id: CampaignId, payload: CampaignReasonIn)
 def copy_campaign(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_EDIT)
     campaign = lifecycle.campaign_copy(campaign_id=campaign_id, actor=request.auth)
-    return Status(201, CampaignOut.from_orm(campaign))
+    return Status(201, CampaignOut.from_orm(campaign, context={"request": request}))
 
 
 @router.delete("/{int:campaign_id}", response={204: None}, summary="Delete a draft without sign-ups")
@@ -268,11 +280,16 @@ def campaign_stats(request, campaign_id: CampaignId):
     return selectors.campaign_stats(selectors.campaign_get(campaign_id))
 
 
-@router.post("/{int:campaign_id}/draw", response={201: DrawOut}, summary="Run the lottery draw")
+@router.post(
+    "/{int:campaign_id}/draw",
+    response={201: DrawOut},
+    summary="Run the lottery draw",
+    openapi_extra=optional_body_schema(DrawIn),
+)
 @idempotent
-def draw_lottery(request, campaign_id: CampaignId, payload: DrawIn | None = None):
+def draw_lottery(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_PUBLISH)
-    optional_body_present(request, payload)
+    optional_body(request, DrawIn)  # none, or {}: anything in it is refused by name
     # No seed from the caller: the draw uses the one committed at publication (services.lottery).
     draw = lottery.lottery_draw(campaign_id=campaign_id, actor=request.auth)
     return Status(201, DrawOut.from_orm(draw))
@@ -281,9 +298,15 @@ def draw_lottery(request, campaign_id: CampaignId, payload: DrawIn | None = None
 @router.get("/{int:campaign_id}/draw", response=DrawVerificationOut, summary="Re-run and verify the draw")
 def verify_lottery(request, campaign_id: CampaignId):
     request.auth.require(Perm.CAMPAIGN_VIEW)
+    campaign = selectors.campaign_get(campaign_id)
+    if campaign.status == CampaignStatus.DRAFT and not _sees_drafts(request.auth):
+        raise DomainError(CampaignError.NOT_FOUND, id=campaign_id)  # as get_campaign: drafts do not exist
     result = lottery.lottery_verify(campaign_id=campaign_id)
+    draw = DrawOut.from_orm(result.draw)
+    if not request.auth.can(Perm.CAMPAIGN_EDIT):
+        draw.actor_label = ""  # who drew: the team's business, and a user name for a password guesser
     return {
-        "draw": DrawOut.from_orm(result.draw),
+        "draw": draw,
         "entrant_ids": result.entrant_ids,
         "winner_ids": result.winner_ids,
         "digest_matches": result.digest_matches,

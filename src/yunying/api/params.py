@@ -74,19 +74,6 @@ Instant = Annotated[datetime, BeforeValidator(_iso_text)]
 Day = Annotated[date, BeforeValidator(_iso_text)]
 
 
-def optional_body_present(request, payload) -> None:
-    """An optional JSON body may be left out, or be an object — not the literal `null`, which the
-    schema (an object) does not allow and ninja would read as "left out".
-
-    Raises: core.invalid naming `body`."""
-    from django.utils.translation import gettext as _
-
-    from yunying.core.errors import CoreError, FieldError, ValidationFailed
-
-    if payload is None and request.body.strip() == b"null":
-        raise ValidationFailed([FieldError("body", CoreError.INVALID, _("The body must be a JSON object."))])
-
-
 _FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
@@ -100,9 +87,10 @@ def _empty_form(request) -> bool:
 
 
 def optional_body(request, schema: type[BaseModel]) -> BaseModel:
-    """A JSON body a caller may leave out (an earlier version of the operation took none): no body is
-    the schema's defaults; a body is validated as ninja validates one (422 with `errors`), and one
-    that is not JSON is core.malformed_json."""
+    """A JSON body a caller may leave out (an earlier version of the operation took none): no body, or
+    an HTTP client's empty form, is the schema's defaults; a body is validated as ninja validates one
+    (422 with `errors`; the literal `null` is not an object), and one that is not JSON is
+    core.malformed_json. Declare it with openapi_extra=optional_body_schema(schema)."""
     if not request.body.strip():
         return schema()
     try:
