@@ -105,3 +105,12 @@ def test_processes_creating_the_counter_file_at_once_all_get_a_working_store(tmp
         with ThreadPoolExecutor(max_workers=8) as pool:
             failures += sum(pool.map(prepare, range(8)))
     assert failures == 0
+
+
+def test_an_ipv6_client_counts_by_its_64():
+    from yunying.core.ratelimit import client_key
+
+    assert client_key("2001:db8:1:2::1") == client_key("2001:db8:1:2:ffff:ffff:ffff:ffff")
+    assert client_key("2001:db8:1:2::1") != client_key("2001:db8:1:3::1")
+    assert client_key("203.0.113.9") != client_key("203.0.113.10")
+    assert client_key("victim") == client_key("victim")  # user names are keyed as they are

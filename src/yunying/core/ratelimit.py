@@ -10,6 +10,7 @@ holds it), and a lost count costs nothing, so the file skips fsync. A window is 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
 import random
@@ -162,7 +163,14 @@ def _refuse(window_seconds: int) -> DomainError:
 
 def client_key(address: str) -> str:
     """A client address as a rate-limit key: a keyed digest, so the counter store (Redis, the
-    counter file) never holds an IP address — personal data under PIPL — in clear."""
+    counter file) never holds an IP address — personal data under PIPL — in clear. An IPv6 client
+    counts by its /64: one subscriber gets a whole /64 and could rotate through it freely."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        ip = None  # not an address (a user name keyed the same way)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        address = str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return blind_index(address, context="ratelimit.client_ip")
 
 
