@@ -39,6 +39,7 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"  # the audit trail and the personal-data access log
     APIKEY_MANAGE = "apikey.manage"  # create, list and revoke integration keys
     ATTENDANCE_MARK = "attendance.mark"  # check members in at the event (C10)
+    IMPORT_RUN = "import.run"  # upload, check and import members and orders from CSV/XLSX
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -54,6 +55,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.SIGNUP_EXPORT,
             Perm.STATS_VIEW,
             Perm.ATTENDANCE_MARK,
+            Perm.IMPORT_RUN,
         }
     ),
     Role.SUPPORT: frozenset(
