@@ -321,3 +321,30 @@ def test_fast_path_writes_what_order_ingest_writes():
         oracle.lines.order_by("line_no").values(*line_fields)
     )
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+# --- the command ------------------------------------------------------------------------------------
+
+
+def test_cli_dry_run_import_and_errors(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    clean = tmp_path / "orders.csv"
+    clean.write_bytes(csv_bytes(ORDER_HEADER, order_rows(2), encoding="gb18030"))
+    call_command("import", "orders", str(clean), "--dry-run")
+    assert not Order.objects.exists()
+    call_command("import", "orders", str(clean))
+    assert Order.objects.count() == 2
+    bad = tmp_path / "bad.csv"
+    rows = order_rows(3, start=10)
+    rows[0][1] = "123"
+    bad.write_bytes(csv_bytes(ORDER_HEADER, rows))
+    err = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("import", "orders", str(bad), stderr=err)
+    assert exited.value.code == 1 and "report.csv" in err.getvalue() and Order.objects.count() == 2
+    with pytest.raises(SystemExit) as exited:
+        call_command("import", "orders", str(bad), "--clean-only", stderr=err)
+    assert exited.value.code == 2 and Order.objects.count() == 4
+    with pytest.raises(CommandError):
+        call_command("import", "orders", str(tmp_path / "nothing.csv"))

@@ -14,7 +14,7 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from pathlib import Path
 
@@ -59,9 +59,17 @@ def _private_dir(path: Path) -> None:
 
 
 def import_upload(
-    *, actor: Actor, kind: str, filename: str, chunks: Iterable[bytes], mode: str = ImportMode.ALL_OR_NOTHING
+    *,
+    actor: Actor,
+    kind: str,
+    filename: str,
+    chunks: Iterable[bytes],
+    mode: str = ImportMode.ALL_OR_NOTHING,
+    inline: bool | None = None,
+    progress: Callable[[ImportJob], None] | None = None,
 ) -> ImportJob:
-    """Keep an uploaded file (private, 0600) as a new job; check it at once when it is small.
+    """Keep an uploaded file (private, 0600) as a new job; check it at once when it is small (or
+    `inline`: the CLI), else leave it to the worker. `progress` is called as rows are done.
 
     Raises: core.permission_denied, import.too_large (nothing kept)."""
     actor.require(Perm.IMPORT_RUN)
@@ -100,15 +108,22 @@ def import_upload(
             object_id=job.pk,
             after={"kind": kind, "filename": job.filename, "size_bytes": size, "mode": mode},
         )
-    if size <= settings.IMPORT_INLINE_MAX_BYTES:
-        import_execute(job.pk)
+    if inline if inline is not None else size <= settings.IMPORT_INLINE_MAX_BYTES:
+        import_execute(job.pk, progress=progress)
     else:
         _enqueue(job)
     job.refresh_from_db()
     return job
 
 
-def import_start(*, job_id: int, actor: Actor, mode: str | None = None) -> ImportJob:
+def import_start(
+    *,
+    job_id: int,
+    actor: Actor,
+    mode: str | None = None,
+    inline: bool | None = None,
+    progress: Callable[[ImportJob], None] | None = None,
+) -> ImportJob:
     """Ask for a checked job to be written (in the request when small, else by the worker).
 
     Raises: core.permission_denied, import.not_found, import.state, import.not_clean."""
@@ -137,8 +152,8 @@ def import_start(*, job_id: int, actor: Actor, mode: str | None = None) -> Impor
             before={"state": "checked"},
             after={"state": job.state, "mode": job.mode, "rows_valid": job.rows_valid},
         )
-    if job.size_bytes <= settings.IMPORT_INLINE_MAX_BYTES:
-        import_execute(job.pk)
+    if inline if inline is not None else job.size_bytes <= settings.IMPORT_INLINE_MAX_BYTES:
+        import_execute(job.pk, progress=progress)
     else:
         _enqueue(job)
     job.refresh_from_db()
@@ -176,18 +191,22 @@ def _update(job: ImportJob, **fields) -> None:
     for name, value in fields.items():
         setattr(job, name, value)
     ImportJob.objects.filter(pk=job.pk).update(**fields)
+    on_progress = getattr(job, "_on_progress", None)
+    if on_progress is not None:
+        on_progress(job)
 
 
 def _actor(job: ImportJob) -> Actor:
     return Actor(kind="user", id=job.created_by_id, label=job.created_by, role=Role.STRATEGY)
 
 
-def import_execute(job_id: int) -> ImportJob | None:
+def import_execute(job_id: int, *, progress: Callable[[ImportJob], None] | None = None) -> ImportJob | None:
     """Claim the job and run what it asks: check, and write when started. Never raises for a bad
     file: the job records it (refused / invalid / failed)."""
     job = _claim(job_id)
     if job is None:
         return None
+    job._on_progress = progress
     try:
         with translation.override(job.language):
             _run(job)
