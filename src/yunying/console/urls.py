@@ -8,6 +8,7 @@ from yunying.console.views import (
     auth,
     campaigns,
     dashboard,
+    imports,
     members,
     monitor,
     report,
@@ -27,6 +28,7 @@ urlpatterns = [
     *review.urlpatterns,
     *attendance.urlpatterns,
     *members.urlpatterns,
+    *imports.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
 ]
