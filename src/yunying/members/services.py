@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import phonenumbers
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -273,6 +273,42 @@ def members_match(refs: Sequence[MemberRef]) -> list[Member | DomainError | None
 
 
 _LOOKUP_BATCH = 500  # under SQLite's bound-parameter limit on every build
+
+
+def members_ids(refs: Sequence[MemberRef]) -> list[int | None | DomainError]:
+    """members_match's answer as member ids only (the order import's look-up, a batch at a time):
+    the same rules, without building a Member per row. A hand-written SELECT of three columns: the
+    ORM compiled each IN list of 500 values in ~10 ms, most of an import's look-up time (tested
+    against members_match, the oracle)."""
+    indexes = {ref.e164: _phone_index(ref.e164) for ref in refs if ref.e164}
+    by_index: dict[str, tuple] = {}
+    by_external: dict[str, tuple] = {}
+    table = connection.ops.quote_name(Member._meta.db_table)
+    for column, values, found in (
+        ("phone_index", list(set(indexes.values())), by_index),
+        ("external_id", list({ref.external_id for ref in refs if ref.external_id}), by_external),
+    ):
+        for start in range(0, len(values), _LOOKUP_BATCH):
+            chunk = values[start : start + _LOOKUP_BATCH]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, phone_index, external_id FROM {table} "  # noqa: S608 - names from meta
+                    f"WHERE {column} IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+                for row in cursor.fetchall():
+                    found[row[1] if column == "phone_index" else row[2]] = row
+    answers: list[int | None | DomainError] = []
+    for ref in refs:
+        index = indexes.get(ref.e164) if ref.e164 else None
+        row = (by_index.get(index) if index else None) or (
+            by_external.get(ref.external_id) if ref.external_id else None
+        )
+        if row is not None and ((index and row[1] != index) or (ref.external_id and row[2] != ref.external_id)):
+            answers.append(DomainError(MemberError.IDENTITY_MISMATCH))
+        else:
+            answers.append(row[0] if row is not None else None)
+    return answers
 
 
 @dataclass

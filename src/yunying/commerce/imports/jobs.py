@@ -10,6 +10,7 @@ written (pipeline.py)."""
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import secrets
@@ -38,6 +39,7 @@ logger = logging.getLogger("yunying.commerce.imports")
 
 REPORT_NAME = "report.csv"
 STAGED_NAME = "staged.pickle"
+COLUMNS_NAME = "columns.json"
 UPLOAD_NAME = "upload"
 
 
@@ -224,6 +226,11 @@ def _run(job: ImportJob) -> None:
         started_at=job.started_at or timezone.now(),
         rows_done=0,
     )
+    if writing and (import_dir(job) / STAGED_NAME).exists():
+        # Checked already: write what the check staged. After a kill, the same again from the top:
+        # what was written comes back from the database as unchanged (ON CONFLICT, fingerprints).
+        _finish(job, _write(job))
+        return
     try:
         checked = _check(job)
     except ImportFailed as exc:
@@ -247,7 +254,10 @@ def _run(job: ImportJob) -> None:
         _update(job, state=state, **fields)
         return
     _update(job, rows_done=0, **fields)
-    written = _write(job)
+    _finish(job, _write(job))
+
+
+def _finish(job: ImportJob, written: pipeline.Written) -> None:
     with transaction.atomic():
         _update(
             job,
@@ -267,7 +277,7 @@ def _run(job: ImportJob) -> None:
                 "inserted": written.inserted,
                 "members_created": written.members_created,
                 "members_updated": written.members_updated,
-                "unchanged": job.records_unchanged,
+                "unchanged": job.records_unchanged + written.unchanged,
                 "rows_error": job.rows_error,
             },
         )
@@ -324,7 +334,8 @@ def _check(job: ImportJob) -> pipeline.Checked:
                 for e in checked.sample
             ],
         )
-        job._report = report  # the write pass appends what it finds (a race) to the same report
+        # The write pass appends what it finds (a race) to the same report, under the same names.
+        (import_dir(job) / COLUMNS_NAME).write_text(json.dumps(names))
         return checked
     finally:
         table.close()
@@ -338,7 +349,7 @@ def _write(job: ImportJob) -> pipeline.Written:
     checked = pipeline.Checked()
     with open(report_path(job), "a", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        names = job._report.column_names
+        names = json.loads((import_dir(job) / COLUMNS_NAME).read_text())
 
         def write(error: RowError) -> None:
             writer.writerow([error.row, _safe(names.get(error.column, error.column)), error.code,

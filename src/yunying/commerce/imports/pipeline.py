@@ -39,7 +39,7 @@ from yunying.commerce.imports.rows import (
 from yunying.commerce.models import Order, OrderLine, OrderStatus
 from yunying.commerce.validation import MAX_LINES, LineInput, OrderInput, order_fingerprint
 from yunying.core.errors import DomainError
-from yunying.members.services import MemberRef, members_match, members_resolve_bulk
+from yunying.members.services import MemberRef, members_ids, members_match, members_resolve_bulk
 
 BATCH_ROWS = 5000  # rows per database look-up batch and per write transaction
 ERROR_SAMPLE = 200  # errors kept for the console's table (the report has them all)
@@ -95,6 +95,7 @@ def check_orders(
     checked = sink.checked
     now = timezone.now()
     seen: set[str] = set()  # order ids of the file so far: a split order or a repeated id
+    cache = MemberCache()
     batch: list[PendingOrder] = []
     batch_rows = 0
     current: PendingOrder | None = None
@@ -104,7 +105,7 @@ def check_orders(
 
         def flush() -> None:
             nonlocal batch, batch_rows
-            _orders_against_database(batch, sink, checked, out)
+            _orders_against_database(batch, sink, checked, out, cache)
             batch, batch_rows = [], 0
             if progress:
                 progress(checked.rows_total)
@@ -150,7 +151,44 @@ def check_orders(
     return checked
 
 
-def _orders_against_database(batch: list[PendingOrder], sink: ErrorSink, checked: Checked, out) -> None:
+class MemberCache:
+    """Member ids by ref for one pass: a file names each member on many rows, and a look-up per batch
+    of every member in it was most of the check's time. Bounded: cleared when full."""
+
+    MAX = 200_000
+
+    def __init__(self) -> None:
+        self.known: dict[MemberRef, int | None | DomainError] = {}
+
+    def ids(self, refs: list[MemberRef]) -> list[int | None | DomainError]:
+        missing = list({ref for ref in refs if ref not in self.known})
+        if missing:
+            if len(self.known) + len(missing) > self.MAX:
+                self.known.clear()
+            self.known.update(zip(missing, members_ids(missing), strict=True))
+        return [self.known[ref] for ref in refs]
+
+
+def orders_known(external_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """external id -> (fingerprint, member id) of the stored orders among these. A hand-written
+    SELECT: the ORM compiling IN lists of thousands of values was a third of the check's time."""
+    known: dict[str, tuple[str, int]] = {}
+    table = connection.ops.quote_name(Order._meta.db_table)
+    for start in range(0, len(external_ids), 500):
+        chunk = external_ids[start : start + 500]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT external_id, fingerprint, member_id FROM {table} "  # noqa: S608
+                f"WHERE external_id IN ({', '.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            known.update((external_id, (fingerprint, member_id)) for external_id, fingerprint, member_id in cursor)
+    return known
+
+
+def _orders_against_database(
+    batch: list[PendingOrder], sink: ErrorSink, checked: Checked, out, cache: MemberCache
+) -> None:
     """Drop broken orders (their rows count as errors), look the rest up, stage the new ones."""
     clean = [order for order in batch if not order.broken]
     for order in batch:
@@ -158,18 +196,13 @@ def _orders_against_database(batch: list[PendingOrder], sink: ErrorSink, checked
             sink.bad_rows.update(order.rows)
     if not clean:
         return
-    members = members_match([order.head.member for order in clean])
-    known = {
-        external_id: (fingerprint, member_id)
-        for external_id, fingerprint, member_id in Order.objects.filter(
-            external_id__in=[order.head.order_id for order in clean]
-        ).values_list("external_id", "fingerprint", "member_id")
-    }
+    members = cache.ids([order.head.member for order in clean])
+    known = orders_known([order.head.order_id for order in clean])
     staged: list[tuple[OrderInput, int]] = []
-    for order, member in zip(clean, members, strict=True):
+    for order, member_id in zip(clean, members, strict=True):
         head = order.head
-        if isinstance(member, DomainError):
-            sink.add([RowError(order.rows[0], "member_phone", member.code)])
+        if isinstance(member_id, DomainError):
+            sink.add([RowError(order.rows[0], "member_phone", member_id.code)])
             sink.bad_rows.update(order.rows)
             continue
         order_input = OrderInput(
@@ -178,7 +211,9 @@ def _orders_against_database(batch: list[PendingOrder], sink: ErrorSink, checked
         )  # fmt: skip
         stored = known.get(head.order_id)
         if stored is not None:
-            same = member is not None and stored == (order_fingerprint(order_input, member_id=member.pk), member.pk)
+            same = member_id is not None and stored == (
+                order_fingerprint(order_input, member_id=member_id), member_id
+            )
             if not same:
                 sink.add([RowError(order.rows[0], "order_id", OrderError.CONFLICT)])
                 sink.bad_rows.update(order.rows)
@@ -284,25 +319,37 @@ def write_members(staged: Path, *, progress: Progress | None = None) -> Written:
 
 def write_orders(staged: Path, *, sink: ErrorSink, progress: Progress | None = None) -> Written:
     written = Written()
+    cache: dict[MemberRef, int] = {}
     for batch in _staged_batches(staged):
+        if len(cache) > MemberCache.MAX:
+            cache.clear()
         with transaction.atomic():
-            _orders_write_batch(batch, written, sink)
+            _orders_write_batch(batch, written, sink, cache)
         written.rows += sum(len(order.lines) for order, _ in batch)
         if progress:
             progress(written.rows)
     return written
 
 
-def _orders_write_batch(batch: list[tuple[OrderInput, int]], written: Written, sink: ErrorSink) -> None:
-    refs = [order.member for order, _ in batch]
-    resolved = members_resolve_bulk(refs, channels=[order.channel for order, _ in batch])
-    written.members_created += resolved.created
+def _orders_write_batch(
+    batch: list[tuple[OrderInput, int]], written: Written, sink: ErrorSink, cache: dict[MemberRef, int]
+) -> None:
+    """One transaction: the batch's new members, then its orders and lines. The member cache holds
+    ids committed by earlier batches only (a rolled-back batch adds nothing to it)."""
+    new = [(order.member, order.channel) for order, _ in batch if order.member not in cache]
+    found: dict[MemberRef, int | DomainError] = {}
+    if new:
+        unique = list(dict(new).items())
+        resolved = members_resolve_bulk([ref for ref, _ in unique], channels=[channel for _, channel in unique])
+        written.members_created += resolved.created
+        found = {ref: (m if isinstance(m, DomainError) else m.pk) for (ref, _), m in zip(unique, resolved.members, strict=True)}
     rows = []
-    for (order, first_row), member in zip(batch, resolved.members, strict=True):
-        if isinstance(member, DomainError):  # a sign-up took an identifier since the check
-            sink.add([RowError(first_row, "member_phone", member.code)])
+    for order, first_row in batch:
+        member_id = cache.get(order.member) or found.get(order.member)
+        if isinstance(member_id, DomainError) or member_id is None:  # a sign-up took an identifier since the check
+            sink.add([RowError(first_row, "member_phone", getattr(member_id, "code", "member.identity_mismatch"))])
             continue
-        rows.append((order, first_row, member.pk, order_fingerprint(order, member_id=member.pk)))
+        rows.append((order, first_row, member_id, order_fingerprint(order, member_id=member_id)))
     inserted = _orders_insert(rows)
     for order, first_row, member_id, fingerprint in rows:
         if order.external_id in inserted:
@@ -321,6 +368,7 @@ def _orders_write_batch(batch: list[tuple[OrderInput, int]], written: Written, s
     ]
     _lines_insert(lines)
     written.inserted += len(inserted)
+    transaction.on_commit(lambda: cache.update((ref, pk) for ref, pk in found.items() if isinstance(pk, int)))
     for order, _, member_id, _ in rows:
         order_pk = inserted.get(order.external_id)
         if order_pk is not None:
@@ -347,14 +395,17 @@ def _orders_insert(rows: list[tuple[OrderInput, int, int, str]]) -> dict[str, in
         return {}
     ops = connection.ops
     meta = Order._meta
-    paid_at_field = meta.get_field("paid_at")
     coupon_field = meta.get_field("coupon_refs")
-    recorded_at = paid_at_field.get_db_prep_save(timezone.now(), connection)
+    # DateTimeField.get_db_prep_save of an aware datetime is this backend adapter (after a check for
+    # naive values that OrderInput's UTC instants never are); a fifth of the insert's time otherwise.
+    adapt = ops.adapt_datetimefield_value
+    recorded_at = adapt(timezone.now())
+    no_coupons = coupon_field.get_db_prep_save([], connection)
     values = [
         (
-            order.external_id, member_id, order.channel,
-            paid_at_field.get_db_prep_save(order.paid_at.astimezone(UTC), connection), order.total_fen,
-            coupon_field.get_db_prep_save(list(order.coupon_refs), connection), order.campaign_id,
+            order.external_id, member_id, order.channel, adapt(order.paid_at.astimezone(UTC)), order.total_fen,
+            coupon_field.get_db_prep_save(list(order.coupon_refs), connection) if order.coupon_refs else no_coupons,
+            order.campaign_id,
             0, OrderStatus.PAID.value, fingerprint, "import", recorded_at,
         )  # fmt: skip
         for order, _, member_id, fingerprint in rows
