@@ -34,6 +34,7 @@ from yunying.commerce.imports.rows import (
     RowError,
     member_row_check,
     order_head_check,
+    order_indices,
     order_row_check,
 )
 from yunying.commerce.models import Order, OrderLine, OrderStatus
@@ -92,6 +93,7 @@ def check_orders(
     table: Table, *, staged: Path, sink: ErrorSink, max_rows: int, progress: Progress | None = None
 ) -> Checked:
     columns = header_map("orders", table.header)
+    indices = order_indices(columns)
     checked = sink.checked
     now = timezone.now()
     seen: set[str] = set()  # order ids of the file so far: a split order or a repeated id
@@ -114,7 +116,7 @@ def check_orders(
             _row_cap(number, max_rows)
             checked.rows_total += 1
             errors: list[RowError] = []
-            order_id, raw_head, _, line = order_row_check(number, cells, columns, errors=errors)
+            order_id, raw_head, line = order_row_check(number, cells, indices, columns, errors=errors)
             if order_id is None or order_id != current_id:
                 if current is not None:
                     batch.append(current)
@@ -158,9 +160,9 @@ class MemberCache:
     MAX = 200_000
 
     def __init__(self) -> None:
-        self.known: dict[MemberRef, int | None | DomainError] = {}
+        self.known: dict[MemberRef, int | DomainError | None] = {}
 
-    def ids(self, refs: list[MemberRef]) -> list[int | None | DomainError]:
+    def ids(self, refs: list[MemberRef]) -> list[int | DomainError | None]:
         missing = list({ref for ref in refs if ref not in self.known})
         if missing:
             if len(self.known) + len(missing) > self.MAX:
