@@ -142,3 +142,66 @@ def test_a_second_server_on_a_taken_port_refuses_to_start(yunying_server, tmp_pa
     # then: it stops with a clear message instead of sharing the port
     assert second.returncode != 0
     assert "already in use" in second.stderr
+
+
+_ORDER = {
+    "external_id": "LIVE-1",
+    "member": {"phone": "+8613800009999"},
+    "paid_at": "2026-12-01T10:00:00+08:00",
+    "lines": [{"sku": "A", "unit_price_fen": 100, "quantity": 1, "paid_fen": 100}],
+}
+
+
+@pytest.mark.parametrize(
+    "path, body, status, code",
+    [
+        ("/api/v1/orders", b"{not json", 400, "core.malformed_json"),
+        ("/api/v1/orders", [1, 2], 422, "core.invalid"),
+        (
+            "/api/v1/orders",
+            {**_ORDER, "lines": [{"sku": "A", "unit_price_fen": 1e30, "quantity": 1, "paid_fen": 1}]},
+            422,
+            "core.invalid",
+        ),
+        (
+            "/api/v1/orders",
+            {**_ORDER, "lines": [{"sku": "A", "unit_price_fen": 10**30, "quantity": 1, "paid_fen": 1}]},
+            422,
+            "core.invalid",
+        ),
+        ("/api/v1/orders", {**_ORDER, "paid_at": "2026-13-45T99:00:00+08:00"}, 422, "core.invalid"),
+        ("/api/v1/orders", {**_ORDER, "member": {"phone": "\u0000"}}, 422, "core.invalid"),
+        (
+            "/api/v1/orders",
+            {**_ORDER, "lines": [{"sku": "\u0000", "unit_price_fen": 1, "quantity": 1, "paid_fen": 1}]},
+            422,
+            "core.invalid",
+        ),
+        (
+            "/api/v1/orders/NOPE/refunds",
+            {"external_id": "R", "occurred_at": "2026-12-01T10:00:00+08:00"},
+            404,
+            "order.not_found",
+        ),
+        ("/api/v1/orders/%2Fx/cancel", {"occurred_at": "2026-12-01T10:00:00+08:00"}, 404, "core.not_found"),
+    ],
+    ids=[
+        "not json",
+        "array",
+        "float overflow",
+        "huge int",
+        "bad date",
+        "nul phone",
+        "nul sku",
+        "no order",
+        "bad id",
+    ],
+)
+def test_bad_order_input_through_the_server_is_a_problem_never_a_500(
+    yunying_server, path, body, status, code
+):
+    # when
+    got, response, parsed = _request(yunying_server, "POST", path, body)
+    # then
+    assert (got, parsed["code"]) == (status, code), parsed
+    assert response.getheader("Content-Type") == "application/problem+json"

@@ -82,6 +82,13 @@ def test_an_operator_builds_and_publishes_a_campaign_with_two_questions_and_an_a
     page.locator("#id_min_age").fill("18")
     page.locator("#id_max_age").fill("60")
     page.locator("#check").get_by_text("目前没有发现问题").wait_for()
+    # purchases: an amount in yuan, and "new customers only" that cannot go with it
+    page.locator("#id_min_paid_yuan").fill("199.90")
+    page.locator("#id_purchase_period_days").fill("90")
+    page.locator("#id_first_order_only").check()
+    page.locator("#check").get_by_text("仅限新客不能与消费金额或订单数同时设置").wait_for()
+    page.locator("#id_first_order_only").uncheck()
+    page.locator("#check").get_by_text("目前没有发现问题").wait_for()
     check_page(page, "console-campaign-editor-3-eligibility")
     page.get_by_role("button", name="保存并继续").click()
     page.wait_for_url(re.compile(r"/edit/notifications/$"))

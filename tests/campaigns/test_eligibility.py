@@ -332,6 +332,9 @@ member_facts = st.builds(
     region_code=st.sampled_from([*REGIONS, ""]),
     recent_participations=st.integers(0, 20),
     answers=st.dictionaries(st.sampled_from(QUESTIONS), answer_values, max_size=2),
+    orders=st.integers(0, 5),
+    paid_fen=st.integers(0, 20000),
+    has_orders=st.booleans(),
 )
 days = st.dates(date(1950, 1, 1), date(2030, 12, 31))
 
@@ -365,6 +368,15 @@ def raw_rules(draw) -> dict:
                 max_size=2,
             )
         )
+    # Purchases: thresholds, or new customers only (the two exclude each other). No period: it picks
+    # which orders the facts count, not how the facts are judged.
+    if draw(st.booleans()):
+        raw["first_order_only"] = True
+    else:
+        if draw(st.booleans()):
+            raw["min_paid_fen"] = draw(st.integers(1, 20000))
+        if draw(st.booleans()):
+            raw["min_orders"] = draw(st.integers(1, 5))
     return raw
 
 

@@ -162,3 +162,15 @@ def test_bad_refunds(raw, field, code):
     refund, errors = refund_validate(raw, now=NOW)
     assert refund is None
     assert (field, code) in [(e["field"], e["code"]) for e in errors]
+
+
+def test_a_spreadsheet_s_local_time_is_read_in_the_zone_the_caller_names():
+    from zoneinfo import ZoneInfo
+
+    errors = []
+    naive = datetime(2026, 12, 1, 10, 0)
+    assert check_instant(naive, field="paid_at", errors=errors, now=NOW) is None
+    assert errors[0]["code"] == "order.datetime_naive"
+    shanghai = ZoneInfo("Asia/Shanghai")
+    got = check_instant(naive, field="paid_at", errors=[], now=NOW, naive_zone=shanghai)
+    assert got == datetime(2026, 12, 1, 2, 0, tzinfo=UTC)

@@ -443,3 +443,55 @@ def test_a_builder_button_with_unicode_digits_redraws_the_rows(op):
     from yunying.console.views.campaign_editor import _builder_op
 
     assert _builder_op(op, [{"key": "a"}, {"key": "b"}]) is None
+
+
+def test_purchase_rules_are_saved_in_fen_and_shown_back_in_yuan(console_as):
+    # given
+    op = console_as(Role.EXECUTION)
+    campaign = CampaignFactory()
+    # when
+    response = op.post(
+        edit(campaign.pk, "eligibility"),
+        {"min_paid_yuan": "199.90", "min_orders": "2", "purchase_period_days": "90"},
+    )
+    # then
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.eligibility == {"min_paid_fen": 19990, "min_orders": 2, "purchase_period_days": 90}
+    page = op.get(edit(campaign.pk, "eligibility")).content.decode()
+    assert 'value="199.90"' in page and 'name="purchase_period_days"' in page
+    detail = op.get(f"/console/campaigns/{campaign.pk}/").content.decode()
+    assert "199.90" in detail
+
+
+def test_new_customers_only_is_saved_and_refused_with_thresholds(console_as):
+    op = console_as(Role.EXECUTION)
+    campaign = CampaignFactory()
+    response = op.post(edit(campaign.pk, "eligibility"), {"first_order_only": "on", "min_orders": "1"})
+    assert response.status_code == 422
+    campaign.refresh_from_db()
+    assert campaign.eligibility == {}
+    response = op.post(edit(campaign.pk, "eligibility"), {"first_order_only": "on"})
+    assert response.status_code == 302
+    campaign.refresh_from_db()
+    assert campaign.eligibility == {"first_order_only": True}
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"min_paid_yuan": "0"}, "min_paid_yuan"),
+        ({"min_paid_yuan": "1.234"}, "min_paid_yuan"),
+        ({"min_paid_yuan": "x"}, "min_paid_yuan"),
+        ({"min_paid_yuan": str(10**9)}, "min_paid_yuan"),
+        ({"min_orders": "0"}, "min_orders"),
+        ({"min_orders": "1", "purchase_period_days": "0"}, "purchase_period_days"),
+    ],
+    ids=["zero", "three-decimals", "text", "huge", "no-orders", "no-days"],
+)
+def test_bad_purchase_rules_are_refused_on_the_field(console_as, data, field):
+    op = console_as(Role.EXECUTION)
+    campaign = CampaignFactory()
+    response = op.post(edit(campaign.pk, "eligibility"), data)
+    assert response.status_code == 422
+    assert f'id="id_{field}_error"' in response.content.decode()

@@ -9,6 +9,7 @@ from yunying.api.campaigns import router as campaigns_router
 from yunying.api.members import router as members_router
 from yunying.api.members import status_router
 from yunying.api.openapi import YunyingAPI
+from yunying.api.orders import router as orders_router
 from yunying.api.signups import router as signups_router
 
 
@@ -32,3 +33,4 @@ api.add_router("/campaigns", signups_router)
 api.add_router("/campaigns", status_router)
 api.add_router("/members", members_router)
 api.add_router("/audit", audit_router)
+api.add_router("/orders", orders_router)

@@ -64,6 +64,14 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.link_conflict": 409,
     "member.not_found": 404,
     "form.definition_invalid": 422,
+    "order.not_found": 404,
+    "order.conflict": 409,
+    "order.event_conflict": 409,
+    "order.line_not_found": 422,
+    "order.over_refund": 409,
+    "order.cancelled": 409,
+    "order.not_cancellable": 409,
+    "order.refund_empty": 422,
 }
 
 

@@ -36,6 +36,11 @@ class RequiredAnswer(BaseModel):
     allowed: Annotated[list[str], Field(min_length=1)]
 
 
+# Bounds of the purchase rules: a threshold beyond them is a typo (yuan typed as fen twice).
+MAX_PAID_FEN = 10_000_000_000
+MAX_ORDERS = 100_000
+
+
 class EligibilityRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
     min_age: Annotated[int | None, Field(ge=0, le=150)] = None
@@ -45,11 +50,22 @@ class EligibilityRules(BaseModel):
     regions_deny: list[REGION_CODE] = []
     participation_limit: ParticipationLimit | None = None
     required_answers: list[RequiredAnswer] = []
+    # Purchases (order facts, commerce): paid net of refunds and orders not cancelled, in the last
+    # `purchase_period_days` days (None: ever), at least these; or no order at all yet (new customers).
+    min_paid_fen: Annotated[int | None, Field(ge=1, le=MAX_PAID_FEN)] = None
+    min_orders: Annotated[int | None, Field(ge=1, le=MAX_ORDERS)] = None
+    purchase_period_days: Annotated[int | None, Field(ge=1, le=3660)] = None
+    first_order_only: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> EligibilityRules:
         if self.min_age is not None and self.max_age is not None and self.max_age < self.min_age:
             raise ValueError("max_age must be at least min_age")
+        purchases = self.min_paid_fen is not None or self.min_orders is not None
+        if self.purchase_period_days is not None and not purchases:
+            raise ValueError("purchase_period_days needs min_paid_fen or min_orders")
+        if self.first_order_only and purchases:
+            raise ValueError("first_order_only excludes min_paid_fen and min_orders")
         if self.genders is not None and not set(self.genders) <= {"male", "female", "unknown"}:
             raise ValueError("genders are male, female, unknown")
         for code in (self.regions_allow or []) + self.regions_deny:
@@ -79,6 +95,10 @@ class EligibilityRules(BaseModel):
             frozenset(self.regions_deny),
             self.participation_limit,
             frozenset((r.question, frozenset(r.allowed)) for r in self.required_answers),
+            self.min_paid_fen,
+            self.min_orders,
+            self.purchase_period_days,
+            self.first_order_only,
         )
 
 
@@ -110,6 +130,10 @@ class MemberFacts:
     region_code: str
     recent_participations: int  # sign-ups within the rule's period, not counting this one
     answers: dict[str, Any] = field(default_factory=dict)
+    # Purchases within the rules' purchase period (commerce.selectors.member_purchase_summary).
+    orders: int = 0  # not cancelled
+    paid_fen: int = 0  # net of refunds
+    has_orders: bool = False  # any order not cancelled, ever ("first order only")
 
 
 @dataclass(frozen=True)
@@ -181,6 +205,18 @@ def eligibility_evaluate(rules: EligibilityRules, facts: MemberFacts, *, today: 
     for required in rules.required_answers:
         if not _answer_matches(facts.answers.get(required.question), required.allowed):
             reasons.append(Reason(EligibilityReason.ANSWER_REQUIRED, {"question": required.question}))
+    return reasons + _purchase_reasons(rules, facts)
+
+
+def _purchase_reasons(rules: EligibilityRules, facts: MemberFacts) -> list[Reason]:
+    period = {"period_days": rules.purchase_period_days}
+    reasons = []
+    if rules.min_paid_fen is not None and facts.paid_fen < rules.min_paid_fen:
+        reasons.append(Reason(EligibilityReason.MIN_PAID, {"min_paid_fen": rules.min_paid_fen, **period}))
+    if rules.min_orders is not None and facts.orders < rules.min_orders:
+        reasons.append(Reason(EligibilityReason.MIN_ORDERS, {"min_orders": rules.min_orders, **period}))
+    if rules.first_order_only and facts.has_orders:
+        reasons.append(Reason(EligibilityReason.NOT_FIRST_ORDER))
     return reasons
 
 

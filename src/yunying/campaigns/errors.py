@@ -72,6 +72,9 @@ class EligibilityReason(StrEnum):
     PARTICIPATION_LIMIT = "eligibility.participation_limit"
     ANSWER_REQUIRED = "eligibility.answer_required"
     NOT_MET = "eligibility.not_met"  # all a caller who may not view sign-ups learns of stored facts
+    MIN_PAID = "eligibility.min_paid"
+    MIN_ORDERS = "eligibility.min_orders"
+    NOT_FIRST_ORDER = "eligibility.not_first_order"
 
 
 register_messages(
@@ -136,5 +139,12 @@ register_messages(
         ),
         EligibilityReason.ANSWER_REQUIRED: _("An answer required to take part was not given."),
         EligibilityReason.NOT_MET: _("The member does not meet the campaign's conditions."),
+        EligibilityReason.MIN_PAID: _("The member has not spent enough in the period the campaign asks for."),
+        EligibilityReason.MIN_ORDERS: _(
+            "The member has not placed enough orders in the period the campaign asks for."
+        ),
+        EligibilityReason.NOT_FIRST_ORDER: _(
+            "The campaign is for new customers only, and the member has already ordered."
+        ),
     }
 )

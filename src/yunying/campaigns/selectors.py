@@ -10,7 +10,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Coalesce, TruncMinute
 from django.utils import timezone
 
-from yunying.campaigns.eligibility import MemberFacts, age_on
+from yunying.campaigns.eligibility import EligibilityRules, MemberFacts, age_on
 from yunying.campaigns.errors import CampaignError, SignupError
 from yunying.campaigns.models import (
     BLOCKING_STATUSES,
@@ -23,6 +23,7 @@ from yunying.campaigns.models import (
     SignupRefusal,
     SignupStatus,
 )
+from yunying.commerce.selectors import member_has_orders, member_purchase_summary
 from yunying.core.errors import DomainError
 from yunying.core.rows import row_get
 from yunying.members.errors import MemberError
@@ -286,18 +287,38 @@ def signup_status_for(*, campaign_id: int, member: Member | None, public_id: str
     )
 
 
-def member_facts(member: Member, *, period_days: int | None, answers: dict, now: datetime) -> MemberFacts:
+def member_facts(
+    member: Member,
+    *,
+    period_days: int | None,
+    answers: dict,
+    now: datetime,
+    rules: EligibilityRules | None = None,
+) -> MemberFacts:
+    """The facts the rules read; purchases only when `rules` has a purchase rule (one read each)."""
     recent = 0
     if period_days is not None and member.pk is not None:  # a new member has no history yet
         recent = Signup.objects.filter(
             member=member, status__in=BLOCKING_STATUSES, created_at__gte=now - timedelta(days=period_days)
         ).count()
+    orders = paid_fen = 0
+    has_orders = False
+    if rules is not None and member.pk is not None:  # a new member has no orders either
+        if rules.min_paid_fen is not None or rules.min_orders is not None:
+            days = rules.purchase_period_days
+            summary = member_purchase_summary(member.pk, since=now - timedelta(days=days) if days else None)
+            orders, paid_fen = summary.orders, summary.paid_fen
+        if rules.first_order_only:
+            has_orders = member_has_orders(member.pk)
     return MemberFacts(
         birth_date=member.birth_date,
         gender=member.gender,
         region_code=member.region_code,
         recent_participations=recent,
         answers=answers,
+        orders=orders,
+        paid_fen=paid_fen,
+        has_orders=has_orders,
     )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet, Sum
 
-from yunying.commerce.models import Order, OrderStatus
+from yunying.commerce.errors import OrderError
+from yunying.commerce.models import Order, OrderEvent, OrderLine, OrderStatus
+from yunying.core.errors import DomainError
 
 
 def member_orders(member_id: int) -> QuerySet[Order]:
@@ -51,3 +53,20 @@ def member_purchase_summary(
 def member_has_orders(member_id: int) -> bool:
     """True once a member has any order that was not cancelled (for "first order only")."""
     return Order.objects.filter(Q(member_id=member_id) & ~Q(status=OrderStatus.CANCELLED)).exists()
+
+
+def order_get(external_id: str) -> Order:
+    """An order by the storefront's id, with its lines and events (for presenting it in full).
+
+    Raises: order.not_found."""
+    order = (
+        Order.objects.filter(external_id=external_id)
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("line_no")),
+            Prefetch("events", queryset=OrderEvent.objects.order_by("pk").select_related("line")),
+        )
+        .first()
+    )
+    if order is None:
+        raise DomainError(OrderError.NOT_FOUND)
+    return order

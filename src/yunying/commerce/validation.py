@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from django.utils import timezone
@@ -168,10 +168,16 @@ def check_coupon_refs(value: Any, *, field: str, errors: list[FieldError]) -> tu
 
 
 def check_instant(
-    value: Any, *, field: str, errors: list[FieldError], now: datetime | None = None
+    value: Any,
+    *,
+    field: str,
+    errors: list[FieldError],
+    now: datetime | None = None,
+    naive_zone: tzinfo | None = None,
 ) -> datetime | None:
     """An aware instant (a datetime, or ISO 8601 text with an offset), in UTC, not before 2000 and
-    not later than now plus a small clock skew."""
+    not later than now plus a small clock skew. A time without an offset is refused, unless the
+    caller names the zone it is in (`naive_zone`: a spreadsheet's cells hold local times)."""
     if _blank(value):
         _fail(errors, field, OrderFieldError.REQUIRED)
         return None
@@ -183,6 +189,8 @@ def check_instant(
     if not isinstance(value, datetime):
         _fail(errors, field, OrderFieldError.DATETIME_INVALID)
         return None
+    if timezone.is_naive(value) and naive_zone is not None:
+        value = value.replace(tzinfo=naive_zone)
     if timezone.is_naive(value):
         _fail(errors, field, OrderFieldError.DATETIME_NAIVE)
         return None

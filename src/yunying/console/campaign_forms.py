@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import re
 from datetime import date
+from decimal import Decimal
 from typing import Any, get_args
 
 from django import forms
@@ -293,6 +294,11 @@ def _codes(text: str) -> list[str]:
     return [code for code in re.split(r"[\s,，;；]+", text or "") if code]
 
 
+def _yuan(fen: int | None) -> Decimal | None:
+    """Integer fen as yuan, exactly, always with two decimals (19990 -> 199.90)."""
+    return None if fen is None else Decimal(fen).scaleb(-2)
+
+
 class EligibilityForm(ErrorsFromService, forms.Form):
     min_age = forms.IntegerField(label=_("Minimum age"), required=False, min_value=-(10**9), max_value=10**9)
     max_age = forms.IntegerField(label=_("Maximum age"), required=False, min_value=-(10**9), max_value=10**9)
@@ -324,6 +330,30 @@ class EligibilityForm(ErrorsFromService, forms.Form):
         max_value=10**9,
         help_text=_("Sign-ups for any campaign; empty: no limit."),
     )
+    # Purchases (order facts). Operators think in yuan; the rule stores integer fen (Decimal, no float).
+    min_paid_yuan = forms.DecimalField(
+        label=_("Spent at least (yuan)"),
+        required=False,
+        min_value=-(10**9),
+        max_value=10**9,
+        decimal_places=2,
+        help_text=_("Paid net of refunds; cancelled orders do not count."),
+    )
+    min_orders = forms.IntegerField(
+        label=_("At least this many orders"), required=False, min_value=-(10**9), max_value=10**9
+    )
+    purchase_period_days = forms.IntegerField(
+        label=_("…in the last this many days"),
+        required=False,
+        min_value=-(10**9),
+        max_value=10**9,
+        help_text=_("Empty: all orders ever."),
+    )
+    first_order_only = forms.BooleanField(
+        label=_("New customers only (no order yet)"),
+        required=False,
+        help_text=_("Members who already ordered are refused. Not together with the two above."),
+    )
     required_answers = forms.CharField(
         label=_("Required answers"),
         required=False,
@@ -342,12 +372,23 @@ class EligibilityForm(ErrorsFromService, forms.Form):
         "eligibility.participation_limit.period_days": "limit_period_days",
         "eligibility.participation_limit": "limit_count",
         "eligibility.required_answers": "required_answers",
+        "eligibility.min_paid_fen": "min_paid_yuan",
+        "eligibility.min_orders": "min_orders",
+        "eligibility.purchase_period_days": "purchase_period_days",
+        "eligibility.first_order_only": "first_order_only",
         "eligibility": "__all__",
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["genders"].choices = _choices(["male", "female", "unknown"], GENDER_LABELS)
+
+    def clean_min_paid_yuan(self):
+        # The service counts in fen ("1 or more"): say it in the yuan the operator typed.
+        value = self.cleaned_data.get("min_paid_yuan")
+        if value is not None and value <= 0:
+            raise forms.ValidationError(_("Enter an amount above 0."))
+        return value
 
     def rules(self) -> dict[str, Any]:
         """The rules as the service reads them (what EligibilityRules parses)."""
@@ -375,6 +416,13 @@ class EligibilityForm(ErrorsFromService, forms.Form):
             required.append({"question": question.strip(), "allowed": _codes(allowed)})
         if required:
             rules["required_answers"] = required
+        if data.get("min_paid_yuan") is not None:
+            rules["min_paid_fen"] = int(data["min_paid_yuan"] * 100)  # exact: at most 2 decimal places
+        for name in ("min_orders", "purchase_period_days"):
+            if data.get(name) is not None:
+                rules[name] = data[name]
+        if data.get("first_order_only"):
+            rules["first_order_only"] = True
         return rules
 
     @staticmethod
@@ -388,6 +436,10 @@ class EligibilityForm(ErrorsFromService, forms.Form):
             "regions_deny": " ".join(rules.get("regions_deny") or []),
             "limit_count": limit.get("count"),
             "limit_period_days": limit.get("period_days"),
+            "min_paid_yuan": _yuan(rules.get("min_paid_fen")),
+            "min_orders": rules.get("min_orders"),
+            "purchase_period_days": rules.get("purchase_period_days"),
+            "first_order_only": bool(rules.get("first_order_only")),
             "required_answers": "\n".join(
                 f"{r.get('question', '')} = {', '.join(r.get('allowed') or [])}"
                 for r in rules.get("required_answers") or []
@@ -487,6 +539,12 @@ class ExtendForm(forms.Form):
 
 VALUE_ERRORS = {
     "max_age must be at least min_age": _("The maximum age must be at least the minimum age."),
+    "purchase_period_days needs min_paid_fen or min_orders": _(
+        "A purchase period needs an amount spent or a number of orders."
+    ),
+    "first_order_only excludes min_paid_fen and min_orders": _(
+        "New customers only cannot be combined with an amount spent or a number of orders."
+    ),
     "genders are male, female, unknown": _("Choose genders among male, female and unknown."),
     "choice questions need options": _("A choice question needs options."),
     "only choice questions have options": _("Only choice questions have options."),

@@ -39,6 +39,8 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"  # the audit trail and the personal-data access log
     APIKEY_MANAGE = "apikey.manage"  # create, list and revoke integration keys
     ATTENDANCE_MARK = "attendance.mark"  # check members in at the event (C10)
+    ORDER_INGEST = "order.ingest"  # record orders, refunds and cancellations from the storefront
+    ORDER_VIEW = "order.view"  # read an order fact (no personal data: the member is an id)
     IMPORT_RUN = "import.run"  # upload, check and import members and orders from CSV/XLSX
 
 
@@ -55,6 +57,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.SIGNUP_EXPORT,
             Perm.STATS_VIEW,
             Perm.ATTENDANCE_MARK,
+            Perm.ORDER_VIEW,
             Perm.IMPORT_RUN,
         }
     ),
@@ -69,10 +72,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBER_EDIT,
             Perm.MEMBER_LINK,
             Perm.ATTENDANCE_MARK,
+            Perm.ORDER_VIEW,
         }
     ),
+    # The storefront's key also reports its orders (order facts flow in from the storefront).
     Role.INTEGRATION: frozenset(
-        {Perm.CAMPAIGN_VIEW, Perm.SIGNUP_CREATE, Perm.SIGNUP_WITHDRAW, Perm.SIGNUP_STATUS}
+        {
+            Perm.CAMPAIGN_VIEW,
+            Perm.SIGNUP_CREATE,
+            Perm.SIGNUP_WITHDRAW,
+            Perm.SIGNUP_STATUS,
+            Perm.ORDER_INGEST,
+            Perm.ORDER_VIEW,
+        }
     ),
     # Who touched whose data, and nothing of the data itself (least privilege, S2).
     Role.AUDITOR: frozenset({Perm.AUDIT_VIEW}),

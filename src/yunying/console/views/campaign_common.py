@@ -180,6 +180,11 @@ def campaign_summary(campaign: Campaign) -> dict[str, Any]:
     }
 
 
+def _yuan(fen: int) -> str:
+    """Integer fen as yuan with two decimals, exactly (no float)."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
 def rules_lines(rules: dict[str, Any]) -> list[str]:
     lines = []
     if rules.get("min_age") is not None or rules.get("max_age") is not None:
@@ -201,6 +206,23 @@ def rules_lines(rules: dict[str, Any]) -> list[str]:
             _("At most %(count)s sign-ups in %(days)s days")
             % {"count": limit.get("count"), "days": limit.get("period_days")}
         )
+    period = rules.get("purchase_period_days")
+    if rules.get("min_paid_fen") is not None:
+        amount = _yuan(rules["min_paid_fen"])
+        lines.append(
+            _("Spent at least ¥%(amount)s in the last %(days)s days") % {"amount": amount, "days": period}
+            if period
+            else _("Spent at least ¥%(amount)s") % {"amount": amount}
+        )
+    if rules.get("min_orders") is not None:
+        count = rules["min_orders"]
+        lines.append(
+            _("At least %(count)s orders in the last %(days)s days") % {"count": count, "days": period}
+            if period
+            else _("At least %(count)s orders") % {"count": count}
+        )
+    if rules.get("first_order_only"):
+        lines.append(_("New customers only (no order yet)"))
     for required in rules.get("required_answers") or []:
         lines.append(
             _("Answer to “%(q)s” one of: %(a)s")
