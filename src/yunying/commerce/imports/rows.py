@@ -99,15 +99,11 @@ def check_phone(value: Any, *, row: int, column: str, errors: list[RowError]) ->
 
 
 def check_paid_at(value: Any, *, row: int, errors: list[RowError], now: datetime) -> datetime | None:
-    if isinstance(value, str) and value:
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            pass  # left as text: check_instant reports it
-    if isinstance(value, datetime) and timezone.is_naive(value):
-        value = timezone.make_aware(value, timezone.get_default_timezone())
+    """commerce.validation's instant, with a spreadsheet's local times read in the configured zone."""
     field_errors: list[FieldError] = []
-    instant = check_instant(value, field="paid_at", errors=field_errors, now=now)
+    instant = check_instant(
+        value, field="paid_at", errors=field_errors, now=now, naive_zone=timezone.get_default_timezone()
+    )
     errors.extend(RowError(row, "paid_at", each["code"]) for each in field_errors)
     return instant
 
