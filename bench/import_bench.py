@@ -64,7 +64,7 @@ def _empty_tables() -> None:
 
     with connection.cursor() as cursor:
         for model in (OrderLine, Order, Member):
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")  # noqa: S608
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def _product(path: Path) -> dict:
@@ -85,7 +85,12 @@ def _product(path: Path) -> dict:
     job = jobs.import_start(job_id=job.pk, actor=actor, inline=True)
     done = time.perf_counter()
     assert job.state == "done", job.state
-    return {"seconds": done - started, "check": checked - started, "write": done - checked, "rows": job.rows_total}
+    return {
+        "seconds": done - started,
+        "check": checked - started,
+        "write": done - checked,
+        "rows": job.rows_total,
+    }
 
 
 def _parsed_orders(path: Path, limit: int | None = None) -> list[dict]:
@@ -163,9 +168,15 @@ def _floor(path: Path) -> dict:
                     copy.write_row(row)
         else:
             raw = cursor.cursor.connection  # sqlite3's own executemany, no Django wrapper
-            adapted = [(*row[:4], row[4].isoformat(" "), *row[5:11], now.isoformat(" ")) for row in order_rows]
-            raw.executemany(f"INSERT INTO commerce_order ({order_columns}) VALUES ({','.join('?' * 12)})", adapted)
-            raw.executemany(f"INSERT INTO commerce_orderline ({line_columns}) VALUES ({','.join('?' * 9)})", line_rows)
+            adapted = [
+                (*row[:4], row[4].isoformat(" "), *row[5:11], now.isoformat(" ")) for row in order_rows
+            ]
+            raw.executemany(
+                f"INSERT INTO commerce_order ({order_columns}) VALUES ({','.join('?' * 12)})", adapted
+            )
+            raw.executemany(
+                f"INSERT INTO commerce_orderline ({line_columns}) VALUES ({','.join('?' * 9)})", line_rows
+            )
     return {"seconds": time.perf_counter() - started, "rows": rows}
 
 
@@ -228,8 +239,16 @@ def main() -> None:
                 check = statistics.median(s["check"] for s in results[name])
                 write = statistics.median(s["write"] for s in results[name])
                 checks = f" (check {check:.1f} s, write {write:.1f} s)"
-            table.append((mode_name, label, f"{seconds:.1f}{checks}", f"{rate:,.0f}", f"{rate / floor_rate:.2f}"))
-    header = ("database", "path", f"seconds for {args.rows:,} rows (median of {args.runs})", "rows/s", "× floor")
+            table.append(
+                (mode_name, label, f"{seconds:.1f}{checks}", f"{rate:,.0f}", f"{rate / floor_rate:.2f}")
+            )
+    header = (
+        "database",
+        "path",
+        f"seconds for {args.rows:,} rows (median of {args.runs})",
+        "rows/s",
+        "× floor",
+    )
     lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     lines += ["| " + " | ".join(row) + " |" for row in table]
     print("\n".join(lines))

@@ -27,7 +27,17 @@ pytestmark = pytest.mark.django_db(transaction=True)
 OPERATOR = Actor(kind="user", id=1, label="ops", role=Role.EXECUTION)
 SUPPORT = Actor(kind="user", id=2, label="support", role=Role.SUPPORT)
 
-ORDER_HEADER = ["订单号", "会员手机号", "支付时间", "渠道", "商品编码", "品类", "单价(元)", "数量", "实付(元)"]
+ORDER_HEADER = [
+    "订单号",
+    "会员手机号",
+    "支付时间",
+    "渠道",
+    "商品编码",
+    "品类",
+    "单价(元)",
+    "数量",
+    "实付(元)",
+]
 
 
 def order_rows(count: int = 3, *, start: int = 1) -> list[list[str]]:
@@ -61,7 +71,9 @@ def xlsx_bytes(sheets: dict[str, list[list]]) -> bytes:
     return out.getvalue()
 
 
-def upload(data: bytes, *, kind: str = "orders", filename: str = "orders.csv", mode=ImportMode.ALL_OR_NOTHING):
+def upload(
+    data: bytes, *, kind: str = "orders", filename: str = "orders.csv", mode=ImportMode.ALL_OR_NOTHING
+):
     return jobs.import_upload(actor=OPERATOR, kind=kind, filename=filename, chunks=[data], mode=mode)
 
 
@@ -105,7 +117,9 @@ BAD_FILES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("what", "data", "filename", "state", "expected"), BAD_FILES, ids=[b[0] for b in BAD_FILES])
+@pytest.mark.parametrize(
+    ("what", "data", "filename", "state", "expected"), BAD_FILES, ids=[b[0] for b in BAD_FILES]
+)
 def test_bad_files(what, data, filename, state, expected):
     job = upload(data, filename=filename)
     assert job.state == state, (what, job.failure, job.error_sample)
@@ -157,7 +171,9 @@ def test_orders_import_in_each_encoding(encoding):
     order = Order.objects.get(external_id="SO-2")
     assert order.total_fen == 9000 + 5997 and order.source == "import" and order.channel == "app"
     assert order.paid_at.isoformat() == "2026-11-11T02:00:00+00:00"  # Shanghai time without an offset
-    lines = list(OrderLine.objects.filter(order=order).order_by("line_no").values_list("sku", "unit_price_fen"))
+    lines = list(
+        OrderLine.objects.filter(order=order).order_by("line_no").values_list("sku", "unit_price_fen")
+    )
     assert lines == [("TEA-1", 5000), ("CUP-1", 1999)]
     assert member_find(phone="13800000002").pk == order.member_id
     assert AuditEntry.objects.filter(action="import.finish", object_id=str(job.pk)).exists()
@@ -246,7 +262,7 @@ def test_members_import_duplicates_in_file_and_against_the_database():
     assert member.external_id == "M-1" and member_name(member) == "张三" and member.region_code == "310100"
     assert member.phone_encrypted and "13900000001" not in member.phone_encrypted
     # The same file again: nothing changes; a phone of M-1 with M-2's id is a mismatch.
-    again = upload(csv_bytes(MEMBER_HEADER, rows[:1] + [["13900000002", "M-1", "", "", "", "", ""]]),
+    again = upload(csv_bytes(MEMBER_HEADER, [*rows[:1], ["13900000002", "M-1", "", "", "", "", ""]]),
                    kind="members", filename="m.csv")  # fmt: skip
     assert (3, ImportError_.DUPLICATE_IN_FILE) in codes(again) and again.records_new == 0
     mismatch = upload(csv_bytes(MEMBER_HEADER, [["13900000002", "M-1", "", "", "", "", ""]]), kind="members",

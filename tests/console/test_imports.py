@@ -31,7 +31,11 @@ def test_an_import_with_errors_then_fixed_and_run(console_as):
     # The report downloads as an XLSX a person opens in Excel.
     report = client.get(f"{URL}{job.pk}/report.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(report.content)).active
-    assert [cell.value for cell in next(sheet.iter_rows(min_row=2, max_row=2))][:3] == [2, "会员手机号", "member.phone_invalid"]
+    assert [cell.value for cell in next(sheet.iter_rows(min_row=2, max_row=2))][:3] == [
+        2,
+        "会员手机号",
+        "member.phone_invalid",
+    ]
     assert client.get(f"{URL}{job.pk}/report.csv").content.startswith("\ufeff".encode())
     # All or nothing refuses to start; the fixed file imports.
     client.post(f"{URL}{job.pk}/start/", {"mode": "all"})

@@ -275,7 +275,7 @@ def members_match(refs: Sequence[MemberRef]) -> list[Member | DomainError | None
 _LOOKUP_BATCH = 500  # under SQLite's bound-parameter limit on every build
 
 
-def members_ids(refs: Sequence[MemberRef]) -> list[int | None | DomainError]:
+def members_ids(refs: Sequence[MemberRef]) -> list[int | DomainError | None]:
     """members_match's answer as member ids only (the order import's look-up, a batch at a time):
     the same rules, without building a Member per row. A hand-written SELECT of three columns: the
     ORM compiled each IN list of 500 values in ~10 ms, most of an import's look-up time (tested
@@ -298,13 +298,15 @@ def members_ids(refs: Sequence[MemberRef]) -> list[int | None | DomainError]:
                 )
                 for row in cursor.fetchall():
                     found[row[1] if column == "phone_index" else row[2]] = row
-    answers: list[int | None | DomainError] = []
+    answers: list[int | DomainError | None] = []
     for ref in refs:
         index = indexes.get(ref.e164) if ref.e164 else None
         row = (by_index.get(index) if index else None) or (
             by_external.get(ref.external_id) if ref.external_id else None
         )
-        if row is not None and ((index and row[1] != index) or (ref.external_id and row[2] != ref.external_id)):
+        if row is not None and (
+            (index and row[1] != index) or (ref.external_id and row[2] != ref.external_id)
+        ):
             answers.append(DomainError(MemberError.IDENTITY_MISMATCH))
         else:
             answers.append(row[0] if row is not None else None)

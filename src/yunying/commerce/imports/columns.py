@@ -80,7 +80,9 @@ def header_map(kind: str, header: list[str]) -> dict[str, int]:
             raise ImportFailed(ImportError_.HEADER_DUPLICATE, column=str(cell))
         found[key] = index
     names = {column.key: column.names[0] for column in COLUMNS[kind]}
-    missing = [" / ".join(names[key] for key in keys) for keys in REQUIRED[kind] if not any(k in found for k in keys)]
+    missing = [
+        " / ".join(names[key] for key in keys) for keys in REQUIRED[kind] if not any(k in found for k in keys)
+    ]
     if missing:
         raise ImportFailed(ImportError_.HEADER_MISSING, missing=missing)
     return found

@@ -47,7 +47,7 @@ register_messages(
     {
         ImportError_.EMPTY: _("The file is empty: it needs a header row and at least one data row."),
         ImportError_.ENCODING_UNKNOWN: _(
-            "The file is not text in a known encoding. Save it from Excel as \"CSV UTF-8\" or as .xlsx."
+            'The file is not text in a known encoding. Save it from Excel as "CSV UTF-8" or as .xlsx.'
         ),
         ImportError_.FORMAT_UNKNOWN: _("The file is neither a CSV file nor an Excel workbook (.xlsx)."),
         ImportError_.CSV_MALFORMED: _("The CSV file is malformed (an unclosed quote or a line too long)."),
@@ -56,7 +56,9 @@ register_messages(
         ),
         ImportError_.HEADER_DUPLICATE: _("Two columns of the header row mean the same field."),
         ImportError_.TOO_LARGE: _("The file is larger than the import allows. Split it into several files."),
-        ImportError_.TOO_MANY_ROWS: _("The file has more rows than the import allows. Split it into several files."),
+        ImportError_.TOO_MANY_ROWS: _(
+            "The file has more rows than the import allows. Split it into several files."
+        ),
         ImportError_.FORMULA: _("The cell holds a formula. Paste its value instead (formulas are not run)."),
         ImportError_.DUPLICATE_IN_FILE: _("The same record appears earlier in the file."),
         ImportError_.ORDER_SPLIT: _(
@@ -65,7 +67,9 @@ register_messages(
         ImportError_.ORDER_FIELDS_DIFFER: _(
             "The lines of one order must agree on the order's member, time, channel, coupons and campaign."
         ),
-        ImportError_.YUAN_INVALID: _("An amount in yuan is a number with at most two decimals, such as 12.50."),
+        ImportError_.YUAN_INVALID: _(
+            "An amount in yuan is a number with at most two decimals, such as 12.50."
+        ),
         ImportError_.AMOUNT_BOTH: _("Give the amount in fen or in yuan, not both."),
         ImportError_.GENDER_INVALID: _("Gender is 男, 女, 未知 (or male, female, unknown)."),
         ImportError_.DATE_INVALID: _("The date is not a date such as 1990-05-20."),

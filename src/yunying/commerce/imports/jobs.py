@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_tasks import task
 
 from yunying.commerce.imports import pipeline
 from yunying.commerce.imports.columns import COLUMNS, header_map
@@ -165,8 +166,6 @@ def import_start(
 def _enqueue(job: ImportJob) -> None:
     """With the Redis queue, a worker starts at once; without it, the worker's next pass claims it."""
     if getattr(settings, "REDIS_URL", ""):
-        from yunying.commerce.tasks import import_run_task
-
         try:
             transaction.on_commit(lambda: import_run_task.enqueue(job.pk))
         except Exception:
@@ -234,7 +233,9 @@ def _run(job: ImportJob) -> None:
     try:
         checked = _check(job)
     except ImportFailed as exc:
-        _update(job, state=ImportState.REFUSED, failure={"code": exc.code, **exc.data}, finished_at=timezone.now())
+        _update(
+            job, state=ImportState.REFUSED, failure={"code": exc.code, **exc.data}, finished_at=timezone.now()
+        )
         return
     clean = checked.rows_error == 0
     fields = {
@@ -299,7 +300,9 @@ class _ReportWriter:
         return self.column_names.get(key, key)
 
     def __call__(self, error: RowError) -> None:
-        self.writer.writerow([error.row, _safe(self.column(error.column)), error.code, message_for(error.code)])
+        self.writer.writerow(
+            [error.row, _safe(self.column(error.column)), error.code, message_for(error.code)]
+        )
 
     def close(self) -> None:
         self.handle.close()
@@ -330,7 +333,12 @@ def _check(job: ImportJob) -> pipeline.Checked:
         _update(
             job,
             error_sample=[
-                {"row": e.row, "column": report.column(e.column), "code": e.code, "message": message_for(e.code)}
+                {
+                    "row": e.row,
+                    "column": report.column(e.column),
+                    "code": e.code,
+                    "message": message_for(e.code),
+                }
                 for e in checked.sample
             ],
         )
@@ -357,8 +365,18 @@ def _write(job: ImportJob) -> pipeline.Written:
 
         written = pipeline.write_orders(staged, sink=pipeline.ErrorSink(checked, write), progress=progress)
     if checked.errors:
-        _update(job, rows_error=job.rows_error + checked.errors, errors_total=job.errors_total + checked.errors)
+        _update(
+            job, rows_error=job.rows_error + checked.errors, errors_total=job.errors_total + checked.errors
+        )
     return written
+
+
+@task()
+def import_run_task(job_id: int) -> None:
+    """The job's run on the task queue (django-tasks; RQ on Redis). Only names the job: its row says
+    what to do, and the worker's periodic pass runs it anyway when no queue is configured or a task
+    is lost."""
+    import_execute(job_id)
 
 
 def imports_run_due() -> dict[str, int]:

@@ -142,7 +142,9 @@ def check_orders(
                 else:
                     current.lines.append(line)
                 if len(current.rows) == MAX_LINES + 1:
-                    errors.append(RowError(number, "order_id", "order.too_many_lines", {"maximum": MAX_LINES}))
+                    errors.append(
+                        RowError(number, "order_id", "order.too_many_lines", {"maximum": MAX_LINES})
+                    )
                     current.broken = True
             if errors:
                 sink.add(errors)
@@ -184,7 +186,9 @@ def orders_known(external_ids: list[str]) -> dict[str, tuple[str, int]]:
                 f"WHERE external_id IN ({', '.join(['%s'] * len(chunk))})",
                 chunk,
             )
-            known.update((external_id, (fingerprint, member_id)) for external_id, fingerprint, member_id in cursor)
+            known.update(
+                (external_id, (fingerprint, member_id)) for external_id, fingerprint, member_id in cursor
+            )
     return known
 
 
@@ -214,7 +218,8 @@ def _orders_against_database(
         stored = known.get(head.order_id)
         if stored is not None:
             same = member_id is not None and stored == (
-                order_fingerprint(order_input, member_id=member_id), member_id
+                order_fingerprint(order_input, member_id=member_id),
+                member_id,
             )
             if not same:
                 sink.add([RowError(order.rows[0], "order_id", OrderError.CONFLICT)])
@@ -249,7 +254,9 @@ def check_members(
                     ("external_id", row.ref.external_id, external_ids),
                 ):
                     if value and value in seen:
-                        errors.append(RowError(number, key, ImportError_.DUPLICATE_IN_FILE, {"first_row": seen[value]}))
+                        errors.append(
+                            RowError(number, key, ImportError_.DUPLICATE_IN_FILE, {"first_row": seen[value]})
+                        )
                     elif value:
                         seen[value] = number
             if errors:
@@ -342,22 +349,33 @@ def _orders_write_batch(
     found: dict[MemberRef, int | DomainError] = {}
     if new:
         unique = list(dict(new).items())
-        resolved = members_resolve_bulk([ref for ref, _ in unique], channels=[channel for _, channel in unique])
+        resolved = members_resolve_bulk(
+            [ref for ref, _ in unique], channels=[channel for _, channel in unique]
+        )
         written.members_created += resolved.created
-        found = {ref: (m if isinstance(m, DomainError) else m.pk) for (ref, _), m in zip(unique, resolved.members, strict=True)}
+        found = {
+            ref: (m if isinstance(m, DomainError) else m.pk)
+            for (ref, _), m in zip(unique, resolved.members, strict=True)
+        }
     rows = []
     for order, first_row in batch:
         member_id = cache.get(order.member) or found.get(order.member)
-        if isinstance(member_id, DomainError) or member_id is None:  # a sign-up took an identifier since the check
-            sink.add([RowError(first_row, "member_phone", getattr(member_id, "code", "member.identity_mismatch"))])
+        if (
+            isinstance(member_id, DomainError) or member_id is None
+        ):  # a sign-up took an identifier since the check
+            sink.add(
+                [RowError(first_row, "member_phone", getattr(member_id, "code", "member.identity_mismatch"))]
+            )
             continue
         rows.append((order, first_row, member_id, order_fingerprint(order, member_id=member_id)))
     inserted = _orders_insert(rows)
-    for order, first_row, member_id, fingerprint in rows:
+    for order, first_row, _member_id, fingerprint in rows:
         if order.external_id in inserted:
             continue
         # Written by someone else since the check (a storefront's API call, another import).
-        stored = Order.objects.filter(external_id=order.external_id).values_list("fingerprint", flat=True).first()
+        stored = (
+            Order.objects.filter(external_id=order.external_id).values_list("fingerprint", flat=True).first()
+        )
         if stored == fingerprint:
             written.unchanged += 1
         else:
@@ -374,7 +392,9 @@ def _orders_write_batch(
     for order, _, member_id, _ in rows:
         order_pk = inserted.get(order.external_id)
         if order_pk is not None:
-            order_publish(OrderFact(OrderFactKind.RECORDED, order_pk, member_id, order.total_fen, order.paid_at))
+            order_publish(
+                OrderFact(OrderFactKind.RECORDED, order_pk, member_id, order.total_fen, order.paid_at)
+            )
 
 
 # The fast path's statements. The ORM's bulk_create spent ~20 µs a row in per-field Python (measured:
@@ -405,11 +425,21 @@ def _orders_insert(rows: list[tuple[OrderInput, int, int, str]]) -> dict[str, in
     no_coupons = coupon_field.get_db_prep_save([], connection)
     values = [
         (
-            order.external_id, member_id, order.channel, adapt(order.paid_at.astimezone(UTC)), order.total_fen,
-            coupon_field.get_db_prep_save(list(order.coupon_refs), connection) if order.coupon_refs else no_coupons,
+            order.external_id,
+            member_id,
+            order.channel,
+            adapt(order.paid_at.astimezone(UTC)),
+            order.total_fen,
+            coupon_field.get_db_prep_save(list(order.coupon_refs), connection)
+            if order.coupon_refs
+            else no_coupons,
             order.campaign_id,
-            0, OrderStatus.PAID.value, fingerprint, "import", recorded_at,
-        )  # fmt: skip
+            0,
+            OrderStatus.PAID.value,
+            fingerprint,
+            "import",
+            recorded_at,
+        )
         for order, _, member_id, fingerprint in rows
     ]
     per_statement = max(1, min(500, (connection.features.max_query_params or 999) // len(_ORDER_COLUMNS)))
@@ -448,4 +478,3 @@ def _lines_insert(lines: list[tuple[int, int, LineInput]]) -> None:
         else:
             placeholders = ", ".join(["%s"] * len(_LINE_COLUMNS))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", values)  # noqa: S608
-

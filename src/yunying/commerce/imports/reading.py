@@ -154,4 +154,3 @@ def _xlsx_open(path: Path) -> Table:
 
     others = [each.title for each in book.worksheets if each is not sheet]
     return Table("xlsx", "", header, rows(), sheet=sheet.title, other_sheets=others, _close=close)
-

@@ -149,7 +149,12 @@ def _amount(fen: Any, yuan: Any, *, yuan_key: str, row: int, errors: list[RowErr
 
 
 def order_row_check(
-    number: int, cells: list[Any], indices: tuple[int, ...], columns: dict[str, int], *, errors: list[RowError]
+    number: int,
+    cells: list[Any],
+    indices: tuple[int, ...],
+    columns: dict[str, int],
+    *,
+    errors: list[RowError],
 ) -> tuple[str | None, tuple, LineInput | None]:
     """(order id, the raw order-level cells, the line or None) of one row; failures appended to
     `errors`. The hot loop of an import (a million rows): cells picked once, no per-cell calls."""
@@ -174,7 +179,12 @@ def order_row_check(
     unit_price = _amount(price_fen, price_yuan, yuan_key="unit_price_yuan", row=number, errors=errors)
     paid = _amount(paid_fen, paid_yuan, yuan_key="paid_yuan", row=number, errors=errors)
     line = check_line(
-        sku=sku, category=category, unit_price_fen=unit_price, quantity=quantity, paid_fen=paid, errors=field_errors
+        sku=sku,
+        category=category,
+        unit_price_fen=unit_price,
+        quantity=quantity,
+        paid_fen=paid,
+        errors=field_errors,
     )
     for each in field_errors:
         errors.append(RowError(number, _column_of(each["field"], columns), each["code"]))
@@ -253,7 +263,9 @@ def member_row_check(
     e164 = check_phone(raw_phone, row=number, column="phone", errors=errors)
     field_errors: list[FieldError] = []
     external_id = check_id(raw_external, field="external_id", errors=field_errors, required=False)
-    channel = check_channel(cell(cells, columns.get("source_channel")), field="source_channel", errors=field_errors)
+    channel = check_channel(
+        cell(cells, columns.get("source_channel")), field="source_channel", errors=field_errors
+    )
     name = cell(cells, columns.get("name"))
     name = "" if name is None else str(name)
     if len(name) > NAME_MAX_LENGTH:
@@ -281,4 +293,3 @@ def member_row_check(
     if len(errors) > before:
         return None
     return MemberRow(MemberRef(e164, external_id), profile, channel or "")
-

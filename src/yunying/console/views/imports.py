@@ -176,7 +176,11 @@ def import_template_view(request: HttpRequest, kind: str, fmt: str) -> HttpRespo
     if kind not in ImportKind.values:
         raise Http404
     name = f"{kind}-template.{fmt}"
-    return _xlsx_response(template_rows(kind), name) if fmt == "xlsx" else _csv_response(template_rows(kind), name)
+    return (
+        _xlsx_response(template_rows(kind), name)
+        if fmt == "xlsx"
+        else _csv_response(template_rows(kind), name)
+    )
 
 
 urlpatterns = [

@@ -25,7 +25,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=["members", "orders"])
         parser.add_argument("file", type=Path)
-        parser.add_argument("--clean-only", action="store_true", help="Import the clean rows, report the rest.")
+        parser.add_argument(
+            "--clean-only", action="store_true", help="Import the clean rows, report the rest."
+        )
         parser.add_argument("--dry-run", action="store_true", help="Check the file only; write nothing.")
 
     def handle(self, *args, kind, file, clean_only, dry_run, **options):
@@ -63,7 +65,7 @@ class Command(BaseCommand):
             if job.state == ImportState.REFUSED:
                 self.stderr.write(f"{job.failure.get('code')}: {message_for(job.failure.get('code', ''))}")
                 raise SystemExit(1)
-            if dry_run or job.state != ImportState.CHECKED and not clean_only:
+            if dry_run or (job.state != ImportState.CHECKED and not clean_only):
                 if job.rows_error:
                     self.stderr.write(_("Errors: %(path)s") % {"path": jobs.report_path(job)})
                     raise SystemExit(1)
@@ -88,7 +90,9 @@ class Command(BaseCommand):
 
     def _summary(self, job: ImportJob) -> None:
         self.stdout.write(
-            _("%(rows)d rows: %(valid)d valid, %(errors)d with errors; %(new)d new records, %(unchanged)d unchanged.")
+            _(
+                "%(rows)d rows: %(valid)d valid, %(errors)d with errors; %(new)d new records, %(unchanged)d unchanged."
+            )
             % {
                 "rows": job.rows_total,
                 "valid": job.rows_valid,
