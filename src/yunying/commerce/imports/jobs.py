@@ -293,7 +293,7 @@ class _ReportWriter:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         self.handle = os.fdopen(fd, "w", encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.handle)
-        self.writer.writerow([_("Row"), _("Column"), _("Code"), _("Message")])
+        self.writer.writerow([_("Row"), _("Column"), _("Error code"), _("Message")])
         self.column_names = column_names
 
     def column(self, key: str) -> str:

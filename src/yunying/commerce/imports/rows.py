@@ -176,6 +176,7 @@ def order_row_check(
         )  # fmt: skip
         errors.extend(RowError(number, "order_id", each["code"]) for each in field_errors)
         return order_id, raw_head, None
+    before = len(errors)
     unit_price = _amount(price_fen, price_yuan, yuan_key="unit_price_yuan", row=number, errors=errors)
     paid = _amount(paid_fen, paid_yuan, yuan_key="paid_yuan", row=number, errors=errors)
     line = check_line(
@@ -186,8 +187,11 @@ def order_row_check(
         paid_fen=paid,
         errors=field_errors,
     )
+    # A yuan cell already reported: check_line's "required" for the fen it lacks says nothing more.
+    reported = {error.column.replace("_yuan", "_fen") for error in errors[before:]}
     for each in field_errors:
-        errors.append(RowError(number, _column_of(each["field"], columns), each["code"]))
+        if each["field"] not in reported:
+            errors.append(RowError(number, _column_of(each["field"], columns), each["code"]))
     return order_id, raw_head, line
 
 
