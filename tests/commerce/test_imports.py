@@ -364,3 +364,31 @@ def test_cli_dry_run_import_and_errors(tmp_path):
     assert exited.value.code == 2 and Order.objects.count() == 4
     with pytest.raises(CommandError):
         call_command("import", "orders", str(tmp_path / "nothing.csv"))
+
+
+def test_two_workers_never_run_one_job(settings):
+    """The claim is a conditional UPDATE: of two workers racing for a waiting job, one runs it."""
+    import threading
+
+    from django.db import close_old_connections
+
+    settings.IMPORT_INLINE_MAX_BYTES = 0
+    job = upload(csv_bytes(ORDER_HEADER, order_rows(5)))
+    barrier = threading.Barrier(2)
+    ran = []
+
+    def worker():
+        try:
+            barrier.wait()
+            ran.append(jobs.import_execute(job.pk) is not None)
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(ran) == [False, True]
+    job.refresh_from_db()
+    assert job.state == ImportState.CHECKED and job.attempts == 1
