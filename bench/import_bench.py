@@ -221,9 +221,8 @@ def main() -> None:
             out = subprocess.run(
                 [sys.executable, "-m", "bench.import_bench", "--child", mode_name, "--rows", str(args.rows),
                  "--runs", str(args.runs)],
-                env=env, cwd=REPO, check=True, capture_output=True, text=True,
+                env=env, cwd=REPO, check=True, stdout=subprocess.PIPE, text=True,
             )  # fmt: skip
-            sys.stderr.write(out.stderr)
             results = json.loads(out.stdout.strip().splitlines()[-1])
         floor_rate, _ = _median_rate(results["floor"])
         for name, label in (

@@ -173,16 +173,21 @@ def _enqueue(job: ImportJob) -> None:
 
 
 def _claim(job_id: int) -> ImportJob | None:
-    """The job, claimed for this process, or None when another runs it or nothing is to be done."""
+    """The job, claimed for this process, or None when another runs it or nothing is to be done.
+
+    Each claim is one UPDATE whose WHERE the claim itself falsifies (the state moves on, or the
+    heartbeat becomes fresh): a second worker's UPDATE, waiting on the row, re-reads it and matches
+    nothing (PostgreSQL's READ COMMITTED re-check; SQLite runs writers one at a time)."""
     now = timezone.now()
     stale = now - timedelta(seconds=settings.IMPORT_STALE_SECONDS)
-    runnable = Q(state__in=[ImportState.UPLOADED, ImportState.QUEUED]) | Q(
-        state__in=[ImportState.CHECKING, ImportState.RUNNING], heartbeat_at__lt=stale
-    )
+    jobs = ImportJob.objects.filter(pk=job_id, attempts__lt=settings.IMPORT_MAX_ATTEMPTS)
+    claim = {"heartbeat_at": now, "attempts": F("attempts") + 1}
     claimed = (
-        ImportJob.objects.filter(runnable, pk=job_id)
-        .exclude(attempts__gte=settings.IMPORT_MAX_ATTEMPTS)
-        .update(heartbeat_at=now, attempts=F("attempts") + 1)
+        jobs.filter(state=ImportState.UPLOADED).update(state=ImportState.CHECKING, **claim)
+        or jobs.filter(state=ImportState.QUEUED).update(state=ImportState.RUNNING, **claim)
+        or jobs.filter(state__in=[ImportState.CHECKING, ImportState.RUNNING], heartbeat_at__lt=stale).update(
+            **claim
+        )
     )
     return ImportJob.objects.get(pk=job_id) if claimed else None
 
