@@ -176,7 +176,8 @@ def test_orders_import_in_each_encoding(encoding):
     )
     assert lines == [("TEA-1", 5000), ("CUP-1", 1999)]
     assert member_find(phone="13800000002").pk == order.member_id
-    assert AuditEntry.objects.filter(action="import.finish", object_id=str(job.pk)).exists()
+    finish = AuditEntry.objects.get(action="import.finish", object_id=str(job.pk))
+    assert (finish.actor_label, finish.actor_role, finish.after["inserted"]) == ("ops", "execution", 3)
 
 
 def test_a_rerun_of_the_same_file_changes_nothing_and_other_content_is_a_conflict():
@@ -370,7 +371,7 @@ def test_two_workers_never_run_one_job(settings):
     """The claim is a conditional UPDATE: of two workers racing for a waiting job, one runs it."""
     import threading
 
-    from django.db import close_old_connections
+    from django.db import connection as thread_connection
 
     settings.IMPORT_INLINE_MAX_BYTES = 0
     job = upload(csv_bytes(ORDER_HEADER, order_rows(5)))
@@ -382,7 +383,7 @@ def test_two_workers_never_run_one_job(settings):
             barrier.wait()
             ran.append(jobs.import_execute(job.pk) is not None)
         finally:
-            close_old_connections()
+            thread_connection.close()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:

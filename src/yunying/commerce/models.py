@@ -168,6 +168,7 @@ class ImportJob(models.Model):
     failure = models.JSONField(default=dict, blank=True)  # a refusal of the whole file: {code, ...}
     created_by = models.CharField(max_length=80)  # the operator's label
     created_by_id = models.BigIntegerField(null=True, blank=True)
+    created_by_role = models.CharField(max_length=20, blank=True)  # the finish's audit row says it too
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -85,6 +85,7 @@ def import_upload(
         filename=filename[-200:] or "upload",
         created_by=actor.label[:80],
         created_by_id=actor.id,
+        created_by_role=str(actor.role or ""),
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )
     folder = import_dir(job)
@@ -203,7 +204,14 @@ def _update(job: ImportJob, **fields) -> None:
 
 
 def _actor(job: ImportJob) -> Actor:
-    return Actor(kind="user", id=job.created_by_id, label=job.created_by, role=Role.STRATEGY)
+    """Who started the job, for the audit row of its finish (run by a worker, for them)."""
+    kind = "user" if job.created_by_id is not None else "system"
+    return Actor(
+        kind=kind,
+        id=job.created_by_id,
+        label=job.created_by,
+        role=Role(job.created_by_role) if job.created_by_role else None,
+    )
 
 
 def import_execute(job_id: int, *, progress: Callable[[ImportJob], None] | None = None) -> ImportJob | None:
