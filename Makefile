@@ -58,10 +58,11 @@ test-postgres: $(STAMP)
 	fi
 
 # Sign-up burst benchmark: SQLite, PostgreSQL, PostgreSQL + Redis side by side; then page latency of
-# the console and member pages on the demo data (docs/benchmarks.md).
+# the console and member pages on the demo data; bulk import of 1,000,000 order rows (docs/benchmarks.md).
 bench: $(STAMP) assets
 	PYTHONPATH=. $(BIN)/python -m bench.signup_burst
 	PYTHONPATH=. $(BIN)/python -m bench.pages
+	PYTHONPATH=. $(BIN)/python -m bench.import_bench
 
 bench-pages: $(STAMP) assets
 	PYTHONPATH=. $(BIN)/python -m bench.pages

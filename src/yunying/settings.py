@@ -178,6 +178,15 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Bulk import (docs/import.md): a file above these is refused whole; a file up to the inline size is
+# checked and imported in the request, a larger one by `yunying worker`. A job whose heartbeat stops
+# for the stale time (its worker died) is claimed again, at most the given number of attempts.
+IMPORT_MAX_BYTES = int(os.environ.get("YUNYING_IMPORT_MAX_BYTES", 200 * 1024 * 1024))
+IMPORT_MAX_ROWS = int(os.environ.get("YUNYING_IMPORT_MAX_ROWS", 2_000_000))
+IMPORT_INLINE_MAX_BYTES = 2 * 1024 * 1024
+IMPORT_STALE_SECONDS = 120
+IMPORT_MAX_ATTEMPTS = 5
+
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

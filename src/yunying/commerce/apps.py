@@ -5,3 +5,11 @@ class CommerceConfig(AppConfig):
     name = "yunying.commerce"
     label = "commerce"
     verbose_name = "Order facts"
+
+    def ready(self) -> None:
+        from yunying.commerce.imports import errors  # noqa: F401 - registers the import messages
+        from yunying.commerce.imports.jobs import imports_run_due
+        from yunying.core.registry import periodic_job_register
+
+        # Import jobs waiting for a worker, or abandoned by one that died (resumed from the top).
+        periodic_job_register("commerce.imports", imports_run_due)

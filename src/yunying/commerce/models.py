@@ -113,3 +113,70 @@ class OrderEvent(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["order", "id"])]
+
+
+class ImportKind(models.TextChoices):
+    MEMBERS = "members", _("Members")
+    ORDERS = "orders", _("Orders")
+
+
+class ImportMode(models.TextChoices):
+    ALL_OR_NOTHING = "all", _("All or nothing")
+    CLEAN_ONLY = "clean", _("Clean rows only")
+
+
+class ImportState(models.TextChoices):
+    UPLOADED = "uploaded", _("Uploaded")
+    CHECKING = "checking", _("Checking")
+    CHECKED = "checked", _("Checked")  # ready to import: no errors, or clean rows to import
+    INVALID = "invalid", _("Has errors")
+    REFUSED = "refused", _("Refused")  # the file as a whole: encoding, header, size
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Importing")
+    DONE = "done", _("Imported")
+    FAILED = "failed", _("Failed")
+
+
+class ImportJob(models.Model):
+    """One uploaded file and what became of it. The file, its staging and its error report live
+    under var/imports/<token>/ (private, 0600); the worker claims a job by its state and heartbeat,
+    and a job whose heartbeat stopped (a killed worker) is claimed again and run from the top, which
+    writes nothing twice (pipeline: idempotent by member ids and order id + fingerprint)."""
+
+    token = models.CharField(max_length=32, unique=True)  # the directory name, unguessable
+    kind = models.CharField(max_length=10, choices=ImportKind.choices)
+    mode = models.CharField(max_length=10, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
+    state = models.CharField(max_length=10, choices=ImportState.choices, default=ImportState.UPLOADED)
+    filename = models.CharField(max_length=200)  # as uploaded, shown in the history
+    size_bytes = models.BigIntegerField(default=0)
+    file_format = models.CharField(max_length=10, blank=True)  # csv | xlsx
+    encoding = models.CharField(max_length=20, blank=True)
+    sheet = models.CharField(max_length=100, blank=True)
+    other_sheets = models.JSONField(default=list, blank=True)
+    language = models.CharField(max_length=10, default="zh-hans")  # of the report's messages
+    run_requested = models.BooleanField(default=False)  # the operator asked to write, not only check
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_valid = models.PositiveIntegerField(default=0)
+    rows_error = models.PositiveIntegerField(default=0)
+    errors_total = models.PositiveIntegerField(default=0)
+    records_new = models.PositiveIntegerField(default=0)
+    records_unchanged = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)  # progress of the current phase
+    inserted = models.PositiveIntegerField(default=0)
+    members_created = models.PositiveIntegerField(default=0)
+    error_sample = models.JSONField(default=list, blank=True)  # the first rows of the report
+    failure = models.JSONField(default=dict, blank=True)  # a refusal of the whole file: {code, ...}
+    created_by = models.CharField(max_length=80)  # the operator's label
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    created_by_role = models.CharField(max_length=20, blank=True)  # the finish's audit row says it too
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "heartbeat_at"]), models.Index(fields=["-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} {self.kind} {self.filename}"

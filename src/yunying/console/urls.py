@@ -8,6 +8,7 @@ from yunying.console.views import (
     auth,
     campaigns,
     dashboard,
+    imports,
     member360,
     members,
     monitor,
@@ -33,6 +34,7 @@ urlpatterns = [
     *member360.urlpatterns,
     *tags.urlpatterns,
     *questionnaires.urlpatterns,
+    *imports.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
 ]

@@ -48,6 +48,7 @@ class Perm(StrEnum):
     ORDER_INGEST = "order.ingest"  # record orders, refunds and cancellations from the storefront
     ORDER_VIEW = "order.view"  # read an order fact (no personal data: the member is an id)
     PROFILING_EDIT = "profiling.edit"  # define the questionnaires members are asked (M2)
+    IMPORT_RUN = "import.run"  # upload, check and import members and orders from CSV/XLSX
 
 
 # What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
@@ -78,6 +79,7 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.MEMBER_TAG: _("Tag members"),
     Perm.TAG_MANAGE: _("Manage tags"),
     Perm.PROFILING_EDIT: _("Define profile questionnaires"),
+    Perm.IMPORT_RUN: _("Import members and orders"),
 }
 
 
@@ -107,6 +109,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBER_TAG,
             Perm.TAG_MANAGE,
             Perm.PROFILING_EDIT,
+            Perm.IMPORT_RUN,
         }
     ),
     Role.SUPPORT: frozenset(

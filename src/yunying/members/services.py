@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import phonenumbers
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -19,7 +20,7 @@ from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFa
 from yunying.core.masking import mask_date, mask_email, mask_name, mask_phone
 from yunying.core.permissions import Actor, Perm
 from yunying.core.ratelimit import ratelimit_hit
-from yunying.core.rows import row_get, row_insert
+from yunying.core.rows import row_get, row_insert, rows_insert
 from yunying.members.errors import MemberError
 from yunying.members.models import INVITE_ALPHABET, INVITE_CODE_LENGTH, Gender, Member
 from yunying.members.regions import is_valid_region
@@ -165,21 +166,32 @@ def _has_control_characters(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
 
 
-def _validate_profile(profile: Profile) -> None:
-    """Only plausible facts are stored: a birth date of 1800 or 2030 once broke every statistic."""
+def profile_errors(profile: Profile) -> list[DomainError]:
+    """Every implausible fact of a profile (each error names its field); [] when all are fine."""
+    errors = []
     if profile.region_code and not is_valid_region(profile.region_code):
-        raise DomainError(MemberError.REGION_INVALID, field="region_code")
+        errors.append(DomainError(MemberError.REGION_INVALID, field="region_code"))
     if profile.birth_date and not EARLIEST_BIRTH_DATE <= profile.birth_date <= timezone.localdate():
-        raise DomainError(
-            MemberError.BIRTH_DATE_INVALID,
-            field="birth_date",
-            earliest=EARLIEST_BIRTH_DATE.isoformat(),
-            latest=timezone.localdate().isoformat(),
+        errors.append(
+            DomainError(
+                MemberError.BIRTH_DATE_INVALID,
+                field="birth_date",
+                earliest=EARLIEST_BIRTH_DATE.isoformat(),
+                latest=timezone.localdate().isoformat(),
+            )
         )
     if profile.name and _has_control_characters(profile.name):
-        raise DomainError(MemberError.NAME_INVALID, field="name")
+        errors.append(DomainError(MemberError.NAME_INVALID, field="name"))
     if profile.gender and profile.gender not in Gender.values:
-        raise DomainError("core.invalid", field="gender")
+        errors.append(DomainError("core.invalid", field="gender"))
+    return errors
+
+
+def _validate_profile(profile: Profile) -> None:
+    """Only plausible facts are stored: a birth date of 1800 or 2030 once broke every statistic."""
+    errors = profile_errors(profile)
+    if errors:
+        raise errors[0]
 
 
 def _fill_blanks(member: Member, profile: Profile, *, known: bool) -> list[str]:
@@ -297,6 +309,139 @@ def member_profile_fill(*, member_id: int, profile: Profile) -> list[str]:
         if changed:
             member.save(update_fields=changed)
     return changed
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """A member named by a normalised phone (E.164) and/or an external id, for the bulk path."""
+
+    e164: str | None
+    external_id: str | None
+
+
+def members_match(refs: Sequence[MemberRef]) -> list[Member | DomainError | None]:
+    """For each ref, its member, None when neither identifier is known yet, or the
+    member.identity_mismatch error of _find (the two identifiers name two members, or the member
+    found has another identifier). Two queries for the lot: the bulk import's look-up, read only."""
+    indexes = {ref.e164: _phone_index(ref.e164) for ref in refs if ref.e164}
+    external_ids = {ref.external_id for ref in refs if ref.external_id}
+    by_index: dict[str, Member] = {}
+    by_external: dict[str, Member] = {}
+    index_values = list(set(indexes.values()))
+    external_values = list(external_ids)
+    for start in range(0, len(index_values), _LOOKUP_BATCH):
+        for member in Member.objects.filter(phone_index__in=index_values[start : start + _LOOKUP_BATCH]):
+            by_index[member.phone_index] = member
+    for start in range(0, len(external_values), _LOOKUP_BATCH):
+        for member in Member.objects.filter(external_id__in=external_values[start : start + _LOOKUP_BATCH]):
+            by_external[member.external_id] = member
+    matched: list[Member | DomainError | None] = []
+    for ref in refs:
+        index = indexes.get(ref.e164) if ref.e164 else None
+        member = (by_index.get(index) if index else None) or (
+            by_external.get(ref.external_id) if ref.external_id else None
+        )
+        if member is not None and (
+            (index and member.phone_index != index)
+            or (ref.external_id and member.external_id != ref.external_id)
+        ):
+            matched.append(DomainError(MemberError.IDENTITY_MISMATCH))
+        else:
+            matched.append(member)
+    return matched
+
+
+_LOOKUP_BATCH = 500  # under SQLite's bound-parameter limit on every build
+
+
+def members_ids(refs: Sequence[MemberRef]) -> list[int | DomainError | None]:
+    """members_match's answer as member ids only (the order import's look-up, a batch at a time):
+    the same rules, without building a Member per row. A hand-written SELECT of three columns: the
+    ORM compiled each IN list of 500 values in ~10 ms, most of an import's look-up time (tested
+    against members_match, the oracle)."""
+    indexes = {ref.e164: _phone_index(ref.e164) for ref in refs if ref.e164}
+    by_index: dict[str, tuple] = {}
+    by_external: dict[str, tuple] = {}
+    table = connection.ops.quote_name(Member._meta.db_table)
+    for column, values, found in (
+        ("phone_index", list(set(indexes.values())), by_index),
+        ("external_id", list({ref.external_id for ref in refs if ref.external_id}), by_external),
+    ):
+        for start in range(0, len(values), _LOOKUP_BATCH):
+            chunk = values[start : start + _LOOKUP_BATCH]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, phone_index, external_id FROM {table} "  # noqa: S608 - names from meta
+                    f"WHERE {column} IN ({', '.join(['%s'] * len(chunk))})",
+                    chunk,
+                )
+                for row in cursor.fetchall():
+                    found[row[1] if column == "phone_index" else row[2]] = row
+    answers: list[int | DomainError | None] = []
+    for ref in refs:
+        index = indexes.get(ref.e164) if ref.e164 else None
+        row = (by_index.get(index) if index else None) or (
+            by_external.get(ref.external_id) if ref.external_id else None
+        )
+        if row is not None and (
+            (index and row[1] != index) or (ref.external_id and row[2] != ref.external_id)
+        ):
+            answers.append(DomainError(MemberError.IDENTITY_MISMATCH))
+        else:
+            answers.append(row[0] if row is not None else None)
+    return answers
+
+
+@dataclass
+class BulkResolved:
+    members: list[Member | DomainError]  # one per ref, in order
+    created: int
+    updated: int
+
+
+def members_resolve_bulk(
+    refs: Sequence[MemberRef],
+    *,
+    profiles: Sequence[Profile] | None = None,
+    channels: Sequence[str] | None = None,
+) -> BulkResolved:
+    """member_resolve for many members at once, inside the caller's transaction: the members the
+    refs name, created when new (encrypted phone, blind index), their profile facts filling blanks
+    (M2, as member_prepare). Refs naming one member twice get it once. The bulk import's path: a
+    few statements per batch instead of several per member. Profiles must be valid (profile_errors)."""
+    profiles = profiles or [Profile()] * len(refs)
+    channels = channels or [""] * len(refs)
+    matched = members_match(refs)
+    new: dict[tuple, Member] = {}
+    updated: dict[int, tuple[Member, set[str]]] = {}
+    for ref, profile, channel, found in zip(refs, profiles, channels, matched, strict=True):
+        if isinstance(found, DomainError):
+            continue
+        if found is None:
+            key = (ref.e164, ref.external_id)
+            member = new.get(key)
+            if member is None:
+                member = Member(external_id=ref.external_id or None, source_channel=channel)
+                if ref.e164:
+                    member.phone_encrypted = crypto.encrypt(ref.e164, context=_PHONE, row=member.row_token)
+                    member.phone_index = _phone_index(ref.e164)
+                new[key] = member
+            _fill_blanks(member, profile, known=False)
+        else:
+            changed = _fill_blanks(found, profile, known=True)
+            if changed:
+                updated.setdefault(found.pk, (found, set()))[1].update(changed)
+    for member, fields in updated.values():
+        member.save(update_fields=sorted(fields))
+    if new:
+        # A concurrent sign-up may have taken a phone or an id since the match: skipped here, and the
+        # second match below finds that member (or reports the mismatch).
+        rows_insert(list(new.values()), skip_conflicts=True)
+    final = members_match(refs) if new else matched
+    resolved: list[Member | DomainError] = []
+    for found in final:
+        resolved.append(found if found is not None else DomainError(MemberError.IDENTITY_MISMATCH))
+    return BulkResolved(resolved, created=len(new), updated=len(updated))
 
 
 def member_phone(member: Member) -> str | None:
