@@ -35,6 +35,7 @@ from yunying.commerce.models import ImportJob, ImportKind, ImportMode, ImportSta
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError, message_for
 from yunying.core.permissions import Actor, Perm, Role
+from yunying.core.spreadsheet import spreadsheet_text
 
 logger = logging.getLogger("yunying.commerce.imports")
 
@@ -314,15 +315,11 @@ class _ReportWriter:
 
     def __call__(self, error: RowError) -> None:
         self.writer.writerow(
-            [error.row, _safe(self.column(error.column)), error.code, message_for(error.code)]
+            [error.row, spreadsheet_text(self.column(error.column)), error.code, message_for(error.code)]
         )
 
     def close(self) -> None:
         self.handle.close()
-
-
-def _safe(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 def _check(job: ImportJob) -> pipeline.Checked:
@@ -373,7 +370,7 @@ def _write(job: ImportJob) -> pipeline.Written:
         names = json.loads((import_dir(job) / COLUMNS_NAME).read_text())
 
         def write(error: RowError) -> None:
-            writer.writerow([error.row, _safe(names.get(error.column, error.column)), error.code,
+            writer.writerow([error.row, spreadsheet_text(names.get(error.column, error.column)), error.code,
                              message_for(error.code)])  # fmt: skip
 
         written = pipeline.write_orders(staged, sink=pipeline.ErrorSink(checked, write), progress=progress)

@@ -23,6 +23,7 @@ from yunying.console.access import operator_required
 from yunying.console.paging import ID_MAX, page_of
 from yunying.core.errors import DomainError, message_for
 from yunying.core.permissions import Perm
+from yunying.core.spreadsheet import spreadsheet_text, xlsx_cell
 
 ACTIVE_STATES = {ImportState.UPLOADED, ImportState.CHECKING, ImportState.QUEUED, ImportState.RUNNING}
 REPORT_XLSX_MAX_ROWS = 100_000  # a bigger report is offered as CSV only
@@ -135,7 +136,7 @@ def import_start_view(request: HttpRequest, job_id: int) -> HttpResponse:
 def _csv_response(rows, filename: str) -> HttpResponse:
     out = io.StringIO()
     out.write("\ufeff")  # Excel reads UTF-8 only with the BOM
-    csv.writer(out).writerows(rows)
+    csv.writer(out).writerows([spreadsheet_text(cell) for cell in row] for row in rows)
     response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -147,9 +148,9 @@ def _xlsx_response(rows, filename: str) -> HttpResponse:
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet()
     for row in rows:
-        # Text cells stay text: a value starting with "=" is written as a string, never a formula.
-        sheet.append([int(cell) if isinstance(cell, str) and cell.isdigit() and len(cell) < 10 else cell
-                      for cell in row])  # fmt: skip
+        # Row numbers as numbers; every text cell typed as text, never a formula (core.spreadsheet).
+        sheet.append([int(cell) if isinstance(cell, str) and cell.isdigit() and len(cell) < 10
+                      else xlsx_cell(sheet, cell) for cell in row])  # fmt: skip
     out = io.BytesIO()
     book.save(out)
     response = HttpResponse(
