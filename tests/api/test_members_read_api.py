@@ -234,3 +234,22 @@ def test_patch_answers_with_the_member_and_is_audited(api_as, member):
 def test_a_number_in_any_notation_is_no_date(api, db, value):
     # schemathesis found "-3.85e-133" taken as 1970-01-01 (pydantic reads numbers as timestamps)
     assert_problem(api.get(f"/api/v1/members?registered_to={value}"), 422, "core.invalid")
+
+
+def test_a_member_read_costs_the_same_queries_with_one_tag_and_order_or_many(api_as, member, vip):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api_as(Role.EXECUTION)
+    tags.member_tag_add(member_id=member.pk, tag_name="VIP", actor=SETUP)
+    order_make(member, "T1", [("SKU-A", 100, 1)])
+    client.get(detail(member.pk))  # warm: the key's first use is recorded once
+    with CaptureQueriesContext(connection) as one:
+        client.get(detail(member.pk))
+    for n in range(2, 7):
+        tags.tag_create(name=f"t{n}", actor=SETUP)
+        tags.member_tag_add(member_id=member.pk, tag_name=f"t{n}", actor=SETUP)
+        order_make(member, f"T{n}", [("SKU-A", 100, 1)])
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(detail(member.pk)).json()["tags"]) == 6
+    assert len(many.captured_queries) == len(one.captured_queries)

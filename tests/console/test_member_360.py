@@ -255,3 +255,32 @@ def test_searches_by_phone_are_limited_per_operator(console_as, member, settings
     response = client.post("/console/members/all/", {"phone": "138 0000 0005"})
     assert response.status_code == 200 and "Location" not in response
     assert AuditEntry.objects.filter(action="member.lookup").count() == 3
+
+
+def test_the_360_page_costs_the_same_queries_with_one_order_or_many(
+    console_as, member, django_assert_num_queries
+):
+    # given
+    client = console_as(Role.EXECUTION)
+    order_make(member, "Q1", [("SKU-A", 100, 1)])
+    client.get(url(member))  # warm: sessions, content types
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        client.get(url(member))
+    for n in range(2, 8):
+        order = order_make(member, f"Q{n}", [("SKU-A", 100, 1), ("SKU-B", 200, 2)])
+        order_refund_line(order, 1, quantity=1, external_id=f"R{n}")
+        tags.tag_create(name=f"t{n}", actor=OPERATOR)
+        tags.member_tag_add(member_id=member.pk, tag_name=f"t{n}", actor=OPERATOR)
+    # then
+    with django_assert_num_queries(len(one.captured_queries)):
+        client.get(url(member))
+
+
+def test_a_sign_up_list_links_each_member_to_the_360_page(console_as, member):
+    campaign = CampaignFactory(status="published", title="会员日")
+    sign_up(campaign, mobile(5))
+    page = console_as(Role.EXECUTION).get(f"/console/campaigns/{campaign.pk}/signups/").content.decode()
+    assert url(member) in page

@@ -4,6 +4,8 @@ tags refused for every change."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.members.factories import MemberFactory
 from yunying.core.errors import DomainError
@@ -161,3 +163,44 @@ def test_tag_list_counts_members(vip, rule_tag):
         ("VIP", "manual", 1),
         ("沉睡90天", "rule", 0),
     ]
+
+
+def test_operators_tagging_one_member_at_the_same_instant_all_succeed_with_one_row(transactional_db):
+    """The unique (member, tag) pair with ON CONFLICT DO NOTHING decides the race: no IntegrityError,
+    no second row, one audit row per operator."""
+    import threading
+
+    from django.db import connection
+
+    tags.tag_create(name="VIP", actor=OPERATOR)
+    member = MemberFactory()
+    errors, barrier = [], threading.Barrier(6)
+
+    def tag(n: int):
+        barrier.wait()
+        try:
+            actor = Actor(kind="user", id=100 + n, label=f"op{n}", role=Role.SUPPORT)
+            tags.member_tag_add(member_id=member.pk, tag_name="VIP", actor=actor)
+        except Exception as error:  # any failure is the finding
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tag, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert MemberTag.objects.filter(member=member).count() == 1
+    assert AuditEntry.objects.filter(action="member.tag_add").count() == 6
+
+
+@given(raw=st.text(max_size=60))
+def test_a_clean_tag_name_is_trimmed_short_and_slash_free_or_refused(raw):
+    try:
+        name = tags.tag_name_clean(raw)
+    except DomainError as refused:
+        assert refused.code == "tag.name_invalid"
+        return
+    assert name == raw.strip() and 1 <= len(name) <= tags.MAX_NAME and "/" not in name

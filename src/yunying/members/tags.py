@@ -44,6 +44,14 @@ def tag_list() -> QuerySet[Tag]:
     return Tag.objects.annotate(members=Count("member_links")).order_by("kind", "name")
 
 
+def tag_names(*, kind: str | None = None) -> list[str]:
+    """Tag names by name (a form's choices): no member counts, so no scan of every member's tags."""
+    query = Tag.objects.order_by("name")
+    if kind is not None:
+        query = query.filter(kind=kind)
+    return list(query.values_list("name", flat=True))
+
+
 def tag_get(name: str) -> Tag:
     """Raises: tag.not_found."""
     tag = Tag.objects.filter(name=(name or "").strip()).first()

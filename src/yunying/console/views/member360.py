@@ -35,7 +35,8 @@ EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(9998, 12, 31)
 
 class MemberFilters(forms.Form):
     tag = forms.ChoiceField(label=gettext_lazy("Tag"), required=False)
-    source_channel = forms.ChoiceField(label=gettext_lazy("Source channel"), required=False)
+    # Free text, not a list of the channels seen: that list would scan every member on each page.
+    source_channel = forms.CharField(label=gettext_lazy("Source channel"), max_length=20, required=False)
     registered_from = forms.DateField(
         label=gettext_lazy("Registered from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -45,8 +46,7 @@ class MemberFilters(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["tag"].choices = [("", "—"), *((t.name, t.name) for t in member_tags.tag_list())]
-        self.fields["source_channel"].choices = [("", "—"), *((c, c) for c in members.member_sources())]
+        self.fields["tag"].choices = [("", "—"), *((name, name) for name in member_tags.tag_names())]
 
     def clean(self):
         cleaned = super().clean()
@@ -60,7 +60,7 @@ class MemberFilters(forms.Form):
         data = self.cleaned_data
         return {
             "tag": data.get("tag") or None,
-            "source_channel": data.get("source_channel") or None,
+            "source_channel": (data.get("source_channel") or "").strip() or None,
             "registered_from": data.get("registered_from"),
             "registered_to": data.get("registered_to"),
         }
@@ -131,7 +131,7 @@ def _page_360(request: HttpRequest, member: Member, *, revealed: bool = False, r
         "can_reveal": actor.can(Perm.PII_REVEAL),
         "can_tag": actor.can(Perm.MEMBER_TAG),
         "reveal_form": reveal_form or RevealForm(),
-        "manual_tags": [t.name for t in member_tags.tag_list() if t.kind == TagKind.MANUAL],
+        "manual_tags": member_tags.tag_names(kind=TagKind.MANUAL),
         **member360.member_360(member),
     }
     response = render(request, "console/members/member360.html", context, status=status)
@@ -182,7 +182,7 @@ def _tags_card(request: HttpRequest, member: Member, *, error: str = "") -> Http
         "member": member,
         "can_tag": request.actor.can(Perm.MEMBER_TAG),
         "tag_links": member_tags.member_tags(member.pk),
-        "manual_tags": [t.name for t in member_tags.tag_list() if t.kind == TagKind.MANUAL],
+        "manual_tags": member_tags.tag_names(kind=TagKind.MANUAL),
         "tag_error": error,
     }
     return render(request, "console/members/_tags.html", context)

@@ -40,8 +40,10 @@ class BulkForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        manual = [t.name for t in member_tags.tag_list() if t.kind == TagKind.MANUAL]
-        self.fields["tag"].choices = [("", "—"), *((n, n) for n in manual)]
+        self.fields["tag"].choices = [
+            ("", "—"),
+            *((n, n) for n in member_tags.tag_names(kind=TagKind.MANUAL)),
+        ]
 
     def clean_member_ids(self) -> list[int]:
         parts = [p for p in re.split(r"[\s,，;；]+", self.cleaned_data["member_ids"]) if p]
