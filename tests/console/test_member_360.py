@@ -284,3 +284,15 @@ def test_a_sign_up_list_links_each_member_to_the_360_page(console_as, member):
     sign_up(campaign, mobile(5))
     page = console_as(Role.EXECUTION).get(f"/console/campaigns/{campaign.pk}/signups/").content.decode()
     assert url(member) in page
+
+
+def test_the_360_page_shows_consent_per_purpose_and_its_history(console_as, member):
+    from yunying.members.consent import consent_change, consent_record, policy_version
+
+    consent_record(member=member, version=policy_version(), marketing=True, sensitive=False, client_ip=None)
+    consent_change(member=member, purpose="marketing", granted=False, channel="h5", client_ip=None)
+    page = console_as(Role.SUPPORT).get(url(member), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    state = page[page.index('data-testid="consent-state"') :]
+    state = state[: state.index("</ul>")]
+    assert "Marketing" in state and "not granted" in state.split("Marketing")[1].split("</li>")[0]
+    assert "Consent withdrawn" in page and "Consent granted" in page

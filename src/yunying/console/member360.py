@@ -1,10 +1,6 @@
 """What the member 360 page shows (M7), gathered from each domain's selectors: the page's view stays
 thin, and the API's GET /members/{id} reads the same facts.
-
-The consent rows are read here for now: the consent rework (per purpose) brings
-`members.consent.consent_state(member)` and `consent_history(member)`; then `consent_rows` calls
-them instead of reading ConsentRecord.
-"""
+Consent is members.consent's: the state per purpose now and every grant and withdrawal."""
 
 from __future__ import annotations
 
@@ -25,7 +21,8 @@ from yunying.core.audit import audit_list, pii_access_list
 from yunying.core.models import ApiKey, PersonalDataAccess
 from yunying.core.permissions import Role
 from yunying.members import tags as member_tags
-from yunying.members.models import ConsentRecord, Member, TagKind
+from yunying.members.consent import consent_history, consent_state
+from yunying.members.models import ConsentEvent, ConsentPurpose, Member, TagKind
 
 RECENT_ORDERS = 20
 ACCESS_ROWS = 50
@@ -44,9 +41,9 @@ class TimelineEntry:
     who: str = ""
 
 
-def consent_rows(member: Member) -> list[ConsentRecord]:
-    """The member's consent history, newest first; the first row is their current choice."""
-    return list(ConsentRecord.objects.filter(member=member).order_by("-id"))
+def consent_rows(member: Member) -> list[ConsentEvent]:
+    """The member's grants and withdrawals, newest first."""
+    return consent_history(member)
 
 
 @dataclass(frozen=True)
@@ -121,11 +118,11 @@ def _timeline(member: Member, *, signup_events, orders, order_events, consents, 
             )
     entries += [
         TimelineEntry(
-            c.accepted_at,
+            c.at,
             "consent",
-            _("Privacy notice %(version)s accepted") % {"version": c.policy_version},
-            _("marketing: %(m)s · sensitive data: %(s)s")
-            % {"m": yes_no(c.marketing), "s": yes_no(c.sensitive)},
+            (_("Consent granted: %(purpose)s") if c.granted else _("Consent withdrawn: %(purpose)s"))
+            % {"purpose": c.get_purpose_display()},
+            _("privacy notice %(version)s") % {"version": c.policy_version},
         )
         for c in consents
     ]
@@ -187,7 +184,7 @@ def member_360(member: Member) -> dict:
         "signups": campaign_selectors.member_signups(member.pk),
         "tag_links": tag_links,
         "consents": consents,
-        "consent_current": consents[0] if consents else None,
+        "consent_state": [(ConsentPurpose(p).label, granted) for p, granted in consent_state(member).items()],
         "segments": list(member_segments(member.pk)),
         "accesses": access_rows(member.pk),
         "timeline": _timeline(
