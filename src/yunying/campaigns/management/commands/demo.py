@@ -57,7 +57,8 @@ from yunying.campaigns.services.lifecycle import (
     campaign_publish,
 )
 from yunying.campaigns.services.lottery import lottery_draw
-from yunying.commerce.models import Order, OrderEvent, OrderEventKind, OrderLine, OrderStatus
+from yunying.commerce.services import order_cancel, order_ingest, order_refund
+from yunying.commerce.validation import CancelInput, RefundInput, order_parse
 from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_revoke
 from yunying.core.models import ApiKey
 from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm, Role
@@ -65,7 +66,7 @@ from yunying.members import tags as member_tags
 from yunying.members.consent import consent_record, policy_version
 from yunying.members.models import Member
 from yunying.members.regions import CITIES
-from yunying.members.services import Profile
+from yunying.members.services import Profile, member_phone
 
 SEED = 20260618
 MEMBER_COUNT = 360
@@ -637,49 +638,49 @@ class DemoBuilder:
                 member_tags.member_tag_add(member_id=member.pk, tag_name="客诉跟进", actor=DEMO)
 
     def _order(self, member: Member, external_id: str, *, refund: bool, cancel: bool) -> None:
-        """One paid order written straight into the commerce tables: order ingest (commerce.services)
-        is another part of this issue; the demo switches to it when it lands."""
+        """One paid order through order ingest, as the storefront would send it; some refunded in
+        part (a line's one item) or cancelled, as events."""
         picks = self.rng.sample(self.PRODUCTS, self.rng.randint(1, 3))
         lines = [(sku, category, price, self.rng.randint(1, 2)) for sku, category, price in picks]
         paid_at = timezone.now() - timedelta(days=self.rng.randint(1, 360), hours=self.rng.randint(0, 23))
-        total = sum(price * qty for _, _, price, qty in lines)
-        order = Order.objects.create(
-            external_id=external_id, member=member, channel=self.rng.choice(("app", "miniprogram", "h5")),
-            paid_at=paid_at, total_fen=total, fingerprint=external_id, source="import",
-        )  # fmt: skip
-        rows = OrderLine.objects.bulk_create(
-            OrderLine(
-                order=order,
-                line_no=no,
-                sku=sku,
-                category=category,
-                unit_price_fen=price,
-                quantity=qty,
-                paid_fen=price * qty,
-            )
-            for no, (sku, category, price, qty) in enumerate(lines, start=1)
+        order = order_parse(
+            {
+                "external_id": external_id,
+                "member": {"phone": member_phone(member)}
+                if member.phone_index
+                else {"external_id": member.external_id},
+                "channel": self.rng.choice(("app", "mini_program", "h5")),
+                "paid_at": paid_at,
+                "lines": [
+                    {
+                        "sku": sku,
+                        "category": category,
+                        "unit_price_fen": price,
+                        "quantity": qty,
+                        "paid_fen": price * qty,
+                    }
+                    for sku, category, price, qty in lines
+                ],
+            }
         )
+        order_ingest(order=order, actor=DEMO, source="import")
         if cancel:
-            OrderEvent.objects.create(
-                order=order, external_id=f"{external_id}-C", kind=OrderEventKind.CANCEL,
-                occurred_at=paid_at + timedelta(hours=2), fingerprint=f"{external_id}-C",
-            )  # fmt: skip
-            order.status = OrderStatus.CANCELLED
-            order.save(update_fields=["status"])
-        elif refund:
-            line = rows[0]
-            OrderEvent.objects.create(
-                order=order, external_id=f"{external_id}-R", kind=OrderEventKind.REFUND, line=line,
-                amount_fen=line.unit_price_fen, quantity=1, reason="七天无理由",
-                occurred_at=paid_at + timedelta(days=3), fingerprint=f"{external_id}-R",
-            )  # fmt: skip
-            line.refunded_fen, line.refunded_quantity = line.unit_price_fen, 1
-            line.save(update_fields=["refunded_fen", "refunded_quantity"])
-            order.refunded_fen = line.unit_price_fen
-            order.status = (
-                OrderStatus.REFUNDED if order.refunded_fen == total else OrderStatus.PARTIALLY_REFUNDED
+            order_cancel(
+                external_id=external_id,
+                cancel=CancelInput(
+                    external_id=f"{external_id}-C", reason="", occurred_at=paid_at + timedelta(hours=2)
+                ),
+                actor=DEMO,
             )
-            order.save(update_fields=["refunded_fen", "status"])
+        elif refund:
+            order_refund(
+                external_id=external_id,
+                refund=RefundInput(
+                    external_id=f"{external_id}-R", line_no=1, amount_fen=None, quantity=1, reason="七天无理由",
+                    occurred_at=paid_at + timedelta(days=3),
+                ),
+                actor=DEMO,
+            )  # fmt: skip
 
 
 def demo_data_present() -> bool:
