@@ -63,6 +63,12 @@ STATUS_BY_CODE: dict[str, int] = {
     "member.identity_mismatch": 409,
     "member.link_conflict": 409,
     "member.not_found": 404,
+    "segment.not_found": 404,
+    "segment.name_taken": 409,
+    "segment.self_reference": 422,
+    "segment.tag_taken": 409,
+    "segment.no_channel": 422,
+    "segment.message_empty": 422,
     "form.definition_invalid": 422,
 }
 

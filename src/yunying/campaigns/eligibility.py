@@ -45,6 +45,10 @@ class EligibilityRules(BaseModel):
     regions_deny: list[REGION_CODE] = []
     participation_limit: ParticipationLimit | None = None
     required_answers: list[RequiredAnswer] = []
+    # Segment membership (M5) as at the segment's last recompute: in any of segments_in (when given),
+    # in none of segments_not_in.
+    segments_in: list[Annotated[int, Field(ge=1)]] = []
+    segments_not_in: list[Annotated[int, Field(ge=1)]] = []
 
     @model_validator(mode="after")
     def _check(self) -> EligibilityRules:
@@ -79,7 +83,12 @@ class EligibilityRules(BaseModel):
             frozenset(self.regions_deny),
             self.participation_limit,
             frozenset((r.question, frozenset(r.allowed)) for r in self.required_answers),
+            frozenset(self.segments_in),
+            frozenset(self.segments_not_in),
         )
+
+    def segment_ids(self) -> set[int]:
+        return set(self.segments_in) | set(self.segments_not_in)
 
 
 def eligibility_problems(raw: Any) -> tuple[EligibilityRules | None, list[FieldError]]:
@@ -110,6 +119,7 @@ class MemberFacts:
     region_code: str
     recent_participations: int  # sign-ups within the rule's period, not counting this one
     answers: dict[str, Any] = field(default_factory=dict)
+    segment_ids: frozenset[int] = frozenset()  # of the segments the rules name, those the member is in
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,10 @@ def eligibility_evaluate(rules: EligibilityRules, facts: MemberFacts, *, today: 
                 {"count": limit.count, "period_days": limit.period_days},
             )
         )
+    if rules.segments_in and not facts.segment_ids & set(rules.segments_in):
+        reasons.append(Reason(EligibilityReason.NOT_IN_SEGMENT))
+    if facts.segment_ids & set(rules.segments_not_in):
+        reasons.append(Reason(EligibilityReason.IN_EXCLUDED_SEGMENT))
     for required in rules.required_answers:
         if not _answer_matches(facts.answers.get(required.question), required.allowed):
             reasons.append(Reason(EligibilityReason.ANSWER_REQUIRED, {"question": required.question}))

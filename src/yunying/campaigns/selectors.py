@@ -10,6 +10,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Coalesce, TruncMinute
 from django.utils import timezone
 
+from yunying.analytics.selectors import member_segment_ids
 from yunying.campaigns.eligibility import MemberFacts, age_on
 from yunying.campaigns.errors import CampaignError, SignupError
 from yunying.campaigns.models import (
@@ -286,7 +287,15 @@ def signup_status_for(*, campaign_id: int, member: Member | None, public_id: str
     )
 
 
-def member_facts(member: Member, *, period_days: int | None, answers: dict, now: datetime) -> MemberFacts:
+def member_facts(
+    member: Member,
+    *,
+    period_days: int | None,
+    answers: dict,
+    now: datetime,
+    segment_ids: set[int] = frozenset(),
+) -> MemberFacts:
+    """`segment_ids`: the segments the rules name; the facts say which of them the member is in."""
     recent = 0
     if period_days is not None and member.pk is not None:  # a new member has no history yet
         recent = Signup.objects.filter(
@@ -298,6 +307,7 @@ def member_facts(member: Member, *, period_days: int | None, answers: dict, now:
         region_code=member.region_code,
         recent_participations=recent,
         answers=answers,
+        segment_ids=frozenset(member_segment_ids(member.pk, segment_ids) if member.pk is not None else ()),
     )
 
 

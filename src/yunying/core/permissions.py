@@ -39,6 +39,8 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"  # the audit trail and the personal-data access log
     APIKEY_MANAGE = "apikey.manage"  # create, list and revoke integration keys
     ATTENDANCE_MARK = "attendance.mark"  # check members in at the event (C10)
+    SEGMENT_VIEW = "segment.view"  # segments, RFM grid, lifecycle distribution (aggregates, masked samples)
+    SEGMENT_MANAGE = "segment.manage"  # create, edit and recompute segments; message a segment
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
@@ -54,6 +56,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.SIGNUP_EXPORT,
             Perm.STATS_VIEW,
             Perm.ATTENDANCE_MARK,
+            Perm.SEGMENT_VIEW,
+            Perm.SEGMENT_MANAGE,
         }
     ),
     Role.SUPPORT: frozenset(

@@ -8,6 +8,7 @@ whose latest acceptance is of an older version is asked again before anything mo
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Max
 from django.utils import timezone
 
 from yunying.core.crypto import blind_index
@@ -46,3 +47,20 @@ def consent_record(
         ip_hash=blind_index(client_ip, context="consent.client_ip") if client_ip else "",
         accepted_at=timezone.now(),
     )
+
+
+def marketing_allowed(member_ids: set[int]) -> set[int]:
+    """The members among `member_ids` whose latest consent record allows marketing (M3): a member who
+    never consented, or withdrew, is left out."""
+    allowed: set[int] = set()
+    ids = sorted(member_ids)
+    for start in range(0, len(ids), 900):  # SQLite's bound-parameter limit
+        chunk = ids[start : start + 900]
+        latest = (
+            ConsentRecord.objects.filter(member_id__in=chunk).values("member_id").annotate(last=Max("id"))
+        )
+        last_ids = [row["last"] for row in latest]
+        allowed |= set(
+            ConsentRecord.objects.filter(id__in=last_ids, marketing=True).values_list("member_id", flat=True)
+        )
+    return allowed

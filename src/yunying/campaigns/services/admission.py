@@ -227,7 +227,11 @@ def signup_create(
         raise _already_in(campaign.pk, prepared.member.pk)
     limit = rules.participation_limit
     facts = member_facts(
-        prepared.member, period_days=limit.period_days if limit else None, answers=cleaned, now=now
+        prepared.member,
+        period_days=limit.period_days if limit else None,
+        answers=cleaned,
+        now=now,
+        segment_ids=rules.segment_ids(),
     )
     today = timezone.localdate(now)
     reasons = eligibility_evaluate(rules, facts, today=today)
