@@ -21,9 +21,10 @@ from typing import Annotated, Any, Literal
 
 from django.db.models import Q
 from django.utils import timezone
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, ValidationError, model_validator
+from pydantic import Tag as Kind
 
-from yunying.analytics.models import Lifecycle, SegmentMember
+from yunying.analytics.models import Lifecycle, MemberRfm, SegmentMember
 from yunying.core.errors import FieldError, ValidationFailed
 from yunying.members.models import MemberTag
 
@@ -150,10 +151,29 @@ Condition = Annotated[
 ]
 
 
+def _item_kind(value: Any) -> str:
+    """A list item is a group when it has conditions: so a mistake in a condition is reported once,
+    against the condition, not also as a failed group."""
+    if isinstance(value, dict):
+        return "group" if "conditions" in value else "condition"
+    return "group" if isinstance(value, Group) else "condition"
+
+
+_ITEM_TAGS = {"condition", "group"}
+
+
 class Group(BaseModel):
     model_config = ConfigDict(extra="forbid")
     match: Literal["all", "any"] = "all"
-    conditions: Annotated[list[Condition | Group], Field(min_length=1, max_length=MAX_CONDITIONS)]
+    conditions: Annotated[
+        list[
+            Annotated[
+                Annotated[Condition, Kind("condition")] | Annotated[Group, Kind("group")],
+                Discriminator(_item_kind),
+            ]
+        ],
+        Field(min_length=1, max_length=MAX_CONDITIONS),
+    ]
 
     @model_validator(mode="after")
     def _shallow(self):
@@ -172,7 +192,11 @@ def rule_problems(raw: Any) -> tuple[Group | None, list[FieldError]]:
         return Group.model_validate(raw), []
     except ValidationError as exc:
         return None, [
-            FieldError(".".join(["rules", *map(str, e["loc"])]), "core.invalid", e["msg"])
+            FieldError(
+                ".".join(["rules", *(str(p) for p in e["loc"] if p not in _ITEM_TAGS)]),
+                "core.invalid",
+                e["msg"],
+            )
             for e in exc.errors(include_url=False)
         ]
 
@@ -220,23 +244,31 @@ def _prefixes(lookup: str, values: list[str]) -> Q:
     return q
 
 
+def _rfm(q: Q) -> Q:
+    """A condition on the RFM row as a subquery, not a join: its negation is then exactly the
+    complement (a join's NOT would also drop members without a row; the property test found it)."""
+    return Q(id__in=MemberRfm.objects.filter(q).values("member_id"))
+
+
 def _condition_q(c, *, now: datetime, today: date) -> Q:
     match c:
         case LifecycleCondition():
-            q = Q(rfm__lifecycle__in=[v.value for v in c.values])
+            q = _rfm(Q(lifecycle__in=[v.value for v in c.values]))
         case ScoreCondition():
-            q = _range(f"rfm__{c.field}", c)
+            # 0 is "no order", not a low score: a score condition matches buyers only.
+            q = _rfm(Q(**{f"{c.field}__gte": 1}) & _range(c.field, c))
         case DaysSinceLastOrderCondition():
             # At least `min` whole days: the last order at or before now - min days.
-            q = Q(rfm__last_paid_at__isnull=False)
+            last = Q(last_paid_at__isnull=False)
             if c.min is not None:
-                q &= Q(rfm__last_paid_at__lte=now - timedelta(days=c.min))
+                last &= Q(last_paid_at__lte=now - timedelta(days=c.min))
             if c.max is not None:
-                q &= Q(rfm__last_paid_at__gt=now - timedelta(days=c.max + 1))
+                last &= Q(last_paid_at__gt=now - timedelta(days=c.max + 1))
+            q = _rfm(last)
         case OrderCountCondition():
-            q = _range("rfm__frequency", c)
+            q = _rfm(_range("frequency", c))
         case NetPaidCondition():
-            q = _range("rfm__monetary_fen", c)
+            q = _rfm(_range("monetary_fen", c))
         case AgeCondition():
             q = Q(birth_date__isnull=False)
             if c.min is not None:
