@@ -12,6 +12,7 @@ from yunying.analytics.models import (
     SegmentMember,
     SegmentMembershipEvent,
 )
+from yunying.members.services import member_contact
 
 
 def member_segments(member_id: int) -> QuerySet[Segment]:
@@ -84,3 +85,22 @@ def lifecycle_history(*, days: int = 90) -> dict:
 def lifecycle_counts() -> dict[str, int]:
     rows = MemberRfm.objects.values("lifecycle").annotate(n=Count("member_id"))
     return {row["lifecycle"]: row["n"] for row in rows}
+
+
+def segment_sample(segment_id: int, *, limit: int = 20) -> list[dict]:
+    """The newest members of a segment, masked (members.services masks phone and name)."""
+    rows = []
+    for link in segment_member_sample(segment_id, limit=limit):
+        who = link.member
+        rfm = getattr(who, "rfm", None)
+        rows.append(
+            {
+                "member_id": who.pk,
+                **member_contact(who, reveal=False),
+                "region_code": who.region_code,
+                "lifecycle": rfm.get_lifecycle_display() if rfm else "",
+                "rfm": f"{rfm.r_score}-{rfm.f_score}-{rfm.m_score}" if rfm else "",
+                "since": link.since,
+            }
+        )
+    return rows

@@ -27,6 +27,7 @@ NAV: list[NavItem] = [
     NavItem("campaigns", _("Campaigns"), "console:campaign_list", "megaphone", Perm.CAMPAIGN_VIEW),
     NavItem("review", _("Review queue"), "console:review_queue", "check2-square", Perm.SIGNUP_REVIEW),
     NavItem("attendance", _("Attendance"), "console:attendance", "qr-code-scan", Perm.ATTENDANCE_MARK),
+    NavItem("segments", _("Segments"), "console:segment_list", "people", Perm.SEGMENT_VIEW),
     NavItem("members", _("Member look-up"), "console:member_lookup", "person-vcard", Perm.MEMBER_LOOKUP),
     NavItem("apikeys", _("API keys"), "console:apikey_list", "key", Perm.APIKEY_MANAGE),
     NavItem("audit", _("Audit log"), "console:audit_log", "journal-text", Perm.AUDIT_VIEW),

@@ -12,6 +12,7 @@ from yunying.console.views import (
     monitor,
     report,
     review,
+    segments,
     signups,
 )
 
@@ -27,6 +28,7 @@ urlpatterns = [
     *review.urlpatterns,
     *attendance.urlpatterns,
     *members.urlpatterns,
+    *segments.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
 ]
