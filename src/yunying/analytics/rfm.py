@@ -24,6 +24,7 @@ from datetime import datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 from django.db import connection
 
 from yunying.commerce.models import Order, OrderStatus
@@ -42,8 +43,11 @@ def _epoch_sql(column: str) -> str:
 
 
 def _read_arrow(sql: str, params: list, schema: pa.Schema) -> pa.Table:
-    """Run `sql` and gather its rows as Arrow, CHUNK_ROWS at a time (a server-side cursor on
-    PostgreSQL, so 10 million rows never sit in Python at once)."""
+    """Run `sql` and gather its rows as Arrow. On PostgreSQL the rows leave by COPY as CSV and
+    Arrow's C++ reader parses them (a Python object per value cost ~10 s per million orders); on
+    SQLite CHUNK_ROWS at a time from the cursor."""
+    if connection.vendor == "postgresql":
+        return _read_arrow_copy(sql, params, schema)
     batches = []
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
@@ -52,6 +56,35 @@ def _read_arrow(sql: str, params: list, schema: pa.Schema) -> pa.Table:
             arrays = [pa.array(col, type=field.type) for col, field in zip(columns, schema, strict=True)]
             batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
     return pa.Table.from_batches(batches, schema=schema)
+
+
+COPY_BLOCK_BYTES = 32 << 20
+
+
+def _read_arrow_copy(sql: str, params: list, schema: pa.Schema) -> pa.Table:
+    """COPY (sql) TO STDOUT as CSV, parsed in blocks of about COPY_BLOCK_BYTES (cut at a line end)."""
+    options = pa_csv.ConvertOptions(column_types=schema)
+    read = pa_csv.ReadOptions(column_names=schema.names)
+    tables, pending = [], bytearray()
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        statement = cursor.cursor.mogrify(sql, params)
+        with cursor.cursor.copy(f"COPY ({statement}) TO STDOUT (FORMAT csv)") as copy:
+            for block in copy:
+                pending += block
+                if len(pending) >= COPY_BLOCK_BYTES:
+                    cut = pending.rindex(b"\n") + 1
+                    tables.append(_parse_csv(bytes(pending[:cut]), read, options))
+                    del pending[:cut]
+    if pending:
+        tables.append(_parse_csv(bytes(pending), read, options))
+    if not tables:
+        return schema.empty_table()
+    return pa.concat_tables(tables)
+
+
+def _parse_csv(data: bytes, read, options) -> pa.Table:
+    return pa_csv.read_csv(pa.BufferReader(data), read_options=read, convert_options=options)
 
 
 def _chunks(cursor) -> Iterator[list[tuple]]:
