@@ -29,7 +29,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "var" / "bench" / "rfm"
-DBNAME = "yunying_bench_rfm"
+DBNAME = os.environ.get("YUNYING_RFM_BENCH_DB", "yunying_bench_rfm")
 NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
 THRESHOLDS = {
     "new_days": 30,
@@ -174,7 +174,6 @@ def _checksum(frame) -> str:
 def phase_pandas() -> dict:
     """The same definitions with pandas (groupby, rank(method="min"), numpy select)."""
     import numpy as np
-    import pandas as pd
 
     orders_t, members_t = _arrow_inputs()
     orders, members = orders_t.to_pandas(), members_t.to_pandas()
@@ -356,6 +355,11 @@ def main() -> None:
     parser.add_argument("--phase", choices=sorted(PHASES))
     parser.add_argument("--database-url", default="")
     parser.add_argument("--no-write", action="store_true", help="do not update docs/benchmarks.md")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated phases to run again; the others come from the last run's results",
+    )
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(PHASES[args.phase](args), default=str))
@@ -363,11 +367,19 @@ def main() -> None:
 
     from bench.harness import reset_postgres
 
-    args.database_url = reset_postgres(DBNAME)
-    results = {}
+    only = [p for p in args.only.split(",") if p]
+    saved = DATA / "results.json"
+    results = json.loads(saved.read_text()) if only and saved.exists() else {}
+    if not only or "load" in only:
+        args.database_url = reset_postgres(DBNAME)
+    else:
+        args.database_url = reset_postgres.__globals__["PG_ADMIN_URL"].rsplit("/", 1)[0] + f"/{DBNAME}"
     for phase in ("generate", "compute", "pandas", "load", "e2e", "preview"):
+        if only and phase not in only:
+            continue
         print(f"… {phase}", file=sys.stderr, flush=True)
         results[phase] = _child(phase, args)
+        saved.write_text(json.dumps(results, default=str))
     table = _table(results, args)
     print(table)
     if not args.no_write:

@@ -41,7 +41,7 @@ class Lifecycle(models.TextChoices):
     """Lifecycle labels (M6), defined in docs/segments.md; thresholds in settings.LIFECYCLE_THRESHOLDS."""
 
     NEW = "new", _("New")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", _("Recently active")
     HIGH_FREQUENCY = "high_frequency", _("High-frequency")
     POTENTIAL = "potential", _("Potential")
     AT_RISK = "at_risk", _("At risk")

@@ -38,7 +38,7 @@ def _range(field: str, low, high) -> list[dict]:
 
 class SegmentForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=60)
-    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    description = forms.CharField(label=_("About this segment"), max_length=200, required=False)
     tag_name = forms.CharField(
         label=_("Rule-based tag"),
         max_length=40,

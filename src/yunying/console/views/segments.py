@@ -4,6 +4,8 @@ over time. analytics.services does the work, audited with the operator as actor.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -143,6 +145,7 @@ def segment_detail_view(request: HttpRequest, segment_id: int) -> HttpResponse:
     context = {
         "section": "segments",
         "segment": segment,
+        "rules_json": json.dumps(segment.rules, ensure_ascii=False, indent=1),
         "sample": segment_sample(segment.pk),
         "movement": segment_movement(segment.pk),
         "message_form": MessageForm(),
@@ -234,7 +237,9 @@ def lifecycle_option(history: dict) -> dict:
 @operator_required(Perm.SEGMENT_VIEW)
 @require_GET
 def segment_insights_view(request: HttpRequest) -> HttpResponse:
-    grid = [{**c, "net_yuan": f"{c['monetary_fen'] // 100}.{c['monetary_fen'] % 100:02d}"} for c in rfm_grid()]
+    grid = [
+        {**c, "net_yuan": f"{c['monetary_fen'] // 100}.{c['monetary_fen'] % 100:02d}"} for c in rfm_grid()
+    ]
     context = {
         "section": "segments",
         "grid": grid,
