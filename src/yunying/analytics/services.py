@@ -128,6 +128,11 @@ def _rfm_replace(scores, *, now: datetime) -> None:
     columns = ", ".join(_RFM_COLUMNS)
     rows = _rfm_rows(scores, now)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Two computes at once (two workers): the second waits here, then its DELETE sees the
+            # first's rows (SQLite runs one write transaction at a time anyway). Reads go on.
+            cursor.execute("SET LOCAL lock_timeout = '120s'")
+            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (name from model meta)
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
