@@ -15,7 +15,9 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -107,6 +109,40 @@ def _rfm_rows(scores, now: datetime):
         )
 
 
+def _rfm_csv(scores, now: datetime) -> bytes:
+    """The scores as CSV in _RFM_COLUMNS order (an empty field is NULL to COPY)."""
+    paid = pc.binary_join_element_wise(
+        pc.strftime(
+            pc.cast(pc.multiply(scores["last_paid_epoch"], 1_000_000), "timestamp[us]"),
+            format="%Y-%m-%d %H:%M:%S",
+        ),
+        pa.scalar("+00"),
+        "",
+    )
+    stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") + "+00"
+    table = pa.table(
+        {
+            "member_id": scores["member_id"],
+            "last_paid_at": paid,
+            "recency_days": scores["recency_days"],
+            "frequency": scores["frequency"],
+            "monetary_fen": scores["monetary_fen"],
+            "r_score": scores["r_score"],
+            "f_score": scores["f_score"],
+            "m_score": scores["m_score"],
+            "lifecycle": scores["lifecycle"],
+            "computed_at": pa.array([stamp] * scores.num_rows, pa.string())
+            if scores.num_rows
+            else pa.array([], pa.string()),
+        }
+    )
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(
+        table, sink, write_options=pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    )
+    return sink.getvalue().to_pybytes()
+
+
 _RFM_COLUMNS = (
     "member_id",
     "last_paid_at",
@@ -135,9 +171,9 @@ def _rfm_replace(scores, *, now: datetime) -> None:
             cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"DELETE FROM {table}")  # noqa: S608 (name from model meta)
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            # Arrow writes the CSV in C++ (a Python tuple per row cost ~25 s per million members).
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(_rfm_csv(scores, now))
             return
         marks = ", ".join(["%s"] * len(_RFM_COLUMNS))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608
