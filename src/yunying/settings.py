@@ -248,6 +248,18 @@ CLIENT_DATA_RETENTION_DAYS = int(os.environ.get("YUNYING_CLIENT_DATA_RETENTION_D
 IDEMPOTENCY_RETENTION_HOURS = int(os.environ.get("YUNYING_IDEMPOTENCY_RETENTION_HOURS", 24))
 
 # Notification delivery channels: pluggable classes by channel name (N1).
+# Segments and lifecycle labels (A4, M5, M6; docs/segments.md defines each label). Days are whole
+# days since the last paid order (recency) or since registration.
+LIFECYCLE_THRESHOLDS = {
+    "new_days": 30,  # registered this recently with at most one order: new
+    "active_days": 30,  # ordered this recently: active
+    "high_frequency_orders": 5,  # ...with at least this many orders: high-frequency
+    "at_risk_orders": 2,  # a repeat buyer whose last order is active_days..dormant_days ago: at risk
+    "dormant_days": 180,  # no order for this long (or never, registered this long ago): dormant
+}
+SEGMENT_RECOMPUTE_MINUTES = int(os.environ.get("YUNYING_SEGMENT_RECOMPUTE_MINUTES", 60))
+RFM_RECOMPUTE_HOURS = int(os.environ.get("YUNYING_RFM_RECOMPUTE_HOURS", 24))
+
 NOTIFY_CHANNELS = {
     "email": "yunying.notify.channels.EmailChannel",
     "sms": "yunying.notify.channels.FileChannel",

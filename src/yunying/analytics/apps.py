@@ -5,3 +5,14 @@ class AnalyticsConfig(AppConfig):
     name = "yunying.analytics"
     label = "analytics"
     verbose_name = "Analytics and segments"
+
+    def ready(self) -> None:
+        # The marketing message a segment's audience receives, rendered by the outbox worker; the
+        # periodic RFM and segment recompute, run by `yunying worker`.
+        from yunying.analytics import services
+        from yunying.core.registry import periodic_job_register
+        from yunying.notify.templates import MARKETING, templates_register
+
+        # A marketing purpose: notify asks again at send time whether each member still agrees (N3).
+        templates_register([services.MARKETING_TEMPLATE], services.segment_messages_load, purpose=MARKETING)
+        periodic_job_register("analytics.segments_recompute", services.segments_recompute_job)

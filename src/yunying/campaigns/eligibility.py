@@ -56,6 +56,10 @@ class EligibilityRules(BaseModel):
     min_orders: Annotated[int | None, Field(ge=1, le=MAX_ORDERS)] = None
     purchase_period_days: Annotated[int | None, Field(ge=1, le=3660)] = None
     first_order_only: bool = False
+    # Segment membership (M5) as at the segment's last recompute: in any of segments_in (when given),
+    # in none of segments_not_in.
+    segments_in: list[Annotated[int, Field(ge=1)]] = []
+    segments_not_in: list[Annotated[int, Field(ge=1)]] = []
 
     @model_validator(mode="after")
     def _check(self) -> EligibilityRules:
@@ -99,7 +103,12 @@ class EligibilityRules(BaseModel):
             self.min_orders,
             self.purchase_period_days,
             self.first_order_only,
+            frozenset(self.segments_in),
+            frozenset(self.segments_not_in),
         )
+
+    def segment_ids(self) -> set[int]:
+        return set(self.segments_in) | set(self.segments_not_in)
 
 
 def eligibility_problems(raw: Any) -> tuple[EligibilityRules | None, list[FieldError]]:
@@ -134,6 +143,7 @@ class MemberFacts:
     orders: int = 0  # not cancelled
     paid_fen: int = 0  # net of refunds
     has_orders: bool = False  # any order not cancelled, ever ("first order only")
+    segment_ids: frozenset[int] = frozenset()  # of the segments the rules name, those the member is in
 
 
 @dataclass(frozen=True)
@@ -202,6 +212,10 @@ def eligibility_evaluate(rules: EligibilityRules, facts: MemberFacts, *, today: 
                 {"count": limit.count, "period_days": limit.period_days},
             )
         )
+    if rules.segments_in and not facts.segment_ids & set(rules.segments_in):
+        reasons.append(Reason(EligibilityReason.NOT_IN_SEGMENT))
+    if facts.segment_ids & set(rules.segments_not_in):
+        reasons.append(Reason(EligibilityReason.IN_EXCLUDED_SEGMENT))
     for required in rules.required_answers:
         if not _answer_matches(facts.answers.get(required.question), required.allowed):
             reasons.append(Reason(EligibilityReason.ANSWER_REQUIRED, {"question": required.question}))

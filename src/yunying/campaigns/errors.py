@@ -71,6 +71,8 @@ class EligibilityReason(StrEnum):
     REGION_DENIED = "eligibility.region_denied"
     PARTICIPATION_LIMIT = "eligibility.participation_limit"
     ANSWER_REQUIRED = "eligibility.answer_required"
+    NOT_IN_SEGMENT = "eligibility.not_in_segment"
+    IN_EXCLUDED_SEGMENT = "eligibility.in_excluded_segment"
     NOT_MET = "eligibility.not_met"  # all a caller who may not view sign-ups learns of stored facts
     MIN_PAID = "eligibility.min_paid"
     MIN_ORDERS = "eligibility.min_orders"
@@ -138,6 +140,8 @@ register_messages(
             "The member has reached the participation limit for this period."
         ),
         EligibilityReason.ANSWER_REQUIRED: _("An answer required to take part was not given."),
+        EligibilityReason.NOT_IN_SEGMENT: _("The campaign is for members of a segment the member is not in."),
+        EligibilityReason.IN_EXCLUDED_SEGMENT: _("The member is in a segment the campaign excludes."),
         EligibilityReason.NOT_MET: _("The member does not meet the campaign's conditions."),
         EligibilityReason.MIN_PAID: _("The member has not spent enough in the period the campaign asks for."),
         EligibilityReason.MIN_ORDERS: _(

@@ -10,6 +10,7 @@ from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, S
 from django.db.models.functions import Coalesce, TruncMinute
 from django.utils import timezone
 
+from yunying.analytics.selectors import member_segment_ids
 from yunying.campaigns.eligibility import EligibilityRules, MemberFacts, age_on
 from yunying.campaigns.errors import CampaignError, SignupError
 from yunying.campaigns.models import (
@@ -295,8 +296,10 @@ def member_facts(
     answers: dict,
     now: datetime,
     rules: EligibilityRules | None = None,
+    segment_ids: set[int] = frozenset(),
 ) -> MemberFacts:
-    """The facts the rules read; purchases only when `rules` has a purchase rule (one read each)."""
+    """The facts the rules read; purchases only when `rules` has a purchase rule (one read each).
+    `segment_ids`: the segments the rules name; the facts say which of them the member is in."""
     recent = 0
     if period_days is not None and member.pk is not None:  # a new member has no history yet
         recent = Signup.objects.filter(
@@ -320,6 +323,7 @@ def member_facts(
         orders=orders,
         paid_fen=paid_fen,
         has_orders=has_orders,
+        segment_ids=frozenset(member_segment_ids(member.pk, segment_ids) if member.pk is not None else ()),
     )
 
 

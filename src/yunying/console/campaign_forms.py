@@ -13,6 +13,7 @@ from typing import Any, get_args
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from yunying.analytics.selectors import segment_list
 from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
 from yunying.campaigns.questions import QuestionType
 from yunying.campaigns.services.lifecycle import NOTIFY_CHANNELS
@@ -339,6 +340,20 @@ class EligibilityForm(ErrorsFromService, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("One a line: question key = allowed answers separated by commas, e.g. city = sh, bj"),
     )
+    # Segment membership (M5), as at each segment's last recompute.
+    segments_in = forms.TypedMultipleChoiceField(
+        label=_("Only members of these segments"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: members of any segment or none."),
+    )
+    segments_not_in = forms.TypedMultipleChoiceField(
+        label=_("Not members of these segments"),
+        required=False,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     service_fields = {
         "eligibility.min_age": "min_age",
@@ -354,12 +369,17 @@ class EligibilityForm(ErrorsFromService, forms.Form):
         "eligibility.min_orders": "min_orders",
         "eligibility.purchase_period_days": "purchase_period_days",
         "eligibility.first_order_only": "first_order_only",
+        "eligibility.segments_in": "segments_in",
+        "eligibility.segments_not_in": "segments_not_in",
         "eligibility": "__all__",
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["genders"].choices = _choices(["male", "female", "unknown"], GENDER_LABELS)
+        segments = [(s.pk, s.name) for s in segment_list()]
+        self.fields["segments_in"].choices = segments
+        self.fields["segments_not_in"].choices = segments
 
     def clean_min_paid_yuan(self):
         # The service counts in fen ("1 or more"): say it in the yuan the operator typed.
@@ -401,6 +421,9 @@ class EligibilityForm(ErrorsFromService, forms.Form):
                 rules[name] = data[name]
         if data.get("first_order_only"):
             rules["first_order_only"] = True
+        for name in ("segments_in", "segments_not_in"):
+            if data.get(name):
+                rules[name] = list(data[name])
         return rules
 
     @staticmethod
@@ -422,6 +445,8 @@ class EligibilityForm(ErrorsFromService, forms.Form):
                 f"{r.get('question', '')} = {', '.join(r.get('allowed') or [])}"
                 for r in rules.get("required_answers") or []
             ),
+            "segments_in": rules.get("segments_in") or [],
+            "segments_not_in": rules.get("segments_not_in") or [],
         }
 
 

@@ -28,6 +28,7 @@ NAV: list[NavItem] = [
     NavItem("review", _("Review queue"), "console:review_queue", "check2-square", Perm.SIGNUP_REVIEW),
     NavItem("attendance", _("Attendance"), "console:attendance", "qr-code-scan", Perm.ATTENDANCE_MARK),
     NavItem("member_list", _("Member list"), "console:member_list", "people", Perm.MEMBER_VIEW),
+    NavItem("segments", _("Segments"), "console:segment_list", "people", Perm.SEGMENT_VIEW),
     NavItem("members", _("Member look-up"), "console:member_lookup", "person-vcard", Perm.MEMBER_LOOKUP),
     NavItem("tags", _("Tags"), "console:tag_list", "tags", Perm.TAG_MANAGE),
     NavItem(

@@ -15,6 +15,7 @@ from yunying.console.views import (
     questionnaires,
     report,
     review,
+    segments,
     signups,
     tags,
 )
@@ -35,6 +36,7 @@ urlpatterns = [
     *tags.urlpatterns,
     *questionnaires.urlpatterns,
     *imports.urlpatterns,
+    *segments.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
 ]

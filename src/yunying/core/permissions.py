@@ -49,6 +49,8 @@ class Perm(StrEnum):
     ORDER_VIEW = "order.view"  # read an order fact (no personal data: the member is an id)
     PROFILING_EDIT = "profiling.edit"  # define the questionnaires members are asked (M2)
     IMPORT_RUN = "import.run"  # upload, check and import members and orders from CSV/XLSX
+    SEGMENT_VIEW = "segment.view"  # segments, RFM grid, lifecycle distribution (aggregates, masked samples)
+    SEGMENT_MANAGE = "segment.manage"  # create, edit and recompute segments; message a segment
 
 
 # What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
@@ -80,6 +82,8 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.TAG_MANAGE: _("Manage tags"),
     Perm.PROFILING_EDIT: _("Define profile questionnaires"),
     Perm.IMPORT_RUN: _("Import members and orders"),
+    Perm.SEGMENT_VIEW: _("See segments and RFM"),
+    Perm.SEGMENT_MANAGE: _("Manage segments and message them"),
 }
 
 
@@ -110,6 +114,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.TAG_MANAGE,
             Perm.PROFILING_EDIT,
             Perm.IMPORT_RUN,
+            Perm.SEGMENT_VIEW,
+            Perm.SEGMENT_MANAGE,
         }
     ),
     Role.SUPPORT: frozenset(

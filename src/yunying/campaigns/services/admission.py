@@ -232,6 +232,7 @@ def signup_create(
         answers=cleaned,
         now=now,
         rules=rules,
+        segment_ids=rules.segment_ids(),
     )
     today = timezone.localdate(now)
     reasons = eligibility_evaluate(rules, facts, today=today)
