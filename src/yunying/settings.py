@@ -184,6 +184,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 IMPORT_MAX_BYTES = int(os.environ.get("YUNYING_IMPORT_MAX_BYTES", 200 * 1024 * 1024))
 IMPORT_MAX_ROWS = int(os.environ.get("YUNYING_IMPORT_MAX_ROWS", 2_000_000))
 IMPORT_INLINE_MAX_BYTES = 2 * 1024 * 1024
+# Pages that take a file: their body limit (core.middleware.body_limit) instead of MAX_REQUEST_BODY_BYTES.
+UPLOAD_PATHS = {"/console/imports/": IMPORT_MAX_BYTES}
 IMPORT_STALE_SECONDS = 120
 IMPORT_MAX_ATTEMPTS = 5
 

@@ -14,6 +14,16 @@ from yunying.core.errors import CoreError
 from yunying.core.problems import problem
 
 
+def body_limit(path: str) -> int:
+    """The largest body a request to `path` may carry: MAX_REQUEST_BODY_BYTES, except the pages that
+    take a file upload (settings.UPLOAD_PATHS: the console's import takes files of 200 MB; a 64 KiB
+    cap refused any real one). Files stream to disk (Django's upload handlers), not into memory."""
+    for prefix, limit in settings.UPLOAD_PATHS.items():
+        if path == prefix:
+            return limit
+    return settings.MAX_REQUEST_BODY_BYTES
+
+
 class RequestSizeLimitMiddleware:
     """Bodies over MAX_REQUEST_BODY_BYTES get 413 before any view parses them — by Content-Length,
     or, for a chunked body without one, by reading at most one byte past the limit."""
@@ -22,7 +32,7 @@ class RequestSizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = settings.MAX_REQUEST_BODY_BYTES
+        limit = body_limit(request.path)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -49,7 +59,13 @@ class RequestSizeLimitMiddleware:
             # problem does (Accept-Language).
             with translation.override(translation.get_language_from_request(request)):
                 if not request.path.startswith("/api/"):  # a console or member form: a page
-                    return _error_page(request, "413.html", 413, limit_kib=limit // 1024)
+                    return _error_page(
+                        request,
+                        "413.html",
+                        413,
+                        limit_kib=limit // 1024,
+                        upload=limit > settings.MAX_REQUEST_BODY_BYTES,
+                    )
                 return problem(CoreError.BODY_TOO_LARGE, 413, limit_bytes=limit)
         return self.get_response(request)
 
