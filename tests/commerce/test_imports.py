@@ -393,3 +393,21 @@ def test_two_workers_never_run_one_job(settings):
     assert sorted(ran) == [False, True]
     job.refresh_from_db()
     assert job.state == ImportState.CHECKED and job.attempts == 1
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2026/11/11 10:00", "2026-11-11T10:00:00"),
+        ("2026/1/5 9:05:30", "2026-01-05T09:05:30"),
+        ("2026-1-5 9:05", "2026-01-05T09:05:00"),
+        ("2026/11/11", "2026-11-11T00:00:00"),
+        ("2026-11-11T10:00:00+08:00", "2026-11-11T10:00:00+08:00"),  # ISO as it is
+        ("11/11/2026 10:00", "11/11/2026 10:00"),  # day-first or month-first: ambiguous, refused later
+    ],
+)
+def test_a_spreadsheets_local_time_reads_as_iso(cell, expected):
+    """Excel (zh-CN) writes 2026/11/11 10:00 in a CSV: every row of such a file was refused."""
+    from yunying.commerce.imports.rows import spreadsheet_time
+
+    assert spreadsheet_time(cell) == expected

@@ -98,8 +98,26 @@ def check_phone(value: Any, *, row: int, column: str, errors: list[RowError]) ->
     return e164
 
 
+# How a zh-CN spreadsheet writes a local time in a CSV cell: 2026/11/11 10:00, 2026/1/5 9:05:30,
+# 2026-1-5 9:05 (no zero padding, slashes). Read as the ISO text commerce.validation takes.
+_SPREADSHEET_TIME = re.compile(r"^(\d{4})[/-](\d{1,2})[/-](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def spreadsheet_time(value: Any) -> Any:
+    """`value` as ISO 8601 text when it is a spreadsheet's local date and time, else as it is."""
+    if not isinstance(value, str):
+        return value
+    match = _SPREADSHEET_TIME.match(value.strip())
+    if match is None:
+        return value
+    year, month, day, hour, minute, second = match.groups()
+    return f"{year}-{int(month):02d}-{int(day):02d}T{int(hour or 0):02d}:{minute or '00'}:{second or '00'}"
+
+
 def check_paid_at(value: Any, *, row: int, errors: list[RowError], now: datetime) -> datetime | None:
-    """commerce.validation's instant, with a spreadsheet's local times read in the configured zone."""
+    """commerce.validation's instant, with a spreadsheet's local times (2026/11/11 10:00 as Excel
+    writes them) read in the configured zone."""
+    value = spreadsheet_time(value)
     field_errors: list[FieldError] = []
     instant = check_instant(
         value, field="paid_at", errors=field_errors, now=now, naive_zone=timezone.get_default_timezone()
