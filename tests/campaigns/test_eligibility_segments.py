@@ -53,3 +53,24 @@ def test_segment_ids_must_be_positive():
     with pytest.raises(ValidationFailed) as caught:
         eligibility_parse({"segments_in": [0]})
     assert caught.value.code == "core.invalid"
+
+
+def test_a_segment_both_required_and_excluded_is_refused():
+    """Nobody could sign up: the new-user review saved such a campaign without a word."""
+    from yunying.campaigns.eligibility import eligibility_problems
+
+    rules, problems = eligibility_problems({"segments_in": [3, 4], "segments_not_in": [3]})
+    assert rules is None
+    assert any("both required and excluded" in p["message"] for p in problems)
+
+
+@pytest.mark.django_db
+def test_the_campaign_summary_names_its_segments():
+    """The summary said "open to every member" for a campaign limited to a segment."""
+    from yunying.analytics.models import Segment
+    from yunying.console.views.campaign_common import rules_lines
+
+    vip, churned = Segment.objects.create(name="复购会员"), Segment.objects.create(name="流失会员")
+    lines = rules_lines({"segments_in": [vip.pk], "segments_not_in": [churned.pk, 999]})
+    assert any("复购会员" in line for line in lines)
+    assert any("流失会员" in line and "#999" in line for line in lines)

@@ -104,3 +104,10 @@ def segment_sample(segment_id: int, *, limit: int = 20) -> list[dict]:
             }
         )
     return rows
+
+
+def segment_names(segment_ids: set[int]) -> dict[int, str]:
+    """Segment id → name, for the ids that exist (a deleted segment is missing)."""
+    if not segment_ids:
+        return {}
+    return dict(Segment.objects.filter(pk__in=segment_ids).values_list("pk", "name"))

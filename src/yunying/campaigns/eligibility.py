@@ -70,6 +70,8 @@ class EligibilityRules(BaseModel):
             raise ValueError("purchase_period_days needs min_paid_fen or min_orders")
         if self.first_order_only and purchases:
             raise ValueError("first_order_only excludes min_paid_fen and min_orders")
+        if set(self.segments_in) & set(self.segments_not_in):
+            raise ValueError("a segment cannot be both required and excluded: nobody could sign up")
         if self.genders is not None and not set(self.genders) <= {"male", "female", "unknown"}:
             raise ValueError("genders are male, female, unknown")
         for code in (self.regions_allow or []) + self.regions_deny:

@@ -549,6 +549,9 @@ VALUE_ERRORS = {
         "New customers only cannot be combined with an amount spent or a number of orders."
     ),
     "genders are male, female, unknown": _("Choose genders among male, female and unknown."),
+    "a segment cannot be both required and excluded: nobody could sign up": _(
+        "A segment cannot be both required and excluded: nobody could sign up."
+    ),
     "choice questions need options": _("A choice question needs options."),
     "only choice questions have options": _("Only choice questions have options."),
     "option values must be unique": _("Each option needs its own value."),

@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from yunying.analytics.selectors import segment_names
 from yunying.campaigns import selectors
 from yunying.campaigns.errors import CampaignError
 from yunying.campaigns.models import Campaign, CampaignStatus
@@ -223,6 +224,17 @@ def rules_lines(rules: dict[str, Any]) -> list[str]:
         )
     if rules.get("first_order_only"):
         lines.append(_("New customers only (no order yet)"))
+    names = segment_names(set(rules.get("segments_in") or []) | set(rules.get("segments_not_in") or []))
+    if rules.get("segments_in"):
+        lines.append(
+            _("Only members of: %(s)s")
+            % {"s": ", ".join(names.get(i, f"#{i}") for i in rules["segments_in"])}
+        )
+    if rules.get("segments_not_in"):
+        lines.append(
+            _("Not members of: %(s)s")
+            % {"s": ", ".join(names.get(i, f"#{i}") for i in rules["segments_not_in"])}
+        )
     for required in rules.get("required_answers") or []:
         lines.append(
             _("Answer to “%(q)s” one of: %(a)s")
