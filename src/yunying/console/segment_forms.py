@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yunying.analytics.models import Lifecycle
 from yunying.analytics.selectors import segment_list
@@ -37,7 +38,7 @@ def _range(field: str, low, high) -> list[dict]:
 
 
 class SegmentForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=60)
+    name = forms.CharField(label=pgettext_lazy("what something is called", "Name"), max_length=60)
     description = forms.CharField(label=_("About this segment"), max_length=200, required=False)
     tag_name = forms.CharField(
         label=_("Rule-based tag"),

@@ -34,7 +34,7 @@ register_messages(
         MemberError.PHONE_NOT_MOBILE: _(
             "The member's phone must be a mobile number that can receive SMS, not a landline or a 400/800 number."
         ),
-        MemberError.NOT_FOUND: _("No member has that phone or external id."),
+        MemberError.NOT_FOUND: _("No such member: no member has that id, phone or external id."),
     }
 )
 
