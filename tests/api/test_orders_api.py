@@ -83,6 +83,13 @@ REFUSALS = [
     ("quantity of no line", "SO-1", {"external_id": "R1", "quantity": 1}, 422, "core.invalid"),
     ("float amount", "SO-1", {"external_id": "R1", "amount_fen": 1.5}, 422, "core.invalid"),
     ("naive time", "SO-1", {"external_id": "R1", "occurred_at": "2026-12-02T10:00:00"}, 422, "core.invalid"),
+    (
+        "before payment",
+        "SO-1",
+        {"external_id": "R1", "occurred_at": "2026-01-01T11:00:00+08:00"},
+        422,
+        "order.before_payment",
+    ),  # the new-user review: a refund dated 11 months before the payment
 ]
 
 

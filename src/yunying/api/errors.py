@@ -83,6 +83,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "order.cancelled": 409,
     "order.not_cancellable": 409,
     "order.refund_empty": 422,
+    "order.before_payment": 422,
 }
 
 

@@ -18,6 +18,7 @@ class OrderError(StrEnum):
     CANCELLED = "order.cancelled"
     NOT_CANCELLABLE = "order.not_cancellable"
     REFUND_EMPTY = "order.refund_empty"
+    BEFORE_PAYMENT = "order.before_payment"  # a refund or cancellation dated before the order was paid
 
 
 class OrderFieldError(StrEnum):
@@ -59,6 +60,7 @@ register_messages(
             "An order that was already refunded, in part or in full, cannot be cancelled: refund the rest."
         ),
         OrderError.REFUND_EMPTY: _("A refund needs an amount or a quantity above zero."),
+        OrderError.BEFORE_PAYMENT: _("This happened before the order was paid: check its time."),
         OrderFieldError.REQUIRED: _("This field is required."),
         OrderFieldError.TEXT_INVALID: _("The text is empty, too long or contains control characters."),
         OrderFieldError.ID_INVALID: _(

@@ -169,7 +169,7 @@ def order_refund(*, external_id: str, refund: RefundInput, actor: Actor) -> Reco
     """Append a refund of a line or of the whole order, once per refund id.
 
     Raises: order.not_found, order.event_conflict, order.cancelled, order.line_not_found,
-    order.over_refund, order.refund_empty."""
+    order.over_refund, order.refund_empty, order.before_payment."""
     fingerprint = refund_fingerprint(refund)
     with transaction.atomic():
         order = _locked_order(external_id)
@@ -178,6 +178,8 @@ def order_refund(*, external_id: str, refund: RefundInput, actor: Actor) -> Reco
             return Recorded(existing, order, replayed=True)
         if order.status == OrderStatus.CANCELLED:
             raise DomainError(OrderError.CANCELLED)
+        if refund.occurred_at < order.paid_at:
+            raise DomainError(OrderError.BEFORE_PAYMENT, paid_at=order.paid_at.isoformat())
         lines = list(order.lines.order_by("line_no"))
         line = None
         if refund.line_no is not None:
@@ -245,7 +247,8 @@ def order_refund(*, external_id: str, refund: RefundInput, actor: Actor) -> Reco
 def order_cancel(*, external_id: str, cancel: CancelInput, actor: Actor) -> Recorded:
     """Cancel an order nothing was refunded from; once (the same cancellation again is a replay).
 
-    Raises: order.not_found, order.event_conflict, order.cancelled, order.not_cancellable."""
+    Raises: order.not_found, order.event_conflict, order.cancelled, order.not_cancellable,
+    order.before_payment."""
     fingerprint = cancel_fingerprint(cancel)
     with transaction.atomic():
         order = _locked_order(external_id)
@@ -256,6 +259,8 @@ def order_cancel(*, external_id: str, cancel: CancelInput, actor: Actor) -> Reco
             raise DomainError(OrderError.CANCELLED)
         if order.status != OrderStatus.PAID:
             raise DomainError(OrderError.NOT_CANCELLABLE, status=order.status)
+        if cancel.occurred_at < order.paid_at:
+            raise DomainError(OrderError.BEFORE_PAYMENT, paid_at=order.paid_at.isoformat())
         event = OrderEvent.objects.create(
             order=order,
             external_id=cancel.external_id,
