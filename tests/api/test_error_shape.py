@@ -87,3 +87,15 @@ def test_campaign_definition_messages_are_chinese_by_default(api):
     assert {"field": "title", "code": "core.invalid", "message": "标题不能为空。"} in response.json()[
         "errors"
     ]
+
+
+def test_field_messages_of_a_malformed_body_are_in_the_callers_language(api, db):
+    """pydantic writes English; the new-user review read "Input should be a valid integer" in zh."""
+    body = {"external_id": "X-1", "member": {"phone": "13800138000"}, "channel": "app",
+            "paid_at": "2026-12-01T10:00:00+08:00",
+            "lines": [{"sku": "A", "unit_price_fen": 12.5, "quantity": 1, "paid_fen": 100}]}  # fmt: skip
+    zh = api.post_json("/api/v1/orders", body, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    en = api.post_json("/api/v1/orders", body, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert zh["code"] == en["code"] == "core.invalid"
+    assert "Input should be" not in zh["errors"][0]["message"]
+    assert zh["errors"][0]["message"] != en["errors"][0]["message"]

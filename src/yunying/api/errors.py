@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from yunying.core.errors import CoreError, DomainError, FieldError, database_busy
 from yunying.core.problems import problem
 from yunying.core.ratelimit import client_key, ratelimit_hit
+from yunying.core.validation_messages import validation_message
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,10 @@ def install(api: NinjaAPI) -> None:
     def on_validation_error(request, exc: ValidationError):
         errors = [
             FieldError(
-                _field_path(list(e.get("loc", []))), CoreError.INVALID, e.get("msg", ""), type=e.get("type")
+                _field_path(list(e.get("loc", []))),
+                CoreError.INVALID,
+                validation_message(e.get("msg", "")),
+                type=e.get("type"),
             )
             for e in exc.errors
         ]

@@ -17,6 +17,7 @@ from yunying.analytics.selectors import segment_list
 from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
 from yunying.campaigns.questions import QuestionType
 from yunying.campaigns.services.lifecycle import NOTIFY_CHANNELS
+from yunying.core.validation_messages import validation_message
 from yunying.members.models import Gender
 
 # The labels operators read, from the models' own (translated) choices: one source.
@@ -561,20 +562,6 @@ VALUE_ERRORS = {
     "duplicate key": _("Another question has this key."),
     "the form is a list of questions": _("The form is a list of questions."),
 }
-PATTERNS = [
-    (r"Field required", _("This is required.")),
-    (r"Input should be greater than or equal to (?P<n>\S+)", _("Enter %(n)s or more.")),
-    (r"Input should be less than or equal to (?P<n>\S+)", _("Enter %(n)s or less.")),
-    (r"Input should be greater than (?P<n>\S+)", _("Enter more than %(n)s.")),
-    (r"Input should be a valid integer.*", _("Enter a whole number.")),
-    (r"Input should be a valid date.*", _("Enter a valid date.")),
-    (r"String should match pattern .*", _("The format is not valid.")),
-    (r"String should have at least (?P<n>\d+) characters?", _("Enter at least %(n)s characters.")),
-    (r"String should have at most (?P<n>\d+) characters?", _("Enter at most %(n)s characters.")),
-    (r"List should have at least (?P<n>\d+) items?.*", _("Give at least %(n)s.")),
-    (r"Extra inputs are not permitted", _("This is not a known setting.")),
-    (r"Value error, (?P<code>\d+) is not a GB/T 2260 code", _("%(code)s is not a GB/T 2260 region code.")),
-]
 
 
 def service_message(message: str) -> str:
@@ -583,8 +570,4 @@ def service_message(message: str) -> str:
     plain = text.removeprefix("Value error, ")
     if plain in VALUE_ERRORS:
         return str(VALUE_ERRORS[plain])
-    for pattern, translated in PATTERNS:
-        match = re.fullmatch(pattern, text)
-        if match:
-            return str(translated) % match.groupdict()
-    return text
+    return validation_message(text)

@@ -1,0 +1,40 @@
+"""Pydantic's validation messages (English, by its own wording) in the reader's language: the API's
+`errors` and the console's field messages. Only the wording changes; a message without a pattern here
+is shown as pydantic wrote it."""
+
+from __future__ import annotations
+
+import re
+
+from django.utils.translation import gettext_lazy as _
+
+PATTERNS = [
+    (r"Field required", _("This is required.")),
+    (r"Input should be greater than or equal to (?P<n>\S+)", _("Enter %(n)s or more.")),
+    (r"Input should be less than or equal to (?P<n>\S+)", _("Enter %(n)s or less.")),
+    (r"Input should be greater than (?P<n>\S+)", _("Enter more than %(n)s.")),
+    (r"Input should be a valid integer.*", _("Enter a whole number.")),
+    (r"Input should be a valid datetime.*", _("Enter a date and time (ISO 8601).")),
+    (r"Input should be a valid date.*", _("Enter a valid date.")),
+    (r"String should match pattern .*", _("The format is not valid.")),
+    (r"String should have at least (?P<n>\d+) characters?", _("Enter at least %(n)s characters.")),
+    (r"String should have at most (?P<n>\d+) characters?", _("Enter at most %(n)s characters.")),
+    (r"List should have at least (?P<n>\d+) items?.*", _("Give at least %(n)s.")),
+    (r"Extra inputs are not permitted", _("This is not a known setting.")),
+    (r"Value error, (?P<code>\d+) is not a GB/T 2260 code", _("%(code)s is not a GB/T 2260 region code.")),
+    (r"Input should be a valid string.*", _("Enter text.")),
+    (r"Input should be a valid boolean.*", _("Enter true or false.")),
+    (r"Input should be a valid list.*", _("Give a list.")),
+    (r"Input should be a valid dictionary.*", _("Give an object.")),
+    (r"Input should be (?P<options>'.*')", _("Choose one of %(options)s.")),
+    (r"Input should be a finite number", _("Enter a finite number.")),
+]
+
+
+def validation_message(text: str) -> str:
+    """`text`, a pydantic message, in the active language when a pattern knows it."""
+    for pattern, translated in PATTERNS:
+        match = re.fullmatch(pattern, text)
+        if match:
+            return str(translated) % match.groupdict()
+    return text
