@@ -542,6 +542,11 @@ class ExtendForm(forms.Form):
 # unknown message is shown as the service wrote it.
 
 VALUE_ERRORS = {
+    # segment rules (analytics.rules)
+    "give min, max or both": _("Give a lowest value, a highest value or both."),
+    "max must be at least min": _("The highest value must be at least the lowest."),
+    "give since, until or both": _("Give a start, an end or both."),
+    "until must be after since": _("The end must be after the start."),
     "max_age must be at least min_age": _("The maximum age must be at least the minimum age."),
     "purchase_period_days needs min_paid_fen or min_orders": _(
         "A purchase period needs an amount spent or a number of orders."
