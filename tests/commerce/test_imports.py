@@ -312,6 +312,7 @@ def test_a_run_killed_half_way_is_claimed_again_and_finished(monkeypatch, settin
     assert jobs.imports_run_due() == {"imports_run": 1}
     job.refresh_from_db()
     assert job.state == ImportState.DONE and job.inserted == 30 - written
+    assert job.records_unchanged == written  # what the dead worker wrote is counted, as unchanged
     assert Order.objects.count() == 30 and OrderLine.objects.count() == 60
 
 

@@ -208,7 +208,7 @@ def test_tagging_while_the_tag_is_deleted_is_tag_not_found_never_a_crash(transac
         members = [MemberFactory() for _ in range(6)]
         outcomes, barrier = [], threading.Barrier(7)
 
-        def tag_one(member):
+        def tag_one(member, barrier=barrier, outcomes=outcomes):
             barrier.wait()
             try:
                 tags.member_tag_add(member_id=member.pk, tag_name="限时", actor=OPERATOR)
@@ -220,7 +220,7 @@ def test_tagging_while_the_tag_is_deleted_is_tag_not_found_never_a_crash(transac
             finally:
                 connection.close()
 
-        def delete():
+        def delete(barrier=barrier, tag=tag):
             barrier.wait()
             try:
                 tags.tag_delete(tag_id=tag.pk, actor=OPERATOR)

@@ -280,6 +280,10 @@ def _finish(job: ImportJob, written: pipeline.Written) -> None:
             finished_at=timezone.now(),
             inserted=written.inserted + written.members_updated,
             members_created=written.members_created,
+            # What a worker that died, or another import of the same file, wrote before this pass is
+            # found unchanged now: counted with what the check already found unchanged (the faults
+            # review saw "0 unchanged" after a restart while the audit row had 35,081).
+            records_unchanged=job.records_unchanged + written.unchanged,
             rows_done=written.rows,
         )
         audit_record(

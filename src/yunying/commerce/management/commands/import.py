@@ -74,10 +74,22 @@ class Command(BaseCommand):
                 self.stdout.write(_("Nothing new to import."))
                 raise SystemExit(2 if job.rows_error else 0)
             writing = bar.add_task(_("Importing"), total=job.rows_valid)
-            job = jobs.import_start(
-                job_id=job.pk, actor=actor, mode=mode, inline=True,
-                progress=lambda each: bar.update(writing, completed=each.rows_done),
-            )  # fmt: skip
+            try:
+                job = jobs.import_start(
+                    job_id=job.pk, actor=actor, mode=mode, inline=True,
+                    progress=lambda each: bar.update(writing, completed=each.rows_done),
+                )  # fmt: skip
+            except KeyboardInterrupt:
+                # Half written is not half done: the job is resumable, and the worker takes it over
+                # once its heartbeat is stale. Say so instead of a traceback (faults review).
+                self.stderr.write(
+                    _(
+                        "Interrupted. Import %(id)d is left half written; `yunying worker` finishes it "
+                        "in a few minutes without writing anything twice (see the console's Import page)."
+                    )
+                    % {"id": job.pk}
+                )
+                raise SystemExit(130) from None
         self.stdout.write(
             _("Imported %(inserted)d new, %(unchanged)d unchanged, %(members)d members created.")
             % {"inserted": job.inserted, "unchanged": job.records_unchanged, "members": job.members_created}
