@@ -30,6 +30,8 @@ def test_a_killed_worker_is_replaced_and_the_server_keeps_answering(tmp_path):
     )
     server = Server(env, product=True).start()
     try:
+        # a fresh var dir has no collected static files: the server says so (the pages would fail)
+        assert "static files are not collected" in Path(server.log.name).read_text()
         before = _workers(server.process.pid)
         assert len(before) == 2
         # when
