@@ -20,10 +20,6 @@ def member_segments(member_id: int) -> QuerySet[Segment]:
     return Segment.objects.filter(memberships__member_id=member_id).order_by("name")
 
 
-def segment_has_member(segment_id: int, member_id: int) -> bool:
-    return SegmentMember.objects.filter(segment_id=segment_id, member_id=member_id).exists()
-
-
 def segment_list() -> QuerySet[Segment]:
     return Segment.objects.select_related("tag").order_by("name")
 

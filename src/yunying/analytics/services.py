@@ -38,7 +38,7 @@ from yunying.analytics.rules import Group, referenced_segments, rule_parse, rule
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
-from yunying.members import services as members_services
+from yunying.members import tags as member_tags
 from yunying.members.consent import marketing_allowed
 from yunying.members.models import Member
 from yunying.notify.services import outbox_add, outbox_build
@@ -239,7 +239,7 @@ def _tag_for(name: str | None, segment: Segment | None):
     """Raises: segment.tag_taken."""
     if not name:
         return None
-    tag = members_services.rule_tag_ensure(name=name)
+    tag = member_tags.rule_tag_ensure(name=name)
     if tag is None or Segment.objects.filter(tag=tag).exclude(pk=getattr(segment, "pk", None)).exists():
         raise DomainError(SegmentError.TAG_TAKEN, tag=name)
     return tag
@@ -355,7 +355,7 @@ def segment_recompute(
             batch_size=1000,
         )
         if segment.tag_id:
-            members_services.rule_tag_sync(tag_id=segment.tag_id, member_ids=wanted)
+            member_tags.rule_tag_sync(tag_id=segment.tag_id, member_ids=wanted)
         Segment.objects.filter(pk=segment.pk).update(member_count=len(wanted), computed_at=now)
         if actor is not None:
             audit_record(

@@ -22,7 +22,7 @@ from yunying.core.models import ApiKey, PersonalDataAccess
 from yunying.core.permissions import Role
 from yunying.members import tags as member_tags
 from yunying.members.consent import consent_history, consent_state
-from yunying.members.models import ConsentEvent, ConsentPurpose, Member, TagKind
+from yunying.members.models import ConsentPurpose, Member, TagKind
 
 RECENT_ORDERS = 20
 ACCESS_ROWS = 50
@@ -39,11 +39,6 @@ class TimelineEntry:
     title: str
     detail: str = ""
     who: str = ""
-
-
-def consent_rows(member: Member) -> list[ConsentEvent]:
-    """The member's grants and withdrawals, newest first."""
-    return consent_history(member)
 
 
 @dataclass(frozen=True)
@@ -176,7 +171,7 @@ def member_360(member: Member) -> dict:
     orders = list(commerce.member_orders(member.pk)[:RECENT_ORDERS])
     order_events = commerce.member_order_events(member.pk)
     signup_events = campaign_selectors.member_timeline(member.pk)
-    consents = consent_rows(member)
+    consents = consent_history(member)  # grants and withdrawals, newest first
     tag_links = member_tags.member_tags(member.pk)
     return {
         "summary": commerce.member_purchase_summary(member.pk),

@@ -218,3 +218,35 @@ def members_tag_add(*, member_ids: list[int], tag_name: str, actor: Actor) -> in
             after={"tag": tag.name, "members": len(wanted), "added": added},
         )  # fmt: skip
     return added
+
+
+# --- rule-based tags: their members follow a segment (analytics), synced at each recompute -----
+
+
+def rule_tag_ensure(*, name: str) -> Tag | None:
+    """The rule-based tag called `name`, created when missing; None when a manual tag has the name
+    (a rule must never take over the members an operator tagged by hand)."""
+    tag, _created = Tag.objects.get_or_create(name=name, defaults={"kind": TagKind.RULE})
+    return tag if tag.kind == TagKind.RULE else None
+
+
+def rule_tag_sync(*, tag_id: int, member_ids: set[int]) -> tuple[int, int]:
+    """Make a rule-based tag's members exactly `member_ids` (its segment's at a recompute); returns
+    (added, removed). Runs in the caller's transaction."""
+    tag = Tag.objects.get(pk=tag_id, kind=TagKind.RULE)
+    current = set(MemberTag.objects.filter(tag=tag).values_list("member_id", flat=True))
+    removed = current - member_ids
+    added = member_ids - current
+    for chunk in _chunked(sorted(removed)):
+        MemberTag.objects.filter(tag=tag, member_id__in=chunk).delete()
+    MemberTag.objects.bulk_create(
+        [MemberTag(tag=tag, member_id=m, added_by="rule") for m in sorted(added)],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    return len(added), len(removed)
+
+
+def _chunked(values: list[int], size: int = 900) -> list[list[int]]:
+    """Under SQLite's bound-parameter limit."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
