@@ -72,7 +72,7 @@ def test_the_360_page_shows_orders_sign_ups_tags_and_the_timeline(console, site)
     check_page(page, "console-member-360-revealed")
     page.goto(f"/console/members/{member_id}/")
     accesses = page.locator("#member-accesses tbody").inner_text()
-    assert "support" in accesses and "customer_service" in accesses and "客服" in accesses
+    assert "support" in accesses and "客户服务：会员请求帮助" in accesses and "客服" in accesses
 
 
 def test_the_tags_page(console):

@@ -96,7 +96,7 @@ def test_a_reveal_with_a_purpose_shows_the_profile_and_leaves_an_access_row_on_t
     assert AuditEntry.objects.get(action="member.reveal").object_id == str(member.pk)
     # and the next, masked view lists who looked, with their role
     again = client.get(url(member)).content.decode()
-    assert "张三丰" not in again and "customer_service: 工单 88" in again
+    assert "张三丰" not in again and "客户服务：会员请求帮助: 工单 88" in again
     assert client.user.username in again and "客服" in again
 
 
@@ -296,3 +296,13 @@ def test_the_360_page_shows_consent_per_purpose_and_its_history(console_as, memb
     state = state[: state.index("</ul>")]
     assert "Marketing" in state and "not granted" in state.split("Marketing")[1].split("</li>")[0]
     assert "Consent withdrawn" in page and "Consent granted" in page
+
+
+def test_who_accessed_the_data_reads_in_words_not_codes(console_as, member):
+    """The access rows showed 'customer_service' and 'phone, name, email, birth_date'."""
+    client = console_as(Role.SUPPORT)
+    client.post(f"{url(member)}reveal/", {"purpose": "customer_service", "purpose_note": "工单 1024"})
+    page = client.get(url(member), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    rows = page[page.rindex("<tbody>") :]
+    assert "Customer service: the member asked for help: 工单 1024" in rows
+    assert "Phone, Name" in rows and "customer_service" not in rows and "birth_date" not in rows

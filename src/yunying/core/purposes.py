@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yunying.core.alerts import alert_raise
 from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
@@ -31,6 +32,37 @@ class Purpose(StrEnum):
 
 
 MAX_NOTE = 200
+
+# Each purpose as people read it: the reveal forms offer these, and the access logs show them.
+PURPOSE_LABELS = {
+    Purpose.CUSTOMER_SERVICE: gettext_lazy("Customer service: the member asked for help"),
+    Purpose.EVENT_CHECK_IN: gettext_lazy("Event check-in"),
+    Purpose.PRIZE_DELIVERY: gettext_lazy("Prize delivery"),
+    Purpose.DATA_SUBJECT_REQUEST: gettext_lazy("The member asked for their data"),
+    Purpose.LEGAL_REQUEST: gettext_lazy("Legal request (court, police, regulator)"),
+    Purpose.FRAUD_INVESTIGATION: gettext_lazy("Fraud investigation"),
+}
+# The personal data fields an access-log row names, as people read them.
+FIELD_LABELS = {
+    "phone": gettext_lazy("Phone"),
+    "name": gettext_lazy("Name"),
+    "email": gettext_lazy("E-mail"),
+    "birth_date": gettext_lazy("Birth date"),
+    "answers": gettext_lazy("Answers"),
+}
+
+
+def purpose_text(stored: str) -> str:
+    """An access-log purpose ("customer_service: 工单 1024", as reveal_authorize states it) in words."""
+    code, _sep, note = (stored or "").partition(": ")
+    label = PURPOSE_LABELS.get(code)
+    text = str(label) if label is not None else code
+    return f"{text}: {note}" if note else text
+
+
+def fields_text(fields) -> str:
+    """An access-log row's fields in words, in the list separator of the language."""
+    return ", ".join(str(FIELD_LABELS.get(field, field)) for field in fields or [])
 
 
 REVEAL_WINDOW_SECONDS = 3600

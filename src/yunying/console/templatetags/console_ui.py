@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from yunying.core.permissions import Perm
+from yunying.core.purposes import fields_text, purpose_text
 
 register = template.Library()
 
@@ -42,3 +43,15 @@ def yuan(fen: int | None) -> str:
     from yunying.console.member360 import fen_text
 
     return "—" if fen is None else fen_text(int(fen))
+
+
+@register.filter(name="purpose_text")
+def purpose_text_filter(stored: str) -> str:
+    """An access-log purpose in words (the code was shown as it is stored)."""
+    return purpose_text(stored)
+
+
+@register.filter(name="fields_text")
+def fields_text_filter(fields) -> str:
+    """An access-log row's personal data fields in words."""
+    return fields_text(fields)

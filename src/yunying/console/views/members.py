@@ -34,22 +34,13 @@ from yunying.core import crypto
 from yunying.core.audit import pii_access_list
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.permissions import Perm
-from yunying.core.purposes import MAX_NOTE, Purpose, reveal_authorize
+from yunying.core.purposes import MAX_NOTE, PURPOSE_LABELS, reveal_authorize
 from yunying.members import services as members
 from yunying.members.models import Gender, Member
 
 TICKET_SECONDS = 30 * 60
 _TICKET = "console.member_ticket"
 ACCESS_ROWS = 50
-
-PURPOSE_LABELS = {
-    Purpose.CUSTOMER_SERVICE: gettext_lazy("Customer service: the member asked for help"),
-    Purpose.EVENT_CHECK_IN: gettext_lazy("Event check-in"),
-    Purpose.PRIZE_DELIVERY: gettext_lazy("Prize delivery"),
-    Purpose.DATA_SUBJECT_REQUEST: gettext_lazy("The member asked for their data"),
-    Purpose.LEGAL_REQUEST: gettext_lazy("Legal request (court, police, regulator)"),
-    Purpose.FRAUD_INVESTIGATION: gettext_lazy("Fraud investigation"),
-}
 
 
 class LookupForm(forms.Form):

@@ -32,20 +32,11 @@ from yunying.console.views.campaign_pages import (
 )
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.permissions import Perm
-from yunying.core.purposes import MAX_NOTE, Purpose, reveal_authorize
+from yunying.core.purposes import MAX_NOTE, PURPOSE_LABELS, reveal_authorize
 from yunying.members.regions import region_label
 
 PAGE_SIZE = 50
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
-
-PURPOSE_LABELS = {
-    Purpose.CUSTOMER_SERVICE: gettext_lazy("Customer service: the member asked for help"),
-    Purpose.EVENT_CHECK_IN: gettext_lazy("Checking the member in at the event"),
-    Purpose.PRIZE_DELIVERY: gettext_lazy("Delivering what the member won"),
-    Purpose.DATA_SUBJECT_REQUEST: gettext_lazy("The member asked for their data"),
-    Purpose.LEGAL_REQUEST: gettext_lazy("A court, police or regulator's request"),
-    Purpose.FRAUD_INVESTIGATION: gettext_lazy("Fraud investigation"),
-}
 
 PURPOSE_CHOICES = [("", gettext_lazy("Choose a purpose")), *PURPOSE_LABELS.items()]
 
