@@ -107,7 +107,7 @@ def test_member_look_up_and_reveal_with_a_purpose(console, site):
     page.locator("form[action$='/members/reveal/'] button[type=submit]").click()
     page.wait_for_load_state()
     assert member["phone"] in page.content()
-    assert "customer_service" in page.locator("#access-heading ~ div").inner_text()
+    assert "客户服务：会员请求帮助" in page.locator("#access-heading ~ div").inner_text()
     check_page(page, "console-member-revealed")
 
 
