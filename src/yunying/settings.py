@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "yunying.core",
     "yunying.members",
     "yunying.commerce",
+    "yunying.loyalty",
     "yunying.analytics",
     "yunying.campaigns",
     "yunying.notify",

@@ -51,6 +51,13 @@ class Perm(StrEnum):
     IMPORT_RUN = "import.run"  # upload, check and import members and orders from CSV/XLSX
     SEGMENT_VIEW = "segment.view"  # segments, RFM grid, lifecycle distribution (aggregates, masked samples)
     SEGMENT_MANAGE = "segment.manage"  # create, edit and recompute segments; message a segment
+    LOYALTY_VIEW = "loyalty.view"  # a member's level, points, lots and ledger; liabilities (no personal data)
+    LOYALTY_SPEND = "loyalty.spend"  # spend and give back points at checkout, check in, for a member (storefront)
+    LOYALTY_ADJUST = "loyalty.adjust"  # add or deduct a member's points with a reason (audited)
+    LOYALTY_APPROVE = "loyalty.approve"  # approve an adjustment above the threshold (a second person)
+    LOYALTY_CONFIGURE = "loyalty.configure"  # tiers, earning rules, check-in, tasks and referral rewards
+    BROKERAGE_VIEW = "brokerage.view"  # promoters, their ranking, commissions and statements
+    BROKERAGE_MANAGE = "brokerage.manage"  # commission rules, promoters, payouts
 
 
 # What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
@@ -84,6 +91,13 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.IMPORT_RUN: _("Import members and orders"),
     Perm.SEGMENT_VIEW: _("See segments and RFM"),
     Perm.SEGMENT_MANAGE: _("Manage segments and message them"),
+    Perm.LOYALTY_VIEW: _("See members' levels and points"),
+    Perm.LOYALTY_SPEND: _("Spend and give back members' points at checkout"),
+    Perm.LOYALTY_ADJUST: _("Adjust members' points"),
+    Perm.LOYALTY_APPROVE: _("Approve large points adjustments"),
+    Perm.LOYALTY_CONFIGURE: _("Configure tiers, points rules and incentives"),
+    Perm.BROKERAGE_VIEW: _("See promoters and commissions"),
+    Perm.BROKERAGE_MANAGE: _("Manage promoters, commission rules and payouts"),
 }
 
 
@@ -116,6 +130,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.IMPORT_RUN,
             Perm.SEGMENT_VIEW,
             Perm.SEGMENT_MANAGE,
+            Perm.LOYALTY_VIEW,
+            Perm.LOYALTY_ADJUST,
+            Perm.BROKERAGE_VIEW,
         }
     ),
     Role.SUPPORT: frozenset(
@@ -132,6 +149,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.ORDER_VIEW,
             Perm.MEMBER_VIEW,
             Perm.MEMBER_TAG,
+            Perm.LOYALTY_VIEW,
+            Perm.LOYALTY_ADJUST,
         }
     ),
     # The storefront's key also reports its orders (order facts flow in from the storefront).
@@ -143,6 +162,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.SIGNUP_STATUS,
             Perm.ORDER_INGEST,
             Perm.ORDER_VIEW,
+            Perm.LOYALTY_VIEW,
+            Perm.LOYALTY_SPEND,
         }
     ),
     # Who touched whose data, and nothing of the data itself (least privilege, S2).
