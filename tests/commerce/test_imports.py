@@ -412,3 +412,20 @@ def test_a_spreadsheets_local_time_reads_as_iso(cell, expected):
     from yunying.commerce.imports.rows import spreadsheet_time
 
     assert spreadsheet_time(cell) == expected
+
+
+def test_a_job_that_killed_its_worker_every_time_is_marked_failed(settings):
+    """A file that killed each worker that ran it is not retried after IMPORT_MAX_ATTEMPTS and shows
+    as failed, instead of "checking" for ever."""
+    settings.IMPORT_INLINE_MAX_BYTES = 0
+    job = upload(csv_bytes(ORDER_HEADER, order_rows(3)))
+    # As the last of its workers left it: claimed (state, attempts), then killed (heartbeat stopped).
+    ImportJob.objects.filter(pk=job.pk).update(
+        state=ImportState.CHECKING,
+        attempts=settings.IMPORT_MAX_ATTEMPTS,
+        heartbeat_at=job.created_at.replace(year=2000),
+    )
+    assert jobs.imports_run_due() == {"imports_given_up": 1}
+    job.refresh_from_db()
+    assert job.state == ImportState.FAILED and job.failure == {"code": "import.failed"}
+    assert jobs.imports_run_due() == {}

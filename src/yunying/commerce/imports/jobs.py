@@ -394,8 +394,16 @@ def import_run_task(job_id: int) -> None:
 
 
 def imports_run_due() -> dict[str, int]:
-    """The worker's periodic job: run every job waiting, or abandoned by a worker that died."""
-    stale = timezone.now() - timedelta(seconds=settings.IMPORT_STALE_SECONDS)
+    """The worker's periodic job: run every job waiting, or abandoned by a worker that died. A job
+    abandoned IMPORT_MAX_ATTEMPTS times (it kills every worker that runs it) is marked failed, so the
+    operator sees it stopped instead of "importing" for ever."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.IMPORT_STALE_SECONDS)
+    gave_up = ImportJob.objects.filter(
+        state__in=[ImportState.CHECKING, ImportState.RUNNING, ImportState.UPLOADED, ImportState.QUEUED],
+        heartbeat_at__lt=stale,
+        attempts__gte=settings.IMPORT_MAX_ATTEMPTS,
+    ).update(state=ImportState.FAILED, finished_at=now, failure={"code": "import.failed"})
     due = list(
         ImportJob.objects.filter(
             Q(state__in=[ImportState.UPLOADED, ImportState.QUEUED])
@@ -406,7 +414,10 @@ def imports_run_due() -> dict[str, int]:
         .values_list("pk", flat=True)[:5]
     )
     ran = sum(1 for pk in due if import_execute(pk) is not None)
-    return {"imports_run": ran} if ran else {}
+    counts = {"imports_run": ran} if ran else {}
+    if gave_up:
+        counts["imports_given_up"] = gave_up
+    return counts
 
 
 def import_report_rows(job: ImportJob) -> Iterable[list[str]]:
