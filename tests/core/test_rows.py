@@ -92,17 +92,18 @@ def test_rows_insert_writes_many_and_skips_only_the_conflicting_ones():
             member_id=1, channel="sms", template="t", context={"名": key}, ref="r", dedupe_key=key, due_at=now
         )
 
-    rows_insert([message("a")])
+    assert rows_insert([message("a")]) == 1
     # when
-    rows_insert([message("a"), message("b"), message("c")], skip_conflicts=True)
-    # then
+    written = rows_insert([message("a"), message("b"), message("c")], skip_conflicts=True)
+    # then: the count says what was written, not what was given (import counts rely on it)
+    assert written == 2
     stored = OutboxMessage.objects.order_by("dedupe_key")
     assert [(m.dedupe_key, m.context, m.status) for m in stored] == [
         ("a", {"名": "a"}, "pending"),
         ("b", {"名": "b"}, "pending"),
         ("c", {"名": "c"}, "pending"),
     ]
-    rows_insert([])  # nothing to do is not an error
+    assert rows_insert([]) == 0  # nothing to do is not an error
 
 
 def test_row_exists_with_equality_and_in():

@@ -116,12 +116,14 @@ def row_insert(instance: M, *, skip_conflicts: bool = False) -> M | None:
     return instance
 
 
-def rows_insert(instances: Sequence[Model], *, skip_conflicts: bool = False) -> None:
+def rows_insert(instances: Sequence[Model], *, skip_conflicts: bool = False) -> int:
     """INSERT several new instances of one model, as few statements as the backend allows (the
     batch size bulk_create would use); pks are not set (a skipped conflict returns no row, so rows
-    could not be matched to instances), and no signals are sent, as with bulk_create."""
+    could not be matched to instances), and no signals are sent, as with bulk_create. Returns how
+    many rows were written: fewer than given when conflicts were skipped."""
     if not instances:
-        return
+        return 0
+    written = 0
     model = type(instances[0])
     conn = _connection(model, write=True)
     fields = _insert_fields(model)
@@ -133,6 +135,8 @@ def rows_insert(instances: Sequence[Model], *, skip_conflicts: bool = False) -> 
         params = [value for instance in chunk for value in _insert_values(conn, instance)]
         with conn.cursor() as cursor:
             cursor.execute(sql, params)
+            written += cursor.rowcount
+    return written
 
 
 def _where(conn, model: type[Model], where: dict[str, Any]) -> tuple[tuple, list]:

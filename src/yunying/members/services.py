@@ -438,15 +438,16 @@ def members_resolve_bulk(
                 updated.setdefault(found.pk, (found, set()))[1].update(changed)
     for member, fields in updated.values():
         member.save(update_fields=sorted(fields))
+    created = 0
     if new:
-        # A concurrent sign-up may have taken a phone or an id since the match: skipped here, and the
-        # second match below finds that member (or reports the mismatch).
-        rows_insert(list(new.values()), skip_conflicts=True)
+        # A concurrent sign-up or import may have taken a phone or an id since the match: skipped
+        # here (and not counted as created), and the second match below finds that member.
+        created = rows_insert(list(new.values()), skip_conflicts=True)
     final = members_match(refs) if new else matched
     resolved: list[Member | DomainError] = []
     for found in final:
         resolved.append(found if found is not None else DomainError(MemberError.IDENTITY_MISMATCH))
-    return BulkResolved(resolved, created=len(new), updated=len(updated))
+    return BulkResolved(resolved, created=created, updated=len(updated))
 
 
 def member_phone(member: Member) -> str | None:
