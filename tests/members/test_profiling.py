@@ -274,3 +274,22 @@ def test_property_whatever_is_answered_in_whatever_order_is_never_asked_again(ro
         member.refresh_from_db()
         still = {q.target for q in questions_pending(member, AFTER_SIGNUP, limit=10)}
         assert still == set(TARGETS) - answered
+
+
+@pytest.mark.parametrize(
+    ("target", "answer", "message"),
+    [
+        ("attr:anniversary", "1800-01-01", "Give a date between 1900-01-01 and 2100-12-31."),
+        ("birth_date", "1800-01-01", "Give a date between 1900-01-01 and 2100-12-31."),
+        ("birth_date", "2999-01-01", "A birth date cannot be in the future."),
+        ("attr:anniversary", "1990/05/20", "Give a date like 1990-05-20."),
+    ],
+)
+def test_a_refused_date_says_what_was_wrong_with_it(target, answer, message):
+    """A well-formed date out of range was told to use "a date like 1990-05-20" (new-user review)."""
+    questionnaire = save(spec(kind="date", target=target, purpose="service"))
+    with pytest.raises(ValidationFailed) as refused:
+        answers_submit(
+            member=blank_member(), moment=AFTER_SIGNUP, answers={questionnaire.questions.get().pk: answer}
+        )
+    assert refused.value.errors[0]["message"] == message

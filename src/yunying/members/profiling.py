@@ -273,11 +273,16 @@ def _parse(question: Question, raw: str):
             day = date.fromisoformat(value)
         except ValueError:
             day = None
-        if day is None or not EARLIEST_BIRTH_DATE <= day <= date(2100, 12, 31):
+        if day is None:
             raise ValidationFailed([FieldError(where, CoreError.INVALID, _("Give a date like 1990-05-20."))])
         if question.target == "birth_date" and day > timezone.localdate():
             raise ValidationFailed(
                 [FieldError(where, CoreError.INVALID, _("A birth date cannot be in the future."))]
+            )
+        if not EARLIEST_BIRTH_DATE <= day <= date(2100, 12, 31):
+            # A well-formed date out of range is not a format mistake: say which dates are taken.
+            raise ValidationFailed(
+                [FieldError(where, CoreError.INVALID, _("Give a date between 1900-01-01 and 2100-12-31."))]
             )
         return day
     if not is_valid_region(value):
