@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -288,7 +289,7 @@ def test_property_whatever_is_answered_in_whatever_order_is_never_asked_again(ro
 def test_a_refused_date_says_what_was_wrong_with_it(target, answer, message):
     """A well-formed date out of range was told to use "a date like 1990-05-20" (new-user review)."""
     questionnaire = save(spec(kind="date", target=target, purpose="service"))
-    with pytest.raises(ValidationFailed) as refused:
+    with translation.override("en"), pytest.raises(ValidationFailed) as refused:
         answers_submit(
             member=blank_member(), moment=AFTER_SIGNUP, answers={questionnaire.questions.get().pk: answer}
         )
