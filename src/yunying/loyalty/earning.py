@@ -164,9 +164,9 @@ def _restore_spent(order: Order, event: OrderEvent) -> None:
     for spend in spends:
         spent = -spend.points
         restored = (
-            PointPosting.objects.filter(related=spend, kind=PostingKind.RESTORE).aggregate(total=Sum("points"))[
-                "total"
-            ]
+            PointPosting.objects.filter(related=spend, kind=PostingKind.RESTORE).aggregate(
+                total=Sum("points")
+            )["total"]
             or 0
         )
         target = spent if _everything(order) else share_floor(spent, order.refunded_fen, order.total_fen)

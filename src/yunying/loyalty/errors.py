@@ -29,6 +29,8 @@ register_messages(
         LoyaltyError.OVER_RESTORE: _("That gives back more points than were spent."),
         LoyaltyError.OVER_REVERSE: _("That takes back more points than were earned."),
         LoyaltyError.RULES_OUT_OF_RANGE: _("This value is outside what the points rules allow."),
-        LoyaltyError.RULES_CHANGED: _("The points rules were changed by someone else meanwhile; reload and try again."),
+        LoyaltyError.RULES_CHANGED: _(
+            "The points rules were changed by someone else meanwhile; reload and try again."
+        ),
     }
 )

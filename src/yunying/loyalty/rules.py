@@ -15,8 +15,7 @@ so a line refunded in parts ends at exactly what it earned.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -173,7 +172,11 @@ def spread(amount: int, weights: list[int], capacities: list[int]) -> list[int]:
     active = [i for i, capacity in enumerate(capacities) if capacity > 0]
     left = min(amount, sum(capacities[i] for i in active))
     while left > 0 and active:
-        weight = {i: weights[i] for i in active} if any(weights[i] > 0 for i in active) else dict.fromkeys(active, 1)
+        weight = (
+            {i: weights[i] for i in active}
+            if any(weights[i] > 0 for i in active)
+            else dict.fromkeys(active, 1)
+        )
         whole = sum(weight.values())
         full = [i for i in active if left * weight[i] // whole >= capacities[i]]
         if full:
@@ -205,7 +208,7 @@ def expiry_at(*, policy: str, days: int, years: int, earned_at: datetime) -> dat
         return earned_at + timedelta(days=days)
     local = earned_at.astimezone(_zone())
     end = datetime(local.year + years + 1, 1, 1, tzinfo=_zone())
-    return end.astimezone(dt_timezone.utc)
+    return end.astimezone(UTC)
 
 
 def rules_expiry_at(rules: PointsRules, earned_at: datetime) -> datetime | None:

@@ -23,7 +23,9 @@ class PointsRules(models.Model):
     points_per_unit = models.PositiveIntegerField(default=1)
     unit_fen = models.PositiveIntegerField(default=100)
     return_window_days = models.PositiveIntegerField(default=7)  # order points pending until it closes
-    expiry_policy = models.CharField(max_length=10, choices=ExpiryPolicy.choices, default=ExpiryPolicy.YEAR_END)
+    expiry_policy = models.CharField(
+        max_length=10, choices=ExpiryPolicy.choices, default=ExpiryPolicy.YEAR_END
+    )
     expiry_days = models.PositiveIntegerField(default=365)  # DAYS
     expiry_years = models.PositiveIntegerField(default=1)  # YEAR_END: 0 = this year's end, 1 = next year's
     signup_points = models.PositiveIntegerField(default=0)  # a confirmed campaign sign-up
