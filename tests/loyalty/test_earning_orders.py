@@ -199,7 +199,7 @@ def test_an_order_sent_again_earns_once(no_tiers):
             [0, 59],  # a line refunded in parts ends at exactly what it earned
         ),
         ([{"amount_fen": 14997}], [90, 59]),  # the whole order
-        ([{"amount_fen": 5000}], [30, 19]),  # spread by paid_fen: 3001 and 1999 fen
+        ([{"amount_fen": 5000}], [30, 19]),  # spread by paid_fen: 3000.6 and 1999.4 fen
         ([{"line_no": 1}, {"amount_fen": 3000}], [90, 29]),  # all to line 2: floor(59 × 3000 / 5997)
         ([{"line_no": 1, "amount_fen": 100}, {}], [90, 59]),  # the rest of the order
     ],

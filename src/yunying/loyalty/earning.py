@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from fractions import Fraction
 
 from django.db.models import Sum
 from django.utils import timezone
@@ -181,7 +182,7 @@ def _restore_spent(order: Order, event: OrderEvent) -> None:
             )
 
 
-def line_refunded(order: Order, lines: list[OrderLine]) -> list[int]:
+def line_refunded(order: Order, lines: list[OrderLine]) -> list[Fraction]:
     """Each line's refunded fen: its own refunds plus its share of the order-level ones."""
     order_level = order.refunded_fen - sum(line.refunded_fen for line in lines)
     shares = spread(

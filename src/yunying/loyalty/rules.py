@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -155,22 +156,22 @@ def line_points(*, paid_fen: int, points_per_unit: int, unit_fen: int, multiplie
     return numerator // denominator
 
 
-def share_floor(total: int, part: int, whole: int) -> int:
+def share_floor(total: int, part: int | Fraction, whole: int) -> int:
     """floor(total × part / whole), the share of `total` that `part` of `whole` stands for."""
     if whole <= 0 or part <= 0:
         return 0
-    return total * min(part, whole) // whole
+    return int(total * min(part, whole) // whole)
 
 
-def spread(amount: int, weights: list[int], capacities: list[int]) -> list[int]:
-    """Spread `amount` over lines in proportion to `weights`, none above its capacity (a line already
-    refunded on its own cannot take more), in whole fen: shares rounded down, the fen left over go
-    one each to the largest remainders (ties: the earlier line). A line that its share would fill is
-    filled and the rest spread again over the others. The sum is exactly `amount` when the
-    capacities allow it (commerce never refunds more than is left)."""
-    result = [0] * len(weights)
+def spread(amount: int, weights: list[int], capacities: list[int]) -> list[Fraction]:
+    """Spread `amount` over lines in proportion to `weights`, none above its capacity (what is left
+    of a line after its own refunds): each line gets min(capacity, λ × weight) for the one level λ
+    that makes the shares add up to `amount` ("water-filling"). Exact fractions, not rounded fen:
+    so a line's share only ever grows as refunds accumulate (largest-remainder rounding would not:
+    the Alabama paradox), and the points taken back, rounded once per line, never run ahead."""
+    result = [Fraction(0)] * len(weights)
     active = [i for i, capacity in enumerate(capacities) if capacity > 0]
-    left = min(amount, sum(capacities[i] for i in active))
+    left = Fraction(min(amount, sum(capacities[i] for i in active)))
     while left > 0 and active:
         weight = (
             {i: weights[i] for i in active}
@@ -178,19 +179,15 @@ def spread(amount: int, weights: list[int], capacities: list[int]) -> list[int]:
             else dict.fromkeys(active, 1)
         )
         whole = sum(weight.values())
-        full = [i for i in active if left * weight[i] // whole >= capacities[i]]
-        if full:
-            for i in full:
-                result[i] = capacities[i]
-                left -= capacities[i]
-            active = [i for i in active if i not in full]
-            continue
-        for i in active:
-            result[i] = left * weight[i] // whole
-        rest = left - sum(result[i] for i in active)
-        for i in sorted(active, key=lambda i: (-(left * weight[i] % whole), i))[:rest]:
-            result[i] += 1
-        left = 0
+        full = [i for i in active if left * weight[i] / whole >= capacities[i]]
+        if not full:
+            for i in active:
+                result[i] = left * weight[i] / whole
+            break
+        for i in full:
+            result[i] = Fraction(capacities[i])
+            left -= capacities[i]
+        active = [i for i in active if i not in full]
     return result
 
 
