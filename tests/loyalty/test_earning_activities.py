@@ -112,14 +112,14 @@ def test_withdrawing_and_signing_up_again_earns_the_sign_up_points_once():
     assert _by_source(again.member_id)[PostingSource.SIGNUP] == SIGNUP
 
 
-def test_a_sign_up_refused_for_capacity_leaves_no_points():
+def test_a_sign_up_refused_for_capacity_earns_nothing():
     # given: a full campaign without a waiting list
     campaign = CampaignFactory(status="published", capacity=1)
     sign_up(campaign, mobile(8))
     # when
     with pytest.raises(DomainError) as refused:
         sign_up(campaign, mobile(9))
-    # then: neither the new member nor their welcome points were kept
+    # then: no new member, so no welcome points, and no sign-up points
     assert refused.value.code == "campaign.full"
     assert PointPosting.objects.filter(source=PostingSource.WELCOME).count() == 1
 
@@ -130,3 +130,18 @@ def test_zero_points_in_the_rules_post_nothing():
     signup = sign_up(campaign, mobile(11))
     assert held(signup.member_id) == 0
     assert account(signup.member_id).pk is None  # not even an account row
+
+
+def test_a_sign_up_rolled_back_at_the_capacity_guard_keeps_no_points(monkeypatch):
+    # given: the campaign looks open, but the guard at the end of the transaction finds it closed
+    from yunying.campaigns.services import admission
+
+    campaign = CampaignFactory(status="published", capacity=5)
+    monkeypatch.setattr(admission.seats, "seat_take", lambda *a, **k: False)
+    monkeypatch.setattr(admission.seats, "entry_hold", lambda *a, **k: None)
+    # when
+    with pytest.raises(DomainError) as refused:
+        sign_up(campaign, mobile(12))
+    # then: the member, their welcome points and the account rolled back together
+    assert refused.value.code == "campaign.not_open"
+    assert not PointPosting.objects.exists()
