@@ -378,3 +378,19 @@ def test_refunding_after_the_earned_points_were_spent_leaves_a_debt_the_next_ord
     acc = account(recorded.member_id)
     assert (acc.balance, acc.debt) == (0, 0)
     assert ledger_reconcile() == []
+
+
+def test_a_give_back_that_meets_another_takes_only_what_is_left():
+    """The checkout's own cancel (points API) may give back part of a spend between the refund's read
+    and the ledger's lock: the refund then gives back what is left, and nothing when nothing is."""
+    from yunying.loyalty.earning import _restore
+    from yunying.loyalty.ledger import points_restore
+
+    member = _member_with(500)
+    spend = _checkout_spend(member, 100)
+    points_restore(spend_key=spend.business_key, key="api-cancel", points=80, actor=SYSTEM)
+    _restore(spend, 50, key="refund-1", memo="SO-1")
+    assert PointPosting.objects.get(business_key="refund-1").points == 20
+    _restore(spend, 50, key="refund-2", memo="SO-1")
+    assert not PointPosting.objects.filter(business_key="refund-2").exists()
+    assert account(member.pk).balance == 500

@@ -17,9 +17,12 @@ from tests.commerce.helpers import cancel, ingest, order_payload, refund
 from tests.loyalty.helpers import account, earned_for, held, postings_sum, reversed_for, rules_set
 from yunying.commerce.models import Order, OrderLine, OrderStatus
 from yunying.core.errors import DomainError
+from yunying.core.permissions import SYSTEM
 from yunying.loyalty.earning import earn_key
-from yunying.loyalty.ledger import ledger_reconcile
+from yunying.loyalty.ledger import ledger_reconcile, points_earn, points_spend
+from yunying.loyalty.models import PointPosting, PostingKind, PostingSource
 from yunying.loyalty.rules import line_points, share_floor, spread
+from yunying.members.services import member_resolve
 
 # ---------------------------------------------------------------------------------------------------
 # Pure
@@ -82,6 +85,14 @@ operation = st.one_of(
 )
 
 
+def _restored(spend) -> int:
+    if spend is None:
+        return 0
+    return sum(
+        PointPosting.objects.filter(related=spend, kind=PostingKind.RESTORE).values_list("points", flat=True)
+    )
+
+
 def _expected_reversed(order: Order, lines: list[OrderLine], earned: list[int]) -> list[int]:
     """The reference: each line's earned points × its refunded part, rounded down; an order-level
     refund's part of a line weighed by paid_fen among what each line has left."""
@@ -107,17 +118,37 @@ def _expected_reversed(order: Order, lines: list[OrderLine], earned: list[int]) 
     return result
 
 
+GIFT = 1000
+
+
 @pytest.mark.django_db
-@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lines=lines_strategy, operations=st.lists(operation, max_size=7))
-def test_any_refund_sequence_leaves_exactly_the_points_of_what_was_kept(lines, operations):
-    # given: an order paid long enough ago that its points are spendable
+@hsettings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=lines_strategy, operations=st.lists(operation, max_size=7), spent=st.integers(0, GIFT))
+def test_any_refund_sequence_leaves_exactly_the_points_of_what_was_kept(lines, operations, spent):
+    # given: a member who paid `spent` of their points towards an order paid long enough ago that
+    # its points are spendable
     rules_set(welcome_points=0)
     n = next(_ids)
     external_id = f"P-{n}"
+    phone = f"+861390000{n:04d}"
+    member = member_resolve(phone=phone, external_id=None)
+    points_earn(
+        member_id=member.pk,
+        points=GIFT,
+        key=f"gift-{n}",
+        source=PostingSource.GIFT,
+        actor=SYSTEM,
+        expires_at=None,
+    )
+    spend = None
+    if spent:
+        spend = points_spend(
+            member_id=member.pk, points=spent, key=f"checkout-{n}", source=PostingSource.CHECKOUT, actor=SYSTEM,
+            ref=external_id,
+        ).posting  # fmt: skip
     payload = order_payload(
         external_id,
-        phone=f"+861390000{n:04d}",
+        phone=phone,
         paid_at=(timezone.now() - timedelta(days=10)).isoformat(),
         lines=[
             {"sku": f"S{i}", "unit_price_fen": fen, "quantity": 1, "paid_fen": fen}
@@ -150,7 +181,12 @@ def test_any_refund_sequence_leaves_exactly_the_points_of_what_was_kept(lines, o
         order_lines = list(OrderLine.objects.filter(order=order).order_by("line_no"))
         expected = _expected_reversed(order, order_lines, earned)
         assert [reversed_for(key) for key in keys] == expected
-        assert held(order.member_id) == sum(earned) - sum(expected) >= 0
+        restored = _restored(spend)
+        if order.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED):
+            assert restored == spent
+        else:
+            assert restored == (spent * order.refunded_fen // order.total_fen if order.total_fen else 0)
+        assert held(order.member_id) == GIFT - spent + restored + sum(earned) - sum(expected)
     acc = account(order.member_id)
     assert acc.debt == 0 and postings_sum(order.member_id) == acc.balance + acc.pending
     assert ledger_reconcile([order.member_id]) == []

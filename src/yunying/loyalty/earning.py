@@ -34,7 +34,9 @@ from django.utils import timezone
 from yunying.commerce.events import OrderFact, OrderFactKind
 from yunying.commerce.models import Order, OrderEvent, OrderLine, OrderStatus
 from yunying.core.activity import Activity, ActivityKind
+from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
+from yunying.loyalty.errors import LoyaltyError
 from yunying.loyalty.ledger import points_earn, points_restore, points_reverse
 from yunying.loyalty.models import PointPosting, PointsRules, PostingKind, PostingSource
 from yunying.loyalty.rules import (
@@ -173,13 +175,26 @@ def _restore_spent(order: Order, event: OrderEvent) -> None:
         target = spent if _everything(order) else share_floor(spent, order.refunded_fen, order.total_fen)
         wanted = min(target, spent) - restored
         if wanted > 0:
-            points_restore(
-                spend_key=spend.business_key,
-                key=f"order:{order.pk}:restore:{spend.pk}:{event.pk}",
-                points=wanted,
-                actor=EARNER,
-                memo=order.external_id,
+            _restore(
+                spend, wanted, key=f"order:{order.pk}:restore:{spend.pk}:{event.pk}", memo=order.external_id
             )
+
+
+def _restore(spend: PointPosting, wanted: int, *, key: str, memo: str) -> None:
+    """Give back `wanted`, or what is left when another give-back of this spend (the checkout's own
+    cancel, through the points API) committed between the read above and the ledger's lock: the
+    ledger re-checks under the lock and says how much is left."""
+    try:
+        points_restore(spend_key=spend.business_key, key=key, points=wanted, actor=EARNER, memo=memo)
+    except DomainError as refused:
+        left = refused.data.get("restorable", 0) if refused.code == LoyaltyError.OVER_RESTORE else 0
+        if left <= 0:
+            if refused.code == LoyaltyError.OVER_RESTORE:
+                return  # everything was given back already
+            raise
+        points_restore(
+            spend_key=spend.business_key, key=key, points=min(wanted, left), actor=EARNER, memo=memo
+        )
 
 
 def line_refunded(order: Order, lines: list[OrderLine]) -> list[Fraction]:
