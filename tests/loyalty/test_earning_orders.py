@@ -109,17 +109,21 @@ def test_an_order_paid_longer_ago_than_the_window_earns_spendable_points_at_once
 def test_year_end_expiry_is_the_end_of_the_next_calendar_year_in_shanghai(no_tiers):
     recorded = order(lines=[10000])
     lot = PointLot.objects.get(posting__business_key=line_keys(recorded)[0])
-    local_year = recorded.paid_at.astimezone(ZoneInfo("Asia/Shanghai")).year
+    spendable_from = recorded.paid_at + timedelta(days=7)
+    local_year = spendable_from.astimezone(ZoneInfo("Asia/Shanghai")).year
     assert lot.expires_at.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None).isoformat() == (
         f"{local_year + 2}-01-01T00:00:00"
     )
 
 
-def test_days_expiry_counts_from_payment(no_tiers):
-    rules_set(expiry_policy="days", expiry_days=30, welcome_points=0)
+def test_days_expiry_counts_from_when_the_points_become_spendable(no_tiers):
+    # given: points that would live 3 days, a 7-day window
+    rules_set(expiry_policy="days", expiry_days=3, welcome_points=0)
+    # when
     recorded = order(lines=[10000])
+    # then: they still get their 3 days once spendable, never expiring while pending
     lot = PointLot.objects.get(posting__business_key=line_keys(recorded)[0])
-    assert lot.expires_at == recorded.paid_at + timedelta(days=30)
+    assert lot.expires_at == recorded.paid_at + timedelta(days=7 + 3)
 
 
 def _member_born_in(month: int):

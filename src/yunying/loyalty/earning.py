@@ -4,7 +4,7 @@
 Orders (docs/loyalty-earning.md):
 - RECORDED: every order line earns `line_points` (loyalty.rules: one floor per line after the
   multipliers), key "order-line:<line id>:earn", pending until paid_at + the return window, expiring
-  by the rules' policy counted from paid_at. Multipliers: the birthday month (member.birth_date's
+  by the rules' policy counted from the end of that window (when they become spendable). Multipliers: the birthday month (member.birth_date's
   month in settings.TIME_ZONE at paid_at) and every registered `multiplier_sources` entry (the
   member's tier), multiplied together.
 - REFUNDED: first the points the member SPENT on the order come back (points_restore of the
@@ -107,13 +107,15 @@ def _order_recorded(order_id: int) -> None:
     order = Order.objects.select_related("member").get(pk=order_id)
     if not order_earns(order, rules):
         return
-    expires_at = rules_expiry_at(rules, order.paid_at)
+    # Points are the member's (到账) when the return window closes: their life counts from then, so
+    # no policy can make them expire while still pending.
+    pending_until = order.paid_at + timedelta(days=rules.return_window_days)
+    expires_at = rules_expiry_at(rules, pending_until)
     if expires_at is not None and expires_at <= timezone.now():
         return  # they would expire the moment they were earned
     multipliers = order_multipliers(
         member_id=order.member_id, birth_date=order.member.birth_date, at=order.paid_at, rules=rules
     )
-    pending_until = order.paid_at + timedelta(days=rules.return_window_days)
     factor = _factor_label(multipliers)
     for line in order.lines.order_by("line_no"):
         points = line_points(
