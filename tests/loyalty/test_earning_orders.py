@@ -131,16 +131,23 @@ def _member_born_in(month: int):
 
 
 @pytest.mark.parametrize(
-    ("birthday_this_month", "tier_permille", "expected"),
+    ("birthday_this_month", "tier_permille", "expected", "shown"),
     [
-        (False, None, [90, 59]),
-        (True, None, [180, 119]),  # double: 5997 × 2 / 100 = 119.94 → 119 (one floor, after the product)
-        (False, 1500, [135, 89]),
-        (True, 1500, [270, 179]),  # the product of both: ×3
+        (False, None, [90, 59], ""),
+        (
+            True,
+            None,
+            [180, 119],
+            " ×2",
+        ),  # double: 5997 × 2 / 100 = 119.94 → 119 (one floor, after the product)
+        (False, 1500, [135, 89], " ×1.5"),
+        (True, 1500, [270, 179], " ×3"),  # the product of both
     ],
     ids=["plain", "birthday", "tier", "birthday-and-tier"],
 )
-def test_multipliers_multiply_with_one_floor_per_line(no_tiers, birthday_this_month, tier_permille, expected):
+def test_multipliers_multiply_with_one_floor_per_line(
+    no_tiers, birthday_this_month, tier_permille, expected, shown
+):
     # given
     month = paid_at().astimezone(ZoneInfo("Asia/Shanghai")).month
     _member_born_in(month if birthday_this_month else month % 12 + 1)
@@ -150,6 +157,8 @@ def test_multipliers_multiply_with_one_floor_per_line(no_tiers, birthday_this_mo
     recorded = order()
     # then
     assert [earned_for(k) for k in line_keys(recorded)] == expected
+    memo = PointPosting.objects.get(business_key=line_keys(recorded)[0]).memo
+    assert memo == f"SO-1 #1 TEA-1{shown}"
 
 
 def test_imported_orders_earn_nothing_unless_the_rules_say_so(no_tiers):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 
 from django.db.models import Sum
@@ -140,10 +141,13 @@ def _order_recorded(order_id: int) -> None:
 
 
 def _factor_label(multipliers: list[int]) -> str:
-    product = 1.0
+    """The multiplier as the member's history shows it (" ×3"), in exact decimals."""
+    if not multipliers:
+        return ""
+    product = Decimal(1)
     for permille in multipliers:
-        product *= permille / PERMILLE
-    return f" ×{product:g}" if multipliers else ""
+        product *= Decimal(permille) / PERMILLE
+    return f" ×{product.normalize():f}"
 
 
 def _order_changed(event_id: int) -> None:
