@@ -85,6 +85,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "order.not_cancellable": 409,
     "order.refund_empty": 422,
     "order.before_payment": 422,
+    "loyalty.rules_changed": 409,
 }
 
 

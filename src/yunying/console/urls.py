@@ -12,6 +12,7 @@ from yunying.console.views import (
     member360,
     members,
     monitor,
+    points_rules,
     questionnaires,
     report,
     review,
@@ -37,6 +38,7 @@ urlpatterns = [
     *questionnaires.urlpatterns,
     *imports.urlpatterns,
     *segments.urlpatterns,
+    *points_rules.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
 ]

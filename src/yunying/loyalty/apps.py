@@ -7,9 +7,14 @@ class LoyaltyConfig(AppConfig):
     verbose_name = "Loyalty"
 
     def ready(self) -> None:
+        from yunying.commerce.events import order_subscribe
+        from yunying.core.activity import activity_subscribe
         from yunying.core.registry import periodic_job_register
-        from yunying.loyalty import ledger
+        from yunying.loyalty import earning, ledger
 
         # Order points whose return window closed become spendable; lots past their date expire.
         periodic_job_register("loyalty.points_mature", ledger.points_mature_due)
         periodic_job_register("loyalty.points_expire", ledger.points_expire_due)
+        # Earning rules (loyalty.earning): order points, refunds, sign-up/attendance/welcome points.
+        order_subscribe("loyalty.earning", earning.on_order_fact)
+        activity_subscribe("loyalty.earning", earning.on_activity)

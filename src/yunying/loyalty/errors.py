@@ -15,6 +15,8 @@ class LoyaltyError(StrEnum):
     POSTING_NOT_FOUND = "loyalty.posting_not_found"
     OVER_RESTORE = "loyalty.over_restore"  # giving back more than the spend took
     OVER_REVERSE = "loyalty.over_reverse"  # taking back more than the earning gave
+    RULES_OUT_OF_RANGE = "loyalty.rules_out_of_range"  # a points rule outside its bounds (a field error)
+    RULES_CHANGED = "loyalty.rules_changed"  # someone saved the points rules since this edit began
 
 
 register_messages(
@@ -26,5 +28,9 @@ register_messages(
         LoyaltyError.POSTING_NOT_FOUND: _("No points posting has that key."),
         LoyaltyError.OVER_RESTORE: _("That gives back more points than were spent."),
         LoyaltyError.OVER_REVERSE: _("That takes back more points than were earned."),
+        LoyaltyError.RULES_OUT_OF_RANGE: _("This value is outside what the points rules allow."),
+        LoyaltyError.RULES_CHANGED: _(
+            "The points rules were changed by someone else meanwhile; reload and try again."
+        ),
     }
 )

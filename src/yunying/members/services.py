@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from yunying.core import crypto
+from yunying.core.activity import Activity, ActivityKind, activity_publish
 from yunying.core.audit import audit_changes, audit_record, pii_access_record
 from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.masking import mask_date, mask_email, mask_name, mask_phone
@@ -272,6 +273,7 @@ def member_commit(prepared: PreparedMember) -> Member:
     if prepared.changed == ["*"]:
         # ON CONFLICT DO NOTHING rather than a savepoint to catch the IntegrityError: one statement.
         if row_insert(member, skip_conflicts=True) is not None:
+            _announce_registered(member)
             return member
         winner = _find(prepared.e164, prepared.external_id)
         if winner is None:
@@ -280,6 +282,20 @@ def member_commit(prepared: PreparedMember) -> Member:
     if prepared.changed:
         member.save(update_fields=prepared.changed)
     return member
+
+
+def _announce_registered(member: Member) -> None:
+    """A new member, for the apps that reward it (loyalty's welcome points), in the caller's
+    transaction; keyed by the member id, so it rewards once."""
+    activity_publish(
+        Activity(
+            kind=ActivityKind.MEMBER_REGISTERED,
+            member_id=member.pk,
+            key=str(member.pk),
+            at=member.created_at or timezone.now(),
+            data={"inviter_id": member.invited_by_id},
+        )
+    )
 
 
 def member_resolve(
@@ -297,7 +313,8 @@ def member_resolve(
     prepared = member_prepare(
         phone=phone, external_id=external_id, profile=profile, channel=channel, acquisition=acquisition
     )
-    return member_commit(prepared)
+    with transaction.atomic():  # the member and what its registration earns commit together
+        return member_commit(prepared)
 
 
 def member_profile_fill(*, member_id: int, profile: Profile) -> list[str]:

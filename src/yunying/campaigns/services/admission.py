@@ -37,9 +37,10 @@ from yunying.campaigns.models import (
 from yunying.campaigns.questions import answers_validate, form_parse
 from yunying.campaigns.seats import SEATED_STATUSES
 from yunying.campaigns.selectors import campaign_get, member_facts, signup_get
-from yunying.campaigns.services.events import event_record
+from yunying.campaigns.services.events import event_record, signup_announce
 from yunying.campaigns.services.notices import notice_cancel_reminder, notice_signup
 from yunying.core import crypto
+from yunying.core.activity import ActivityKind
 from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError
 from yunying.core.permissions import Actor, Perm
@@ -299,6 +300,8 @@ def _admit(
         event_record(signup, from_status="", to_status=status, actor=actor)
         notice_signup(signup, campaign, NOTICE_FOR_STATUS[status])
         _guard(campaign, status, now)
+        if status == St.CONFIRMED:  # after the guard: the campaign row is locked before the member's points
+            signup_announce(signup, ActivityKind.SIGNUP_CONFIRMED)
     return signup
 
 
@@ -325,6 +328,8 @@ def _move(
         now,
     )
     event_record(signup, from_status=current, to_status=to, actor=actor, reason=reason, note=note)
+    if to == St.CONFIRMED:  # approved, or promoted from the waiting list
+        signup_announce(signup, ActivityKind.SIGNUP_CONFIRMED)
     return current
 
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from yunying.campaigns.errors import AttendanceError
 from yunying.campaigns.models import CHECKIN_ALPHABET, Signup, SignupStatus
+from yunying.campaigns.services.events import signup_announce
+from yunying.core.activity import ActivityKind
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor, Perm
@@ -100,5 +102,6 @@ def attendance_mark(*, checkin_code: str, campaign_id: int, actor: Actor) -> Sig
             actor=actor, action="signup.attend", object_type="signup", object_id=signup.pk,
             before={"attended_at": None}, after={"attended_at": now, "campaign_id": campaign_id},
         )  # fmt: skip
+        signup_announce(signup, ActivityKind.SIGNUP_ATTENDED)
     signup.attended_at = signup.updated_at = now
     return signup

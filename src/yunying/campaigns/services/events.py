@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from yunying.campaigns.models import Signup, SignupEvent
+from yunying.core.activity import Activity, ActivityKind, activity_publish
 from yunying.core.permissions import Actor
 from yunying.core.rows import row_insert
 
@@ -25,6 +26,21 @@ def event_record(
         actor_label=actor.label[:150],
     )
     row_insert(event)  # on every sign-up: a prepared statement, not the ORM (core.rows)
+
+
+def signup_announce(signup: Signup, kind: ActivityKind) -> None:
+    """Tell the apps that reward it (loyalty) that a sign-up was confirmed or attended; inside the
+    transaction that made it so. The key is the campaign and the member: one reward per member per
+    campaign, however often they withdraw and sign up again."""
+    activity_publish(
+        Activity(
+            kind=kind,
+            member_id=signup.member_id,
+            key=f"{signup.campaign_id}:{signup.member_id}",
+            at=timezone.now(),
+            data={"campaign_id": signup.campaign_id},
+        )
+    )
 
 
 BATCH = 500  # rows per statement: well inside SQLite's bound-parameter limit, whatever the campaign size

@@ -38,9 +38,10 @@ from yunying.campaigns.models import (
     SignupStatus,
 )
 from yunying.campaigns.selectors import campaign_get
-from yunying.campaigns.services.events import event_record
+from yunying.campaigns.services.events import event_record, signup_announce
 from yunying.campaigns.services.lottery_seed import committed_seed, seed_commitment
 from yunying.campaigns.services.notices import notice_signup
+from yunying.core.activity import ActivityKind
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
@@ -152,6 +153,8 @@ def _apply(
             status, "signup_not_selected"
         )
         notice_signup(signup, campaign, template)
+        if status == St.CONFIRMED:
+            signup_announce(signup, ActivityKind.SIGNUP_CONFIRMED)
 
 
 @dataclass(frozen=True)

@@ -8,3 +8,4 @@ from yunying.loyalty.models.points import (  # noqa: F401
     PostingKind,
     PostingSource,
 )
+from yunying.loyalty.models.rules import ExpiryPolicy, PointsRules  # noqa: F401

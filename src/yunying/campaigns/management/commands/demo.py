@@ -62,6 +62,8 @@ from yunying.commerce.validation import CancelInput, RefundInput, order_parse
 from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_revoke
 from yunying.core.models import ApiKey
 from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm, Role
+from yunying.loyalty.models import ExpiryPolicy
+from yunying.loyalty.rules import RulesInput, points_rules_save
 from yunying.members import tags as member_tags
 from yunying.members.consent import consent_record, policy_version
 from yunying.members.models import Member
@@ -318,6 +320,7 @@ class DemoBuilder:
     # -- the campaigns --------------------------------------------------------------------------
 
     def build(self) -> None:
+        self.points_rules()  # first: the members below earn their welcome, sign-up and order points
         self.member_day()
         self.watch_trial()
         self.sneaker_lottery()
@@ -328,6 +331,21 @@ class DemoBuilder:
         self.gift_box_cancelled()
         self.gala_draft()
         self.member_facts()
+
+    def points_rules(self) -> None:
+        """Points rules as a brand would start: 1 point per ¥1 per line, a 7-day return window, points
+        good until the end of next year, 100 for joining, 10 per confirmed sign-up, 20 for attending,
+        double in the birthday month. The demo's orders are imported history: here they earn too,
+        so the member pages have points to show."""
+        points_rules_save(
+            values=RulesInput(
+                points_per_unit=1, unit_fen=100, return_window_days=7, expiry_policy=ExpiryPolicy.YEAR_END,
+                expiry_years=1, welcome_points=100, signup_points=10, attendance_points=20,
+                birthday_permille=2000, import_earns=True, orders_paid_from=timezone.now() - timedelta(days=400),
+            ),
+            actor=DEMO,
+            note="演示默认规则",
+        )  # fmt: skip
 
     def member_day(self) -> None:
         """Published, first come: full, a waiting list, and a withdrawal that promoted someone."""
