@@ -11,7 +11,7 @@ from tests.commerce.helpers import ingest, order_payload
 from tests.loyalty.helpers import account, held, rules_set
 from tests.members.factories import mobile
 from tests.members.test_registration import _sign_in
-from yunying.campaigns.services.admission import signup_confirm, signup_withdraw
+from yunying.campaigns.services.admission import signup_confirm, signup_reject, signup_withdraw
 from yunying.campaigns.services.attendance import attendance_mark
 from yunying.campaigns.services.lifecycle import campaign_close
 from yunying.campaigns.services.lottery import lottery_draw
@@ -67,7 +67,7 @@ def test_a_first_come_sign_up_earns_the_sign_up_points_and_attendance_its_own():
         PostingSource.ATTENDANCE: ATTEND,
     }
     assert PointPosting.objects.get(source=PostingSource.SIGNUP).business_key == (
-        f"signup:{campaign.pk}:{signup.member_id}"
+        f"signup:{campaign.pk}:{signup.member_id}:{signup.pk}"
     )
 
 
@@ -103,13 +103,29 @@ def test_lottery_winners_earn_and_the_rest_do_not():
     assert sorted(earned) == [False, False, False, True, True]
 
 
-def test_withdrawing_and_signing_up_again_earns_the_sign_up_points_once():
+def test_withdrawing_takes_the_sign_up_points_back_and_signing_up_again_earns_them_again():
+    """Sign up, withdraw, sign up, withdraw…: at most one sign-up's points at a time (farming nets 0)."""
     campaign = CampaignFactory(status="published", capacity=5)
     first = sign_up(campaign, mobile(7))
     signup_withdraw(campaign_id=campaign.pk, signup_id=first.pk, actor=SYSTEM, reason="改期")
+    assert _by_source(first.member_id)[PostingSource.SIGNUP] == 0
     again = sign_up(campaign, mobile(7))
     assert again.pk != first.pk and again.status == "confirmed"
     assert _by_source(again.member_id)[PostingSource.SIGNUP] == SIGNUP
+    signup_withdraw(campaign_id=campaign.pk, signup_id=again.pk, actor=SYSTEM, reason="又改期")
+    assert _by_source(again.member_id)[PostingSource.SIGNUP] == 0
+    assert account(again.member_id).balance == WELCOME
+
+
+def test_a_rejected_sign_up_gives_its_points_back_and_a_pending_one_had_none():
+    campaign = CampaignFactory(status="published", capacity=5)
+    confirmed = sign_up(campaign, mobile(8))
+    signup_reject(campaign_id=campaign.pk, signup_id=confirmed.pk, actor=SYSTEM, reason="虚假报名")
+    assert _by_source(confirmed.member_id)[PostingSource.SIGNUP] == 0
+    reviewed = CampaignFactory(status="published", review_mode="manual")
+    pending = sign_up(reviewed, mobile(9))
+    signup_withdraw(campaign_id=reviewed.pk, signup_id=pending.pk, actor=SYSTEM, reason="不去了")
+    assert PostingSource.SIGNUP not in _by_source(pending.member_id)
 
 
 def test_a_sign_up_refused_for_capacity_earns_nothing():

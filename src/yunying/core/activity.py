@@ -22,6 +22,9 @@ class ActivityKind(StrEnum):
     PROFILE_COMPLETED = "member.profile_completed"  # every question of a questionnaire answered
     SIGNUP_CONFIRMED = "signup.confirmed"  # data: {"campaign_id": int}
     SIGNUP_ATTENDED = "signup.attended"  # checked in at the event; data: {"campaign_id": int}
+    # A confirmed sign-up withdrawn by the member or rejected by an operator (not a campaign the
+    # operators cancelled): what it earned is taken back. data: {"campaign_id": int}
+    SIGNUP_LEFT = "signup.left"
 
 
 @dataclass(frozen=True)

@@ -257,7 +257,12 @@ _ACTIVITY_REWARDS = {
 
 def on_activity(activity: Activity) -> None:
     """core.activity handler: a confirmed sign-up, an attendance, a new member earn the configured
-    points once (key "<kind>:<activity key>"), never pending, expiring by the rules' policy."""
+    points once (key "<kind>:<activity key>"), never pending, expiring by the rules' policy. A
+    confirmed sign-up that is withdrawn or rejected gives its points back (the key names the sign-up),
+    so signing up and withdrawing over and over farms nothing."""
+    if activity.kind == ActivityKind.SIGNUP_LEFT:
+        _signup_points_take_back(activity)
+        return
     reward = _ACTIVITY_REWARDS.get(activity.kind)
     if reward is None:
         return
@@ -275,4 +280,13 @@ def on_activity(activity: Activity) -> None:
         actor=EARNER,
         expires_at=rules_expiry_at(rules, activity.at),
         ref=str(campaign_id) if campaign_id else "",
+    )
+
+
+def _signup_points_take_back(activity: Activity) -> None:
+    earning = f"signup:{activity.key}"
+    if not PointPosting.objects.filter(business_key=earning, kind=PostingKind.EARN).exists():
+        return  # no points were paid for it (no rules, or zero points then)
+    points_reverse(
+        earn_key=earning, key=f"{earning}:left", actor=EARNER, memo=str(activity.data.get("campaign_id", ""))
     )

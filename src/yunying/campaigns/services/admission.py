@@ -442,6 +442,7 @@ def _leave(
         )
         if left == St.CONFIRMED:
             _seat_released(signup.campaign, actor=actor)
+            signup_announce(signup, ActivityKind.SIGNUP_LEFT)  # its sign-up points are taken back
     return signup
 
 

@@ -30,13 +30,14 @@ def event_record(
 
 def signup_announce(signup: Signup, kind: ActivityKind) -> None:
     """Tell the apps that reward it (loyalty) that a sign-up was confirmed or attended; inside the
-    transaction that made it so. The key is the campaign and the member: one reward per member per
-    campaign, however often they withdraw and sign up again."""
+    transaction that made it so. The key names the sign-up (campaign, member, sign-up): a confirmed
+    sign-up that is withdrawn or rejected announces SIGNUP_LEFT under the same key and its points are
+    taken back, so signing up and withdrawing over and over nets nothing."""
     activity_publish(
         Activity(
             kind=kind,
             member_id=signup.member_id,
-            key=f"{signup.campaign_id}:{signup.member_id}",
+            key=f"{signup.campaign_id}:{signup.member_id}:{signup.pk}",
             at=timezone.now(),
             data={"campaign_id": signup.campaign_id},
         )
