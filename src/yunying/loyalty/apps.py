@@ -7,9 +7,16 @@ class LoyaltyConfig(AppConfig):
     verbose_name = "Loyalty"
 
     def ready(self) -> None:
+        from yunying.commerce.events import order_subscribe
         from yunying.core.registry import periodic_job_register
-        from yunying.loyalty import ledger
+        from yunying.loyalty import brokerage, ledger
 
         # Order points whose return window closed become spendable; lots past their date expire.
         periodic_job_register("loyalty.points_mature", ledger.points_mature_due)
         periodic_job_register("loyalty.points_expire", ledger.points_expire_due)
+
+        # 分销: commission follows order facts, in the transaction recording them; held commission is
+        # released when the return window closes; last month's statements are made once it ended.
+        order_subscribe("loyalty.brokerage", brokerage.order_fact_handle)
+        periodic_job_register("brokerage.release", brokerage.commission_release_due)
+        periodic_job_register("brokerage.statements", brokerage.statements_due)
