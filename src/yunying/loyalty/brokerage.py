@@ -496,8 +496,8 @@ def _month_end(month: date) -> datetime:
 
 
 def statements_make(*, month: date, actor: Actor, now: datetime | None = None) -> int:
-    """Freeze, per promoter, the released entries not in a statement and released before the month
-    ended into that month's statement; returns how many statements were made. A promoter whose sum is
+    """Freeze, per promoter, the released entries not in a statement whose return window closed
+    before the month ended into that month's statement; returns how many statements were made. A promoter whose sum is
     zero or less gets none (a negative carries on into the next). Idempotent per promoter and month.
 
     Raises: brokerage.month_not_closed."""
@@ -507,7 +507,7 @@ def statements_make(*, month: date, actor: Actor, now: datetime | None = None) -
     if end > now:
         raise DomainError(BrokerageError.MONTH_NOT_CLOSED)
     due = (
-        CommissionEntry.objects.filter(statement__isnull=True, released_at__lt=end)
+        CommissionEntry.objects.filter(statement__isnull=True, released_at__isnull=False, releases_at__lt=end)
         .exclude(kind=EntryKind.PAYOUT).values_list("promoter_id", flat=True).distinct()
     )  # fmt: skip
     made = 0
@@ -517,7 +517,10 @@ def statements_make(*, month: date, actor: Actor, now: datetime | None = None) -
             if Statement.objects.filter(promoter_id=promoter_id, month=month).exists():
                 continue
             open_entries = CommissionEntry.objects.filter(
-                promoter_id=promoter_id, statement__isnull=True, released_at__lt=end
+                promoter_id=promoter_id,
+                statement__isnull=True,
+                released_at__isnull=False,
+                releases_at__lt=end,
             ).exclude(kind=EntryKind.PAYOUT)
             totals = open_entries.aggregate(total=Sum("amount_fen"), n=Count("pk"))
             if (totals["total"] or 0) <= 0:
