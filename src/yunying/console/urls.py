@@ -6,6 +6,7 @@ from yunying.console.views import (
     attendance,
     audit,
     auth,
+    brokerage,
     campaigns,
     dashboard,
     imports,
@@ -39,4 +40,5 @@ urlpatterns = [
     *segments.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
+    *brokerage.urlpatterns,
 ]

@@ -695,3 +695,28 @@ def promoter_entries(promoter: Promoter, *, limit: int = 200):
         CommissionEntry.objects.filter(promoter=promoter)
         .select_related("order", "line", "statement").order_by("-created_at", "-pk")[:limit]
     )  # fmt: skip
+
+
+def promoter_find(promoter_id: int) -> Promoter | None:
+    return Promoter.objects.select_related("member", "parent").filter(pk=promoter_id).first()
+
+
+def promoter_applications(*, limit: int = 50) -> list[Promoter]:
+    return list(
+        Promoter.objects.filter(state=PromoterState.APPLIED).select_related("member").order_by("pk")[:limit]
+    )
+
+
+def rule_list() -> list[CommissionRule]:
+    return list(CommissionRule.objects.order_by("category"))
+
+
+def statement_list(
+    *, state: str | None = None, promoter: Promoter | None = None, limit: int = 200
+) -> list[Statement]:
+    rows = Statement.objects.select_related("promoter", "promoter__member").order_by("-month", "pk")
+    if state in StatementState.values:
+        rows = rows.filter(state=state)
+    if promoter is not None:
+        rows = rows.filter(promoter=promoter)
+    return list(rows[:limit])
