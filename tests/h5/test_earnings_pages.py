@@ -53,7 +53,9 @@ def test_apply_then_approved_then_earnings(member_client):
     brokerage.promoter_transition(promoter_id=applied.pk, state=PromoterState.ACTIVE, actor=OPERATOR)
     brokerage.member_bind(member_id=MemberFactory().pk, code=applied.code, source="code", actor=OPERATOR)
     earnings = member_client.get("/m/me/earnings/").content.decode()
-    assert applied.code in earnings and f"/m/p/{applied.code}/" in earnings and "Members brought: 1" in earnings
+    assert (
+        applied.code in earnings and f"/m/p/{applied.code}/" in earnings and "Members brought: 1" in earnings
+    )
 
 
 def test_applications_closed(member_client):
