@@ -76,3 +76,16 @@ def test_concurrent_payments_of_one_statement_pay_once():
     assert CommissionEntry.objects.filter(kind=EntryKind.PAYOUT).count() == 1
     assert Promoter.objects.get(pk=p.pk).balance_fen == 0
     assert brokerage.brokerage_reconcile() == []
+
+
+def test_two_bindings_closing_a_loop_at_once_leave_no_loop():
+    # given: two promoters, neither brought by anyone
+    ma, mb = member("a"), member("b")
+    a, b = promoter(ma), promoter(mb)
+    # when: A's member follows B's link while B's member follows A's, repeatedly at once
+    outcomes = _rush([lambda: bind(ma, b).created, lambda: bind(mb, a).created])
+    # then
+    assert sorted(map(str, outcomes)) == ["True", "brokerage.circular"]
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert not (a.parent_id == b.pk and b.parent_id == a.pk)

@@ -317,21 +317,29 @@ def member_bind(
     Raises: member.not_found, brokerage.promoter_not_found, brokerage.promoter_inactive,
     brokerage.self_binding, brokerage.circular, brokerage.already_bound."""
     now = now or timezone.now()
-    promoter = promoter_get(code)
-    if promoter.state != PromoterState.ACTIVE:
-        raise DomainError(BrokerageError.PROMOTER_INACTIVE)
-    if promoter.member_id == member_id:
-        raise DomainError(BrokerageError.SELF_BINDING)
+    code = promoter_get(code).code
     with transaction.atomic():
         _member_locked(member_id)  # one live binding per member: binders of one member queue here
+        # Read again under the lock: the promoter may have been suspended since.
+        promoter = Promoter.objects.get(code=code)
+        if promoter.state != PromoterState.ACTIVE:
+            raise DomainError(BrokerageError.PROMOTER_INACTIVE)
+        if promoter.member_id == member_id:
+            raise DomainError(BrokerageError.SELF_BINDING)
         live = _live_binding(member_id, now)
         if live is not None:
             if live.promoter_id == promoter.pk:
                 return Bound(live, created=False)
             raise DomainError(BrokerageError.ALREADY_BOUND)
-        own = Promoter.objects.select_for_update().filter(member_id=member_id).first()
-        if own is not None and own.pk in _chain(promoter):
-            raise DomainError(BrokerageError.CIRCULAR)
+        own = Promoter.objects.filter(member_id=member_id).first()
+        if own is not None:
+            # Two bindings that would close a loop between them (A's member to B, B's member to A, at
+            # once) both lock the promoters of the chain and read it again: the second sees the first.
+            _lock_promoters([own.pk, *_chain(promoter)])
+            own.refresh_from_db()
+            promoter.refresh_from_db()
+            if own.pk in _chain(promoter):
+                raise DomainError(BrokerageError.CIRCULAR)
         days = config_get().binding_days
         binding = PromoterBinding.objects.create(
             member_id=member_id,
