@@ -118,3 +118,25 @@ def test_applications_approved_from_the_list(console_as):
     client.post(f"/console/brokerage/promoters/{applicant.pk}/state/", {"state": "active", "next": "list"})
     applicant.refresh_from_db()
     assert applicant.state == PromoterState.ACTIVE
+
+
+def test_the_ranking_and_statements_pages_take_the_same_queries_for_1_and_n(console_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = console_as(Role.STRATEGY)
+    brokerage.rule_set(category="*", level1_permille=100, level2_permille=0, actor=OPERATOR)
+
+    def counts() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ranking:
+            assert client.get("/console/brokerage/").status_code == 200
+        with CaptureQueriesContext(connection) as statements:
+            assert client.get("/console/brokerage/statements/?state=all").status_code == 200
+        return len(ranking), len(statements)
+
+    promoter(MemberFactory())
+    one = counts()
+    for _ in range(4):
+        promoter(MemberFactory())
+        promoter(partner="合作方")
+    assert counts() == one

@@ -344,3 +344,31 @@ def test_ranking_by_commission_orders_and_bound_members():
     assert [p.pk for p in brokerage.promoter_ranking(order_by="bound")][:2] == [small.pk, big.pk]
     top = brokerage.promoter_ranking(order_by="orders")[0]
     assert (top.pk, top.orders_count, top.commission_fen) == (big.pk, 1, 1499)
+
+
+def test_the_statements_job_makes_last_months_statements_once():
+    # given: commission released in November
+    _rules(**{"*": (100, 0)})
+    p, buyer = promoter(member("p")), member("buyer")
+    bind(buyer, p, at=datetime.fromisoformat("2026-10-01T00:00:00+08:00"))
+    buy(buyer, paid_at="2026-11-02T10:00:00+08:00")
+    brokerage.commission_release_due(after_window())
+    december = datetime.fromisoformat("2026-12-03T09:00:00+08:00")
+    # when / then
+    assert brokerage.statements_due(december) == {"statements": 1}
+    assert brokerage.statements_due(december) == {}
+    assert Statement.objects.get().month == date(2026, 11, 1)
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_ranking_and_summary_take_the_same_queries_for_1_and_n_promoters(n, django_assert_num_queries):
+    _rules(**{"*": (100, 0)})
+    for i in range(n):
+        p, buyer = promoter(member(f"p{i}")), member(f"b{i}")
+        bind(buyer, p)
+        buy(buyer, f"SO-{i}")
+    with django_assert_num_queries(1):
+        rows = list(brokerage.promoter_ranking(order_by="commission"))
+    assert len(rows) == n and all(row.commission_fen == 1499 for row in rows)
+    with django_assert_num_queries(3):
+        brokerage.promoter_summary(rows[0])
