@@ -372,3 +372,18 @@ def test_ranking_and_summary_take_the_same_queries_for_1_and_n_promoters(n, djan
     assert len(rows) == n and all(row.commission_fen == 1499 for row in rows)
     with django_assert_num_queries(3):
         brokerage.promoter_summary(rows[0])
+
+
+def test_an_order_of_a_member_brought_by_no_one_costs_one_query(django_assert_num_queries):
+    from yunying.commerce.events import OrderFact, OrderFactKind
+
+    _rules(**{"*": (100, 0)})
+    order = buy(member("alone"))
+    with django_assert_num_queries(1):
+        brokerage.order_fact_handle(
+            OrderFact(OrderFactKind.RECORDED, order.pk, order.member_id, order.total_fen, order.paid_at)
+        )
+    with django_assert_num_queries(1):
+        brokerage.order_fact_handle(
+            OrderFact(OrderFactKind.CANCELLED, order.pk, order.member_id, order.total_fen, order.paid_at, 1)
+        )

@@ -369,7 +369,9 @@ def _window() -> timedelta:
 def order_fact_handle(fact: OrderFact) -> None:
     """commerce.events subscriber; runs in the transaction recording the fact (the order row locked)."""
     if fact.kind == OrderFactKind.RECORDED:
-        commission_earn(order_id=fact.order_id)
+        # Most buyers were brought by no one: one query (their binding) and done, also in an import.
+        if _live_binding(fact.member_id, fact.at) is not None:
+            commission_earn(order_id=fact.order_id)
     else:
         commission_follow(order_id=fact.order_id, event_id=fact.event_id)
 
