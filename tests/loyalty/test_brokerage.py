@@ -387,3 +387,19 @@ def test_an_order_of_a_member_brought_by_no_one_costs_one_query(django_assert_nu
         brokerage.order_fact_handle(
             OrderFact(OrderFactKind.CANCELLED, order.pk, order.member_id, order.total_fen, order.paid_at, 1)
         )
+
+
+def test_the_reconcile_command_finds_a_hand_edited_balance():
+    from django.core.management import CommandError, call_command
+
+    from yunying.core.models import Alert
+
+    _rules(**{"*": (100, 0)})
+    p, buyer = promoter(member("p")), member("buyer")
+    bind(buyer, p)
+    buy(buyer)
+    call_command("brokerage_reconcile")
+    Promoter.objects.filter(pk=p.pk).update(balance_fen=1)  # someone edits the table by hand
+    with pytest.raises(CommandError):
+        call_command("brokerage_reconcile")
+    assert Alert.objects.filter(code="brokerage.drift").count() == 1
