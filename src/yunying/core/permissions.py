@@ -60,9 +60,7 @@ class Perm(StrEnum):
     LOYALTY_CONFIGURE = "loyalty.configure"  # tiers, earning rules, check-in, tasks and referral rewards
     BROKERAGE_VIEW = "brokerage.view"  # promoters, their ranking, commissions and statements
     BROKERAGE_MANAGE = "brokerage.manage"  # commission rules, promoters, payouts
-    BROKERAGE_BIND = (
-        "brokerage.bind"  # bind a member to the promoter whose link or code brought them (storefront)
-    )
+    BROKERAGE_BIND = "brokerage.bind"  # bind a member to the promoter who brought them (storefront)
 
 
 # What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
