@@ -89,3 +89,21 @@ def test_two_bindings_closing_a_loop_at_once_leave_no_loop():
     a.refresh_from_db()
     b.refresh_from_db()
     assert not (a.parent_id == b.pk and b.parent_id == a.pk)
+
+
+def test_control_without_the_chain_lock_both_loop_bindings_succeed(monkeypatch):
+    """The guard above is what holds: with the chain's lock replaced by a rendezvous (both read the
+    chain, then both write), the loop closes. PostgreSQL only: SQLite's write transactions already
+    run one at a time, so there the second never reaches the rendezvous."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes write transactions: no race to show")
+    rendezvous = threading.Barrier(2)
+    monkeypatch.setattr(brokerage, "_lock_promoters", lambda ids: rendezvous.wait(timeout=30))
+    ma, mb = member("a"), member("b")
+    a, b = promoter(ma), promoter(mb)
+    outcomes = _rush([lambda: bind(ma, b).created, lambda: bind(mb, a).created])
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert outcomes == [True, True] and (a.parent_id, b.parent_id) == (b.pk, a.pk)
