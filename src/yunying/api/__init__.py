@@ -5,6 +5,7 @@ from ninja.renderers import JSONRenderer
 from yunying.api import errors
 from yunying.api.audit import router as audit_router
 from yunying.api.auth import AUTH
+from yunying.api.brokerage import router as brokerage_router
 from yunying.api.campaigns import router as campaigns_router
 from yunying.api.members import router as members_router
 from yunying.api.members import status_router
@@ -34,3 +35,4 @@ api.add_router("/campaigns", status_router)
 api.add_router("/members", members_router)
 api.add_router("/audit", audit_router)
 api.add_router("/orders", orders_router)
+api.add_router("/loyalty", brokerage_router)

@@ -86,6 +86,22 @@ STATUS_BY_CODE: dict[str, int] = {
     "order.refund_empty": 422,
     "order.before_payment": 422,
     "loyalty.rules_changed": 409,
+    "brokerage.promoter_not_found": 404,
+    "brokerage.promoter_exists": 409,
+    "brokerage.promoter_inactive": 409,
+    "brokerage.partner_name_required": 422,
+    "brokerage.self_binding": 409,
+    "brokerage.circular": 409,
+    "brokerage.already_bound": 409,
+    "brokerage.levels_invalid": 422,
+    "brokerage.rate_invalid": 422,
+    "brokerage.category_invalid": 422,
+    "brokerage.applications_closed": 409,
+    "brokerage.invalid_transition": 409,
+    "brokerage.statement_not_found": 404,
+    "brokerage.statement_paid": 409,
+    "brokerage.reference_required": 422,
+    "brokerage.month_not_closed": 409,
 }
 
 

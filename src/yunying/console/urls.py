@@ -6,6 +6,7 @@ from yunying.console.views import (
     attendance,
     audit,
     auth,
+    brokerage,
     campaigns,
     dashboard,
     imports,
@@ -41,4 +42,5 @@ urlpatterns = [
     *points_rules.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
+    *brokerage.urlpatterns,
 ]

@@ -60,6 +60,7 @@ class Perm(StrEnum):
     LOYALTY_CONFIGURE = "loyalty.configure"  # tiers, earning rules, check-in, tasks and referral rewards
     BROKERAGE_VIEW = "brokerage.view"  # promoters, their ranking, commissions and statements
     BROKERAGE_MANAGE = "brokerage.manage"  # commission rules, promoters, payouts
+    BROKERAGE_BIND = "brokerage.bind"  # bind a member to the promoter who brought them (storefront)
 
 
 # What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
@@ -100,6 +101,7 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.LOYALTY_CONFIGURE: _("Configure tiers, points rules and incentives"),
     Perm.BROKERAGE_VIEW: _("See promoters and commissions"),
     Perm.BROKERAGE_MANAGE: _("Manage promoters, commission rules and payouts"),
+    Perm.BROKERAGE_BIND: _("Bind members to the promoters who brought them"),
 }
 
 
@@ -166,6 +168,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.ORDER_VIEW,
             Perm.LOYALTY_VIEW,
             Perm.LOYALTY_SPEND,
+            Perm.BROKERAGE_BIND,
         }
     ),
     # Who touched whose data, and nothing of the data itself (least privilege, S2).

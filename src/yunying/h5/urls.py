@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from yunying.h5 import centre, views
+from yunying.h5 import brokerage, centre, views
 
 app_name = "h5"
 
@@ -19,6 +19,9 @@ urlpatterns = [
     path("me/privacy/", centre.consent_page, name="consent"),
     path("me/questions/<str:moment>/", centre.questions, name="questions"),
     path("i/<str:code>/", centre.invite, name="invite"),
+    path("p/<str:code>/", brokerage.promoter_link, name="promoter_link"),
+    path("me/earnings/", brokerage.earnings, name="earnings"),
+    path("me/earnings/apply/", brokerage.earnings_apply, name="earnings_apply"),
     path("me/s/<str:public_id>/", views.signup_detail, name="signup_detail"),
     path("me/s/<str:public_id>/withdraw/", views.withdraw, name="withdraw"),
     # Anything else under /m/: the member pages' own "not found", not the API's JSON.

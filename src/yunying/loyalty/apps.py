@@ -10,7 +10,7 @@ class LoyaltyConfig(AppConfig):
         from yunying.commerce.events import order_subscribe
         from yunying.core.activity import activity_subscribe
         from yunying.core.registry import periodic_job_register
-        from yunying.loyalty import earning, ledger
+        from yunying.loyalty import brokerage, earning, ledger
 
         # Order points whose return window closed become spendable; lots past their date expire.
         periodic_job_register("loyalty.points_mature", ledger.points_mature_due)
@@ -18,3 +18,9 @@ class LoyaltyConfig(AppConfig):
         # Earning rules (loyalty.earning): order points, refunds, sign-up/attendance/welcome points.
         order_subscribe("loyalty.earning", earning.on_order_fact)
         activity_subscribe("loyalty.earning", earning.on_activity)
+
+        # 分销: commission follows order facts, in the transaction recording them; held commission is
+        # released when the return window closes; last month's statements are made once it ended.
+        order_subscribe("loyalty.brokerage", brokerage.order_fact_handle)
+        periodic_job_register("brokerage.release", brokerage.commission_release_due)
+        periodic_job_register("brokerage.statements", brokerage.statements_due)

@@ -34,3 +34,48 @@ register_messages(
         ),
     }
 )
+
+
+class BrokerageError(StrEnum):
+    """分销 brokerage codes (loyalty.brokerage)."""
+
+    PROMOTER_NOT_FOUND = "brokerage.promoter_not_found"
+    PROMOTER_EXISTS = "brokerage.promoter_exists"  # the member is a promoter already (or applied)
+    PROMOTER_INACTIVE = "brokerage.promoter_inactive"  # applied, refused or suspended
+    PARTNER_NAME_REQUIRED = "brokerage.partner_name_required"
+    SELF_BINDING = "brokerage.self_binding"  # a promoter following their own link
+    CIRCULAR = "brokerage.circular"  # A brought B, B would bring A (or a longer loop)
+    ALREADY_BOUND = "brokerage.already_bound"  # another promoter brought the member first
+    LEVELS_INVALID = "brokerage.levels_invalid"  # one or two levels, never more
+    RATE_INVALID = "brokerage.rate_invalid"  # permille from 0 to 1000, both levels together too
+    CATEGORY_INVALID = "brokerage.category_invalid"
+    APPLICATIONS_CLOSED = "brokerage.applications_closed"
+    INVALID_TRANSITION = "brokerage.invalid_transition"
+    STATEMENT_NOT_FOUND = "brokerage.statement_not_found"
+    STATEMENT_PAID = "brokerage.statement_paid"
+    REFERENCE_REQUIRED = "brokerage.reference_required"
+    MONTH_NOT_CLOSED = "brokerage.month_not_closed"
+
+
+register_messages(
+    {
+        BrokerageError.PROMOTER_NOT_FOUND: _("No promoter has that code."),
+        BrokerageError.PROMOTER_EXISTS: _("This member is already a promoter or has applied."),
+        BrokerageError.PROMOTER_INACTIVE: _("This promoter is not active."),
+        BrokerageError.PARTNER_NAME_REQUIRED: _("Give the partner's name, or choose a member."),
+        BrokerageError.SELF_BINDING: _("A promoter cannot be brought by their own link."),
+        BrokerageError.CIRCULAR: _("That would make a loop of promoters bringing each other."),
+        BrokerageError.ALREADY_BOUND: _("Another promoter brought this member first."),
+        BrokerageError.LEVELS_INVALID: _("Commission is paid on one or two levels, never more."),
+        BrokerageError.RATE_INVALID: _(
+            "A commission rate is a whole number of permille from 0 to 1000, both levels together at most 1000."
+        ),
+        BrokerageError.CATEGORY_INVALID: _("Give a category (at most 64 characters), or * for all others."),
+        BrokerageError.APPLICATIONS_CLOSED: _("Applications to become a promoter are closed."),
+        BrokerageError.INVALID_TRANSITION: _("The promoter cannot change to that state now."),
+        BrokerageError.STATEMENT_NOT_FOUND: _("No statement has that id."),
+        BrokerageError.STATEMENT_PAID: _("This statement is already paid."),
+        BrokerageError.REFERENCE_REQUIRED: _("Give the payment's reference."),
+        BrokerageError.MONTH_NOT_CLOSED: _("Statements are made for months that have ended."),
+    }
+)

@@ -44,3 +44,13 @@ def campaign_facts(campaign) -> dict:
         "now_ms": _ms(now),
         "opens_ms": _ms(campaign.signup_start_at),
     }
+
+
+@register.filter
+def yuan(fen: int | None) -> str:
+    """Integer fen as yuan with two decimals, without a float: 12345 → 123.45."""
+    if fen is None:
+        return "—"
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}{whole:,}.{cents:02d}"

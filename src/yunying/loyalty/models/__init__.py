@@ -1,5 +1,16 @@
 """Loyalty's tables, one module per part; each part's services are the only writers of its tables."""
 
+from yunying.loyalty.models.brokerage import (  # noqa: F401
+    BrokerageConfig,
+    CommissionEntry,
+    CommissionRule,
+    EntryKind,
+    Promoter,
+    PromoterBinding,
+    PromoterState,
+    Statement,
+    StatementState,
+)
 from yunying.loyalty.models.points import (  # noqa: F401
     PointAccount,
     PointAllocation,
