@@ -124,3 +124,31 @@ def test_expiry_takes_what_is_left_once(member):
     assert points_expire_due(now + timedelta(days=3)) == {}
     assert _account(member).balance == 0
     assert ledger_reconcile() == []
+
+
+def test_a_refund_of_points_that_already_expired_takes_nothing_else_and_makes_no_debt(member):
+    """Earned, expired unused, then the order refunded: those points never served the member, so the
+    refund takes none of their other points and leaves no debt (earning-rules helper's finding)."""
+    now = timezone.now()
+    earn(member, 100, "order-line", expires_at=now + timedelta(days=1))
+    earn(member, 50, "check-in")
+    points_expire_due(now + timedelta(days=2))
+    posted = points_reverse(earn_key="order-line", key="refund", actor=SYSTEM, now=now + timedelta(days=3))
+    assert (posted.posting.points, posted.posting.shortfall, posted.posting.written_off) == (0, 0, 100)
+    account = _account(member)
+    assert (account.balance, account.debt) == (50, 0)
+    with pytest.raises(DomainError):  # nothing is left to take back
+        points_reverse(earn_key="order-line", key="refund-2", actor=SYSTEM, points=1)
+    assert ledger_reconcile() == []
+
+
+def test_a_refund_after_part_was_spent_and_the_rest_expired_recovers_only_the_spent_part(member):
+    now = timezone.now()
+    earn(member, 100, "order-line", expires_at=now + timedelta(days=1))
+    earn(member, 100, "check-in")
+    spend(member, 30, "s")  # from the order's lot: it expires first
+    points_expire_due(now + timedelta(days=2))  # its other 70 expire
+    posted = points_reverse(earn_key="order-line", key="refund", actor=SYSTEM, now=now + timedelta(days=3))
+    assert (posted.posting.points, posted.posting.shortfall, posted.posting.written_off) == (-30, 0, 70)
+    assert _account(member).balance == 70
+    assert ledger_reconcile() == []

@@ -68,7 +68,7 @@ def _replay(key: str, *, member_id: int, kind: str, points: int | None) -> Poste
         return None
     same = posting.account.member_id == member_id and posting.kind == kind
     if same and points is not None:
-        same = abs(posting.points) + posting.shortfall == points
+        same = abs(posting.points) + posting.shortfall + posting.written_off == points
     if not same:
         raise DomainError(LoyaltyError.KEY_CONFLICT, key=key)
     return Posted(posting, replayed=True)
@@ -403,7 +403,9 @@ def points_reverse(
     """Take back points an earning gave (its order was refunded): `points`, or all not yet taken back.
     They come out of the earning's own lot first, then the member's other points (spendable, oldest-
     expiring first, then pending); what the member already spent becomes debt (`shortfall`), paid from
-    later earnings. A refund never leaves earned points behind (odoo#257854).
+    later earnings. A refund never leaves earned points behind (odoo#257854). What expired out of the
+    earning's own lot never served the member: that part is written off (`written_off`), not taken
+    from their other points nor made debt.
 
     Raises: loyalty.posting_not_found, loyalty.over_reverse, loyalty.points_invalid, loyalty.key_conflict."""
     _check_points(points, allow_none=True)
@@ -416,11 +418,12 @@ def points_reverse(
         replay = _replay(key, member_id=member_id, kind=PostingKind.REVERSE, points=points)
         if replay:
             return replay
-        reversed_already = 0
-        for taken, shortfall in PointPosting.objects.filter(
+        reversed_already = written_off_before = 0
+        for taken, shortfall, written_off in PointPosting.objects.filter(
             related=earn, kind=PostingKind.REVERSE
-        ).values_list("points", "shortfall"):
-            reversed_already += -taken + shortfall
+        ).values_list("points", "shortfall", "written_off"):
+            reversed_already += -taken + shortfall + written_off
+            written_off_before += written_off
         reversible = earn.points - reversed_already
         wanted = reversible if points is None else points
         if wanted > reversible or wanted <= 0:
@@ -445,12 +448,23 @@ def points_reverse(
             )
         )
         taken = _take(account, posting, wanted, [own])
-        taken += _take(account, posting, wanted - taken, _available_lots(account, exclude=own.pk))
-        taken += _take(account, posting, wanted - taken, others_pending)
-        shortfall = wanted - taken
+        expired_own = -(
+            PointAllocation.objects.filter(lot=own, posting__kind=PostingKind.EXPIRE).aggregate(
+                total=Sum("points")
+            )["total"]
+            or 0
+        )
+        written_off = min(wanted - taken, max(0, expired_own - written_off_before))
+        rest = wanted - taken - written_off
+        from_others = _take(account, posting, rest, _available_lots(account, exclude=own.pk))
+        from_others += _take(account, posting, rest - from_others, others_pending)
+        taken += from_others
+        shortfall = rest - from_others
         account.debt += shortfall
-        PointPosting.objects.filter(pk=posting.pk).update(points=-taken, shortfall=shortfall)
-        posting.points, posting.shortfall = -taken, shortfall
+        PointPosting.objects.filter(pk=posting.pk).update(
+            points=-taken, shortfall=shortfall, written_off=written_off
+        )
+        posting.points, posting.shortfall, posting.written_off = -taken, shortfall, written_off
         account.save(update_fields=["balance", "pending", "debt", "updated_at"])
         return Posted(posting, replayed=False)
 

@@ -83,6 +83,9 @@ class PointPosting(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="followers"
     )
     shortfall = models.BigIntegerField(default=0)  # REVERSE: points already spent, added to the debt
+    # REVERSE: points that had expired out of the earning's lot: they never served the member, so they
+    # are neither taken from other lots nor made debt.
+    written_off = models.BigIntegerField(default=0)
     ref = models.CharField(max_length=120, blank=True)  # the order id, campaign id, task… as text
     memo = models.CharField(max_length=200, blank=True)  # shown to the member
     reason = models.CharField(max_length=500, blank=True)  # an operator's reason (audited)
@@ -94,7 +97,8 @@ class PointPosting(models.Model):
         indexes = [models.Index(fields=["account", "-id"]), models.Index(fields=["kind", "created_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(shortfall__gte=0), name="point_posting_shortfall_not_negative"
+                condition=models.Q(shortfall__gte=0) & models.Q(written_off__gte=0),
+                name="point_posting_shortfall_not_negative",
             ),
         ]
 
