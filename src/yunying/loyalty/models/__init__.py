@@ -8,3 +8,4 @@ from yunying.loyalty.models.points import (  # noqa: F401
     PostingKind,
     PostingSource,
 )
+from yunying.loyalty.models.incentives import *  # noqa: E402,F401,F403
