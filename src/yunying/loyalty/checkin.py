@@ -201,7 +201,9 @@ def checkin_status(member_id: int, *, now: datetime | None = None) -> CheckinSta
     rule = checkin_rule()
     todays = Checkin.objects.filter(member_id=member_id, day=today).first()
     if todays:
-        return CheckinStatus(today, True, todays.streak, todays.points, todays.streak, bool(rule and rule.enabled))
+        return CheckinStatus(
+            today, True, todays.streak, todays.points, todays.streak, bool(rule and rule.enabled)
+        )
     if rule is None:
         return CheckinStatus(today, False, 0, 0, 1, False)
     previous = _previous(member_id, today)
@@ -219,12 +221,16 @@ class CalendarDay:
     is_today: bool
 
 
-def checkin_calendar(member_id: int, *, year: int, month: int, now: datetime | None = None) -> list[list[CalendarDay]]:
+def checkin_calendar(
+    member_id: int, *, year: int, month: int, now: datetime | None = None
+) -> list[list[CalendarDay]]:
     """The month as weeks (Monday first) with the member's check-ins marked."""
     today = local_day(now or timezone.now())
     first = date(year, month, 1)
     last = date(year, month, calendar.monthrange(year, month)[1])
-    done = {c.day: c.points for c in Checkin.objects.filter(member_id=member_id, day__gte=first, day__lte=last)}
+    done = {
+        c.day: c.points for c in Checkin.objects.filter(member_id=member_id, day__gte=first, day__lte=last)
+    }
     weeks: list[list[CalendarDay]] = []
     for week in calendar.Calendar(firstweekday=0).monthdatescalendar(year, month):
         weeks.append(

@@ -39,7 +39,9 @@ register_messages(
         ),
         LoyaltyError.TASK_LIST_INVALID: _("A task list needs a name, at least one task and whole points."),
         LoyaltyError.TASK_LIST_NOT_FOUND: _("No task list has that id."),
-        LoyaltyError.REFERRAL_RULE_INVALID: _("Referral rewards and limits must be whole numbers of zero or more."),
+        LoyaltyError.REFERRAL_RULE_INVALID: _(
+            "Referral rewards and limits must be whole numbers of zero or more."
+        ),
         LoyaltyError.REFERRAL_NOT_FOUND: _("No referral has that id."),
         LoyaltyError.REFERRAL_NOT_IN_REVIEW: _("That referral is not waiting for review."),
     }

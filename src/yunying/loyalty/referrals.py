@@ -111,7 +111,9 @@ def referral_open(*, invitee_id: int, inviter_id: int, now: datetime | None = No
         return existing
     try:
         with transaction.atomic():
-            return Referral.objects.create(inviter_id=inviter_id, invitee_id=invitee_id, created_at=now or timezone.now())
+            return Referral.objects.create(
+                inviter_id=inviter_id, invitee_id=invitee_id, created_at=now or timezone.now()
+            )
     except IntegrityError:
         return Referral.objects.get(invitee_id=invitee_id)
 

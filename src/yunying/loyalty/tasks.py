@@ -169,19 +169,27 @@ def _reward_list(member_id: int, task_list: TaskList, now: datetime) -> None:
             )
     except IntegrityError:
         return  # rewarded already
-    _earn(member_id, task_list.reward_points, f"tasklist:{task_list.pk}:{member_id}", task_list.name[:200], now)
+    _earn(
+        member_id, task_list.reward_points, f"tasklist:{task_list.pk}:{member_id}", task_list.name[:200], now
+    )
 
 
-def task_event(*, member_id: int, kind: str, source_key: str, now: datetime | None = None, count: int = 1) -> int:
+def task_event(
+    *, member_id: int, kind: str, source_key: str, now: datetime | None = None, count: int = 1
+) -> int:
     """The member did `kind` (count: how many check-ins so far). Completes the matching tasks of
     active lists not completed yet; returns how many it completed."""
     now = now or timezone.now()
     completed = 0
-    tasks = Task.objects.filter(kind=kind, task_list__active=True, target__lte=count).select_related("task_list")
+    tasks = Task.objects.filter(kind=kind, task_list__active=True, target__lte=count).select_related(
+        "task_list"
+    )
     for task in tasks.exclude(completions__member_id=member_id):
         try:
             with transaction.atomic():
-                TaskCompletion.objects.create(member_id=member_id, task=task, source_key=source_key[:120], at=now)
+                TaskCompletion.objects.create(
+                    member_id=member_id, task=task, source_key=source_key[:120], at=now
+                )
         except IntegrityError:
             continue  # a concurrent replay completed it
         _earn(member_id, task.points, f"task:{task.pk}:{member_id}", task.get_kind_display()[:200], now)
@@ -193,7 +201,12 @@ def task_event(*, member_id: int, kind: str, source_key: str, now: datetime | No
 def on_activity(activity: Activity) -> None:
     kind = _ACTIVITY_TASKS.get(activity.kind)
     if kind is not None:
-        task_event(member_id=activity.member_id, kind=kind, source_key=f"{activity.kind}:{activity.key}", now=activity.at)
+        task_event(
+            member_id=activity.member_id,
+            kind=kind,
+            source_key=f"{activity.kind}:{activity.key}",
+            now=activity.at,
+        )
     elif activity.kind == ActivityKind.MEMBER_REGISTERED:
         inviter_id = (activity.data or {}).get("inviter_id")
         if inviter_id and inviter_id != activity.member_id:
@@ -207,11 +220,18 @@ def on_activity(activity: Activity) -> None:
 
 def on_order(fact: OrderFact) -> None:
     if fact.kind == OrderFactKind.RECORDED:
-        task_event(member_id=fact.member_id, kind=TaskKind.FIRST_ORDER, source_key=f"order:{fact.order_id}", now=fact.at)
+        task_event(
+            member_id=fact.member_id,
+            kind=TaskKind.FIRST_ORDER,
+            source_key=f"order:{fact.order_id}",
+            now=fact.at,
+        )
 
 
 def checkins_counted(*, member_id: int, count: int, now: datetime) -> None:
-    task_event(member_id=member_id, kind=TaskKind.CHECKINS, source_key=f"checkins:{count}", now=now, count=count)
+    task_event(
+        member_id=member_id, kind=TaskKind.CHECKINS, source_key=f"checkins:{count}", now=now, count=count
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -254,7 +274,9 @@ def task_progress(member_id: int) -> list[ListProgress]:
                 progress = task.target if done else min(checkins, task.target)
             else:
                 progress = 1 if done else 0
-            rows.append(TaskProgress(task, done, progress, task.target if task.kind == TaskKind.CHECKINS else 1))
+            rows.append(
+                TaskProgress(task, done, progress, task.target if task.kind == TaskKind.CHECKINS else 1)
+            )
         result.append(
             ListProgress(
                 task_list,

@@ -1,5 +1,6 @@
 """Loyalty's tables, one module per part; each part's services are the only writers of its tables."""
 
+from yunying.loyalty.models.incentives import *  # noqa: F403
 from yunying.loyalty.models.points import (  # noqa: F401
     PointAccount,
     PointAllocation,
@@ -8,4 +9,3 @@ from yunying.loyalty.models.points import (  # noqa: F401
     PostingKind,
     PostingSource,
 )
-from yunying.loyalty.models.incentives import *  # noqa: E402,F401,F403

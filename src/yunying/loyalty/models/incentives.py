@@ -18,7 +18,9 @@ class CheckinRule(models.Model):
 
     # Points for day 1..N of a streak: [5, 5, 5, 5, 5, 5, 30] gives a day-7 bonus.
     rewards = models.JSONField(default=list)
-    missed_policy = models.CharField(max_length=10, choices=MissedDayPolicy.choices, default=MissedDayPolicy.RESET)
+    missed_policy = models.CharField(
+        max_length=10, choices=MissedDayPolicy.choices, default=MissedDayPolicy.RESET
+    )
     grace_days = models.PositiveSmallIntegerField(default=0)  # missed days a streak survives (GRACE)
     # After this many days the streak restarts at day 1 (0: the length of `rewards`).
     cycle_days = models.PositiveSmallIntegerField(default=0)
@@ -112,7 +114,9 @@ class TaskListReward(models.Model):
     at = models.DateTimeField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["member", "task_list"], name="task_list_rewarded_once")]
+        constraints = [
+            models.UniqueConstraint(fields=["member", "task_list"], name="task_list_rewarded_once")
+        ]
 
 
 class ReferralRule(models.Model):
@@ -155,4 +159,7 @@ class Referral(models.Model):
     settled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["status", "order_paid_at"]), models.Index(fields=["inviter", "settled_at"])]
+        indexes = [
+            models.Index(fields=["status", "order_paid_at"]),
+            models.Index(fields=["inviter", "settled_at"]),
+        ]
