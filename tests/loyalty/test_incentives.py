@@ -405,3 +405,22 @@ def test_only_operators_with_the_permission_decide():
         )
     assert denied.value.code == "core.permission_denied"
     assert SYSTEM.can("loyalty.configure")
+
+
+@pytest.mark.django_db
+def test_answering_a_whole_questionnaire_completes_the_profile_task_once(settings):
+    from tests.members.test_profiling import blank_member, save, spec
+    from yunying.members.profiling import answers_submit, questions_pending
+
+    settings.PRIVACY_POLICY_VERSION = "v1"
+    task_list_save(
+        name="资料", tasks=[TaskSpec(TaskKind.PROFILE_COMPLETED, points=15)], required=0, reward_points=0,
+        actor=OPERATOR,
+    )  # fmt: skip
+    save(spec(), spec(target="attr:tea", prompt="茶?"))
+    member = blank_member()
+    first, second = questions_pending(member, "after_signup")
+    answers_submit(member=member, moment="after_signup", answers={first.pk: "拿铁"})
+    assert balance(member) == 0  # half answered
+    answers_submit(member=member, moment="after_signup", answers={second.pk: "绿茶"})
+    assert balance(member) == 15

@@ -52,7 +52,9 @@ class Perm(StrEnum):
     SEGMENT_VIEW = "segment.view"  # segments, RFM grid, lifecycle distribution (aggregates, masked samples)
     SEGMENT_MANAGE = "segment.manage"  # create, edit and recompute segments; message a segment
     LOYALTY_VIEW = "loyalty.view"  # a member's level, points, lots and ledger; liabilities (no personal data)
-    LOYALTY_SPEND = "loyalty.spend"  # spend and give back points at checkout, check in, for a member (storefront)
+    LOYALTY_SPEND = (
+        "loyalty.spend"  # spend and give back points at checkout, check in, for a member (storefront)
+    )
     LOYALTY_ADJUST = "loyalty.adjust"  # add or deduct a member's points with a reason (audited)
     LOYALTY_APPROVE = "loyalty.approve"  # approve an adjustment above the threshold (a second person)
     LOYALTY_CONFIGURE = "loyalty.configure"  # tiers, earning rules, check-in, tasks and referral rewards
