@@ -6,6 +6,7 @@ from yunying.api import errors
 from yunying.api.audit import router as audit_router
 from yunying.api.auth import AUTH
 from yunying.api.campaigns import router as campaigns_router
+from yunying.api.incentives import router as incentives_router
 from yunying.api.members import router as members_router
 from yunying.api.members import status_router
 from yunying.api.openapi import YunyingAPI
@@ -34,3 +35,4 @@ api.add_router("/campaigns", status_router)
 api.add_router("/members", members_router)
 api.add_router("/audit", audit_router)
 api.add_router("/orders", orders_router)
+api.add_router("/loyalty", incentives_router)

@@ -85,6 +85,14 @@ STATUS_BY_CODE: dict[str, int] = {
     "order.not_cancellable": 409,
     "order.refund_empty": 422,
     "order.before_payment": 422,
+    "loyalty.member_not_found": 404,
+    "loyalty.checkin_closed": 409,
+    "loyalty.checkin_rule_invalid": 422,
+    "loyalty.task_list_invalid": 422,
+    "loyalty.task_list_not_found": 404,
+    "loyalty.referral_rule_invalid": 422,
+    "loyalty.referral_not_found": 404,
+    "loyalty.referral_not_in_review": 409,
 }
 
 
