@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from yunying.h5 import centre, views
+from yunying.h5 import centre, incentives, views
 
 app_name = "h5"
 
@@ -19,6 +19,9 @@ urlpatterns = [
     path("me/privacy/", centre.consent_page, name="consent"),
     path("me/questions/<str:moment>/", centre.questions, name="questions"),
     path("i/<str:code>/", centre.invite, name="invite"),
+    path("me/checkin/", incentives.checkin_page, name="checkin"),
+    path("me/tasks/", incentives.tasks_page, name="tasks"),
+    path("me/invite/", incentives.invite_page, name="invite_page"),
     path("me/s/<str:public_id>/", views.signup_detail, name="signup_detail"),
     path("me/s/<str:public_id>/withdraw/", views.withdraw, name="withdraw"),
     # Anything else under /m/: the member pages' own "not found", not the API's JSON.
