@@ -34,6 +34,7 @@ NAV: list[NavItem] = [
     NavItem(
         "questionnaires", _("Questionnaires"), "console:questionnaire_list", "ui-checks", Perm.PROFILING_EDIT
     ),
+    NavItem("incentives", _("Incentives"), "console:incentives", "gift", Perm.LOYALTY_CONFIGURE),
     NavItem("imports", _("Import"), "console:import_list", "upload", Perm.IMPORT_RUN),
     NavItem("apikeys", _("API keys"), "console:apikey_list", "key", Perm.APIKEY_MANAGE),
     NavItem("audit", _("Audit log"), "console:audit_log", "journal-text", Perm.AUDIT_VIEW),

@@ -9,6 +9,7 @@ from yunying.console.views import (
     campaigns,
     dashboard,
     imports,
+    incentives,
     member360,
     members,
     monitor,
@@ -37,6 +38,7 @@ urlpatterns = [
     *questionnaires.urlpatterns,
     *imports.urlpatterns,
     *segments.urlpatterns,
+    *incentives.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
 ]
