@@ -22,6 +22,7 @@ from django.utils import timezone
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import SYSTEM, Actor, Perm
+from yunying.loyalty import tasks  # tasks counts check-ins
 from yunying.loyalty.errors import LoyaltyError
 from yunying.loyalty.ledger import points_earn
 from yunying.loyalty.models import Checkin, CheckinRule, MissedDayPolicy, PostingSource
@@ -169,8 +170,6 @@ def checkin_today(*, member_id: int, actor: Actor = SYSTEM, now: datetime | None
                     memo=f"check-in day {cycle_day}",
                     now=now,
                 )
-            from yunying.loyalty import tasks  # tasks listens to check-ins
-
             tasks.checkins_counted(member_id=member_id, count=checkin_count(member_id), now=now)
     except IntegrityError:
         # A concurrent tap recorded today's check-in first; answer with it.

@@ -28,6 +28,7 @@ from yunying.core.permissions import SYSTEM, Actor, Perm
 from yunying.loyalty.errors import LoyaltyError
 from yunying.loyalty.ledger import points_earn
 from yunying.loyalty.models import (
+    Checkin,
     PostingSource,
     RewardKind,
     Task,
@@ -260,9 +261,7 @@ class ListProgress:
 
 
 def task_progress(member_id: int) -> list[ListProgress]:
-    from yunying.loyalty.checkin import checkin_count
-
-    checkins = checkin_count(member_id)
+    checkins = Checkin.objects.filter(member_id=member_id).count()
     completed = set(TaskCompletion.objects.filter(member_id=member_id).values_list("task_id", flat=True))
     rewarded = set(TaskListReward.objects.filter(member_id=member_id).values_list("task_list_id", flat=True))
     result = []
