@@ -424,3 +424,84 @@ def test_answering_a_whole_questionnaire_completes_the_profile_task_once(setting
     assert balance(member) == 0  # half answered
     answers_submit(member=member, moment="after_signup", answers={second.pk: "绿茶"})
     assert balance(member) == 15
+
+
+EVENTS = [
+    (ActivityKind.PROFILE_COMPLETED, TaskKind.PROFILE_COMPLETED),
+    (ActivityKind.SIGNUP_CONFIRMED, TaskKind.FIRST_SIGNUP),
+    (ActivityKind.SIGNUP_ATTENDED, TaskKind.FIRST_ATTENDANCE),
+]
+POINTS = {TaskKind.PROFILE_COMPLETED: 10, TaskKind.FIRST_SIGNUP: 20, TaskKind.FIRST_ATTENDANCE: 40}
+
+
+@pytest.mark.django_db
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3)), max_size=15))
+@settings(max_examples=40, deadline=None)
+def test_any_sequence_of_events_and_replays_pays_each_task_and_the_list_once(events):
+    """Against a reference model: each kind done pays its points once; two kinds unlock 100 once."""
+    from yunying.loyalty.models import TaskCompletion, TaskList, TaskListReward
+
+    TaskListReward.objects.all().delete()
+    TaskCompletion.objects.all().delete()
+    TaskList.objects.all().delete()
+    task_list_save(
+        name="h", tasks=[TaskSpec(kind, points=p) for kind, p in POINTS.items()], required=2, reward_points=100,
+        actor=OPERATOR,
+    )  # fmt: skip
+    member = Member.objects.create(external_id=f"h-{Member.objects.count()}")
+    done = set()
+    for event, key in events:
+        activity, kind = EVENTS[event]
+        publish(activity, member, f"k{key}", campaign_id=key)
+        done.add(kind)
+    expected = sum(POINTS[k] for k in done) + (100 if len(done) >= 2 else 0)
+    assert balance(member) == expected
+    assert ledger_reconcile([member.pk]) == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("rush")
+def test_the_settling_job_run_by_several_workers_at_once_pays_once():
+    referral_rules()
+    inviter = Member.objects.create(external_id="inv")
+    for n in range(3):
+        first_order(invite(inviter, n), n)
+    threads = 4
+    barrier = threading.Barrier(threads)
+
+    def run(_):
+        try:
+            barrier.wait(timeout=30)
+            return referrals_settle_due(now=at(20)).get("paid", 0)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        paid = sum(pool.map(run, range(threads)))
+    assert paid == 3
+    assert Referral.objects.filter(status=ReferralStatus.PAID).count() == 3
+    assert balance(inviter) == 1500
+    assert ledger_reconcile() == []
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("rush")
+def test_concurrent_workers_never_pay_past_the_monthly_cap():
+    referral_rules(monthly_cap=2, same_signal_limit=100)
+    inviter = Member.objects.create(external_id="inv")
+    for n in range(5):
+        first_order(invite(inviter, n), n)
+    threads = 5
+    barrier = threading.Barrier(threads)
+
+    def run(_):
+        try:
+            barrier.wait(timeout=30)
+            referrals_settle_due(now=at(20))
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        list(pool.map(run, range(threads)))
+    assert Referral.objects.filter(status=ReferralStatus.PAID).count() == 2
+    assert balance(inviter) == 1000

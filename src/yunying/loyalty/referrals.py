@@ -192,6 +192,9 @@ def _settle_one(referral: Referral, rule: ReferralRule, now: datetime) -> str:
         referral.status, referral.settled_at = ReferralStatus.VOID, now
         referral.save(update_fields=["status", "settled_at"])
         return "void"
+    # One inviter's referrals settle one at a time (their member row locked), so two workers cannot both
+    # count under the cap and both pay.
+    Member.objects.select_for_update().filter(pk=referral.inviter_id).values_list("pk", flat=True).first()
     paid_this_month = Referral.objects.filter(
         inviter_id=referral.inviter_id, status=ReferralStatus.PAID, settled_at__gte=_month_start(now)
     ).count()
