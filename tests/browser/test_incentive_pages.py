@@ -71,3 +71,22 @@ def test_check_in_complete_a_task_and_see_the_invite_reward(phone, site):
     phone.get_by_role("button", name="复制").click()
     assert phone.get_by_role("button", name="已复制").is_visible()
     check_page(phone, "h5-invite")
+
+
+def test_an_operator_edits_the_check_in_rewards_and_sees_the_review_queue(console):
+    page = console("strategy")
+    page.goto("/console/")
+    page.get_by_role("link", name="激励").first.click()
+    page.wait_for_url(re.compile("/console/loyalty/incentives/"))
+    assert page.locator("input[name=name]").first.input_value() == "新人任务"  # the demo's list
+    page.locator("#rewards").fill("10, 10, 10, 10, 10, 10, 50")
+    page.get_by_role("button", name="保存签到奖励").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("签到奖励已保存。").is_visible()
+    assert page.locator("#rewards").input_value() == "10, 10, 10, 10, 10, 10, 50"
+    check_page(page, "console-incentives")
+    page.locator("#rewards").fill("5, 5, 5, 5, 5, 5, 30")  # back to the demo's table for the member test
+    page.get_by_role("button", name="保存签到奖励").click()
+    page.wait_for_load_state()
+    page.goto("/console/loyalty/referrals/")
+    check_page(page, "console-referral-review")
