@@ -189,3 +189,13 @@ def test_demo_members_have_tags_and_orders_for_the_360_page():
     assert MemberTag.objects.count() > 10 and Order.objects.count() > 50
     assert OrderEvent.objects.filter(kind="refund").exists()
     assert all(o.total_fen == sum(line.paid_fen for line in o.lines.all()) for o in Order.objects.all()[:50])
+
+
+@pytest.mark.django_db
+def test_the_demo_has_a_check_in_table_and_a_newbie_task_list():
+    from yunying.loyalty.models import CheckinRule, TaskCompletion, TaskList
+
+    run_demo()
+    assert CheckinRule.objects.get().rewards[-1] == 30
+    assert TaskList.objects.get().name == "新人任务"
+    assert TaskCompletion.objects.exists()  # demo sign-ups and orders completed tasks

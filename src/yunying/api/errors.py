@@ -102,6 +102,14 @@ STATUS_BY_CODE: dict[str, int] = {
     "brokerage.statement_paid": 409,
     "brokerage.reference_required": 422,
     "brokerage.month_not_closed": 409,
+    "loyalty.member_not_found": 404,
+    "loyalty.checkin_closed": 409,
+    "loyalty.checkin_rule_invalid": 422,
+    "loyalty.task_list_invalid": 422,
+    "loyalty.task_list_not_found": 404,
+    "loyalty.referral_rule_invalid": 422,
+    "loyalty.referral_not_found": 404,
+    "loyalty.referral_not_in_review": 409,
 }
 
 

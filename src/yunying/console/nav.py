@@ -37,6 +37,7 @@ NAV: list[NavItem] = [
     NavItem("points_rules", _("Points rules"), "console:points_rules", "coin", Perm.LOYALTY_CONFIGURE),
     # Loyalty: 分销 brokerage (promoters, commission rules, statements)
     NavItem("brokerage", _("Brokerage"), "console:brokerage", "diagram-3", Perm.BROKERAGE_VIEW),
+    NavItem("incentives", _("Incentives"), "console:incentives", "gift", Perm.LOYALTY_CONFIGURE),
     NavItem("imports", _("Import"), "console:import_list", "upload", Perm.IMPORT_RUN),
     NavItem("apikeys", _("API keys"), "console:apikey_list", "key", Perm.APIKEY_MANAGE),
     NavItem("audit", _("Audit log"), "console:audit_log", "journal-text", Perm.AUDIT_VIEW),

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from yunying.h5 import brokerage, centre, views
+from yunying.h5 import brokerage, centre, incentives, views
 
 app_name = "h5"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("p/<str:code>/", brokerage.promoter_link, name="promoter_link"),
     path("me/earnings/", brokerage.earnings, name="earnings"),
     path("me/earnings/apply/", brokerage.earnings_apply, name="earnings_apply"),
+    path("me/checkin/", incentives.checkin_page, name="checkin"),
+    path("me/tasks/", incentives.tasks_page, name="tasks"),
+    path("me/invite/", incentives.invite_page, name="invite_page"),
     path("me/s/<str:public_id>/", views.signup_detail, name="signup_detail"),
     path("me/s/<str:public_id>/withdraw/", views.withdraw, name="withdraw"),
     # Anything else under /m/: the member pages' own "not found", not the API's JSON.

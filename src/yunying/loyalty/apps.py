@@ -10,7 +10,7 @@ class LoyaltyConfig(AppConfig):
         from yunying.commerce.events import order_subscribe
         from yunying.core.activity import activity_subscribe
         from yunying.core.registry import periodic_job_register
-        from yunying.loyalty import brokerage, earning, ledger
+        from yunying.loyalty import brokerage, earning, ledger, referrals, tasks
 
         # Order points whose return window closed become spendable; lots past their date expire.
         periodic_job_register("loyalty.points_mature", ledger.points_mature_due)
@@ -24,3 +24,10 @@ class LoyaltyConfig(AppConfig):
         order_subscribe("loyalty.brokerage", brokerage.order_fact_handle)
         periodic_job_register("brokerage.release", brokerage.commission_release_due)
         periodic_job_register("brokerage.statements", brokerage.statements_due)
+        # Incentives: tasks and referrals follow what members do; referral rewards settle when the
+        # invitee's first order is past its return window.
+        activity_subscribe("loyalty.tasks", tasks.on_activity)
+        activity_subscribe("loyalty.referrals", referrals.on_activity)
+        order_subscribe("loyalty.tasks", tasks.on_order)
+        order_subscribe("loyalty.referrals", referrals.on_order)
+        periodic_job_register("loyalty.referrals_settle", referrals.referrals_settle_due)

@@ -17,6 +17,13 @@ class LoyaltyError(StrEnum):
     OVER_REVERSE = "loyalty.over_reverse"  # taking back more than the earning gave
     RULES_OUT_OF_RANGE = "loyalty.rules_out_of_range"  # a points rule outside its bounds (a field error)
     RULES_CHANGED = "loyalty.rules_changed"  # someone saved the points rules since this edit began
+    CHECKIN_CLOSED = "loyalty.checkin_closed"  # no check-in rule, or switched off
+    CHECKIN_RULE_INVALID = "loyalty.checkin_rule_invalid"
+    TASK_LIST_INVALID = "loyalty.task_list_invalid"
+    TASK_LIST_NOT_FOUND = "loyalty.task_list_not_found"
+    REFERRAL_RULE_INVALID = "loyalty.referral_rule_invalid"
+    REFERRAL_NOT_FOUND = "loyalty.referral_not_found"
+    REFERRAL_NOT_IN_REVIEW = "loyalty.referral_not_in_review"
 
 
 register_messages(
@@ -32,6 +39,17 @@ register_messages(
         LoyaltyError.RULES_CHANGED: _(
             "The points rules were changed by someone else meanwhile; reload and try again."
         ),
+        LoyaltyError.CHECKIN_CLOSED: _("Check-in is not open."),
+        LoyaltyError.CHECKIN_RULE_INVALID: _(
+            "Check-in rewards need 1 to 60 days of whole points, grace days 0 to 7 and a cycle of 0 to 366 days."
+        ),
+        LoyaltyError.TASK_LIST_INVALID: _("A task list needs a name, at least one task and whole points."),
+        LoyaltyError.TASK_LIST_NOT_FOUND: _("No task list has that id."),
+        LoyaltyError.REFERRAL_RULE_INVALID: _(
+            "Referral rewards and limits must be whole numbers of zero or more."
+        ),
+        LoyaltyError.REFERRAL_NOT_FOUND: _("No referral has that id."),
+        LoyaltyError.REFERRAL_NOT_IN_REVIEW: _("That referral is not waiting for review."),
     }
 )
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunying.core import crypto
+from yunying.core.activity import Activity, ActivityKind, activity_publish
 from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor, Perm
@@ -342,7 +343,33 @@ def answers_submit(
             member_profile_fill(member_id=member.pk, profile=Profile(**profile))
         # The unique (member, question) pair: a double submit records each answer once.
         ProfileAnswer.objects.bulk_create(rows, ignore_conflicts=True)
+        _announce_completed(member, {pending[qid].questionnaire_id for qid in parsed}, now)
     return len(rows)
+
+
+def _announce_completed(member: Member, questionnaire_ids: set[int], now) -> None:
+    """PROFILE_COMPLETED for each questionnaire whose every question the member has now answered (or
+    whose target was already known); its key names member and questionnaire, so once each."""
+    if not questionnaire_ids:
+        return
+    member.refresh_from_db()
+    answered = set(
+        ProfileAnswer.objects.filter(member=member, declined=False, question__isnull=False).values_list(
+            "question_id", flat=True
+        )
+    )
+    for questionnaire in Questionnaire.objects.filter(pk__in=questionnaire_ids).prefetch_related("questions"):
+        questions = list(questionnaire.questions.all())
+        if questions and all(q.pk in answered or _field_known(member, q.target) for q in questions):
+            activity_publish(
+                Activity(
+                    kind=ActivityKind.PROFILE_COMPLETED,
+                    member_id=member.pk,
+                    key=f"{member.pk}:{questionnaire.pk}",
+                    at=now,
+                    data={"questionnaire_id": questionnaire.pk},
+                )
+            )
 
 
 def profile_attributes(member: Member) -> dict[str, str]:

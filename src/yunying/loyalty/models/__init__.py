@@ -11,6 +11,7 @@ from yunying.loyalty.models.brokerage import (  # noqa: F401
     Statement,
     StatementState,
 )
+from yunying.loyalty.models.incentives import *  # noqa: F403
 from yunying.loyalty.models.points import (  # noqa: F401
     PointAccount,
     PointAllocation,

@@ -62,8 +62,11 @@ from yunying.commerce.validation import CancelInput, RefundInput, order_parse
 from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_revoke
 from yunying.core.models import ApiKey
 from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm, Role
-from yunying.loyalty.models import ExpiryPolicy
+from yunying.loyalty.checkin import checkin_rule_save
+from yunying.loyalty.models import ExpiryPolicy, MissedDayPolicy, TaskKind
+from yunying.loyalty.referrals import referral_rule_save
 from yunying.loyalty.rules import RulesInput, points_rules_save
+from yunying.loyalty.tasks import TaskSpec, task_list_save
 from yunying.members import tags as member_tags
 from yunying.members.consent import consent_record, policy_version
 from yunying.members.models import Member
@@ -321,6 +324,7 @@ class DemoBuilder:
 
     def build(self) -> None:
         self.points_rules()  # first: the members below earn their welcome, sign-up and order points
+        self.incentives()  # first: the members' sign-ups and orders below complete newbie tasks
         self.member_day()
         self.watch_trial()
         self.sneaker_lottery()
@@ -345,6 +349,28 @@ class DemoBuilder:
             ),
             actor=DEMO,
             note="演示默认规则",
+        )  # fmt: skip
+
+    def incentives(self) -> None:
+        """Seeds 001/002: a 7-day check-in table with a day-7 bonus, a newbie task list (complete 3
+        to unlock the reward) and referral rewards (邀请1人得积分, paid after the return window)."""
+        checkin_rule_save(
+            rewards=[5, 5, 5, 5, 5, 5, 30], missed_policy=MissedDayPolicy.GRACE, grace_days=1, cycle_days=0,
+            points_expire_days=365, enabled=True, actor=DEMO,
+        )  # fmt: skip
+        task_list_save(
+            name="新人任务", description="完成3个任务解锁专属奖励", required=3, reward_points=200, actor=DEMO,
+            tasks=[
+                TaskSpec(TaskKind.PROFILE_COMPLETED, points=20),
+                TaskSpec(TaskKind.FIRST_SIGNUP, points=20),
+                TaskSpec(TaskKind.FIRST_ORDER, points=50),
+                TaskSpec(TaskKind.INVITED_FRIEND, points=50),
+                TaskSpec(TaskKind.CHECKINS, points=30, target=3),
+            ],
+        )  # fmt: skip
+        referral_rule_save(
+            inviter_points=500, invitee_points=100, monthly_cap=20, return_window_days=7, same_signal_limit=2,
+            actor=DEMO,
         )  # fmt: skip
 
     def member_day(self) -> None:

@@ -40,7 +40,19 @@
     });
   }
 
+  // Copy buttons (the invite link): data-copy names the field, data-done the word after copying.
+  function startCopy(button) {
+    button.addEventListener("click", function () {
+      var field = document.querySelector(button.getAttribute("data-copy"));
+      if (!field) { return; }
+      field.select();
+      if (navigator.clipboard) { navigator.clipboard.writeText(field.value).catch(function () {}); }
+      button.textContent = button.getAttribute("data-done");
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("button[data-copy]").forEach(startCopy);
     document.querySelectorAll("[data-countdown]").forEach(startCountdown);
     document.querySelectorAll("form[data-fill-timer]").forEach(startFillTimer);
   });

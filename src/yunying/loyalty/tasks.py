@@ -1,0 +1,288 @@
+"""Task lists (L3): operators define lists of tasks ("complete 3 to unlock a reward") from events the
+system already sees, and members complete them by doing those things.
+
+Sources: core.activity (PROFILE_COMPLETED, SIGNUP_CONFIRMED -> first sign-up, SIGNUP_ATTENDED -> first
+attendance, MEMBER_REGISTERED with an inviter -> the inviter invited a friend), commerce order facts
+(RECORDED -> first order) and check-ins (CHECKINS: N days). Each handler runs in the transaction that
+records the fact. A completion is a unique (member, task) row and its points post under
+`task:<task>:<member>`; a list's reward is a unique (member, list) row under `tasklist:<list>:<member>`:
+a replayed event completes nothing twice and pays nothing twice.
+
+Rewards: points now. RewardKind has room for a coupon (with the promotions issue): add the choice,
+issue the coupon where `_reward_list` pays points, keyed the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from yunying.commerce.events import OrderFact, OrderFactKind
+from yunying.core.activity import Activity, ActivityKind
+from yunying.core.audit import audit_record
+from yunying.core.errors import DomainError
+from yunying.core.permissions import SYSTEM, Actor, Perm
+from yunying.loyalty.errors import LoyaltyError
+from yunying.loyalty.ledger import points_earn
+from yunying.loyalty.models import (
+    Checkin,
+    PostingSource,
+    RewardKind,
+    Task,
+    TaskCompletion,
+    TaskKind,
+    TaskList,
+    TaskListReward,
+)
+
+POINTS_EXPIRE_DAYS = 365
+MAX_TASK_POINTS = 1_000_000
+
+_ACTIVITY_TASKS = {
+    ActivityKind.PROFILE_COMPLETED: TaskKind.PROFILE_COMPLETED,
+    ActivityKind.SIGNUP_CONFIRMED: TaskKind.FIRST_SIGNUP,
+    ActivityKind.SIGNUP_ATTENDED: TaskKind.FIRST_ATTENDANCE,
+}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Operators
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    kind: str
+    points: int = 0
+    target: int = 1
+
+
+def _valid_points(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TASK_POINTS
+
+
+def task_list_save(
+    *,
+    name: str,
+    tasks: list[TaskSpec],
+    required: int,
+    reward_points: int,
+    actor: Actor,
+    description: str = "",
+    active: bool = True,
+    task_list_id: int | None = None,
+) -> TaskList:
+    """Create a task list, or replace an existing one's tasks (completions of kept tasks stay).
+
+    Raises: core.permission_denied, loyalty.task_list_invalid, loyalty.task_list_not_found."""
+    actor.require(Perm.LOYALTY_CONFIGURE)
+    name = (name or "").strip()
+    kinds = [t.kind for t in tasks]
+    ok = (
+        0 < len(name) <= 80
+        and 1 <= len(tasks) <= 20
+        and len(set(kinds)) == len(kinds)
+        and all(t.kind in TaskKind.values and _valid_points(t.points) for t in tasks)
+        and all(isinstance(t.target, int) and 1 <= t.target <= 366 for t in tasks)
+        and isinstance(required, int)
+        and 0 <= required <= len(tasks)
+        and _valid_points(reward_points)
+    )
+    if not ok:
+        raise DomainError(LoyaltyError.TASK_LIST_INVALID)
+    with transaction.atomic():
+        if task_list_id is None:
+            task_list = TaskList.objects.create(name=name)
+            before = None
+        else:
+            task_list = TaskList.objects.select_for_update().filter(pk=task_list_id).first()
+            if task_list is None:
+                raise DomainError(LoyaltyError.TASK_LIST_NOT_FOUND)
+            before = _list_dict(task_list)
+        task_list.name = name
+        task_list.description = (description or "")[:200]
+        task_list.required = required
+        task_list.reward_kind = RewardKind.POINTS
+        task_list.reward_points = reward_points
+        task_list.active = active
+        task_list.save()
+        existing = {t.kind: t for t in task_list.tasks.all()}
+        for position, spec in enumerate(tasks):
+            task = existing.pop(spec.kind, None) or Task(task_list=task_list, kind=spec.kind)
+            task.points, task.target, task.position = spec.points, spec.target, position
+            task.save()
+        for task in existing.values():
+            task.delete()
+        audit_record(
+            actor=actor,
+            action="loyalty.task_list_save",
+            object_type="task_list",
+            object_id=task_list.pk,
+            before=before,
+            after=_list_dict(task_list),
+        )
+    return task_list
+
+
+def _list_dict(task_list: TaskList) -> dict:
+    return {
+        "name": task_list.name,
+        "required": task_list.required,
+        "reward_kind": task_list.reward_kind,
+        "reward_points": task_list.reward_points,
+        "active": task_list.active,
+        "tasks": [{"kind": t.kind, "points": t.points, "target": t.target} for t in task_list.tasks.all()],
+    }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Completing
+
+
+def _earn(member_id: int, points: int, key: str, memo: str, now: datetime) -> None:
+    if points:
+        points_earn(
+            member_id=member_id,
+            points=points,
+            key=key,
+            source=PostingSource.TASK,
+            actor=SYSTEM,
+            expires_at=now + timedelta(days=POINTS_EXPIRE_DAYS),
+            memo=memo,
+            now=now,
+        )
+
+
+def _reward_list(member_id: int, task_list: TaskList, now: datetime) -> None:
+    done = TaskCompletion.objects.filter(member_id=member_id, task__task_list=task_list).count()
+    if done < task_list.required_count:
+        return
+    try:
+        with transaction.atomic():
+            TaskListReward.objects.create(
+                member_id=member_id,
+                task_list=task_list,
+                reward_kind=task_list.reward_kind,
+                points=task_list.reward_points,
+                at=now,
+            )
+    except IntegrityError:
+        return  # rewarded already
+    _earn(
+        member_id, task_list.reward_points, f"tasklist:{task_list.pk}:{member_id}", task_list.name[:200], now
+    )
+
+
+def task_event(
+    *, member_id: int, kind: str, source_key: str, now: datetime | None = None, count: int = 1
+) -> int:
+    """The member did `kind` (count: how many check-ins so far). Completes the matching tasks of
+    active lists not completed yet; returns how many it completed."""
+    now = now or timezone.now()
+    completed = 0
+    tasks = Task.objects.filter(kind=kind, task_list__active=True, target__lte=count).select_related(
+        "task_list"
+    )
+    for task in tasks.exclude(completions__member_id=member_id):
+        try:
+            with transaction.atomic():
+                TaskCompletion.objects.create(
+                    member_id=member_id, task=task, source_key=source_key[:120], at=now
+                )
+        except IntegrityError:
+            continue  # a concurrent replay completed it
+        _earn(member_id, task.points, f"task:{task.pk}:{member_id}", task.get_kind_display()[:200], now)
+        _reward_list(member_id, task.task_list, now)
+        completed += 1
+    return completed
+
+
+def on_activity(activity: Activity) -> None:
+    kind = _ACTIVITY_TASKS.get(activity.kind)
+    if kind is not None:
+        task_event(
+            member_id=activity.member_id,
+            kind=kind,
+            source_key=f"{activity.kind}:{activity.key}",
+            now=activity.at,
+        )
+    elif activity.kind == ActivityKind.MEMBER_REGISTERED:
+        inviter_id = (activity.data or {}).get("inviter_id")
+        if inviter_id and inviter_id != activity.member_id:
+            task_event(
+                member_id=inviter_id,
+                kind=TaskKind.INVITED_FRIEND,
+                source_key=f"{activity.kind}:{activity.key}",
+                now=activity.at,
+            )
+
+
+def on_order(fact: OrderFact) -> None:
+    if fact.kind == OrderFactKind.RECORDED:
+        task_event(
+            member_id=fact.member_id,
+            kind=TaskKind.FIRST_ORDER,
+            source_key=f"order:{fact.order_id}",
+            now=fact.at,
+        )
+
+
+def checkins_counted(*, member_id: int, count: int, now: datetime) -> None:
+    task_event(
+        member_id=member_id, kind=TaskKind.CHECKINS, source_key=f"checkins:{count}", now=now, count=count
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Progress
+
+
+@dataclass(frozen=True)
+class TaskProgress:
+    task: Task
+    done: bool
+    progress: int  # CHECKINS: days so far (capped at target); others 0 or 1
+    target: int
+
+
+@dataclass(frozen=True)
+class ListProgress:
+    task_list: TaskList
+    tasks: list[TaskProgress]
+    done: int
+    required: int
+    rewarded: bool
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.required) if self.required else 100
+
+
+def task_progress(member_id: int) -> list[ListProgress]:
+    checkins = Checkin.objects.filter(member_id=member_id).count()
+    completed = set(TaskCompletion.objects.filter(member_id=member_id).values_list("task_id", flat=True))
+    rewarded = set(TaskListReward.objects.filter(member_id=member_id).values_list("task_list_id", flat=True))
+    result = []
+    for task_list in TaskList.objects.filter(active=True).prefetch_related("tasks").order_by("id"):
+        rows = []
+        for task in task_list.tasks.all():
+            done = task.pk in completed
+            if task.kind == TaskKind.CHECKINS:
+                progress = task.target if done else min(checkins, task.target)
+            else:
+                progress = 1 if done else 0
+            rows.append(
+                TaskProgress(task, done, progress, task.target if task.kind == TaskKind.CHECKINS else 1)
+            )
+        result.append(
+            ListProgress(
+                task_list,
+                rows,
+                sum(1 for r in rows if r.done),
+                task_list.required_count,
+                task_list.pk in rewarded,
+            )
+        )
+    return result
