@@ -43,3 +43,20 @@ def test_command_exits_1_on_drift_and_rebuild_fixes_it(capsys):
     assert ledger_reconcile() == []
     assert PointAccount.objects.get(member=member).balance == 180
     assert AuditEntry.objects.filter(action="loyalty.points_rebuild").count() == 1
+
+
+def test_hourly_job_raises_an_alert_on_drift_once_per_hour():
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from yunying.core.models import Alert
+    from yunying.core.registry import periodic_jobs
+
+    cache.clear()
+    member = _setup()
+    PointAccount.objects.filter(member=member).update(balance=7)
+    job = periodic_jobs()["loyalty.points_reconcile"]
+    now = timezone.now()
+    assert job(now) == {"checked": 1, "drifts": 2}
+    assert job(now) == {}
+    assert Alert.objects.filter(code="loyalty.points_drift").count() == 1
