@@ -72,3 +72,18 @@ def test_concurrent_grants_with_one_key_credit_once_and_with_distinct_keys_the_s
     _rush([lambda n=n: _earn(member.pk, 100, f"k{n}") for n in range(20)])
     assert PointAccount.objects.get(member=member).balance == 2100
     assert ledger_reconcile() == []
+
+
+def test_fuint71_parallel_gifts_from_a_100_point_balance_credit_100_once():
+    from yunying.loyalty.ledger import points_gift
+
+    giver = Member.objects.create(external_id="gift-from")
+    receiver = Member.objects.create(external_id="gift-to")
+    _earn(giver.pk, 100, "seed")
+    outcomes = _rush(
+        [lambda n=n: points_gift(giver.pk, receiver.pk, 100, f"g{n}", actor=SYSTEM) for n in range(20)]
+    )
+    assert Counter(outcomes) == {"ok": 1, "loyalty.insufficient_points": 19}
+    assert PointAccount.objects.get(member=giver).balance == 0
+    assert PointAccount.objects.get(member=receiver).balance == 100
+    assert ledger_reconcile() == []

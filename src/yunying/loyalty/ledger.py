@@ -648,3 +648,39 @@ def ledger_rebuild(member_ids: Iterable[int] | None = None) -> list[Drift]:
             account.debt = debt
             account.save(update_fields=["balance", "pending", "debt"])
     return drifts
+
+
+def points_gift(
+    from_member: int,
+    to_member: int,
+    points: int,
+    key: str,
+    *,
+    actor: Actor,
+    expires_at: datetime | None = None,
+) -> Posted:
+    """A member gives `points` to another: a spend from the giver and an earning for the receiver, in
+    one transaction under `key` (postings "<key>:out" and "<key>:in"). Both accounts are locked in id
+    order first, so crossing gifts cannot deadlock; parallel gifts never give more than the giver has
+    (fuint#71). Returns the receiver's posting (replayed=True on a replay).
+
+    Raises: loyalty.points_invalid, loyalty.insufficient_points, loyalty.member_not_found,
+    loyalty.key_conflict."""
+    _check_points(points)
+    if from_member == to_member:
+        raise DomainError(LoyaltyError.POINTS_INVALID)
+    with transaction.atomic():
+        for member_id in sorted({from_member, to_member}):
+            _account_locked(member_id)
+        out = points_spend(
+            member_id=from_member, points=points, key=f"{key}:out", source=PostingSource.GIFT, actor=actor
+        )
+        received = points_earn(
+            member_id=to_member,
+            points=points,
+            key=f"{key}:in",
+            source=PostingSource.GIFT,
+            actor=actor,
+            expires_at=expires_at,
+        )
+        return Posted(received.posting, replayed=out.replayed and received.replayed)
