@@ -10,7 +10,7 @@ class LoyaltyConfig(AppConfig):
         from yunying.commerce.events import order_subscribe
         from yunying.core.activity import activity_subscribe
         from yunying.core.registry import periodic_job_register
-        from yunying.loyalty import brokerage, earning, ledger, referrals, tasks
+        from yunying.loyalty import brokerage, earning, jobs, ledger, referrals, tasks
 
         # Order points whose return window closed become spendable; lots past their date expire.
         periodic_job_register("loyalty.points_mature", ledger.points_mature_due)
@@ -31,3 +31,5 @@ class LoyaltyConfig(AppConfig):
         order_subscribe("loyalty.tasks", tasks.on_order)
         order_subscribe("loyalty.referrals", referrals.on_order)
         periodic_job_register("loyalty.referrals_settle", referrals.referrals_settle_due)
+        # Lots against balances, hourly: any drift raises an alert (yunying points_reconcile to see it).
+        periodic_job_register("loyalty.points_reconcile", jobs.points_reconcile_hourly)

@@ -632,3 +632,69 @@ def ledger_reconcile(member_ids: Iterable[int] | None = None) -> list[Drift]:
         if account.debt != debts[account.pk]:
             drifts.append(Drift(account.member_id, "debt", account.debt, debts[account.pk]))
     return drifts
+
+
+def ledger_rebuild(member_ids: Iterable[int] | None = None) -> list[Drift]:
+    """Recompute the derived figures from the ledger: every lot's remaining from its allocations, every
+    account's balance and pending from its lots, debt from its reversals' shortfalls less what was
+    settled. Returns the drift it fixed (as ledger_reconcile saw it before). Accounts are locked."""
+    drifts = ledger_reconcile(member_ids)
+    if not drifts:
+        return []
+    with transaction.atomic():
+        accounts = PointAccount.objects.select_for_update().filter(
+            member_id__in={d.member_id for d in drifts}
+        )
+        for account in accounts.order_by("pk"):
+            for lot in PointLot.objects.filter(account=account).annotate(
+                allocated=Sum("allocations__points")
+            ):
+                if lot.remaining != (lot.allocated or 0):
+                    PointLot.objects.filter(pk=lot.pk).update(remaining=lot.allocated or 0)
+            lots = PointLot.objects.filter(account=account)
+            account.balance = lots.filter(pending_until__isnull=True).aggregate(s=Sum("remaining"))["s"] or 0
+            account.pending = lots.filter(pending_until__isnull=False).aggregate(s=Sum("remaining"))["s"] or 0
+            debt = 0
+            for kind, points, shortfall in PointPosting.objects.filter(
+                account=account, kind__in=[PostingKind.REVERSE, PostingKind.DEBT_SETTLE]
+            ).values_list("kind", "points", "shortfall"):
+                debt += shortfall if kind == PostingKind.REVERSE else points
+            account.debt = debt
+            account.save(update_fields=["balance", "pending", "debt"])
+    return drifts
+
+
+def points_gift(
+    from_member: int,
+    to_member: int,
+    points: int,
+    key: str,
+    *,
+    actor: Actor,
+    expires_at: datetime | None = None,
+) -> Posted:
+    """A member gives `points` to another: a spend from the giver and an earning for the receiver, in
+    one transaction under `key` (postings "<key>:out" and "<key>:in"). Both accounts are locked in id
+    order first, so crossing gifts cannot deadlock; parallel gifts never give more than the giver has
+    (fuint#71). Returns the receiver's posting (replayed=True on a replay).
+
+    Raises: loyalty.points_invalid, loyalty.insufficient_points, loyalty.member_not_found,
+    loyalty.key_conflict."""
+    _check_points(points)
+    if from_member == to_member:
+        raise DomainError(LoyaltyError.POINTS_INVALID)
+    with transaction.atomic():
+        for member_id in sorted({from_member, to_member}):
+            _account_locked(member_id)
+        out = points_spend(
+            member_id=from_member, points=points, key=f"{key}:out", source=PostingSource.GIFT, actor=actor
+        )
+        received = points_earn(
+            member_id=to_member,
+            points=points,
+            key=f"{key}:in",
+            source=PostingSource.GIFT,
+            actor=actor,
+            expires_at=expires_at,
+        )
+        return Posted(received.posting, replayed=out.replayed and received.replayed)

@@ -1,0 +1,89 @@
+"""Parallel spends against one balance never go below zero and exactly the affordable ones succeed
+(the "concurrent payments drive points negative" peer bug); parallel grants under one key credit once,
+under distinct keys the sum. Threads with their own connections, released together by a Barrier."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+
+from yunying.core.errors import DomainError
+from yunying.core.permissions import SYSTEM
+from yunying.loyalty.ledger import ledger_reconcile, points_earn, points_spend
+from yunying.loyalty.models import PointAccount, PostingSource
+from yunying.members.models import Member
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("rush")]
+
+
+def _rush(calls):
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait(timeout=30)
+            call()
+            return "ok"
+        except DomainError as exc:
+            return exc.code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def _earn(member_id, points, key):
+    return points_earn(
+        member_id=member_id,
+        points=points,
+        key=key,
+        source=PostingSource.MANUAL,
+        actor=SYSTEM,
+        expires_at=None,
+    )
+
+
+def test_concurrent_spends_never_go_negative_and_exactly_the_affordable_succeed():
+    member = Member.objects.create(external_id="rush-spend")
+    _earn(member.pk, 1000, "seed")
+    outcomes = _rush(
+        [
+            lambda n=n: points_spend(
+                member_id=member.pk, points=30, key=f"s{n}", source=PostingSource.REDEEM, actor=SYSTEM
+            )
+            for n in range(50)
+        ]
+    )
+    assert Counter(outcomes) == {"ok": 33, "loyalty.insufficient_points": 17}
+    assert PointAccount.objects.get(member=member).balance == 10
+    assert ledger_reconcile() == []
+
+
+def test_concurrent_grants_with_one_key_credit_once_and_with_distinct_keys_the_sum():
+    member = Member.objects.create(external_id="rush-grant")
+    outcomes = _rush([lambda: _earn(member.pk, 100, "same")] * 20)
+    assert set(outcomes) == {"ok"}  # the others are replays
+    assert PointAccount.objects.get(member=member).balance == 100
+    _rush([lambda n=n: _earn(member.pk, 100, f"k{n}") for n in range(20)])
+    assert PointAccount.objects.get(member=member).balance == 2100
+    assert ledger_reconcile() == []
+
+
+def test_fuint71_parallel_gifts_from_a_100_point_balance_credit_100_once():
+    from yunying.loyalty.ledger import points_gift
+
+    giver = Member.objects.create(external_id="gift-from")
+    receiver = Member.objects.create(external_id="gift-to")
+    _earn(giver.pk, 100, "seed")
+    outcomes = _rush(
+        [lambda n=n: points_gift(giver.pk, receiver.pk, 100, f"g{n}", actor=SYSTEM) for n in range(20)]
+    )
+    assert Counter(outcomes) == {"ok": 1, "loyalty.insufficient_points": 19}
+    assert PointAccount.objects.get(member=giver).balance == 0
+    assert PointAccount.objects.get(member=receiver).balance == 100
+    assert ledger_reconcile() == []
