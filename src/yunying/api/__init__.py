@@ -12,6 +12,7 @@ from yunying.api.members import router as members_router
 from yunying.api.members import status_router
 from yunying.api.openapi import YunyingAPI
 from yunying.api.orders import router as orders_router
+from yunying.api.points import router as points_router
 from yunying.api.signups import router as signups_router
 
 
@@ -38,3 +39,4 @@ api.add_router("/audit", audit_router)
 api.add_router("/orders", orders_router)
 api.add_router("/loyalty", brokerage_router)
 api.add_router("/loyalty", incentives_router)
+api.add_router("/loyalty", points_router)
