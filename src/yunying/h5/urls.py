@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from yunying.h5 import brokerage, centre, incentives, views
+from yunying.h5 import brokerage, centre, incentives, points, views
 
 app_name = "h5"
 
@@ -22,6 +22,7 @@ urlpatterns = [
     path("p/<str:code>/", brokerage.promoter_link, name="promoter_link"),
     path("me/earnings/", brokerage.earnings, name="earnings"),
     path("me/earnings/apply/", brokerage.earnings_apply, name="earnings_apply"),
+    path("me/points/", points.points_page, name="points"),
     path("me/checkin/", incentives.checkin_page, name="checkin"),
     path("me/tasks/", incentives.tasks_page, name="tasks"),
     path("me/invite/", incentives.invite_page, name="invite_page"),
