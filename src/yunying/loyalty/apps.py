@@ -10,7 +10,8 @@ class LoyaltyConfig(AppConfig):
         from yunying.commerce.events import order_subscribe
         from yunying.core.activity import activity_subscribe
         from yunying.core.registry import periodic_job_register
-        from yunying.loyalty import brokerage, earning, jobs, ledger, referrals, tasks
+        from yunying.loyalty import brokerage, earning, jobs, ledger, referrals, tasks, tiers
+        from yunying.notify.templates import templates_register
 
         # Order points whose return window closed become spendable; lots past their date expire.
         periodic_job_register("loyalty.points_mature", ledger.points_mature_due)
@@ -33,3 +34,9 @@ class LoyaltyConfig(AppConfig):
         periodic_job_register("loyalty.referrals_settle", referrals.referrals_settle_due)
         # Lots against balances, hourly: any drift raises an alert (yunying points_reconcile to see it).
         periodic_job_register("loyalty.points_reconcile", jobs.points_reconcile_hourly)
+        # Tiers: growth follows order facts (an upgrade at once); the daily evaluation downgrades by
+        # the programme's policy; the level's multiplier applies to order points; members are told.
+        order_subscribe("loyalty.tiers", tiers.on_order_fact)
+        periodic_job_register("loyalty.tiers_evaluate", tiers.tiers_evaluate_due)
+        earning.multiplier_register("tier", tiers.tier_points_multiplier_permille)
+        templates_register([tiers.TEMPLATE], tiers.messages_load)

@@ -17,6 +17,7 @@ class LoyaltyError(StrEnum):
     OVER_REVERSE = "loyalty.over_reverse"  # taking back more than the earning gave
     RULES_OUT_OF_RANGE = "loyalty.rules_out_of_range"  # a points rule outside its bounds (a field error)
     RULES_CHANGED = "loyalty.rules_changed"  # someone saved the points rules since this edit began
+    TIERS_INVALID = "loyalty.tiers_invalid"  # a tier programme field (a field error)
     CHECKIN_CLOSED = "loyalty.checkin_closed"  # no check-in rule, or switched off
     CHECKIN_RULE_INVALID = "loyalty.checkin_rule_invalid"
     TASK_LIST_INVALID = "loyalty.task_list_invalid"
@@ -39,6 +40,7 @@ register_messages(
         LoyaltyError.RULES_CHANGED: _(
             "The points rules were changed by someone else meanwhile; reload and try again."
         ),
+        LoyaltyError.TIERS_INVALID: _("This tier programme value is not valid."),
         LoyaltyError.CHECKIN_CLOSED: _("Check-in is not open."),
         LoyaltyError.CHECKIN_RULE_INVALID: _(
             "Check-in rewards need 1 to 60 days of whole points, grace days 0 to 7 and a cycle of 0 to 366 days."

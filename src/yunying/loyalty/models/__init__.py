@@ -21,3 +21,12 @@ from yunying.loyalty.models.points import (  # noqa: F401
     PostingSource,
 )
 from yunying.loyalty.models.rules import ExpiryPolicy, PointsRules  # noqa: F401
+from yunying.loyalty.models.tiers import (  # noqa: F401
+    DowngradePolicy,
+    GrowthPosting,
+    MemberTier,
+    TierBasis,
+    TierChange,
+    TierLevel,
+    TierProgramme,
+)
