@@ -120,3 +120,22 @@ def test_roles(api_as, member):
     for role in (Role.SUPPORT, Role.EXECUTION, Role.AUDITOR):
         assert_problem(spend(api_as(role)), 403, "core.permission_denied")
     assert_problem(api_as(Role.INTEGRATION).get(f"{URL}/nobody/points"), 404, "loyalty.member_not_found")
+
+
+def test_a_members_level_and_progress(storefront, member):
+    from yunying.core.permissions import Actor
+    from yunying.loyalty.tiers import LevelSpec, programme_save
+
+    programme_save(
+        basis="growth", period_days=365, downgrade_policy="by_value", cycle_months=12, growth_per_yuan=1,
+        level_specs=[LevelSpec("普通", 0), LevelSpec("银卡", 100, discount_permille=980)],
+        actor=Actor(kind="user", id=1, label="d", role=Role.STRATEGY),
+    )  # fmt: skip
+    body = storefront.get(f"{URL}/shop-1/tier").json()
+    assert (body["level"]["name"], body["value"], body["next_level"]["name"], body["missing"]) == (
+        "普通",
+        0,
+        "银卡",
+        100,
+    )
+    assert_problem(storefront.get(f"{URL}/nobody/tier"), 404, "loyalty.member_not_found")

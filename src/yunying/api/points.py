@@ -1,4 +1,4 @@
-"""A member's points for the storefront (L2): balance, lots with expiry, history; spending points at
+"""A member's points and level for the storefront (L1, L2): balance, lots with expiry, history; spending points at
 checkout and giving them back on cancel. Members are named by the storefront's own id (external_id).
 
 Spending needs an `Idempotency-Key`: it is also the spend's business key in the ledger
@@ -21,6 +21,7 @@ from yunying.loyalty.errors import LoyaltyError
 from yunying.loyalty.ledger import points_restore, points_spend
 from yunying.loyalty.models import PointPosting, PostingKind, PostingSource
 from yunying.loyalty.selectors import points_history, points_lots, points_summary
+from yunying.loyalty.tiers import tier_progress
 from yunying.members.models import Member
 
 router = Router(tags=["loyalty"])
@@ -208,3 +209,38 @@ def cancel_spend(request, spend_id: SpendId, payload: SpendCancelIn | None = Non
         memo=spend.ref,
     )
     return Status(200, _spend_out(spend))
+
+
+class TierLevelOut(Schema):
+    rank: int
+    name: str
+    threshold: int
+    discount_permille: int
+    points_multiplier_permille: int
+    birthday_points: int
+    priority_service: bool
+    exclusive_campaigns: bool
+    benefits_text: str
+
+
+class TierOut(Schema):
+    level: TierLevelOut
+    basis: str = Field(description="growth (growth value) or paid (fen paid net of refunds)")
+    value: int = Field(description="The member's value over the programme's rolling period")
+    next_level: TierLevelOut | None
+    missing: int = Field(description="What the member still needs for the next level")
+
+
+@router.get(
+    "/members/{external_id}/tier", response=TierOut, summary="A member's level, benefits and progress"
+)
+def get_tier(request, external_id: MemberRef):
+    request.auth.require(Perm.LOYALTY_VIEW)
+    progress = tier_progress(_member(external_id).pk)
+    return {
+        "level": progress.level,
+        "basis": progress.basis,
+        "value": progress.value,
+        "next_level": progress.next_level,
+        "missing": progress.missing,
+    }

@@ -34,6 +34,7 @@ NAV: list[NavItem] = [
     NavItem(
         "questionnaires", _("Questionnaires"), "console:questionnaire_list", "ui-checks", Perm.PROFILING_EDIT
     ),
+    NavItem("tiers", _("Member tiers"), "console:tiers", "award", Perm.LOYALTY_CONFIGURE),
     NavItem("points_rules", _("Points rules"), "console:points_rules", "coin", Perm.LOYALTY_CONFIGURE),
     # Loyalty: 分销 brokerage (promoters, commission rules, statements)
     NavItem("brokerage", _("Brokerage"), "console:brokerage", "diagram-3", Perm.BROKERAGE_VIEW),

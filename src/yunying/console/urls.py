@@ -21,6 +21,7 @@ from yunying.console.views import (
     segments,
     signups,
     tags,
+    tiers,
 )
 
 app_name = "console"
@@ -42,6 +43,7 @@ urlpatterns = [
     *segments.urlpatterns,
     *points_rules.urlpatterns,
     *incentives.urlpatterns,
+    *tiers.urlpatterns,
     *apikeys.urlpatterns,
     *audit.urlpatterns,
     *brokerage.urlpatterns,

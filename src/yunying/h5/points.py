@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET
 from yunying.h5.session import member_of, member_required
 from yunying.loyalty.models import PostingKind, PostingSource
 from yunying.loyalty.selectors import EXPIRING_SOON_DAYS, points_history, points_lots, points_summary
+from yunying.loyalty.tiers import tier_progress
 
 HISTORY_PAGE = 20
 LOTS_SHOWN = 50
@@ -27,6 +28,7 @@ def points_page(request: HttpRequest) -> HttpResponse:
         {
             "member": member_of(request),
             "summary": points_summary(member.pk),
+            "tier": tier_progress(member.pk),
             "lots": list(points_lots(member.pk)[:LOTS_SHOWN]),
             "history": history,
             "soon_days": EXPIRING_SOON_DAYS,

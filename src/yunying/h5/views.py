@@ -43,6 +43,8 @@ from yunying.h5.session import (
 )
 from yunying.h5.sms import sms_code_deliver
 from yunying.h5.wording import to_the_member
+from yunying.loyalty.selectors import points_summary
+from yunying.loyalty.tiers import tier_progress
 from yunying.members.consent import consent_current, consent_latest, consent_record, policy_version
 from yunying.members.errors import SigninError
 from yunying.members.models import QuestionnaireMoment
@@ -453,6 +455,8 @@ def me(request: HttpRequest) -> HttpResponse:
             "signups": selectors.member_signups(request.member.pk),
             "phone": _own_phone(request),
             "invite_url": invite_url(request, request.member),
+            "tier": tier_progress(request.member.pk),
+            "points": points_summary(request.member.pk),
             # Questions only once the notice in force is accepted: nothing collected before (M3).
             "profile_card": profile_card(request.member, profile_moments(request.member))
             if consent_current(request.member)

@@ -63,22 +63,25 @@ PERMILLE = 1000
 
 
 def programme() -> TierProgramme:
-    """The programme; created with its defaults and a base level on first use."""
-    found = TierProgramme.objects.filter(pk=1).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            found = TierProgramme.objects.create(pk=1)
-            TierLevel.objects.get_or_create(rank=0, defaults={"name": _("Member"), "threshold": 0})
-    except IntegrityError:
-        found = TierProgramme.objects.get(pk=1)
-    return found
+    """The programme in force; before an operator saved one, the defaults (unsaved: reads write nothing)."""
+    return TierProgramme.objects.filter(pk=1).first() or TierProgramme(pk=1)
 
 
 def levels() -> list[TierLevel]:
-    programme()
-    return list(TierLevel.objects.order_by("rank"))
+    """The levels, lowest first; before any were saved, the base level alone (unsaved)."""
+    return list(TierLevel.objects.order_by("rank")) or [TierLevel(rank=0, name=_("Member"), threshold=0)]
+
+
+def _programme_ensure() -> None:
+    """Save the default programme and base level, for the first evaluation that needs a row to point at."""
+    if TierLevel.objects.filter(rank=0).exists() and TierProgramme.objects.filter(pk=1).exists():
+        return
+    try:
+        with transaction.atomic():
+            TierProgramme.objects.get_or_create(pk=1)
+            TierLevel.objects.get_or_create(rank=0, defaults={"name": _("Member"), "threshold": 0})
+    except IntegrityError:
+        pass  # a concurrent first evaluation saved them
 
 
 @dataclass(frozen=True)
@@ -153,8 +156,8 @@ def programme_save(
     if errors:
         raise ValidationFailed(errors)
     with transaction.atomic():
-        current = programme()
-        current = TierProgramme.objects.select_for_update().get(pk=current.pk)
+        _programme_ensure()
+        current = TierProgramme.objects.select_for_update().get(pk=1)
         before = {
             "basis": current.basis,
             "levels": [(lv.name, lv.threshold) for lv in TierLevel.objects.all()],
@@ -291,6 +294,7 @@ def tier_evaluate(member_id: int, *, now: datetime | None = None, downgrade: boo
     """Put the member on the level their value earns now: up at once; down only when `downgrade`
     (the periodic job) and the programme's policy says so. Idempotent; locks the member's tier row."""
     now = now or timezone.now()
+    _programme_ensure()
     prog = programme()
     all_levels = levels()
     value = member_value(member_id, at=now, prog=prog)
