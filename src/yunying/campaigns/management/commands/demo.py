@@ -67,6 +67,7 @@ from yunying.loyalty.models import ExpiryPolicy, MissedDayPolicy, TaskKind
 from yunying.loyalty.referrals import referral_rule_save
 from yunying.loyalty.rules import RulesInput, points_rules_save
 from yunying.loyalty.tasks import TaskSpec, task_list_save
+from yunying.loyalty.tiers import LevelSpec, programme_save
 from yunying.members import tags as member_tags
 from yunying.members.consent import consent_record, policy_version
 from yunying.members.models import Member
@@ -325,6 +326,7 @@ class DemoBuilder:
     def build(self) -> None:
         self.points_rules()  # first: the members below earn their welcome, sign-up and order points
         self.incentives()  # first: the members' sign-ups and orders below complete newbie tasks
+        self.tiers()  # first: the demo orders below move members up
         self.member_day()
         self.watch_trial()
         self.sneaker_lottery()
@@ -349,6 +351,21 @@ class DemoBuilder:
             ),
             actor=DEMO,
             note="演示默认规则",
+        )  # fmt: skip
+
+    def tiers(self) -> None:
+        """Four levels by growth value (1 per ¥1 over a year), reviewed once a year: 普通, 银卡, 金卡, 钻石."""
+        programme_save(
+            basis="growth", period_days=365, downgrade_policy="end_of_cycle", cycle_months=12, growth_per_yuan=1,
+            level_specs=[
+                LevelSpec("普通会员", 0),
+                LevelSpec("银卡会员", 500, discount_permille=980, points_multiplier_permille=1200, birthday_points=100),
+                LevelSpec("金卡会员", 2000, discount_permille=950, points_multiplier_permille=1500, birthday_points=300,
+                          exclusive_campaigns=True),
+                LevelSpec("钻石会员", 8000, discount_permille=900, points_multiplier_permille=2000, birthday_points=800,
+                          priority_service=True, exclusive_campaigns=True, benefits_text="专属顾问 · 优先发货"),
+            ],
+            actor=DEMO,
         )  # fmt: skip
 
     def incentives(self) -> None:
