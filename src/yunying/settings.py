@@ -264,6 +264,8 @@ SEGMENT_RECOMPUTE_MINUTES = int(os.environ.get("YUNYING_SEGMENT_RECOMPUTE_MINUTE
 # 分销 brokerage (docs/loyalty-brokerage.md): commission is held this many days after payment (the
 # return window: the points rules' window once an operator saved them, this until then), and members
 # bind to a promoter through /m/p/<code>/ (the public address the link shows, ending before /m/).
+# Manual points adjustments above this many points need a second operator's approval (loyalty.approve).
+LOYALTY_ADJUST_APPROVAL_THRESHOLD = int(os.environ.get("YUNYING_LOYALTY_ADJUST_APPROVAL_THRESHOLD", 1000))
 # Member tiers (docs/loyalty-tiers.md): the channels a member is told a level change on.
 LOYALTY_TIER_NOTICE_CHANNELS = ["sms"]
 BROKERAGE_RETURN_WINDOW_DAYS = int(os.environ.get("YUNYING_BROKERAGE_RETURN_WINDOW_DAYS", 7))

@@ -17,6 +17,10 @@ class LoyaltyError(StrEnum):
     OVER_REVERSE = "loyalty.over_reverse"  # taking back more than the earning gave
     RULES_OUT_OF_RANGE = "loyalty.rules_out_of_range"  # a points rule outside its bounds (a field error)
     RULES_CHANGED = "loyalty.rules_changed"  # someone saved the points rules since this edit began
+    REASON_REQUIRED = "loyalty.reason_required"  # an adjustment without a reason
+    ADJUSTMENT_NOT_FOUND = "loyalty.adjustment_not_found"
+    ADJUSTMENT_DECIDED = "loyalty.adjustment_decided"  # approved or rejected already
+    SAME_PERSON = "loyalty.same_person"  # the requester cannot approve their own adjustment
     TIERS_INVALID = "loyalty.tiers_invalid"  # a tier programme field (a field error)
     CHECKIN_CLOSED = "loyalty.checkin_closed"  # no check-in rule, or switched off
     CHECKIN_RULE_INVALID = "loyalty.checkin_rule_invalid"
@@ -40,6 +44,10 @@ register_messages(
         LoyaltyError.RULES_CHANGED: _(
             "The points rules were changed by someone else meanwhile; reload and try again."
         ),
+        LoyaltyError.REASON_REQUIRED: _("Give the reason for the adjustment."),
+        LoyaltyError.ADJUSTMENT_NOT_FOUND: _("No adjustment has that id."),
+        LoyaltyError.ADJUSTMENT_DECIDED: _("This adjustment was already decided."),
+        LoyaltyError.SAME_PERSON: _("Another operator must approve an adjustment you requested."),
         LoyaltyError.TIERS_INVALID: _("This tier programme value is not valid."),
         LoyaltyError.CHECKIN_CLOSED: _("Check-in is not open."),
         LoyaltyError.CHECKIN_RULE_INVALID: _(

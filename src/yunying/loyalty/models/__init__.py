@@ -1,5 +1,6 @@
 """Loyalty's tables, one module per part; each part's services are the only writers of its tables."""
 
+from yunying.loyalty.models.adjustments import AdjustmentState, PointAdjustment  # noqa: F401
 from yunying.loyalty.models.brokerage import (  # noqa: F401
     BrokerageConfig,
     CommissionEntry,
