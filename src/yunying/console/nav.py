@@ -34,6 +34,10 @@ NAV: list[NavItem] = [
     NavItem(
         "questionnaires", _("Questionnaires"), "console:questionnaire_list", "ui-checks", Perm.PROFILING_EDIT
     ),
+    NavItem("liabilities", _("Points liabilities"), "console:points_liabilities", "bank", Perm.LOYALTY_VIEW),
+    NavItem(
+        "adjustments", _("Points approvals"), "console:points_adjustments", "check2-all", Perm.LOYALTY_APPROVE
+    ),
     NavItem("tiers", _("Member tiers"), "console:tiers", "award", Perm.LOYALTY_CONFIGURE),
     NavItem("points_rules", _("Points rules"), "console:points_rules", "coin", Perm.LOYALTY_CONFIGURE),
     # Loyalty: 分销 brokerage (promoters, commission rules, statements)

@@ -23,6 +23,7 @@ from yunying.console import member360
 from yunying.console.access import forbidden, operator_required
 from yunying.console.paging import page_of
 from yunying.console.views.members import LookupForm, RevealForm
+from yunying.console.views.points import member_points_context
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Perm
 from yunying.core.purposes import reveal_authorize
@@ -133,6 +134,7 @@ def _page_360(request: HttpRequest, member: Member, *, revealed: bool = False, r
         "reveal_form": reveal_form or RevealForm(),
         "manual_tags": member_tags.tag_names(kind=TagKind.MANUAL),
         **member360.member_360(member),
+        **member_points_context(actor, member.pk),
     }
     response = render(request, "console/members/member360.html", context, status=status)
     response["Cache-Control"] = "no-store"  # personal data, masked or not, stays out of caches
