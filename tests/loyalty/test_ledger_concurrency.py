@@ -87,3 +87,35 @@ def test_fuint71_parallel_gifts_from_a_100_point_balance_credit_100_once():
     assert PointAccount.objects.get(member=giver).balance == 0
     assert PointAccount.objects.get(member=receiver).balance == 100
     assert ledger_reconcile() == []
+
+
+def test_two_expiry_workers_at_once_expire_each_lot_once_and_spends_meanwhile_stay_exact():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from yunying.loyalty.ledger import points_expire_due
+
+    now = timezone.now()
+    members = [Member.objects.create(external_id=f"exp-{n}") for n in range(5)]
+    for member in members:
+        for lot in range(4):
+            points_earn(
+                member_id=member.pk, points=10, key=f"{member.pk}-{lot}", source=PostingSource.MANUAL, actor=SYSTEM,
+                expires_at=now + timedelta(days=1) if lot < 3 else None,
+            )  # fmt: skip
+    later = now + timedelta(days=2)
+    outcomes = _rush(
+        [lambda: points_expire_due(later), lambda: points_expire_due(later)]
+        + [
+            lambda m=m: points_spend(
+                member_id=m.pk, points=5, key=f"sp-{m.pk}", source=PostingSource.REDEEM, actor=SYSTEM
+            )
+            for m in members
+        ]
+    )
+    assert outcomes.count("ok") == 7
+    for member in members:
+        # 30 expiring + 10 lasting; a spend of 5 came either before (from an expiring lot) or after
+        assert PointAccount.objects.get(member=member).balance in (5, 10)
+    assert ledger_reconcile() == []

@@ -522,48 +522,77 @@ def points_mature_due(now: datetime | None = None) -> dict[str, int]:
     return {"matured": matured} if matured else {}
 
 
+EXPIRE_BATCH = 2000  # lots a transaction expires (set-based: a few statements per batch, not per lot)
+
+
 def points_expire_due(now: datetime | None = None) -> dict[str, int]:
     """Lots past their expiry lose what is left in them: an EXPIRE posting per lot (key "expire:<lot>"),
-    in batches, each batch one transaction that locks the accounts it touches in id order."""
+    set-based: each batch is one transaction that locks the accounts it touches in id order, re-reads
+    their due lots under the lock, then inserts the postings and allocations in bulk, zeroes the lots
+    in one UPDATE and writes each account's new balance. Two workers at once expire each lot once."""
     now = now or timezone.now()
+    due = {"expires_at__lte": now, "remaining__gt": 0, "pending_until__isnull": True}
     expired_lots = expired_points = 0
     while True:
-        due = list(
-            PointLot.objects.filter(expires_at__lte=now, remaining__gt=0, pending_until__isnull=True)
-            .order_by("account_id", "id")
-            .values_list("account_id", flat=True)[:BATCH]
+        account_ids = sorted(
+            set(
+                PointLot.objects.filter(**due)
+                .order_by("account_id")
+                .values_list("account_id", flat=True)[:EXPIRE_BATCH]
+            )
         )
-        if not due:
+        if not account_ids:
             break
         with transaction.atomic():
             accounts = {
                 account.pk: account
-                for account in PointAccount.objects.select_for_update().filter(pk__in=set(due)).order_by("pk")
+                for account in PointAccount.objects.select_for_update()
+                .filter(pk__in=account_ids)
+                .order_by("pk")
             }
             lots = list(
-                PointLot.objects.select_related("posting")
-                .filter(
-                    account_id__in=accounts, expires_at__lte=now, remaining__gt=0, pending_until__isnull=True
-                )
-                .order_by("account_id", "id")
+                PointLot.objects.filter(account_id__in=list(accounts), **due)
+                .select_related("posting")
+                .only("pk", "account_id", "remaining", "posting__source", "posting__ref")
             )
+            if not lots:
+                continue  # another worker expired them meanwhile
+            postings = PointPosting.objects.bulk_create(
+                [
+                    PointPosting(
+                        account_id=lot.account_id,
+                        kind=PostingKind.EXPIRE,
+                        source=lot.posting.source,
+                        business_key=f"expire:{lot.pk}",
+                        points=-lot.remaining,
+                        related_id=lot.posting_id,
+                        ref=lot.posting.ref,
+                        actor_kind=_SYSTEM_JOB.kind,
+                        actor_label=_SYSTEM_JOB.label,
+                        created_at=now,
+                    )
+                    for lot in lots
+                ],
+                batch_size=500,
+            )
+            PointAllocation.objects.bulk_create(
+                [
+                    PointAllocation(posting_id=posting.pk, lot_id=lot.pk, points=-lot.remaining)
+                    for posting, lot in zip(postings, lots, strict=True)
+                ],
+                batch_size=1000,
+            )
+            PointLot.objects.filter(pk__in=[lot.pk for lot in lots]).update(remaining=0)
             for lot in lots:
-                account = accounts[lot.account_id]
-                posting = _posting(
-                    account,
-                    kind=PostingKind.EXPIRE,
-                    source=lot.posting.source,
-                    key=f"expire:{lot.pk}",
-                    points=-lot.remaining,
-                    actor=_SYSTEM_JOB,
-                    now=now,
-                    ref=lot.posting.ref,
-                    related=lot.posting,
-                )
-                expired_points += _take(account, posting, lot.remaining, [lot])
-                expired_lots += 1
+                accounts[lot.account_id].balance -= lot.remaining
+                expired_points += lot.remaining
+            expired_lots += len(lots)
+            updated = timezone.now()
             for account in accounts.values():
-                account.save(update_fields=["balance", "pending", "updated_at"])
+                account.updated_at = updated
+            PointAccount.objects.bulk_update(
+                list(accounts.values()), ["balance", "updated_at"], batch_size=500
+            )
     return {"expired_lots": expired_lots, "expired_points": expired_points} if expired_lots else {}
 
 
