@@ -213,3 +213,23 @@ def test_property_by_value_the_level_is_always_what_the_value_earns(values):
         assert level.name == level_for(total, list(TierLevel.objects.order_by("rank"))).name
     last = TierChange.objects.filter(member=member).order_by("-pk").first()
     assert last is None or last.to_level == member_level(member.pk)
+
+
+def test_a_members_only_campaign_admits_the_level_and_above():
+    """Exclusive campaigns (a level's benefit): eligibility.min_tier_rank refuses lower levels."""
+    from tests.campaigns.factories import CampaignFactory
+    from tests.campaigns.helpers import sign_up
+    from tests.members.factories import mobile
+    from yunying.core.errors import DomainError
+    from yunying.members.services import member_find
+
+    save()
+    sign_up(CampaignFactory(status="published"), mobile(41))  # a known member, on the base level
+    campaign = CampaignFactory(status="published", capacity=10, eligibility={"min_tier_rank": 2})
+    with pytest.raises(DomainError) as refused:
+        sign_up(campaign, mobile(41))
+    assert [r["code"] for r in refused.value.data["reasons"]] == ["eligibility.min_tier"]
+    member = member_find(phone=mobile(41))
+    grow(member, 600, "gold")  # 金卡 is rank 2
+    tier_evaluate(member.pk)
+    assert sign_up(campaign, mobile(41)).status == "confirmed"

@@ -60,6 +60,8 @@ class EligibilityRules(BaseModel):
     # in none of segments_not_in.
     segments_in: list[Annotated[int, Field(ge=1)]] = []
     segments_not_in: list[Annotated[int, Field(ge=1)]] = []
+    # Member level (L1, "exclusive campaigns"): at least this tier rank (loyalty.tiers; 0 is the base).
+    min_tier_rank: Annotated[int | None, Field(ge=1, le=9)] = None
 
     @model_validator(mode="after")
     def _check(self) -> EligibilityRules:
@@ -107,6 +109,7 @@ class EligibilityRules(BaseModel):
             self.first_order_only,
             frozenset(self.segments_in),
             frozenset(self.segments_not_in),
+            self.min_tier_rank,
         )
 
     def segment_ids(self) -> set[int]:
@@ -146,6 +149,7 @@ class MemberFacts:
     paid_fen: int = 0  # net of refunds
     has_orders: bool = False  # any order not cancelled, ever ("first order only")
     segment_ids: frozenset[int] = frozenset()  # of the segments the rules name, those the member is in
+    tier_rank: int = 0  # the member's level (loyalty.tiers), when the rules ask for one
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,8 @@ def eligibility_evaluate(rules: EligibilityRules, facts: MemberFacts, *, today: 
         reasons.append(Reason(EligibilityReason.NOT_IN_SEGMENT))
     if facts.segment_ids & set(rules.segments_not_in):
         reasons.append(Reason(EligibilityReason.IN_EXCLUDED_SEGMENT))
+    if rules.min_tier_rank is not None and facts.tier_rank < rules.min_tier_rank:
+        reasons.append(Reason(EligibilityReason.MIN_TIER, {"min_tier_rank": rules.min_tier_rank}))
     for required in rules.required_answers:
         if not _answer_matches(facts.answers.get(required.question), required.allowed):
             reasons.append(Reason(EligibilityReason.ANSWER_REQUIRED, {"question": required.question}))

@@ -76,6 +76,7 @@ class EligibilityReason(StrEnum):
     NOT_MET = "eligibility.not_met"  # all a caller who may not view sign-ups learns of stored facts
     MIN_PAID = "eligibility.min_paid"
     MIN_ORDERS = "eligibility.min_orders"
+    MIN_TIER = "eligibility.min_tier"  # the campaign is for members of a higher level
     NOT_FIRST_ORDER = "eligibility.not_first_order"
 
 
@@ -147,6 +148,7 @@ register_messages(
         EligibilityReason.MIN_ORDERS: _(
             "The member has not placed enough orders in the period the campaign asks for."
         ),
+        EligibilityReason.MIN_TIER: _("The campaign is for members of a higher level."),
         EligibilityReason.NOT_FIRST_ORDER: _(
             "The campaign is for new customers only, and the member has already ordered."
         ),

@@ -28,6 +28,7 @@ from yunying.commerce.selectors import member_has_orders, member_purchase_summar
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
 from yunying.core.rows import row_get
+from yunying.loyalty.tiers import member_level
 from yunying.members.errors import MemberError
 from yunying.members.models import Member
 from yunying.members.regions import PROVINCES, province_of
@@ -314,6 +315,9 @@ def member_facts(
             orders, paid_fen = summary.orders, summary.paid_fen
         if rules.first_order_only:
             has_orders = member_has_orders(member.pk)
+    tier_rank = 0
+    if rules is not None and rules.min_tier_rank is not None and member.pk is not None:
+        tier_rank = member_level(member.pk).rank
     return MemberFacts(
         birth_date=member.birth_date,
         gender=member.gender,
@@ -324,6 +328,7 @@ def member_facts(
         paid_fen=paid_fen,
         has_orders=has_orders,
         segment_ids=frozenset(member_segment_ids(member.pk, segment_ids) if member.pk is not None else ()),
+        tier_rank=tier_rank,
     )
 
 

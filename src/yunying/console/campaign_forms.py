@@ -18,6 +18,7 @@ from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType
 from yunying.campaigns.questions import QuestionType
 from yunying.campaigns.services.lifecycle import NOTIFY_CHANNELS
 from yunying.core.validation_messages import validation_message
+from yunying.loyalty.tiers import levels as tier_levels
 from yunying.members.models import Gender
 
 # The labels operators read, from the models' own (translated) choices: one source.
@@ -356,7 +357,16 @@ class EligibilityForm(ErrorsFromService, forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    min_tier_rank = forms.TypedChoiceField(
+        label=_("Only members of this level or higher"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Member levels are set under Member tiers."),
+    )
+
     service_fields = {
+        "eligibility.min_tier_rank": "min_tier_rank",
         "eligibility.min_age": "min_age",
         "eligibility.max_age": "max_age",
         "eligibility.genders": "genders",
@@ -381,6 +391,9 @@ class EligibilityForm(ErrorsFromService, forms.Form):
         segments = [(s.pk, s.name) for s in segment_list()]
         self.fields["segments_in"].choices = segments
         self.fields["segments_not_in"].choices = segments
+        self.fields["min_tier_rank"].choices = [("", _("Any level"))] + [
+            (level.rank, level.name) for level in tier_levels() if level.rank > 0
+        ]
 
     def clean_min_paid_yuan(self):
         # The service counts in fen ("1 or more"): say it in the yuan the operator typed.
@@ -425,6 +438,8 @@ class EligibilityForm(ErrorsFromService, forms.Form):
         for name in ("segments_in", "segments_not_in"):
             if data.get(name):
                 rules[name] = list(data[name])
+        if data.get("min_tier_rank"):
+            rules["min_tier_rank"] = data["min_tier_rank"]
         return rules
 
     @staticmethod
@@ -448,6 +463,7 @@ class EligibilityForm(ErrorsFromService, forms.Form):
             ),
             "segments_in": rules.get("segments_in") or [],
             "segments_not_in": rules.get("segments_not_in") or [],
+            "min_tier_rank": rules.get("min_tier_rank"),
         }
 
 

@@ -27,6 +27,7 @@ TO_THE_MEMBER = {
     EligibilityReason.ANSWER_REQUIRED: _("An answer this campaign needs was not given."),
     EligibilityReason.MIN_PAID: _("This campaign is for members who have spent more with us in its period."),
     EligibilityReason.MIN_ORDERS: _("This campaign is for members with more orders in its period."),
+    EligibilityReason.MIN_TIER: _("This campaign is for members of a higher level: move up to take part."),
     EligibilityReason.NOT_FIRST_ORDER: _("This campaign is for new customers who have not ordered yet."),
     EligibilityReason.NOT_IN_SEGMENT: _("This campaign is for a group of members you are not in yet."),
     EligibilityReason.IN_EXCLUDED_SEGMENT: _("This campaign is not open to a group of members you are in."),

@@ -21,6 +21,7 @@ from yunying.campaigns.services import lifecycle
 from yunying.console import campaign_forms as cf
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Perm
+from yunying.loyalty.tiers import levels as tier_levels
 
 PAGE_SIZE = 25
 MAX_ID = 2**63 - 1
@@ -224,6 +225,12 @@ def rules_lines(rules: dict[str, Any]) -> list[str]:
         )
     if rules.get("first_order_only"):
         lines.append(_("New customers only (no order yet)"))
+    if rules.get("min_tier_rank"):
+        names_by_rank = {level.rank: level.name for level in tier_levels()}
+        rank = rules["min_tier_rank"]
+        lines.append(
+            _("Members of level %(level)s or higher") % {"level": names_by_rank.get(rank, f"#{rank}")}
+        )
     names = segment_names(set(rules.get("segments_in") or []) | set(rules.get("segments_not_in") or []))
     if rules.get("segments_in"):
         lines.append(
