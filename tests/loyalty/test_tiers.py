@@ -233,3 +233,28 @@ def test_a_members_only_campaign_admits_the_level_and_above():
     grow(member, 600, "gold")  # 金卡 is rank 2
     tier_evaluate(member.pk)
     assert sign_up(campaign, mobile(41)).status == "confirmed"
+
+
+def test_the_birthday_gift_is_the_levels_once_a_year():
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    from yunying.loyalty.models import PointAccount
+    from yunying.loyalty.tiers import birthday_gifts_due
+
+    specs = [LevelSpec("普通", 0, birthday_points=10), LevelSpec("金卡", 500, birthday_points=300)]
+    save(specs=specs)
+    gold = Member.objects.create(external_id="bd-gold", birth_date=date(1990, 6, 1))
+    plain = Member.objects.create(external_id="bd-plain", birth_date=date(1991, 6, 1))
+    leap = Member.objects.create(external_id="bd-leap", birth_date=date(2000, 2, 29))
+    grow(gold, 600, "bd")
+    tier_evaluate(gold.pk)
+    june_first = datetime(2026, 6, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert birthday_gifts_due(june_first) == {"birthday_gifts": 2}
+    assert birthday_gifts_due(june_first) == {}  # once a year
+    assert PointAccount.objects.get(member=gold).balance == 300
+    assert PointAccount.objects.get(member=plain).balance == 10
+    assert birthday_gifts_due(datetime(2026, 2, 28, 9, tzinfo=ZoneInfo("Asia/Shanghai"))) == {
+        "birthday_gifts": 1
+    }
+    assert PointAccount.objects.get(member=leap).balance == 10

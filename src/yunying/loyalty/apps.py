@@ -38,5 +38,6 @@ class LoyaltyConfig(AppConfig):
         # the programme's policy; the level's multiplier applies to order points; members are told.
         order_subscribe("loyalty.tiers", tiers.on_order_fact)
         periodic_job_register("loyalty.tiers_evaluate", tiers.tiers_evaluate_due)
+        periodic_job_register("loyalty.birthday_gifts", tiers.birthday_gifts_due)
         earning.multiplier_register("tier", tiers.tier_points_multiplier_permille)
         templates_register([tiers.TEMPLATE], tiers.messages_load)

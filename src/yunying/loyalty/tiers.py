@@ -407,3 +407,45 @@ def messages_load(contexts: list[dict]):
         return _("Member level"), body % {"level": change.to_level.name}
 
     return render
+
+
+# ---------------------------------------------------------------------------------------------------
+# The birthday gift
+
+
+def birthday_gifts_due(now: datetime | None = None) -> dict[str, int]:
+    """The periodic job: on a member's birthday (in settings.TIME_ZONE) their level's birthday points,
+    once a year (key "birthday:<member>:<year>"). Members born on 29 February get theirs on 28 February
+    in other years."""
+    import calendar
+
+    from yunying.loyalty.ledger import points_earn
+    from yunying.loyalty.models import PostingSource
+    from yunying.loyalty.rules import points_rules_current, rules_expiry_at
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    days = [today.day]
+    if today.month == 2 and today.day == 28 and not calendar.isleap(today.year):
+        days.append(29)
+    gifted_levels = {level.pk: level for level in TierLevel.objects.filter(birthday_points__gt=0)}
+    base = next((level for level in gifted_levels.values() if level.rank == 0), None)
+    if not gifted_levels:
+        return {}
+    rules = points_rules_current()
+    expires_at = rules_expiry_at(rules, now) if rules is not None else None
+    paid = 0
+    born_today = Member.objects.filter(birth_date__month=today.month, birth_date__day__in=days)
+    for member_id, level_id in born_today.values_list("pk", "tier__level_id").iterator():
+        level = gifted_levels.get(level_id) if level_id is not None else base
+        if level is None:
+            continue
+        posted = points_earn(
+            member_id=member_id, points=level.birthday_points, key=f"birthday:{member_id}:{today.year}",
+            source=PostingSource.BIRTHDAY, actor=_BIRTHDAY, expires_at=expires_at, memo=level.name, now=now,
+        )  # fmt: skip
+        paid += not posted.replayed
+    return {"birthday_gifts": paid} if paid else {}
+
+
+_BIRTHDAY = Actor(kind="system", id=None, label="loyalty birthday")
