@@ -21,13 +21,14 @@ from yunying.commerce.validation import order_parse
 from yunying.core.activity import Activity, ActivityKind, activity_publish
 from yunying.core.permissions import SYSTEM
 from yunying.loyalty.referrals import referrals_settle_due
+from yunying.loyalty.tasks import first_orders_due
 from yunying.members.models import Member
 from yunying.members.services import member_find
 
 def order(ref, member, external_id):
     order_ingest(actor=SYSTEM, order=order_parse({
         "external_id": external_id, "member": ref, "channel": "app",
-        "paid_at": (timezone.now() - timedelta(days=10)).isoformat(),
+        "paid_at": timezone.now().isoformat(),
         "lines": [{"sku": "TEA-1", "category": "tea", "unit_price_fen": 5000, "quantity": 1, "paid_fen": 5000}]}))
 
 me = member_find(phone="+86%(phone)s")
@@ -35,7 +36,8 @@ order({"phone": "+86%(phone)s"}, me, "BR-INC-1")
 friend = Member.objects.create(external_id="br-friend-1", invited_by=me)
 activity_publish(Activity(ActivityKind.MEMBER_REGISTERED, friend.pk, str(friend.pk), timezone.now(), {"inviter_id": me.pk}))
 order({"external_id": "br-friend-1"}, friend, "BR-INC-2")
-print(referrals_settle_due())
+# the orders' return window (7 days in the demo) has passed: the jobs run as they would then
+print(referrals_settle_due(timezone.now() + timedelta(days=8)), first_orders_due(timezone.now() + timedelta(days=8)))
 """
 
 

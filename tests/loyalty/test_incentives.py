@@ -260,7 +260,10 @@ def test_three_tasks_unlock_the_list_reward_once_and_replays_pay_nothing():
 
 
 @pytest.mark.django_db
-def test_a_first_order_and_an_invite_complete_tasks():
+def test_a_first_order_completes_its_task_past_the_return_window_and_an_invite_when_the_referral_pays():
+    from yunying.loyalty.tasks import first_orders_due
+
+    referral_rules()
     task_list_save(
         name="邀请",
         tasks=[TaskSpec(TaskKind.INVITED_FRIEND, points=7), TaskSpec(TaskKind.FIRST_ORDER, points=3)],
@@ -268,12 +271,16 @@ def test_a_first_order_and_an_invite_complete_tasks():
         reward_points=0,
         actor=OPERATOR,
     )
-    ingest(order_payload("SO-1", phone="+8613800000001"))
-    buyer = Member.objects.get()
+    buyer = Member.objects.create(external_id="buyer")
+    first_order(buyer, 1)
+    assert balance(buyer) == 0  # an order can still be returned
+    assert first_orders_due(now=at(20)) == {"first_order_tasks": 1}
     assert balance(buyer) == 3
-    friend = Member.objects.create(external_id="f", invited_by=buyer)
-    publish(ActivityKind.MEMBER_REGISTERED, friend, str(friend.pk), inviter_id=buyer.pk)
-    assert balance(buyer) == 10
+    friend = invite(buyer, 2)
+    assert balance(buyer) == 3  # a registration alone pays nothing
+    first_order(friend, 2)
+    referrals_settle_due(now=at(20))
+    assert balance(buyer) == 3 + 500 + 7
 
 
 @pytest.mark.django_db
@@ -318,8 +325,12 @@ def invite(inviter, n: int, *, ip_hash: str = "") -> Member:
     return friend
 
 
-def first_order(friend, n: int):
-    return ingest(order_payload(f"SO-{n}", member={"external_id": friend.external_id}))
+def first_order(friend, n: int, **overrides):
+    """The friend's order, paid now (after the referral opened)."""
+    from django.utils import timezone
+
+    overrides.setdefault("paid_at", timezone.now().isoformat())
+    return ingest(order_payload(f"SO-{n}", member={"external_id": friend.external_id}, **overrides))
 
 
 @pytest.mark.django_db
@@ -505,3 +516,89 @@ def test_concurrent_workers_never_pay_past_the_monthly_cap():
         list(pool.map(run, range(threads)))
     assert Referral.objects.filter(status=ReferralStatus.PAID).count() == 2
     assert balance(inviter) == 1000
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"paid_at": "2026-11-01T10:00:00+08:00"},  # paid before the friend was invited (backdated)
+        {
+            "lines": [{"sku": "X", "category": "x", "unit_price_fen": 0, "quantity": 1, "paid_fen": 0}]
+        },  # 0 fen
+    ],
+    ids=["backdated", "zero-fen"],
+)
+def test_an_order_that_is_no_first_purchase_never_pays_a_referral(overrides):
+    """Attacker review: a backdated, 0-fen or imported order paid the referral at once."""
+    referral_rules()
+    inviter = Member.objects.create(external_id="inv")
+    friend = invite(inviter, 1)
+    first_order(friend, 1, **overrides)
+    assert Referral.objects.get().status == ReferralStatus.WAITING
+    assert referrals_settle_due(now=at(28)) == {}
+    assert balance(inviter) == 0
+
+
+@pytest.mark.django_db
+def test_the_return_window_runs_from_when_the_order_arrived():
+    referral_rules()
+    inviter = Member.objects.create(external_id="inv")
+    friend = invite(inviter, 1)
+    from django.utils import timezone
+
+    first_order(friend, 1, paid_at=(timezone.now() - timedelta(minutes=1)).isoformat())
+    assert referrals_settle_due(now=timezone.now() + timedelta(days=1)) == {}
+    assert balance(inviter) == 0
+
+
+@pytest.mark.django_db
+def test_approving_a_held_referral_never_pays_past_the_cap():
+    referral_rules(same_signal_limit=1, monthly_cap=2)
+    inviter = Member.objects.create(external_id="inv")
+    for n in range(4):
+        first_order(invite(inviter, n, ip_hash="same"), n)
+    referrals_settle_due(now=at(20))
+    for held in Referral.objects.filter(status=ReferralStatus.REVIEW):
+        referral_decide(referral_id=held.pk, approve=True, actor=OPERATOR)
+    assert Referral.objects.filter(status=ReferralStatus.PAID).count() == 2
+    assert balance(inviter) == 1000
+
+
+@pytest.mark.django_db
+def test_imported_or_cancelled_orders_never_complete_the_first_order_task():
+    from tests.commerce.helpers import cancel
+    from yunying.commerce.models import Order
+    from yunying.loyalty.tasks import first_orders_due
+
+    task_list_save(
+        name="首单", tasks=[TaskSpec(TaskKind.FIRST_ORDER, points=50)], required=0, reward_points=0, actor=OPERATOR
+    )  # fmt: skip
+    cancelled = Member.objects.create(external_id="c1")
+    first_order(cancelled, 1)
+    cancel("SO-1", reason="x")
+    imported = Member.objects.create(external_id="c2")
+    first_order(imported, 2)
+    Order.objects.filter(external_id="SO-2").update(source="import")
+    assert first_orders_due(now=at(28)) == {}
+    assert balance(cancelled) == 0 and balance(imported) == 0
+
+
+@pytest.mark.django_db
+def test_a_withdrawn_sign_up_undoes_the_first_sign_up_task():
+    from tests.campaigns.factories import CampaignFactory
+    from tests.campaigns.helpers import sign_up
+    from tests.members.factories import mobile
+    from yunying.campaigns.services.admission import signup_withdraw
+
+    task_list_save(
+        name="报名", tasks=[TaskSpec(TaskKind.FIRST_SIGNUP, points=20)], required=0, reward_points=0, actor=OPERATOR
+    )  # fmt: skip
+    campaign = CampaignFactory(status="published", capacity=5)
+    signup = sign_up(campaign, mobile(77))
+    assert balance(signup.member) == 20
+    signup_withdraw(campaign_id=campaign.pk, signup_id=signup.pk, actor=SYSTEM, reason="x")
+    assert balance(signup.member) == 0
+    again = sign_up(CampaignFactory(status="published", capacity=5), mobile(77))
+    assert balance(again.member) == 20  # a later sign-up completes it again
+    assert ledger_reconcile() == []

@@ -32,6 +32,7 @@ class LoyaltyConfig(AppConfig):
         order_subscribe("loyalty.tasks", tasks.on_order)
         order_subscribe("loyalty.referrals", referrals.on_order)
         periodic_job_register("loyalty.referrals_settle", referrals.referrals_settle_due)
+        periodic_job_register("loyalty.first_order_tasks", tasks.first_orders_due)
         # Lots against balances, hourly: any drift raises an alert (yunying points_reconcile to see it).
         periodic_job_register("loyalty.points_reconcile", jobs.points_reconcile_hourly)
         # Tiers: growth follows order facts (an upgrade at once); the daily evaluation downgrades by

@@ -31,7 +31,8 @@ from yunying.core.errors import DomainError
 from yunying.core.permissions import SYSTEM, Actor, Perm
 from yunying.loyalty.errors import LoyaltyError
 from yunying.loyalty.ledger import points_earn
-from yunying.loyalty.models import PostingSource, Referral, ReferralRule, ReferralStatus
+from yunying.loyalty.models import PostingSource, Referral, ReferralRule, ReferralStatus, TaskKind
+from yunying.loyalty.tasks import task_event
 from yunying.members.models import ConsentEvent, Member
 
 POINTS_EXPIRE_DAYS = 365
@@ -142,9 +143,13 @@ def on_order(fact: OrderFact) -> None:
     if referral is None:
         return
     if fact.kind == OrderFactKind.RECORDED and referral.status == ReferralStatus.WAITING:
+        if not _counts_as_first_order(fact, referral):
+            return
         referral.status = ReferralStatus.ORDERED
         referral.order_id = fact.order_id
-        referral.order_paid_at = fact.at
+        # The return window runs from when the order reached us, not from the date it claims: a
+        # backdated order must not be past its window the moment it arrives.
+        referral.order_paid_at = max(fact.at, timezone.now())
         referral.save(update_fields=["status", "order_id", "order_paid_at"])
     elif (
         fact.kind in (OrderFactKind.REFUNDED, OrderFactKind.CANCELLED)
@@ -154,6 +159,18 @@ def on_order(fact: OrderFact) -> None:
         referral.status = ReferralStatus.VOID
         referral.settled_at = timezone.now()
         referral.save(update_fields=["status", "settled_at"])
+
+
+def _counts_as_first_order(fact: OrderFact, referral: Referral) -> bool:
+    """An order that can pay a referral: paid after the referral opened, for something (not 0 fen),
+    sent by the storefront (an imported history file is not a new customer's first order)."""
+    order = Order.objects.filter(pk=fact.order_id).only("total_fen", "source", "paid_at").first()
+    return (
+        order is not None
+        and order.total_fen > 0
+        and order.source != "import"
+        and order.paid_at >= referral.created_at
+    )
 
 
 def _month_start(now: datetime) -> datetime:
@@ -179,6 +196,13 @@ def _pay(referral: Referral, rule: ReferralRule, actor: Actor, now: datetime) ->
                 memo=f"referral ({who})",
                 now=now,
             )
+    # The "invite a friend" task completes with the referral, under the same guards (not on sign-up).
+    task_event(
+        member_id=referral.inviter_id,
+        kind=TaskKind.INVITED_FRIEND,
+        source_key=f"referral:{referral.pk}",
+        now=now,
+    )
     referral.status = ReferralStatus.PAID
     referral.inviter_points = rule.inviter_points
     referral.invitee_points = rule.invitee_points
@@ -257,7 +281,18 @@ def referral_decide(*, referral_id: int, approve: bool, actor: Actor, reason: st
         if referral.status != ReferralStatus.REVIEW:
             raise DomainError(LoyaltyError.REFERRAL_NOT_IN_REVIEW)
         if approve:
-            _pay(referral, referral_rule(), actor, now)
+            rule = referral_rule()
+            Member.objects.select_for_update().filter(pk=referral.inviter_id).values_list(
+                "pk", flat=True
+            ).first()
+            paid_this_month = Referral.objects.filter(
+                inviter_id=referral.inviter_id, status=ReferralStatus.PAID, settled_at__gte=_month_start(now)
+            ).count()
+            if paid_this_month >= rule.monthly_cap:  # approval never pays past the cap
+                referral.status, referral.settled_at = ReferralStatus.CAPPED, now
+                referral.save(update_fields=["status", "settled_at"])
+            else:
+                _pay(referral, rule, actor, now)
         else:
             referral.status, referral.settled_at = ReferralStatus.REJECTED, now
         referral.decided_by = actor.label[:150]

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from yunying.commerce.events import OrderFact, OrderFactKind
+from yunying.commerce.events import OrderFact
 from yunying.core.activity import Activity, ActivityKind
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
@@ -29,6 +29,7 @@ from yunying.loyalty.errors import LoyaltyError
 from yunying.loyalty.ledger import points_earn
 from yunying.loyalty.models import (
     Checkin,
+    PointPosting,
     PostingSource,
     RewardKind,
     Task,
@@ -175,6 +176,11 @@ def _reward_list(member_id: int, task_list: TaskList, now: datetime) -> None:
     )
 
 
+def _task_key(completion: TaskCompletion) -> str:
+    """A completion's points: one posting per completion (an undone task completed again pays again)."""
+    return f"task:{completion.task_id}:{completion.member_id}:{completion.pk}"
+
+
 def task_event(
     *, member_id: int, kind: str, source_key: str, now: datetime | None = None, count: int = 1
 ) -> int:
@@ -188,12 +194,12 @@ def task_event(
     for task in tasks.exclude(completions__member_id=member_id):
         try:
             with transaction.atomic():
-                TaskCompletion.objects.create(
+                completion = TaskCompletion.objects.create(
                     member_id=member_id, task=task, source_key=source_key[:120], at=now
                 )
         except IntegrityError:
             continue  # a concurrent replay completed it
-        _earn(member_id, task.points, f"task:{task.pk}:{member_id}", task.get_kind_display()[:200], now)
+        _earn(member_id, task.points, _task_key(completion), task.get_kind_display()[:200], now)
         _reward_list(member_id, task.task_list, now)
         completed += 1
     return completed
@@ -208,25 +214,66 @@ def on_activity(activity: Activity) -> None:
             source_key=f"{activity.kind}:{activity.key}",
             now=activity.at,
         )
-    elif activity.kind == ActivityKind.MEMBER_REGISTERED:
-        inviter_id = (activity.data or {}).get("inviter_id")
-        if inviter_id and inviter_id != activity.member_id:
-            task_event(
-                member_id=inviter_id,
-                kind=TaskKind.INVITED_FRIEND,
-                source_key=f"{activity.kind}:{activity.key}",
-                now=activity.at,
-            )
+    elif activity.kind == ActivityKind.SIGNUP_LEFT:
+        _undo_first_signup(activity)
+    # "Invite a friend" completes when the referral is paid (loyalty.referrals), not when the friend
+    # registers: the referral's guards (self, circular, one device, the cap) then hold for it too.
+
+
+def _undo_first_signup(activity: Activity) -> None:
+    """A confirmed sign-up withdrawn or rejected: the "first sign-up" task it completed is undone and
+    its points taken back, so signing up and withdrawing pays nothing (a later sign-up completes it)."""
+    from yunying.loyalty.ledger import points_reverse
+
+    source_key = f"{ActivityKind.SIGNUP_CONFIRMED}:{activity.key}"
+    for completion in TaskCompletion.objects.filter(
+        member_id=activity.member_id, source_key=source_key[:120], task__kind=TaskKind.FIRST_SIGNUP
+    ).select_related("task"):
+        key = _task_key(completion)
+        if PointPosting.objects.filter(business_key=key, kind="earn").exists():
+            points_reverse(earn_key=key, key=f"{key}:undone", actor=SYSTEM)
+        completion.delete()
 
 
 def on_order(fact: OrderFact) -> None:
-    if fact.kind == OrderFactKind.RECORDED:
-        task_event(
-            member_id=fact.member_id,
-            kind=TaskKind.FIRST_ORDER,
-            source_key=f"order:{fact.order_id}",
-            now=fact.at,
+    """Orders complete "first order" only once past their return window (first_orders_due)."""
+
+
+def first_orders_due(now: datetime | None = None) -> dict[str, int]:
+    """The periodic job: a member's first order completes "first order" when it is past the points
+    rules' return window (counted from when it reached us), paid for something, not cancelled or
+    fully refunded, and sent by the storefront, not imported history."""
+    from yunying.commerce.models import Order, OrderStatus
+    from yunying.loyalty.rules import points_rules_current
+
+    now = now or timezone.now()
+    if not Task.objects.filter(kind=TaskKind.FIRST_ORDER, task_list__active=True).exists():
+        return {}
+    rules = points_rules_current()
+    window = timedelta(days=rules.return_window_days if rules is not None else 7)
+    done_members = TaskCompletion.objects.filter(task__kind=TaskKind.FIRST_ORDER).values("member_id")
+    candidates = (
+        Order.objects.filter(
+            status__in=[OrderStatus.PAID, OrderStatus.PARTIALLY_REFUNDED],
+            total_fen__gt=0,
+            recorded_at__lte=now - window,
+            paid_at__lte=now - window,
         )
+        .exclude(source="import")
+        .exclude(member_id__in=done_members)
+        .order_by("member_id", "paid_at")
+        .values_list("member_id", "pk")[:1000]
+    )
+    completed, seen = 0, set()
+    for member_id, order_id in candidates:
+        if member_id in seen:
+            continue
+        seen.add(member_id)
+        with transaction.atomic():
+            completed += task_event(
+                member_id=member_id, kind=TaskKind.FIRST_ORDER, source_key=f"order:{order_id}", now=now
+            )
+    return {"first_order_tasks": completed} if completed else {}
 
 
 def checkins_counted(*, member_id: int, count: int, now: datetime) -> None:
