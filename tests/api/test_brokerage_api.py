@@ -94,3 +94,10 @@ def test_summary(storefront):
         1,
     )
     assert_problem(storefront.get(f"{URL}/ZZZZ9999/summary"), 404, "brokerage.promoter_not_found")
+
+
+def test_support_cannot_read_commission(api_as):
+    """Attacker review: the support key read a promoter's commission the support console may not."""
+    p = promoter(member("p2"))
+    response = api_as(Role.SUPPORT).get(f"{URL}/{p.code}/summary")
+    assert_problem(response, 403, "core.permission_denied")

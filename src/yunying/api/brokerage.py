@@ -92,7 +92,7 @@ def bind_member(request, code: PromoterCode, payload: BindIn):
 
 @router.get("/promoters/{code}/summary", response=SummaryOut, summary="A promoter's commission and members")
 def promoter_summary(request, code: PromoterCode):
-    request.auth.require(Perm.LOYALTY_VIEW)
+    request.auth.require(Perm.BROKERAGE_VIEW)
     promoter = brokerage.promoter_get(code)
     summary = brokerage.promoter_summary(promoter)
     return {"code": promoter.code, "state": promoter.state, **vars(summary)}

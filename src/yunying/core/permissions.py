@@ -168,6 +168,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.ORDER_VIEW,
             Perm.LOYALTY_VIEW,
             Perm.LOYALTY_SPEND,
+            Perm.BROKERAGE_VIEW,  # a promoter's own summary, shown in the storefront's app
             Perm.BROKERAGE_BIND,
         }
     ),

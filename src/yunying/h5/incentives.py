@@ -41,10 +41,10 @@ def checkin_page(request: HttpRequest) -> HttpResponse:
             error = {"code": err.code, "message": err.message}
         else:
             if not result.replayed:
-                return redirect(f"{request.path}?done={result.checkin.points}")
-    done = request.GET.get("done", "")
-    if done.isdigit():
-        just = int(done)
+                # Said once, from the session: a "+N points" in the address could be made up.
+                request.session["checkin_done"] = result.checkin.points
+                return redirect(f"{request.path}?done=1")
+    just = request.session.pop("checkin_done", None)
     today = timezone.localdate()
     return _page(
         request,
