@@ -54,6 +54,7 @@ def test_a_visitor_is_bound_applies_and_sees_earnings(phone, site, partner_code)
     phone.get_by_role("link", name=re.compile("登录或注册|Sign in or join")).click()
     consent_and_sign_in(phone, site, "13700137011")
     phone.wait_for_url(re.compile(f"/m/p/{partner_code}/"))
+    phone.get_by_role("button", name=re.compile("接受推荐|Accept the recommendation")).click()
     assert phone.locator("#bind-result").is_visible()
     check_page(phone, "h5-promoter-bound")
     # my earnings: apply

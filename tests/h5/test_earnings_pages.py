@@ -26,20 +26,29 @@ def test_a_link_shows_the_partner_and_asks_a_visitor_to_sign_in():
 
 def test_a_signed_in_member_following_a_link_is_bound_once(member_client):
     partner = promoter(partner="茶友会")
-    first = member_client.get(f"/m/p/{partner.code}/").content.decode()
-    again = member_client.get(f"/m/p/{partner.code}/").content.decode()
+    opened = member_client.get(f"/m/p/{partner.code}/").content.decode()
+    assert 'id="bind-form"' in opened and not PromoterBinding.objects.exists()  # opening binds nobody
+    first = member_client.post(f"/m/p/{partner.code}/").content.decode()
+    again = member_client.post(f"/m/p/{partner.code}/").content.decode()
     assert "You are now linked" in first and "already linked" in again
     assert PromoterBinding.objects.filter(promoter=partner).count() == 1
     other = promoter(partner="别家")
-    refused = member_client.get(f"/m/p/{other.code}/").content.decode()
+    refused = member_client.post(f"/m/p/{other.code}/").content.decode()
     assert "Another promoter brought this member first." in refused
 
 
 def test_following_ones_own_link_is_refused_on_the_page(member_client):
     me = Member.objects.latest("pk")
     mine = promoter(me)
-    page = member_client.get(f"/m/p/{mine.code}/").content.decode()
+    page = member_client.post(f"/m/p/{mine.code}/").content.decode()
     assert "cannot be brought by their own link" in page
+    assert not PromoterBinding.objects.exists()
+
+
+def test_a_link_opened_from_another_site_binds_nobody(member_client):
+    """Attacker review: a GET bound a signed-in member sent here by another site (SameSite=Lax)."""
+    partner = promoter(partner="茶友会")
+    member_client.get(f"/m/p/{partner.code}/", HTTP_REFERER="https://evil.example/")
     assert not PromoterBinding.objects.exists()
 
 

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
@@ -41,10 +41,12 @@ def _display(promoter: Promoter) -> str:
     return member_contact(promoter.member, reveal=False)["name"] or _("A member")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def promoter_link(request: HttpRequest, code: str) -> HttpResponse:
-    """Someone's promoter link: who recommends. Signed in, the visitor is bound now (a refusal is
-    said on the page, never an error); not yet, a sign-in that comes back here binds them."""
+    """Someone's promoter link: who recommends. A signed-in member accepts the recommendation with a
+    button (a POST, CSRF-checked): merely opening the link binds nobody, so another site sending a
+    signed-in member here cannot attach them to a promoter (attacker review). A refusal is said on the
+    page, never an error; a visitor not signed in signs in and comes back here."""
     try:
         promoter = brokerage.promoter_get(code[:16])
     except DomainError:
@@ -56,7 +58,7 @@ def promoter_link(request: HttpRequest, code: str) -> HttpResponse:
         "active": promoter.state == PromoterState.ACTIVE,
         "signin_url": f"{reverse('h5:signin')}?{urlencode({'next': request.path})}",
     }
-    if member is not None:
+    if member is not None and request.method == "POST":
         try:
             bound = brokerage.member_bind(
                 member_id=member.pk, code=promoter.code, source="link", actor=_actor(member)
