@@ -18,6 +18,8 @@ from ninja.pagination import PageNumberPagination
 from pydantic import AfterValidator, BaseModel, BeforeValidator
 from pydantic import ValidationError as PydanticValidationError
 
+from yunying.core.numbers import ascii_digits
+
 MAX_ID = 2**63 - 1  # BigAutoField's range, on SQLite and PostgreSQL alike
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -31,7 +33,7 @@ MemberId = Annotated[int, Path(ge=1, le=MAX_ID)]
 # A sign-up as the withdraw route takes it: the operators' sequential id, or the public id
 # (campaigns.models.signup_public_id) integrators use. One route, so the OpenAPI paths stay distinct.
 def _within_id_range(ref: str) -> str:
-    if ref.isdigit() and int(ref) > MAX_ID:
+    if ascii_digits(ref) and int(ref) > MAX_ID:
         raise ValueError(f"an id is at most {MAX_ID}")
     return ref
 

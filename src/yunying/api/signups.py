@@ -29,6 +29,7 @@ from yunying.core import crypto
 from yunying.core.alerts import alert_raise
 from yunying.core.errors import DomainError
 from yunying.core.idempotency import idempotent, replay_if_answered
+from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 from yunying.core.purposes import Purpose, reveal_authorize
 from yunying.core.ratelimit import client_key, ratelimit_check, ratelimit_count, ratelimit_hit
@@ -200,7 +201,7 @@ def _member_key(member: MemberIn) -> str:
     """A keyed digest naming the member of a request for the per-member limit; the counter store
     never holds a phone number or anything a dictionary of numbers could reverse."""
     if member.phone:
-        digits = "".join(c for c in member.phone if c.isdigit())[-11:]
+        digits = "".join(c for c in member.phone if ascii_digits(c))[-11:]
         return crypto.blind_index(digits, context="ratelimit.member_phone")
     return crypto.blind_index(member.external_id or "", context="ratelimit.member_external_id")
 
@@ -408,7 +409,7 @@ def withdraw_signup(request, campaign_id: CampaignId, signup_id: SignupRef, payl
     request.auth.require(Perm.SIGNUP_WITHDRAW)
     operator = _operator(request)
     m = payload.member or MemberRefIn()
-    if signup_ref.isdigit():
+    if ascii_digits(signup_ref):
         # Sequential ids are the operators' handle: a storefront counting through them must not reach
         # anyone's sign-up.
         if not operator:

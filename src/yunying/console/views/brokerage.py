@@ -24,6 +24,15 @@ from yunying.loyalty import brokerage
 from yunying.loyalty.models import BrokerageConfig, Promoter, PromoterState, StatementState
 from yunying.members.services import member_contact
 
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _day_in_range(day: date | None) -> date | None:
+    """Days the reports take: 2000-01-01 to 2100-12-31 (9999-12-31 overflowed the next day: a 500)."""
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise forms.ValidationError(_("Give a date between 2000-01-01 and 2100-12-31."))
+    return day
+
 
 class PeriodForm(forms.Form):
     start = forms.DateField(
@@ -32,6 +41,13 @@ class PeriodForm(forms.Form):
     end = forms.DateField(
         label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def clean_start(self):
+        return _day_in_range(self.cleaned_data.get("start"))
+
+    def clean_end(self):
+        return _day_in_range(self.cleaned_data.get("end"))
+
     order = forms.ChoiceField(
         label=gettext_lazy("Rank by"),
         required=False,
@@ -82,6 +98,9 @@ class ConfigForm(forms.Form):
 class MonthForm(forms.Form):
     month = forms.DateField(label=gettext_lazy("Month"), widget=forms.DateInput(attrs={"type": "month"}),
                             input_formats=["%Y-%m", "%Y-%m-%d"])  # fmt: skip
+
+    def clean_month(self):
+        return _day_in_range(self.cleaned_data.get("month"))
 
 
 class PayForm(forms.Form):

@@ -20,6 +20,7 @@ from yunying.campaigns.models import Campaign, CampaignStatus
 from yunying.campaigns.services import lifecycle
 from yunying.console import campaign_forms as cf
 from yunying.core.errors import DomainError
+from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 from yunying.loyalty.tiers import levels as tier_levels
 
@@ -67,7 +68,7 @@ def field_label(path: str) -> str:
     for form_class in (cf.BasicsForm, cf.NotificationsForm, cf.ExtendForm, cf.ReasonForm):
         if head in form_class.base_fields:
             return str(form_class.base_fields[head].label)
-    if head == "form" and len(parts) > 1 and parts[1].isdigit():
+    if head == "form" and len(parts) > 1 and ascii_digits(parts[1]):
         return _("Question %(n)s") % {"n": int(parts[1]) + 1}
     if head == "form":
         return _("Sign-up form")

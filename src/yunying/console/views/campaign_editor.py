@@ -34,6 +34,7 @@ from yunying.console.views.campaign_common import (
     values_of,
 )
 from yunying.core.errors import DomainError
+from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 
 STEPS = [
@@ -236,7 +237,7 @@ class _FormsetErrors:
     def add_error(self, name, message) -> None:
         if name and name.startswith("form."):
             n = name.split(".")[1]
-            if n.isdigit() and int(n) < len(self.formset.forms):
+            if ascii_digits(n) and int(n) < len(self.formset.forms):
                 self.formset.forms[int(n)].add_service_errors([{"field": name, "message": message}])
                 return
         self.formset.non_form_errors().append(cf.service_message(message))

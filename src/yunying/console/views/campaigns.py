@@ -40,6 +40,7 @@ from yunying.console.views.campaign_common import (
     sees_drafts,
 )
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
+from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 
 # ---- the list -----------------------------------------------------------------------------------
@@ -138,7 +139,7 @@ def _ids(values: list[str]) -> list[int]:
     ids = []
     for value in values:
         value = value.strip()
-        if value.isdigit() and len(value) < 20 and 1 <= int(value) <= MAX_ID and int(value) not in ids:
+        if ascii_digits(value) and len(value) < 20 and 1 <= int(value) <= MAX_ID and int(value) not in ids:
             ids.append(int(value))
     return ids
 

@@ -22,6 +22,7 @@ from yunying.commerce.models import ImportJob, ImportKind, ImportMode, ImportSta
 from yunying.console.access import operator_required
 from yunying.console.paging import ID_MAX, page_of
 from yunying.core.errors import DomainError, message_for
+from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 from yunying.core.spreadsheet import spreadsheet_text, xlsx_cell
 
@@ -149,7 +150,7 @@ def _xlsx_response(rows, filename: str) -> HttpResponse:
     sheet = book.create_sheet()
     for row in rows:
         # Row numbers as numbers; every text cell typed as text, never a formula (core.spreadsheet).
-        sheet.append([int(cell) if isinstance(cell, str) and cell.isdigit() and len(cell) < 10
+        sheet.append([int(cell) if isinstance(cell, str) and ascii_digits(cell) and len(cell) < 10
                       else xlsx_cell(sheet, cell) for cell in row])  # fmt: skip
     out = io.BytesIO()
     book.save(out)

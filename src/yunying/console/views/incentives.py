@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from yunying.console.access import operator_required
 from yunying.console.paging import ID_MAX
 from yunying.core.errors import DomainError
+from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 from yunying.loyalty.checkin import checkin_rule, checkin_rule_save
 from yunying.loyalty.models import MissedDayPolicy, Referral, ReferralStatus, TaskKind, TaskList
@@ -24,7 +25,7 @@ from yunying.loyalty.tasks import TaskSpec, task_list_save
 
 def _int(value: str | None, default: int = 0) -> int:
     value = (value or "").strip()
-    return int(value) if value.isdigit() and len(value) <= 9 else (default if not value else -1)
+    return int(value) if ascii_digits(value) and len(value) <= 9 else (default if not value else -1)
 
 
 def _task_rows(task_list: TaskList | None) -> list[dict]:
@@ -66,7 +67,7 @@ def incentives(request: HttpRequest) -> HttpResponse:
 @require_POST
 def checkin_save(request: HttpRequest) -> HttpResponse:
     parts = [p for p in re.split(r"[\s,，;；]+", request.POST.get("rewards", "")) if p]
-    rewards = [int(p) if p.isdigit() and len(p) <= 9 else -1 for p in parts]
+    rewards = [int(p) if ascii_digits(p) and len(p) <= 9 else -1 for p in parts]
     try:
         checkin_rule_save(
             rewards=rewards,

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from yunying.console.access import operator_required
 from yunying.core.errors import DomainError
+from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Actor, Perm
 from yunying.loyalty.adjustments import adjustment_decide, adjustment_request, adjustments_waiting
 from yunying.loyalty.models import (
@@ -61,7 +62,7 @@ def _points(raw: str) -> int | None:
     raw = (raw or "").strip().replace(",", "")
     sign = -1 if raw.startswith("-") else 1
     digits = raw.lstrip("+-")
-    if not digits.isdigit() or len(digits) > 9:
+    if not ascii_digits(digits) or len(digits) > 9:
         return None
     return sign * int(digits)
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from yunying.console.access import operator_required
 from yunying.console.paging import ID_MAX
 from yunying.core.errors import DomainError, ValidationFailed
+from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 from yunying.members.models import ConsentPurpose, QuestionKind, QuestionnaireMoment
 from yunying.members.profiling import (
@@ -188,7 +189,7 @@ def _save(request: HttpRequest, form: QuestionnaireForm, rows, questionnaire_id:
             if (
                 len(parts) == 3
                 and parts[0] == "questions"
-                and parts[1].isdigit()
+                and ascii_digits(parts[1])
                 and int(parts[1]) < len(kept)
             ):
                 row = kept[int(parts[1])]

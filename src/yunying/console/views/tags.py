@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from yunying.console.access import operator_required
 from yunying.console.paging import ID_MAX
 from yunying.core.errors import DomainError
+from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 from yunying.members import tags as member_tags
 from yunying.members.models import TagKind
@@ -47,7 +48,7 @@ class BulkForm(forms.Form):
 
     def clean_member_ids(self) -> list[int]:
         parts = [p for p in re.split(r"[\s,，;；]+", self.cleaned_data["member_ids"]) if p]
-        if not parts or not all(p.isdigit() and len(p) <= 19 and 1 <= int(p) <= ID_MAX for p in parts):
+        if not parts or not all(ascii_digits(p) and len(p) <= 19 and 1 <= int(p) <= ID_MAX for p in parts):
             raise forms.ValidationError(_("Give member ids as numbers."))
         ids = sorted({int(p) for p in parts})
         if len(ids) > member_tags.MAX_BULK:
