@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import BROWSER, check_page
 from tests.browser.test_member_pages import consent_and_sign_in
@@ -55,7 +56,7 @@ def test_a_visitor_is_bound_applies_and_sees_earnings(phone, site, partner_code)
     consent_and_sign_in(phone, site, "13700137011")
     phone.wait_for_url(re.compile(f"/m/p/{partner_code}/"))
     phone.get_by_role("button", name=re.compile("接受推荐|Accept the recommendation")).click()
-    assert phone.locator("#bind-result").is_visible()
+    expect(phone.locator("#bind-result")).to_be_visible()  # after the POST's page loaded
     check_page(phone, "h5-promoter-bound")
     # my earnings: apply
     phone.goto("/m/me/earnings/")
