@@ -43,6 +43,7 @@ def test_check_in_once_a_day(storefront, member):
     assert again.json()["replayed"] is True
     today = storefront.get(f"{URL}/shop-1/checkins/today").json()
     assert today["replayed"] is True and today["points"] == 5
+    assert today["tomorrow_points"] == 10  # the same answer the check-in gave (was always 0)
 
 
 def test_idempotency_key_replays_the_first_answer(storefront, member):

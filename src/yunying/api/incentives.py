@@ -12,7 +12,7 @@ from ninja import Path, Router, Schema, Status
 from yunying.core.errors import DomainError
 from yunying.core.idempotency import idempotent
 from yunying.core.permissions import Perm
-from yunying.loyalty.checkin import checkin_status, checkin_today
+from yunying.loyalty.checkin import checkin_rule, checkin_status, checkin_today, cycle_length, day_points
 from yunying.loyalty.errors import LoyaltyError
 from yunying.loyalty.referrals import invite_summary
 from yunying.loyalty.tasks import task_progress
@@ -67,6 +67,13 @@ class InviteOut(Schema):
     referrals: list[InviteeOut]
 
 
+def _tomorrow_points(streak_today: int) -> int:
+    """What checking in tomorrow pays, for a member whose streak is `streak_today` after today
+    (0: not checked in today — tomorrow then starts a streak of 1 at best)."""
+    rule = checkin_rule()
+    return day_points(rule, streak_today % cycle_length(rule) + 1) if rule else 0
+
+
 def _member(external_id: str) -> Member:
     member = Member.objects.filter(external_id=external_id).first()
     if member is None:
@@ -84,10 +91,7 @@ def create_checkin(request, external_id: MemberRef):
     request.auth.require(Perm.LOYALTY_SPEND)
     member = _member(external_id)
     result = checkin_today(member_id=member.pk, actor=request.auth)
-    from yunying.loyalty.checkin import checkin_rule, cycle_length, day_points
-
-    rule = checkin_rule()
-    tomorrow = day_points(rule, result.checkin.streak % cycle_length(rule) + 1) if rule else 0
+    tomorrow = _tomorrow_points(result.checkin.streak)
     return Status(
         200 if result.replayed else 201,
         {
@@ -109,7 +113,7 @@ def get_checkin(request, external_id: MemberRef):
         "streak": status.streak,
         "points": status.today_points,
         "replayed": status.checked_in_today,
-        "tomorrow_points": 0,
+        "tomorrow_points": _tomorrow_points(status.streak if status.checked_in_today else 0),
     }
 
 

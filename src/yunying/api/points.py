@@ -13,20 +13,20 @@ from ninja import Field, Path, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
 
+from yunying.api.incentives import MemberRef
+from yunying.api.incentives import _member as _member  # one look-up of the storefront's member id
 from yunying.api.params import Pages
 from yunying.core.errors import CoreError, DomainError
 from yunying.core.idempotency import HEADER, idempotent
 from yunying.core.permissions import Perm
 from yunying.loyalty.errors import LoyaltyError
 from yunying.loyalty.ledger import points_restore, points_spend
-from yunying.loyalty.models import PointPosting, PostingKind, PostingSource
+from yunying.loyalty.models import PointAccount, PointPosting, PostingKind, PostingSource
 from yunying.loyalty.selectors import points_history, points_lots, points_summary
 from yunying.loyalty.tiers import tier_progress
-from yunying.members.models import Member
 
 router = Router(tags=["loyalty"])
 
-MemberRef = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64)]
 SpendId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MAX_POINTS = 1_000_000_000
 Points = Annotated[int, Field(strict=True, ge=1, le=MAX_POINTS)]
@@ -83,13 +83,6 @@ class SpendOut(Schema):
     balance: int
 
 
-def _member(external_id: str) -> Member:
-    member = Member.objects.filter(external_id=external_id).first()
-    if member is None:
-        raise DomainError(LoyaltyError.MEMBER_NOT_FOUND)
-    return member
-
-
 def _key(request) -> str:
     key = request.headers.get(HEADER)
     if not key:
@@ -106,7 +99,7 @@ def _spend_out(spend: PointPosting) -> dict:
             "points", flat=True
         )
     )
-    balance = spend.account.__class__.objects.get(pk=spend.account_id).balance
+    balance = PointAccount.objects.values_list("balance", flat=True).get(pk=spend.account_id)
     return {
         "spend_id": spend.pk,
         "points": -spend.points,
