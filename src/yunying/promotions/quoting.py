@@ -237,3 +237,41 @@ def token_read(token: str) -> SignedQuote:
             for key, pid, cid, amount, shipping, lines, gift, qty in payload["a"]
         ),
     )
+
+
+def quote_preview(
+    *,
+    promotion: Promotion,
+    lines: Sequence[QuoteLine],
+    channel: str = "",
+    tier_rank: int = 0,
+    level_permille: int = 1000,
+    now: datetime | None = None,
+) -> engine.Quote:
+    """The console editor's live preview: a sample cart priced with the running promotions and the
+    one being edited (saved or not, any state) in place of its saved version; a coupon template as
+    if the member had chosen one of its coupons. Reads the live promotions and budgets; writes nothing."""
+    now = now or timezone.now()
+    running = [p for p in live_promotions(now) if p.pk != promotion.pk]
+    budgets = budgets_for([*running, promotion] if promotion.pk else running, channel)
+    cart = engine.Cart(
+        lines=tuple(
+            engine.CartLine(number, line.sku, line.category, line.unit_price_fen, line.quantity)
+            for number, line in enumerate(lines, start=1)
+        ),
+        channel=channel,
+        tier_rank=tier_rank,
+        budgets_left={budget.key: budget.left_fen for budget in budgets},
+    )
+    offers = [
+        offer_of(p, budget_keys=budget_keys_of(p, channel), level_permille=level_permille) for p in running
+    ]
+    draft = offer_of(
+        promotion,
+        budget_keys=budget_keys_of(promotion, channel) if promotion.pk else (),
+        coupon_id=0 if promotion.is_coupon else None,
+        level_permille=level_permille,
+    )
+    if promotion.is_coupon:
+        return engine.quote(cart, offers, [draft])
+    return engine.quote(cart, [*offers, draft])

@@ -338,8 +338,8 @@ def offer_of(
         steps = ((terms.get("threshold_fen", 0), 0),)
     uses_left = None if promotion.use_limit is None else promotion.use_limit - promotion.used_count
     return Offer(
-        key=f"c{coupon_id}" if coupon_id is not None else f"p{promotion.pk}",
-        promotion_id=promotion.pk,
+        key=f"c{coupon_id}" if coupon_id is not None else f"p{promotion.pk or 0}",
+        promotion_id=promotion.pk or 0,  # 0: an unsaved promotion (the editor's preview)
         kind=kind,
         layer=layer_of(promotion.kind, promotion.issuer),
         scope=scope_of(promotion.scope),
