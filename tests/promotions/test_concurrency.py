@@ -18,7 +18,7 @@ from tests.promotions.helpers import budget_make, ingest, order_from, promotion_
 from yunying.commerce.models import Order
 from yunying.core.errors import DomainError
 from yunying.core.permissions import SYSTEM
-from yunying.promotions.models import Budget, BudgetEntry, Coupon, CouponState, Promotion
+from yunying.promotions.models import BudgetEntry, Coupon, CouponState, Promotion
 from yunying.promotions.services import coupon_claim, coupon_issue
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("rush")]
