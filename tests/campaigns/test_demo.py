@@ -189,6 +189,12 @@ def test_demo_members_have_tags_and_orders_for_the_360_page():
     assert MemberTag.objects.count() > 10 and Order.objects.count() > 50
     assert OrderEvent.objects.filter(kind="refund").exists()
     assert all(o.total_fen == sum(line.paid_fen for line in o.lines.all()) for o in Order.objects.all()[:50])
+    # a third were priced with a quote: the 满减 and member prices were redeemed and charged to budgets
+    from yunying.promotions.models import Budget, Coupon, Redemption
+
+    assert Redemption.objects.exclude(offer_key="").count() > 5
+    assert Budget.objects.filter(spent_fen__gt=0).exists()
+    assert Coupon.objects.filter(source="event").exists()  # the new-member coupon on registration
 
 
 @pytest.mark.django_db

@@ -73,6 +73,10 @@ from yunying.members.consent import consent_record, policy_version
 from yunying.members.models import Member
 from yunying.members.regions import CITIES
 from yunying.members.services import Profile, member_phone
+from yunying.promotions.models import PromotionState
+from yunying.promotions.quoting import QuoteLine, quote_cart
+from yunying.promotions.services import budget_create, promotion_create, promotion_transition
+from yunying.promotions.terms import promotion_validate
 
 SEED = 20260618
 MEMBER_COUNT = 360
@@ -327,6 +331,7 @@ class DemoBuilder:
         self.points_rules()  # first: the members below earn their welcome, sign-up and order points
         self.incentives()  # first: the members' sign-ups and orders below complete newbie tasks
         self.tiers()  # first: the demo orders below move members up
+        self.promotions()  # first: new members get their coupon, a third of the orders redeem the 满减
         self.member_day()
         self.watch_trial()
         self.sneaker_lottery()
@@ -367,6 +372,38 @@ class DemoBuilder:
             ],
             actor=DEMO,
         )  # fmt: skip
+
+    def promotions(self) -> None:
+        """Seeds 002/003: 满减 ladder with a budget, a member price by level, a limited-time price, N件M折
+        on tea, a gift with purchase, a claimable new-member coupon (also given on registration), a
+        platform free-shipping coupon, a coupon bought with points, and a budget for the app channel."""
+        started = timezone.now() - timedelta(days=400)
+
+        def make(kind: str, name: str, **fields: Any):
+            spec, errors = promotion_validate({"name": name, "kind": kind, "starts_at": started, **fields})
+            assert spec is not None, errors
+            promotion = promotion_create(spec=spec, actor=DEMO)
+            return promotion_transition(promotion_id=promotion.pk, to=PromotionState.ACTIVE, actor=DEMO)
+
+        spend_off = make("spend_off", "双12满减", steps=[[20000, 3000], [50000, 10000]], priority=10)
+        budget_create(scope="promotion", promotion_id=spend_off.pk, base_fen=5_000_000, actor=DEMO)
+        make("member_price", "会员等级折扣", permille=0, min_tier_rank=1, exclude_categories=["礼盒"])
+        make("special_price", "跑鞋限时价", price_fen=49900, skus=["SNEAKER-RUN-42"])
+        make("items_percent", "茶叶2件9折", steps=[[2, 900]], categories=["茶叶"])
+        make("gift", "满300送袜子", threshold_fen=30000, gift_sku="SOCKS-3P", gift_quantity=1)
+        make("coupon_off", "新人券 满100减10", threshold_fen=10000, off_fen=1000, claimable=True, valid_days=30,
+             issue_on=["registration"], issue_limit=100_000)  # fmt: skip
+        make(
+            "coupon_shipping",
+            "平台免邮券",
+            issuer="platform",
+            claimable=True,
+            valid_days=7,
+            per_member_limit=3,
+        )
+        make("coupon_percent", "积分兑 9折券", permille=900, cap_fen=5000, valid_days=30, points_price=500,
+             per_member_limit=5)  # fmt: skip
+        budget_create(scope="channel", channel="app", base_fen=10_000_000, name="App 渠道", actor=DEMO)
 
     def incentives(self) -> None:
         """Seeds 001/002: a 7-day check-in table with a day-7 bonus, a newbie task list (complete 3
@@ -704,13 +741,26 @@ class DemoBuilder:
         picks = self.rng.sample(self.PRODUCTS, self.rng.randint(1, 3))
         lines = [(sku, category, price, self.rng.randint(1, 2)) for sku, category, price in picks]
         paid_at = timezone.now() - timedelta(days=self.rng.randint(1, 360), hours=self.rng.randint(0, 23))
+        channel = self.rng.choice(("app", "mini_program", "h5"))
+        token = ""
+        if self.rng.random() < 0.35:  # priced with a quote: the order redeems its promotions
+            priced = quote_cart(
+                member_id=member.pk,
+                lines=[QuoteLine(sku, category, price, qty) for sku, category, price, qty in lines],
+                channel=channel,
+            )
+            token = priced.token
+            paid = [line.paid_fen for line in priced.quote.lines]
+        else:
+            paid = [price * qty for _, _, price, qty in lines]
         order = order_parse(
             {
+                "quote": token,
                 "external_id": external_id,
                 "member": {"phone": member_phone(member)}
                 if member.phone_index
                 else {"external_id": member.external_id},
-                "channel": self.rng.choice(("app", "mini_program", "h5")),
+                "channel": channel,
                 "paid_at": paid_at,
                 "lines": [
                     {
@@ -718,9 +768,9 @@ class DemoBuilder:
                         "category": category,
                         "unit_price_fen": price,
                         "quantity": qty,
-                        "paid_fen": price * qty,
+                        "paid_fen": paid_fen,
                     }
-                    for sku, category, price, qty in lines
+                    for (sku, category, price, qty), paid_fen in zip(lines, paid, strict=True)
                 ],
             }
         )
