@@ -441,6 +441,7 @@ def coupon_buy_with_points(*, promotion_id: int, member_id: int, key: str, actor
 
     Raises: promotion.points_not_on_sale, loyalty.insufficient_points, and coupon_issue's codes."""
     from yunying.loyalty.ledger import points_spend
+    from yunying.loyalty.models import PostingSource
 
     with transaction.atomic():
         promotion = promotion_get(promotion_id)
@@ -458,7 +459,7 @@ def coupon_buy_with_points(*, promotion_id: int, member_id: int, key: str, actor
                 member_id=member_id,
                 points=promotion.points_price,
                 key=f"coupon:{key}",
-                source="coupon_exchange",
+                source=PostingSource.REDEEM,
                 actor=actor,
                 ref=f"promotion:{promotion.pk}",
                 memo=promotion.name,
