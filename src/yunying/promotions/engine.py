@@ -221,6 +221,7 @@ class _Plan:
         self.reasons: dict[str, NotApplied] = {}
         self.budgets = dict(cart.budgets_left)
         self.shipping_discount = 0
+        self.shipping_coupon: str | None = None  # one free-shipping coupon per order
         self.layers_used: set[Layer] = set()  # layers with an applied offer (for not_with)
         self.applied_offers: list[Offer] = []
 
@@ -233,6 +234,7 @@ class _Plan:
         other.reasons = dict(self.reasons)
         other.budgets = dict(self.budgets)
         other.shipping_discount = self.shipping_discount
+        other.shipping_coupon = self.shipping_coupon
         other.layers_used = set(self.layers_used)
         other.applied_offers = list(self.applied_offers)
         return other
@@ -352,17 +354,17 @@ def _shop_discount(offer: Offer, plan: _Plan, indexes: Sequence[int]) -> tuple[i
     base = sum(plan.owes[i] for i in indexes)
     if offer.kind == Kind.ITEMS_PERCENT:
         items = sum(plan.lines[i].quantity for i in indexes)
-        met = [permille for minimum, permille in offer.steps if minimum <= items]
+        met = [(minimum, permille) for minimum, permille in offer.steps if minimum <= items]
         if not met:
             lowest = min((minimum for minimum, _ in offer.steps), default=0)
             return 0, _not_applied(offer, Reason.THRESHOLD_NOT_MET, min_items=lowest, items=items)
-        return _percent_off(base, min(met)), None
+        return _percent_off(base, max(met)[1]), None  # the highest step met
     met_steps = [(threshold, value) for threshold, value in offer.steps if threshold <= base]
     if not met_steps:
         lowest = min((threshold for threshold, _ in offer.steps), default=0)
         return 0, _not_applied(offer, Reason.THRESHOLD_NOT_MET, threshold_fen=lowest, base_fen=base)
     if offer.kind == Kind.SPEND_PERCENT:
-        return _percent_off(base, min(value for _, value in met_steps)), None
+        return _percent_off(base, max(met_steps)[1]), None  # the highest step met
     if offer.repeat:  # 每满 t 减 o
         threshold, off = offer.steps[0]
         amount = (base // threshold) * off if threshold > 0 else 0
@@ -399,9 +401,8 @@ def _shop_layer(plan: _Plan, offers: list[Offer], covered: Mapping[str, tuple[in
             taken[index] = offer.key
     for offer in pending:
         free = [i for i in covered[offer.key] if i not in taken]
-        by = next((taken[i] for i in covered[offer.key] if i in taken), None)
-        if by is not None:
-            plan.refuse(offer, Reason.OUTBID, by=by)
+        if not free:  # every line it covers went to a better shop offer
+            plan.refuse(offer, Reason.OUTBID, by=taken[covered[offer.key][0]])
             continue
         amount, why = _shop_discount(offer, plan, free)
         plan.reasons[offer.key] = why or _not_applied(offer, Reason.NOTHING_OFF)
@@ -415,9 +416,8 @@ def _shop_layer(plan: _Plan, offers: list[Offer], covered: Mapping[str, tuple[in
             plan.refuse(offer, Reason.THRESHOLD_NOT_MET, threshold_fen=threshold, base_fen=bases[offer.key])
 
 
-def _coupon_discount(offer: Offer, plan: _Plan, indexes: Sequence[int]) -> tuple[int, int, NotApplied | None]:
-    """(line discount, shipping discount, why not) of a coupon on the lines it covers."""
-    base = sum(plan.owes[i] for i in indexes)
+def _coupon_discount(offer: Offer, plan: _Plan, base: int) -> tuple[int, int, NotApplied | None]:
+    """(line discount, shipping discount, why not) of a coupon whose lines owe `base`."""
     if base < offer.threshold_fen or (
         offer.threshold_fen == 0 and base == 0 and offer.kind != Kind.COUPON_GIFT
     ):
@@ -444,17 +444,20 @@ def _coupon_discount(offer: Offer, plan: _Plan, indexes: Sequence[int]) -> tuple
 def _coupon_layer(
     plan: _Plan, layer: Layer, coupons: Sequence[Offer], covered: Mapping[str, tuple[int, ...]]
 ) -> None:
-    """The first chosen coupon of the layer that applies takes the layer's slot; a free-shipping
-    coupon has a slot of its own."""
-    slot: dict[bool, str] = {}
+    """The first chosen coupon of the layer that applies takes the layer's slot; one free-shipping
+    coupon per order besides. Every coupon of the layer sees what its lines owed before the layer
+    (rule 2): the result does not depend on the order coupons were chosen in."""
+    owed = list(plan.owes)
+    slot: str | None = None
     for offer in coupons:
         if offer.layer != layer or not _admit(plan, offer):
             continue
-        shipping_slot = offer.kind == Kind.COUPON_SHIPPING
-        if shipping_slot in slot:
-            plan.refuse(offer, Reason.ONE_PER_LAYER, by=slot[shipping_slot])
+        shipping_coupon = offer.kind == Kind.COUPON_SHIPPING
+        taken_by = plan.shipping_coupon if shipping_coupon else slot
+        if taken_by is not None:
+            plan.refuse(offer, Reason.ONE_PER_LAYER, by=taken_by)
             continue
-        amount, shipping, why = _coupon_discount(offer, plan, covered[offer.key])
+        amount, shipping, why = _coupon_discount(offer, plan, sum(owed[i] for i in covered[offer.key]))
         if why is not None:
             plan.reasons[offer.key] = why
             continue
@@ -466,7 +469,10 @@ def _coupon_layer(
             plan.reasons[offer.key] = short
             continue
         plan.take(offer, split(amount, {i: plan.owes[i] for i in covered[offer.key]}), shipping=shipping)
-        slot[shipping_slot] = offer.key
+        if shipping_coupon:
+            plan.shipping_coupon = offer.key
+        else:
+            slot = offer.key
 
 
 def _admit(plan: _Plan, offer: Offer) -> bool:
@@ -577,18 +583,20 @@ def _suggest(cart, lines, auto, best: _Plan, candidates: Sequence[Offer]) -> tup
     shared = _run_auto(cart, lines, [offer for offer in auto if not offer.exclusive], covered)
     chosen: list[Offer] = []
     current = best.payable
-    for layer in COUPON_LAYERS:
-        for shipping in (False, True):
-            pick, pick_payable = None, current
-            for offer in usable:
-                if offer.layer != layer or (offer.kind == Kind.COUPON_SHIPPING) != shipping:
-                    continue
-                plan, _ = _best_plan(cart, lines, auto, [*chosen, offer], covered, shared)
-                if offer.key in {a.key for a in plan.applied} and plan.payable < pick_payable:
-                    pick, pick_payable = offer, plan.payable
-            if pick is not None:
-                chosen.append(pick)
-                current = pick_payable
+    groups = [
+        lambda o: o.layer == Layer.SHOP_COUPON and o.kind != Kind.COUPON_SHIPPING,
+        lambda o: o.layer == Layer.PLATFORM_COUPON and o.kind != Kind.COUPON_SHIPPING,
+        lambda o: o.kind == Kind.COUPON_SHIPPING,  # one per order, from either layer
+    ]
+    for in_group in groups:
+        pick, pick_payable = None, current
+        for offer in filter(in_group, usable):
+            plan, _ = _best_plan(cart, lines, auto, [*chosen, offer], covered, shared)
+            if offer.key in {a.key for a in plan.applied} and plan.payable < pick_payable:
+                pick, pick_payable = offer, plan.payable
+        if pick is not None:
+            chosen.append(pick)
+            current = pick_payable
     return tuple(offer.key for offer in chosen), best.payable - current
 
 
