@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from yunying.promotions.engine import Cart, Kind, Layer, Offer, Scope, quote
 
 from tests.promotions.helpers import assert_invariants, cart, coupon, line, promo
+from yunying.promotions.engine import Cart, Kind, Layer, Offer, Scope, quote
 
 SHOP_C = Layer.SHOP_COUPON
 PLATFORM_C = Layer.PLATFORM_COUPON
@@ -373,6 +373,33 @@ SHOP = [
         paid=(48000,),
         payable=48000,
         applied={"p1": 12000},
+    ),
+    case(
+        "spend-off-takes-the-highest-step-met-even-when-it-is-shallower",
+        # a mistyped ladder 满200减30 / 满300减20: the contract takes the highest step met, 满300减20
+        cart=cart(line(1, 30000)),
+        offers=(promo("p1", Kind.SPEND_OFF, steps=((20000, 3000), (30000, 2000))),),
+        paid=(28000,),
+        payable=28000,
+        applied={"p1": 2000},
+    ),
+    case(
+        "spend-percent-takes-the-highest-step-met-even-when-it-is-shallower",
+        # 满200打8折 / 满500打9折 on ¥600: the highest step met is 满500, 9折
+        cart=cart(line(1, 60000)),
+        offers=(promo("p1", Kind.SPEND_PERCENT, steps=((20000, 800), (50000, 900))),),
+        paid=(54000,),
+        payable=54000,
+        applied={"p1": 6000},
+    ),
+    case(
+        "items-percent-takes-the-highest-step-met-even-when-it-is-shallower",
+        # 2件8折 / 3件9折 with 3 items: the highest step met is 3件, 9折
+        cart=cart(line(1, 10000, 3)),
+        offers=(promo("p1", Kind.ITEMS_PERCENT, steps=((2, 800), (3, 900))),),
+        paid=(27000,),
+        payable=27000,
+        applied={"p1": 3000},
     ),
     case(
         "spend-percent-199.50-misses-200",
