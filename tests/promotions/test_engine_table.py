@@ -640,6 +640,20 @@ COUPONS = [
         shipping_discount=500,
     ),
     case(
+        "one-free-shipping-coupon-per-order-even-across-layers",
+        # a shop 运费券 (¥3 off shipping) and a platform 运费券: one shipping coupon besides the layers' coupons
+        cart=cart(line(1, 10000), shipping_fen=600),
+        chosen=(
+            coupon("c1", Kind.COUPON_SHIPPING, SHOP_C, cap_fen=300),
+            coupon("c2", Kind.COUPON_SHIPPING, PLATFORM_C),
+        ),
+        paid=(10000,),
+        payable=10300,
+        applied={"c1": 0},
+        not_applied={"c2": "one_per_layer"},
+        shipping_discount=300,
+    ),
+    case(
         "gift-coupon-over-100",
         cart=cart(line(1, 10000)),
         chosen=(coupon("c1", Kind.COUPON_GIFT, threshold_fen=10000, gift_sku="G-SAMPLE", gift_quantity=2),),
@@ -899,6 +913,30 @@ EXCLUSIVITY = [
         applied={"c1": 3000},
         not_applied={"p1": "excluded"},
         data={"p1": {"by": "c1"}},
+    ),
+    case(
+        "exclusive-offer-for-a-higher-tier-takes-no-part",
+        cart=cart(line(1, 10000), tier_rank=1),
+        offers=(
+            SPEND_100_OFF_10,
+            promo("p9", Kind.SPECIAL_PRICE, price_fen=5000, exclusive=True, min_tier_rank=3),
+        ),
+        paid=(9000,),
+        payable=9000,
+        applied={"p1": 1000},
+        not_applied={"p9": "tier_too_low"},
+    ),
+    case(
+        "exclusive-offer-for-another-channel-takes-no-part",
+        cart=cart(line(1, 10000), channel="h5"),
+        offers=(
+            SPEND_100_OFF_10,
+            promo("p9", Kind.SPECIAL_PRICE, price_fen=5000, exclusive=True, channels=frozenset({"app"})),
+        ),
+        paid=(9000,),
+        payable=9000,
+        applied={"p1": 1000},
+        not_applied={"p9": "channel"},
     ),
     case(
         "shop-offer-not-with-shop-coupons-excludes-the-coupon",
