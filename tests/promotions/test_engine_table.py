@@ -275,6 +275,16 @@ ITEM = [
         lines={"p1": ((1, 1000),), "p2": ((2, 2000),)},
     ),
     case(
+        "member-price-on-two-lines-lists-both",
+        cart=cart(line(1, 9999, 2), line(2, 4550, 1)),
+        offers=(promo("p1", Kind.MEMBER_PRICE, permille=880),),
+        # 19998 × 12% = 2399.76 -> 2399; 4550 × 12% = 546
+        paid=(17599, 4004),
+        payable=21603,
+        applied={"p1": 2945},
+        lines={"p1": ((1, 2399), (2, 546))},
+    ),
+    case(
         "special-price-above-the-list-price-takes-nothing-off",
         cart=cart(line(1, 10000)),
         offers=(promo("p1", Kind.SPECIAL_PRICE, price_fen=12000),),
@@ -627,6 +637,32 @@ COUPONS = [
         shipping_discount=800,
     ),
     case(
+        "shop-layer-free-shipping-threshold-sees-the-price-before-the-shop-coupon",
+        # both coupons are in the shop-coupon layer: the shipping coupon's base is ¥200, not ¥180
+        cart=cart(line(1, 20000), shipping_fen=800),
+        chosen=(
+            coupon("c1", Kind.COUPON_OFF, threshold_fen=20000, off_fen=2000),
+            coupon("c2", Kind.COUPON_SHIPPING, threshold_fen=19000),
+        ),
+        paid=(18000,),
+        payable=18000,
+        applied={"c1": 2000, "c2": 0},
+        shipping_discount=800,
+    ),
+    case(
+        "platform-free-shipping-threshold-sees-the-price-after-the-shop-coupon",
+        cart=cart(line(1, 20000), shipping_fen=800),
+        chosen=(
+            coupon("c1", Kind.COUPON_OFF, threshold_fen=20000, off_fen=2000),
+            coupon("c2", Kind.COUPON_SHIPPING, PLATFORM_C, threshold_fen=19000),
+        ),
+        paid=(18000,),
+        payable=18800,
+        applied={"c1": 2000},
+        not_applied={"c2": "threshold_not_met"},
+        data={"c2": {"threshold_fen": 19000, "base_fen": 18000}},
+    ),
+    case(
         "second-free-shipping-coupon-is-one-per-layer",
         cart=cart(line(1, 20000), shipping_fen=800),
         chosen=(
@@ -815,6 +851,51 @@ BUDGETS = [
         applied={"p1": 3000},
         not_applied={"c1": "budget_exhausted"},
         data={"c1": {"left_fen": 1000, "needed_fen": 1500}},
+    ),
+    case(
+        "budget-short-stops-a-limited-time-price-too",
+        cart=cart(line(1, 10000, 3), budgets_left={"B-flash": 5000}),
+        offers=(promo("p1", Kind.SPECIAL_PRICE, price_fen=8000, budget_keys=("B-flash",)),),
+        paid=(30000,),
+        payable=30000,
+        not_applied={"p1": "budget_exhausted"},
+        data={"p1": {"left_fen": 5000, "needed_fen": 6000}},
+    ),
+    case(
+        "budget-shared-by-two-shop-offers-the-bigger-spends-first",
+        # women's 满300减30 (¥30) and shoes 满200减25 (¥25) share ¥50: the ¥30 goes first, ¥20 is left
+        cart=cart(
+            line(1, 30000, category="女装"), line(2, 20000, category="鞋"), budgets_left={"B-brand": 5000}
+        ),
+        offers=(
+            promo(
+                "p2",
+                Kind.SPEND_OFF,
+                steps=((20000, 2500),),
+                scope=Scope(categories=frozenset({"鞋"})),
+                budget_keys=("B-brand",),
+            ),
+            promo(
+                "p1",
+                Kind.SPEND_OFF,
+                steps=((30000, 3000),),
+                scope=Scope(categories=frozenset({"女装"})),
+                budget_keys=("B-brand",),
+            ),
+        ),
+        paid=(27000, 20000),
+        payable=47000,
+        applied={"p1": 3000},
+        not_applied={"p2": "budget_exhausted"},
+        data={"p2": {"left_fen": 2000, "needed_fen": 2500}},
+    ),
+    case(
+        "coupon-with-no-uses-left-is-limit-reached",
+        cart=cart(line(1, 30000)),
+        chosen=(coupon("c1", Kind.COUPON_OFF, off_fen=500, uses_left=0),),
+        paid=(30000,),
+        payable=30000,
+        not_applied={"c1": "limit_reached"},
     ),
     case(
         "a-budget-key-without-an-entry-has-no-cap",
