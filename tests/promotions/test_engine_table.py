@@ -5,11 +5,15 @@ docs/promotions-examples.md tells the same examples for operators."""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from tests.promotions.helpers import assert_invariants, cart, coupon, line, promo
+from yunying.promotions import engine
 from yunying.promotions.engine import Cart, Kind, Layer, Offer, Scope, quote
 
 SHOP_C = Layer.SHOP_COUPON
@@ -1381,3 +1385,39 @@ def test_budget_data_names_the_short_budget():
     [refused] = quote(basket, [offer]).not_applied
     # then
     assert "B-brand" in dict(refused.data).values()
+
+
+# ---------------------------------------------------------------------------------------------------
+# The contract's shape: pure, frozen, lines in line_no order.
+
+
+def test_lines_come_back_in_line_no_order_whatever_the_cart_order():
+    # given: the cart lists line 3 first; the split tie goes to the lower line_no, not the first listed
+    basket = Cart(lines=(line(3, 2000), line(1, 2000), line(2, 2000)))
+    offers = (promo("p1", Kind.SPEND_OFF, steps=((5000, 1000),)),)
+    # when
+    result = quote(basket, offers)
+    # then
+    assert [q.line_no for q in result.lines] == [1, 2, 3]
+    assert [q.paid_fen for q in result.lines] == [1666, 1667, 1667]
+    assert result.applied[0].lines == ((1, 334), (2, 333), (3, 333))
+
+
+def test_inputs_and_results_are_frozen():
+    # given
+    result = quote(cart(line(1, 10000)), [promo("p1", Kind.SPECIAL_PRICE, price_fen=9000)])
+    # then
+    for value in (result, result.lines[0], result.applied[0], Scope(), promo("p2", Kind.GIFT), line(1, 1)):
+        assert dataclasses.is_dataclass(value)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.__setattr__(dataclasses.fields(value)[0].name, None)
+
+
+def test_the_engine_imports_no_django_no_database_no_clock():
+    # given: every import statement of the engine module, wherever it stands
+    tree = ast.parse(Path(engine.__file__).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    # then
+    forbidden = ("django", "datetime", "time", "random", "uuid", "yunying.core.models", "zoneinfo")
+    assert not {name for name in imported for bad in forbidden if name == bad or name.startswith(bad + ".")}
