@@ -1,84 +1,69 @@
-"""Builders for promotion-engine tests, and the contract's invariants as one checker.
-
-Written from the contract (/work/helpers/promotions-spec.md, "Invariants"), not from the engine."""
+"""Promotions made through the services (the only writer), and a quote → order round trip."""
 
 from __future__ import annotations
 
-from yunying.promotions.engine import Cart, CartLine, Kind, Layer, Offer, Quote
+from datetime import UTC, datetime, timedelta
 
-ITEM_KINDS = (Kind.SPECIAL_PRICE, Kind.MEMBER_PRICE)
-SHOP_KINDS = (Kind.SPEND_OFF, Kind.SPEND_PERCENT, Kind.ITEMS_PERCENT, Kind.GIFT)
-COUPON_KINDS = (Kind.COUPON_OFF, Kind.COUPON_PERCENT, Kind.COUPON_SHIPPING, Kind.COUPON_GIFT)
+from django.utils import timezone
 
+from tests.commerce.helpers import STOREFRONT
+from yunying.commerce.services import order_ingest
+from yunying.commerce.validation import order_parse
+from yunying.core.permissions import SYSTEM
+from yunying.promotions.models import PromotionState
+from yunying.promotions.quoting import QuoteLine, quote_cart
+from yunying.promotions.services import budget_create, promotion_create, promotion_transition
+from yunying.promotions.terms import promotion_validate
 
-def line(no: int, unit_fen: int, quantity: int = 1, *, sku: str = "", category: str = "服饰") -> CartLine:
-    return CartLine(
-        line_no=no, sku=sku or f"SKU-{no}", category=category, unit_price_fen=unit_fen, quantity=quantity
-    )
-
-
-def cart(*lines: CartLine, **kwargs) -> Cart:
-    return Cart(lines=tuple(lines), **kwargs)
-
-
-def promo(key: str, kind: Kind, **kwargs) -> Offer:
-    """An automatic promotion "p<id>": ITEM kinds in the ITEM layer, the rest in the SHOP layer."""
-    layer = Layer.ITEM if kind in ITEM_KINDS else Layer.SHOP
-    kwargs.setdefault("promotion_id", int(key[1:]))
-    return Offer(key=key, kind=kind, layer=layer, **kwargs)
+STARTED = datetime(2024, 1, 1, tzinfo=UTC)
 
 
-def coupon(key: str, kind: Kind, layer: Layer = Layer.SHOP_COUPON, **kwargs) -> Offer:
-    """A member's coupon "c<id>" (coupon_id <id>, its promotion 900 + <id>)."""
-    number = int(key[1:])
-    kwargs.setdefault("promotion_id", 900 + number)
-    return Offer(key=key, kind=kind, layer=layer, coupon_id=number, **kwargs)
+def promotion_make(kind: str, *, start: bool = True, **fields):
+    raw = {"name": f"{kind} offer", "kind": kind, "starts_at": STARTED, **fields}
+    if kind.startswith("coupon_") and "valid_days" not in raw and "coupon_valid_until" not in raw:
+        raw["valid_days"] = 30
+    spec, errors = promotion_validate(raw)
+    assert spec is not None, errors
+    promotion = promotion_create(spec=spec, actor=SYSTEM)
+    if start:
+        promotion = promotion_transition(promotion_id=promotion.pk, to=PromotionState.ACTIVE, actor=SYSTEM)
+    return promotion
 
 
-def assert_invariants(result: Quote, given: Cart) -> None:
-    """Every invariant of the contract that one quote can show on its own."""
-    assert tuple(q.line_no for q in result.lines) == tuple(sorted(x.line_no for x in given.lines))
-    by_no = {x.line_no: x for x in given.lines}
-    for q in result.lines:
-        assert q.list_fen == by_no[q.line_no].unit_price_fen * by_no[q.line_no].quantity
-        assert 0 <= q.paid_fen <= q.list_fen
-        assert q.discount_fen == q.list_fen - q.paid_fen
-        assert q.discount_fen == sum(fen for _, fen in q.allocations)
-        assert all(fen > 0 for _, fen in q.allocations)
-    assert result.subtotal_fen == sum(q.list_fen for q in result.lines)
-    assert result.discount_fen == sum(q.discount_fen for q in result.lines)
-    assert result.shipping_fen == given.shipping_fen
-    assert 0 <= result.shipping_discount_fen <= result.shipping_fen
-    assert result.payable_fen == (
-        sum(q.paid_fen for q in result.lines) + result.shipping_fen - result.shipping_discount_fen
-    )
-    assert result.payable_fen >= 0
-    assert sum(a.amount_fen for a in result.applied) == result.discount_fen
-    assert sum(a.shipping_fen for a in result.applied) == result.shipping_discount_fen
-    for a in result.applied:
-        assert sum(fen for _, fen in a.lines) == a.amount_fen
-        assert all(fen > 0 for _, fen in a.lines)
-        assert [no for no, _ in a.lines] == sorted({no for no, _ in a.lines})
-    # The lines' allocations and the applied offers' lines are the same money seen two ways.
-    per_line_offer: dict[tuple[int, str], int] = {}
-    for q in result.lines:
-        for key, fen in q.allocations:
-            per_line_offer[(q.line_no, key)] = per_line_offer.get((q.line_no, key), 0) + fen
-    assert per_line_offer == {(no, a.key): fen for a in result.applied for no, fen in a.lines}
-    applied_keys = [a.key for a in result.applied]
-    not_applied_keys = [n.key for n in result.not_applied]
-    assert len(set(applied_keys)) == len(applied_keys)
-    assert len(set(not_applied_keys)) == len(not_applied_keys)
-    assert not set(applied_keys) & set(not_applied_keys)
-    assert [a.layer for a in result.applied] == sorted(a.layer for a in result.applied)
-    assert result.suggestion_saves_fen >= 0
+def budget_make(promotion, base_fen: int):
+    return budget_create(scope="promotion", promotion_id=promotion.pk, base_fen=base_fen, actor=SYSTEM)
 
 
-def budget_spent(result: Quote, offers) -> dict[str, int]:
-    """What the applied offers took from each budget key (line discount plus shipping taken off)."""
-    keys = {o.key: o.budget_keys for o in offers}
-    spent: dict[str, int] = {}
-    for a in result.applied:
-        for budget in keys[a.key]:
-            spent[budget] = spent.get(budget, 0) + a.amount_fen + a.shipping_fen
-    return spent
+CART = [QuoteLine("TEA-1", "tea", 12000, 1), QuoteLine("CUP-1", "ware", 4000, 2)]  # 20000 fen
+
+
+def quote(member_id, lines=CART, **kwargs):
+    return quote_cart(member_id=member_id, lines=lines, channel="app", **kwargs)
+
+
+def order_from(result, external_id: str, *, phone: str, lines=CART, **overrides):
+    """The order a storefront records after charging what the quote said."""
+    paid = {line.line_no: line.paid_fen for line in result.quote.lines}
+    payload = {
+        "external_id": external_id,
+        "member": {"phone": phone},
+        "channel": "app",
+        "paid_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
+        "lines": [
+            {
+                "sku": line.sku,
+                "category": line.category,
+                "unit_price_fen": line.unit_price_fen,
+                "quantity": line.quantity,
+                "paid_fen": paid[number],
+            }
+            for number, line in enumerate(lines, start=1)
+        ],
+        "quote": result.token,
+    }
+    payload.update(overrides)
+    return payload
+
+
+def ingest(payload):
+    return order_ingest(order=order_parse(payload), actor=STOREFRONT)

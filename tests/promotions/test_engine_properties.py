@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from tests.promotions.helpers import (
+from tests.promotions.engine_helpers import (
     COUPON_KINDS,
     ITEM_KINDS,
     SHOP_KINDS,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.promotions.helpers import assert_invariants, cart, coupon, line, promo
+from tests.promotions.engine_helpers import assert_invariants, cart, coupon, line, promo
 from yunying.promotions import engine
 from yunying.promotions.engine import Cart, Kind, Layer, Offer, Scope, quote
 
