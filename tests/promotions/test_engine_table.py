@@ -703,6 +703,15 @@ COUPONS = [
         gifts={"c1": ("G-SAMPLE", 2)},
     ),
     case(
+        "gift-coupon-threshold-missed",
+        cart=cart(line(1, 9999)),
+        chosen=(coupon("c1", Kind.COUPON_GIFT, threshold_fen=10000, gift_sku="G-SAMPLE", gift_quantity=2),),
+        paid=(9999,),
+        payable=9999,
+        not_applied={"c1": "threshold_not_met"},
+        data={"c1": {"threshold_fen": 10000, "base_fen": 9999}},
+    ),
+    case(
         "coupon-on-a-line-already-free-takes-nothing-off",
         cart=cart(line(1, 10000)),
         offers=(promo("p1", Kind.SPECIAL_PRICE, price_fen=0),),
@@ -1024,6 +1033,20 @@ EXCLUSIVITY = [
         not_applied={"p9": "channel"},
     ),
     case(
+        "each-plan-sees-the-whole-budget",
+        # budget ¥30 for both; the exclusive plan's ¥25 is not spent when the other plan wins
+        cart=cart(line(1, 10000), budgets_left={"B-shop": 3000}),
+        offers=(
+            promo("p1", Kind.SPEND_OFF, steps=((10000, 3000),), budget_keys=("B-shop",)),
+            promo("p9", Kind.SPECIAL_PRICE, price_fen=7500, exclusive=True, budget_keys=("B-shop",)),
+        ),
+        paid=(7000,),
+        payable=7000,
+        applied={"p1": 3000},
+        not_applied={"p9": "excluded"},
+        data={"p9": {"by": "p1"}},
+    ),
+    case(
         "shop-offer-not-with-shop-coupons-excludes-the-coupon",
         cart=HUNDRED,
         offers=(promo("p1", Kind.SPEND_OFF, steps=((10000, 1000),), not_with=frozenset({SHOP_C})),),
@@ -1096,6 +1119,14 @@ ELIGIBILITY = [
     case(
         "app-only-offer-in-the-h5-shop-is-channel",
         cart=cart(line(1, 30000), channel="h5"),
+        offers=(promo("p1", Kind.SPEND_OFF, channels=frozenset({"app"}), **SPEND_300_OFF_30),),
+        paid=(30000,),
+        payable=30000,
+        not_applied={"p1": "channel"},
+    ),
+    case(
+        "app-only-offer-with-no-channel-known-is-channel",
+        cart=cart(line(1, 30000)),
         offers=(promo("p1", Kind.SPEND_OFF, channels=frozenset({"app"}), **SPEND_300_OFF_30),),
         paid=(30000,),
         payable=30000,
