@@ -15,8 +15,14 @@ from pydantic import BaseModel, ConfigDict
 from yunying.api.incentives import MemberRef
 from yunying.api.orders import Fen, OrderMemberIn
 from yunying.api.params import Pages
-from yunying.commerce.validation import CATEGORY_MAX_LENGTH, MAX_LINES, MAX_QUANTITY, SKU_MAX_LENGTH
-from yunying.core.errors import DomainError
+from yunying.commerce.validation import (
+    CATEGORY_MAX_LENGTH,
+    MAX_LINES,
+    MAX_QUANTITY,
+    SKU_MAX_LENGTH,
+    check_member_ref,
+)
+from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.idempotency import idempotent
 from yunying.core.permissions import Perm
 from yunying.members.models import Member
@@ -197,7 +203,13 @@ def create_quote(request, payload: QuoteIn):
     request.auth.require(Perm.QUOTE_CREATE)
     member = None
     if payload.member is not None:
-        member = member_find(phone=payload.member.phone, external_id=payload.member.external_id)
+        errors: list = []
+        ref = check_member_ref(
+            external_id=payload.member.external_id, phone=payload.member.phone, errors=errors
+        )
+        if ref is None:  # {} or a phone that is not a mobile number: the same rules as an order's
+            raise ValidationFailed(errors)
+        member = member_find(phone=ref.phone, external_id=ref.external_id)
     result = quote_cart(
         member_id=member.pk if member is not None else None,
         lines=[
