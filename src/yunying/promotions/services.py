@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from yunying.core.alerts import alert_raise
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
@@ -628,6 +627,9 @@ def budget_alerts_check(budget_ids: list[int], now: datetime | None = None) -> N
     """Raise an alert once when a budget's spend reaches 80% and once at 100% of its cap. The flag
     is set by a conditional update, so two orders crossing at once raise one alert; the alert row is
     written after the commit (core.alerts)."""
+    # Imported here: core.alerts loads prometheus_client, which `yunying serve` must configure first.
+    from yunying.core.alerts import alert_raise
+
     now = now or timezone.now()
     for budget in Budget.objects.filter(pk__in=budget_ids):
         cap = budget.cap_fen
