@@ -73,11 +73,11 @@ def test_a_member_claims_a_coupon_redeems_a_code_and_exchanges_points(phone, sit
     )
 
     # 兑换码: a wrong code first, then the right one typed in lower case
-    phone.get_by_label("兑换码").fill("NOTACODE123")
+    phone.get_by_role("textbox", name="兑换码").fill("NOTACODE123")
     phone.get_by_role("button", name="兑换", exact=True).click()
     assert "兑换码无效" in phone.get_by_role("alert").inner_text()
     check_page(phone, "h5-coupons-code-refused")
-    phone.get_by_label("兑换码").fill(CODE.lower())
+    phone.get_by_role("textbox", name="兑换码").fill(CODE.lower())
     phone.get_by_role("button", name="兑换", exact=True).click()
     phone.wait_for_url(re.compile("tab=mine"))
     assert "兑换成功" in phone.locator("#coupons-done").inner_text()
