@@ -38,6 +38,18 @@ code_batch_create(promotion_id=coded.pk, name="browser", codes=["%(code)s"], act
 """
 
 
+WITHDRAW = """
+from yunying.core.permissions import SYSTEM
+from yunying.members.services import member_find
+from yunying.promotions.models import Coupon
+from yunying.promotions.services import coupon_void
+
+me = member_find(phone="+86%(phone)s")
+coupon = Coupon.objects.get(member=me, promotion__name="合作伙伴兑换券")
+coupon_void(coupon_id=coupon.pk, actor=SYSTEM, reason="发错了")
+"""
+
+
 @pytest.fixture(scope="module")
 def templates(site):
     site.run("shell", "-v0", "-c", TEMPLATES % {"code": CODE})
@@ -112,3 +124,10 @@ def test_a_member_claims_a_coupon_redeems_a_code_and_exchanges_points(phone, sit
     phone.locator("#tab-history").click()
     assert phone.get_by_text("还没有已使用或已过期的券。").is_visible()
     check_page(phone, "h5-coupons-history-empty")
+
+    # 已使用/已过期: a coupon an operator withdrew moves to the history, marked so
+    site.run("shell", "-v0", "-c", WITHDRAW % {"phone": MEMBER})
+    phone.reload()
+    history = phone.locator("#coupons-history article")
+    assert history.count() == 1 and "已撤回" in history.first.inner_text()
+    check_page(phone, "h5-coupons-history")
