@@ -17,6 +17,7 @@ from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yunying.core.errors import CoreError, DomainError, message_for
@@ -58,6 +59,10 @@ def _flash(request: HttpRequest, *, code: str = "", data: dict | None = None, ok
 
 def _refusal(code: str, data: dict) -> dict:
     message = to_the_member(code, message_for(code))
+    wait = data.get("retry_after")
+    if isinstance(wait, int) and wait >= 120:  # the hourly code limit: minutes, not 3,456 seconds
+        data = {k: v for k, v in data.items() if k != "retry_after"}
+        message = _("Too many tries. Try again in %(m)s minutes.") % {"m": -(-wait // 60)}
     return {"code": code, "message": message, **data}
 
 
@@ -101,7 +106,7 @@ def coupons_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _limits(request: HttpRequest, checks: list[tuple[str, str, int, int]]) -> None:
+def _limits(checks: list[tuple[str, str, int, int]]) -> None:
     """Count one hit on each (scope, key, limit, window); raises core.rate_limited past one."""
     for scope, key, limit, window in checks:
         ratelimit_hit(scope=scope, key=key, limit=limit, window_seconds=window)
@@ -119,7 +124,7 @@ def coupon_claim_view(request: HttpRequest) -> HttpResponse:
     if ip := _client_ip(request):
         checks.append(("h5_coupon_claim_ip", client_key(ip), settings.RATE_LIMITS["coupon_claim_ip"], 60))
     try:
-        _limits(request, checks)
+        _limits(checks)
         issued = coupon_claim(promotion_id=promotion_id, member_id=member.pk, actor=request.actor)
     except DomainError as err:
         _flash(request, code=err.code, data=_data(err))
@@ -154,7 +159,7 @@ def code_redeem_view(request: HttpRequest) -> HttpResponse:
             ("h5_coupon_code_ip", client_key(ip), settings.RATE_LIMITS["coupon_code_ip_hour"], HOUR)
         )
     try:
-        _limits(request, checks)
+        _limits(checks)
         coupon = code_redeem(code=code, member_id=member.pk, actor=request.actor)
     except DomainError as err:
         _flash(request, code=err.code, data=_data(err))
