@@ -232,6 +232,14 @@ RATE_LIMITS = {
     # searches by a member's phone or external id per operator or key per hour (each answers "is this
     # number a member": unlimited, a masked phone's 10,000 candidates give the number back)
     "member_lookup_hour": int(os.environ.get("YUNYING_RATE_MEMBER_LOOKUP_HOUR", 120)),
+    # the member pages' coupon centre: claims per member and per client address a minute; code tries
+    # per member and per client address an hour (codes are guessed by trying: this is what makes 32^12
+    # codes unguessable in practice; a right code gives its try back); points exchanges per member a minute
+    "coupon_claim_member": int(os.environ.get("YUNYING_RATE_COUPON_CLAIM_MEMBER", 20)),
+    "coupon_claim_ip": int(os.environ.get("YUNYING_RATE_COUPON_CLAIM_IP", 120)),
+    "coupon_code_member_hour": int(os.environ.get("YUNYING_RATE_COUPON_CODE_MEMBER_HOUR", 10)),
+    "coupon_code_ip_hour": int(os.environ.get("YUNYING_RATE_COUPON_CODE_IP_HOUR", 10)),
+    "coupon_points_member": int(os.environ.get("YUNYING_RATE_COUPON_POINTS_MEMBER", 10)),
 }
 RATELIMIT_PATH = Path(os.environ.get("YUNYING_RATELIMIT_PATH", VAR_DIR / "ratelimit.sqlite3"))
 # Member sign-in by SMS code (members.signin, M1): sends per client address per hour (the per-phone

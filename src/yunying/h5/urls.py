@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from yunying.h5 import brokerage, centre, incentives, points, views
+from yunying.h5 import brokerage, centre, coupons, incentives, points, views
 
 app_name = "h5"
 
@@ -23,6 +23,10 @@ urlpatterns = [
     path("me/earnings/", brokerage.earnings, name="earnings"),
     path("me/earnings/apply/", brokerage.earnings_apply, name="earnings_apply"),
     path("me/points/", points.points_page, name="points"),
+    path("me/coupons/", coupons.coupons_page, name="coupons"),
+    path("me/coupons/claim/", coupons.coupon_claim_view, name="coupon_claim"),
+    path("me/coupons/redeem/", coupons.code_redeem_view, name="coupon_redeem"),
+    path("me/coupons/points/<int:promotion_id>/", coupons.points_exchange, name="coupon_points"),
     path("me/checkin/", incentives.checkin_page, name="checkin"),
     path("me/tasks/", incentives.tasks_page, name="tasks"),
     path("me/invite/", incentives.invite_page, name="invite_page"),

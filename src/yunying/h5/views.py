@@ -51,6 +51,7 @@ from yunying.members.models import QuestionnaireMoment
 from yunying.members.profiling import questions_pending
 from yunying.members.services import Acquisition, Profile, member_phone, phone_mask
 from yunying.members.signin import member_signin, signin_code_send, signin_phone
+from yunying.promotions.selectors import member_coupons_usable_count
 
 VISIBLE = (CampaignStatus.PUBLISHED, CampaignStatus.CLOSED, CampaignStatus.FINISHED)
 MAX_ID = 2**63 - 1
@@ -457,6 +458,7 @@ def me(request: HttpRequest) -> HttpResponse:
             "invite_url": invite_url(request, request.member),
             "tier": tier_progress(request.member.pk),
             "points": points_summary(request.member.pk),
+            "coupons_usable": member_coupons_usable_count(request.member.pk),
             # Questions only once the notice in force is accepted: nothing collected before (M3).
             "profile_card": profile_card(request.member, profile_moments(request.member))
             if consent_current(request.member)

@@ -7,6 +7,9 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from yunying.campaigns.errors import EligibilityReason, SignupError
+from yunying.core.errors import CoreError
+from yunying.loyalty.errors import LoyaltyError
+from yunying.promotions.errors import PromotionError
 
 TO_THE_MEMBER = {
     SignupError.DUPLICATE: _("You have already signed up for this campaign."),
@@ -31,6 +34,21 @@ TO_THE_MEMBER = {
     EligibilityReason.NOT_FIRST_ORDER: _("This campaign is for new customers who have not ordered yet."),
     EligibilityReason.NOT_IN_SEGMENT: _("This campaign is for a group of members you are not in yet."),
     EligibilityReason.IN_EXCLUDED_SEGMENT: _("This campaign is not open to a group of members you are in."),
+    # The coupon centre
+    PromotionError.NOT_FOUND: _("This coupon is not on offer."),
+    PromotionError.NOT_A_COUPON: _("This coupon is not on offer."),
+    PromotionError.NOT_CLAIMABLE: _("This coupon cannot be claimed here."),
+    PromotionError.NOT_ACTIVE: _("This coupon is not on offer at the moment."),
+    PromotionError.ISSUE_LIMIT_REACHED: _("All of these coupons have been claimed."),
+    PromotionError.MEMBER_LIMIT_REACHED: _("You already hold as many of these coupons as one member may."),
+    PromotionError.CODE_UNKNOWN: _("That code is not valid: check it and try again."),
+    PromotionError.CODE_USED: _("That code has already been used."),
+    PromotionError.POINTS_NOT_ON_SALE: _("This coupon cannot be exchanged for points."),
+    LoyaltyError.INSUFFICIENT_POINTS: _("You do not have enough points for this coupon."),
+    CoreError.RATE_LIMITED: _("Too many tries. Please wait and try again later."),
+    CoreError.INVALID: _("This page has expired: open it again."),
+    "h5.code_empty": _("Enter the code first."),
+    "h5.code_malformed": _("A code is 6 to 32 letters and digits: check what you typed."),
 }
 
 

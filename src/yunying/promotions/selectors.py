@@ -285,3 +285,121 @@ def roi(*, promotion_id: int | None = None, channel: str | None = None) -> list[
             }
         )
     return results
+
+
+# -- the member's coupon centre (H5) ----------------------------------------------------------------
+COUPONS_EXPIRING_DAYS = 3  # a usable coupon ending within this many days is "expiring soon"
+
+
+def _live_templates(now: datetime):
+    return (
+        Promotion.objects.filter(
+            kind__in=[
+                PromotionKind.COUPON_OFF,
+                PromotionKind.COUPON_PERCENT,
+                PromotionKind.COUPON_SHIPPING,
+                PromotionKind.COUPON_GIFT,
+            ],
+            state=PromotionState.ACTIVE,
+            starts_at__lte=now,
+        )
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .order_by("-priority", "pk")
+    )
+
+
+def _held(member_id: int, promotion_ids: list[int]) -> dict[int, int]:
+    """Coupons of each template the member holds, as coupon_issue counts them (all but withdrawn)."""
+    rows = (
+        Coupon.objects.filter(member_id=member_id, promotion_id__in=promotion_ids)
+        .exclude(state=CouponState.VOID)
+        .values("promotion_id")
+        .annotate(n=Count("pk"))
+    )
+    return {row["promotion_id"]: row["n"] for row in rows}
+
+
+def _template_view(promotion: Promotion, held: int) -> dict:
+    left = None if promotion.issue_limit is None else max(promotion.issue_limit - promotion.issued_count, 0)
+    return {
+        "promotion_id": promotion.pk,
+        "name": promotion.name,
+        "kind": promotion.kind,
+        "layer": int(layer_of(promotion.kind, promotion.issuer)),
+        "summary": promotion_summary(promotion),
+        "left": left,
+        "ends_at": promotion.ends_at,
+        "valid_days": promotion.valid_days,
+        "coupon_valid_until": promotion.coupon_valid_until,
+        "points_price": promotion.points_price,
+        "per_member_limit": promotion.per_member_limit,
+        "held": held,
+        "held_all": held >= promotion.per_member_limit,  # coupon_issue would refuse: member limit
+        "sold_out": left == 0,
+    }
+
+
+def member_claimables(member_id: int, *, now: datetime | None = None) -> list[dict]:
+    """claimable_coupons as one member sees them: with how many they hold of each and whether they
+    may take another (`held_all`), and whether any are left (`sold_out`). Two queries."""
+    now = now or timezone.now()
+    templates = list(_live_templates(now).filter(claimable=True))
+    held = _held(member_id, [t.pk for t in templates])
+    return [_template_view(t, held.get(t.pk, 0)) for t in templates]
+
+
+def points_coupons(member_id: int, *, now: datetime | None = None) -> list[dict]:
+    """Coupon templates running now that members can buy with points (积分兑券), with the member's
+    holding. Two queries."""
+    now = now or timezone.now()
+    templates = list(_live_templates(now).filter(points_price__isnull=False))
+    held = _held(member_id, [t.pk for t in templates])
+    return [_template_view(t, held.get(t.pk, 0)) for t in templates]
+
+
+def points_coupon_get(member_id: int, promotion_id: int, *, now: datetime | None = None) -> dict | None:
+    """One template of points_coupons, or None (not on sale for points, not running, no such id)."""
+    now = now or timezone.now()
+    template = _live_templates(now).filter(points_price__isnull=False, pk=promotion_id).first()
+    if template is None:
+        return None
+    return _template_view(template, _held(member_id, [template.pk]).get(template.pk, 0))
+
+
+def member_coupon_wallet(
+    member_id: int, *, now: datetime | None = None, soon_days: int = COUPONS_EXPIRING_DAYS
+) -> dict:
+    """The member's coupons in one query: `usable` (ending first first), `expiring` (usable, ending
+    within `soon_days`), `history` (used, expired, withdrawn; the latest first)."""
+    now = now or timezone.now()
+    rows = [
+        coupon_view(coupon)
+        for coupon in Coupon.objects.filter(member_id=member_id)
+        .select_related("promotion")
+        .order_by(F("valid_until").asc(nulls_last=True), "pk")
+    ]
+    soon = now + timedelta(days=soon_days)
+    usable, history = [], []
+    for row in rows:
+        ended = row["valid_until"] is not None and row["valid_until"] <= now
+        if row["state"] == CouponState.AVAILABLE and ended:
+            row["state"] = CouponState.EXPIRED  # the daily job has not marked it yet
+        row["not_yet"] = row["state"] == CouponState.AVAILABLE and row["valid_from"] > now
+        row["expiring"] = (
+            row["state"] == CouponState.AVAILABLE
+            and row["valid_until"] is not None
+            and row["valid_until"] <= soon
+        )
+        (usable if row["state"] == CouponState.AVAILABLE else history).append(row)
+    history.sort(key=lambda row: row["used_at"] or row["valid_until"] or now, reverse=True)
+    return {"usable": usable, "expiring": [row for row in usable if row["expiring"]], "history": history}
+
+
+def member_coupons_usable_count(member_id: int, *, now: datetime | None = None) -> int:
+    """How many coupons the member can use now (the count on their page)."""
+    now = now or timezone.now()
+    return (
+        Coupon.objects.filter(member_id=member_id, state=CouponState.AVAILABLE)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        .count()
+    )
