@@ -8,8 +8,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
-from django.db import DataError
 from django.test import Client
 from django.utils import timezone
 
@@ -428,17 +426,6 @@ def balance(member) -> int:
     return account.balance if account else 0
 
 
-# promotions.services.coupon_buy_with_points spends the points with source="coupon_exchange": not a
-# loyalty PostingSource and longer than its column (12), so PostgreSQL refuses the posting (a 500) where
-# SQLite stores it. Reported to the lead (services are theirs); strict, so the fix turns these red.
-EXCHANGE_SOURCE_TOO_LONG = pytest.mark.xfail(
-    condition=settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-    reason="coupon_buy_with_points posts source='coupon_exchange' (varchar 12)",
-    raises=DataError,
-    strict=True,
-)
-
-
 @pytest.fixture
 def on_sale(db):
     return promotion_make(
@@ -465,7 +452,6 @@ def confirm_page(client, template) -> tuple[str, str]:
     return html, token.group(1) if token else ""
 
 
-@EXCHANGE_SOURCE_TOO_LONG
 def test_the_points_offer_shows_price_and_balance_then_exchanges_once(member_client, on_sale):
     member = me()
     start = balance(member)
@@ -495,7 +481,6 @@ def test_the_points_offer_shows_price_and_balance_then_exchanges_once(member_cli
     assert Coupon.objects.count() == 2 and balance(member) == start + 400
 
 
-@EXCHANGE_SOURCE_TOO_LONG
 def test_a_token_does_not_buy_a_coupon_of_another_template(member_client, on_sale):
     member = me()
     give_points(member, 1000)
@@ -552,7 +537,6 @@ def test_a_coupon_not_on_sale_for_points_is_refused(member_client, on_sale, whic
     assert not Coupon.objects.exists()
 
 
-@EXCHANGE_SOURCE_TOO_LONG
 def test_past_the_members_limit_the_exchange_is_closed(member_client):
     template = promotion_make("coupon_off", off_fen=500, points_price=10)  # one per member
     give_points(me(), 100)

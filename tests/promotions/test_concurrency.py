@@ -123,3 +123,33 @@ def test_control_read_then_write_overshoots_the_limit():
                 "ALTER TABLE promotions_promotion ADD CONSTRAINT promotion_used_within_limit "
                 "CHECK (use_limit IS NULL OR used_count <= use_limit)"
             )
+
+
+def test_parallel_points_exchanges_under_one_key_spend_and_issue_once():
+    from yunying.loyalty.ledger import points_earn
+    from yunying.loyalty.models import PointAccount, PostingSource
+    from yunying.promotions.services import coupon_buy_with_points
+
+    member = MemberFactory()
+    points_earn(
+        member_id=member.pk,
+        points=1000,
+        key="seed",
+        source=PostingSource.MANUAL,
+        actor=SYSTEM,
+        expires_at=None,
+    )
+    template = promotion_make(
+        "coupon_off", threshold_fen=0, off_fen=500, points_price=300, per_member_limit=3
+    )
+    outcomes = _rush(
+        [
+            lambda: coupon_buy_with_points(
+                promotion_id=template.pk, member_id=member.pk, key="tap", actor=SYSTEM
+            )
+        ]
+        * 8
+    )
+    assert set(outcomes) <= {"ok", "core.busy"} and "ok" in outcomes
+    assert Coupon.objects.filter(member=member).count() == 1
+    assert PointAccount.objects.get(member=member).balance == 700

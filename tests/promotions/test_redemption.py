@@ -144,3 +144,28 @@ def test_orders_without_a_quote_redeem_nothing(member):
     del payload["quote"]
     ingest(payload)
     assert not Redemption.objects.exists()
+
+
+def test_a_points_exchange_key_spends_for_one_member_and_coupon_only(member):
+    from tests.loyalty.helpers import held
+    from yunying.loyalty.ledger import points_earn
+    from yunying.loyalty.models import PostingSource
+    from yunying.promotions.services import coupon_buy_with_points
+
+    points_earn(
+        member_id=member.pk,
+        points=1000,
+        key="seed",
+        source=PostingSource.MANUAL,
+        actor=SYSTEM,
+        expires_at=None,
+    )
+    first = promotion_make("coupon_off", threshold_fen=0, off_fen=500, points_price=300)
+    second = promotion_make("coupon_off", threshold_fen=0, off_fen=900, points_price=300)
+    # when the same key is used for two coupons, and again for the first
+    a = coupon_buy_with_points(promotion_id=first.pk, member_id=member.pk, key="k1", actor=SYSTEM)
+    b = coupon_buy_with_points(promotion_id=second.pk, member_id=member.pk, key="k1", actor=SYSTEM)
+    again = coupon_buy_with_points(promotion_id=first.pk, member_id=member.pk, key="k1", actor=SYSTEM)
+    # then each coupon was paid for once, and the retry returned the first coupon
+    assert held(member.pk) == 400
+    assert again.replayed and again.coupon.pk == a.coupon.pk and b.coupon.pk != a.coupon.pk

@@ -195,6 +195,20 @@ def coupon_issue(
     Raises: promotion.not_found, promotion.not_a_coupon, promotion.not_claimable,
     promotion.not_active, promotion.issue_limit_reached, promotion.member_limit_reached."""
     now = now or timezone.now()
+    try:
+        return _coupon_issue(promotion_id, member_id, source, source_ref, actor, now, require_claimable)
+    except IntegrityError:
+        # Two issues under one source_ref at once (a double submit, a replayed event): the loser's
+        # savepoint is rolled back, its count increment with it, and it answers the winner's coupon.
+        existing = Coupon.objects.filter(
+            promotion_id=promotion_id, member_id=member_id, source_ref=source_ref
+        ).first()
+        if not source_ref or existing is None:
+            raise
+        return Issued(existing, replayed=True)
+
+
+def _coupon_issue(promotion_id, member_id, source, source_ref, actor, now, require_claimable) -> Issued:
     with transaction.atomic():
         promotion = promotion_get(promotion_id)
         if not promotion.is_coupon:
@@ -458,7 +472,7 @@ def coupon_buy_with_points(*, promotion_id: int, member_id: int, key: str, actor
             points_spend(
                 member_id=member_id,
                 points=promotion.points_price,
-                key=f"coupon:{key}",
+                key=f"coupon:{member_id}:{promotion.pk}:{key}",  # a key spends for this member and coupon only
                 source=PostingSource.REDEEM,
                 actor=actor,
                 ref=f"promotion:{promotion.pk}",
