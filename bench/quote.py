@@ -1,0 +1,334 @@
+"""Promotions quote benchmark (`make bench`, issue 12): a 50-line cart against 30 active promotions.
+
+Side by side, in one run:
+
+- ours, pure:     `promotions.engine.quote()` on the cart and the 30 offers, in-process;
+- ours, service:  `promotions.quoting.quote_cart(...)`, which loads the promotions from the database
+                  and quotes (a child process on a fresh SQLite database), with its queries per quote
+                  for 1 line × 1 promotion and 50 lines × 30 promotions (they must be equal);
+- ours, HTTP:     `POST /api/v1/quotes` against the real server (granian, bench/harness.py), one
+                  keep-alive connection, sequential requests;
+- Oscar:          django-oscar 4.x (its own venv under var/bench/oscar-venv, built on first use)
+                  computing the same basket with equivalent offers (bench/oscar_side.py).
+
+The 30 promotions cover disjoint groups of lines (one category each) and use only the kinds Oscar
+has an equivalent for, so that the totals can be compared to the fen:
+
+    special price on a SKU          ↔ fixed unit discount (unit − price), count ≥ 1
+    member price (permille)         ↔ percentage discount, count ≥ 1
+    满减 once (threshold, off)        ↔ value condition ≥ threshold, absolute discount, applied once
+    满折 (threshold, permille)        ↔ value condition ≥ threshold, percentage discount, applied once
+    N件M折 (min items, permille)      ↔ count condition ≥ N, percentage discount, applied once
+
+Prices are multiples of 10 fen and the percentages whole tens, so that our per-line floor and
+Oscar's floor of the sum meet; one 满折 misses its threshold by 50 fen (¥199.50 ≠ 满200).
+
+    python -m bench.quote [--runs 2000] [--oscar-runs 200] [--http-runs 500] [--no-oscar] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.harness import REPO
+
+OSCAR_VENV = REPO / "var" / "bench" / "oscar-venv"
+OSCAR_REQUIREMENT = "django-oscar>=4,<5"
+LINES = 50
+PROMOTIONS = 30
+TARGET_P99_MS = 5.0
+TARGET_RATIO = 5.0
+
+
+# ---------------------------------------------------------------- the scenario (pure, no Django)
+
+
+def _groups(lines: int, promotions: int) -> list[int]:
+    """How many lines each promotion's group holds: the first ones a single line (special prices),
+    the rest two or more, `lines` in all."""
+    singles = min(promotions, max(promotions - (lines - promotions), promotions // 3))
+    sizes = [1] * singles + [2] * (promotions - singles)
+    extra = lines - sum(sizes)
+    for i in range(extra):  # more lines than two per group: spread them over the multi-line groups
+        sizes[singles + i % max(1, promotions - singles)] += 1
+    assert sum(sizes) == lines and extra >= 0, (lines, promotions)
+    return sizes
+
+
+def scenario(lines: int = LINES, promotions: int = PROMOTIONS, *, seed: int = 12):
+    """The cart and the automatic promotions (engine objects), deterministic for a seed."""
+    from yunying.promotions.engine import Cart, CartLine, Kind, Layer, Offer, Scope
+
+    rng = random.Random(seed)
+    cart_lines: list[CartLine] = []
+    offers: list[Offer] = []
+    kinds = (Kind.MEMBER_PRICE, Kind.SPEND_OFF, Kind.SPEND_PERCENT, Kind.ITEMS_PERCENT)
+    sizes = _groups(lines, promotions) if promotions else []
+    if not promotions:
+        sizes = [lines]
+    line_no = 0
+    for group, size in enumerate(sizes, start=1):
+        category = f"g{group:02d}"
+        group_lines = []
+        for _ in range(size):
+            line_no += 1
+            group_lines.append(
+                CartLine(
+                    line_no=line_no,
+                    sku=f"sku-{line_no:03d}",
+                    category=category,
+                    unit_price_fen=rng.randrange(99, 3999) * 10,
+                    quantity=rng.randint(1, 3),
+                )
+            )
+        cart_lines.extend(group_lines)
+        if group > promotions:
+            continue
+        base = sum(line.list_fen for line in group_lines)
+        common = {"key": f"p{group}", "promotion_id": group, "scope": Scope(categories=frozenset({category}))}
+        if size == 1:
+            unit = group_lines[0].unit_price_fen
+            offers.append(
+                Offer(
+                    kind=Kind.SPECIAL_PRICE, layer=Layer.ITEM, price_fen=unit - unit // 5 // 10 * 10, **common
+                )
+            )
+            continue
+        kind = kinds[group % len(kinds)]
+        near_miss = group % 9 == 0  # ¥X.50 short of the threshold
+        if kind is Kind.MEMBER_PRICE:
+            offers.append(
+                Offer(
+                    kind=kind,
+                    layer=Layer.ITEM,
+                    permille=900 - 100 * (group % 8 // 4),
+                    min_tier_rank=1,
+                    **common,
+                )
+            )
+        elif kind is Kind.SPEND_OFF:
+            threshold = base + 50 if near_miss else max(100, base // 10000 * 10000)
+            offers.append(
+                Offer(
+                    kind=kind, layer=Layer.SHOP, steps=((threshold, threshold // 10 // 100 * 100),), **common
+                )
+            )
+        elif kind is Kind.SPEND_PERCENT:
+            threshold = base + 50 if near_miss else max(100, base // 10000 * 10000)
+            offers.append(Offer(kind=kind, layer=Layer.SHOP, steps=((threshold, 800),), **common))
+        else:
+            items = sum(line.quantity for line in group_lines)
+            offers.append(Offer(kind=kind, layer=Layer.SHOP, steps=((min(items, 3), 700),), **common))
+    return Cart(lines=tuple(cart_lines), channel="app", tier_rank=2), offers
+
+
+def oscar_scenario(cart, offers, *, runs: int, warmup: int) -> dict:
+    """The same basket and the equivalent Oscar offers (bench/oscar_side.py's input)."""
+    from yunying.promotions.engine import Kind
+
+    lines = [
+        {"sku": line.sku, "unit_price_fen": line.unit_price_fen, "quantity": line.quantity}
+        for line in cart.lines
+    ]
+    specs = []
+    for offer in offers:
+        skus = [line.sku for line in cart.lines if offer.scope.covers(line.sku, line.category)]
+        count_1 = {"type": "count", "value": 1}
+        if offer.kind is Kind.SPECIAL_PRICE:
+            (unit,) = {line.unit_price_fen for line in cart.lines if line.sku in skus}
+            condition, benefit = count_1, {"type": "fixed_unit", "value": unit - min(unit, offer.price_fen)}
+        elif offer.kind is Kind.MEMBER_PRICE:
+            condition, benefit = count_1, {"type": "percentage", "value": (1000 - offer.permille) // 10}
+        elif offer.kind is Kind.SPEND_OFF and not offer.repeat and len(offer.steps) == 1:
+            ((threshold, off),) = offer.steps
+            condition, benefit = {"type": "value", "value": threshold}, {"type": "absolute", "value": off}
+        elif offer.kind is Kind.SPEND_PERCENT and len(offer.steps) == 1:
+            ((threshold, permille),) = offer.steps
+            condition = {"type": "value", "value": threshold}
+            benefit = {"type": "percentage", "value": (1000 - permille) // 10}
+        elif offer.kind is Kind.ITEMS_PERCENT and len(offer.steps) == 1:
+            ((items, permille),) = offer.steps
+            condition = {"type": "count", "value": items}
+            benefit = {"type": "percentage", "value": (1000 - permille) // 10}
+        else:
+            raise ValueError(f"{offer.key}: no Oscar equivalent for {offer.kind}")
+        specs.append(
+            {
+                "key": offer.key,
+                "skus": skus,
+                "condition": condition,
+                "benefit": benefit,
+                "max_applications": 1,
+            }
+        )
+    return {"lines": lines, "offers": specs, "repeat": runs, "warmup": warmup}
+
+
+# ---------------------------------------------------------------- timing helpers
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "p50_ms": percentile(values, 0.50),
+        "p99_ms": percentile(values, 0.99),
+        "mean_ms": statistics.fmean(values),
+        "runs": len(values),
+    }
+
+
+def timed(fn, *, runs: int, warmup: int) -> list[float]:
+    """Milliseconds of `runs` calls of fn() after `warmup` calls."""
+    for _ in range(warmup):
+        fn()
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def pure_bench(*, runs: int, warmup: int, lines: int = LINES, promotions: int = PROMOTIONS) -> dict:
+    """engine.quote() on the scenario, in-process: timings and the quote's figures."""
+    from yunying.promotions.engine import quote
+
+    cart, offers = scenario(lines, promotions)
+    result = quote(cart, offers)
+    assert quote(cart, offers) == result  # deterministic, so what is timed is what is compared
+    return summary(timed(lambda: quote(cart, offers), runs=runs, warmup=warmup)) | {
+        "lines": len(cart.lines),
+        "promotions": len(offers),
+        **_figures(result),
+    }
+
+
+def _figures(result) -> dict:
+    """A Quote's totals and each automatic offer's amount (0 when it did not apply), in fen."""
+    return {
+        "subtotal_fen": result.subtotal_fen,
+        "discount_fen": result.discount_fen,
+        "payable_fen": result.payable_fen,
+        "offer_discounts_fen": {a.key: a.amount_fen for a in result.applied},
+        "not_applied": {n.key: n.reason for n in result.not_applied},
+    }
+
+
+# ---------------------------------------------------------------- Oscar, in its own venv
+
+
+def oscar_python() -> Path:
+    """The Oscar venv's python, built on first use (reused when it already has Oscar 4.x)."""
+    python = OSCAR_VENV / "bin" / "python"
+    check = "import oscar,sys; sys.exit(0 if oscar.VERSION[0] == 4 else 1)"
+    if python.exists() and subprocess.run([python, "-c", check], capture_output=True).returncode == 0:
+        return python
+    OSCAR_VENV.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "venv", "--clear", OSCAR_VENV], check=True)
+    pip = [python, "-m", "pip", "--disable-pip-version-check"]
+    versions = subprocess.run([*pip, "index", "versions", "django-oscar"], capture_output=True, text=True)
+    print(f"django-oscar on the index: {versions.stdout.strip().splitlines()[:1]}", file=sys.stderr)
+    subprocess.run([*pip, "install", "-q", OSCAR_REQUIREMENT], check=True)
+    return python
+
+
+def oscar_bench(cart, offers, *, runs: int, warmup: int) -> dict:
+    out = subprocess.run(
+        [oscar_python(), REPO / "bench" / "oscar_side.py"],
+        input=json.dumps(oscar_scenario(cart, offers, runs=runs, warmup=warmup)),
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),  # not the repository: nothing of ours on Oscar's path
+        env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")},
+    )
+    if out.returncode:
+        raise RuntimeError(f"Oscar's side failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def compare(ours: dict, oscar: dict) -> list[str]:
+    """Where ours and Oscar's differ by a fen: per offer, then the total."""
+    problems = []
+    for key in sorted(
+        set(ours["offer_discounts_fen"]) | set(oscar["offer_discounts_fen"]), key=lambda k: int(k[1:])
+    ):
+        a, b = ours["offer_discounts_fen"].get(key, 0), oscar["offer_discounts_fen"].get(key, 0)
+        if a != b:
+            problems.append(f"{key}: ours {a} fen, Oscar {b} fen")
+    if ours["subtotal_fen"] != oscar["subtotal_fen"]:
+        problems.append(f"subtotal: ours {ours['subtotal_fen']}, Oscar {oscar['subtotal_fen']}")
+    if ours["payable_fen"] != oscar["total_fen"]:
+        problems.append(f"total: ours {ours['payable_fen']}, Oscar {oscar['total_fen']}")
+    return problems
+
+
+# ---------------------------------------------------------------- the table
+
+
+def _ms(value: float) -> str:
+    return f"{value:.3f}" if value < 1 else f"{value:.2f}"
+
+
+def table(rows: list[tuple[str, dict | None]], oscar: dict | None) -> list[str]:
+    out = [
+        "| what | p50 ms | p99 ms | Oscar p99 ÷ this p99 | queries per quote (1×1 → 50×30) | total fen |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, r in rows:
+        if r is None:
+            out.append(f"| {name} | not run | | | | |")
+            continue
+        ratio = f"{oscar['load_apply']['p99_ms'] / r['p99_ms']:.1f}×" if oscar else "—"
+        queries = r.get("queries", "0")
+        total = r.get("payable_fen", "")
+        out.append(f"| {name} | {_ms(r['p50_ms'])} | {_ms(r['p99_ms'])} | {ratio} | {queries} | {total} |")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=2000, help="quotes timed in-process")
+    parser.add_argument("--oscar-runs", type=int, default=200)
+    parser.add_argument("--http-runs", type=int, default=500)
+    parser.add_argument("--no-oscar", action="store_true")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(REPO / "src"))
+    cart, offers = scenario()
+    pure = pure_bench(runs=args.runs, warmup=200)
+    oscar = None if args.no_oscar else oscar_bench(cart, offers, runs=args.oscar_runs, warmup=30)
+    rows: list[tuple[str, dict | None]] = [("ours, engine.quote() in-process", pure)]
+    lines = table(rows, oscar)
+    if oscar:
+        for name in ("apply", "load_apply"):
+            o = oscar[name]
+            label = {
+                "apply": "Oscar: Applicator().apply() + total (basket in memory)",
+                "load_apply": "Oscar: load the basket + apply + total",
+            }[name]
+            lines.append(
+                f"| {label} | {_ms(o['p50_ms'])} | {_ms(o['p99_ms'])} | 1 | {o['queries']} | {oscar['total_fen']} |"
+            )
+        mismatches = compare(pure, oscar)
+    print("\n".join(lines))
+    if oscar:
+        print("totals to the fen:", "equal" if not mismatches else "; ".join(mismatches))
+
+
+if __name__ == "__main__":
+    main()
