@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "yunying.commerce",
     "yunying.loyalty",
     "yunying.analytics",
+    "yunying.promotions",
     "yunying.campaigns",
     "yunying.notify",
     "yunying.console",
@@ -266,6 +267,8 @@ SEGMENT_RECOMPUTE_MINUTES = int(os.environ.get("YUNYING_SEGMENT_RECOMPUTE_MINUTE
 # bind to a promoter through /m/p/<code>/ (the public address the link shows, ending before /m/).
 # Manual points adjustments above this many points need a second operator's approval (loyalty.approve).
 LOYALTY_ADJUST_APPROVAL_THRESHOLD = int(os.environ.get("YUNYING_LOYALTY_ADJUST_APPROVAL_THRESHOLD", 1000))
+# How long a quote (POST /api/v1/quotes) can be redeemed by the order that follows it, in seconds.
+PROMOTIONS_QUOTE_TTL = int(os.environ.get("YUNYING_PROMOTIONS_QUOTE_TTL", 7200))
 # Member tiers (docs/loyalty-tiers.md): the channels a member is told a level change on.
 LOYALTY_TIER_NOTICE_CHANNELS = ["sms"]
 BROKERAGE_RETURN_WINDOW_DAYS = int(os.environ.get("YUNYING_BROKERAGE_RETURN_WINDOW_DAYS", 7))

@@ -13,6 +13,8 @@ from yunying.api.members import status_router
 from yunying.api.openapi import YunyingAPI
 from yunying.api.orders import router as orders_router
 from yunying.api.points import router as points_router
+from yunying.api.promotions import quotes_router
+from yunying.api.promotions import router as promotions_router
 from yunying.api.signups import router as signups_router
 
 
@@ -40,3 +42,5 @@ api.add_router("/orders", orders_router)
 api.add_router("/loyalty", brokerage_router)
 api.add_router("/loyalty", incentives_router)
 api.add_router("/loyalty", points_router)
+api.add_router("/promotions", promotions_router)
+api.add_router("/quotes", quotes_router)

@@ -21,6 +21,7 @@ from yunying.commerce.validation import (
     MAX_COUPON_REFS,
     MAX_LINES,
     MAX_QUANTITY,
+    MAX_QUOTE_LENGTH,
     REASON_MAX_LENGTH,
     SKU_MAX_LENGTH,
     cancel_validate,
@@ -71,6 +72,12 @@ class OrderIn(BaseModel):
     lines: Annotated[list[OrderLineIn], Field(min_length=1, max_length=MAX_LINES)]
     coupon_refs: Annotated[list[StorefrontId], Field(max_length=MAX_COUPON_REFS)] = []
     campaign_id: Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)] | None = None
+    quote: Annotated[str, Field(max_length=MAX_QUOTE_LENGTH, pattern=r"^[A-Za-z0-9_:.-]*$")] | None = Field(
+        None,
+        description="The `quote` token of POST /quotes the order was priced with: the promotions and "
+        "coupons it applied are redeemed with the order, or the order is refused (409/422) and nothing is "
+        "recorded",
+    )
 
 
 class RefundIn(BaseModel):

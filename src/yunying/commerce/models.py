@@ -27,6 +27,11 @@ class Order(models.Model):
     # No foreign key to campaigns (commerce sits below them); a campaign id, when known.
     coupon_refs = models.JSONField(default=list, blank=True)
     campaign_id = models.BigIntegerField(null=True, blank=True)
+    # The signed quote the storefront priced the order with (POST /quotes): promotions redeems what it
+    # applied when the order is recorded. Opaque here; "" for orders priced without one.
+    quote = models.TextField(
+        blank=True, default="", db_default=""
+    )  # db_default: the import's raw INSERT omits it
     # Derived from the events (commerce.services keeps them in step; a rebuild recomputes them).
     refunded_fen = models.BigIntegerField(default=0)
     status = models.CharField(max_length=20, choices=OrderStatus.choices, default=OrderStatus.PAID)

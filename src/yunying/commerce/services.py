@@ -95,6 +95,7 @@ def _insert(order: OrderInput, *, member_id: int, fingerprint: str, source: str)
         total_fen=order.total_fen,
         coupon_refs=list(order.coupon_refs),
         campaign_id=order.campaign_id,
+        quote=order.quote,
         fingerprint=fingerprint,
         source=source,
     )

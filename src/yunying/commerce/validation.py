@@ -34,6 +34,7 @@ MAX_AMOUNT_FEN = 10_000_000_000
 MAX_QUANTITY = 100_000
 MAX_LINES = 500
 MAX_COUPON_REFS = 20
+MAX_QUOTE_LENGTH = 16_000  # a signed quote of a 500-line cart fits
 ID_MAX_LENGTH = 64
 SKU_MAX_LENGTH = 64
 CATEGORY_MAX_LENGTH = 64
@@ -46,6 +47,7 @@ EARLIEST_AT = datetime(2000, 1, 1, tzinfo=UTC)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 _CHANNEL = re.compile(r"^[a-z0-9_-]{1,20}$")
 _DIGITS = re.compile(r"^-?[0-9]+$")
+_QUOTE = re.compile(r"^[A-Za-z0-9_:.-]+$")  # django.core.signing's alphabet
 
 
 def _fail(errors: list[FieldError], field: str, code: str, **data: Any) -> None:
@@ -204,6 +206,17 @@ def check_instant(
     return value
 
 
+def check_quote(value: Any, *, field: str, errors: list[FieldError]) -> str | None:
+    """The signed quote the order was priced with, optional: "" when blank. Only its shape is
+    checked here; promotions checks the signature when the order is recorded."""
+    if _blank(value):
+        return ""
+    if not isinstance(value, str) or len(value) > MAX_QUOTE_LENGTH or not _QUOTE.match(value.strip()):
+        _fail(errors, field, OrderFieldError.TEXT_INVALID, max_length=MAX_QUOTE_LENGTH)
+        return None
+    return value.strip()
+
+
 @dataclass(frozen=True)
 class MemberRef:
     external_id: str | None
@@ -283,6 +296,7 @@ class OrderInput:
     lines: tuple[LineInput, ...]
     coupon_refs: tuple[str, ...] = ()
     campaign_id: int | None = None
+    quote: str = ""
 
     @property
     def total_fen(self) -> int:
@@ -335,9 +349,10 @@ def order_validate(
     lines = check_lines(raw.get("lines"), errors=errors)
     coupon_refs = check_coupon_refs(raw.get("coupon_refs"), field="coupon_refs", errors=errors)
     campaign_id = check_campaign_id(raw.get("campaign_id"), field="campaign_id", errors=errors)
+    quote = check_quote(raw.get("quote"), field="quote", errors=errors)
     if errors:
         return None, errors
-    order = OrderInput(external_id, member, channel, paid_at, lines, coupon_refs, campaign_id)
+    order = OrderInput(external_id, member, channel, paid_at, lines, coupon_refs, campaign_id, quote)
     return order, []
 
 
@@ -357,20 +372,21 @@ def _digest(payload: Any) -> str:
 def order_fingerprint(order: OrderInput, *, member_id: int) -> str:
     """The digest that tells a replay from a conflict. Over the member's id, not their phone or
     external id: a digest of a phone number is guessable, and stored it would be personal data."""
-    return _digest(
-        {
-            "external_id": order.external_id,
-            "member_id": member_id,
-            "channel": order.channel,
-            "paid_at": order.paid_at.astimezone(UTC).isoformat(),
-            "lines": [
-                [line.sku, line.category, line.unit_price_fen, line.quantity, line.paid_fen]
-                for line in order.lines
-            ],
-            "coupon_refs": list(order.coupon_refs),
-            "campaign_id": order.campaign_id,
-        }
-    )
+    payload = {
+        "external_id": order.external_id,
+        "member_id": member_id,
+        "channel": order.channel,
+        "paid_at": order.paid_at.astimezone(UTC).isoformat(),
+        "lines": [
+            [line.sku, line.category, line.unit_price_fen, line.quantity, line.paid_fen]
+            for line in order.lines
+        ],
+        "coupon_refs": list(order.coupon_refs),
+        "campaign_id": order.campaign_id,
+    }
+    if order.quote:  # absent for orders without one: their fingerprints stay what they were
+        payload["quote"] = order.quote
+    return _digest(payload)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class ActivityKind(StrEnum):
     # A confirmed sign-up withdrawn by the member or rejected by an operator (not a campaign the
     # operators cancelled): what it earned is taken back. data: {"campaign_id": int}
     SIGNUP_LEFT = "signup.left"
+    TIER_UPGRADED = "tier.upgraded"  # data: {"rank": int} the level reached
 
 
 @dataclass(frozen=True)

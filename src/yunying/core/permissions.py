@@ -61,6 +61,12 @@ class Perm(StrEnum):
     BROKERAGE_VIEW = "brokerage.view"  # promoters, their ranking, commissions and statements
     BROKERAGE_MANAGE = "brokerage.manage"  # commission rules, promoters, payouts
     BROKERAGE_BIND = "brokerage.bind"  # bind a member to the promoter who brought them (storefront)
+    PROMOTION_VIEW = "promotion.view"  # promotions, coupons, budgets, redemptions and ROI (no personal data)
+    PROMOTION_MANAGE = "promotion.manage"  # create, edit, start and stop promotions; issue coupons (audited)
+    BUDGET_MANAGE = "budget.manage"  # set budgets and ask for top-ups
+    BUDGET_APPROVE = "budget.approve"  # approve a budget top-up someone else asked for (two-person rule)
+    QUOTE_CREATE = "quote.create"  # price a cart for a member (storefront)
+    COUPON_CLAIM = "coupon.claim"  # list a member's coupons and claim one for them (storefront)
 
 
 # What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
@@ -102,6 +108,12 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.BROKERAGE_VIEW: _("See promoters and commissions"),
     Perm.BROKERAGE_MANAGE: _("Manage promoters, commission rules and payouts"),
     Perm.BROKERAGE_BIND: _("Bind members to the promoters who brought them"),
+    Perm.PROMOTION_VIEW: _("See promotions, coupons and budgets"),
+    Perm.PROMOTION_MANAGE: _("Manage promotions and issue coupons"),
+    Perm.BUDGET_MANAGE: _("Set budgets and ask for top-ups"),
+    Perm.BUDGET_APPROVE: _("Approve budget top-ups"),
+    Perm.QUOTE_CREATE: _("Price carts for members"),
+    Perm.COUPON_CLAIM: _("Claim coupons for members"),
 }
 
 
@@ -137,6 +149,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.LOYALTY_VIEW,
             Perm.LOYALTY_ADJUST,
             Perm.BROKERAGE_VIEW,
+            Perm.PROMOTION_VIEW,
+            Perm.PROMOTION_MANAGE,
+            Perm.BUDGET_MANAGE,
         }
     ),
     Role.SUPPORT: frozenset(
@@ -155,6 +170,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBER_TAG,
             Perm.LOYALTY_VIEW,
             Perm.LOYALTY_ADJUST,
+            Perm.PROMOTION_VIEW,
         }
     ),
     # The storefront's key also reports its orders (order facts flow in from the storefront).
@@ -170,6 +186,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.LOYALTY_SPEND,
             Perm.BROKERAGE_VIEW,  # a promoter's own summary, shown in the storefront's app
             Perm.BROKERAGE_BIND,
+            Perm.QUOTE_CREATE,
+            Perm.COUPON_CLAIM,
         }
     ),
     # Who touched whose data, and nothing of the data itself (least privilege, S2).

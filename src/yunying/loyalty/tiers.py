@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from yunying.commerce.events import OrderFact
 from yunying.commerce.models import Order, OrderStatus
 from yunying.commerce.selectors import member_purchase_summary
+from yunying.core.activity import Activity, ActivityKind, activity_publish
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor, Perm
@@ -282,12 +283,23 @@ def _notify(member_id: int, change: TierChange) -> None:
 def _move(
     row: MemberTier, to: TierLevel, *, value: int, why: str, now: datetime, prog: TierProgramme
 ) -> None:
+    row_rank_before = row.level.rank
     change = TierChange.objects.create(
         member_id=row.member_id, from_level=row.level, to_level=to, value=value, why=why, at=now
     )
     row.level, row.since, row.value = to, now, value
     row.review_at = _add_months(now, prog.cycle_months)
     _notify(row.member_id, change)
+    if row_rank_before < to.rank:
+        activity_publish(
+            Activity(
+                ActivityKind.TIER_UPGRADED,
+                row.member_id,
+                key=f"tier:{change.pk}",
+                at=now,
+                data={"rank": to.rank},
+            )
+        )
 
 
 def tier_evaluate(member_id: int, *, now: datetime | None = None, downgrade: bool = True) -> TierLevel:

@@ -1,0 +1,231 @@
+"""Orders redeem what their quote applied; refunds and cancellations give it back (P1, P8).
+
+Runs inside the transaction that records the order fact (commerce.events): a refusal here raises a
+DomainError, the order is not recorded, and the storefront asks for a new quote. Every limit is a
+conditional update taken in a fixed order (coupons, then promotions by id, then budgets by id), so
+two orders racing for the last use or the last fen cannot both win, and cannot deadlock:
+- a coupon: `state = available → used`;
+- a promotion's use limit: `used_count < use_limit`;
+- a budget: `spent_fen + cost <= base_fen + topup_fen` (also a CHECK).
+
+Giving back (docs/promotions.md "Refunds"):
+- A refund of a line gives back the line's share of each discount on it, in proportion to the amount
+  refunded (floored); the refund that empties the line gives back the rest of it.
+- An order-level refund gives back each discount's share in proportion to the refund's part of the
+  order's total (floored).
+- A cancellation, or the refund that makes the order fully refunded, gives back everything left, the
+  promotions' uses, and the coupons (available again until their own end, or expired after it).
+Budgets get back exactly what their redemptions release (BudgetEntry rows, kind "release").
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from yunying.commerce.events import OrderFact, OrderFactKind
+from yunying.commerce.models import Order, OrderEvent, OrderStatus
+from yunying.core.errors import DomainError
+from yunying.promotions.errors import PromotionError
+from yunying.promotions.models import (
+    Budget,
+    BudgetEntry,
+    BudgetEntryKind,
+    Coupon,
+    CouponState,
+    Promotion,
+    Redemption,
+    RedemptionLine,
+)
+from yunying.promotions.quoting import TokenExpired, TokenInvalid, budget_keys_of, budgets_for, token_read
+from yunying.promotions.services import budget_alerts_check
+
+
+def on_order_fact(fact: OrderFact) -> None:
+    if fact.kind == OrderFactKind.RECORDED:
+        order_redeem(fact.order_id)
+    elif fact.kind == OrderFactKind.REFUNDED:
+        refund_release(fact.order_id, fact.event_id)
+    elif fact.kind == OrderFactKind.CANCELLED:
+        order = Order.objects.get(pk=fact.order_id)
+        _give_back_all(order)
+
+
+def order_redeem(order_id: int) -> list[Redemption]:
+    """Take what the order's quote applied. Needs the caller's transaction (the order's).
+
+    Raises: promotion.quote_invalid, promotion.quote_expired, promotion.quote_mismatch,
+    promotion.coupon_unavailable, promotion.limit_reached, promotion.budget_exhausted."""
+    order = Order.objects.get(pk=order_id)
+    if not order.quote:
+        return []
+    try:
+        signed = token_read(order.quote)
+    except TokenExpired:
+        raise DomainError(PromotionError.QUOTE_EXPIRED) from None
+    except TokenInvalid:
+        raise DomainError(PromotionError.QUOTE_INVALID) from None
+    if signed.member_id is not None and signed.member_id != order.member_id:
+        raise DomainError(PromotionError.QUOTE_INVALID, field="member")
+    if signed.channel != order.channel:
+        raise DomainError(PromotionError.QUOTE_INVALID, field="channel")
+    lines = list(order.lines.order_by("line_no"))
+    ordered = tuple((ln.sku, ln.category, ln.unit_price_fen, ln.quantity, ln.paid_fen) for ln in lines)
+    if ordered != signed.lines:
+        raise DomainError(PromotionError.QUOTE_MISMATCH)
+    promotions = Promotion.objects.in_bulk({applied.promotion_id for applied in signed.applied})
+    if len(promotions) != len({applied.promotion_id for applied in signed.applied}):
+        raise DomainError(PromotionError.QUOTE_INVALID, field="promotion")
+
+    # 1. Coupons: each the member's own, still available, and valid when quoted.
+    for applied in signed.applied:
+        if applied.coupon_id is None:
+            continue
+        taken = (
+            Coupon.objects.filter(
+                pk=applied.coupon_id,
+                member_id=order.member_id,
+                promotion_id=applied.promotion_id,
+                state=CouponState.AVAILABLE,
+            )
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=signed.quoted_at))
+            .update(state=CouponState.USED, used_at=order.paid_at, order=order)
+        )
+        if not taken:
+            raise DomainError(PromotionError.COUPON_UNAVAILABLE, coupon_id=applied.coupon_id)
+    # 2. Use limits, one use per order and promotion, in id order.
+    for promotion_id in sorted(promotions):
+        taken = Promotion.objects.filter(
+            Q(use_limit__isnull=True) | Q(used_count__lt=F("use_limit")), pk=promotion_id
+        ).update(used_count=F("used_count") + 1)
+        if not taken:
+            raise DomainError(PromotionError.LIMIT_REACHED, promotion_id=promotion_id)
+    # 3. The ledger rows, then the budgets, each charged once with its total, in id order.
+    redemptions = []
+    for applied in signed.applied:
+        promotion = promotions[applied.promotion_id]
+        redemption = Redemption.objects.create(
+            order=order,
+            member_id=order.member_id,
+            promotion=promotion,
+            coupon_id=applied.coupon_id,
+            offer_key=applied.key,
+            amount_fen=applied.amount_fen,
+            shipping_fen=applied.shipping_fen,
+            channel=order.channel,
+            campaign_id=promotion.campaign_id,
+            gift_sku=applied.gift_sku,
+            gift_quantity=applied.gift_quantity,
+            redeemed_at=order.paid_at,
+        )
+        RedemptionLine.objects.bulk_create(
+            RedemptionLine(redemption=redemption, line_no=line_no, discount_fen=fen)
+            for line_no, fen in applied.lines
+        )
+        redemptions.append(redemption)
+    budgets = {budget.key: budget for budget in budgets_for(list(promotions.values()), order.channel)}
+    charges: dict[int, list[tuple[Redemption, int]]] = defaultdict(list)
+    for redemption in redemptions:
+        cost = redemption.amount_fen + redemption.shipping_fen
+        if cost <= 0:
+            continue
+        for key in budget_keys_of(redemption.promotion, order.channel):
+            if key in budgets:
+                charges[budgets[key].pk].append((redemption, cost))
+    for budget_id in sorted(charges):
+        total = sum(cost for _, cost in charges[budget_id])
+        taken = Budget.objects.filter(
+            pk=budget_id, spent_fen__lte=F("base_fen") + F("topup_fen") - total
+        ).update(spent_fen=F("spent_fen") + total)
+        if not taken:
+            budget = next(b for b in budgets.values() if b.pk == budget_id)
+            raise DomainError(PromotionError.BUDGET_EXHAUSTED, budget=budget.key)
+        BudgetEntry.objects.bulk_create(
+            BudgetEntry(
+                budget_id=budget_id, kind=BudgetEntryKind.SPEND, amount_fen=cost, redemption=redemption
+            )
+            for redemption, cost in charges[budget_id]
+        )
+    if charges:
+        budget_alerts_check(sorted(charges))
+    return redemptions
+
+
+def _release(redemption: Redemption, amount: int) -> None:
+    """Give `amount` of a redemption back to every budget it was charged to."""
+    if amount <= 0:
+        return
+    Redemption.objects.filter(pk=redemption.pk).update(released_fen=F("released_fen") + amount)
+    redemption.released_fen += amount
+    budget_ids = sorted(
+        set(
+            BudgetEntry.objects.filter(redemption=redemption, kind=BudgetEntryKind.SPEND).values_list(
+                "budget_id", flat=True
+            )
+        )
+    )
+    for budget_id in budget_ids:
+        Budget.objects.filter(pk=budget_id).update(spent_fen=F("spent_fen") - amount)
+    BudgetEntry.objects.bulk_create(
+        BudgetEntry(
+            budget_id=budget_id, kind=BudgetEntryKind.RELEASE, amount_fen=amount, redemption=redemption
+        )
+        for budget_id in budget_ids
+    )
+
+
+def refund_release(order_id: int, event_id: int | None) -> None:
+    """Give back the share of a refund (module docstring). Needs the refund's transaction."""
+    order = Order.objects.get(pk=order_id)
+    redemptions = list(
+        Redemption.objects.filter(order=order, returned=False)
+        .select_related("promotion")
+        .prefetch_related("lines")
+    )
+    if not redemptions:
+        return
+    if order.status == OrderStatus.REFUNDED:
+        _give_back_all(order, redemptions)
+        return
+    event = OrderEvent.objects.select_related("line").get(pk=event_id)
+    for redemption in redemptions:
+        if event.line is not None:
+            line = event.line
+            for row in redemption.lines.all():
+                if row.line_no != line.line_no:
+                    continue
+                left = row.discount_fen - row.released_fen
+                if line.refunded_fen >= line.paid_fen:
+                    share = left  # the refund that empties the line takes the rest
+                else:
+                    share = min(left, row.discount_fen * event.amount_fen // max(line.paid_fen, 1))
+                if share > 0:
+                    RedemptionLine.objects.filter(pk=row.pk).update(released_fen=F("released_fen") + share)
+                    _release(redemption, share)
+        elif order.total_fen > 0:
+            left = redemption.amount_fen + redemption.shipping_fen - redemption.released_fen
+            share = min(
+                left, (redemption.amount_fen + redemption.shipping_fen) * event.amount_fen // order.total_fen
+            )
+            _release(redemption, share)
+
+
+def _give_back_all(order: Order, redemptions: list[Redemption] | None = None) -> None:
+    """A cancelled or fully refunded order: everything back, uses and coupons included."""
+    if redemptions is None:
+        redemptions = list(Redemption.objects.filter(order=order, returned=False).select_related("promotion"))
+    now = timezone.now()
+    for redemption in sorted(redemptions, key=lambda r: r.promotion_id):
+        _release(redemption, redemption.amount_fen + redemption.shipping_fen - redemption.released_fen)
+        Redemption.objects.filter(pk=redemption.pk).update(returned=True)
+        Promotion.objects.filter(pk=redemption.promotion_id, used_count__gt=0).update(
+            used_count=F("used_count") - 1
+        )
+        if redemption.coupon_id is not None:
+            coupon = Coupon.objects.get(pk=redemption.coupon_id)
+            back = coupon.valid_until is None or coupon.valid_until > now
+            Coupon.objects.filter(pk=coupon.pk, state=CouponState.USED).update(
+                state=CouponState.AVAILABLE if back else CouponState.EXPIRED, used_at=None, order=None
+            )

@@ -1,0 +1,285 @@
+"""Reads for the API, the console and the member pages: coupons, promotions, budgets, ROI."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yunying.commerce.models import Order, OrderStatus
+from yunying.core.errors import DomainError
+from yunying.promotions.errors import PromotionError
+from yunying.promotions.models import (
+    Budget,
+    BudgetTopUp,
+    Coupon,
+    CouponState,
+    Promotion,
+    PromotionKind,
+    PromotionState,
+    Redemption,
+    TopUpState,
+)
+from yunying.promotions.terms import layer_of
+
+
+def yuan(fen: int) -> str:
+    """19950 → "199.5", 20000 → "200": money as people write it."""
+    whole, part = divmod(int(fen), 100)
+    return f"{whole}" if part == 0 else f"{whole}.{part:02d}".rstrip("0")
+
+
+def zhe(permille: int) -> str:
+    """850 → "8.5折": a discount as Chinese shoppers read it."""
+    return _("%(value)s折") % {"value": f"{permille / 100:g}"}
+
+
+def promotion_summary(promotion: Promotion) -> str:
+    """The terms in a few words: 满200减50 / 每满100减10 / 8.5折 / 限时价¥99 ..."""
+    terms = promotion.terms
+    kind = promotion.kind
+    threshold = terms.get("threshold_fen", 0)
+    prefix = _("Over ¥%(amount)s, ") % {"amount": yuan(threshold)} if threshold else ""
+    if kind == PromotionKind.SPECIAL_PRICE:
+        return _("Price ¥%(amount)s") % {"amount": yuan(terms.get("price_fen", 0))}
+    if kind == PromotionKind.MEMBER_PRICE:
+        permille = terms.get("permille") or 0
+        return zhe(permille) if permille else _("The member's level discount")
+    if kind == PromotionKind.SPEND_OFF:
+        steps = terms.get("steps", [])
+        if terms.get("repeat") and steps:
+            text = _("Every ¥%(t)s, ¥%(o)s off") % {"t": yuan(steps[0][0]), "o": yuan(steps[0][1])}
+            if terms.get("cap_fen"):
+                text += _(" (at most ¥%(cap)s)") % {"cap": yuan(terms["cap_fen"])}
+            return text
+        return " / ".join(_("¥%(t)s, ¥%(o)s off") % {"t": yuan(t), "o": yuan(o)} for t, o in steps)
+    if kind == PromotionKind.SPEND_PERCENT:
+        return " / ".join(_("¥%(t)s, %(z)s") % {"t": yuan(t), "z": zhe(p)} for t, p in terms.get("steps", []))
+    if kind == PromotionKind.ITEMS_PERCENT:
+        return " / ".join(_("%(n)s items, %(z)s") % {"n": n, "z": zhe(p)} for n, p in terms.get("steps", []))
+    if kind in (PromotionKind.GIFT, PromotionKind.COUPON_GIFT):
+        return prefix + _("gift %(sku)s × %(qty)s") % {
+            "sku": terms.get("gift_sku", ""),
+            "qty": terms.get("gift_quantity", 0),
+        }
+    if kind == PromotionKind.COUPON_OFF:
+        return prefix + _("¥%(amount)s off") % {"amount": yuan(terms.get("off_fen", 0))}
+    if kind == PromotionKind.COUPON_PERCENT:
+        text = prefix + zhe(terms.get("permille", 1000))
+        if terms.get("cap_fen"):
+            text += _(" (at most ¥%(cap)s off)") % {"cap": yuan(terms["cap_fen"])}
+        return text
+    if kind == PromotionKind.COUPON_SHIPPING:
+        return prefix + _("free shipping")
+    return ""
+
+
+def coupon_view(coupon: Coupon) -> dict:
+    promotion = coupon.promotion
+    return {
+        "id": coupon.pk,
+        "promotion_id": promotion.pk,
+        "name": promotion.name,
+        "kind": promotion.kind,
+        "layer": int(layer_of(promotion.kind, promotion.issuer)),
+        "summary": promotion_summary(promotion),
+        "state": coupon.state,
+        "valid_from": coupon.valid_from,
+        "valid_until": coupon.valid_until,
+        "used_at": coupon.used_at,
+    }
+
+
+def member_coupons(member_id: int, *, state: str | None = None) -> list[dict]:
+    """A member's coupons, those ending first first; `available` means usable now (an available
+    coupon past its end that the daily job has not marked yet counts as expired)."""
+    now = timezone.now()
+    query = Coupon.objects.filter(member_id=member_id).select_related("promotion")
+    live = Q(state=CouponState.AVAILABLE) & (Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+    if state == CouponState.AVAILABLE:
+        query = query.filter(live)
+    elif state == CouponState.EXPIRED:
+        query = query.filter(
+            Q(state=CouponState.EXPIRED) | (Q(state=CouponState.AVAILABLE) & Q(valid_until__lte=now))
+        )
+    elif state:
+        query = query.filter(state=state)
+    rows = [coupon_view(coupon) for coupon in query.order_by(F("valid_until").asc(nulls_last=True), "pk")]
+    for row in rows:
+        if (
+            row["state"] == CouponState.AVAILABLE
+            and row["valid_until"] is not None
+            and row["valid_until"] <= now
+        ):
+            row["state"] = CouponState.EXPIRED
+    return rows
+
+
+def claimable_coupons(now: datetime | None = None) -> list[dict]:
+    """Coupon templates members can claim now, with how many are left."""
+    now = now or timezone.now()
+    query = (
+        Promotion.objects.filter(
+            claimable=True,
+            kind__in=[
+                PromotionKind.COUPON_OFF,
+                PromotionKind.COUPON_PERCENT,
+                PromotionKind.COUPON_SHIPPING,
+                PromotionKind.COUPON_GIFT,
+            ],
+            state=PromotionState.ACTIVE,
+            starts_at__lte=now,
+        )
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .order_by("-priority", "pk")
+    )
+    return [
+        {
+            "promotion_id": promotion.pk,
+            "name": promotion.name,
+            "kind": promotion.kind,
+            "summary": promotion_summary(promotion),
+            "left": None if promotion.issue_limit is None else promotion.issue_limit - promotion.issued_count,
+            "ends_at": promotion.ends_at,
+        }
+        for promotion in query
+    ]
+
+
+def _budget_view(budget: Budget | None) -> dict | None:
+    if budget is None:
+        return None
+    return {
+        "id": budget.pk,
+        "scope": budget.scope,
+        "key": budget.key,
+        "cap_fen": budget.cap_fen,
+        "spent_fen": budget.spent_fen,
+        "left_fen": budget.left_fen,
+    }
+
+
+def promotion_view(promotion_or_id) -> dict:
+    """Raises: promotion.not_found."""
+    promotion = promotion_or_id
+    if not isinstance(promotion, Promotion):
+        promotion = Promotion.objects.select_related("budget").filter(pk=promotion_or_id).first()
+        if promotion is None:
+            raise DomainError(PromotionError.NOT_FOUND)
+    budget = getattr(promotion, "budget", None) if hasattr(promotion, "budget") else None
+    return {
+        "id": promotion.pk,
+        "name": promotion.name,
+        "kind": promotion.kind,
+        "state": promotion.state,
+        "layer": int(layer_of(promotion.kind, promotion.issuer)),
+        "summary": promotion_summary(promotion),
+        "starts_at": promotion.starts_at,
+        "ends_at": promotion.ends_at,
+        "exclusive": promotion.exclusive,
+        "not_with": promotion.not_with,
+        "use_limit": promotion.use_limit,
+        "used_count": promotion.used_count,
+        "budget": _budget_view(budget),
+    }
+
+
+def promotion_list(*, state: str | None = None, kind: str | None = None, search: str = ""):
+    query = Promotion.objects.select_related("budget").order_by("-pk")
+    if state:
+        query = query.filter(state=state)
+    if kind:
+        query = query.filter(kind=kind)
+    if search:
+        query = query.filter(name__icontains=search)
+    return query
+
+
+def promotion_views(*, state: str | None = None) -> list[dict]:
+    return [promotion_view(promotion) for promotion in promotion_list(state=state)]
+
+
+def budget_list():
+    return Budget.objects.select_related("promotion").order_by("scope", "pk")
+
+
+def topups_pending():
+    return BudgetTopUp.objects.filter(state=TopUpState.PENDING).select_related("budget").order_by("pk")
+
+
+def spend_by_day(budget: Budget, *, days: int = 30) -> list[tuple[str, int]]:
+    """Net spend per day over the last `days` (for the budget chart)."""
+    since = timezone.now() - timedelta(days=days)
+    rows = (
+        budget.entries.filter(created_at__gte=since)
+        .exclude(kind="topup")
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "kind")
+        .annotate(total=Sum("amount_fen"))
+        .order_by("day")
+    )
+    per_day: dict[str, int] = {}
+    for row in rows:
+        sign = 1 if row["kind"] == "spend" else -1
+        key = row["day"].isoformat()
+        per_day[key] = per_day.get(key, 0) + sign * row["total"]
+    return sorted(per_day.items())
+
+
+def roi(*, promotion_id: int | None = None, channel: str | None = None) -> list[dict]:
+    """After-the-fact ROI per promotion and channel (O4): discount cost against incremental sales.
+
+    Incremental sales are estimated as (average net order value of the orders that used the
+    promotion − that of the other orders of the same channel in the same period) × the orders that
+    used it; ROI = incremental ÷ cost. An estimate, not an experiment: it says which promotions
+    moved basket size, not what would have happened without them (docs/promotions.md)."""
+    redemptions = Redemption.objects.exclude(order__status=OrderStatus.CANCELLED)
+    if promotion_id is not None:
+        redemptions = redemptions.filter(promotion_id=promotion_id)
+    if channel is not None:
+        redemptions = redemptions.filter(channel=channel)
+    groups = (
+        redemptions.values("promotion_id", "promotion__name", "channel")
+        .annotate(
+            orders=Count("order_id", distinct=True),
+            cost=Sum(F("amount_fen") + F("shipping_fen") - F("released_fen")),
+            first=Min("redeemed_at"),
+            last=Max("redeemed_at"),
+        )
+        .order_by("promotion_id", "channel")
+    )
+    results = []
+    for group in groups:
+        with_ids = redemptions.filter(promotion_id=group["promotion_id"], channel=group["channel"]).values(
+            "order_id"
+        )
+        period = Order.objects.filter(
+            channel=group["channel"], paid_at__gte=group["first"], paid_at__lte=group["last"]
+        ).exclude(status=OrderStatus.CANCELLED)
+        used = period.filter(pk__in=with_ids).aggregate(
+            n=Count("pk"), net=Sum(F("total_fen") - F("refunded_fen"))
+        )
+        other = period.exclude(pk__in=with_ids).aggregate(
+            n=Count("pk"), net=Sum(F("total_fen") - F("refunded_fen"))
+        )
+        used_avg = (used["net"] or 0) / used["n"] if used["n"] else 0
+        other_avg = (other["net"] or 0) / other["n"] if other["n"] else 0
+        incremental = int((used_avg - other_avg) * used["n"]) if other["n"] else 0
+        cost = group["cost"] or 0
+        results.append(
+            {
+                "promotion_id": group["promotion_id"],
+                "name": group["promotion__name"],
+                "channel": group["channel"],
+                "orders": group["orders"],
+                "sales_fen": used["net"] or 0,
+                "cost_fen": cost,
+                "incremental_fen": incremental,
+                "baseline_orders": other["n"],
+                "roi": round(incremental / cost, 2) if cost > 0 and other["n"] else None,
+            }
+        )
+    return results

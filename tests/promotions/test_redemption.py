@@ -1,0 +1,146 @@
+"""Quote → order → refund: what an order redeems, what a refusal leaves (nothing), what refunds give
+back. Through the services, on the real database."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.commerce.helpers import cancel, refund
+from tests.members.factories import MemberFactory
+from tests.promotions.helpers import budget_make, ingest, order_from, promotion_make, quote
+from yunying.commerce.models import Order
+from yunying.core.errors import DomainError
+from yunying.core.permissions import SYSTEM
+from yunying.promotions.models import Budget, BudgetEntry, Coupon, CouponState, Promotion, Redemption
+from yunying.promotions.services import coupon_issue
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member():
+    return MemberFactory(phone="+8613900000001")
+
+
+def _spend_off():
+    return promotion_make("spend_off", steps=[[20000, 3000]])
+
+
+def _coupon(member, **terms):
+    template = promotion_make("coupon_off", threshold_fen=10000, off_fen=1000, **terms)
+    return coupon_issue(promotion_id=template.pk, member_id=member.pk, source="issue", actor=SYSTEM).coupon
+
+
+def test_an_order_redeems_what_its_quote_applied(member):
+    # given 满200减30, a 满100减10 coupon and a budget for the 满减
+    spend_off = _spend_off()
+    budget = budget_make(spend_off, 100_000)
+    coupon = _coupon(member)
+    result = quote(member.pk, coupon_ids=[coupon.pk])
+    assert result.quote.payable_fen == 20000 - 3000 - 1000
+    # when
+    ingested = ingest(order_from(result, "SO-1", phone="+8613900000001"))
+    # then
+    assert ingested.order.total_fen == 16000
+    redeemed = {r.offer_key: r.amount_fen for r in Redemption.objects.filter(order=ingested.order)}
+    assert redeemed == {f"p{spend_off.pk}": 3000, f"c{coupon.pk}": 1000}
+    coupon.refresh_from_db()
+    assert coupon.state == CouponState.USED and coupon.order_id == ingested.order.pk
+    assert Budget.objects.get(pk=budget.pk).spent_fen == 3000
+    assert Promotion.objects.get(pk=spend_off.pk).used_count == 1
+
+
+def test_an_order_whose_lines_are_not_the_quoted_ones_is_refused_and_nothing_is_written(member):
+    _spend_off()
+    result = quote(member.pk)
+    payload = order_from(result, "SO-2", phone="+8613900000001")
+    payload["lines"][0]["paid_fen"] -= 1  # charged a fen less than quoted
+    with pytest.raises(DomainError) as refused:
+        ingest(payload)
+    assert refused.value.code == "promotion.quote_mismatch"
+    assert not Order.objects.exists() and not Redemption.objects.exists()
+
+
+def test_a_tampered_quote_is_refused(member):
+    _spend_off()
+    result = quote(member.pk)
+    payload = order_from(result, "SO-3", phone="+8613900000001")
+    payload["quote"] = result.token[:-2] + ("AA" if not result.token.endswith("AA") else "BB")
+    with pytest.raises(DomainError) as refused:
+        ingest(payload)
+    assert refused.value.code == "promotion.quote_invalid"
+    assert not Order.objects.exists()
+
+
+def test_a_coupon_used_since_the_quote_refuses_the_second_order(member):
+    coupon = _coupon(member)
+    first = quote(member.pk, coupon_ids=[coupon.pk])
+    second = quote(member.pk, coupon_ids=[coupon.pk])
+    ingest(order_from(first, "SO-4", phone="+8613900000001"))
+    with pytest.raises(DomainError) as refused:
+        ingest(order_from(second, "SO-5", phone="+8613900000001"))
+    assert refused.value.code == "promotion.coupon_unavailable"
+    assert list(Order.objects.values_list("external_id", flat=True)) == ["SO-4"]
+
+
+def test_a_budget_spent_since_the_quote_refuses_the_order_and_the_next_quote_says_so(member):
+    spend_off = _spend_off()
+    budget_make(spend_off, 4000)  # room for one 3000 discount
+    first, second = quote(member.pk), quote(member.pk)
+    ingest(order_from(first, "SO-6", phone="+8613900000001"))
+    with pytest.raises(DomainError) as refused:
+        ingest(order_from(second, "SO-7", phone="+8613900000001"))
+    assert refused.value.code == "promotion.budget_exhausted"
+    # the hard stop: the quote no longer applies it, and says why
+    again = quote(member.pk)
+    assert again.quote.payable_fen == 20000
+    assert [(n.key, n.reason) for n in again.quote.not_applied] == [(f"p{spend_off.pk}", "budget_exhausted")]
+
+
+def test_a_full_refund_gives_back_the_coupon_the_use_and_the_budget(member):
+    spend_off = _spend_off()
+    budget = budget_make(spend_off, 100_000)
+    coupon = _coupon(member)
+    ingest(order_from(quote(member.pk, coupon_ids=[coupon.pk]), "SO-8", phone="+8613900000001"))
+    # when
+    refund("SO-8", external_id="R1")
+    # then
+    coupon.refresh_from_db()
+    assert coupon.state == CouponState.AVAILABLE and coupon.order_id is None
+    assert Budget.objects.get(pk=budget.pk).spent_fen == 0
+    assert Promotion.objects.get(pk=spend_off.pk).used_count == 0
+    kinds = sorted(BudgetEntry.objects.filter(budget=budget).values_list("kind", "amount_fen"))
+    assert kinds == [("release", 3000), ("spend", 3000)]
+
+
+def test_a_line_refund_gives_back_that_lines_share_and_the_last_refund_the_rest(member):
+    spend_off = _spend_off()
+    budget = budget_make(spend_off, 100_000)
+    ingest(order_from(quote(member.pk), "SO-9", phone="+8613900000001"))
+    line2 = Redemption.objects.get().lines.get(line_no=2)  # CUP-1 × 2: 8000 of 20000 → 1200 of 3000
+    assert line2.discount_fen == 1200
+    # when one of the two cups comes back
+    refund("SO-9", external_id="R1", line_no=2, quantity=1)
+    # then half the line's discount goes back to the budget
+    assert Budget.objects.get(pk=budget.pk).spent_fen == 3000 - 600
+    refund("SO-9", external_id="R2", line_no=2, quantity=1)
+    assert Budget.objects.get(pk=budget.pk).spent_fen == 3000 - 1200
+    assert Redemption.objects.get().released_fen == 1200
+
+
+def test_a_cancelled_order_gives_everything_back(member):
+    spend_off = _spend_off()
+    budget = budget_make(spend_off, 100_000)
+    ingest(order_from(quote(member.pk), "SO-10", phone="+8613900000001"))
+    cancel("SO-10")
+    assert Budget.objects.get(pk=budget.pk).spent_fen == 0
+    assert Promotion.objects.get(pk=spend_off.pk).used_count == 0
+    assert Coupon.objects.count() == 0
+
+
+def test_orders_without_a_quote_redeem_nothing(member):
+    _spend_off()
+    payload = order_from(quote(member.pk), "SO-11", phone="+8613900000001")
+    del payload["quote"]
+    ingest(payload)
+    assert not Redemption.objects.exists()
