@@ -306,11 +306,11 @@ def promotions_create(offers) -> list[int]:
     from datetime import timedelta
 
     from django.utils import timezone
+
+    from yunying.core.permissions import SYSTEM
     from yunying.promotions.models import PromotionState
     from yunying.promotions.services import promotion_create, promotion_transition
     from yunying.promotions.terms import promotion_validate
-
-    from yunying.core.permissions import SYSTEM
 
     starts_at = timezone.now() - timedelta(hours=1)
     ids = []
@@ -338,22 +338,26 @@ def queries_of(fn) -> int:
     return len(captured.captured_queries)
 
 
-def service_bench(*, runs: int, warmup: int, member_id: int | None) -> dict:
-    """quote_cart() against promotions saved in the database (Django set up, migrated, empty of
-    promotions): queries for 1 line × 1 promotion, then for the whole scenario, and the timings."""
+def service_bench(
+    *, runs: int, warmup: int, member_id: int | None, lines: int = LINES, promotions: int = PROMOTIONS
+) -> dict:
+    """quote_cart() against promotions saved in the database (Django set up, no promotions yet):
+    its queries for 1 line × 1 promotion, then for the whole scenario, and its timings."""
     from yunying.promotions.quoting import quote_cart
 
-    cart, offers = scenario()
-    one_line = quote_lines(cart)[:1]  # line 1 is in p1's scope (g01)
-    promotions_create(offers[:1])
+    cart, offers = scenario(lines, promotions)
+    one_line = quote_lines(cart)[:1]  # line 1 is in the first promotion's scope (g01)
+    ids = promotions_create(offers[:1])
     queries_one = queries_of(lambda: quote_cart(member_id=member_id, lines=one_line, channel=cart.channel))
-    ids = [1, *promotions_create(offers[1:])]
-    lines = quote_lines(cart)
-    result = quote_cart(member_id=member_id, lines=lines, channel=cart.channel).quote
-    queries = queries_of(lambda: quote_cart(member_id=member_id, lines=lines, channel=cart.channel))
-    timings = timed(
-        lambda: quote_cart(member_id=member_id, lines=lines, channel=cart.channel), runs=runs, warmup=warmup
-    )
+    ids += promotions_create(offers[1:])
+    cart_lines = quote_lines(cart)
+
+    def run():
+        return quote_cart(member_id=member_id, lines=cart_lines, channel=cart.channel)
+
+    result = run().quote
+    queries = queries_of(run)
+    timings = timed(run, runs=runs, warmup=warmup)
     figures = _figures(result)
     # The database's ids name the offers p<id>: back to the scenario's keys, to compare.
     renamed = {f"p{pk}": offer.key for pk, offer in zip(ids, offers, strict=True)}
@@ -363,6 +367,7 @@ def service_bench(*, runs: int, warmup: int, member_id: int | None) -> dict:
         summary(timings)
         | figures
         | {"queries": f"{queries_one} → {queries}", "queries_equal": queries_one == queries}
+        | {"lines": len(cart.lines), "promotions": len(offers)}
     )
 
 
