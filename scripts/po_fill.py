@@ -35,7 +35,7 @@ def fill(po: Path, translations: dict[str, str], *, append: bool = False) -> lis
             continue
         seen.add(msgid)
         fuzzy = any(line.startswith("#, fuzzy") for line in lines)
-        current = _unquote([lines[stop][7:], *lines[stop + 1 :]])
+        current = _unquote([lines[stop][7:], *(line for line in lines[stop + 1 :] if line.startswith('"'))])
         if current and not fuzzy:
             continue
         # makemessages' fuzzy guesses are someone else's sentence: replaced, flag and old msgid dropped

@@ -143,6 +143,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "promotion.same_person": 403,
     "promotion.coupon_not_found": 404,
     "promotion.points_not_on_sale": 409,
+    "promotion.segment_too_large": 422,
 }
 
 

@@ -35,6 +35,7 @@ class PromotionError(StrEnum):
     SAME_PERSON = "promotion.same_person"  # who asked for a top-up cannot approve it
     COUPON_NOT_FOUND = "promotion.coupon_not_found"
     POINTS_NOT_ON_SALE = "promotion.points_not_on_sale"  # the coupon cannot be bought with points
+    SEGMENT_TOO_LARGE = "promotion.segment_too_large"  # issuing to a segment larger than one request takes
 
 
 register_messages(
@@ -68,6 +69,7 @@ register_messages(
         PromotionError.SAME_PERSON: _("Another operator must approve your own request."),
         PromotionError.COUPON_NOT_FOUND: _("No coupon has that id."),
         PromotionError.POINTS_NOT_ON_SALE: _("This coupon cannot be exchanged for points."),
+        PromotionError.SEGMENT_TOO_LARGE: _("The segment is too large to issue coupons to in one go."),
     }
 )
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yunying.commerce.models import Order, OrderStatus
@@ -33,8 +33,10 @@ def yuan(fen: int) -> str:
 
 
 def zhe(permille: int) -> str:
-    """850 → "8.5折": a discount as Chinese shoppers read it."""
-    return _("%(value)s折") % {"value": f"{permille / 100:g}"}
+    """850 → "8.5折" in Chinese (as shoppers read it), "15% off" in English."""
+    if (translation.get_language() or "").startswith("zh"):
+        return f"{permille / 100:g}折"
+    return _("%(percent)s%% off") % {"percent": f"{(1000 - permille) / 10:g}"}
 
 
 def promotion_summary(promotion: Promotion) -> str:

@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from yunying.core.alerts import alert_raise
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
@@ -628,6 +627,9 @@ def budget_alerts_check(budget_ids: list[int], now: datetime | None = None) -> N
     """Raise an alert once when a budget's spend reaches 80% and once at 100% of its cap. The flag
     is set by a conditional update, so two orders crossing at once raise one alert; the alert row is
     written after the commit (core.alerts)."""
+    # Imported here: core.alerts loads prometheus_client, which `yunying serve` must configure first.
+    from yunying.core.alerts import alert_raise
+
     now = now or timezone.now()
     for budget in Budget.objects.filter(pk__in=budget_ids):
         cap = budget.cap_fen
@@ -645,3 +647,31 @@ def budget_alerts_check(budget_ids: list[int], now: datetime | None = None) -> N
                     "cap_fen": cap,
                 }
                 transaction.on_commit(lambda code=code, data=data: alert_raise(code, **data))
+
+
+SEGMENT_ISSUE_MAX = 5000  # members per request; larger segments: docs/promotions.md "Issuing"
+
+
+def coupons_issue_segment(
+    *, promotion_id: int, segment_id: int, actor: Actor, now: datetime | None = None
+) -> BulkIssue:
+    """One coupon to every member of a segment (its members now), once per segment and template:
+    re-running it issues only to members who joined since or were missed.
+
+    Raises: promotion.codes_invalid (the segment is larger than SEGMENT_ISSUE_MAX), and coupon_issue's."""
+    from yunying.analytics.models import SegmentMember
+
+    member_ids = list(
+        SegmentMember.objects.filter(segment_id=segment_id)
+        .order_by("member_id")
+        .values_list("member_id", flat=True)[: SEGMENT_ISSUE_MAX + 1]
+    )
+    if len(member_ids) > SEGMENT_ISSUE_MAX:
+        raise DomainError(PromotionError.SEGMENT_TOO_LARGE, maximum=SEGMENT_ISSUE_MAX)
+    return coupons_issue_many(
+        promotion_id=promotion_id,
+        member_ids=member_ids,
+        batch_ref=f"segment:{segment_id}",
+        actor=actor,
+        now=now,
+    )

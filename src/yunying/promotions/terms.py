@@ -185,7 +185,7 @@ def _terms(check: _Checker, kind: str, raw: Mapping) -> dict:
             terms["repeat"] = bool(raw.get("repeat"))
             terms["cap_fen"] = check.integer(raw, "cap_fen", required=False) or 0
             if terms["repeat"] and len(terms["steps"]) > 1:
-                check.fail("repeat", _("每满 (per threshold) takes exactly one step."))
+                check.fail("repeat", _("An offer repeated per threshold takes exactly one step."))
     else:
         terms["threshold_fen"] = check.integer(raw, "threshold_fen", required=False) or 0
     if kind == PromotionKind.COUPON_OFF:
