@@ -484,9 +484,16 @@ def _machine() -> str:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
+    mem_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{os.cpu_count()} cores ({cpu}) shared with other work (noisy: read the ratios), "
-        f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
+        f"{os.cpu_count()} cores ({cpu}), {mem_kb // 1024 // 1024} GiB RAM, shared with other work (load average "
+        f"{load} at the end of the run: noisy, read the ratios), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
     )
 
 
