@@ -5,8 +5,8 @@ Side by side, in one run:
 - ours, pure:     `promotions.engine.quote()` on the cart and the 30 offers, in-process;
 - ours, service:  `promotions.quoting.quote_cart(...)`, which loads the promotions from the database
                   and quotes (a child process on a fresh database: SQLite, then PostgreSQL), with its
-                  queries per quote
-                  for 1 line × 1 promotion and 50 lines × 30 promotions (they must be equal);
+                  queries per quote for 1 line × 1 promotion and 50 lines × 30 promotions (they
+                  must be equal);
 - ours, HTTP:     `POST /api/v1/quotes` against the real server (granian, bench/harness.py), one
                   keep-alive connection, sequential requests;
 - Oscar:          django-oscar 4.x (its own venv under var/bench/oscar-venv, built on first use)
