@@ -78,9 +78,7 @@ def scenario(lines: int = LINES, promotions: int = PROMOTIONS, *, seed: int = 12
     cart_lines: list[CartLine] = []
     offers: list[Offer] = []
     kinds = (Kind.MEMBER_PRICE, Kind.SPEND_OFF, Kind.SPEND_PERCENT, Kind.ITEMS_PERCENT)
-    sizes = _groups(lines, promotions) if promotions else []
-    if not promotions:
-        sizes = [lines]
+    sizes = _groups(lines, promotions) if promotions else [lines]
     line_no = 0
     for group, size in enumerate(sizes, start=1):
         category = f"g{group:02d}"
