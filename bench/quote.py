@@ -4,8 +4,9 @@ Side by side, in one run:
 
 - ours, pure:     `promotions.engine.quote()` on the cart and the 30 offers, in-process;
 - ours, service:  `promotions.quoting.quote_cart(...)`, which loads the promotions from the database
-                  and quotes (a child process on a fresh SQLite database), with its queries per quote
-                  for 1 line × 1 promotion and 50 lines × 30 promotions (they must be equal);
+                  and quotes (a child process on a fresh database: SQLite, then PostgreSQL), with its
+                  queries per quote for 1 line × 1 promotion and 50 lines × 30 promotions (they
+                  must be equal);
 - ours, HTTP:     `POST /api/v1/quotes` against the real server (granian, bench/harness.py), one
                   keep-alive connection, sequential requests;
 - Oscar:          django-oscar 4.x (its own venv under var/bench/oscar-venv, built on first use)
@@ -23,7 +24,10 @@ has an equivalent for, so that the totals can be compared to the fen:
 Prices are multiples of 10 fen and the percentages whole tens, so that our per-line floor and
 Oscar's floor of the sum meet; one 满折 misses its threshold by 50 fen (¥199.50 ≠ 满200).
 
-    python -m bench.quote [--runs 2000] [--oscar-runs 200] [--http-runs 500] [--no-oscar] [--no-write]
+    python -m bench.quote [--runs 2000] [--http-runs 500] [--oscar-runs 100] [--modes sqlite,postgres]
+                          [--no-oscar] [--no-write]
+
+Results go to stdout and to the "Promotions quote" section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -74,9 +78,7 @@ def scenario(lines: int = LINES, promotions: int = PROMOTIONS, *, seed: int = 12
     cart_lines: list[CartLine] = []
     offers: list[Offer] = []
     kinds = (Kind.MEMBER_PRICE, Kind.SPEND_OFF, Kind.SPEND_PERCENT, Kind.ITEMS_PERCENT)
-    sizes = _groups(lines, promotions) if promotions else []
-    if not promotions:
-        sizes = [lines]
+    sizes = _groups(lines, promotions) if promotions else [lines]
     line_no = 0
     for group, size in enumerate(sizes, start=1):
         category = f"g{group:02d}"
