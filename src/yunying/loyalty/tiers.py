@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -227,6 +227,22 @@ def member_level(member_id: int) -> TierLevel:
     """The member's level now; the base level when they were never evaluated."""
     current = MemberTier.objects.select_related("level").filter(member_id=member_id).first()
     return current.level if current is not None else levels()[0]
+
+
+def member_rank_discount(member_id: int) -> tuple[int, int]:
+    """(rank, discount permille) of the member's level in one prepared-shape statement (the quote's
+    hot path, promotions.quoting): the base level's when never evaluated, (0, 1000) with no levels."""
+    q = connection.ops.quote_name
+    levels_table, tiers_table = q(TierLevel._meta.db_table), q(MemberTier._meta.db_table)
+    sql = (
+        f"SELECT rank, discount_permille FROM {levels_table} WHERE id = COALESCE("  # noqa: S608 (names from meta)
+        f"(SELECT level_id FROM {tiers_table} WHERE member_id = %s),"
+        f" (SELECT id FROM {levels_table} ORDER BY rank LIMIT 1))"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [member_id])
+        row = cursor.fetchone()
+    return (row[0], row[1] or 1000) if row else (0, 1000)
 
 
 @dataclass(frozen=True)
