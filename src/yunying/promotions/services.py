@@ -395,6 +395,29 @@ def code_batch_create(
     return batch
 
 
+def code_batch_export(*, batch_id: int, actor: Actor) -> tuple[CodeBatch, list[tuple[str, bool]]]:
+    """A batch's codes and whether each was redeemed, for the operator who prints or sends them.
+    Codes are bearer secrets: reading them is an audited action (the audit row commits with the read).
+
+    Raises: promotion.not_found (no such batch)."""
+    with transaction.atomic():
+        batch = CodeBatch.objects.select_related("promotion").filter(pk=batch_id).first()
+        if batch is None:
+            raise DomainError(PromotionError.NOT_FOUND)
+        codes = [
+            (code, redeemed_at is not None)
+            for code, redeemed_at in batch.codes.order_by("pk").values_list("code", "redeemed_at")
+        ]
+        audit_record(
+            actor=actor,
+            action="coupon.codes_export",
+            object_type="promotion",
+            object_id=batch.promotion_id,
+            after={"batch": batch.pk, "codes": len(codes)},
+        )
+    return batch, codes
+
+
 def code_redeem(*, code: str, member_id: int, actor: Actor, now: datetime | None = None) -> Coupon:
     """The member types a code and gets its coupon; a code works once.
 
