@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yunying.console.campaign_forms import LocalDateTimeField
 from yunying.console.paging import ID_MAX
@@ -35,6 +36,21 @@ LAYER_CHOICES = [
     ("3", _("Shop coupon")),
     ("4", _("Platform coupon")),
 ]
+
+
+# States as the console says them (the models' labels are shared words: "Active" reads 有效 elsewhere).
+PROMOTION_STATE_TEXT = {
+    "draft": pgettext_lazy("promotion state", "Draft"),
+    "active": pgettext_lazy("promotion state", "Active"),
+    "paused": pgettext_lazy("promotion state", "Paused"),
+    "ended": pgettext_lazy("promotion state", "Ended"),
+}
+COUPON_STATE_TEXT = {
+    "available": pgettext_lazy("coupon state", "Available"),
+    "used": pgettext_lazy("coupon state", "Used"),
+    "expired": pgettext_lazy("coupon state", "Expired"),
+    "void": pgettext_lazy("coupon state", "Withdrawn"),
+}
 
 
 def zhe_to_permille(text: str) -> int | None:
@@ -79,7 +95,7 @@ def _list(**kwargs) -> forms.CharField:
 
 class PromotionForm(forms.Form):
     base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=ID_MAX)
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    name = forms.CharField(label=_("Promotion name"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=PromotionKind.choices)
     starts_at = LocalDateTimeField(label=_("Starts"), required=False)
     ends_at = LocalDateTimeField(
@@ -138,7 +154,6 @@ class PromotionForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     points_price = _number(label=_("Price in points"), help_text=_("Empty: not for sale for points."))
-    note = forms.CharField(label=_("Reason for the change"), max_length=500, required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -321,4 +321,8 @@ def code_batches(promotion_id: int):
 
 def budget_topups(budget_ids) -> list[BudgetTopUp]:
     """Top-ups of these budgets, newest first (decided ones too: the dashboard's history)."""
-    return list(BudgetTopUp.objects.filter(budget_id__in=budget_ids).select_related("budget").order_by("-pk"))
+    return list(
+        BudgetTopUp.objects.filter(budget_id__in=budget_ids)
+        .select_related("budget__promotion")
+        .order_by("-pk")
+    )

@@ -16,7 +16,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from yunying.core.alerts import alert_raise
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
@@ -643,6 +642,14 @@ def topup_decide(*, topup_id: int, approve: bool, actor: Actor, note: str = "") 
     return topup
 
 
+def _alert(code: str, data: dict) -> None:
+    # Imported here, not at module level: this module loads with the app (ready()), before `yunying
+    # serve` sets PROMETHEUS_MULTIPROC_DIR, and core.alerts imports prometheus_client (core.metrics).
+    from yunying.core.alerts import alert_raise
+
+    alert_raise(code, **data)
+
+
 ALERT_80 = "promotions.budget_80"
 ALERT_100 = "promotions.budget_100"
 
@@ -667,7 +674,7 @@ def budget_alerts_check(budget_ids: list[int], now: datetime | None = None) -> N
                     "spent_fen": budget.spent_fen,
                     "cap_fen": cap,
                 }
-                transaction.on_commit(lambda code=code, data=data: alert_raise(code, **data))
+                transaction.on_commit(lambda code=code, data=data: _alert(code, data))
 
 
 SEGMENT_ISSUE_MAX = 5000  # members per request; larger segments: docs/promotions.md "Issuing"

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yunying.console.access import forbidden, operator_required
 from yunying.console.paging import ID_MAX
 from yunying.console.promotion_forms import fen_to_yuan
-from yunying.core.alerts import alert_list
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.permissions import Perm
 from yunying.promotions.models import Budget, BudgetScope, TopUpState
@@ -64,12 +63,12 @@ class BudgetForm(forms.Form):
         label=gettext_lazy("Campaign id"), min_value=1, max_value=ID_MAX, required=False
     )
     channel = forms.RegexField(
-        label=gettext_lazy("Channel"),
+        label=gettext_lazy("Sales channel"),
         regex=r"^[a-z0-9_-]{1,20}$",
         required=False,
         error_messages={"invalid": gettext_lazy("A channel is 1-20 of a-z, 0-9, _ and -.")},
     )
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100, required=False)
+    name = forms.CharField(label=gettext_lazy("Budget name"), max_length=100, required=False)
     base = _yuan_field(gettext_lazy("Budget (¥)"))
 
     def __init__(self, *args, **kwargs) -> None:
@@ -122,8 +121,8 @@ def _charts(budgets: list[Budget]) -> dict:
     names = [budget.label for budget in budgets]
     capacity = {
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        "legend": {"data": [_("Spent (¥)"), _("Left (¥)")]},
-        "grid": {"left": 8, "right": 24, "bottom": 8, "top": 32, "containLabel": True},
+        "legend": {"data": [_("Spent (¥)"), _("Left (¥)")], "top": 0},
+        "grid": {"left": 8, "right": 24, "bottom": 8, "top": 36, "containLabel": True},
         "xAxis": {"type": "value"},
         "yAxis": {"type": "category", "data": names, "inverse": True},
         "series": [
@@ -154,6 +153,8 @@ def _charts(budgets: list[Budget]) -> dict:
 
 
 def _alerts() -> list[dict]:
+    from yunying.core.alerts import alert_list  # not at import: `serve` sets up metrics after the URLconf
+
     rows = list(alert_list(code=ALERT_100)[:ALERTS_SHOWN]) + list(alert_list(code=ALERT_80)[:ALERTS_SHOWN])
     rows.sort(key=lambda alert: alert.at, reverse=True)
     return [
@@ -174,14 +175,17 @@ def _page(request: HttpRequest, *, create_form=None, base_forms=None, topup_form
         budget.label = _label(budget)
         budget.percent = min(100, budget.spent_fen * 100 // budget.cap_fen) if budget.cap_fen else 0
         budget.meter = budget.percent // 5 * 5  # the bar's width class (no inline style under the CSP)
+    charts = _charts(budgets)
     topups = budget_topups([budget.pk for budget in budgets])
     for topup in topups:
         topup.own = topup.requested_by_id == request.actor.id
+        topup.label = _label(topup.budget)
     context = {
         "section": "budgets",
         "tab": "budgets",
         "budgets": budgets,
-        "charts": _charts(budgets),
+        "charts": charts,
+        "has_spend": bool(charts["chart-spend"]["xAxis"]["data"]),
         "pending": [t for t in topups if t.state == TopUpState.PENDING],
         "decided": [t for t in topups if t.state != TopUpState.PENDING][:20],
         "alerts": _alerts(),

@@ -24,12 +24,13 @@ from yunying.console.access import forbidden, operator_required
 from yunying.console.once import FIELD as ONCE_FIELD
 from yunying.console.once import once_token
 from yunying.console.paging import ID_MAX, page_of
+from yunying.console.promotion_forms import COUPON_STATE_TEXT
 from yunying.console.views.promotions import promotion_or_404
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Perm
 from yunying.members.services import member_find
 from yunying.promotions.errors import PromotionError
-from yunying.promotions.models import CouponState, Promotion
+from yunying.promotions.models import Promotion
 from yunying.promotions.selectors import code_batches, coupon_counts, coupon_list, promotion_summary
 from yunying.promotions.services import (
     code_batch_create,
@@ -131,12 +132,14 @@ def _page(request: HttpRequest, promotion: Promotion, forms_: dict | None = None
     member = request.GET.get("member", "").strip()
     member_id = int(member) if member.isascii() and member.isdigit() and len(member) <= 18 else None
     page, query = page_of(request, coupon_list(promotion.pk, member_id=member_id))
+    for coupon in page:
+        coupon.state_text = COUPON_STATE_TEXT[coupon.state]
     context = {
         "section": "promotions",
         "promotion": promotion,
         "summary": promotion_summary(promotion),
         "counts": coupon_counts(promotion.pk),
-        "states": CouponState.choices,
+        "states": list(COUPON_STATE_TEXT.items()),
         "batches": list(code_batches(promotion.pk)),
         "page": page,
         "query": query,

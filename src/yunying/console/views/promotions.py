@@ -18,6 +18,7 @@ from yunying.console.once import once_token, submit_once
 from yunying.console.paging import ID_MAX, page_of
 from yunying.console.promotion_forms import (
     LAYER_CHOICES,
+    PROMOTION_STATE_TEXT,
     PromotionForm,
     fen_to_yuan,
     initial_of,
@@ -90,6 +91,7 @@ def promotions_list(request: HttpRequest) -> HttpResponse:
     for promotion in page:
         promotion.summary = promotion_summary(promotion)
         promotion.layer_name = LAYER_NAMES[layer_of(promotion.kind, promotion.issuer)]
+        promotion.state_text = PROMOTION_STATE_TEXT[promotion.state]
     context = {
         "section": "promotions",
         "page": page,
@@ -97,7 +99,7 @@ def promotions_list(request: HttpRequest) -> HttpResponse:
         "state": state,
         "kind": kind,
         "q": search,
-        "states": PromotionState.choices,
+        "states": list(PROMOTION_STATE_TEXT.items()),
         "kinds": PromotionKind.choices,
         "can_manage": request.actor.can(Perm.PROMOTION_MANAGE),
         **promotion_tabs("list"),
@@ -114,6 +116,7 @@ def _editor(
         "form": form,
         "promotion": promotion,
         "summary": promotion_summary(promotion) if promotion else "",
+        "state_text": PROMOTION_STATE_TEXT[promotion.state] if promotion else "",
         "kind": form.kind_value,
         "coupon_kinds": sorted(COUPON_KINDS),
         "cart": _cart_rows(request.POST if request.method == "POST" else None),
@@ -195,7 +198,7 @@ def promotion_state(request: HttpRequest, promotion_id: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("The promotion is now: %(state)s.") % {"state": PromotionState(to).label},
+            _("The promotion is now: %(state)s.") % {"state": PROMOTION_STATE_TEXT[to]},
         )
     return redirect("console:promotion_edit", promotion_id=promotion.pk)
 
