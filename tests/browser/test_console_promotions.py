@@ -91,6 +91,14 @@ def test_a_spend_off_from_the_editor_to_an_approved_top_up(console, site):
     )
     check_page(second, "console-promotion-budgets-approved")
 
+    # the list shows it running, its terms and what its budget has left
+    second.goto("/console/promotions/?q=" + name)
+    row = second.locator("#promotion-list tbody tr", has_text=name)
+    assert (
+        "进行中" in row.inner_text() and "满¥200减¥50" in row.inner_text() and "1,500.00" in row.inner_text()
+    )
+    check_page(second, "console-promotions-list-filled")
+
 
 def test_a_coupon_template_with_a_code_batch(console, site):
     name = f"浏览器券{int(time.time())}"

@@ -584,3 +584,53 @@ def test_budget_alerts_are_listed(console_as):
     alert_raise("promotions.budget_80", budget_id=1, key="channel:app", spent_fen=8000, cap_fen=10000)
     page = console_as(Role.SUPPORT).get("/console/promotions/budgets/").content.decode()
     assert "channel:app" in page and "80%" in page
+
+
+def test_a_budget_crossing_80_percent_raises_its_alert_after_the_commit_and_the_page_lists_it(
+    console_as, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from yunying.core.models import Alert
+    from yunying.core.permissions import SYSTEM
+    from yunying.promotions.models import Budget
+    from yunying.promotions.services import budget_alerts_check, budget_create
+
+    budget = budget_create(scope="channel", channel="mini", base_fen=10000, actor=SYSTEM)
+    Budget.objects.filter(pk=budget.pk).update(spent_fen=8000)
+    # when
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        budget_alerts_check([budget.pk])
+        assert not Alert.objects.exists()  # written after the commit, not in the transaction
+    # then
+    alert = Alert.objects.get()
+    assert (alert.code, alert.data["key"]) == ("promotions.budget_80", "channel:mini")
+    assert "channel:mini" in console_as(Role.EXECUTION).get("/console/promotions/budgets/").content.decode()
+
+
+def test_the_dashboard_charts_real_spend_and_the_roi_of_an_order(console_as):
+    import json
+    import re
+
+    from tests.promotions.helpers import budget_make, ingest, order_from, quote
+
+    # given 满200减30 with a ¥1000 budget, and one order that used it
+    member = MemberFactory(phone="+8613900000001")
+    spend_off = promotion_make("spend_off", steps=[[20000, 3000]], name="年货节满减")
+    budget_make(spend_off, 100_000)
+    ingest(order_from(quote(member.pk), "SO-1", phone="+8613900000001"))
+    # when
+    page = console_as(Role.STRATEGY).get("/console/promotions/budgets/").content.decode()
+    # then: the gauge and the day chart carry the spend, the table what is left, the ROI its row
+    charts = {
+        name: json.loads(body)
+        for name, body in re.findall(
+            r'<script id="(chart-[a-z]+)" type="application/json">(.*?)</script>', page
+        )
+    }
+    assert charts["chart-budgets"]["series"][0]["data"] == [30.0]
+    assert charts["chart-budgets"]["series"][1]["data"] == [970.0]
+    assert sum(charts["chart-spend"]["series"][0]["data"]) == 30.0
+    assert "970.00" in page and "no-spend" not in page
+    roi_table = page.split('id="roi-table"')[1]
+    assert "年货节满减" in roi_table and "30.00" in roi_table

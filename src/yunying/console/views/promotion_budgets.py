@@ -126,9 +126,9 @@ def _charts(budgets: list[Budget]) -> dict:
         "xAxis": {"type": "value"},
         "yAxis": {"type": "category", "data": names, "inverse": True},
         "series": [
-            {"name": _("Spent (¥)"), "type": "bar", "stack": "cap", "data": [b.spent_fen / 100 for b in budgets],
+            {"name": _("Spent (¥)"), "type": "bar", "stack": "cap", "barMaxWidth": 28, "data": [b.spent_fen / 100 for b in budgets],
              "itemStyle": {"color": "#dc6b2f"}},
-            {"name": _("Left (¥)"), "type": "bar", "stack": "cap", "data": [max(b.left_fen, 0) / 100 for b in budgets],
+            {"name": _("Left (¥)"), "type": "bar", "stack": "cap", "barMaxWidth": 28, "data": [max(b.left_fen, 0) / 100 for b in budgets],
              "itemStyle": {"color": "#8fbf7f"}},
         ],
     }  # fmt: skip
