@@ -9,11 +9,13 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yunying.console.access import forbidden, operator_required
+from yunying.console.campaign_forms import DATETIME_FORMAT
 from yunying.console.once import once_token, submit_once
 from yunying.console.paging import ID_MAX, page_of
 from yunying.console.promotion_forms import (
@@ -290,7 +292,13 @@ def promotion_preview(request: HttpRequest) -> HttpResponse:
     saved = None
     if ascii_digits(raw_id) and len(raw_id) <= 18:
         saved = _find(int(raw_id))
-    form = PromotionForm(request.POST)
+    data = request.POST.copy()
+    # A new promotion's preview prices before it has a name or a start: those do not change a price.
+    if not data.get("name", "").strip():
+        data["name"] = _("This promotion")
+    if not data.get("starts_at", "").strip():
+        data["starts_at"] = timezone.localtime().strftime(DATETIME_FORMAT)
+    form = PromotionForm(data)
     kind = request.POST.get("kind", "")
     not_with = [int(v) for v in request.POST.getlist("not_with") if v in {"1", "2", "3", "4"}]
     notes = stacking_notes(

@@ -7,6 +7,7 @@
  *                                              (rendered with Django's json_script)
  *   <div data-show-if="kind=a,b">              shown only while its form's field `kind` is a or b
  *   <button data-add-row="#table .spare">      shows the first hidden row matching the selector
+ *   <button data-clear-row>                    empties the inputs of its table row (and says so: change)
  * Everything re-attaches after an htmx swap, so live-refreshing fragments keep working.
  */
 (function () {
@@ -71,6 +72,16 @@
         const row = document.querySelector(button.dataset.addRow);
         if (row) row.classList.remove(button.dataset.addRow.split(".").pop());
         if (!document.querySelector(button.dataset.addRow)) button.hidden = true;
+      });
+    });
+    root.querySelectorAll("button[data-clear-row]").forEach(function (button) {
+      if (button.dataset.clearRowAttached) return;
+      button.dataset.clearRowAttached = "1";
+      button.addEventListener("click", function () {
+        const row = button.closest("tr");
+        row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+        const first = row.querySelector("input");
+        if (first) first.dispatchEvent(new Event("change", { bubbles: true }));
       });
     });
     drawCharts(root);
