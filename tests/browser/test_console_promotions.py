@@ -37,9 +37,16 @@ def test_a_spend_off_from_the_editor_to_an_approved_top_up(console, site):
     assert "店铺满减/满折" in page.locator("#stacking").inner_text()
     # a second step: 满300减60 is not reached; the first still applies. Then ¥50 off at 200
     page.get_by_role("button", name="添加一级").click()
+    page.get_by_role("button", name="添加一级").click()
     page.get_by_label("第 3 级门槛").fill("300")
     page.get_by_label("第 3 级优惠").fill("60")
     page.get_by_label("第 1 级优惠").fill("50")
+    _payable(page, "150.00")
+    # a step typed by mistake is removed again
+    page.get_by_label("第 4 级门槛").fill("100")
+    page.get_by_label("第 4 级优惠").fill("99")
+    page.wait_for_function("() => /更高一级/.test(document.querySelector('#preview-errors')?.textContent || '')")
+    page.get_by_role("button", name="删除第 4 级").click()
     _payable(page, "150.00")
     # a cart below the threshold: the reason is shown
     page.get_by_label("第 2 行数量").fill("1")
