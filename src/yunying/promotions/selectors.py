@@ -319,6 +319,11 @@ def code_batches(promotion_id: int):
     )
 
 
+def promotions_without_budget(limit: int = 500):
+    """Promotions a new promotion budget may be for (one budget per promotion), newest first."""
+    return Promotion.objects.filter(budget__isnull=True).order_by("-pk")[:limit]
+
+
 def budget_topups(budget_ids) -> list[BudgetTopUp]:
     """Top-ups of these budgets, newest first (decided ones too: the dashboard's history)."""
     return list(

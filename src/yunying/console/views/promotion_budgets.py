@@ -20,7 +20,13 @@ from yunying.console.promotion_forms import fen_to_yuan
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.permissions import Perm
 from yunying.promotions.models import Budget, BudgetScope, TopUpState
-from yunying.promotions.selectors import budget_list, budget_topups, promotion_list, roi, spend_by_day
+from yunying.promotions.selectors import (
+    budget_list,
+    budget_topups,
+    promotions_without_budget,
+    roi,
+    spend_by_day,
+)
 from yunying.promotions.services import (
     ALERT_80,
     ALERT_100,
@@ -74,7 +80,7 @@ class BudgetForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["promotion"].choices = [("", "—")] + [
-            (p.pk, f"{p.name} (#{p.pk})") for p in promotion_list().filter(budget__isnull=True)[:500]
+            (p.pk, f"{p.name} (#{p.pk})") for p in promotions_without_budget()
         ]
 
     def clean_base(self) -> int | None:

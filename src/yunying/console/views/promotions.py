@@ -40,7 +40,7 @@ from yunying.promotions.services import (
     promotion_transition,
     promotion_update,
 )
-from yunying.promotions.terms import layer_of
+from yunying.promotions.terms import layer_of, yuan_to_fen
 
 # The sample cart the preview starts with: ¥120 of tea and two ¥40 cups, ¥200 in all.
 SAMPLE_CART = [("TEA-1", "tea", "120", "1"), ("CUP-1", "ware", "40", "2"), ("", "", "", ""), ("", "", "", "")]
@@ -219,8 +219,6 @@ def _cart_rows(post) -> list[dict]:
 
 def _cart(post) -> tuple[list[QuoteLine], list[str]]:
     """The sample cart's filled lines, and what is wrong with the others."""
-    from yunying.promotions.terms import yuan_to_fen
-
     lines, problems = [], []
     for row in _cart_rows(post):
         if not row["sku"].strip() and not row["price"].strip():
