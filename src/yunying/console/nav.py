@@ -42,6 +42,11 @@ NAV: list[NavItem] = [
     NavItem("points_rules", _("Points rules"), "console:points_rules", "coin", Perm.LOYALTY_CONFIGURE),
     # Loyalty: 分销 brokerage (promoters, commission rules, statements)
     NavItem("brokerage", _("Brokerage"), "console:brokerage", "diagram-3", Perm.BROKERAGE_VIEW),
+    # Promotions: the list and editor (coupons of a template inside), budgets and ROI
+    NavItem("promotions", _("Promotions"), "console:promotion_list", "percent", Perm.PROMOTION_VIEW),
+    NavItem(
+        "budgets", _("Promotion budgets"), "console:promotion_budgets", "piggy-bank", Perm.PROMOTION_VIEW
+    ),
     NavItem("incentives", _("Incentives"), "console:incentives", "gift", Perm.LOYALTY_CONFIGURE),
     NavItem("imports", _("Import"), "console:import_list", "upload", Perm.IMPORT_RUN),
     NavItem("apikeys", _("API keys"), "console:apikey_list", "key", Perm.APIKEY_MANAGE),

@@ -16,6 +16,9 @@ from yunying.console.views import (
     monitor,
     points,
     points_rules,
+    promotion_budgets,
+    promotion_coupons,
+    promotions,
     questionnaires,
     report,
     review,
@@ -49,4 +52,7 @@ urlpatterns = [
     *apikeys.urlpatterns,
     *audit.urlpatterns,
     *brokerage.urlpatterns,
+    *promotions.urlpatterns,
+    *promotion_coupons.urlpatterns,
+    *promotion_budgets.urlpatterns,
 ]

@@ -15,6 +15,7 @@ from yunying.promotions.errors import PromotionError
 from yunying.promotions.models import (
     Budget,
     BudgetTopUp,
+    CodeBatch,
     Coupon,
     CouponState,
     Promotion,
@@ -402,4 +403,48 @@ def member_coupons_usable_count(member_id: int, *, now: datetime | None = None) 
         Coupon.objects.filter(member_id=member_id, state=CouponState.AVAILABLE)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
         .count()
+# -- the console ------------------------------------------------------------------------------------
+def promotion_names(promotion_ids) -> dict[int, str]:
+    """Names of promotions by id (the editor's preview names the other offers in its quote)."""
+    return dict(Promotion.objects.filter(pk__in=set(promotion_ids)).values_list("pk", "name"))
+
+
+def coupon_counts(promotion_id: int) -> dict[str, int]:
+    """A template's coupons by state, and all of them."""
+    rows = Coupon.objects.filter(promotion_id=promotion_id).values("state").annotate(n=Count("pk"))
+    counts = {state: 0 for state in CouponState.values}
+    for row in rows:
+        counts[row["state"]] = row["n"]
+    counts["all"] = sum(counts[state] for state in CouponState.values)
+    return counts
+
+
+def coupon_list(promotion_id: int, *, member_id: int | None = None):
+    """A template's coupons, newest first (member ids only: no personal data)."""
+    query = Coupon.objects.filter(promotion_id=promotion_id).order_by("-pk")
+    if member_id is not None:
+        query = query.filter(member_id=member_id)
+    return query
+
+
+def code_batches(promotion_id: int):
+    """A template's code batches with how many of their codes were redeemed."""
+    return (
+        CodeBatch.objects.filter(promotion_id=promotion_id)
+        .annotate(redeemed=Count("codes", filter=Q(codes__redeemed_at__isnull=False)))
+        .order_by("-pk")
+    )
+
+
+def promotions_without_budget(limit: int = 500):
+    """Promotions a new promotion budget may be for (one budget per promotion), newest first."""
+    return Promotion.objects.filter(budget__isnull=True).order_by("-pk")[:limit]
+
+
+def budget_topups(budget_ids) -> list[BudgetTopUp]:
+    """Top-ups of these budgets, newest first (decided ones too: the dashboard's history)."""
+    return list(
+        BudgetTopUp.objects.filter(budget_id__in=budget_ids)
+        .select_related("budget__promotion")
+        .order_by("-pk")
     )

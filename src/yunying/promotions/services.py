@@ -408,6 +408,29 @@ def code_batch_create(
     return batch
 
 
+def code_batch_export(*, batch_id: int, actor: Actor) -> tuple[CodeBatch, list[tuple[str, bool]]]:
+    """A batch's codes and whether each was redeemed, for the operator who prints or sends them.
+    Codes are bearer secrets: reading them is an audited action (the audit row commits with the read).
+
+    Raises: promotion.not_found (no such batch)."""
+    with transaction.atomic():
+        batch = CodeBatch.objects.select_related("promotion").filter(pk=batch_id).first()
+        if batch is None:
+            raise DomainError(PromotionError.NOT_FOUND)
+        codes = [
+            (code, redeemed_at is not None)
+            for code, redeemed_at in batch.codes.order_by("pk").values_list("code", "redeemed_at")
+        ]
+        audit_record(
+            actor=actor,
+            action="coupon.codes_export",
+            object_type="promotion",
+            object_id=batch.promotion_id,
+            after={"batch": batch.pk, "codes": len(codes)},
+        )
+    return batch, codes
+
+
 def code_redeem(*, code: str, member_id: int, actor: Actor, now: datetime | None = None) -> Coupon:
     """The member types a code and gets its coupon; a code works once.
 
@@ -634,6 +657,14 @@ def topup_decide(*, topup_id: int, approve: bool, actor: Actor, note: str = "") 
     return topup
 
 
+def _alert(code: str, data: dict) -> None:
+    # Imported here, not at module level: this module loads with the app (ready()), before `yunying
+    # serve` sets PROMETHEUS_MULTIPROC_DIR, and core.alerts imports prometheus_client (core.metrics).
+    from yunying.core.alerts import alert_raise
+
+    alert_raise(code, **data)
+
+
 ALERT_80 = "promotions.budget_80"
 ALERT_100 = "promotions.budget_100"
 
@@ -661,7 +692,7 @@ def budget_alerts_check(budget_ids: list[int], now: datetime | None = None) -> N
                     "spent_fen": budget.spent_fen,
                     "cap_fen": cap,
                 }
-                transaction.on_commit(lambda code=code, data=data: alert_raise(code, **data))
+                transaction.on_commit(lambda code=code, data=data: _alert(code, data))
 
 
 SEGMENT_ISSUE_MAX = 5000  # members per request; larger segments: docs/promotions.md "Issuing"

@@ -5,6 +5,9 @@
  *   <input type="checkbox" data-check-all="x"> ticks every checkbox named x in its form
  *   <div data-chart="json-id" class="chart">   an ECharts chart; its option is the JSON in #json-id
  *                                              (rendered with Django's json_script)
+ *   <div data-show-if="kind=a,b">              shown only while its form's field `kind` is a or b
+ *   <button data-add-row="#table .spare">      shows the first hidden row matching the selector
+ *   <button data-clear-row>                    empties the inputs of its table row (and says so: change)
  * Everything re-attaches after an htmx swap, so live-refreshing fragments keep working.
  */
 (function () {
@@ -55,7 +58,42 @@
         });
       });
     });
+    root.querySelectorAll("form").forEach(function (form) {
+      if (form.dataset.showIfAttached || !form.querySelector("[data-show-if]")) return;
+      form.dataset.showIfAttached = "1";
+      const update = function () { showIf(form); };
+      form.addEventListener("change", update);
+      update();
+    });
+    root.querySelectorAll("button[data-add-row]").forEach(function (button) {
+      if (button.dataset.addRowAttached) return;
+      button.dataset.addRowAttached = "1";
+      button.addEventListener("click", function () {
+        const row = document.querySelector(button.dataset.addRow);
+        if (row) row.classList.remove(button.dataset.addRow.split(".").pop());
+        if (!document.querySelector(button.dataset.addRow)) button.hidden = true;
+      });
+    });
+    root.querySelectorAll("button[data-clear-row]").forEach(function (button) {
+      if (button.dataset.clearRowAttached) return;
+      button.dataset.clearRowAttached = "1";
+      button.addEventListener("click", function () {
+        const row = button.closest("tr");
+        row.querySelectorAll("input").forEach(function (input) { input.value = ""; });
+        const first = row.querySelector("input");
+        if (first) first.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+    });
     drawCharts(root);
+  }
+
+  function showIf(form) {
+    form.querySelectorAll("[data-show-if]").forEach(function (el) {
+      const parts = el.dataset.showIf.split("=");
+      const field = form.elements.namedItem(parts[0]);
+      const value = field ? field.value : "";
+      el.hidden = parts[1].split(",").indexOf(value) < 0;
+    });
   }
 
   document.addEventListener("DOMContentLoaded", function () { attach(document); });
