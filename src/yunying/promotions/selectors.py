@@ -403,6 +403,9 @@ def member_coupons_usable_count(member_id: int, *, now: datetime | None = None) 
         Coupon.objects.filter(member_id=member_id, state=CouponState.AVAILABLE)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
         .count()
+    )
+
+
 # -- the console ------------------------------------------------------------------------------------
 def promotion_names(promotion_ids) -> dict[int, str]:
     """Names of promotions by id (the editor's preview names the other offers in its quote)."""

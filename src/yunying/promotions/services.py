@@ -673,9 +673,6 @@ def budget_alerts_check(budget_ids: list[int], now: datetime | None = None) -> N
     """Raise an alert once when a budget's spend reaches 80% and once at 100% of its cap. The flag
     is set by a conditional update, so two orders crossing at once raise one alert; the alert row is
     written after the commit (core.alerts)."""
-    # Imported here: core.alerts loads prometheus_client, which `yunying serve` must configure first.
-    from yunying.core.alerts import alert_raise
-
     now = now or timezone.now()
     for budget in Budget.objects.filter(pk__in=budget_ids):
         cap = budget.cap_fen
