@@ -106,7 +106,7 @@ class PromotionForm(forms.Form):
     zhe = _number(
         label=_("Discount (折)"),
         help_text=_(
-            "8.5 means 8.5折 (15% off). For a member price, empty or 0: the member's level discount."
+            "8.5 means 8.5折, 15 percent off. For a member price, empty or 0: the member's level discount."
         ),
     )
     min_tier_rank = _number(label=_("Lowest member level (rank)"), help_text=_("0 or empty: everyone."))
