@@ -45,7 +45,9 @@ def test_a_spend_off_from_the_editor_to_an_approved_top_up(console, site):
     # a step typed by mistake is removed again
     page.get_by_label("第 4 级门槛").fill("100")
     page.get_by_label("第 4 级优惠").fill("99")
-    page.wait_for_function("() => /更高一级/.test(document.querySelector('#preview-errors')?.textContent || '')")
+    page.wait_for_function(
+        "() => /更高一级/.test(document.querySelector('#preview-errors')?.textContent || '')"
+    )
     page.get_by_role("button", name="删除第 4 级").click()
     _payable(page, "150.00")
     # a cart below the threshold: the reason is shown
