@@ -26,6 +26,12 @@ def test_ascii_digits(text, expected):
         ("/console/loyalty/incentives/tasks/", {"name": "x", "task_list_id": "①", "points_first_order": "①"}),
         ("/console/loyalty/incentives/referrals/", {"inviter_points": "①"}),
         ("/console/loyalty/tiers/", {"period_days": "²", "level-0-name": "a", "level-0-threshold": "①"}),
+        # 5,000 digits: int() raises ValueError past 4,300 digits (core.numbers.digits_int bounds it)
+        (
+            "/console/loyalty/tiers/",
+            {"period_days": "9" * 5000, "level-0-name": "a", "level-0-threshold": "9" * 5000},
+        ),
+        ("/console/review/", {"action": "approve", "ids": ["1-" + "9" * 5000]}),
     ],
 )
 def test_console_forms_refuse_unicode_digits_without_a_500(console_as, url, data):

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
@@ -107,7 +108,13 @@ def promotion_update(*, promotion_id: int, spec: PromotionSpec, base_version: in
             raise DomainError(PromotionError.CHANGED, version=promotion.version)
         if spec.kind != promotion.kind and (promotion.issued_count or promotion.used_count):
             raise ValidationFailed(
-                [FieldError("kind", PromotionError.TERMS_INVALID, "The kind cannot change once used.")]
+                [
+                    FieldError(
+                        "kind",
+                        PromotionError.TERMS_INVALID,
+                        _("The kind cannot change once coupons were issued or orders used it."),
+                    )
+                ]
             )
         before = _snapshot(promotion)
         for name, value in asdict(spec).items():

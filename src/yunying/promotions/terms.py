@@ -91,6 +91,12 @@ class _Checker:
                 self.fail(name, _("Required."))
             return None
         if isinstance(value, str) and ascii_digits(value.strip()):
+            if len(value.strip()) > 19:  # past any bound here; int() of 4,300+ digits raises ValueError
+                self.fail(
+                    name,
+                    _("Must be from %(minimum)s to %(maximum)s.") % {"minimum": minimum, "maximum": maximum},
+                )
+                return None
             value = int(value.strip())
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(name, _("Must be a whole number."))

@@ -33,7 +33,7 @@ from yunying.console.paging import ID_MAX
 from yunying.core import crypto
 from yunying.core.audit import pii_access_list
 from yunying.core.errors import DomainError, ValidationFailed
-from yunying.core.numbers import ascii_digits
+from yunying.core.numbers import digits_int
 from yunying.core.permissions import Perm
 from yunying.core.purposes import MAX_NOTE, PURPOSE_LABELS, reveal_authorize
 from yunying.members import services as members
@@ -98,10 +98,8 @@ class WithdrawForm(forms.Form):
 
     def clean_target(self) -> tuple[int, int]:
         campaign_id, dash, signup_id = self.cleaned_data["target"].partition("-")
-        if not (dash and ascii_digits(campaign_id) and ascii_digits(signup_id)):
-            raise forms.ValidationError(_("The selection is not valid."))
-        pair = (int(campaign_id), int(signup_id))
-        if not all(1 <= n <= ID_MAX for n in pair):
+        pair = (digits_int(campaign_id), digits_int(signup_id))
+        if not dash or not all(n is not None and 1 <= n <= ID_MAX for n in pair):
             raise forms.ValidationError(_("The selection is not valid."))
         return pair
 

@@ -20,7 +20,7 @@ from yunying.console.access import operator_required
 from yunying.console.paging import ID_MAX, page_of
 from yunying.console.views.campaign_pages import answers_labelled
 from yunying.core.errors import DomainError
-from yunying.core.numbers import ascii_digits
+from yunying.core.numbers import digits_int
 from yunying.core.permissions import Perm
 
 MAX_BULK = 200  # rows per bulk action: a page is 50; a bound keeps one request short
@@ -37,10 +37,8 @@ def _parse_targets(values: list[str]) -> list[tuple[int, int]]:
     targets = []
     for value in values:
         campaign_id, dash, signup_id = value.partition("-")
-        if not (dash and ascii_digits(campaign_id) and ascii_digits(signup_id)):
-            raise forms.ValidationError(_("The selection is not valid."))
-        pair = (int(campaign_id), int(signup_id))
-        if not all(1 <= n <= ID_MAX for n in pair):
+        pair = (digits_int(campaign_id), digits_int(signup_id))
+        if not dash or not all(n is not None and 1 <= n <= ID_MAX for n in pair):
             raise forms.ValidationError(_("The selection is not valid."))
         targets.append(pair)
     return list(dict.fromkeys(targets))

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from yunying.console.access import operator_required
 from yunying.core.errors import ValidationFailed
-from yunying.core.numbers import ascii_digits
+from yunying.core.numbers import digits_int
 from yunying.core.permissions import Perm
 from yunying.loyalty.models import DowngradePolicy, MemberTier, TierBasis
 from yunying.loyalty.tiers import MAX_LEVELS, LevelSpec, levels, programme, programme_save
@@ -26,7 +26,7 @@ def _int(value: str, default: int = 0) -> int | None:
     value = (value or "").strip()
     if not value:
         return default
-    return int(value) if ascii_digits(value) else None
+    return digits_int(value)
 
 
 def _rows_from_post(post) -> tuple[list[dict], list[LevelSpec], list[str]]:
