@@ -295,3 +295,19 @@ def axe_violations(page) -> list[dict]:
         for v in result["violations"]
         if v["impact"] in AXE_FAILING_IMPACTS
     ]
+
+
+PAUSE_DEMO_PROMOTIONS = """
+from yunying.core.permissions import SYSTEM
+from yunying.promotions.models import Promotion
+from yunying.promotions.services import promotion_transition
+for pk in Promotion.objects.filter(state="active").values_list("pk", flat=True):
+    promotion_transition(promotion_id=pk, to="paused", actor=SYSTEM)
+"""
+
+
+@pytest.fixture(scope="module")
+def demo_promotions_paused(site):
+    """The demo's running promotions (双12满减, 新人券 on registration...) paused: the promotions pages'
+    tests price and count their own offers only."""
+    site.run("shell", "-v0", "-c", PAUSE_DEMO_PROMOTIONS)

@@ -19,7 +19,7 @@ def _payable(page, expected: str) -> None:
     )
 
 
-def test_a_spend_off_from_the_editor_to_an_approved_top_up(console, site):
+def test_a_spend_off_from_the_editor_to_an_approved_top_up(console, site, demo_promotions_paused):
     name = f"浏览器满减{int(time.time())}"
     page = console("execution")
     page.on("dialog", lambda dialog: dialog.accept())
@@ -109,7 +109,7 @@ def test_a_spend_off_from_the_editor_to_an_approved_top_up(console, site):
     check_page(second, "console-promotions-list-filled")
 
 
-def test_a_coupon_template_with_a_code_batch(console, site):
+def test_a_coupon_template_with_a_code_batch(console, site, demo_promotions_paused):
     name = f"浏览器券{int(time.time())}"
     page = console("execution")
     page.on("dialog", lambda dialog: dialog.accept())

@@ -51,7 +51,7 @@ coupon_void(coupon_id=coupon.pk, actor=SYSTEM, reason="发错了")
 
 
 @pytest.fixture(scope="module")
-def templates(site):
+def templates(site, demo_promotions_paused):
     site.run("shell", "-v0", "-c", TEMPLATES % {"code": CODE})
 
 

@@ -16,7 +16,8 @@ from yunying.commerce.models import Order, OrderStatus
 from yunying.core.activity import Activity, ActivityKind
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
-from yunying.promotions.models import COUPON_KINDS, CouponSource, IssueEvent, Promotion, PromotionState
+from yunying.promotions.event_templates import event_templates
+from yunying.promotions.models import CouponSource, IssueEvent
 from yunying.promotions.services import coupon_issue
 
 logger = logging.getLogger(__name__)
@@ -55,20 +56,19 @@ def issue_on_event(event: str, member_id: int, *, ref: str, campaign_id: int | N
     """Issue every running template that lists `event`; returns how many coupons were issued."""
     now = timezone.now()
     templates = [
-        template
-        for template in Promotion.objects.filter(
-            kind__in=COUPON_KINDS, state=PromotionState.ACTIVE, starts_at__lte=now
-        ).exclude(issue_on=[])
-        if event in template.issue_on
-        and (template.ends_at is None or now < template.ends_at)
-        and (event != IssueEvent.SIGNUP or template.campaign_id in (None, campaign_id))
+        template["pk"]
+        for template in event_templates()
+        if event in template["issue_on"]
+        and template["starts_at"] <= now
+        and (template["ends_at"] is None or now < template["ends_at"])
+        and (event != IssueEvent.SIGNUP or template["campaign_id"] in (None, campaign_id))
     ]
     issued = 0
-    for template in templates:
+    for template_id in templates:
         try:
             with transaction.atomic():
                 result = coupon_issue(
-                    promotion_id=template.pk,
+                    promotion_id=template_id,
                     member_id=member_id,
                     source=CouponSource.EVENT,
                     source_ref=ref,
@@ -76,7 +76,7 @@ def issue_on_event(event: str, member_id: int, *, ref: str, campaign_id: int | N
                     now=now,
                 )
         except DomainError as error:
-            logger.info("coupon not issued on %s: %s", event, error.code, extra={"promotion_id": template.pk})
+            logger.info("coupon not issued on %s: %s", event, error.code, extra={"promotion_id": template_id})
             continue
         issued += 0 if result.replayed else 1
     return issued

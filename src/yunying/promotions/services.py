@@ -21,6 +21,7 @@ from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
 from yunying.promotions.errors import PromotionError
+from yunying.promotions.event_templates import event_templates_forget
 from yunying.promotions.models import (
     Budget,
     BudgetEntry,
@@ -73,6 +74,12 @@ def _snapshot(promotion: Promotion) -> dict:
     return values
 
 
+def _promotions_changed() -> None:
+    """Forget this process's list of templates issued on events (issuing.py), now and after commit."""
+    event_templates_forget()
+    transaction.on_commit(event_templates_forget)
+
+
 def promotion_get(promotion_id: int) -> Promotion:
     """Raises: promotion.not_found."""
     promotion = Promotion.objects.filter(pk=promotion_id).first()
@@ -92,6 +99,7 @@ def promotion_create(*, spec: PromotionSpec, actor: Actor) -> Promotion:
             object_id=promotion.pk,
             after=_snapshot(promotion),
         )
+    _promotions_changed()
     return promotion
 
 
@@ -129,6 +137,7 @@ def promotion_update(*, promotion_id: int, spec: PromotionSpec, base_version: in
             before=before,
             after=_snapshot(promotion),
         )
+    _promotions_changed()
     return promotion
 
 
@@ -161,6 +170,7 @@ def promotion_transition(*, promotion_id: int, to: str, actor: Actor, reason: st
             after={"state": str(to)},
             reason=reason,
         )
+    _promotions_changed()
     return promotion
 
 
