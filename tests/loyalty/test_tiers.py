@@ -258,3 +258,20 @@ def test_the_birthday_gift_is_the_levels_once_a_year():
         "birthday_gifts": 1
     }
     assert PointAccount.objects.get(member=leap).balance == 10
+
+
+def test_evaluating_a_member_locks_their_tier_row_not_the_shared_level(member):
+    """FOR UPDATE with select_related locked the joined level row too: every order of every member on
+    a level ran one at a time (faults review). Only the member's own row is locked."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    save()
+    tier_evaluate(member.pk)
+    with CaptureQueriesContext(connection) as queries:
+        tier_evaluate(member.pk)
+    locking = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    if connection.vendor == "postgresql":
+        assert locking and all('FOR UPDATE OF "loyalty_membertier"' in sql for sql in locking), locking
+    else:
+        assert locking == []  # SQLite has no row locks: the write lock serialises

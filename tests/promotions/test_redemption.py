@@ -169,3 +169,50 @@ def test_a_points_exchange_key_spends_for_one_member_and_coupon_only(member):
     # then each coupon was paid for once, and the retry returned the first coupon
     assert held(member.pk) == 400
     assert again.replayed and again.coupon.pk == a.coupon.pk and b.coupon.pk != a.coupon.pk
+
+
+def _updates(queries) -> list[str]:
+    """The tables a statement list updates, in order (the lock order of conditional updates)."""
+    tables = []
+    for query in queries:
+        sql = query["sql"]
+        if sql.upper().startswith("UPDATE"):
+            table = sql.split()[1].strip('"')
+            if table in ("promotions_coupon", "promotions_promotion", "promotions_budget"):
+                tables.append(table)
+    return tables
+
+
+def test_a_cancellation_takes_its_locks_in_the_order_an_order_does(member):
+    """Coupons, promotions, budgets: an order and a cancellation on one promotion and budget wait for
+    each other instead of deadlocking (faults review: the give-back took the budget first)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    spend_off = _spend_off()
+    budget_make(spend_off, 100_000)
+    coupon = _coupon(member)
+    with CaptureQueriesContext(connection) as redeemed:
+        ingest(order_from(quote(member.pk, coupon_ids=[coupon.pk]), "SO-L1", phone="+8613900000001"))
+    with CaptureQueriesContext(connection) as cancelled:
+        cancel("SO-L1")
+    order_of = ["promotions_coupon", "promotions_promotion", "promotions_budget"]
+    for queries in (redeemed, cancelled):
+        taken = [t for t in dict.fromkeys(_updates(queries))]
+        assert taken == sorted(taken, key=order_of.index), taken
+
+
+def test_the_budget_alert_row_commits_with_its_flag(member):
+    """The alert is written in the order's transaction: no crash between commit and alert can leave
+    the flag set and no alert (faults review). on_commit callbacks never run in this test."""
+    from yunying.core.models import Alert
+
+    spend_off = _spend_off()
+    budget = budget_make(spend_off, 3000)  # one order spends all of it
+    ingest(order_from(quote(member.pk), "SO-AL", phone="+8613900000001"))
+    budget.refresh_from_db()
+    assert budget.alerted_100_at is not None and budget.alerted_80_at is not None
+    assert sorted(Alert.objects.values_list("code", flat=True)) == [
+        "promotions.budget_100",
+        "promotions.budget_80",
+    ]

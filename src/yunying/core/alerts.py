@@ -29,6 +29,24 @@ def alert_raise(code: str, **data: Any) -> Alert:
     return Alert.objects.create(code=code, data=data)
 
 
+def alert_record_with(code: str, **data: Any) -> Alert:
+    """Store an alert row in the caller's transaction, so it commits with the change that raised it
+    (a flag "alerted" and its row cannot part: a crash after the commit loses neither); the log line
+    and the counter follow the commit, and a failure there never fails the committed request."""
+    from django.db import transaction
+
+    row = Alert.objects.create(code=code, data=data)
+
+    def announce() -> None:
+        logger.warning(
+            "%s %s %s", EVENT, code, data, extra={"event": EVENT, "alert_code": code, "alert": data}
+        )
+        ALERTS.labels(code=code).inc()
+
+    transaction.on_commit(announce, robust=True)
+    return row
+
+
 def alert_list(*, code: str | None = None):
     """Alerts, newest first (for the console)."""
     query = Alert.objects.order_by("-id")

@@ -329,7 +329,10 @@ def tier_evaluate(member_id: int, *, now: datetime | None = None, downgrade: boo
     earned = level_for(value, all_levels)
     with transaction.atomic():
         row = (
-            MemberTier.objects.select_for_update().select_related("level").filter(member_id=member_id).first()
+            MemberTier.objects.select_for_update(of=("self",))
+            .select_related("level")
+            .filter(member_id=member_id)
+            .first()
         )
         if row is None:
             if not Member.objects.filter(pk=member_id).exists():
@@ -342,7 +345,11 @@ def tier_evaluate(member_id: int, *, now: datetime | None = None, downgrade: boo
                     )  # fmt: skip
             except IntegrityError:
                 pass  # a concurrent evaluation created it
-            row = MemberTier.objects.select_for_update().select_related("level").get(member_id=member_id)
+            row = (
+                MemberTier.objects.select_for_update(of=("self",))
+                .select_related("level")
+                .get(member_id=member_id)
+            )
         current = row.level
         if earned.rank > current.rank:
             _move(row, earned, value=value, why="upgrade", now=now, prog=prog)

@@ -153,27 +153,50 @@ def order_redeem(order_id: int) -> list[Redemption]:
     return redemptions
 
 
-def _release(redemption: Redemption, amount: int) -> None:
-    """Give `amount` of a redemption back to every budget it was charged to."""
-    if amount <= 0:
-        return
-    Redemption.objects.filter(pk=redemption.pk).update(released_fen=F("released_fen") + amount)
-    redemption.released_fen += amount
-    budget_ids = sorted(
-        set(
-            BudgetEntry.objects.filter(redemption=redemption, kind=BudgetEntryKind.SPEND).values_list(
-                "budget_id", flat=True
+class _Releases:
+    """What a refund or cancellation gives back, gathered first and written in the order an order
+    takes its limits (coupons, promotions by id, budgets by id): an order and a cancellation racing
+    on one promotion and budget then wait for each other instead of deadlocking (faults review)."""
+
+    def __init__(self) -> None:
+        self.budgets: dict[int, int] = defaultdict(int)
+        self.entries: list[BudgetEntry] = []
+        self.uses: list[int] = []  # promotion ids whose use comes back
+        self.coupons: list[Redemption] = []  # redemptions whose coupon comes back
+
+    def release(self, redemption: Redemption, amount: int) -> None:
+        """Give `amount` of a redemption back to every budget it was charged to."""
+        if amount <= 0:
+            return
+        Redemption.objects.filter(pk=redemption.pk).update(released_fen=F("released_fen") + amount)
+        redemption.released_fen += amount
+        charged = BudgetEntry.objects.filter(redemption=redemption, kind=BudgetEntryKind.SPEND).values_list(
+            "budget_id", flat=True
+        )
+        for budget_id in sorted(set(charged)):
+            self.budgets[budget_id] += amount
+            self.entries.append(
+                BudgetEntry(
+                    budget_id=budget_id,
+                    kind=BudgetEntryKind.RELEASE,
+                    amount_fen=amount,
+                    redemption=redemption,
+                )
             )
-        )
-    )
-    for budget_id in budget_ids:
-        Budget.objects.filter(pk=budget_id).update(spent_fen=F("spent_fen") - amount)
-    BudgetEntry.objects.bulk_create(
-        BudgetEntry(
-            budget_id=budget_id, kind=BudgetEntryKind.RELEASE, amount_fen=amount, redemption=redemption
-        )
-        for budget_id in budget_ids
-    )
+
+    def write(self) -> None:
+        now = timezone.now()
+        for redemption in sorted(self.coupons, key=lambda r: r.coupon_id):
+            coupon = Coupon.objects.get(pk=redemption.coupon_id)
+            back = coupon.valid_until is None or coupon.valid_until > now
+            Coupon.objects.filter(pk=coupon.pk, state=CouponState.USED).update(
+                state=CouponState.AVAILABLE if back else CouponState.EXPIRED, used_at=None, order=None
+            )
+        for promotion_id in sorted(self.uses):
+            Promotion.objects.filter(pk=promotion_id, used_count__gt=0).update(used_count=F("used_count") - 1)
+        for budget_id in sorted(self.budgets):
+            Budget.objects.filter(pk=budget_id).update(spent_fen=F("spent_fen") - self.budgets[budget_id])
+        BudgetEntry.objects.bulk_create(self.entries)
 
 
 def refund_release(order_id: int, event_id: int | None) -> None:
@@ -190,6 +213,7 @@ def refund_release(order_id: int, event_id: int | None) -> None:
         _give_back_all(order, redemptions)
         return
     event = OrderEvent.objects.select_related("line").get(pk=event_id)
+    releases = _Releases()
     for redemption in redemptions:
         if event.line is not None:
             line = event.line
@@ -203,29 +227,27 @@ def refund_release(order_id: int, event_id: int | None) -> None:
                     share = min(left, row.discount_fen * event.amount_fen // max(line.paid_fen, 1))
                 if share > 0:
                     RedemptionLine.objects.filter(pk=row.pk).update(released_fen=F("released_fen") + share)
-                    _release(redemption, share)
+                    releases.release(redemption, share)
         elif order.total_fen > 0:
             left = redemption.amount_fen + redemption.shipping_fen - redemption.released_fen
             share = min(
                 left, (redemption.amount_fen + redemption.shipping_fen) * event.amount_fen // order.total_fen
             )
-            _release(redemption, share)
+            releases.release(redemption, share)
+    releases.write()
 
 
 def _give_back_all(order: Order, redemptions: list[Redemption] | None = None) -> None:
     """A cancelled or fully refunded order: everything back, uses and coupons included."""
     if redemptions is None:
         redemptions = list(Redemption.objects.filter(order=order, returned=False).select_related("promotion"))
-    now = timezone.now()
-    for redemption in sorted(redemptions, key=lambda r: r.promotion_id):
-        _release(redemption, redemption.amount_fen + redemption.shipping_fen - redemption.released_fen)
-        Redemption.objects.filter(pk=redemption.pk).update(returned=True)
-        Promotion.objects.filter(pk=redemption.promotion_id, used_count__gt=0).update(
-            used_count=F("used_count") - 1
+    releases = _Releases()
+    for redemption in redemptions:
+        releases.release(
+            redemption, redemption.amount_fen + redemption.shipping_fen - redemption.released_fen
         )
+        Redemption.objects.filter(pk=redemption.pk).update(returned=True)
+        releases.uses.append(redemption.promotion_id)
         if redemption.coupon_id is not None:
-            coupon = Coupon.objects.get(pk=redemption.coupon_id)
-            back = coupon.valid_until is None or coupon.valid_until > now
-            Coupon.objects.filter(pk=coupon.pk, state=CouponState.USED).update(
-                state=CouponState.AVAILABLE if back else CouponState.EXPIRED, used_at=None, order=None
-            )
+            releases.coupons.append(redemption)
+    releases.write()

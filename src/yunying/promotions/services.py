@@ -311,6 +311,7 @@ def coupons_issue_many(
             )
         except DomainError as error:
             if error.code == PromotionError.ISSUE_LIMIT_REACHED:
+                _bulk_audit(promotion_id, batch_ref, issued, skipped, stopped=True, actor=actor)
                 return BulkIssue(issued, skipped, stopped=True)
             if error.code != PromotionError.MEMBER_LIMIT_REACHED:
                 raise
@@ -318,15 +319,22 @@ def coupons_issue_many(
             continue
         issued += 0 if result.replayed else 1
         skipped += 1 if result.replayed else 0
+    _bulk_audit(promotion_id, batch_ref, issued, skipped, stopped=False, actor=actor)
+    return BulkIssue(issued, skipped, stopped=False)
+
+
+def _bulk_audit(
+    promotion_id: int, batch_ref: str, issued: int, skipped: int, *, stopped: bool, actor: Actor
+) -> None:
+    """One audit row per bulk issue, also when the template's limit stopped it (faults review)."""
     with transaction.atomic():
         audit_record(
             actor=actor,
             action="coupon.issue_many",
             object_type="promotion",
             object_id=promotion_id,
-            after={"batch": batch_ref, "issued": issued, "skipped": skipped},
+            after={"batch": batch_ref, "issued": issued, "skipped": skipped, "stopped": stopped},
         )
-    return BulkIssue(issued, skipped, stopped=False)
 
 
 def coupon_void(*, coupon_id: int, actor: Actor, reason: str) -> Coupon:
@@ -677,9 +685,9 @@ def topup_decide(*, topup_id: int, approve: bool, actor: Actor, note: str = "") 
 def _alert(code: str, data: dict) -> None:
     # Imported here, not at module level: this module loads with the app (ready()), before `yunying
     # serve` sets PROMETHEUS_MULTIPROC_DIR, and core.alerts imports prometheus_client (core.metrics).
-    from yunying.core.alerts import alert_raise
+    from yunying.core.alerts import alert_record_with
 
-    alert_raise(code, **data)
+    alert_record_with(code, **data)
 
 
 ALERT_80 = "promotions.budget_80"
@@ -689,7 +697,8 @@ ALERT_100 = "promotions.budget_100"
 def budget_alerts_check(budget_ids: list[int], now: datetime | None = None) -> None:
     """Raise an alert once when a budget's spend reaches 80% and once at 100% of its cap. The flag
     is set by a conditional update, so two orders crossing at once raise one alert; the alert row is
-    written after the commit (core.alerts)."""
+    written in the same transaction as the flag, so a crash after the commit loses neither (faults
+    review: the row used to follow the commit, and a crash in between lost it for good)."""
     now = now or timezone.now()
     for budget in Budget.objects.filter(pk__in=budget_ids):
         cap = budget.cap_fen
@@ -706,7 +715,7 @@ def budget_alerts_check(budget_ids: list[int], now: datetime | None = None) -> N
                     "spent_fen": budget.spent_fen,
                     "cap_fen": cap,
                 }
-                transaction.on_commit(lambda code=code, data=data: _alert(code, data))
+                _alert(code, data)
 
 
 SEGMENT_ISSUE_MAX = 5000  # members per request; larger segments: docs/promotions.md "Issuing"
