@@ -216,3 +216,23 @@ def test_the_budget_alert_row_commits_with_its_flag(member):
         "promotions.budget_100",
         "promotions.budget_80",
     ]
+
+
+def test_an_order_level_refund_then_the_return_of_a_discounted_line_gives_back_exactly_once(member):
+    """价保 (an order-level compensation) then a return of the discounted item: the line's share was
+    given back twice and broke the release CHECK, a 500 that left the return unrecordable (attacker
+    review). Budgets get back at most what was spent."""
+    special = promotion_make("special_price", price_fen=6000, skus=["TEA-1"])  # 12000 → 6000 on line 1
+    budget = budget_make(special, 100_000)
+    ingest(order_from(quote(member.pk), "SO-PB", phone="+8613900000001"))
+    order = Order.objects.get(external_id="SO-PB")
+    line2 = order.lines.get(line_no=2)
+    refund("SO-PB", external_id="R-COMP", amount_fen=line2.paid_fen - 1)  # order-level
+    refund("SO-PB", external_id="R-RET", line_no=1)  # all of line 1
+    redemption = Redemption.objects.get()
+    assert redemption.released_fen <= redemption.amount_fen
+    assert all(row.released_fen <= row.discount_fen for row in redemption.lines.all())
+    spent = Budget.objects.get(pk=budget.pk).spent_fen
+    assert 0 <= spent <= 6000
+    refund("SO-PB", external_id="R-REST")  # the rest of the order: everything back
+    assert Budget.objects.get(pk=budget.pk).spent_fen == 0

@@ -28,6 +28,7 @@ from django.utils import timezone
 from yunying.commerce.events import OrderFact, OrderFactKind
 from yunying.commerce.models import Order, OrderEvent, OrderStatus
 from yunying.core.errors import DomainError
+from yunying.promotions.engine import split
 from yunying.promotions.errors import PromotionError
 from yunying.promotions.models import (
     Budget,
@@ -215,24 +216,33 @@ def refund_release(order_id: int, event_id: int | None) -> None:
     event = OrderEvent.objects.select_related("line").get(pk=event_id)
     releases = _Releases()
     for redemption in redemptions:
+        left = redemption.amount_fen + redemption.shipping_fen - redemption.released_fen
+        rows = list(redemption.lines.all())
         if event.line is not None:
             line = event.line
-            for row in redemption.lines.all():
+            for row in rows:
                 if row.line_no != line.line_no:
                     continue
-                left = row.discount_fen - row.released_fen
+                row_left = row.discount_fen - row.released_fen
                 if line.refunded_fen >= line.paid_fen:
-                    share = left  # the refund that empties the line takes the rest
+                    share = row_left  # the refund that empties the line takes the rest
                 else:
-                    share = min(left, row.discount_fen * event.amount_fen // max(line.paid_fen, 1))
+                    share = row.discount_fen * event.amount_fen // max(line.paid_fen, 1)
+                share = min(share, row_left, left)  # never past what the line or the redemption has left
                 if share > 0:
                     RedemptionLine.objects.filter(pk=row.pk).update(released_fen=F("released_fen") + share)
                     releases.release(redemption, share)
         elif order.total_fen > 0:
-            left = redemption.amount_fen + redemption.shipping_fen - redemption.released_fen
             share = min(
                 left, (redemption.amount_fen + redemption.shipping_fen) * event.amount_fen // order.total_fen
             )
+            # The lines' part of it is spread over the lines' discounts (the shipping part stays on the
+            # redemption): a later line refund then sees what is left of its line (attacker review: it
+            # gave back the whole line again and broke the release CHECK, a 500).
+            lines_left = {row.pk: row.discount_fen - row.released_fen for row in rows}
+            on_lines = min(share, sum(lines_left.values()))
+            for pk, fen in split(on_lines, lines_left).items():
+                RedemptionLine.objects.filter(pk=pk).update(released_fen=F("released_fen") + fen)
             releases.release(redemption, share)
     releases.write()
 
