@@ -513,14 +513,22 @@ def test_a_budget_is_created_based_topped_up_and_approved_by_another(console_as)
     assert response.status_code == 302
     budget = promotion.budget
     assert budget.base_fen == 500000
+    # raising the base is a top-up (two people), not an edit: refused, the base unchanged
+    raised = execution.post(
+        f"/console/promotions/budgets/{budget.pk}/base/", {"base": "6000.5", "reason": "加码"}
+    )
+    assert raised.status_code == 422 and "追加" in raised.content.decode()
+    budget.refresh_from_db()
+    assert budget.base_fen == 500000
+    # lowering it is one person's call
     assert (
         execution.post(
-            f"/console/promotions/budgets/{budget.pk}/base/", {"base": "6000.5", "reason": "加码"}
+            f"/console/promotions/budgets/{budget.pk}/base/", {"base": "4000.5", "reason": "收紧"}
         ).status_code
         == 302
     )
     budget.refresh_from_db()
-    assert budget.base_fen == 600050
+    assert budget.base_fen == 400050
     assert (
         execution.post(
             f"/console/promotions/budgets/{budget.pk}/topup/", {"amount": "1000", "reason": "爆单"}
@@ -549,7 +557,7 @@ def test_a_budget_is_created_based_topped_up_and_approved_by_another(console_as)
         == 302
     )
     budget.refresh_from_db()
-    assert budget.cap_fen == 700050
+    assert budget.cap_fen == 400050 + 100000
     actions = set(AuditEntry.objects.filter(object_type="budget").values_list("action", flat=True))
     assert actions == {"budget.create", "budget.set_base", "budget.topup_request", "budget.topup_approve"}
     page = strategy.get("/console/promotions/budgets/").content.decode()
@@ -612,7 +620,7 @@ def test_budget_alerts_are_listed(console_as):
     assert "channel:app" in page and "80%" in page
 
 
-def test_a_budget_crossing_80_percent_raises_its_alert_after_the_commit_and_the_page_lists_it(
+def test_a_budget_crossing_80_percent_raises_its_alert_with_its_flag_and_the_page_lists_it(
     console_as, django_capture_on_commit_callbacks
 ):
     from django.db import transaction
@@ -627,7 +635,7 @@ def test_a_budget_crossing_80_percent_raises_its_alert_after_the_commit_and_the_
     # when
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         budget_alerts_check([budget.pk])
-        assert not Alert.objects.exists()  # written after the commit, not in the transaction
+        assert Alert.objects.exists()  # in the transaction of its flag: a crash after commit keeps both
     # then
     alert = Alert.objects.get()
     assert (alert.code, alert.data["key"]) == ("promotions.budget_80", "channel:mini")

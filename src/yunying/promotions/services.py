@@ -582,7 +582,9 @@ def budget_create(
 
 
 def budget_set_base(*, budget_id: int, base_fen: int, actor: Actor, reason: str = "") -> Budget:
-    """Change a budget's base. It cannot drop below what is already spent net of top-ups.
+    """Lower a budget's base (a cut takes one person). It cannot drop below what is already spent net
+    of top-ups. Raising it would give away more with nobody's approval: that is a top-up, which a
+    second operator approves (attacker review: raising the base bypassed the two-person rule).
 
     Raises: promotion.budget_not_found, promotion.budget_invalid."""
     if not isinstance(base_fen, int) or isinstance(base_fen, bool) or not 0 <= base_fen <= 10**12:
@@ -591,6 +593,16 @@ def budget_set_base(*, budget_id: int, base_fen: int, actor: Actor, reason: str 
         budget = Budget.objects.select_for_update().filter(pk=budget_id).first()
         if budget is None:
             raise DomainError(PromotionError.BUDGET_NOT_FOUND)
+        if base_fen > budget.base_fen:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "base_fen",
+                        PromotionError.BUDGET_INVALID,
+                        _("To raise a budget, ask for a top-up: another operator approves it."),
+                    )
+                ]
+            )
         if base_fen + budget.topup_fen < budget.spent_fen:
             raise ValidationFailed(
                 [FieldError("base_fen", PromotionError.BUDGET_INVALID, spent_fen=budget.spent_fen)]
