@@ -90,9 +90,13 @@ def test_the_quote_suggests_the_best_coupon_and_the_order_redeems_the_chosen_one
     assert created.status_code == 201, created.content
     assert Coupon.objects.get(pk=coupons[1].pk).state == CouponState.USED
     assert Redemption.objects.get().amount_fen == 2000
-    # the same coupon cannot be redeemed by a second order priced with the same quote
+    # a quote prices one order: a second order with it is refused, and nothing is recorded
     again = storefront.post_json("/api/v1/orders", {**order, "external_id": "SO-Q2"})
-    assert_problem(again, 409, "promotion.coupon_unavailable")
+    assert_problem(again, 409, "promotion.quote_used")
+    assert storefront.get("/api/v1/orders/SO-Q2").status_code == 404
+    # and a fresh quote for the same coupon says it is no longer usable
+    fresh = _quote(storefront, coupon_ids=[coupons[1].pk]).json()
+    assert [n["reason"] for n in fresh["not_applied"] if n["coupon_id"] == coupons[1].pk] == ["unavailable"]
 
 
 def test_another_members_coupon_is_not_applied_and_the_quote_says_so(storefront, member):

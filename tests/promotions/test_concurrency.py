@@ -44,14 +44,16 @@ def _rush(calls):
         return list(pool.map(run, calls))
 
 
-def _orders(result, prefix):
-    return [lambda n=n: ingest(order_from(result, f"{prefix}-{n}", phone=PHONE)) for n in range(K)]
+def _orders(make_quote, prefix):
+    """K orders, each priced with its own quote (a quote prices one order)."""
+    quotes = [make_quote() for _ in range(K)]
+    return [lambda n=n: ingest(order_from(quotes[n], f"{prefix}-{n}", phone=PHONE)) for n in range(K)]
 
 
 def test_k_orders_against_a_use_limit_of_l_record_exactly_l():
     member = MemberFactory(phone=PHONE)
     promotion = promotion_make("spend_off", steps=[[10000, 1000]], use_limit=7)
-    outcomes = _rush(_orders(quote(member.pk), "UL"))
+    outcomes = _rush(_orders(lambda: quote(member.pk), "UL"))
     assert Counter(outcomes) == {"ok": 7, "promotion.limit_reached": K - 7}
     assert Promotion.objects.get(pk=promotion.pk).used_count == 7
     assert Order.objects.count() == 7
@@ -61,7 +63,7 @@ def test_k_orders_against_a_budget_never_spend_past_it():
     member = MemberFactory(phone=PHONE)
     promotion = promotion_make("spend_off", steps=[[10000, 3000]])
     budget = budget_make(promotion, 40_000)  # 13 discounts of 3000 fit, the 14th does not
-    outcomes = _rush(_orders(quote(member.pk), "BU"))
+    outcomes = _rush(_orders(lambda: quote(member.pk), "BU"))
     assert Counter(outcomes) == {"ok": 13, "promotion.budget_exhausted": K - 13}
     budget.refresh_from_db()
     assert budget.spent_fen == 39_000 <= budget.cap_fen
@@ -73,7 +75,7 @@ def test_k_orders_with_one_coupon_use_it_once():
     member = MemberFactory(phone=PHONE)
     template = promotion_make("coupon_off", threshold_fen=0, off_fen=500)
     coupon = coupon_issue(promotion_id=template.pk, member_id=member.pk, source="issue", actor=SYSTEM).coupon
-    outcomes = _rush(_orders(quote(member.pk, coupon_ids=[coupon.pk]), "CO"))
+    outcomes = _rush(_orders(lambda: quote(member.pk, coupon_ids=[coupon.pk]), "CO"))
     assert Counter(outcomes) == {"ok": 1, "promotion.coupon_unavailable": K - 1}
     assert Coupon.objects.get(pk=coupon.pk).state == CouponState.USED
 

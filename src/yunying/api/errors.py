@@ -132,6 +132,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "promotion.quote_invalid": 422,
     "promotion.quote_expired": 422,
     "promotion.quote_mismatch": 422,
+    "promotion.quote_used": 409,
     "promotion.coupon_unavailable": 409,
     "promotion.limit_reached": 409,
     "promotion.budget_exhausted": 409,

@@ -24,6 +24,7 @@ class PromotionError(StrEnum):
     QUOTE_INVALID = "promotion.quote_invalid"  # a quote token we did not sign, or for another order
     QUOTE_EXPIRED = "promotion.quote_expired"
     QUOTE_MISMATCH = "promotion.quote_mismatch"  # the order's lines are not the quoted ones
+    QUOTE_USED = "promotion.quote_used"  # another order was already priced with this quote
     COUPON_UNAVAILABLE = "promotion.coupon_unavailable"  # used, expired or withdrawn since the quote
     LIMIT_REACHED = "promotion.limit_reached"  # the promotion's use limit was reached since the quote
     BUDGET_EXHAUSTED = "promotion.budget_exhausted"  # a budget ran out since the quote
@@ -56,6 +57,7 @@ register_messages(
         PromotionError.QUOTE_INVALID: _("The quote is not valid for this order."),
         PromotionError.QUOTE_EXPIRED: _("The quote has expired: ask for a new one."),
         PromotionError.QUOTE_MISMATCH: _("The order's lines are not the ones quoted: ask for a new quote."),
+        PromotionError.QUOTE_USED: _("This quote was already used by another order: ask for a new quote."),
         PromotionError.COUPON_UNAVAILABLE: _(
             "A coupon of the quote is no longer available: ask for a new quote."
         ),

@@ -333,3 +333,11 @@ class BudgetEntry(models.Model):
     class Meta:
         indexes = [models.Index(fields=["budget", "created_at"])]
         constraints = [models.CheckConstraint(condition=Q(amount_fen__gt=0), name="budget_entry_positive")]
+
+
+class QuoteUse(models.Model):
+    """A quote redeemed by an order: one order per quote (its token's digest is unique)."""
+
+    digest = models.CharField(max_length=64, unique=True)  # sha256 of the token
+    order = models.OneToOneField(Order, on_delete=models.PROTECT, related_name="+")
+    used_at = models.DateTimeField(auto_now_add=True)

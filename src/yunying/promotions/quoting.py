@@ -10,6 +10,7 @@ promotions.redemption takes exactly that — or refuses the order when a limit o
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -263,6 +264,7 @@ def _sign(result: engine.Quote, cart: engine.Cart, member_id: int | None, now: d
     paid = {line.line_no: line.paid_fen for line in result.lines}
     payload = {
         "v": TOKEN_VERSION,
+        "n": secrets.token_hex(8),  # each quote its own: two equal carts in one second are two quotes
         "m": member_id,
         "ch": cart.channel,
         "at": int(now.timestamp()),

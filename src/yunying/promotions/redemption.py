@@ -20,8 +20,10 @@ Budgets get back exactly what their redemptions release (BudgetEntry rows, kind 
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -37,6 +39,7 @@ from yunying.promotions.models import (
     Coupon,
     CouponState,
     Promotion,
+    QuoteUse,
     Redemption,
     RedemptionLine,
 )
@@ -76,6 +79,13 @@ def order_redeem(order_id: int) -> list[Redemption]:
     ordered = tuple((ln.sku, ln.category, ln.unit_price_fen, ln.quantity, ln.paid_fen) for ln in lines)
     if ordered != signed.lines:
         raise DomainError(PromotionError.QUOTE_MISMATCH)
+    # One order per quote: a cached quote cannot price many orders, and pausing a promotion stops it
+    # for every quote not yet redeemed once its token runs out (attacker review).
+    try:
+        with transaction.atomic():
+            QuoteUse.objects.create(digest=hashlib.sha256(order.quote.encode()).hexdigest(), order=order)
+    except IntegrityError:
+        raise DomainError(PromotionError.QUOTE_USED) from None
     promotions = Promotion.objects.in_bulk({applied.promotion_id for applied in signed.applied})
     if len(promotions) != len({applied.promotion_id for applied in signed.applied}):
         raise DomainError(PromotionError.QUOTE_INVALID, field="promotion")
