@@ -210,3 +210,17 @@ def test_unknown_member_and_promotion(storefront, member):
         404,
         "promotion.not_found",
     )
+
+
+def test_codes_through_the_api_share_the_member_pages_hourly_try_limit(storefront, member, settings):
+    """A storefront forwarding what members type must not be a way around the limit (attacker review)."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "coupon_code_member_hour": 3}
+    url = "/api/v1/promotions/members/M-1/coupon-codes"
+    answers = [storefront.post_json(url, {"code": f"WRONGCODE{n}"}).status_code for n in range(5)]
+    assert answers == [404, 404, 404, 429, 429]
+
+
+def test_a_quote_takes_the_member_by_external_id_only(storefront, member):
+    """By phone, a quote told a key without member.lookup whether a phone is a member (attacker review)."""
+    response = _quote(storefront, member={"phone": PHONE})
+    assert_problem(response, 422, "core.invalid")

@@ -236,3 +236,15 @@ def test_an_order_level_refund_then_the_return_of_a_discounted_line_gives_back_e
     assert 0 <= spent <= 6000
     refund("SO-PB", external_id="R-REST")  # the rest of the order: everything back
     assert Budget.objects.get(pk=budget.pk).spent_fen == 0
+
+
+def test_withdrawing_a_coupon_through_one_template_leaves_another_templates_coupons_alone(member):
+    from yunying.promotions.services import coupon_void
+
+    mine = _coupon(member)
+    other = promotion_make("coupon_off", threshold_fen=0, off_fen=100)
+    with pytest.raises(DomainError) as refused:
+        coupon_void(coupon_id=mine.pk, promotion_id=other.pk, actor=SYSTEM, reason="wrong page")
+    assert refused.value.code == "promotion.coupon_not_found"
+    mine.refresh_from_db()
+    assert mine.state == CouponState.AVAILABLE

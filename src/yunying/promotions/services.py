@@ -337,15 +337,16 @@ def _bulk_audit(
         )
 
 
-def coupon_void(*, coupon_id: int, actor: Actor, reason: str) -> Coupon:
+def coupon_void(*, coupon_id: int, actor: Actor, reason: str, promotion_id: int | None = None) -> Coupon:
     """Withdraw an unused coupon (issued by mistake).
 
     Raises: promotion.coupon_not_found, promotion.coupon_unavailable."""
     with transaction.atomic():
-        changed = Coupon.objects.filter(pk=coupon_id, state=CouponState.AVAILABLE).update(
-            state=CouponState.VOID
-        )
-        coupon = Coupon.objects.filter(pk=coupon_id).first()
+        scope = Coupon.objects.filter(pk=coupon_id)
+        if promotion_id is not None:  # the caller's template only (a console page of one template)
+            scope = scope.filter(promotion_id=promotion_id)
+        changed = scope.filter(state=CouponState.AVAILABLE).update(state=CouponState.VOID)
+        coupon = scope.first()
         if coupon is None:
             raise DomainError(PromotionError.COUPON_NOT_FOUND)
         if not changed:
@@ -387,7 +388,7 @@ def _new_code() -> str:
 def code_batch_create(
     *, promotion_id: int, name: str, size: int = 0, codes: list[str] | None = None, actor: Actor
 ) -> CodeBatch:
-    """Generate `size` unguessable codes, or import the storefront's `codes` (unique, 6-32 of A-Z
+    """Generate `size` unguessable codes, or import the storefront's `codes` (unique, 8-32 of A-Z
     and 0-9). Each code reserves one coupon of the template's total limit.
 
     Raises: promotion.not_found, promotion.not_a_coupon, promotion.codes_invalid,
