@@ -103,12 +103,14 @@ def test_one_member_claiming_in_parallel_gets_only_their_limit():
 def test_control_read_then_write_overshoots_the_limit():
     """Without the conditional update the same rush passes the limit: the guard above is what holds."""
     promotion = promotion_make("spend_off", steps=[[10000, 1000]], use_limit=7)
+    all_read = threading.Barrier(K)  # every thread reads before any writes: the race, every time
 
     def naive():
         from django.db import transaction
 
         with transaction.atomic():
             used = Promotion.objects.get(pk=promotion.pk).used_count
+            all_read.wait(timeout=30)
             if used >= 7:
                 raise DomainError("promotion.limit_reached")
             Promotion.objects.filter(pk=promotion.pk).update(used_count=F("used_count") + 1)
@@ -117,7 +119,7 @@ def test_control_read_then_write_overshoots_the_limit():
         cursor.execute("ALTER TABLE promotions_promotion DROP CONSTRAINT promotion_used_within_limit")
     try:
         outcomes = _rush([naive] * K)
-        assert Counter(outcomes)["ok"] > 7
+        assert Counter(outcomes)["ok"] == K  # all read 0, all wrote: K uses of a limit of 7
     finally:
         Promotion.objects.filter(pk=promotion.pk).update(used_count=0)
         with connections["default"].cursor() as cursor:
