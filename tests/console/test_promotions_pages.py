@@ -154,7 +154,7 @@ def test_creating_a_spend_off_saves_fen_and_audits(console_as):
 @pytest.mark.parametrize(
     ("kind", "fields", "expected"),
     [
-        ("special_price", {"price_yuan": "99.9"}, {"price_fen": 9990}),
+        ("special_price", {"price_yuan": "99.9", "skus": "TV-55"}, {"price_fen": 9990}),
         ("member_price", {"zhe": "9.5", "min_tier_rank": "2"}, {"permille": 950, "min_tier_rank": 2}),
         ("member_price", {"zhe": ""}, {"permille": 0}),
         ("spend_percent", {"step_0_threshold": "300", "step_0_value": "9"}, {"steps": [[30000, 900]]}),
@@ -321,7 +321,7 @@ def test_the_preview_prices_the_unsaved_form(console_as):
 
 
 def test_the_preview_replaces_the_saved_version_and_names_the_other_offers(console_as):
-    running = promotion_make("special_price", price_fen=9900, scope={"skus": ["TEA-1"]}, name="茶叶限时价")
+    running = promotion_make("special_price", price_fen=9900, skus=["TEA-1"], name="茶叶限时价")
     saved = promotion_make("spend_off", steps=[[20000, 3000]])
     data = {**_form(step_0_threshold="100", step_0_value="10"), **_cart(), "promotion_id": str(saved.pk)}
     page = console_as(Role.EXECUTION).post("/console/promotions/preview/", data).content.decode()

@@ -248,3 +248,33 @@ def test_withdrawing_a_coupon_through_one_template_leaves_another_templates_coup
     assert refused.value.code == "promotion.coupon_not_found"
     mine.refresh_from_db()
     assert mine.state == CouponState.AVAILABLE
+
+
+def test_a_limit_below_what_is_used_is_a_field_error_not_a_500(member):
+    """The table's CHECK refused it as an IntegrityError, a 500 (new-user review)."""
+    from yunying.core.errors import ValidationFailed
+    from yunying.promotions.services import promotion_update
+    from yunying.promotions.terms import promotion_validate
+
+    spend_off = promotion_make("spend_off", steps=[[20000, 3000]], use_limit=3)
+    ingest(order_from(quote(member.pk), "SO-LIM-1", phone="+8613900000001"))
+    ingest(order_from(quote(member.pk), "SO-LIM-2", phone="+8613900000001"))
+    spend_off.refresh_from_db()
+    assert spend_off.used_count == 2
+    raw = {"name": "x", "kind": "spend_off", "starts_at": spend_off.starts_at, "steps": [[20000, 3000]]}
+    spec, _ = promotion_validate({**raw, "use_limit": 1})
+    with pytest.raises(ValidationFailed) as refused:
+        promotion_update(promotion_id=spend_off.pk, spec=spec, base_version=spend_off.version, actor=SYSTEM)
+    assert [error["field"] for error in refused.value.errors] == ["use_limit"]
+    spec, _ = promotion_validate({**raw, "use_limit": 2})  # down to what is used: fine
+    assert promotion_update(
+        promotion_id=spend_off.pk, spec=spec, base_version=spend_off.version, actor=SYSTEM
+    )
+
+
+def test_a_code_with_a_nul_is_unknown_not_a_database_error(member):
+    from yunying.promotions.services import code_redeem
+
+    with pytest.raises(DomainError) as refused:
+        code_redeem(code="ABC\x00DEF", member_id=member.pk, actor=SYSTEM)
+    assert refused.value.code == "promotion.code_unknown"

@@ -58,3 +58,15 @@ def test_spend_off_refusals_are_field_errors(fields, field):
 )
 def test_yuan_to_fen(text, fen):
     assert yuan_to_fen(text) == fen
+
+
+def test_a_limited_time_price_names_its_items_and_is_not_zero():
+    """Without SKUs or categories a ¥10 限时价 priced every line of every cart (new-user review)."""
+    spec, errors = promotion_validate(
+        {"name": "限时价", "kind": "special_price", "starts_at": START, "price_fen": 1000}
+    )
+    assert spec is None and "skus" in [e["field"] for e in errors]
+    spec, errors = promotion_validate(
+        {"name": "限时价", "kind": "special_price", "starts_at": START, "price_fen": 0, "skus": ["TV"]}
+    )
+    assert spec is None and "price_fen" in [e["field"] for e in errors]

@@ -39,10 +39,15 @@ PromotionId = Annotated[int, Field(strict=True, ge=1, le=2**63 - 1)]
 MAX_CHOSEN_COUPONS = 20
 
 
+# No control characters: an order refuses them (commerce.validation), so a quote with them could never
+# become an order (new-user review), and a NUL reaching PostgreSQL is a 500.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+
+
 class QuoteLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    sku: Annotated[str, Field(min_length=1, max_length=SKU_MAX_LENGTH)]
-    category: Annotated[str, Field(max_length=CATEGORY_MAX_LENGTH)] = ""
+    sku: Annotated[str, Field(min_length=1, max_length=SKU_MAX_LENGTH, pattern=ONE_LINE)]
+    category: Annotated[str, Field(max_length=CATEGORY_MAX_LENGTH, pattern=ONE_LINE)] = ""
     unit_price_fen: Fen
     quantity: Annotated[int, Field(strict=True, ge=1, le=MAX_QUANTITY)]
 
@@ -256,7 +261,7 @@ class ClaimIn(BaseModel):
 
 class CodeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: Annotated[str, Field(min_length=1, max_length=40)]
+    code: Annotated[str, Field(min_length=1, max_length=40, pattern=ONE_LINE)]
 
 
 def _member(external_id: str) -> Member:

@@ -353,6 +353,8 @@ def quote_preview(
     one being edited (saved or not, any state) in place of its saved version; a coupon template as
     if the member had chosen one of its coupons. Reads the live promotions and budgets; writes nothing."""
     now = now or timezone.now()
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in channel):  # a NUL reaching PostgreSQL is a 500
+        channel = ""
     running = [p for p in live_promotions(now) if p.pk != promotion.pk]
     budgets = budgets_for([*running, promotion] if promotion.pk else running, channel)
     cart = engine.Cart(

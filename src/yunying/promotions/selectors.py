@@ -196,6 +196,7 @@ def promotion_list(*, state: str | None = None, kind: str | None = None, search:
         query = query.filter(state=state)
     if kind:
         query = query.filter(kind=kind)
+    search = search.replace("\x00", "")  # PostgreSQL refuses NUL in a text parameter (a 500)
     if search:
         query = query.filter(name__icontains=search)
     return query

@@ -114,6 +114,27 @@ def promotion_update(*, promotion_id: int, spec: PromotionSpec, base_version: in
             raise DomainError(PromotionError.NOT_FOUND)
         if promotion.version != base_version:
             raise DomainError(PromotionError.CHANGED, version=promotion.version)
+        # A limit below what is already used or issued would break the table's CHECK (a 500 the
+        # new-user review found): a field error instead.
+        below = []
+        if spec.use_limit is not None and spec.use_limit < promotion.used_count:
+            below.append(
+                FieldError(
+                    "use_limit",
+                    PromotionError.TERMS_INVALID,
+                    _("Already used %(n)s times.") % {"n": promotion.used_count},
+                )
+            )
+        if spec.issue_limit is not None and spec.issue_limit < promotion.issued_count:
+            below.append(
+                FieldError(
+                    "issue_limit",
+                    PromotionError.TERMS_INVALID,
+                    _("Already issued %(n)s coupons.") % {"n": promotion.issued_count},
+                )
+            )
+        if below:
+            raise ValidationFailed(below)
         if spec.kind != promotion.kind and (promotion.issued_count or promotion.used_count):
             raise ValidationFailed(
                 [
@@ -464,6 +485,8 @@ def code_redeem(*, code: str, member_id: int, actor: Actor, now: datetime | None
     promotion.member_limit_reached."""
     now = now or timezone.now()
     normalized = code_normalize(code or "")
+    if not (normalized.isascii() and normalized.isalnum()):  # a NUL is a 500 on PostgreSQL; no code has one
+        raise DomainError(PromotionError.CODE_UNKNOWN)
     with transaction.atomic():
         row = CouponCode.objects.select_related("batch__promotion").filter(code=normalized).first()
         if row is None:

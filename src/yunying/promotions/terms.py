@@ -180,7 +180,7 @@ def _terms(check: _Checker, kind: str, raw: Mapping) -> dict:
     if rank:
         terms["min_tier_rank"] = rank
     if kind == PromotionKind.SPECIAL_PRICE:
-        terms["price_fen"] = check.integer(raw, "price_fen")
+        terms["price_fen"] = check.integer(raw, "price_fen", minimum=1)
     elif kind == PromotionKind.MEMBER_PRICE:
         # 0: the member's level's own discount (loyalty tiers); otherwise this permille for everyone
         # at min_tier_rank or above.
@@ -240,6 +240,10 @@ def promotion_validate(raw: Mapping[str, Any]) -> tuple[PromotionSpec | None, li
     scope = {
         key: check.texts(raw, key) for key in ("skus", "categories", "exclude_skus", "exclude_categories")
     }
+    if kind == PromotionKind.SPECIAL_PRICE and not (scope["skus"] or scope["categories"]):
+        # A limited-time price is for named items: without them it priced every line of every cart
+        # at it (a ¥10 TV; new-user review).
+        check.fail("skus", _("Name the SKUs or categories the price is for."))
     channels = check.texts(raw, "channels")
     for channel in channels:
         if not _CHANNEL.match(channel):
