@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "yunying.core",
     "yunying.members",
     "yunying.commerce",
+    "yunying.risk",
     "yunying.loyalty",
     "yunying.analytics",
     "yunying.promotions",

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class RiskConfig(AppConfig):
+    name = "yunying.risk"
+    label = "risk"
+    verbose_name = "Risk control"
+
+    def ready(self) -> None:
+        from yunying.core.registry import periodic_job_register
+        from yunying.risk import errors, jobs  # noqa: F401 (messages)
+
+        # Counter rows older than the longest window are dropped; early warning looks for spikes.
+        periodic_job_register("risk.hits_prune", jobs.hits_prune_due)

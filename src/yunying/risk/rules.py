@@ -1,0 +1,177 @@
+"""Rules are data (R2): a rule set is JSON, versioned in the database, and one pure function judges
+signals with it. No Django, no clock: the backtest and the table tests call `judge` directly.
+
+A rule set:
+    {"thresholds": {"challenge": 40, "review": 60, "block": 85},
+     "rules": [{"key": "fast_fill", "label": "...", "entries": ["signup.create"],
+                "when": {"all": [{"signal": "fill_ms", "op": "<", "value": 3000}]},
+                "points": 35, "action": null}]}
+A condition is {"signal", "op", "value"} or {"all": [...]}, {"any": [...]}, {"not": {...}}. A missing
+signal never matches (so {"not": ...} of a missing signal does). The score is the sum of the points of
+the rules that fire, at most 100; the decision is the strictest of the score's threshold and the
+hard actions of the rules that fired.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Action(StrEnum):
+    ALLOW = "allow"
+    CHALLENGE = "challenge"
+    REVIEW = "review"
+    BLOCK = "block"
+
+
+SEVERITY = {Action.ALLOW: 0, Action.CHALLENGE: 1, Action.REVIEW: 2, Action.BLOCK: 3}
+
+_OPS = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "in": lambda value, options: value in options,
+}
+
+
+class RuleSetError(ValueError):
+    """A rule set that cannot be judged with; the message names the place."""
+
+
+@dataclass(frozen=True)
+class Reason:
+    rule: str
+    label: str
+    points: int
+    signals: dict[str, Any]
+    action: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = {"rule": self.rule, "label": self.label, "points": self.points, "signals": self.signals}
+        if self.action:
+            data["action"] = self.action
+        return data
+
+
+@dataclass(frozen=True)
+class Judgement:
+    score: int
+    action: Action
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def strictest(*actions: str) -> Action:
+    return max((Action(a) for a in actions), key=SEVERITY.__getitem__, default=Action.ALLOW)
+
+
+def _matches(condition: dict[str, Any], signals: dict[str, Any], fired: dict[str, Any]) -> bool:
+    """Whether `condition` holds; the signal values that made it hold are added to `fired`."""
+    if "all" in condition:
+        found: dict[str, Any] = {}
+        if all(_matches(part, signals, found) for part in condition["all"]):
+            fired.update(found)
+            return True
+        return False
+    if "any" in condition:
+        for part in condition["any"]:
+            found = {}
+            if _matches(part, signals, found):
+                fired.update(found)
+                return True
+        return False
+    if "not" in condition:
+        return not _matches(condition["not"], signals, {})
+    name = condition["signal"]
+    value = signals.get(name)
+    if value is None:
+        return False
+    try:
+        holds = bool(_OPS[condition["op"]](value, condition["value"]))
+    except TypeError:  # a signal of another type than the rule expects never matches
+        return False
+    if holds:
+        fired[name] = value
+    return holds
+
+
+def _check_condition(condition: Any, where: str) -> None:
+    if not isinstance(condition, dict):
+        raise RuleSetError(f"{where}: a condition is an object")
+    if "all" in condition or "any" in condition:
+        parts = condition.get("all", condition.get("any"))
+        if not isinstance(parts, list) or not parts:
+            raise RuleSetError(f"{where}: all/any take a non-empty list")
+        for index, part in enumerate(parts):
+            _check_condition(part, f"{where}.{index}")
+    elif "not" in condition:
+        _check_condition(condition["not"], f"{where}.not")
+    else:
+        if not isinstance(condition.get("signal"), str) or condition.get("op") not in _OPS:
+            raise RuleSetError(f"{where}: needs signal and op (one of {', '.join(_OPS)})")
+        if "value" not in condition:
+            raise RuleSetError(f"{where}: needs a value")
+        if condition["op"] == "in" and not isinstance(condition["value"], list):
+            raise RuleSetError(f"{where}: 'in' takes a list")
+
+
+def ruleset_validate(ruleset: Any) -> dict[str, Any]:
+    """The rule set if it can be judged with. Raises RuleSetError naming what is wrong."""
+    if not isinstance(ruleset, dict) or not isinstance(ruleset.get("rules"), list):
+        raise RuleSetError("a rule set is an object with a list of rules")
+    thresholds = ruleset.get("thresholds", {})
+    if not isinstance(thresholds, dict):
+        raise RuleSetError("thresholds is an object")
+    last = 0
+    for name in ("challenge", "review", "block"):
+        value = thresholds.get(name, 101)
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 101 or value < last:
+            raise RuleSetError(f"thresholds.{name}: a whole number 1–101, challenge ≤ review ≤ block")
+        last = value
+    keys = set()
+    for index, rule in enumerate(ruleset["rules"]):
+        where = f"rules.{index}"
+        if not isinstance(rule, dict) or not isinstance(rule.get("key"), str) or not rule["key"]:
+            raise RuleSetError(f"{where}: needs a key")
+        if rule["key"] in keys:
+            raise RuleSetError(f"{where}: key {rule['key']} appears twice")
+        keys.add(rule["key"])
+        points = rule.get("points", 0)
+        if not isinstance(points, int) or isinstance(points, bool) or not 0 <= points <= 100:
+            raise RuleSetError(f"{where}: points is a whole number 0–100")
+        if rule.get("action") not in (None, Action.CHALLENGE, Action.REVIEW, Action.BLOCK):
+            raise RuleSetError(f"{where}: action is challenge, review or block")
+        if not isinstance(rule.get("entries", []), list):
+            raise RuleSetError(f"{where}: entries is a list")
+        _check_condition(rule.get("when"), f"{where}.when")
+    return ruleset
+
+
+def judge(ruleset: dict[str, Any], signals: dict[str, Any], *, entry: str) -> Judgement:
+    """Score `signals` of an event at `entry` with `ruleset` (already validated)."""
+    reasons: list[Reason] = []
+    actions: list[str] = []
+    for rule in ruleset["rules"]:
+        entries = rule.get("entries")
+        if entries and entry not in entries:
+            continue
+        fired: dict[str, Any] = {}
+        if _matches(rule["when"], signals, fired):
+            action = rule.get("action")
+            reasons.append(
+                Reason(rule["key"], rule.get("label", rule["key"]), rule.get("points", 0), fired, action)
+            )
+            if action:
+                actions.append(action)
+    score = min(100, sum(reason.points for reason in reasons))
+    thresholds = ruleset.get("thresholds", {})
+    by_score = Action.ALLOW
+    for name in (Action.CHALLENGE, Action.REVIEW, Action.BLOCK):
+        if score >= thresholds.get(name, 101):
+            by_score = name
+    return Judgement(score=score, action=strictest(by_score, *actions), reasons=reasons)

@@ -1,0 +1,525 @@
+"""Risk control's one writer: judging an event (risk_assess), the rule versions, the lists, the review
+queue, challenges and the risk register.
+
+`risk_assess` is what every entry point calls before it acts. It never raises: when the engine
+itself fails (a bug, a database error) the answer is REVIEW with the reason `engine_unavailable`, logged,
+counted and alerted — a sign-up is never lost to risk control, and never waved through unseen.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from yunying.core.alerts import alert_raise
+from yunying.core.audit import audit_record
+from yunying.core.errors import DomainError
+from yunying.core.permissions import Actor
+from yunying.risk import counters, graph
+from yunying.risk.defaults import BUILT_IN
+from yunying.risk.errors import RiskError
+from yunying.risk.models import (
+    Case,
+    CaseStatus,
+    Challenge,
+    Decision,
+    ListEntry,
+    ListKind,
+    ListVerdict,
+    RegisterItem,
+    RuleState,
+    RuleVersion,
+)
+from yunying.risk.rules import SEVERITY, Action, Judgement, Reason, RuleSetError, judge, ruleset_validate
+from yunying.risk.signals import (
+    GRAPH_KINDS,
+    RiskInput,
+    carrier_class,
+    input_keys,
+    ip_class,
+    ip_parse,
+    keyed_hash,
+    ua_kind,
+)
+
+logger = logging.getLogger("yunying.risk")
+
+CHALLENGE_TTL = timedelta(minutes=15)
+ENGINE_UNAVAILABLE = "engine_unavailable"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the entry point acts on."""
+
+    action: Action
+    score: int
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    decision_id: int | None = None
+    challenge: str = ""  # the token to pass, when action is CHALLENGE
+    fallback: bool = False  # the engine failed: REVIEW so a person looks
+
+    @property
+    def refuses(self) -> bool:
+        return self.action in (Action.BLOCK, Action.CHALLENGE)
+
+    def error(self) -> DomainError:
+        """The refusal to raise for BLOCK or CHALLENGE; member-facing reasons are labels only."""
+        labels = [reason["label"] for reason in self.reasons]
+        if self.action == Action.CHALLENGE:
+            return DomainError(
+                RiskError.CHALLENGE_REQUIRED,
+                challenge=self.challenge,
+                decision=self.decision_id,
+                reasons=labels,
+            )
+        return DomainError(RiskError.BLOCKED, decision=self.decision_id, reasons=labels)
+
+
+# ---------------------------------------------------------------- judging
+
+
+def _rulesets() -> tuple[tuple[int, dict], tuple[int, dict] | None]:
+    """(number, rules) of the live version — the built-in set, number 0, when none is live — and of
+    the shadow version, if one runs."""
+    live: tuple[int, dict] = (0, BUILT_IN)
+    shadow = None
+    for number, rules, state in RuleVersion.objects.filter(state__in=[RuleState.LIVE, RuleState.SHADOW]).values_list("number", "rules", "state"):  # fmt: skip
+        if state == RuleState.LIVE:
+            live = (number, rules)
+        else:
+            shadow = (number, rules)
+    return live, shadow
+
+
+def _listed(data: RiskInput, keys: dict[str, str], at: datetime) -> tuple[str, str] | None:
+    """(verdict, kind) of the list entry that decides this event, by the stated precedence:
+    a block on the phone or identity; then an allow on the phone or identity (a vouched-for person
+    wins over a device or address block); then a block on the device or IP; then an allow on them."""
+    exact = [(kind, keys[kind].split(":", 1)[1]) for kind in ("phone", "identity", "device") if kind in keys]
+    address = ip_parse(data.ip)
+    if not exact and address is None:
+        return None
+    query = ListEntry.objects.exclude(expires_at__lte=at)
+    found: list[tuple[str, str]] = []
+    for kind, value, verdict in query.filter(kind__in=[ListKind.PHONE, ListKind.IDENTITY, ListKind.DEVICE, ListKind.IP]).values_list("kind", "value", "verdict"):  # fmt: skip
+        if kind == ListKind.IP:
+            try:
+                if address is not None and address in ipaddress.ip_network(value, strict=False):
+                    found.append((verdict, kind))
+            except (ValueError, TypeError):
+                continue
+        elif (kind, value) in exact:
+            found.append((verdict, kind))
+    person = {ListKind.PHONE, ListKind.IDENTITY}
+    for verdict, kinds in (
+        (ListVerdict.BLOCK, person),
+        (ListVerdict.ALLOW, person),
+        (ListVerdict.BLOCK, {ListKind.DEVICE, ListKind.IP}),
+        (ListVerdict.ALLOW, {ListKind.DEVICE, ListKind.IP}),
+    ):
+        for found_verdict, kind in found:
+            if found_verdict == verdict and kind in kinds:
+                return verdict, kind
+    return None
+
+
+def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], dict[str, str]]:
+    """Record the event in the counters and the graph, and return (signals, keys). In the caller's
+    transaction."""
+    keys = input_keys(data)
+    velocity_keys = dict(keys)
+    if data.campaign_ref:
+        velocity_keys["campaign"] = f"campaign:{keyed_hash('campaign', data.campaign_ref)}"
+    if data.member_ref:
+        velocity_keys["member"] = f"member:{keyed_hash('member', data.member_ref)}"
+    counts = counters.velocity_record_and_count(
+        velocity_keys, entry=data.entry, member_ref=data.member_ref, campaign_ref=data.campaign_ref, at=at
+    )
+    facts = graph.graph_link(
+        member_ref=data.member_ref,
+        attribute_keys=[keys[kind] for kind in GRAPH_KINDS if kind in keys],
+        invited_by=data.invited_by,
+        at=at,
+        order_fen=data.amount_fen if data.entry == "order.ingest" else None,
+    )
+    signals: dict[str, Any] = {
+        "entry": data.entry,
+        "channel": data.channel,
+        "fill_ms": data.form_fill_ms,
+        "ua_kind": ua_kind(data.user_agent),
+        "ip_class": str(ip_class(data.ip)),
+        "carrier_class": str(carrier_class(data.phone)) if data.phone else None,
+        "amount_fen": data.amount_fen,
+        "graph.component_size": facts.component_size,
+        "graph.small_first_orders": facts.small_first_orders,
+        "graph.invite_cycle": facts.invite_cycle,
+        "graph.invited": bool(data.invited_by),
+        "member.age_s": int((at - facts.first_seen_at).total_seconds()) if facts.first_seen_at else 0,
+    }
+    for kind, values in counts.items():
+        for name, value in values.items():
+            signals[f"{kind}.{name}"] = value
+    return {name: value for name, value in signals.items() if value is not None}, keys
+
+
+def _challenge_passed(data: RiskInput, at: datetime) -> bool:
+    """Use up a passed challenge of this member at this entry point (once)."""
+    if not data.challenge:
+        return False
+    return bool(
+        Challenge.objects.filter(
+            token=data.challenge,
+            entry=data.entry,
+            member_ref=data.member_ref,
+            passed_at__isnull=False,
+            used_at__isnull=True,
+            expires_at__gt=at,
+        ).update(used_at=at)
+    )
+
+
+def _decide(data: RiskInput, at: datetime) -> Verdict:
+    with transaction.atomic():
+        signals, keys = signals_compute(data, at=at)
+        (live_number, live_rules), shadow = _rulesets()
+        judgement = judge(live_rules, signals, entry=data.entry)
+        action, reasons = judgement.action, [reason.as_dict() for reason in judgement.reasons]
+        listed = _listed(data, keys, at)
+        if listed:
+            verdict, kind = listed
+            action = Action.BLOCK if verdict == ListVerdict.BLOCK else Action.ALLOW
+            label = (
+                gettext_noop("On the block list")
+                if action == Action.BLOCK
+                else gettext_noop("On the allow list")
+            )
+            reasons.insert(0, Reason(f"list.{verdict}", label, 0, {"list": kind}).as_dict())
+        elif action == Action.CHALLENGE and _challenge_passed(data, at):
+            action = Action.ALLOW
+            reasons.append(
+                Reason("challenge.passed", gettext_noop("Passed the extra verification"), 0, {}).as_dict()
+            )
+        decision = Decision.objects.create(
+            entry=data.entry,
+            subject_type=data.subject_type,
+            subject_ref=data.subject_ref[:64],
+            member_ref=data.member_ref[:64],
+            at=at,
+            score=judgement.score,
+            action=action,
+            reasons=reasons,
+            signals=signals,
+            rule_version=live_number,
+        )
+        if shadow is not None:
+            shadow_number, shadow_rules = shadow
+            would = judge(shadow_rules, signals, entry=data.entry)
+            Decision.objects.create(
+                entry=data.entry, subject_type=data.subject_type, subject_ref=data.subject_ref[:64],
+                member_ref=data.member_ref[:64], at=at, score=would.score, action=would.action,
+                reasons=[reason.as_dict() for reason in would.reasons], signals=signals,
+                rule_version=shadow_number, shadow=True,
+            )  # fmt: skip
+        token = ""
+        if action == Action.REVIEW:
+            Case.objects.create(decision=decision)
+        elif action == Action.CHALLENGE:
+            token = secrets.token_urlsafe(18)
+            Challenge.objects.create(
+                token=token, decision=decision, entry=data.entry, member_ref=data.member_ref[:64],
+                expires_at=at + CHALLENGE_TTL,
+            )  # fmt: skip
+    return Verdict(action, judgement.score, reasons, decision.pk, token)
+
+
+def risk_assess(data: RiskInput) -> Verdict:
+    """Judge one event with the live rules (and the shadow rules, recorded and never acted on).
+    Never raises: a failure of the engine answers REVIEW, visibly (log, metric, alert)."""
+    at = data.at or timezone.now()
+    try:
+        return _decide(data, at)
+    except Exception as exc:
+        logger.exception("risk engine failed at %s; falling back to review", data.entry)
+        try:
+            alert_raise("risk.engine_unavailable", entry=data.entry, error=type(exc).__name__)
+        except Exception:
+            logger.exception("risk engine failure could not be recorded as an alert")
+        reason = {"rule": ENGINE_UNAVAILABLE, "label": gettext_noop("Risk control was unavailable; a person will look"), "points": 0, "signals": {}}  # fmt: skip
+        return Verdict(Action.REVIEW, 0, [reason], None, "", fallback=True)
+
+
+def judgement_of(rules: dict, signals: dict, *, entry: str) -> Judgement:
+    """A rule set's judgement of stored signals (backtests, and the console's "try this version")."""
+    return judge(rules, signals, entry=entry)
+
+
+def challenge_pass(*, token: str, actor: Actor) -> Challenge:
+    """The caller verified the person (an SMS code, a slider): the next attempt with `token` passes.
+
+    Raises: risk.challenge_invalid."""
+    now = timezone.now()
+    with transaction.atomic():
+        passed = Challenge.objects.filter(token=token, passed_at__isnull=True, expires_at__gt=now).update(
+            passed_at=now
+        )
+        if not passed:
+            raise DomainError(RiskError.CHALLENGE_INVALID)
+        challenge = Challenge.objects.get(token=token)
+        audit_record(actor=actor, action="risk.challenge_pass", object_type="risk_decision", object_id=challenge.decision_id, before={}, after={"passed": True})  # fmt: skip
+    return challenge
+
+
+# ---------------------------------------------------------------- rule versions
+
+
+def rule_version_create(*, rules: Any, reason: str, based_on: int | None, actor: Actor) -> RuleVersion:
+    """Save a new draft version. `based_on` is the live version the author started from: if another
+    went live since, the author is told (their edit may undo it).
+
+    Raises: risk.rules_invalid, risk.rules_stale."""
+    try:
+        ruleset_validate(rules)
+    except RuleSetError as exc:
+        raise DomainError(RiskError.RULES_INVALID, problem=str(exc)) from exc
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(RiskError.RULES_INVALID, problem="a reason is required")
+    with transaction.atomic():
+        live = RuleVersion.objects.filter(state=RuleState.LIVE).values_list("number", flat=True).first() or 0
+        if based_on is not None and based_on != live:
+            raise DomainError(RiskError.RULES_STALE, live=live)
+        last = RuleVersion.objects.order_by("-number").values_list("number", flat=True).first() or 0
+        version = RuleVersion.objects.create(
+            number=last + 1, rules=rules, author=actor.label[:150], reason=reason[:500], based_on=based_on
+        )
+        audit_record(actor=actor, action="risk.rules_create", object_type="risk_rules", object_id=version.number, before={}, after={"reason": reason, "based_on": based_on})  # fmt: skip
+    return version
+
+
+def rule_version_set_state(*, number: int, state: str, actor: Actor) -> RuleVersion:
+    """Put a version live (the live one retires), into shadow (beside the live one; a previous shadow
+    goes back to draft), back to draft, or retire it.
+
+    Raises: risk.rules_invalid (unknown version or state)."""
+    if state not in RuleState.values:
+        raise DomainError(RiskError.RULES_INVALID, problem=f"unknown state {state}")
+    now = timezone.now()
+    with transaction.atomic():
+        version = RuleVersion.objects.select_for_update().filter(number=number).first()
+        if version is None:
+            raise DomainError(RiskError.RULES_INVALID, problem=f"no version {number}")
+        before = version.state
+        if state in (RuleState.LIVE, RuleState.SHADOW):
+            displaced = RuleState.RETIRED if state == RuleState.LIVE else RuleState.DRAFT
+            RuleVersion.objects.filter(state=state).exclude(pk=version.pk).update(
+                state=displaced, state_changed_at=now
+            )
+        RuleVersion.objects.filter(pk=version.pk).update(state=state, state_changed_at=now)
+        version.state = state
+        audit_record(actor=actor, action="risk.rules_state", object_type="risk_rules", object_id=number, before={"state": before}, after={"state": state})  # fmt: skip
+    return version
+
+
+# ---------------------------------------------------------------- lists
+
+
+def list_entry_add(
+    *, kind: str, value: str, verdict: str, note: str, actor: Actor, expires_at: datetime | None = None
+) -> ListEntry:
+    """Add a phone, device, identity number (stored as its keyed hash and a masked hint) or an IP
+    address or range (stored as a network) to the allow or block list; an existing entry for the same
+    value is replaced.
+
+    Raises: risk.list_entry_invalid."""
+    from yunying.core.masking import mask_phone
+    from yunying.risk.signals import device_usable, identity_normalise, phone_digits
+
+    value, note = value.strip(), note.strip()
+    if kind not in ListKind.values or verdict not in ListVerdict.values:
+        raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="kind or list")
+    if not note:
+        raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="a note saying why is required")
+    if kind == ListKind.PHONE:
+        digits = phone_digits(value)
+        if not digits:
+            raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="not a mainland mobile number")
+        stored, hint = keyed_hash("phone", digits), mask_phone(digits)
+    elif kind == ListKind.IDENTITY:
+        normalised = identity_normalise(value)
+        if not 15 <= len(normalised) <= 18 or not normalised[:-1].isdigit():
+            raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="not an identity number")
+        stored, hint = keyed_hash("identity", normalised), f"{normalised[:3]}***{normalised[-2:]}"
+    elif kind == ListKind.DEVICE:
+        if not device_usable(value) or len(value) > 128:
+            raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="not a usable device id")
+        stored, hint = keyed_hash("device", value), f"{value[:4]}…"
+    else:
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="not an IP address or range") from exc
+        if network.num_addresses > 2**24:
+            raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="a range wider than /8")
+        stored = hint = str(network)
+    with transaction.atomic():
+        ListEntry.objects.filter(kind=kind, value=stored).delete()
+        entry = ListEntry.objects.create(
+            kind=kind, value=stored, verdict=verdict, hint=hint, note=note[:500],
+            created_by=actor.label[:150], expires_at=expires_at,
+        )  # fmt: skip
+        audit_record(actor=actor, action="risk.list_add", object_type="risk_list", object_id=entry.pk, before={}, after={"kind": kind, "verdict": verdict, "hint": hint, "note": note[:500]})  # fmt: skip
+    return entry
+
+
+def list_entry_remove(*, entry_id: int, actor: Actor) -> None:
+    """Raises: risk.list_entry_not_found."""
+    with transaction.atomic():
+        entry = ListEntry.objects.select_for_update().filter(pk=entry_id).first()
+        if entry is None:
+            raise DomainError(RiskError.LIST_ENTRY_NOT_FOUND)
+        entry.delete()
+        audit_record(actor=actor, action="risk.list_remove", object_type="risk_list", object_id=entry_id, before={"kind": entry.kind, "verdict": entry.verdict, "hint": entry.hint}, after={})  # fmt: skip
+
+
+# ---------------------------------------------------------------- review queue
+
+# What approving or rejecting a case does to its subject (a pending sign-up confirmed, a held reward
+# granted), registered by the app that owns the subject: risk control knows none of them.
+CaseOutcome = Any  # Callable[[Decision, bool, Actor], str]: returns what it did, for the case
+_outcomes: dict[str, CaseOutcome] = {}
+
+
+def case_outcome_register(subject_type: str, handler: CaseOutcome) -> None:
+    _outcomes[subject_type] = handler
+
+
+def case_decide(*, case_id: int, approve: bool, note: str, actor: Actor) -> Case:
+    """Approve or reject a case; the decision gets its label (approve = honest, reject = fraud) for
+    the backtests, and the subject's owner acts on it in the same transaction.
+
+    Raises: risk.case_not_found, risk.case_decided, and whatever the subject's owner refuses with."""
+    now = timezone.now()
+    with transaction.atomic():
+        case = Case.objects.select_related("decision").filter(pk=case_id).first()
+        if case is None:
+            raise DomainError(RiskError.CASE_NOT_FOUND)
+        status = CaseStatus.APPROVED if approve else CaseStatus.REJECTED
+        moved = Case.objects.filter(pk=case_id, status=CaseStatus.OPEN).update(
+            status=status, note=note.strip()[:1000], decided_by=actor.label[:150], decided_at=now
+        )
+        if not moved:
+            raise DomainError(RiskError.CASE_DECIDED)
+        decision = case.decision
+        Decision.objects.filter(pk=decision.pk).update(label="honest" if approve else "fraud")
+        handler = _outcomes.get(decision.subject_type)
+        outcome = handler(decision, approve, actor) if handler else ""
+        if outcome:
+            Case.objects.filter(pk=case_id).update(outcome=outcome[:200])
+        audit_record(actor=actor, action="risk.case_decide", object_type="risk_case", object_id=case_id, before={"status": CaseStatus.OPEN}, after={"status": status, "note": note.strip()[:1000], "outcome": outcome[:200]})  # fmt: skip
+    case.refresh_from_db()
+    return case
+
+
+def cases_decide(*, case_ids: list[int], approve: bool, note: str, actor: Actor) -> dict[str, int]:
+    """Bulk approve or reject: each case in its own transaction; ones decided meanwhile are skipped."""
+    done = skipped = 0
+    for case_id in case_ids[:500]:
+        try:
+            case_decide(case_id=case_id, approve=approve, note=note, actor=actor)
+            done += 1
+        except DomainError:
+            skipped += 1
+    return {"decided": done, "skipped": skipped}
+
+
+def case_ask(*, decision_id: int, member_ref: str, note: str) -> Case:
+    """The member asks a person to look at an automated decision about them (PIPL Art. 24).
+
+    Raises: risk.decision_not_found (also for someone else's decision), risk.review_already_asked."""
+    decision = Decision.objects.filter(pk=decision_id, member_ref=member_ref, shadow=False).first()
+    if decision is None or not member_ref:
+        raise DomainError(RiskError.DECISION_NOT_FOUND)
+    try:
+        with transaction.atomic():
+            case, created = Case.objects.get_or_create(
+                decision=decision, defaults={"asked_by_member": True, "member_note": note.strip()[:500]}
+            )
+            if not created:
+                if case.asked_by_member or case.status == CaseStatus.OPEN:
+                    raise DomainError(RiskError.REVIEW_ALREADY_ASKED)
+                Case.objects.filter(pk=case.pk).update(asked_by_member=True, member_note=note.strip()[:500])
+    except IntegrityError as exc:
+        raise DomainError(RiskError.REVIEW_ALREADY_ASKED) from exc
+    return case
+
+
+def case_close_for(*, subject_type: str, subject_ref: str, approve: bool, actor: Actor) -> int:
+    """The subject was decided elsewhere (an operator confirmed the pending sign-up from the campaign's
+    page): close its open case with the same word, so the queue holds only what still waits."""
+    now = timezone.now()
+    cases = Case.objects.filter(
+        status=CaseStatus.OPEN, decision__subject_type=subject_type, decision__subject_ref=subject_ref
+    )
+    ids = list(cases.values_list("pk", flat=True))
+    if not ids:
+        return 0
+    status = CaseStatus.APPROVED if approve else CaseStatus.REJECTED
+    Case.objects.filter(pk__in=ids, status=CaseStatus.OPEN).update(
+        status=status,
+        decided_by=actor.label[:150],
+        decided_at=now,
+        outcome="decided on the subject's own page",
+    )
+    Decision.objects.filter(case__pk__in=ids).update(label="honest" if approve else "fraud")
+    return len(ids)
+
+
+# ---------------------------------------------------------------- register
+
+
+REGISTER_FIELDS = (
+    "title",
+    "description",
+    "probability",
+    "impact",
+    "owner",
+    "response_plan",
+    "status",
+    "review_on",
+)
+
+
+def register_save(*, item_id: int | None, values: dict[str, Any], actor: Actor) -> RegisterItem:
+    """Create or update a risk in the register (values already validated by the form).
+
+    Raises: risk.register_not_found."""
+    with transaction.atomic():
+        if item_id is None:
+            item = RegisterItem(updated_by=actor.label[:150])
+            before: dict[str, Any] = {}
+        else:
+            item = RegisterItem.objects.select_for_update().filter(pk=item_id).first()
+            if item is None:
+                raise DomainError(RiskError.REGISTER_NOT_FOUND)
+            before = {name: str(getattr(item, name)) for name in REGISTER_FIELDS}
+        for name in REGISTER_FIELDS:
+            if name in values:
+                setattr(item, name, values[name])
+        item.updated_by = actor.label[:150]
+        item.save()
+        after = {name: str(getattr(item, name)) for name in REGISTER_FIELDS}
+        audit_record(actor=actor, action="risk.register_save", object_type="risk_register", object_id=item.pk, before=before, after=after)  # fmt: skip
+    return item
+
+
+def decision_severity(action: str) -> int:
+    return SEVERITY[Action(action)]
