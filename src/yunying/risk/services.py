@@ -187,10 +187,10 @@ def _challenge_passed(data: RiskInput, at: datetime) -> bool:
     )
 
 
-def _decide(data: RiskInput, at: datetime) -> Verdict:
+def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Verdict:
     with transaction.atomic():
         signals, keys = signals_compute(data, at=at)
-        (live_number, live_rules), shadow = _rulesets()
+        (live_number, live_rules), shadow = (rules, None) if rules is not None else _rulesets()
         judgement = judge(live_rules, signals, entry=data.entry)
         action, reasons = judgement.action, [reason.as_dict() for reason in judgement.reasons]
         listed = _listed(data, keys, at)
@@ -241,12 +241,13 @@ def _decide(data: RiskInput, at: datetime) -> Verdict:
     return Verdict(action, judgement.score, reasons, decision.pk, token)
 
 
-def risk_assess(data: RiskInput) -> Verdict:
-    """Judge one event with the live rules (and the shadow rules, recorded and never acted on).
-    Never raises: a failure of the engine answers REVIEW, visibly (log, metric, alert)."""
+def risk_assess(data: RiskInput, *, rules: tuple[int, dict] | None = None) -> Verdict:
+    """Judge one event with the live rules (and the shadow rules, recorded and never acted on), or
+    with `rules` ((number, rule set): a backtest). Never raises: a failure of the engine answers
+    REVIEW, visibly (log, metric, alert)."""
     at = data.at or timezone.now()
     try:
-        return _decide(data, at)
+        return _decide(data, at, rules)
     except Exception as exc:
         logger.exception("risk engine failed at %s; falling back to review", data.entry)
         try:
