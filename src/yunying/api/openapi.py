@@ -46,6 +46,7 @@ DESCRIPTIONS = {
     409: "Conflicts with the object's current state",
     413: "Body too large",
     422: "Invalid input; every failing field in `errors`",
+    428: "Risk control asks for extra verification: pass the challenge, then retry with its token",
     429: "Rate limited; see Retry-After",
     500: "Internal error (logged)",
     503: "Busy; retry (with the same Idempotency-Key)",
@@ -59,7 +60,7 @@ def problem_statuses(method: str, operation: dict[str, Any]) -> set[int]:
     if has_body or any(p.get("in") == "path" for p in operation.get("parameters", [])):
         statuses.add(404)  # the object a path names, or the one a body looks up (members/lookup)
     if has_body:
-        statuses |= {409, 413}
+        statuses |= {409, 413, 428}  # 428: an entry point risk control judges (sign-up, claim, …)
     if method == "delete":
         statuses.add(409)  # the object's state forbids it (a published campaign, one with sign-ups)
     return statuses

@@ -65,6 +65,8 @@ class ClientIn(BaseModel):
     ip: IPvAnyAddress | None = None
     device_id: Annotated[str, Field(max_length=128)] = ""
     user_agent: Annotated[str, Field(max_length=300)] = ""
+    # How long the member took over the form, as the storefront measured it (risk control, R1).
+    form_fill_ms: Annotated[int, Field(ge=0, le=86_400_000)] | None = None
 
 
 class SignupIn(BaseModel):
@@ -73,6 +75,9 @@ class SignupIn(BaseModel):
     answers: dict[str, Any] = {}
     channel: Channel
     utm: UtmIn = UtmIn()
+    # After a 428 risk.challenge_required: the challenge's token, once the storefront has verified the
+    # person and reported it (POST /api/v1/risk/challenges/{token}/pass).
+    risk_challenge: Annotated[str, Field(max_length=64)] = ""
     client: ClientIn = ClientIn()
 
 
@@ -248,6 +253,8 @@ def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
                 client_ip=client_ip,
                 device_id=payload.client.device_id,
                 user_agent=payload.client.user_agent,
+                form_fill_ms=payload.client.form_fill_ms,
+                risk_challenge=payload.risk_challenge,
             ),
             actor=request.auth,
         )

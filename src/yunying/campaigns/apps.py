@@ -16,3 +16,14 @@ class CampaignsConfig(AppConfig):
         templates_register(messages.TEMPLATES, messages.messages_load)
         periodic_job_register("campaigns.advance", jobs.campaigns_advance_job)
         periodic_job_register("campaigns.client_data_retention", retention.client_data_retention_job)
+        # A risk case about a sign-up, approved or rejected in the review queue, confirms or refuses it.
+        from yunying.risk.outcomes import case_outcome_register
+
+        case_outcome_register("signup", _signup_risk_outcome)
+
+
+def _signup_risk_outcome(decision, approve: bool, actor) -> str:
+    # Imported when a case is decided: the services import metrics, which `serve` sets up after ready().
+    from yunying.campaigns.services.admission import signup_risk_outcome
+
+    return signup_risk_outcome(decision, approve, actor)

@@ -197,7 +197,9 @@ class Tally:
                 f"{kind:<8} {label or '-':<7} {family:<18} {counter['total']:>6} {counter['flagged']:>8} "
                 f"{rate:>6.1%}{name[:1]} {counter['challenge']:>9} {counter['review']:>7} {counter['block']:>6}"
             )
-        out.append("rate: share flagged (challenge, review or block); r = recall on fraud, h = honest members hurt")
+        out.append(
+            "rate: share flagged (challenge, review or block); r = recall on fraud, h = honest members hurt"
+        )
         return out
 
 

@@ -19,7 +19,7 @@ BUILT_IN = {
         {
             "key": "scripted_client",
             "label": _("The request came from a script or a headless browser"),
-            "when": {"signal": "ua_kind", "op": "in", "value": ["scripted", "empty"]},
+            "when": {"signal": "ua_kind", "op": "==", "value": "scripted"},
             "points": 45,
             "entries": SIGNUP_ENTRIES,
         },

@@ -19,7 +19,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from yunying.core.alerts import alert_raise
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
@@ -38,6 +37,7 @@ from yunying.risk.models import (
     RuleState,
     RuleVersion,
 )
+from yunying.risk.outcomes import case_outcome
 from yunying.risk.rules import SEVERITY, Action, Judgement, Reason, RuleSetError, judge, ruleset_validate
 from yunying.risk.signals import (
     GRAPH_KINDS,
@@ -251,6 +251,9 @@ def risk_assess(data: RiskInput, *, rules: tuple[int, dict] | None = None) -> Ve
     except Exception as exc:
         logger.exception("risk engine failed at %s; falling back to review", data.entry)
         try:
+            # Imported here: core.alerts brings the metrics, which `serve` sets up after the apps load.
+            from yunying.core.alerts import alert_raise
+
             alert_raise("risk.engine_unavailable", entry=data.entry, error=type(exc).__name__)
         except Exception:
             logger.exception("risk engine failure could not be recorded as an alert")
@@ -393,15 +396,6 @@ def list_entry_remove(*, entry_id: int, actor: Actor) -> None:
 
 # ---------------------------------------------------------------- review queue
 
-# What approving or rejecting a case does to its subject (a pending sign-up confirmed, a held reward
-# granted), registered by the app that owns the subject: risk control knows none of them.
-CaseOutcome = Any  # Callable[[Decision, bool, Actor], str]: returns what it did, for the case
-_outcomes: dict[str, CaseOutcome] = {}
-
-
-def case_outcome_register(subject_type: str, handler: CaseOutcome) -> None:
-    _outcomes[subject_type] = handler
-
 
 def case_decide(*, case_id: int, approve: bool, note: str, actor: Actor) -> Case:
     """Approve or reject a case; the decision gets its label (approve = honest, reject = fraud) for
@@ -421,7 +415,7 @@ def case_decide(*, case_id: int, approve: bool, note: str, actor: Actor) -> Case
             raise DomainError(RiskError.CASE_DECIDED)
         decision = case.decision
         Decision.objects.filter(pk=decision.pk).update(label="honest" if approve else "fraud")
-        handler = _outcomes.get(decision.subject_type)
+        handler = case_outcome(decision.subject_type)
         outcome = handler(decision, approve, actor) if handler else ""
         if outcome:
             Case.objects.filter(pk=case_id).update(outcome=outcome[:200])

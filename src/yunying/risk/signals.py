@@ -182,10 +182,11 @@ _SCRIPTED = re.compile(
 )
 
 
-def ua_kind(user_agent: str) -> str:
-    """browser, scripted (an HTTP library or a headless browser names itself) or empty."""
+def ua_kind(user_agent: str) -> str | None:
+    """browser, scripted (an HTTP library or a headless browser names itself), or None when the
+    caller sent none (a storefront's server-to-server call often has none to pass on)."""
     if not user_agent.strip():
-        return "empty"
+        return None
     return "scripted" if _SCRIPTED.search(user_agent) else "browser"
 
 

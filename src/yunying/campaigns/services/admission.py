@@ -15,6 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from yunying.campaigns import seats
 from yunying.campaigns.eligibility import (
@@ -46,6 +47,9 @@ from yunying.core.errors import CoreError, DomainError
 from yunying.core.permissions import Actor, Perm
 from yunying.core.rows import row_exists, row_insert
 from yunying.members.services import PreparedMember, Profile, member_commit, member_prepare
+from yunying.risk.rules import Action
+from yunying.risk.services import Verdict, case_close_for, risk_assess
+from yunying.risk.signals import Entry, RiskInput
 
 St = SignupStatus
 _ANSWERS = "signup.answers"
@@ -70,6 +74,7 @@ class Source:
     device_id: str = ""
     user_agent: str = ""
     form_fill_ms: int | None = None  # how long the member took over the form (the member pages measure it)
+    risk_challenge: str = ""  # a passed risk challenge's token, when retrying after one (R2)
 
 
 def answers_read(signup: Signup) -> dict[str, Any]:
@@ -250,6 +255,13 @@ def signup_create(
     status = _entry_status(campaign)  # campaign.full here when it visibly is
     # The sign-up's public id is its row token too: the answers are bound to this row before it exists.
     public_id = signup_public_id()
+    # Risk control after the cheap refusals, so a flash crowd at a full campaign costs it nothing; in
+    # its own transaction, so an attempt it refuses is still counted. It never raises.
+    verdict = risk_assess(_risk_input(campaign, prepared, identity, cleaned, source, public_id))
+    if verdict.refuses:
+        raise verdict.error()
+    if verdict.action == Action.REVIEW and status != St.REGISTERED:
+        status = St.PENDING_REVIEW  # a person looks first; a lottery entry is looked at before the draw
     answers_encrypted = crypto.encrypt(
         json.dumps(cleaned, ensure_ascii=False), context=_ANSWERS, row=public_id
     )
@@ -257,10 +269,41 @@ def signup_create(
     # practice (confirmed -> waitlisted -> confirmed needs a seat freed in between).
     for _ in range(3):
         try:
-            return _admit(campaign, prepared, status, (public_id, answers_encrypted), source, actor, now)
+            return _admit(
+                campaign, prepared, status, (public_id, answers_encrypted), source, actor, now, verdict
+            )
         except _Retry as retry:
             status = retry.status
     raise DomainError(CoreError.BUSY)
+
+
+def _risk_input(
+    campaign: Campaign,
+    prepared: PreparedMember,
+    identity: MemberIdentity,
+    answers: dict[str, Any],
+    source: Source,
+    public_id: str,
+) -> RiskInput:
+    """What risk control reads of a sign-up: the client signals, the member's phone and any address
+    the form asked for (hashed there, never stored in clear)."""
+    addresses = [value for value in answers.values() if isinstance(value, dict) and "region_code" in value]
+    address = f"{addresses[0]['region_code']}{addresses[0].get('detail', '')}" if addresses else None
+    return RiskInput(
+        entry=Entry.SIGNUP_CREATE,
+        subject_type="signup",
+        subject_ref=public_id,
+        member_ref=prepared.member.row_token,
+        ip=source.client_ip,
+        device_id=source.device_id[:128],
+        user_agent=source.user_agent[:300],
+        form_fill_ms=_form_fill_ms(source.form_fill_ms),
+        channel=source.channel,
+        campaign_ref=str(campaign.pk),
+        phone=identity.phone,
+        address=address,
+        challenge=source.risk_challenge[:64],
+    )
 
 
 def _admit(
@@ -271,6 +314,7 @@ def _admit(
     source: Source,
     actor: Actor,
     now,
+    verdict: Verdict,
 ) -> Signup:
     """One admission transaction: every insert first, the guard last, so the campaign row (the hot
     row) is locked only from the guard to the commit."""
@@ -291,6 +335,10 @@ def _admit(
             device_id_hash=client_signal_hash(source.device_id[:128], kind="device_id"),
             user_agent=source.user_agent[:300],
             form_fill_ms=_form_fill_ms(source.form_fill_ms),
+            # Operators see why a sign-up of an automatic campaign waits for them.
+            status_note="risk review"
+            if status == St.PENDING_REVIEW and verdict.action == Action.REVIEW
+            else "",
         )
         try:
             row_insert(signup)  # no savepoint: on a conflict the whole transaction is abandoned
@@ -410,6 +458,7 @@ def signup_confirm(
         )
         notice_signup(signup, campaign, NOTICE_FOR_STATUS[to], reason=reason)
         after = {"status": to, "note": note} if note else {"status": to}
+        case_close_for(subject_type="signup", subject_ref=signup.public_id, approve=True, actor=actor)
         audit_record(actor=actor, action="signup.confirm", object_type="signup", object_id=signup.pk, before={"status": St.PENDING_REVIEW}, after=after, reason=reason)  # fmt: skip
     return signup
 
@@ -432,6 +481,8 @@ def _leave(
         if signup.campaign.status not in SEATED_STATUSES:  # finished or cancelled: history is final
             raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=to)
         left = _move(signup, to=to, allowed_from=allowed_from, actor=actor, reason=reason, note=note)
+        if to == St.REJECTED:
+            case_close_for(subject_type="signup", subject_ref=signup.public_id, approve=False, actor=actor)
         audit_record(actor=actor, action=f"signup.{'reject' if to == St.REJECTED else 'withdraw'}", object_type="signup", object_id=signup.pk, before={"status": left}, after={"status": to, "note": note}, reason=reason)  # fmt: skip
         notice_cancel_reminder(signup)
         notice_signup(
@@ -466,3 +517,31 @@ def signup_withdraw(*, campaign_id: int, signup_id: int, actor: Actor, reason: s
     return _leave(
         campaign_id, signup_id, to=St.WITHDRAWN, allowed_from=allowed, actor=actor, reason=reason, note=note
     )
+
+
+def signup_risk_outcome(decision, approve: bool, actor: Actor) -> str:
+    """What a risk case's decision does to its sign-up (registered with risk control): approving
+    confirms one waiting for review, rejecting refuses it. A sign-up that moved meanwhile (withdrawn,
+    decided on the campaign's page) is left as it is, and the case says so."""
+    found = (
+        Signup.objects.filter(public_id=decision.subject_ref)
+        .values_list("campaign_id", "pk", "status")
+        .first()
+    )
+    if found is None:
+        return "no sign-up was made (the attempt was refused)"
+    campaign_id, signup_id, status = found
+    if approve and status == St.PENDING_REVIEW:
+        signup_confirm(campaign_id=campaign_id, signup_id=signup_id, actor=actor, note="risk review approved")
+        return "sign-up confirmed"
+    if not approve and status in (St.PENDING_REVIEW, St.CONFIRMED, St.WAITLISTED, St.REGISTERED):
+        reason = gettext("Your sign-up did not pass the campaign's fairness review.")
+        signup_reject(
+            campaign_id=campaign_id,
+            signup_id=signup_id,
+            actor=actor,
+            reason=reason,
+            note="risk review rejected",
+        )
+        return "sign-up rejected"
+    return f"sign-up left as {status}"

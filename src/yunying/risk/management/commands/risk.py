@@ -61,7 +61,9 @@ class Command(BaseCommand):
         source = backtest.add_mutually_exclusive_group(required=True)
         source.add_argument("--traffic", help="a directory of *.jsonl traffic files")
         source.add_argument("--stored", action="store_true", help="re-judge the decisions stored here")
-        backtest.add_argument("--rules", default="live", help="live (default), builtin, a version number or a JSON file")
+        backtest.add_argument(
+            "--rules", default="live", help="live (default), builtin, a version number or a JSON file"
+        )
         backtest.add_argument("--out", help="write one JSON line per record here")
         backtest.add_argument("--days", type=int, default=30, help="with --stored: how far back")
         backtest.add_argument("--rules-json", help=argparse.SUPPRESS)  # parent to child
@@ -73,13 +75,23 @@ class Command(BaseCommand):
             return self._replay(Path(traffic), json.loads(rules_json), out)
         number, ruleset = _rules(rules)
         with tempfile.TemporaryDirectory(prefix="yunying-backtest-") as scratch:
-            env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")}
+            env = {
+                key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "REDIS_URL")
+            }
             env.update({CHILD: "1", "YUNYING_VAR_DIR": scratch})
-            command = [sys.executable, "-m", "yunying.cli", "risk", "backtest", "--traffic", str(Path(traffic).resolve())]
+            command = [
+                sys.executable,
+                "-m",
+                "yunying.cli",
+                "risk",
+                "backtest",
+                "--traffic",
+                str(Path(traffic).resolve()),
+            ]
             command += ["--rules-json", json.dumps([number, ruleset])]
             if out:
                 command += ["--out", str(Path(out).resolve())]
-            done = subprocess.run(command, env=env, check=False)
+            done = subprocess.run(command, env=env, check=False)  # noqa: S603 (our own command, argv list)
         if done.returncode:
             raise CommandError("the backtest failed (above)", returncode=done.returncode)
 
@@ -91,7 +103,9 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.data.get("problem", exc.code)) from exc
         call_command("migrate", verbosity=0, interactive=False)
-        self.stdout.write(f"replaying {len(records)} records with rule version {rules[0]} on a throw-away database")
+        self.stdout.write(
+            f"replaying {len(records)} records with rule version {rules[0]} on a throw-away database"
+        )
         with open(out or os.devnull, "w", encoding="utf-8") as handle:
             tally = traffic_replay(records, rules=(rules[0], rules[1]), out=handle)
         self.stdout.write("\n".join(tally.lines()))
@@ -101,7 +115,9 @@ class Command(BaseCommand):
 
         number, ruleset = _rules(spec)
         since = timezone.now() - timedelta(days=days)
-        rows = Decision.objects.filter(shadow=False, at__gte=since).values_list("entry", "signals", "action", "label")
+        rows = Decision.objects.filter(shadow=False, at__gte=since).values_list(
+            "entry", "signals", "action", "label"
+        )
         tally = stored_replay(rows.iterator(), rules=ruleset)
         self.stdout.write(f"re-judged the decisions of the last {days} days with rule version {number}")
         self.stdout.write("\n".join(tally.lines()))
