@@ -36,6 +36,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "risk.blocked": 403,
     "risk.challenge_required": 428,
     "risk.challenge_invalid": 409,
+    "risk.under_review": 409,
     "risk.decision_not_found": 404,
     "risk.case_not_found": 404,
     "risk.case_decided": 409,

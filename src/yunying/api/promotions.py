@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from yunying.api.incentives import MemberRef
 from yunying.api.orders import Fen, StorefrontId
 from yunying.api.params import Pages
+from yunying.api.signups import ClientIn
 from yunying.commerce.validation import (
     CATEGORY_MAX_LENGTH,
     MAX_LINES,
@@ -31,6 +32,7 @@ from yunying.promotions import selectors
 from yunying.promotions.errors import PromotionError, reason_text
 from yunying.promotions.quoting import QuoteLine, QuoteResult, quote_cart
 from yunying.promotions.services import code_redeem, coupon_claim
+from yunying.risk.signals import ClientSignals
 
 router = Router(tags=["promotions"])
 quotes_router = Router(tags=["promotions"])
@@ -257,6 +259,8 @@ class ClaimableOut(Schema):
 class ClaimIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     promotion_id: PromotionId
+    client: ClientIn = ClientIn()  # the member's phone or browser, for risk control (coupon abuse)
+    risk_challenge: Annotated[str, Field(max_length=64)] = ""  # after a 428, the passed challenge
 
 
 class CodeIn(BaseModel):
@@ -294,8 +298,17 @@ def list_member_coupons(
 @idempotent
 def claim_coupon(request, external_id: MemberRef, payload: ClaimIn):
     request.auth.require(Perm.COUPON_CLAIM)
+    client = payload.client
     issued = coupon_claim(
-        promotion_id=payload.promotion_id, member_id=_member(external_id).pk, actor=request.auth
+        promotion_id=payload.promotion_id,
+        member_id=_member(external_id).pk,
+        actor=request.auth,
+        client=ClientSignals(
+            ip=str(client.ip) if client.ip else None,
+            device_id=client.device_id,
+            user_agent=client.user_agent,
+            challenge=payload.risk_challenge,
+        ),
     )
     return Status(201, selectors.coupon_view(issued.coupon))
 

@@ -28,6 +28,7 @@ class OrderFact:
     amount_fen: int  # recorded: the order's total; refunded: this refund; cancelled: the total
     at: datetime  # paid_at for recorded, occurred_at for the others
     event_id: int | None = None  # the OrderEvent, for refunds and cancellations
+    source: str = "api"  # api | import: an imported history file is not a live order (risk control skips it)
 
 
 OrderHandler = Callable[[OrderFact], None]

@@ -28,6 +28,7 @@ from yunying.loyalty.selectors import points_summary
 from yunying.promotions import selectors
 from yunying.promotions.errors import PromotionError
 from yunying.promotions.services import code_normalize, code_redeem, coupon_buy_with_points, coupon_claim
+from yunying.risk.signals import ClientSignals
 
 MAX_ID = 2**63 - 1
 TABS = ("mine", "claim", "soon", "history")
@@ -121,11 +122,19 @@ def coupon_claim_view(request: HttpRequest) -> HttpResponse:
         _flash(request, code=PromotionError.NOT_FOUND)
         return _back("claim")
     checks = [("h5_coupon_claim", str(member.pk), settings.RATE_LIMITS["coupon_claim_member"], 60)]
-    if ip := _client_ip(request):
+    ip = _client_ip(request)
+    if ip:
         checks.append(("h5_coupon_claim_ip", client_key(ip), settings.RATE_LIMITS["coupon_claim_ip"], 60))
     try:
         _limits(checks)
-        issued = coupon_claim(promotion_id=promotion_id, member_id=member.pk, actor=request.actor)
+        client = ClientSignals(
+            ip=ip,
+            device_id=request.COOKIES.get("yy_dev", "")[:128],
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        )
+        issued = coupon_claim(
+            promotion_id=promotion_id, member_id=member.pk, actor=request.actor, client=client
+        )
     except DomainError as err:
         _flash(request, code=err.code, data=_data(err))
         return _back("claim")

@@ -32,6 +32,10 @@ class LoyaltyConfig(AppConfig):
         order_subscribe("loyalty.tasks", tasks.on_order)
         order_subscribe("loyalty.referrals", referrals.on_order)
         periodic_job_register("loyalty.referrals_settle", referrals.referrals_settle_due)
+        # A referral reward risk control held: deciding its case decides the referral.
+        from yunying.risk.outcomes import case_outcome_register
+
+        case_outcome_register("referral", referrals.referral_risk_outcome)
         periodic_job_register("loyalty.first_order_tasks", tasks.first_orders_due)
         # Lots against balances, hourly: any drift raises an alert (yunying points_reconcile to see it).
         periodic_job_register("loyalty.points_reconcile", jobs.points_reconcile_hourly)

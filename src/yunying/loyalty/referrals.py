@@ -34,6 +34,9 @@ from yunying.loyalty.ledger import points_earn
 from yunying.loyalty.models import PostingSource, Referral, ReferralRule, ReferralStatus, TaskKind
 from yunying.loyalty.tasks import task_event
 from yunying.members.models import ConsentEvent, Member
+from yunying.risk.rules import Action
+from yunying.risk.services import case_close_for, risk_assess
+from yunying.risk.signals import Entry, RiskInput
 
 POINTS_EXPIRE_DAYS = 365
 CHAIN_DEPTH = 20
@@ -237,9 +240,31 @@ def _settle_one(referral: Referral, rule: ReferralRule, now: datetime) -> str:
             referral.status, referral.review_reason = ReferralStatus.REVIEW, "same_device"
             referral.save(update_fields=["status", "review_reason", "signal_hash"])
             return "review"
+    if _risk_holds(referral, now):
+        referral.status, referral.review_reason = ReferralStatus.REVIEW, "risk"
+        referral.save(update_fields=["status", "review_reason", "signal_hash"])
+        return "review"
     referral.save(update_fields=["signal_hash"])
     _pay(referral, rule, SYSTEM, now)
     return "paid"
+
+
+def _risk_holds(referral: Referral, now: datetime) -> bool:
+    """Whether risk control wants a person to look before this reward is paid (invite cycles, rings
+    of accounts on one device). A background settlement has nobody to challenge: anything but allow
+    holds the referral for review in the loyalty console."""
+    refs = dict(
+        Member.objects.filter(pk__in=[referral.invitee_id, referral.inviter_id]).values_list(
+            "pk", "row_token"
+        )
+    )
+    verdict = risk_assess(
+        RiskInput(
+            entry=Entry.REFERRAL_REWARD, subject_type="referral", subject_ref=str(referral.pk),
+            member_ref=refs.get(referral.invitee_id, ""), invited_by=refs.get(referral.inviter_id, ""), at=now,
+        )
+    )  # fmt: skip
+    return verdict.action != Action.ALLOW
 
 
 def referrals_settle_due(now: datetime | None = None) -> dict[str, int]:
@@ -297,6 +322,7 @@ def referral_decide(*, referral_id: int, approve: bool, actor: Actor, reason: st
             referral.status, referral.settled_at = ReferralStatus.REJECTED, now
         referral.decided_by = actor.label[:150]
         referral.save(update_fields=["status", "settled_at", "decided_by"])
+        case_close_for(subject_type="referral", subject_ref=str(referral.pk), approve=approve, actor=actor)
         audit_record(
             actor=actor,
             action="loyalty.referral_approve" if approve else "loyalty.referral_reject",
@@ -328,3 +354,13 @@ def invite_summary(member: Member, *, limit: int = 50) -> InviteSummary:
         points_earned=sum(paid.values_list("inviter_points", flat=True)),
         referrals=list(referrals[:limit]),
     )
+
+
+def referral_risk_outcome(decision, approve: bool, actor: Actor) -> str:
+    """A risk case about a held referral reward: decide the referral the same way (it needs the
+    loyalty configuration permission, as in the loyalty console)."""
+    referral = Referral.objects.filter(pk=int(decision.subject_ref)).only("status").first()
+    if referral is None or referral.status != ReferralStatus.REVIEW:
+        return "referral not waiting for review"
+    decided = referral_decide(referral_id=referral.pk, approve=approve, actor=actor, reason="risk review")
+    return f"referral {decided.status}"

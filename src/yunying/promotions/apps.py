@@ -20,3 +20,7 @@ class PromotionsConfig(AppConfig):
         order_subscribe("promotions.issuing", issuing.on_order)
         # Coupons past their end are marked expired (quotes skip them before this runs anyway).
         periodic_job_register("promotions.coupons_expire", services.coupons_expire_due)
+        # A coupon claim risk control held: approving its case issues the coupon.
+        from yunying.risk.outcomes import case_outcome_register
+
+        case_outcome_register("coupon", services.coupon_claim_risk_outcome)

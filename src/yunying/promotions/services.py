@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
+from yunying.members.models import Member
 from yunying.promotions.errors import PromotionError
 from yunying.promotions.event_templates import event_templates_forget
 from yunying.promotions.models import (
@@ -38,6 +39,10 @@ from yunying.promotions.models import (
     TopUpState,
 )
 from yunying.promotions.terms import PromotionSpec
+from yunying.risk.errors import RiskError
+from yunying.risk.rules import Action
+from yunying.risk.services import risk_assess
+from yunying.risk.signals import ClientSignals, Entry, RiskInput
 
 # -- promotions -------------------------------------------------------------------------------------
 _AUDITED = (
@@ -295,8 +300,41 @@ def _coupon_issue(promotion_id, member_id, source, source_ref, actor, now, requi
     return Issued(coupon, replayed=False)
 
 
-def coupon_claim(*, promotion_id: int, member_id: int, actor: Actor, now: datetime | None = None) -> Issued:
-    """The member takes a claimable coupon from the coupon centre."""
+def coupon_claim(
+    *,
+    promotion_id: int,
+    member_id: int,
+    actor: Actor,
+    now: datetime | None = None,
+    client: ClientSignals | None = None,
+) -> Issued:
+    """The member takes a claimable coupon from the coupon centre. Risk control judges the claim
+    first (coupon abuse: many new accounts on one device or address): block and challenge refuse,
+    review holds it — approving the case issues the coupon.
+
+    Raises: the refusals of coupon_issue, risk.blocked, risk.challenge_required, risk.under_review."""
+    promotion = promotion_get(promotion_id)
+    # The cheap refusals first, so a closed or unclaimable template costs risk control nothing
+    # (coupon_issue checks them again under its lock).
+    if not promotion.is_coupon:
+        raise DomainError(PromotionError.NOT_A_COUPON)
+    if not promotion.claimable:
+        raise DomainError(PromotionError.NOT_CLAIMABLE)
+    if not promotion_live(promotion, now or timezone.now()):
+        raise DomainError(PromotionError.NOT_ACTIVE)
+    client = client or ClientSignals()
+    member_ref = Member.objects.filter(pk=member_id).values_list("row_token", flat=True).first() or ""
+    verdict = risk_assess(
+        RiskInput(
+            entry=Entry.COUPON_CLAIM, subject_type="coupon", subject_ref=f"{promotion_id}:{member_id}",
+            member_ref=member_ref, ip=client.ip, device_id=client.device_id[:128],
+            user_agent=client.user_agent[:300], challenge=client.challenge[:64], at=now,
+        )
+    )  # fmt: skip
+    if verdict.refuses:
+        raise verdict.error()
+    if verdict.action == Action.REVIEW:
+        raise DomainError(RiskError.UNDER_REVIEW, decision=verdict.decision_id)
     return coupon_issue(
         promotion_id=promotion_id,
         member_id=member_id,
@@ -780,3 +818,19 @@ def coupons_issue_segment(
         actor=actor,
         now=now,
     )
+
+
+def coupon_claim_risk_outcome(decision, approve: bool, actor: Actor) -> str:
+    """A coupon claim held by risk control: approving issues the coupon (once: the decision is its
+    source ref), rejecting leaves the member without it."""
+    if not approve:
+        return "coupon not issued"
+    promotion_id, _, member_id = decision.subject_ref.partition(":")
+    try:
+        issued = coupon_issue(
+            promotion_id=int(promotion_id), member_id=int(member_id), source=CouponSource.CLAIM,
+            source_ref=f"risk:{decision.pk}", actor=actor, require_claimable=True,
+        )  # fmt: skip
+    except DomainError as error:
+        return f"coupon not issued: {error.code}"
+    return "coupon issued" if not issued.replayed else "coupon was issued before"

@@ -12,6 +12,7 @@ from yunying.core.errors import register_messages
 class RiskError(StrEnum):
     BLOCKED = "risk.blocked"  # the attempt was refused by risk control; the member may ask for a human review
     CHALLENGE_REQUIRED = "risk.challenge_required"  # pass the extra verification, then retry with its token
+    UNDER_REVIEW = "risk.under_review"  # held for a person to look at; the member is told the outcome
     CHALLENGE_INVALID = "risk.challenge_invalid"  # unknown, expired, already used or someone else's challenge
     DECISION_NOT_FOUND = "risk.decision_not_found"
     CASE_NOT_FOUND = "risk.case_not_found"
@@ -31,6 +32,9 @@ register_messages(
             "This attempt was refused by risk control. If you think this is a mistake, ask for a human review."
         ),
         RiskError.CHALLENGE_REQUIRED: _("Please complete the extra verification, then try again."),
+        RiskError.UNDER_REVIEW: _(
+            "A person will look at this before it goes through; you will be told the outcome."
+        ),
         RiskError.CHALLENGE_INVALID: _(
             "This verification is unknown, expired or already used. Please start again."
         ),

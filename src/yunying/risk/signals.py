@@ -57,6 +57,16 @@ class RiskInput:
     challenge: str = ""  # a passed challenge's token, when the caller retries after one
 
 
+@dataclass(frozen=True)
+class ClientSignals:
+    """What an entry point knows of the client in front of it (the member's phone or browser)."""
+
+    ip: str | None = None
+    device_id: str = ""
+    user_agent: str = ""
+    challenge: str = ""  # a passed challenge's token, when retrying after one
+
+
 # ---------------------------------------------------------------- phone carrier class
 
 # Virtual operators (虚拟运营商): numbers resold by MVNOs, cheap in bulk, the SMS farms' stock.

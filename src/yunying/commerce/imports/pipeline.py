@@ -413,7 +413,14 @@ def _orders_write_batch(
         order_pk = inserted.get(order.external_id)
         if order_pk is not None:
             order_publish(
-                OrderFact(OrderFactKind.RECORDED, order_pk, member_id, order.total_fen, order.paid_at)
+                OrderFact(
+                    OrderFactKind.RECORDED,
+                    order_pk,
+                    member_id,
+                    order.total_fen,
+                    order.paid_at,
+                    source="import",
+                )
             )
 
 
