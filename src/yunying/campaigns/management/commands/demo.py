@@ -60,6 +60,7 @@ from yunying.campaigns.services.lottery import lottery_draw
 from yunying.commerce.services import order_cancel, order_ingest, order_refund
 from yunying.commerce.validation import CancelInput, RefundInput, order_parse
 from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_revoke
+from yunying.core.errors import DomainError
 from yunying.core.models import ApiKey
 from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm, Role
 from yunying.loyalty.checkin import checkin_rule_save
@@ -77,6 +78,7 @@ from yunying.promotions.models import PromotionState
 from yunying.promotions.quoting import QuoteLine, quote_cart
 from yunying.promotions.services import budget_create, promotion_create, promotion_transition
 from yunying.promotions.terms import promotion_validate
+from yunying.risk.services import register_save
 
 SEED = 20260618
 MEMBER_COUNT = 360
@@ -342,6 +344,7 @@ class DemoBuilder:
         self.gift_box_cancelled()
         self.gala_draft()
         self.member_facts()
+        self.risk()
 
     def points_rules(self) -> None:
         """Points rules as a brand would start: 1 point per ¥1 per line, a 7-day return window, points
@@ -712,6 +715,59 @@ class DemoBuilder:
         ("SOCKS-3P", "鞋服", 3900),
     )
     TAGS = (("VIP", "年消费满 2000 元"), ("咖啡爱好者", "买过咖啡或报过咖啡课"), ("客诉跟进", "客服跟进中"))
+
+    def risk(self) -> None:
+        """An SMS farm rushes the smart-watch tester call from one cloud /24 on emulators: risk control blocks,
+        challenges or holds each attempt, so the review queue and the decisions have something to show;
+        and the operations team's risk register holds its first three risks."""
+        campaign = (
+            Campaign.objects.filter(title__startswith="「轻跃 Pro」").first()
+            or Campaign.objects.filter(status="published").first()
+        )
+        for n in range(14):
+            person = self._people(1)[0]
+            try:
+                signup_create(
+                    campaign_id=campaign.pk,
+                    identity=MemberIdentity(
+                        phone=f"170{self.rng.randrange(10**8):08d}",
+                        profile=Profile(
+                            name=person.name, birth_date=date(1996, 3, 8), region_code=person.region_code
+                        ),
+                    ),
+                    answers={q["key"]: self._answer(q, person) for q in campaign.form if q.get("required")},
+                    source=Source(
+                        channel="h5",
+                        client_ip=f"47.92.18.{10 + n}",
+                        device_id=f"emu-{n % 3:04d}-farm",
+                        user_agent="okhttp/4.9.3" if n % 2 else "Mozilla/5.0 (Linux; Android 9; SM-G960F)",
+                        form_fill_ms=400 + 150 * n,
+                    ),
+                    actor=DEMO,
+                )
+            except DomainError:
+                continue  # refused by risk control (or the campaign's own rules): that is the point
+        for title, probability, impact, plan in (
+            (
+                "热门活动被接码平台用虚拟号批量报名",
+                4,
+                4,
+                "风控规则：虚拟号与机房 IP 计分、短信二次验证；新品发布时段安排专人处理复核队列。",
+            ),
+            (
+                "刷单套取积分与会员等级",
+                3,
+                4,
+                "订单接入时的团伙与小额首单规则；冻结可疑邀请奖励；复核后冲回积分。",
+            ),
+            (
+                "真实抢购高峰被误判为攻击",
+                2,
+                3,
+                "规则不单独对高峰流量计分；新规则版本上线前先看回测中的正常用户误伤率。",
+            ),
+        ):
+            register_save(item_id=None, values={"title": title, "probability": probability, "impact": impact, "owner": "运营风控组", "response_plan": plan, "description": ""}, actor=DEMO)  # fmt: skip
 
     def member_facts(self) -> None:
         """Manual tags (through members.tags) and order facts for the members who signed up: a few
