@@ -168,6 +168,8 @@ def task_queue_settings(redis_url: str) -> dict:
 # worker at once (notify.tasks). Without it everything runs on the database and memory, and
 # `yunying worker` finds new notifications by polling the outbox.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Risk control's IP classes (data centre, mobile gateway): the packaged seed list unless set (docs/risk.md).
+RISK_IP_RANGES_FILE = os.environ.get("YUNYING_RISK_IP_RANGES", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     # Neither django_tasks nor django_rq is an installed app: the queue needs only these settings, and

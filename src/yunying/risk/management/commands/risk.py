@@ -67,12 +67,24 @@ class Command(BaseCommand):
         backtest.add_argument("--out", help="write one JSON line per record here")
         backtest.add_argument("--days", type=int, default=30, help="with --stored: how far back")
         backtest.add_argument("--rules-json", help=argparse.SUPPRESS)  # parent to child
+        ranges = sub.add_parser(
+            "ip-ranges", help="check a file of IP classes (CIDR datacentre|mobile per line)"
+        )
+        ranges.add_argument("file", nargs="?", help="the file to check (default: the one in use)")
 
-    def handle(self, *args, action, traffic=None, stored=False, rules="live", out=None, days=30, rules_json=None, **options):  # fmt: skip
+    def handle(self, *args, action, traffic=None, stored=False, rules="live", out=None, days=30, rules_json=None, file=None, **options):  # fmt: skip
+        if action == "ip-ranges":
+            return self._ip_ranges(file)
         if stored:
             return self._stored(rules, days)
         if os.environ.get(CHILD):
             return self._replay(Path(traffic), json.loads(rules_json), out)
+        from yunying.risk.backtest import traffic_read
+
+        try:
+            traffic_read(Path(traffic))  # refuse bad traffic before anything starts
+        except DomainError as exc:
+            raise CommandError(exc.data.get("problem", exc.code)) from exc
         number, ruleset = _rules(rules)
         with tempfile.TemporaryDirectory(prefix="yunying-backtest-") as scratch:
             env = {
@@ -94,6 +106,21 @@ class Command(BaseCommand):
             done = subprocess.run(command, env=env, check=False)  # noqa: S603 (our own command, argv list)
         if done.returncode:
             raise CommandError("the backtest failed (above)", returncode=done.returncode)
+
+    def _ip_ranges(self, file: str | None) -> None:
+        from collections import Counter
+
+        from yunying.risk.signals import ip_ranges_parse, ip_ranges_path
+
+        path = Path(file or ip_ranges_path())
+        try:
+            ranges = ip_ranges_parse(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CommandError(f"{path}: {exc}") from exc
+        counts = Counter(kind for _, kind in ranges)
+        self.stdout.write(
+            f"{path}: {len(ranges)} ranges ({', '.join(f'{n} {k}' for k, n in sorted(counts.items()))})"
+        )
 
     def _replay(self, directory: Path, rules: list, out: str | None) -> None:
         from yunying.risk.backtest import traffic_read, traffic_replay
