@@ -469,6 +469,7 @@ def _create(
         name = form.field_for(str(err.data.get("field", ""))) if err.data.get("field") else None
         if err.code == RiskError.BLOCKED:
             context["risk_block"] = guard.risk_block(err)
+            context["next"] = reverse("h5:landing", args=[campaign.pk])  # after asking for a review
         elif err.code == RiskError.CHALLENGE_REQUIRED:
             # The answers wait in the session (server-side) for the verification, never in the page:
             # the retry sends exactly what was submitted, and signup_create validates it again.
