@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tests.browser.conftest import BROWSER, check_page
-from tests.browser.test_member_pages import CREATE, consent_and_sign_in
+from tests.browser.test_member_pages import CREATE, consent_and_sign_in, sms_code
 
 pytestmark = BROWSER
 
@@ -63,3 +63,54 @@ def test_a_blocked_member_reads_why_and_asks_for_a_human_review(phone, site, cam
     assert recorded["asked"] and recorded["note"] == "这是我本人的号码，请帮忙看看。"
     assert recorded["fill_ms"] >= 1500  # measured by the page's script
     assert recorded["device"] >= 1  # the device cookie reached risk control
+
+
+CHALLENGE_ON = """
+from yunying.core.permissions import SYSTEM
+from yunying.risk.models import RuleVersion
+from yunying.risk.services import rule_version_create, rule_version_set_state
+live = RuleVersion.objects.filter(state="live").values_list("number", flat=True).first()
+rule = {"key": "browser_check", "label": "Many verification codes asked for one number", "points": 0,
+        "action": "challenge", "entries": ["signup.create"],
+        "when": {"signal": "channel", "op": "==", "value": "h5"}}
+v = rule_version_create(rules={"thresholds": {"challenge": 101, "review": 101, "block": 101}, "rules": [rule]},
+                        reason="browser test", based_on=None, actor=SYSTEM)
+rule_version_set_state(number=v.number, state="live", actor=SYSTEM)
+print(v.number, live or 0)
+"""
+
+CHALLENGE_OFF = """
+from yunying.core.permissions import SYSTEM
+from yunying.risk.services import rule_version_set_state
+rule_version_set_state(number={mine}, state="retired", actor=SYSTEM)
+if {before}:
+    rule_version_set_state(number={before}, state="live", actor=SYSTEM)
+"""
+
+
+def test_a_challenged_member_passes_the_sms_check_and_is_signed_up(new_phone, site, campaign_id):
+    page = new_phone()
+    number = "13600136022"
+    page.goto(f"/m/c/{campaign_id}/signup/")
+    consent_and_sign_in(page, site, number)
+    mine, before = site.run("shell", "-v0", "-c", CHALLENGE_ON).strip().splitlines()[-1].split()
+    try:
+        page.goto(f"/m/c/{campaign_id}/signup/")
+        page.get_by_label(re.compile("出生日期")).fill("1990-05-01")
+        page.get_by_label("M", exact=True).check()
+        page.get_by_role("button", name="提交").click()
+        page.wait_for_url(re.compile(f"/m/c/{campaign_id}/signup/verify/"))
+        assert "136****6022" in page.locator("main").inner_text()
+        check_page(page, "h5-risk-challenge")
+        site.run(
+            "shell", "-v0", "-c", "from yunying.core.ratelimit import ratelimit_reset; ratelimit_reset()"
+        )
+        page.get_by_role("button", name="获取验证码").click()
+        page.get_by_label(re.compile("验证码")).wait_for()
+        check_page(page, "h5-risk-challenge-code")
+        page.get_by_label(re.compile("验证码")).fill(sms_code(site, "+86" + number))
+        page.get_by_role("button", name="验证并提交").click()
+        page.wait_for_url(re.compile("/m/me/s/su_"))
+        assert page.locator("[data-status]").get_attribute("data-status") == "confirmed"
+    finally:
+        site.run("shell", "-v0", "-c", CHALLENGE_OFF.format(mine=mine, before=before))
