@@ -7,11 +7,12 @@ stable code on the page, never a 500."""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
@@ -28,12 +29,13 @@ from yunying.campaigns.questions import answers_validate, form_parse
 from yunying.campaigns.services import admission, refusals
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.ratelimit import client_key, ratelimit_hit
-from yunying.h5 import forms
+from yunying.h5 import forms, guard
 from yunying.h5.centre import invite_url, profile_card, profile_moments
 from yunying.h5.session import (
     PENDING_CONSENT,
     acquisition_of,
     acquisition_remember,
+    member_actor,
     member_login,
     member_logout,
     member_of,
@@ -50,8 +52,17 @@ from yunying.members.errors import SigninError
 from yunying.members.models import QuestionnaireMoment
 from yunying.members.profiling import questions_pending
 from yunying.members.services import Acquisition, Profile, member_phone, phone_mask
-from yunying.members.signin import member_signin, signin_code_send, signin_phone
+from yunying.members.signin import (
+    member_get,
+    member_signin,
+    signin_code_send,
+    signin_code_verify,
+    signin_phone,
+)
 from yunying.promotions.selectors import member_coupons_usable_count
+from yunying.risk.errors import RiskError
+from yunying.risk.rules import Action
+from yunying.risk.services import case_ask, challenge_pass
 
 VISIBLE = (CampaignStatus.PUBLISHED, CampaignStatus.CLOSED, CampaignStatus.FINISHED)
 MAX_ID = 2**63 - 1
@@ -154,15 +165,31 @@ def signin(request: HttpRequest) -> HttpResponse:
         context["phone_form"] = form
         if form.is_valid():
             try:
-                signin_code_send(
-                    phone=form.cleaned_data["phone"], client_ip=_client_ip(request), deliver=sms_code_deliver
-                )
+                code_send(request, form.cleaned_data["phone"])
             except DomainError as err:
                 _refusal(context, err, form, "phone")
             else:
                 context["code_form"] = forms.CodeForm(initial={"phone": form.cleaned_data["phone"]})
                 context["sent_to"] = _masked_phone(form.cleaned_data["phone"])
     return _page(request, "h5/signin.html", context)
+
+
+SMS_REFUSED = "risk.sms_refused"
+
+
+def code_send(request: HttpRequest, phone: str) -> None:
+    """Send a sign-in code to `phone` once risk control agrees (R1: sms.send), within the send limits.
+
+    Raises: member.phone_*, risk.sms_refused (nothing sent), and what signin_code_send raises."""
+    e164 = signin_phone(phone)
+    if not guard.sms_send_allowed(request, e164):
+        raise DomainError(
+            SMS_REFUSED,
+            _(
+                "We cannot send a code to this number right now. Please try again later; if this keeps happening, contact customer service."
+            ),
+        )
+    signin_code_send(phone=e164, client_ip=_client_ip(request), deliver=sms_code_deliver)
 
 
 _ACQUISITION_KEYS = ("utm_source", "utm_medium", "utm_campaign", "invite_code")
@@ -218,6 +245,9 @@ def _verify(request: HttpRequest, context: dict) -> HttpResponse:
             client_ip=_client_ip(request),
         )
         request.session.pop(PENDING_CONSENT, None)
+        refused = _registration_refused(request, member, new=member.created_at >= started)
+        if refused is not None:
+            return refused
         member_login(request, member)
         # Registered just now (M1): the questions of "after sign-up" come first, if there are any.
         if member.created_at >= started and questions_pending(member, QuestionnaireMoment.AFTER_SIGNUP):
@@ -225,6 +255,28 @@ def _verify(request: HttpRequest, context: dict) -> HttpResponse:
             return redirect(f"{url}?{urlencode({'next': context['next']})}")
         return redirect(context["next"])
     return _page(request, "h5/signin.html", context)
+
+
+def _registration_refused(request: HttpRequest, member, *, new: bool) -> HttpResponse | None:
+    """Risk control judges a member registered just now (R1: member.register). A block keeps them out
+    (their row exists, the decision is theirs to ask a person about); review lets them in while a
+    person looks; a challenge is met by the SMS code they have just proved. A member whose
+    registration was blocked stays out on later sign-ins until a person approves it."""
+    if new:
+        verdict = guard.register_judge(request, member)
+        if verdict.action == Action.CHALLENGE and verdict.challenge:
+            with suppress(DomainError):  # expired in the meantime: nothing waits on it
+                challenge_pass(token=verdict.challenge, actor=member_actor(member))
+        if verdict.action != Action.BLOCK:
+            return None
+        block = {"code": "risk.blocked", "decision": verdict.decision_id, "reasons": guard.reasons_shown([r["label"] for r in verdict.reasons])}  # fmt: skip
+    else:
+        decision = guard.registration_refused(member)
+        if decision is None:
+            return None
+        block = guard.decision_block(decision)
+    request.session[guard.BLOCKED_MEMBER] = {"member": member.pk, "decision": block["decision"]}
+    return _page(request, "h5/risk_blocked.html", {"risk_block": block, "next": reverse("h5:index")})
 
 
 @require_POST
@@ -353,11 +405,15 @@ def signup(request: HttpRequest, campaign_id: int) -> HttpResponse:
         created = _create(request, campaign, form, context)
         if created is not None:
             return redirect("h5:signup_detail", public_id=created.public_id)
+        if context.get("challenge_required"):
+            return redirect("h5:signup_verify", campaign_id=campaign.pk)
     # 200 with the errors on the page, not 422: a browser logs any 4xx document as a console error.
     return _page(request, "h5/signup.html", context)
 
 
-def _create(request: HttpRequest, campaign: Campaign, form: forms.SignupForm, context: dict):
+def _create(
+    request: HttpRequest, campaign: Campaign, form: forms.SignupForm, context: dict, *, challenge: str = ""
+):
     try:
         profile = form.profile_values()
     except ValueError:
@@ -394,6 +450,8 @@ def _create(request: HttpRequest, campaign: Campaign, form: forms.SignupForm, co
                     client_ip=ip,
                     user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
                     form_fill_ms=data.get("form_fill_ms"),
+                    device_id=guard.device_of(request),
+                    risk_challenge=challenge,
                 ),
                 actor=request.actor,
             )
@@ -409,7 +467,19 @@ def _create(request: HttpRequest, campaign: Campaign, form: forms.SignupForm, co
             context["refusal"] = {"code": failed.code, "message": " ".join(unplaced)}
     except DomainError as err:
         name = form.field_for(str(err.data.get("field", ""))) if err.data.get("field") else None
-        if name:
+        if err.code == RiskError.BLOCKED:
+            context["risk_block"] = guard.risk_block(err)
+            context["next"] = reverse("h5:landing", args=[campaign.pk])  # after asking for a review
+        elif err.code == RiskError.CHALLENGE_REQUIRED:
+            # The answers wait in the session (server-side) for the verification, never in the page:
+            # the retry sends exactly what was submitted, and signup_create validates it again.
+            request.session[guard.PENDING_SIGNUP] = {
+                "campaign": campaign.pk,
+                "token": str(err.data.get("challenge", "")),
+                "post": {key: form.data.getlist(key) for key in form.data if key != "csrfmiddlewaretoken"},
+            }
+            context["challenge_required"] = True
+        elif name:
             form.add_error(name, err.message)
         else:
             context["refusal"] = {
@@ -441,6 +511,114 @@ def signup_check(request: HttpRequest, campaign_id: int) -> HttpResponse:
         except ValidationFailed as failed:
             message = " ".join(e["message"] for e in failed.errors)
     return render(request, "h5/_field_error.html", {"name": form.field_for(key) or key, "message": message})
+
+
+# --- risk control: the extra verification and a human review -----------------------------------------
+
+
+def _pending_signup(request: HttpRequest, campaign: Campaign) -> dict | None:
+    pending = request.session.get(guard.PENDING_SIGNUP)
+    if isinstance(pending, dict) and pending.get("campaign") == campaign.pk and pending.get("token"):
+        return pending
+    return None
+
+
+@member_required()
+@require_http_methods(["GET", "POST"])
+def signup_verify(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Risk control asked for an extra verification of a sign-up (R2): an SMS code to the member's own
+    phone, by the sign-in code's machinery and limits; once it is right the challenge is passed and
+    the sign-up kept in the session is submitted again with its token."""
+    campaign = _campaign(campaign_id)
+    if campaign is None:
+        return not_found(request)
+    pending = _pending_signup(request, campaign)
+    if pending is None:
+        return redirect("h5:signup", campaign_id=campaign.pk)
+    phone = member_phone(request.member) or ""
+    context = {"campaign": campaign, "sent_to": phone_mask(phone) if phone else "", "code_form": None}
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step == "send":
+        try:
+            code_send(request, phone)
+        except DomainError as err:
+            context["error"] = {"code": err.code, "message": to_the_member(err.code, err.message), **err.data}
+        else:
+            context["code_form"] = forms.CodeForm(initial={"phone": ""})
+    elif step == "verify":
+        form = forms.CodeForm({"phone": "-", "code": request.POST.get("code", "")})
+        context["code_form"] = form
+        if form.is_valid():
+            try:
+                signin_code_verify(phone=phone, code=form.cleaned_data["code"])
+                challenge_pass(token=pending["token"], actor=request.actor)
+            except DomainError as err:
+                if err.code == RiskError.CHALLENGE_INVALID:
+                    request.session.pop(guard.PENDING_SIGNUP, None)
+                    context["code_form"] = None
+                    context["error"] = {"code": err.code, "message": err.message}
+                    context["expired"] = True
+                else:
+                    form.add_error("code", err.message)
+                    context["attempts_left"] = err.data.get("attempts_left")
+                return _page(request, "h5/risk_verify.html", context)
+            return _resubmit(request, campaign, pending)
+    return _page(request, "h5/risk_verify.html", context)
+
+
+def _resubmit(request: HttpRequest, campaign: Campaign, pending: dict) -> HttpResponse:
+    request.session.pop(guard.PENDING_SIGNUP, None)
+    data = QueryDict(mutable=True)
+    for key, values in (pending.get("post") or {}).items():
+        data.setlist(str(key), [str(value) for value in values])
+    form = _signup_form(request, campaign, data)
+    context = {"campaign": campaign, "form": form}
+    if form.is_valid():
+        created = _create(request, campaign, form, context, challenge=pending["token"])
+        if created is not None:
+            return redirect("h5:signup_detail", public_id=created.public_id)
+        if context.get("challenge_required"):
+            return redirect("h5:signup_verify", campaign_id=campaign.pk)
+    return _page(request, "h5/signup.html", context)
+
+
+def _asking_member(request: HttpRequest):
+    """The signed-in member, or the one whose registration risk control just refused (not signed in)."""
+    member = member_of(request)
+    if member is not None:
+        return member
+    blocked = request.session.get(guard.BLOCKED_MEMBER)
+    if isinstance(blocked, dict) and isinstance(blocked.get("member"), int):
+        return member_get(blocked["member"])
+    return None
+
+
+@require_POST
+def risk_ask(request: HttpRequest, decision_id: int) -> HttpResponse:
+    """The member asks a person to look at risk control's decision about them (PIPL Art. 24). Only
+    their own: another member's decision is as unknown as one that does not exist."""
+    member = _asking_member(request)
+    if member is None:
+        return redirect(f"{reverse('h5:signin')}?{urlencode({'next': reverse('h5:me')})}")
+    if not 0 < decision_id <= MAX_ID:
+        return not_found(request)
+    note = request.POST.get("note", "")[:500]
+    try:
+        case_ask(decision_id=decision_id, member_ref=member.row_token, note=note)
+    except DomainError as err:
+        if err.code != RiskError.REVIEW_ALREADY_ASKED:
+            return not_found(request)
+        already = True
+    else:
+        already = False
+    return _page(
+        request,
+        "h5/risk_asked.html",
+        {
+            "already": already,
+            "next": safe_next(request, reverse("h5:me" if member_of(request) else "h5:index")),
+        },
+    )
 
 
 # --- my sign-ups -------------------------------------------------------------------------------------
