@@ -130,10 +130,22 @@ class PageWatch:
         page.on("request", on_request)
 
 
+# Headless Chromium names itself "HeadlessChrome", and risk control rightly scores a headless browser as
+# a script; the pages under test stand in for a member's own phone or an operator's desktop browser.
+MEMBER_PHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+DESKTOP_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
+)
+
+
 def _new_page(
     chromium, site: Site, *, viewport: dict, storage_state=None, mobile: bool = False, locale="zh-CN"
 ):
     context = chromium.new_context(
+        user_agent=MEMBER_PHONE_UA if mobile else DESKTOP_UA,
         viewport=viewport,
         is_mobile=mobile,
         has_touch=mobile,
