@@ -169,7 +169,7 @@ DEV = Params(
     gateway_pool=500,
     mobile_share=0.4,
     campus_count=2,
-    campus_size=(50, 80),
+    campus_size=(55, 90),
     family_groups=70,
     family_size=(2, 3),
     family_shared_payer=0.3,
@@ -184,7 +184,7 @@ DEV = Params(
     normal_members=2250,
     honest_orders=2000,
     pre_window_share=0.55,
-    sms_batches=6,
+    sms_batches=7,
     sms_batch_size=(20, 90),
     sms_span_min=(10.0, 60.0),
     sms_fill_s=(0.5, 2.5),
@@ -235,12 +235,12 @@ HOLDOUT = Params(
     gateway_pool=300,
     mobile_share=0.55,
     campus_count=2,
-    campus_size=(80, 120),
+    campus_size=(70, 115),
     family_groups=50,
     family_size=(3, 4),
     family_shared_payer=0.5,
     virtual_members=135,
-    rush_members=340,
+    rush_members=320,
     rush_fill_s=(4.0, 12.0),
     rush_gateways=6,
     retry_members=80,
@@ -657,7 +657,7 @@ class Sim:
     def emit(self, kind: str, at: datetime, person: Person, body: dict, signals: dict) -> dict:
         record = {
             "type": kind,
-            "id": self.new_id(kind),
+            "id": person.id if kind == "member" else self.new_id(kind),
             "at": at.astimezone(CST).isoformat(timespec="milliseconds"),
             "signals": {k: v for k, v in signals.items() if v is not None},
             **body,
@@ -956,7 +956,7 @@ class Sim:
             span_s = self.span(p.sms_span_min) * 60
             virtual = rng.random() < p.sms_virtual_share
             base = int(rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8 - 10**6):08d}")
-            emulators = rng.random() < p.sms_emulator_share and not careful
+            emulators = (b == 0 or rng.random() < p.sms_emulator_share) and not careful
             devices = [self.device_id(p.emulator_shape) for _ in range(rng.randint(2, 6))]
             uas = [browser_ua(rng, self.era) for _ in range(rng.randint(1, 3))]
             block = self.block24()
