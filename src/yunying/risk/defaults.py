@@ -94,6 +94,61 @@ BUILT_IN = {
             "entries": ALL_ACCOUNT_ENTRIES,
         },
         {
+            "key": "ip_block_rotation",
+            "label": _("Many accounts rotating through the addresses of one network block"),
+            "when": {
+                "all": [
+                    {"signal": "ip24.other_accounts_1h", "op": ">=", "value": 8},
+                    {"signal": "ip_class", "op": "!=", "value": "mobile"},
+                ]
+            },
+            "points": 65,
+            "entries": ALL_ACCOUNT_ENTRIES,
+        },
+        {
+            "key": "fresh_virtual",
+            "label": _("A virtual-operator number on an account made within the last hours"),
+            "when": {
+                "all": [
+                    {"signal": "carrier_class", "op": "==", "value": "virtual"},
+                    {"signal": "member.age_s", "op": "<", "value": 18000},
+                ]
+            },
+            "points": 30,
+            "entries": ["signup.create", "coupon.claim", "referral.reward"],
+        },
+        {
+            "key": "fresh_shared_device",
+            "label": _("A new account on a device other new accounts use"),
+            "when": {
+                "all": [
+                    {"signal": "device.accounts_24h", "op": ">=", "value": 2},
+                    {"signal": "member.age_s", "op": "<", "value": 600},
+                ]
+            },
+            "points": 40,
+            "entries": ["signup.create", "coupon.claim"],
+        },
+        {
+            "key": "fresh_building_neighbours",
+            "label": _("A new account at a building where other new accounts use neighbouring doors"),
+            "when": {
+                "all": [
+                    {"signal": "building.other_accounts_24h", "op": ">=", "value": 2},
+                    {"signal": "member.age_s", "op": "<", "value": 600},
+                ]
+            },
+            "points": 45,
+            "entries": ["signup.create", "coupon.claim"],
+        },
+        {
+            "key": "building_many_accounts",
+            "label": _("Many accounts at one building's addresses"),
+            "when": {"signal": "building.accounts_24h", "op": ">=", "value": 5},
+            "points": 30,
+            "entries": ["signup.create", "coupon.claim", "member.register"],
+        },
+        {
             "key": "ring",
             "label": _("Part of a group of accounts sharing devices, payers or addresses"),
             "when": {"signal": "graph.component_size", "op": ">=", "value": 6},
