@@ -67,6 +67,10 @@ class Perm(StrEnum):
     BUDGET_APPROVE = "budget.approve"  # approve a budget top-up someone else asked for (two-person rule)
     QUOTE_CREATE = "quote.create"  # price a cart for a member (storefront)
     COUPON_CLAIM = "coupon.claim"  # list a member's coupons and claim one for them (storefront)
+    RISK_VIEW = "risk.view"  # decisions, review queue, alerts, lists, rules and the register (no personal data)
+    RISK_REVIEW = "risk.review"  # approve or reject review cases
+    RISK_CONFIGURE = "risk.configure"  # rule versions, allow and block lists, the risk register
+    RISK_CHALLENGE = "risk.challenge"  # storefront: report that a person passed the extra verification
 
 
 # What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
@@ -114,6 +118,10 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.BUDGET_APPROVE: _("Approve budget top-ups"),
     Perm.QUOTE_CREATE: _("Price carts for members"),
     Perm.COUPON_CLAIM: _("Claim coupons for members"),
+    Perm.RISK_VIEW: _("See risk decisions and alerts"),
+    Perm.RISK_REVIEW: _("Review risk cases"),
+    Perm.RISK_CONFIGURE: _("Configure risk rules and lists"),
+    Perm.RISK_CHALLENGE: _("Report passed risk verifications"),
 }
 
 
@@ -152,6 +160,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.PROMOTION_VIEW,
             Perm.PROMOTION_MANAGE,
             Perm.BUDGET_MANAGE,
+            Perm.RISK_VIEW,
+            Perm.RISK_REVIEW,
         }
     ),
     Role.SUPPORT: frozenset(
@@ -171,6 +181,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.LOYALTY_VIEW,
             Perm.LOYALTY_ADJUST,
             Perm.PROMOTION_VIEW,
+            Perm.RISK_VIEW,
         }
     ),
     # The storefront's key also reports its orders (order facts flow in from the storefront).
@@ -188,6 +199,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.BROKERAGE_BIND,
             Perm.QUOTE_CREATE,
             Perm.COUPON_CLAIM,
+            Perm.RISK_CHALLENGE,
         }
     ),
     # Who touched whose data, and nothing of the data itself (least privilege, S2).
