@@ -67,7 +67,9 @@ class Perm(StrEnum):
     BUDGET_APPROVE = "budget.approve"  # approve a budget top-up someone else asked for (two-person rule)
     QUOTE_CREATE = "quote.create"  # price a cart for a member (storefront)
     COUPON_CLAIM = "coupon.claim"  # list a member's coupons and claim one for them (storefront)
-    RISK_VIEW = "risk.view"  # decisions, review queue, alerts, lists, rules and the register (no personal data)
+    RISK_VIEW = (
+        "risk.view"  # decisions, review queue, alerts, lists, rules and the register (no personal data)
+    )
     RISK_REVIEW = "risk.review"  # approve or reject review cases
     RISK_CONFIGURE = "risk.configure"  # rule versions, allow and block lists, the risk register
     RISK_CHALLENGE = "risk.challenge"  # storefront: report that a person passed the extra verification

@@ -171,7 +171,9 @@ def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], d
     if "ip24" in counts and "ip" in counts:
         # Accounts on other addresses of this one's block: a proxy pool rotating through a /24 shows
         # here, a campus NAT (every student on one address) does not.
-        signals["ip24.other_accounts_1h"] = max(0, counts["ip24"]["accounts_1h"] - counts["ip"]["accounts_1h"])
+        signals["ip24.other_accounts_1h"] = max(
+            0, counts["ip24"]["accounts_1h"] - counts["ip"]["accounts_1h"]
+        )
     if "building" in counts and "address" in counts:
         # Accounts at other doors of this building: a coupon farm varies the room number, a family
         # shares one door.
