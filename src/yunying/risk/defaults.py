@@ -107,15 +107,29 @@ BUILT_IN = {
         },
         {
             "key": "fresh_virtual",
-            "label": _("A virtual-operator number on an account made within the last hours"),
+            "label": _("A virtual-operator number on an account made within the hour"),
             "when": {
                 "all": [
                     {"signal": "carrier_class", "op": "==", "value": "virtual"},
-                    {"signal": "member.age_s", "op": "<", "value": 18000},
+                    {"signal": "member.age_s", "op": "<", "value": 3600},
                 ]
             },
-            "points": 30,
+            "points": 25,
             "entries": ["signup.create", "coupon.claim", "referral.reward"],
+        },
+        {
+            "key": "phone_run",
+            "label": _("Accounts whose phone numbers run in sequence"),
+            "when": {"signal": "phone_block.accounts_24h", "op": ">=", "value": 3},
+            "points": 45,
+            "entries": [*SIGNUP_ENTRIES, "sms.send"],
+        },
+        {
+            "key": "phone_run_long",
+            "label": _("Many accounts whose phone numbers run in sequence"),
+            "when": {"signal": "phone_block.accounts_24h", "op": ">=", "value": 6},
+            "points": 25,
+            "entries": [*SIGNUP_ENTRIES, "sms.send"],
         },
         {
             "key": "fresh_shared_device",
