@@ -7,8 +7,13 @@ class RiskConfig(AppConfig):
     verbose_name = "Risk control"
 
     def ready(self) -> None:
+        from yunying.commerce.events import order_subscribe
         from yunying.core.registry import periodic_job_register
-        from yunying.risk import errors, jobs  # noqa: F401 (messages)
+        from yunying.notify.templates import templates_register
+        from yunying.risk import errors, jobs, warnings  # noqa: F401 (messages)
 
         # Counter rows older than the longest window are dropped; early warning looks for spikes.
         periodic_job_register("risk.hits_prune", jobs.hits_prune_due)
+        periodic_job_register("risk.warnings", warnings.warnings_due)
+        order_subscribe("risk.money_facts", warnings.order_fact_record)
+        templates_register([warnings.TEMPLATE], warnings.messages_load)
