@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
+from django.utils import translation
 
 from tests.commerce.helpers import ingest, refund
 from yunying.commerce.events import OrderFact, OrderFactKind
@@ -22,7 +24,7 @@ from yunying.risk.signals import RiskInput
 pytestmark = pytest.mark.django_db
 
 # The last closed window is 11:50–12:00; the baseline the two hours before it (12 windows).
-NOW = datetime(2026, 12, 1, 12, 0, 30, tzinfo=UTC)
+NOW = datetime(2026, 12, 1, 12, 0, 40, tzinfo=UTC)  # the window is judged 30 s after it closed
 WINDOW_START = datetime(2026, 12, 1, 11, 50, tzinfo=UTC)
 SYSTEM = Actor(kind="system", id=None, label="customer service tool")
 
@@ -76,6 +78,8 @@ def messages() -> list[OutboxMessage]:
 def run_twice() -> dict:
     first = warnings.warnings_due(now=NOW)
     assert warnings.warnings_due(now=NOW + timedelta(minutes=5)) == {}  # same window: nothing new
+    cache.clear()  # another worker process
+    assert warnings.warnings_due(now=NOW + timedelta(seconds=1)) == {}
     return first
 
 
@@ -231,6 +235,7 @@ def test_complaint_spike(base, now, alerts):
 def test_two_workers_on_one_window_raise_one_alert():
     current(15, signup)
     assert warnings.warnings_due(now=NOW) == {"risk_warnings": 1}
+    cache.clear()  # another process: it has not judged this window yet
     assert warnings.warnings_due(now=NOW) == {}
     assert Warning.objects.count() == 1 and len(raised(warnings.SIGNUP_SPIKE)) == 1
 
@@ -276,3 +281,18 @@ def test_api_refuses(api_as, role, body, status):
     response = api_as(role).post_json("/api/v1/risk/complaints", body)
     assert response.status_code == status, response.content
     assert Complaint.objects.count() == 0
+
+
+def test_the_console_reads_recent_warnings_newest_first():
+    current(15, signup)
+    warnings.warnings_due(now=NOW)
+    for i in range(15):
+        signup(WINDOW_START + timedelta(minutes=10, seconds=10 + i), channel="app")
+    warnings.warnings_due(now=NOW + timedelta(minutes=10))
+    with translation.override("zh-hans"):
+        recent = warnings.warnings_recent()
+    assert [w["scope"] for w in recent] == ["campaign=spring channel=app", "campaign=spring channel=h5"]
+    assert (
+        recent[0]["title"] == "Sign-up spike"
+        and recent[0]["alert_id"] == raised(warnings.SIGNUP_SPIKE)[-1].pk
+    )
