@@ -293,6 +293,6 @@ def test_the_console_reads_recent_warnings_newest_first():
         recent = warnings.warnings_recent()
     assert [w["scope"] for w in recent] == ["campaign=spring channel=app", "campaign=spring channel=h5"]
     assert (
-        recent[0]["title"] == "Sign-up spike"
+        recent[0]["title"] == "报名量激增"
         and recent[0]["alert_id"] == raised(warnings.SIGNUP_SPIKE)[-1].pk
     )
