@@ -17,7 +17,7 @@ from yunying.core.permissions import Actor, Role
 from yunying.notify.delivery import OPERATIONS
 from yunying.notify.models import OutboxMessage
 from yunying.risk import warnings
-from yunying.risk.models import Complaint, MoneyFact, Warning
+from yunying.risk.models import Complaint, EarlyWarning, MoneyFact
 from yunying.risk.services import risk_assess
 from yunying.risk.signals import RiskInput
 
@@ -237,7 +237,7 @@ def test_two_workers_on_one_window_raise_one_alert():
     assert warnings.warnings_due(now=NOW) == {"risk_warnings": 1}
     cache.clear()  # another process: it has not judged this window yet
     assert warnings.warnings_due(now=NOW) == {}
-    assert Warning.objects.count() == 1 and len(raised(warnings.SIGNUP_SPIKE)) == 1
+    assert EarlyWarning.objects.count() == 1 and len(raised(warnings.SIGNUP_SPIKE)) == 1
 
 
 def test_the_next_window_is_judged_again():
@@ -293,6 +293,5 @@ def test_the_console_reads_recent_warnings_newest_first():
         recent = warnings.warnings_recent()
     assert [w["scope"] for w in recent] == ["campaign=spring channel=app", "campaign=spring channel=h5"]
     assert (
-        recent[0]["title"] == "报名量激增"
-        and recent[0]["alert_id"] == raised(warnings.SIGNUP_SPIKE)[-1].pk
+        recent[0]["title"] == "报名量激增" and recent[0]["alert_id"] == raised(warnings.SIGNUP_SPIKE)[-1].pk
     )

@@ -190,7 +190,7 @@ class RegisterItem(models.Model):
         ]  # fmt: skip
 
 
-class Warning(models.Model):
+class EarlyWarning(models.Model):
     """One early-warning alert (docs/risk.md "Early warning"): a code, a scope (campaign and channel,
     entry point, category) and the window it fired for. Unique, so two workers or a second pass over
     the same window raise it once; the core Alert row and the outbox message are written with it."""

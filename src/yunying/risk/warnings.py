@@ -12,7 +12,7 @@ Sign-ups are counted from Decision rows at signup.create (not shadow ones): they
 and channel in their signals and are kept, while the Hit rows of the counters live in Redis when
 REDIS_URL is set and are pruned after exactly the baseline's day.
 
-Each alert is one `Warning` row, unique per code, scope and window: two workers, or a second pass
+Each alert is one `EarlyWarning` row, unique per code, scope and window: two workers, or a second pass
 over the same window, raise it once. The core Alert row and the message to the operations team
 (RISK_ALERT_EMAILS, through the outbox's e-mail channel) are written in the same transaction.
 An alert is information, not a block: a genuine rush on a hot campaign raises one too.
@@ -37,7 +37,7 @@ from yunying.commerce.events import OrderFact
 from yunying.core.permissions import Actor
 from yunying.notify.delivery import OPERATIONS
 from yunying.notify.services import outbox_enqueue
-from yunying.risk.models import Complaint, ComplaintCategory, Decision, MoneyFact, Warning
+from yunying.risk.models import Complaint, ComplaintCategory, Decision, EarlyWarning, MoneyFact
 
 SIGNUP_SPIKE = "risk.signup_spike"
 VIRTUAL_SHARE = "risk.virtual_share"
@@ -200,11 +200,11 @@ def _raise(code: str, scope: str, windows: Windows, data: dict) -> int:
     data = {"scope": scope, "window_start": windows.window_start.isoformat(), "window_end": windows.end.isoformat(), **data}  # fmt: skip
     try:
         with transaction.atomic():
-            warning = Warning.objects.create(
+            warning = EarlyWarning.objects.create(
                 code=code, scope=scope, window_start=windows.window_start, window_end=windows.end, data=data
             )
             alert = alert_record_with(code, **data)
-            Warning.objects.filter(pk=warning.pk).update(alert_id=alert.pk)
+            EarlyWarning.objects.filter(pk=warning.pk).update(alert_id=alert.pk)
             if settings.RISK_ALERT_EMAILS:
                 outbox_enqueue(
                     member_id=OPERATIONS,
@@ -226,7 +226,7 @@ GRACE = timedelta(seconds=30)
 def warnings_due(now: datetime | None = None) -> dict[str, int]:
     """The periodic job: judge the last closed window once (a marker in the cache; the worker runs every few
     seconds; the baseline is read once per window, not per pass). Idempotent across processes: the
-    unique Warning row stops a second alert."""
+    unique EarlyWarning row stops a second alert."""
     windows = windows_at((now or timezone.now()) - GRACE)
     marker = f"risk.warnings:judged:{windows.end.isoformat()}"
     if cache.get(marker):
@@ -277,7 +277,8 @@ def complaint_record(
         raise ValueError(f"unknown complaint category {category!r}")
     return Complaint.objects.create(
         category=category, subject_ref=subject_ref, member_ref=member_ref, channel=channel, note=note,
-        at=at or timezone.now(), reported_by=actor.label[:150],
+        at=min(at, timezone.now()) if at else timezone.now(),  # a clock ahead cannot hide it from a window
+        reported_by=actor.label[:150],
     )  # fmt: skip
 
 
@@ -294,7 +295,7 @@ TITLES = {
 
 
 def messages_load(contexts: list[dict]):
-    warnings = Warning.objects.in_bulk([c.get("warning_id") for c in contexts])
+    warnings = EarlyWarning.objects.in_bulk([c.get("warning_id") for c in contexts])
 
     def render(template: str, context: dict, channel: str):
         warning = warnings.get(context.get("warning_id"))
@@ -314,7 +315,7 @@ def messages_load(contexts: list[dict]):
 def warnings_recent(*, limit: int = 50, code: str | None = None) -> list[dict]:
     """The newest early-warning alerts for the console's risk pages: title, scope, window and counts
     (no personal data). Also in core's Alert rows under their codes (risk.*)."""
-    rows = Warning.objects.order_by("-window_end", "-id")
+    rows = EarlyWarning.objects.order_by("-window_end", "-id")
     if code:
         rows = rows.filter(code=code)
     return [
