@@ -295,3 +295,14 @@ def test_the_console_reads_recent_warnings_newest_first():
     assert (
         recent[0]["title"] == "报名量激增" and recent[0]["alert_id"] == raised(warnings.SIGNUP_SPIKE)[-1].pk
     )
+
+
+def test_the_worker_runs_the_job_and_prunes_old_order_facts():
+    from yunying.core.registry import periodic_jobs
+    from yunying.risk.jobs import hits_prune_due
+
+    assert periodic_jobs()["risk.warnings"] is warnings.warnings_due
+    fact(OrderFactKind.REFUNDED, datetime.now(UTC) - timedelta(hours=3))  # older than baseline + 2 windows
+    fact(OrderFactKind.REFUNDED, datetime.now(UTC) - timedelta(minutes=30))
+    assert hits_prune_due().get("money_facts_pruned") == 1
+    assert MoneyFact.objects.count() == 1
