@@ -287,6 +287,21 @@ BROKERAGE_RETURN_WINDOW_DAYS = int(os.environ.get("YUNYING_BROKERAGE_RETURN_WIND
 BROKERAGE_LINK_BASE = os.environ.get("YUNYING_BROKERAGE_LINK_BASE", "")
 RFM_RECOMPUTE_HOURS = int(os.environ.get("YUNYING_RFM_RECOMPUTE_HOURS", 24))
 
+# Risk early warning (docs/risk.md "Early warning"): the last closed window against the same-length
+# windows of the baseline before it; a count is a spike when it reaches MIN_COUNT, RATIO × the
+# baseline median and the median + SPREAD_K × the robust spread (1.4826 × MAD, at least 1).
+RISK_WARNING_WINDOW_MINUTES = int(os.environ.get("YUNYING_RISK_WARNING_WINDOW_MINUTES", 10))
+RISK_WARNING_BASELINE_HOURS = int(os.environ.get("YUNYING_RISK_WARNING_BASELINE_HOURS", 24))
+RISK_WARNING_MIN_COUNT = int(os.environ.get("YUNYING_RISK_WARNING_MIN_COUNT", 30))
+RISK_WARNING_RATIO = float(os.environ.get("YUNYING_RISK_WARNING_RATIO", 3))
+RISK_WARNING_SPREAD_K = float(os.environ.get("YUNYING_RISK_WARNING_SPREAD_K", 5))
+# A share (virtual numbers, datacentre IPs) alerts when it is this far above the baseline's share.
+RISK_WARNING_SHARE_DELTA = float(os.environ.get("YUNYING_RISK_WARNING_SHARE_DELTA", 0.2))
+# Who early-warning alerts are e-mailed to through the outbox (comma-separated; empty: console only).
+RISK_ALERT_EMAILS = [
+    a.strip() for a in os.environ.get("YUNYING_RISK_ALERT_EMAILS", "").split(",") if a.strip()
+]
+
 NOTIFY_CHANNELS = {
     "email": "yunying.notify.channels.EmailChannel",
     "sms": "yunying.notify.channels.FileChannel",

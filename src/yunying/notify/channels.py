@@ -51,7 +51,7 @@ class EmailChannel(Channel):
         email = EmailMessage(
             subject=message.subject,
             body=message.body,
-            to=[message.address],
+            to=[a.strip() for a in message.address.split(",")],  # the operations team: several
             headers={"Message-ID": provider_id},
         )
         email.send(fail_silently=False)

@@ -97,13 +97,30 @@ def _claim(*, now: datetime, limit: int) -> list[OutboxMessage]:
         return list(OutboxMessage.objects.filter(id__in=ids).order_by("due_at", "id"))
 
 
+# The operations team, as a message's member id: its e-mail goes to settings.RISK_ALERT_EMAILS (the
+# only operator mail so far: risk's early warning). No member has id 0.
+OPERATIONS = 0
+
+
+class _Operations:
+    @property
+    def language(self) -> str:
+        return settings.LANGUAGE_CODE
+
+    def address(self, channel: str) -> str | None:
+        emails = settings.RISK_ALERT_EMAILS
+        return ",".join(emails) if channel == "email" and emails else None
+
+
 def _recipients(member_ids: set[int]) -> dict:
     """Who the messages go to, from the app that owns members (settings.NOTIFY_RECIPIENTS: a
     function taking member ids and returning, per id, an object with `language` and `address(channel)`;
     addresses are decrypted only as a message needs them). notify imports no member code."""
-    if not member_ids:
-        return {}
-    return import_string(settings.NOTIFY_RECIPIENTS)(member_ids)
+    found = {OPERATIONS: _Operations()} if OPERATIONS in member_ids else {}
+    members = member_ids - {OPERATIONS}
+    if members:
+        found.update(import_string(settings.NOTIFY_RECIPIENTS)(members))
+    return found
 
 
 def _renderers(batch: list[OutboxMessage]) -> dict[str, Render]:

@@ -9,9 +9,13 @@ class RiskConfig(AppConfig):
     def ready(self) -> None:
         from yunying.commerce.events import order_subscribe
         from yunying.core.registry import periodic_job_register
-        from yunying.risk import errors, jobs, orders  # noqa: F401 (messages)
+        from yunying.notify.templates import templates_register
+        from yunying.risk import errors, jobs, orders, warnings  # noqa: F401 (messages)
 
         # Live orders are judged for brushing (never refused: orders are facts).
         order_subscribe("risk.orders", orders.on_order_fact)
         # Counter rows older than the longest window are dropped; early warning looks for spikes.
         periodic_job_register("risk.hits_prune", jobs.hits_prune_due)
+        periodic_job_register("risk.warnings", warnings.warnings_due)
+        order_subscribe("risk.money_facts", warnings.order_fact_record)
+        templates_register([warnings.TEMPLATE], warnings.messages_load)

@@ -188,3 +188,64 @@ class RegisterItem(models.Model):
             models.CheckConstraint(condition=models.Q(probability__gte=1, probability__lte=5), name="risk_register_probability"),
             models.CheckConstraint(condition=models.Q(impact__gte=1, impact__lte=5), name="risk_register_impact"),
         ]  # fmt: skip
+
+
+class EarlyWarning(models.Model):
+    """One early-warning alert (docs/risk.md "Early warning"): a code, a scope (campaign and channel,
+    entry point, category) and the window it fired for. Unique, so two workers or a second pass over
+    the same window raise it once; the core Alert row and the outbox message are written with it."""
+
+    code = models.CharField(max_length=40)
+    scope = models.CharField(max_length=160)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    data = models.JSONField(default=dict)  # counts, median, threshold: never personal data
+    alert_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["code", "scope", "window_end"], name="risk_warning_once")
+        ]
+
+
+class MoneyFact(models.Model):
+    """An order fact risk counts for payment and refund anomalies (from commerce.events: risk never
+    reads commerce's tables). Amounts and times only; the order id makes a replay a no-op."""
+
+    kind = models.CharField(max_length=10)  # recorded | refunded | cancelled
+    order_id = models.BigIntegerField()
+    event_id = models.BigIntegerField(default=0)  # the refund's or cancellation's OrderEvent; 0 for recorded
+    amount_fen = models.BigIntegerField()
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="risk_moneyfact_at")]
+        constraints = [models.UniqueConstraint(fields=["kind", "order_id", "event_id"], name="risk_moneyfact_once")]  # fmt: skip
+
+
+class ComplaintCategory(models.TextChoices):
+    FRAUD = "fraud", _("Fraud or scam")
+    PAYMENT = "payment", _("Payment problem")
+    DELIVERY = "delivery", _("Delivery problem")
+    PROMOTION = "promotion", _("Promotion not honoured")
+    ACCOUNT = "account", _("Account misuse")
+    HARASSMENT = "harassment", _("Unwanted messages")
+    OTHER = "other", _("Other")
+
+
+class Complaint(models.Model):
+    """A customer complaint reported by customer service tools (POST /api/v1/risk/complaints); counted
+    for complaint spikes. The note is free text from an agent: it is never put into an alert."""
+
+    subject_ref = models.CharField(max_length=64, blank=True)  # what it is about: an order or sign-up ref
+    member_ref = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(max_length=20, blank=True)
+    category = models.CharField(max_length=12, choices=ComplaintCategory.choices)
+    at = models.DateTimeField()
+    note = models.CharField(max_length=500, blank=True)
+    reported_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["at"], name="risk_complaint_at")]

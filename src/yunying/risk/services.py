@@ -154,6 +154,8 @@ def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], d
     signals: dict[str, Any] = {
         "entry": data.entry,
         "channel": data.channel,
+        # The campaign key (not personal): early warning counts sign-ups per campaign and channel.
+        "campaign": data.campaign_ref or None,
         "fill_ms": data.form_fill_ms,
         "ua_kind": ua_kind(data.user_agent),
         "ip_class": str(ip_class(data.ip)),
