@@ -60,7 +60,9 @@ def test_the_table_covers_every_built_in_rule():
     assert {row[0] for row in RULES_TABLE} == {rule["key"] for rule in BUILT_IN["rules"]}
 
 
-@pytest.mark.parametrize(("key", "entry", "fires", "does_not"), RULES_TABLE, ids=[_table_id(r) for r in RULES_TABLE])
+@pytest.mark.parametrize(
+    ("key", "entry", "fires", "does_not"), RULES_TABLE, ids=[_table_id(r) for r in RULES_TABLE]
+)
 def test_each_built_in_rule_fires_on_its_side_of_the_threshold(key, entry, fires, does_not):
     # given the signals on either side of the rule's threshold
     # when the built-in rules judge them
@@ -163,7 +165,13 @@ def test_a_threshold_left_out_is_never_reached():
         (65, "challenge", "review"),  # the stricter score wins over a milder hard action
         (95, "challenge", "block"),
     ],
-    ids=["0pts+block", "10pts+review", "challenge-score+review", "review-score+challenge", "block-score+challenge"],
+    ids=[
+        "0pts+block",
+        "10pts+review",
+        "challenge-score+review",
+        "review-score+challenge",
+        "block-score+challenge",
+    ],
 )
 def test_a_hard_action_wins_over_a_lower_score(points, hard, expected):
     # given a rule with a hard action and `points` from another rule
@@ -227,7 +235,20 @@ def test_all_with_one_missing_signal_does_not_match_and_any_needs_one():
         ("<", 3000, [1]),
         ("<", 3000, {"ms": 1}),
     ],
-    ids=["str<int", "str>=int", "int<str", "str==int", "str!=int", "bool>=int", "bool==int", "int==bool", "bool-in-ints", "int-in-strs", "list<int", "dict<int"],
+    ids=[
+        "str<int",
+        "str>=int",
+        "int<str",
+        "str==int",
+        "str!=int",
+        "bool>=int",
+        "bool==int",
+        "int==bool",
+        "bool-in-ints",
+        "int-in-strs",
+        "list<int",
+        "dict<int",
+    ],
 )
 def test_a_signal_of_another_type_never_matches(op, value, signal):
     # given a rule expecting one type and a signal of another
@@ -317,7 +338,9 @@ def _built(rules: list[tuple], thresholds: dict) -> dict:
 def test_the_score_is_the_capped_sum_of_the_fired_points(rules, thresholds):
     judgement = judge(_built(rules, thresholds), {"on": 1}, entry=SIGNUP)
     assert judgement.score == min(100, sum(points for points, _a, fires in rules if fires))
-    assert {r.rule for r in judgement.reasons} == {f"r{i}" for i, (_p, _a, fires) in enumerate(rules) if fires}
+    assert {r.rule for r in judgement.reasons} == {
+        f"r{i}" for i, (_p, _a, fires) in enumerate(rules) if fires
+    }
 
 
 @given(st.lists(rule_strategy, max_size=10), thresholds_strategy, st.integers(0, 100), st.sampled_from([None, "challenge", "review", "block"]))  # fmt: skip
@@ -330,13 +353,21 @@ def test_adding_a_fired_rule_never_lowers_the_severity(rules, thresholds, points
 
 signal_values = st.one_of(st.none(), st.booleans(), st.integers(-10, 10_000), st.sampled_from(["scripted", "browser", "datacentre", "virtual", "mobile"]))  # fmt: skip
 signal_names = st.sampled_from(
-    sorted({c["signal"] for r in BUILT_IN["rules"] for c in ([r["when"]] if "signal" in r["when"] else r["when"]["all"])})
+    sorted(
+        {
+            c["signal"]
+            for r in BUILT_IN["rules"]
+            for c in ([r["when"]] if "signal" in r["when"] else r["when"]["all"])
+        }
+    )
 )
 
 
 @given(
     st.dictionaries(signal_names, signal_values, max_size=10),
-    st.sampled_from(["signup.create", "member.register", "sms.send", "coupon.claim", "referral.reward", "order.ingest"]),
+    st.sampled_from(
+        ["signup.create", "member.register", "sms.send", "coupon.claim", "referral.reward", "order.ingest"]
+    ),
 )
 def test_judge_is_deterministic(signals, entry):
     first = judge(BUILT_IN, dict(signals), entry=entry)
