@@ -31,7 +31,9 @@ def _dropped_counters():
         cursor.execute(f"DROP TABLE {connection.ops.quote_name(Hit._meta.db_table)}")
 
 
-FAULTS = pytest.mark.parametrize("fault", [_broken_rules, _dropped_counters], ids=["invalid-live-rules", "no-hit-table"])
+FAULTS = pytest.mark.parametrize(
+    "fault", [_broken_rules, _dropped_counters], ids=["invalid-live-rules", "no-hit-table"]
+)
 
 
 @FAULTS
