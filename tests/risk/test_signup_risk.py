@@ -47,7 +47,7 @@ def _sign_up(campaign, n: int, *, ip=HOME, agent=BROWSER, fill_ms=20_000, device
             form_fill_ms=fill_ms,
             device_id=device,
             risk_challenge=token,
-        ),  # fmt: skip
+        ),
         actor=STOREFRONT,
     )
 
