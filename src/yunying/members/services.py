@@ -235,6 +235,16 @@ class PreparedMember:
     external_id: str | None
 
 
+def member_risk_ref(member: Member) -> str:
+    """How risk control names a member (RiskInput.member_ref): the same before the member's row
+    exists and after, so a first sign-up that is challenged or refused and its retry are one member.
+    (The row token of a member not yet saved is drawn afresh on every attempt.) A keyed digest of the
+    phone, else of the external id: never the value itself."""
+    if member.phone_index:
+        return f"p:{member.phone_index}"
+    return f"x:{crypto.blind_index(member.external_id or '', context='risk.member_ref')}"
+
+
 def member_prepare(
     *,
     phone: str | None,

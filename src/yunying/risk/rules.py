@@ -70,6 +70,15 @@ def strictest(*actions: str) -> Action:
     return max((Action(a) for a in actions), key=SEVERITY.__getitem__, default=Action.ALLOW)
 
 
+def _kind(value: Any) -> type:
+    """The JSON kind of a value: a flag is not a number, an int and a float are both numbers."""
+    if isinstance(value, bool):
+        return bool
+    if isinstance(value, int | float):
+        return float
+    return type(value)
+
+
 def _matches(condition: dict[str, Any], signals: dict[str, Any], fired: dict[str, Any]) -> bool:
     """Whether `condition` holds; the signal values that made it hold are added to `fired`."""
     if "all" in condition:
@@ -91,9 +100,16 @@ def _matches(condition: dict[str, Any], signals: dict[str, Any], fired: dict[str
     value = signals.get(name)
     if value is None:
         return False
+    expected = condition["value"]
+    # A signal of another type than the rule expects never matches: not by raising (3 < "a"), and not
+    # by Python's kindness either ("7" != 6, True == 1, True in [1, 2]).
+    if condition["op"] == "in":
+        expected = [option for option in expected if _kind(option) == _kind(value)]
+    elif _kind(expected) != _kind(value):
+        return False
     try:
-        holds = bool(_OPS[condition["op"]](value, condition["value"]))
-    except TypeError:  # a signal of another type than the rule expects never matches
+        holds = bool(_OPS[condition["op"]](value, expected))
+    except TypeError:
         return False
     if holds:
         fired[name] = value

@@ -385,8 +385,11 @@ def list_entry_add(
             network = ipaddress.ip_network(value, strict=False)
         except ValueError as exc:
             raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="not an IP address or range") from exc
-        if network.num_addresses > 2**24:
-            raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="a range wider than /8")
+        # By prefix, not by count: an IPv6 home gets a /64, so counting addresses refused every IPv6 range.
+        if network.prefixlen < (8 if network.version == 4 else 32):
+            raise DomainError(
+                RiskError.LIST_ENTRY_INVALID, problem="a range wider than /8 (IPv4) or /32 (IPv6)"
+            )
         stored = hint = str(network)
     with transaction.atomic():
         ListEntry.objects.filter(kind=kind, value=stored).delete()

@@ -211,7 +211,7 @@ _FOLD = str.maketrans(
     }
 )  # fmt: skip
 _SPACE_AND_PUNCTUATION = re.compile(r"[\s,，.。·、;；:：'\"“”‘’()（）\[\]【】_~～]+")
-_ROOM = re.compile(r"(\d+)(?:室|房|户)")
+_ROOM = re.compile(r"(\d+)(?:室|房|户)+")
 _FLOOR = re.compile(r"(\d+)(?:楼层|层|f\b|楼(?=\d))", re.IGNORECASE)
 _BUILDING_UNIT_ROOM = re.compile(r"(\d+)-(\d+)-(\d+)$")  # 3-2-501: building 3, unit 2, room 501
 
@@ -223,10 +223,12 @@ def address_normalise(address: str) -> str:
     text = unicodedata.normalize("NFKC", address).lower().translate(_FOLD)
     text = _SPACE_AND_PUNCTUATION.sub("", text)
     text = text.replace("-", "-")
+    text = _ROOM.sub(r"\1", text)  # before the dashes: "3-2-501室" is 3-2-501
     text = _BUILDING_UNIT_ROOM.sub(r"\1栋\2单元\3", text)
-    text = _ROOM.sub(r"\1", text)
     text = _FLOOR.sub(r"\1层", text)
-    return text
+    # Dropping a space can leave a combining mark beside a letter ("K ̧"): compose them, so a second
+    # pass changes nothing.
+    return unicodedata.normalize("NFKC", text)
 
 
 def address_building(normalised: str) -> str:

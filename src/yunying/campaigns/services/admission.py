@@ -46,7 +46,7 @@ from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError
 from yunying.core.permissions import Actor, Perm
 from yunying.core.rows import row_exists, row_insert
-from yunying.members.services import PreparedMember, Profile, member_commit, member_prepare
+from yunying.members.services import PreparedMember, Profile, member_commit, member_prepare, member_risk_ref
 from yunying.risk.rules import Action
 from yunying.risk.services import Verdict, case_close_for, risk_assess
 from yunying.risk.signals import Entry, RiskInput
@@ -293,7 +293,7 @@ def _risk_input(
         entry=Entry.SIGNUP_CREATE,
         subject_type="signup",
         subject_ref=public_id,
-        member_ref=prepared.member.row_token,
+        member_ref=member_risk_ref(prepared.member),
         ip=source.client_ip,
         device_id=source.device_id[:128],
         user_agent=source.user_agent[:300],
