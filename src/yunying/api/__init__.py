@@ -15,6 +15,7 @@ from yunying.api.orders import router as orders_router
 from yunying.api.points import router as points_router
 from yunying.api.promotions import quotes_router
 from yunying.api.promotions import router as promotions_router
+from yunying.api.risk import router as risk_router
 from yunying.api.risk_complaints import router as risk_complaints_router
 from yunying.api.signups import router as signups_router
 
@@ -45,4 +46,5 @@ api.add_router("/loyalty", incentives_router)
 api.add_router("/loyalty", points_router)
 api.add_router("/promotions", promotions_router)
 api.add_router("/quotes", quotes_router)
+api.add_router("/risk", risk_router)
 api.add_router("/risk", risk_complaints_router)
