@@ -214,3 +214,9 @@ def yunying_server(tmp_path_factory):
         yield LiveServer(server.url, token)
     finally:
         server.stop()
+
+
+@pytest.fixture
+def risk_enforced(settings):
+    """Risk control acts on its decisions (tests/settings.py has it observe elsewhere)."""
+    settings.RISK_ENFORCE = True

@@ -171,6 +171,9 @@ def task_queue_settings(redis_url: str) -> dict:
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Risk control's IP classes (data centre, mobile gateway): the packaged seed list unless set (docs/risk.md).
 RISK_IP_RANGES_FILE = os.environ.get("YUNYING_RISK_IP_RANGES", "")
+# Observe mode (YUNYING_RISK_ENFORCE=0): every event is judged and recorded, cases open, but the entry
+# points act on nothing — a new deployment watches its own traffic before it lets the rules refuse.
+RISK_ENFORCE = os.environ.get("YUNYING_RISK_ENFORCE", "1") != "0"
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     # Neither django_tasks nor django_rq is an installed app: the queue needs only these settings, and

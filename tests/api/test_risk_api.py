@@ -17,6 +17,7 @@ from yunying.risk.services import risk_assess
 from yunying.risk.signals import RiskInput
 
 URL = "/api/v1/risk"
+pytestmark = pytest.mark.usefixtures("risk_enforced")
 
 
 def judged(n: int, *, scripted: bool = True, member: str = "") -> Decision:

@@ -17,10 +17,11 @@ from yunying.core.permissions import SYSTEM
 from yunying.core.ratelimit import ratelimit_reset
 from yunying.h5.guard import DEVICE_COOKIE, registration_refused
 from yunying.members.models import Member
+from yunying.members.services import member_risk_ref
 from yunying.risk.models import Case, CaseStatus, Challenge, Decision
 from yunying.risk.services import case_decide, list_entry_add, rule_version_create, rule_version_set_state
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("risk_enforced")]
 
 PHONE = "13800138000"
 
@@ -217,7 +218,7 @@ def test_a_blocked_registration_keeps_the_member_out_and_they_may_ask(db, notify
     assert response.status_code == 200 and "申请人工复核" in page and "在禁止名单上" in page
     member = Member.objects.get()
     decision = Decision.objects.get(entry="member.register")
-    assert decision.member_ref == member.row_token and decision.action == "block"
+    assert decision.member_ref == member_risk_ref(member) and decision.action == "block"
     assert client.get("/m/me/").status_code == 302  # not signed in
     asked = client.post(ask_url(page), {"note": ""}).content.decode()
     assert "已提交人工复核申请" in asked
@@ -250,4 +251,4 @@ def test_an_invited_registration_carries_the_inviters_reference(db, notify_dir, 
     assert decisions.count() == 2
     assert decisions[0].signals["graph.invited"] is False
     assert decisions[1].signals["graph.invited"] is True
-    assert decisions[1].member_ref == Member.objects.exclude(pk=inviter.pk).get().row_token
+    assert decisions[1].member_ref == member_risk_ref(Member.objects.exclude(pk=inviter.pk).get())

@@ -39,6 +39,18 @@ RULES_TABLE = [
     ("device_shared", SIGNUP, {"device.accounts_24h": 4}, {"device.accounts_24h": 5}),
     ("ip_block_burst", SIGNUP, {"ip24.accounts_1h": 8, "ip_class": "datacentre"}, {"ip24.accounts_1h": 7, "ip_class": "datacentre"}),
     ("ip_block_burst", SIGNUP, {"ip24.accounts_1h": 8, "ip_class": "datacentre"}, {"ip24.accounts_1h": 8, "ip_class": "residential"}),
+    ("ip_block_rotation", SIGNUP, {"ip24.other_accounts_1h": 8, "ip_class": "residential"}, {"ip24.other_accounts_1h": 7, "ip_class": "residential"}),
+    ("ip_block_rotation", SIGNUP, {"ip24.other_accounts_1h": 8, "ip_class": "residential"}, {"ip24.other_accounts_1h": 30, "ip_class": "mobile"}),
+    ("fresh_virtual", SIGNUP, {"carrier_class": "virtual", "member.age_s": 3599}, {"carrier_class": "virtual", "member.age_s": 3600}),
+    ("fresh_virtual", SIGNUP, {"carrier_class": "virtual", "member.age_s": 0}, {"carrier_class": "mobile", "member.age_s": 0}),
+    ("phone_run", SIGNUP, {"phone_block.accounts_24h": 3}, {"phone_block.accounts_24h": 2}),
+    ("phone_run", SMS, {"phone_block.accounts_24h": 3}, {"phone_block.accounts_24h": 2}),
+    ("phone_run_long", SIGNUP, {"phone_block.accounts_24h": 6}, {"phone_block.accounts_24h": 5}),
+    ("fresh_shared_device", SIGNUP, {"device.accounts_24h": 2, "member.age_s": 599}, {"device.accounts_24h": 2, "member.age_s": 600}),
+    ("fresh_shared_device", "coupon.claim", {"device.accounts_24h": 2, "member.age_s": 0}, {"device.accounts_24h": 1, "member.age_s": 0}),
+    ("fresh_building_neighbours", SIGNUP, {"building.other_accounts_24h": 2, "member.age_s": 599}, {"building.other_accounts_24h": 1, "member.age_s": 599}),
+    ("fresh_building_neighbours", SIGNUP, {"building.other_accounts_24h": 2, "member.age_s": 599}, {"building.other_accounts_24h": 2, "member.age_s": 600}),
+    ("building_many_accounts", SIGNUP, {"building.accounts_24h": 5}, {"building.accounts_24h": 4}),
     ("ring", SIGNUP, {"graph.component_size": 6}, {"graph.component_size": 5}),
     ("payer_shared", ORDER, {"payer.accounts_24h": 3}, {"payer.accounts_24h": 2}),
     ("small_first_orders", ORDER, {"graph.small_first_orders": 3}, {"graph.small_first_orders": 2}),
@@ -75,7 +87,9 @@ def test_each_built_in_rule_fires_on_its_side_of_the_threshold(key, entry, fires
 
 
 def _elsewhere(rule: dict) -> str:
-    return SIGNUP if SIGNUP not in rule["entries"] else SMS
+    """An entry point the rule does not list."""
+    everywhere = [SIGNUP, SMS, "order.ingest", "coupon.claim", "referral.reward", "member.register"]
+    return next(entry for entry in everywhere if entry not in rule["entries"])
 
 
 @pytest.mark.parametrize(

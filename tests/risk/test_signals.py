@@ -315,7 +315,17 @@ def test_input_keys_never_contain_a_clear_value(phone, address, identity, device
         payer="alipay:someone@example.com",
     )
     keys = input_keys(data)
-    assert set(keys) == {"ip", "ip24", "device", "phone", "identity", "address", "building", "payer"}
+    assert set(keys) == {
+        "ip",
+        "ip24",
+        "device",
+        "phone",
+        "phone_block",
+        "identity",
+        "address",
+        "building",
+        "payer",
+    }
     clear = [
         phone,
         phone[-8:],

@@ -1,7 +1,6 @@
 """Risk control through the API (issue 13): its decisions with their reasons, as JSON or CSV; a
 storefront reporting that a person passed a challenge; a member asking for a human review (PIPL Art. 24)."""
 
-
 import csv
 import json
 from datetime import datetime

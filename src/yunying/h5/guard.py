@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 
 from yunying.core.errors import DomainError
 from yunying.members.models import Member
-from yunying.members.services import member_phone
+from yunying.members.services import member_phone, member_risk_ref
 from yunying.risk.models import Case, CaseStatus, Decision
 from yunying.risk.rules import Action
 from yunying.risk.services import Verdict, risk_assess
@@ -116,13 +116,13 @@ def sms_send_allowed(request: HttpRequest, e164: str) -> bool:
 
 def register_judge(request: HttpRequest, member: Member) -> Verdict:
     """Judge a member registered just now, with the inviter's reference when an invite brought them."""
-    inviter = member.invited_by.row_token if member.invited_by_id else ""
+    inviter = member_risk_ref(member.invited_by) if member.invited_by_id else ""
     return risk_assess(
         RiskInput(
             entry=Entry.MEMBER_REGISTER,
             subject_type="member",
-            subject_ref=member.row_token,
-            member_ref=member.row_token,
+            subject_ref=member_risk_ref(member),
+            member_ref=member_risk_ref(member),
             phone=member_phone(member),
             invited_by=inviter,
             **_signals(request),
@@ -134,7 +134,7 @@ def registration_refused(member: Member) -> Decision | None:
     """The block decision on this member's registration, while no person has approved it: signing in
     again later does not get round it."""
     decision = (
-        Decision.objects.filter(entry=Entry.MEMBER_REGISTER, member_ref=member.row_token, shadow=False)
+        Decision.objects.filter(entry=Entry.MEMBER_REGISTER, member_ref=member_risk_ref(member), shadow=False)
         .order_by("-at", "-pk")
         .first()
     )

@@ -51,7 +51,7 @@ from yunying.members.consent import consent_current, consent_latest, consent_rec
 from yunying.members.errors import SigninError
 from yunying.members.models import QuestionnaireMoment
 from yunying.members.profiling import questions_pending
-from yunying.members.services import Acquisition, Profile, member_phone, phone_mask
+from yunying.members.services import Acquisition, Profile, member_phone, member_risk_ref, phone_mask
 from yunying.members.signin import (
     member_get,
     member_signin,
@@ -604,7 +604,7 @@ def risk_ask(request: HttpRequest, decision_id: int) -> HttpResponse:
         return not_found(request)
     note = request.POST.get("note", "")[:500]
     try:
-        case_ask(decision_id=decision_id, member_ref=member.row_token, note=note)
+        case_ask(decision_id=decision_id, member_ref=member_risk_ref(member), note=note)
     except DomainError as err:
         if err.code != RiskError.REVIEW_ALREADY_ASKED:
             return not_found(request)

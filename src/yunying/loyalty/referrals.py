@@ -34,6 +34,7 @@ from yunying.loyalty.ledger import points_earn
 from yunying.loyalty.models import PostingSource, Referral, ReferralRule, ReferralStatus, TaskKind
 from yunying.loyalty.tasks import task_event
 from yunying.members.models import ConsentEvent, Member
+from yunying.members.services import member_risk_refs
 from yunying.risk.rules import Action
 from yunying.risk.services import case_close_for, risk_assess
 from yunying.risk.signals import Entry, RiskInput
@@ -253,11 +254,7 @@ def _risk_holds(referral: Referral, now: datetime) -> bool:
     """Whether risk control wants a person to look before this reward is paid (invite cycles, rings
     of accounts on one device). A background settlement has nobody to challenge: anything but allow
     holds the referral for review in the loyalty console."""
-    refs = dict(
-        Member.objects.filter(pk__in=[referral.invitee_id, referral.inviter_id]).values_list(
-            "pk", "row_token"
-        )
-    )
+    refs = member_risk_refs([referral.invitee_id, referral.inviter_id])
     verdict = risk_assess(
         RiskInput(
             entry=Entry.REFERRAL_REWARD, subject_type="referral", subject_ref=str(referral.pk),

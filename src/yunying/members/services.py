@@ -245,6 +245,12 @@ def member_risk_ref(member: Member) -> str:
     return f"x:{crypto.blind_index(member.external_id or '', context='risk.member_ref')}"
 
 
+def member_risk_refs(member_ids: list[int]) -> dict[int, str]:
+    """member_risk_ref of each member by id (one statement)."""
+    members = Member.objects.filter(pk__in=member_ids).only("phone_index", "external_id")
+    return {member.pk: member_risk_ref(member) for member in members}
+
+
 def member_prepare(
     *,
     phone: str | None,

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor
-from yunying.members.models import Member
+from yunying.members.services import member_risk_refs
 from yunying.promotions.errors import PromotionError
 from yunying.promotions.event_templates import event_templates_forget
 from yunying.promotions.models import (
@@ -323,7 +323,7 @@ def coupon_claim(
     if not promotion_live(promotion, now or timezone.now()):
         raise DomainError(PromotionError.NOT_ACTIVE)
     client = client or ClientSignals()
-    member_ref = Member.objects.filter(pk=member_id).values_list("row_token", flat=True).first() or ""
+    member_ref = member_risk_refs([member_id]).get(member_id, "")
     verdict = risk_assess(
         RiskInput(
             entry=Entry.COUPON_CLAIM, subject_type="coupon", subject_ref=f"{promotion_id}:{member_id}",

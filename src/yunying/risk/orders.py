@@ -7,7 +7,7 @@ stay fast)."""
 from __future__ import annotations
 
 from yunying.commerce.events import OrderFact, OrderFactKind
-from yunying.members.models import Member
+from yunying.members.services import member_risk_refs
 
 
 def on_order_fact(fact: OrderFact) -> None:
@@ -18,7 +18,7 @@ def on_order_fact(fact: OrderFact) -> None:
     from yunying.risk.services import risk_assess  # the services bring the metrics: imported late
     from yunying.risk.signals import Entry, RiskInput
 
-    member_ref = Member.objects.filter(pk=fact.member_id).values_list("row_token", flat=True).first() or ""
+    member_ref = member_risk_refs([fact.member_id]).get(fact.member_id, "")
     risk_assess(
         RiskInput(
             entry=Entry.ORDER_INGEST,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -261,18 +262,27 @@ def risk_assess(data: RiskInput, *, rules: tuple[int, dict] | None = None) -> Ve
     REVIEW, visibly (log, metric, alert)."""
     at = data.at or timezone.now()
     try:
-        return _decide(data, at, rules)
+        verdict = _decide(data, at, rules)
     except Exception as exc:
-        logger.exception("risk engine failed at %s; falling back to review", data.entry)
-        try:
-            # Imported here: core.alerts brings the metrics, which `serve` sets up after the apps load.
-            from yunying.core.alerts import alert_raise
+        return _fallback(data, exc)
+    if rules is None and not settings.RISK_ENFORCE and verdict.action != Action.ALLOW:
+        # Observe mode: recorded as judged (the decision row keeps its action), acted on as allow.
+        return Verdict(Action.ALLOW, verdict.score, verdict.reasons, verdict.decision_id)
+    return verdict
 
-            alert_raise("risk.engine_unavailable", entry=data.entry, error=type(exc).__name__)
-        except Exception:
-            logger.exception("risk engine failure could not be recorded as an alert")
-        reason = {"rule": ENGINE_UNAVAILABLE, "label": gettext_noop("Risk control was unavailable; a person will look"), "points": 0, "signals": {}}  # fmt: skip
-        return Verdict(Action.REVIEW, 0, [reason], None, "", fallback=True)
+
+def _fallback(data: RiskInput, exc: Exception) -> Verdict:
+    """The engine failed: REVIEW, logged, counted, alerted."""
+    logger.exception("risk engine failed at %s; falling back to review", data.entry)
+    try:
+        # Imported here: core.alerts brings the metrics, which `serve` sets up after the apps load.
+        from yunying.core.alerts import alert_raise
+
+        alert_raise("risk.engine_unavailable", entry=data.entry, error=type(exc).__name__)
+    except Exception:
+        logger.exception("risk engine failure could not be recorded as an alert")
+    reason = {"rule": ENGINE_UNAVAILABLE, "label": gettext_noop("Risk control was unavailable; a person will look"), "points": 0, "signals": {}}  # fmt: skip
+    return Verdict(Action.REVIEW, 0, [reason], None, "", fallback=True)
 
 
 def judgement_of(rules: dict, signals: dict, *, entry: str) -> Judgement:
