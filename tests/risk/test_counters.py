@@ -106,7 +106,11 @@ def test_campaign_events_are_counted_per_campaign(store):
 
 def test_no_key_no_count(store):
     signals = _event(T, member="", ip="")
-    assert not [name for name in signals if name.startswith(("ip.", "ip24."))]
+    assert {name: value for name, value in signals.items() if name.startswith(("ip.", "ip24."))} == {
+        f"{kind}.{name}": 0
+        for kind in ("ip", "ip24")
+        for name in ("events_1m", "events_1h", "events_24h", "accounts_1h", "accounts_24h", "campaign_events")
+    }
 
 
 def test_a_replay_of_past_time_counts_as_of_each_event(store):
