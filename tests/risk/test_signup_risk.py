@@ -6,8 +6,10 @@ campaign's page decide it together. Through the service and through the API."""
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.api.helpers import assert_problem, signup_payload, signups_url
 from tests.campaigns.factories import CampaignFactory
@@ -19,7 +21,8 @@ from yunying.core.permissions import Actor, Role
 from yunying.members.models import Member
 from yunying.members.services import Profile
 from yunying.risk.models import Case, Challenge, Decision
-from yunying.risk.services import case_decide, challenge_pass
+from yunying.risk.services import case_decide, challenge_pass, risk_assess
+from yunying.risk.signals import RiskInput
 
 pytestmark = pytest.mark.django_db
 
@@ -253,3 +256,35 @@ def test_risk_control_stores_no_clear_personal_value(campaign):
     stored = serializers.serialize("json", [*Decision.objects.all(), *Hit.objects.all(), *Node.objects.all()])
     for clear in (mobile(1)[3:], mobile(1)[-8:], DATACENTRE, "47.92.1.", DEVICE, DEVICE[:8]):
         assert clear not in stored
+
+
+# ---------------------------------------------------------------- challenge lifetime (the engine itself)
+
+
+def _scripted(at, token: str = "", member: str = "M1"):
+    return risk_assess(
+        RiskInput(entry="signup.create", subject_type="signup", subject_ref=f"S-{at.timestamp()}", member_ref=member,
+                  at=at, ip=HOME, user_agent=SCRIPT, challenge=token)
+    )  # fmt: skip
+
+
+def test_a_passed_challenge_expires():
+    now = timezone.now()
+    first = _scripted(now)
+    assert first.action == "challenge"
+    challenge_pass(token=first.challenge, actor=STOREFRONT)
+    # a retry after the challenge's lifetime is challenged again
+    assert _scripted(now + timedelta(minutes=16), first.challenge).action == "challenge"
+    # within it, the retry passes, once
+    assert _scripted(now + timedelta(minutes=1), first.challenge).action == "allow"
+    assert _scripted(now + timedelta(minutes=2), first.challenge).action == "challenge"
+
+
+def test_a_challenge_is_for_the_entry_point_it_was_asked_at():
+    first = _scripted(timezone.now())
+    challenge_pass(token=first.challenge, actor=STOREFRONT)
+    claim = risk_assess(
+        RiskInput(entry="coupon.claim", subject_type="coupon", subject_ref="C1", member_ref="M1", ip=HOME,
+                  user_agent=SCRIPT, challenge=first.challenge)
+    )  # fmt: skip
+    assert claim.action == "challenge"
