@@ -54,6 +54,7 @@ def _to_full_width(text: str) -> str:
 @given(st.one_of(addresses(), st.text(max_size=40)))
 @example("某小区3-2-501室")
 @example("某路5号501室室")
+@example("–.–")  # two dashes that meet once the punctuation between them goes
 @example("K¸")  # NFKC gives K, a space and a combining cedilla; the space goes, the two compose
 def test_address_normalise_is_idempotent(address):
     once = address_normalise(address)
