@@ -187,6 +187,23 @@ def _challenge_passed(data: RiskInput, at: datetime) -> bool:
     )
 
 
+def _shadow_record(data: RiskInput, at: datetime, signals: dict[str, Any], shadow: tuple[int, dict]) -> None:
+    """The shadow version's would-be decision, beside the live one. A shadow is never acted on, not
+    even by failing: its error is logged and the live decision stands."""
+    shadow_number, shadow_rules = shadow
+    try:
+        with transaction.atomic():
+            would = judge(shadow_rules, signals, entry=data.entry)
+            Decision.objects.create(
+                entry=data.entry, subject_type=data.subject_type, subject_ref=data.subject_ref[:64],
+                member_ref=data.member_ref[:64], at=at, score=would.score, action=would.action,
+                reasons=[reason.as_dict() for reason in would.reasons], signals=signals,
+                rule_version=shadow_number, shadow=True,
+            )  # fmt: skip
+    except Exception:
+        logger.exception("shadow rules %s failed at %s; the live decision stands", shadow_number, data.entry)
+
+
 def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Verdict:
     with transaction.atomic():
         signals, keys = signals_compute(data, at=at)
@@ -221,14 +238,7 @@ def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Ve
             rule_version=live_number,
         )
         if shadow is not None:
-            shadow_number, shadow_rules = shadow
-            would = judge(shadow_rules, signals, entry=data.entry)
-            Decision.objects.create(
-                entry=data.entry, subject_type=data.subject_type, subject_ref=data.subject_ref[:64],
-                member_ref=data.member_ref[:64], at=at, score=would.score, action=would.action,
-                reasons=[reason.as_dict() for reason in would.reasons], signals=signals,
-                rule_version=shadow_number, shadow=True,
-            )  # fmt: skip
+            _shadow_record(data, at, signals, shadow)
         token = ""
         if action == Action.REVIEW:
             Case.objects.create(decision=decision)
