@@ -288,3 +288,28 @@ def test_a_challenge_is_for_the_entry_point_it_was_asked_at():
                   user_agent=SCRIPT, challenge=first.challenge)
     )  # fmt: skip
     assert claim.action == "challenge"
+
+
+@pytest.mark.parametrize(
+    ("first", "retry"),
+    [
+        (
+            {"fill_ms": 1000},
+            {"fill_ms": 1000},
+        ),  # the same fast form again (the fill rules judge only a first attempt)
+        ({"agent": SCRIPT}, {"agent": BROWSER}),  # the script now names itself a browser
+    ],
+    ids=["same-attempt", "changed-user-agent"],
+)
+def test_a_challenge_not_passed_is_not_escaped_by_retrying(campaign, first, retry):
+    # given a challenged sign-up
+    refusal = _refused(campaign, 1, **first)
+    assert refusal.code == "risk.challenge_required"
+    # when it is retried without passing the challenge
+    again = _refused(campaign, 1, **retry)
+    # then it is challenged again, and nothing is written
+    assert again.code == "risk.challenge_required"
+    assert not Signup.objects.exists()
+    # and passing the newest challenge lets the retry in
+    challenge_pass(token=again.data["challenge"], actor=STOREFRONT)
+    assert _sign_up(campaign, 1, token=again.data["challenge"], **retry).status == "confirmed"
