@@ -204,6 +204,21 @@ def _shadow_record(data: RiskInput, at: datetime, signals: dict[str, Any], shado
         logger.exception("shadow rules %s failed at %s; the live decision stands", shadow_number, data.entry)
 
 
+def _challenge_pending(data: RiskInput, at: datetime) -> bool:
+    """Whether this member was asked to pass a challenge at this entry point that is neither passed
+    nor expired: until it is, a retry is challenged whatever else changed (the fill-time rules judge a
+    first attempt only; a script can rename itself)."""
+    if not data.member_ref:
+        return False
+    return Challenge.objects.filter(
+        entry=data.entry,
+        member_ref=data.member_ref[:64],
+        passed_at__isnull=True,
+        used_at__isnull=True,
+        expires_at__gt=at,
+    ).exists()
+
+
 def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Verdict:
     with transaction.atomic():
         signals, keys = signals_compute(data, at=at)
@@ -220,11 +235,16 @@ def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Ve
                 else gettext_noop("On the allow list")
             )
             reasons.insert(0, Reason(f"list.{verdict}", label, 0, {"list": kind}).as_dict())
-        elif action == Action.CHALLENGE and _challenge_passed(data, at):
-            action = Action.ALLOW
-            reasons.append(
-                Reason("challenge.passed", gettext_noop("Passed the extra verification"), 0, {}).as_dict()
-            )
+        elif action == Action.CHALLENGE or (action == Action.ALLOW and _challenge_pending(data, at)):
+            if _challenge_passed(data, at):
+                action = Action.ALLOW
+                reasons.append(
+                    Reason("challenge.passed", gettext_noop("Passed the extra verification"), 0, {}).as_dict()
+                )
+            elif action == Action.ALLOW:  # a retry that changed its signals is still the challenged attempt
+                action = Action.CHALLENGE
+                label = gettext_noop("An extra verification asked for was not completed")
+                reasons.append(Reason("challenge.pending", label, 0, {}).as_dict())
         decision = Decision.objects.create(
             entry=data.entry,
             subject_type=data.subject_type,
