@@ -313,3 +313,24 @@ def test_a_challenge_not_passed_is_not_escaped_by_retrying(campaign, first, retr
     # and passing the newest challenge lets the retry in
     challenge_pass(token=again.data["challenge"], actor=STOREFRONT)
     assert _sign_up(campaign, 1, token=again.data["challenge"], **retry).status == "confirmed"
+
+
+def test_a_case_whose_sign_up_was_withdrawn_leaves_it_as_it_is(campaign):
+    from yunying.campaigns.services.admission import signup_withdraw
+
+    signup = _review_level(campaign, 1)
+    signup_withdraw(campaign_id=campaign.pk, signup_id=signup.pk, actor=REVIEWER, reason="不去了")
+    case = case_decide(case_id=Case.objects.get().pk, approve=True, note="", actor=REVIEWER)
+    assert (case.status, case.outcome) == ("approved", "sign-up left as withdrawn")
+    assert Signup.objects.get(pk=signup.pk).status == "withdrawn"
+    assert _seats(campaign) == 0
+
+
+def test_rejecting_on_the_campaign_s_page_closes_the_case_as_rejected(campaign):
+    from yunying.campaigns.services.admission import signup_reject
+
+    signup = _review_level(campaign, 1)
+    signup_reject(campaign_id=campaign.pk, signup_id=signup.pk, actor=REVIEWER, reason="不符合条件")
+    case = Case.objects.get()
+    assert case.status == "rejected"
+    assert Decision.objects.get(pk=case.decision_id).label == "fraud"
