@@ -106,7 +106,11 @@ def test_campaign_events_are_counted_per_campaign(store):
 
 def test_no_key_no_count(store):
     signals = _event(T, member="", ip="")
-    assert not [name for name in signals if name.startswith(("ip.", "ip24."))]
+    assert {name: value for name, value in signals.items() if name.startswith(("ip.", "ip24."))} == {
+        f"{kind}.{name}": 0
+        for kind in ("ip", "ip24")
+        for name in ("events_1m", "events_1h", "events_24h", "accounts_1h", "accounts_24h", "campaign_events")
+    }
 
 
 def test_a_replay_of_past_time_counts_as_of_each_event(store):
@@ -127,3 +131,25 @@ def test_an_event_later_than_at_is_not_counted(store):
     signals = _event(T - timedelta(seconds=30), member="B")
     # then the later event is not in its windows
     assert (signals["ip.events_1m"], signals["ip.accounts_24h"]) == (1, 1)
+
+
+def test_absent_keys_give_zero(store):
+    # given an event with no device, phone, identity, address or payer (docs/risk.md: absent keys give 0)
+    signals = _event(T, member="A", ip=IP)
+    # then their counts are there, and zero, so a rule can say "none"
+    for kind in ("device", "phone", "identity", "address", "payer"):
+        for name in (
+            "events_1m",
+            "events_1h",
+            "events_24h",
+            "accounts_1h",
+            "accounts_24h",
+            "campaign_events",
+        ):
+            assert signals[f"{kind}.{name}"] == 0, f"{kind}.{name}"
+    assert signals["ip.events_1m"] == 1
+
+
+def test_an_ipv4_mapped_address_is_one_key_with_its_ipv4_address(store):
+    _event(T - timedelta(seconds=5), member="A", ip="::ffff:114.80.1.1")
+    assert _event(T, member="B", ip="114.80.1.1")["ip.accounts_1h"] == 2

@@ -141,3 +141,16 @@ def test_set_state_refuses_an_unknown_version_or_state():
             rule_version_set_state(number=number, state=state, actor=OPERATOR)
         assert getattr(refused.value, "code", "") == "risk.rules_invalid"
     assert _states() == {version.number: "draft"}
+
+
+def test_a_broken_shadow_changes_no_live_decision():
+    # given a shadow version whose content cannot be judged (stored past validation)
+    RuleVersion.objects.create(
+        number=9, rules={"rules": "not a list"}, state="shadow", author="x", reason="x"
+    )
+    # when an event is judged
+    verdict = _assess()
+    # then the live rules decide as ever: the shadow is never acted on, not even by failing
+    assert (verdict.action, verdict.fallback) == ("allow", False)
+    assert Decision.objects.get(shadow=False).action == "allow"
+    assert not Decision.objects.filter(shadow=True).exists()

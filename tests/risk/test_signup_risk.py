@@ -6,8 +6,10 @@ campaign's page decide it together. Through the service and through the API."""
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from tests.api.helpers import assert_problem, signup_payload, signups_url
 from tests.campaigns.factories import CampaignFactory
@@ -19,7 +21,8 @@ from yunying.core.permissions import Actor, Role
 from yunying.members.models import Member
 from yunying.members.services import Profile
 from yunying.risk.models import Case, Challenge, Decision
-from yunying.risk.services import case_decide, challenge_pass
+from yunying.risk.services import case_decide, challenge_pass, risk_assess
+from yunying.risk.signals import RiskInput
 
 pytestmark = pytest.mark.django_db
 
@@ -253,3 +256,81 @@ def test_risk_control_stores_no_clear_personal_value(campaign):
     stored = serializers.serialize("json", [*Decision.objects.all(), *Hit.objects.all(), *Node.objects.all()])
     for clear in (mobile(1)[3:], mobile(1)[-8:], DATACENTRE, "47.92.1.", DEVICE, DEVICE[:8]):
         assert clear not in stored
+
+
+# ---------------------------------------------------------------- challenge lifetime (the engine itself)
+
+
+def _scripted(at, token: str = "", member: str = "M1"):
+    return risk_assess(
+        RiskInput(entry="signup.create", subject_type="signup", subject_ref=f"S-{at.timestamp()}", member_ref=member,
+                  at=at, ip=HOME, user_agent=SCRIPT, challenge=token)
+    )  # fmt: skip
+
+
+def test_a_passed_challenge_expires():
+    now = timezone.now()
+    first = _scripted(now)
+    assert first.action == "challenge"
+    challenge_pass(token=first.challenge, actor=STOREFRONT)
+    # a retry after the challenge's lifetime is challenged again
+    assert _scripted(now + timedelta(minutes=16), first.challenge).action == "challenge"
+    # within it, the retry passes, once
+    assert _scripted(now + timedelta(minutes=1), first.challenge).action == "allow"
+    assert _scripted(now + timedelta(minutes=2), first.challenge).action == "challenge"
+
+
+def test_a_challenge_is_for_the_entry_point_it_was_asked_at():
+    first = _scripted(timezone.now())
+    challenge_pass(token=first.challenge, actor=STOREFRONT)
+    claim = risk_assess(
+        RiskInput(entry="coupon.claim", subject_type="coupon", subject_ref="C1", member_ref="M1", ip=HOME,
+                  user_agent=SCRIPT, challenge=first.challenge)
+    )  # fmt: skip
+    assert claim.action == "challenge"
+
+
+@pytest.mark.parametrize(
+    ("first", "retry"),
+    [
+        (
+            {"fill_ms": 1000},
+            {"fill_ms": 1000},
+        ),  # the same fast form again (the fill rules judge only a first attempt)
+        ({"agent": SCRIPT}, {"agent": BROWSER}),  # the script now names itself a browser
+    ],
+    ids=["same-attempt", "changed-user-agent"],
+)
+def test_a_challenge_not_passed_is_not_escaped_by_retrying(campaign, first, retry):
+    # given a challenged sign-up
+    refusal = _refused(campaign, 1, **first)
+    assert refusal.code == "risk.challenge_required"
+    # when it is retried without passing the challenge
+    again = _refused(campaign, 1, **retry)
+    # then it is challenged again, and nothing is written
+    assert again.code == "risk.challenge_required"
+    assert not Signup.objects.exists()
+    # and passing the newest challenge lets the retry in
+    challenge_pass(token=again.data["challenge"], actor=STOREFRONT)
+    assert _sign_up(campaign, 1, token=again.data["challenge"], **retry).status == "confirmed"
+
+
+def test_a_case_whose_sign_up_was_withdrawn_leaves_it_as_it_is(campaign):
+    from yunying.campaigns.services.admission import signup_withdraw
+
+    signup = _review_level(campaign, 1)
+    signup_withdraw(campaign_id=campaign.pk, signup_id=signup.pk, actor=REVIEWER, reason="不去了")
+    case = case_decide(case_id=Case.objects.get().pk, approve=True, note="", actor=REVIEWER)
+    assert (case.status, case.outcome) == ("approved", "sign-up left as withdrawn")
+    assert Signup.objects.get(pk=signup.pk).status == "withdrawn"
+    assert _seats(campaign) == 0
+
+
+def test_rejecting_on_the_campaign_s_page_closes_the_case_as_rejected(campaign):
+    from yunying.campaigns.services.admission import signup_reject
+
+    signup = _review_level(campaign, 1)
+    signup_reject(campaign_id=campaign.pk, signup_id=signup.pk, actor=REVIEWER, reason="不符合条件")
+    case = Case.objects.get()
+    assert case.status == "rejected"
+    assert Decision.objects.get(pk=case.decision_id).label == "fraud"

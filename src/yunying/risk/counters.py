@@ -27,6 +27,10 @@ DAY = 24 * 3600
 WINDOWS = (("1m", 60), ("1h", 3600), ("24h", DAY))
 
 
+# The key kinds every event has counts for: one the event lacks counts 0 (docs/risk.md "Signals").
+KINDS = ("ip", "ip24", "device", "phone", "identity", "address", "building", "payer", "member", "campaign")
+
+
 def _zero() -> dict[str, int]:
     return {
         "events_1m": 0,
@@ -134,17 +138,19 @@ def _redis(keys: dict[str, str], *, entry: str, member_ref: str, campaign_ref: s
 def velocity_record_and_count(
     keys: dict[str, str], *, entry: str, member_ref: str, campaign_ref: str, at: datetime
 ) -> dict[str, dict[str, int]]:
-    """Record one event under each key and count, per key kind, what happened as of `at`."""
+    """Record one event under each key and count, per key kind, what happened as of `at`; a kind of
+    KINDS the event has no key for counts 0."""
+    counts = {kind: _zero() for kind in KINDS}
     if not keys:
-        return {}
+        return counts
     if settings.REDIS_URL:
         try:
-            return _redis(keys, entry=entry, member_ref=member_ref, campaign_ref=campaign_ref, at=at)
+            return counts | _redis(keys, entry=entry, member_ref=member_ref, campaign_ref=campaign_ref, at=at)
         except redis.RedisError as exc:
             logger.warning(
                 "risk counters fell back to the database: Redis is not answering (%s)", type(exc).__name__
             )
-    return _database(keys, entry=entry, member_ref=member_ref, campaign_ref=campaign_ref, at=at)
+    return counts | _database(keys, entry=entry, member_ref=member_ref, campaign_ref=campaign_ref, at=at)
 
 
 def hits_prune(*, now: datetime) -> int:

@@ -202,6 +202,38 @@ def _challenge_passed(data: RiskInput, at: datetime) -> bool:
     )
 
 
+def _shadow_record(data: RiskInput, at: datetime, signals: dict[str, Any], shadow: tuple[int, dict]) -> None:
+    """The shadow version's would-be decision, beside the live one. A shadow is never acted on, not
+    even by failing: its error is logged and the live decision stands."""
+    shadow_number, shadow_rules = shadow
+    try:
+        with transaction.atomic():
+            would = judge(shadow_rules, signals, entry=data.entry)
+            Decision.objects.create(
+                entry=data.entry, subject_type=data.subject_type, subject_ref=data.subject_ref[:64],
+                member_ref=data.member_ref[:64], at=at, score=would.score, action=would.action,
+                reasons=[reason.as_dict() for reason in would.reasons], signals=signals,
+                rule_version=shadow_number, shadow=True,
+            )  # fmt: skip
+    except Exception:
+        logger.exception("shadow rules %s failed at %s; the live decision stands", shadow_number, data.entry)
+
+
+def _challenge_pending(data: RiskInput, at: datetime) -> bool:
+    """Whether this member was asked to pass a challenge at this entry point that is neither passed
+    nor expired: until it is, a retry is challenged whatever else changed (the fill-time rules judge a
+    first attempt only; a script can rename itself)."""
+    if not data.member_ref:
+        return False
+    return Challenge.objects.filter(
+        entry=data.entry,
+        member_ref=data.member_ref[:64],
+        passed_at__isnull=True,
+        used_at__isnull=True,
+        expires_at__gt=at,
+    ).exists()
+
+
 def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Verdict:
     with transaction.atomic():
         signals, keys = signals_compute(data, at=at)
@@ -218,11 +250,16 @@ def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Ve
                 else gettext_noop("On the allow list")
             )
             reasons.insert(0, Reason(f"list.{verdict}", label, 0, {"list": kind}).as_dict())
-        elif action == Action.CHALLENGE and _challenge_passed(data, at):
-            action = Action.ALLOW
-            reasons.append(
-                Reason("challenge.passed", gettext_noop("Passed the extra verification"), 0, {}).as_dict()
-            )
+        elif action == Action.CHALLENGE or (action == Action.ALLOW and _challenge_pending(data, at)):
+            if _challenge_passed(data, at):
+                action = Action.ALLOW
+                reasons.append(
+                    Reason("challenge.passed", gettext_noop("Passed the extra verification"), 0, {}).as_dict()
+                )
+            elif action == Action.ALLOW:  # a retry that changed its signals is still the challenged attempt
+                action = Action.CHALLENGE
+                label = gettext_noop("An extra verification asked for was not completed")
+                reasons.append(Reason("challenge.pending", label, 0, {}).as_dict())
         decision = Decision.objects.create(
             entry=data.entry,
             subject_type=data.subject_type,
@@ -236,14 +273,7 @@ def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Ve
             rule_version=live_number,
         )
         if shadow is not None:
-            shadow_number, shadow_rules = shadow
-            would = judge(shadow_rules, signals, entry=data.entry)
-            Decision.objects.create(
-                entry=data.entry, subject_type=data.subject_type, subject_ref=data.subject_ref[:64],
-                member_ref=data.member_ref[:64], at=at, score=would.score, action=would.action,
-                reasons=[reason.as_dict() for reason in would.reasons], signals=signals,
-                rule_version=shadow_number, shadow=True,
-            )  # fmt: skip
+            _shadow_record(data, at, signals, shadow)
         token = ""
         if action == Action.REVIEW:
             Case.objects.create(decision=decision)

@@ -210,7 +210,7 @@ _FOLD = str.maketrans(
         "舍": "舍", "座": "栋", "#": "号", "＃": "号",
     }
 )  # fmt: skip
-_SPACE_AND_PUNCTUATION = re.compile(r"[\s,，.。·、;；:：'\"“”‘’()（）\[\]【】_~～]+")
+_DASHES = re.compile(r"[-‐‑‒–—―−﹣－]+")  # any dash a keyboard gives, "——" too, is one "-"
 _ROOM = re.compile(r"(\d+)(?:室|房|户)+")
 _FLOOR = re.compile(r"(\d+)(?:楼层|层|f\b|楼(?=\d))", re.IGNORECASE)
 _BUILDING_UNIT_ROOM = re.compile(r"(\d+)-(\d+)-(\d+)$")  # 3-2-501: building 3, unit 2, room 501
@@ -221,8 +221,14 @@ def address_normalise(address: str) -> str:
     traditional and variant characters folded (號/号, 幢/栋), spaces and punctuation dropped, 室/房 after
     a room number dropped, floors written "N层", and "3-2-501" read as 3栋2单元501."""
     text = unicodedata.normalize("NFKC", address).lower().translate(_FOLD)
-    text = _SPACE_AND_PUNCTUATION.sub("", text)
-    text = text.replace("-", "-")
+    # Spaces and every punctuation mark go, except dashes, which fold into the one that 3-2-501 needs.
+    text = "".join(
+        ch
+        for ch in text
+        if unicodedata.category(ch) == "Pd"
+        or not (ch.isspace() or ch in "~～" or unicodedata.category(ch)[0] == "P")
+    )
+    text = _DASHES.sub("-", text)
     text = _ROOM.sub(r"\1", text)  # before the dashes: "3-2-501室" is 3-2-501
     text = _BUILDING_UNIT_ROOM.sub(r"\1栋\2单元\3", text)
     text = _FLOOR.sub(r"\1层", text)
