@@ -49,4 +49,11 @@ def test_an_operator_shadows_a_new_rule_version_and_registers_a_risk(console, si
     assert "积分被刷单套现" in page.locator("#register-list").inner_text()
 
     page.goto(site.url + "/console/risk/lists/")
+    page.locator("#id_kind").select_option("ip")
+    page.locator("#id_value").fill("203.0.113.0/24")
+    page.locator("#id_verdict").select_option("block")
+    page.locator("#id_note").fill("代理池网段")
+    page.get_by_role("button", name="加入名单").click()
+    page.wait_for_url("**/console/risk/lists/")
+    assert "203.0.113.0/24" in page.locator("#block-list").inner_text()
     check_page(page, "console-risk-config-lists")
