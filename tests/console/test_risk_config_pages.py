@@ -5,6 +5,7 @@ support read, the auditor sees nothing; every refusal is on the server."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
@@ -207,3 +208,24 @@ def test_an_impossible_probability_is_a_form_error(console_as):
         'aria-invalid="true"' in response.content.decode() and "优惠券被批量薅取" in response.content.decode()
     )
     assert not RegisterItem.objects.exists()
+
+
+def test_an_expiry_is_kept_to_the_end_of_its_day_and_a_past_one_refused(console_as):
+    client = console_as(Role.STRATEGY)
+    today = timezone.localdate()
+    past = client.post(
+        "/console/risk/lists/",
+        {"kind": "ip", "value": "198.51.100.0/24", "verdict": "block", "note": "代理", "expires_on": str(today - timedelta(days=1))},
+    )  # fmt: skip
+    assert past.status_code == 422 and not ListEntry.objects.exists()
+    client.post(
+        "/console/risk/lists/",
+        {"kind": "ip", "value": "198.51.100.0/24", "verdict": "block", "note": "代理", "expires_on": str(today)},
+    )  # fmt: skip
+    expires = timezone.localtime(ListEntry.objects.get().expires_at)
+    assert expires.date() == today + timedelta(days=1) and (expires.hour, expires.minute) == (0, 0)
+
+
+def test_an_unknown_version_is_a_404_page(console_as):
+    response = console_as(Role.SUPPORT).get("/console/risk/rules/999/")
+    assert response.status_code == 404 and "没有规则版本 999" in response.content.decode()
