@@ -22,6 +22,7 @@ from yunying.console.views import (
     questionnaires,
     report,
     review,
+    risk_config,
     segments,
     signups,
     tags,
@@ -55,4 +56,5 @@ urlpatterns = [
     *promotions.urlpatterns,
     *promotion_coupons.urlpatterns,
     *promotion_budgets.urlpatterns,
+    *risk_config.urlpatterns,
 ]

@@ -1,14 +1,125 @@
-"""Risk control's reads (the API, the console, the backtests)."""
+"""Risk control's reads: decisions (the API, the console), rule versions, the lists, the register."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from yunying.core.errors import DomainError
+from yunying.risk.defaults import BUILT_IN
 from yunying.risk.errors import RiskError
-from yunying.risk.models import Decision
+from yunying.risk.models import (
+    Decision,
+    ListEntry,
+    RegisterItem,
+    RegisterStatus,
+    RuleState,
+    RuleVersion,
+)
+from yunying.risk.rules import SEVERITY, Action
+
+# ---------------------------------------------------------------- rule versions
+
+
+def rule_live() -> tuple[int, dict[str, Any]]:
+    """(number, rules) of the live version; (0, the built-in set) when none is live."""
+    version = RuleVersion.objects.filter(state=RuleState.LIVE).only("number", "rules").first()
+    return (version.number, version.rules) if version else (0, BUILT_IN)
+
+
+def rule_shadow() -> RuleVersion | None:
+    return RuleVersion.objects.filter(state=RuleState.SHADOW).first()
+
+
+def rule_versions() -> QuerySet[RuleVersion]:
+    return RuleVersion.objects.order_by("-number")
+
+
+def rule_version(number: int) -> RuleVersion | None:
+    return RuleVersion.objects.filter(number=number).first()
+
+
+def rule_shadow_comparison(*, days: int = 7) -> dict[str, Any]:
+    """The last `days` of decisions: counts by action of the live decisions and of the shadow
+    version's would-be decisions, and how many subjects the two disagree on (the strictest action
+    each gave a subject differs)."""
+    since = timezone.now() - timedelta(days=days)
+    recent = Decision.objects.filter(at__gte=since)
+    counts: dict[str, dict[str, int]] = {"live": {}, "shadow": {}}
+    for shadow, action, n in recent.values_list("shadow", "action").annotate(n=Count("pk")).order_by():
+        counts["shadow" if shadow else "live"][action] = n
+    strictest: dict[bool, dict[tuple[str, str, str], str]] = {False: {}, True: {}}
+    rows = recent.filter(Q(shadow=True) | Q(subject_ref__in=recent.filter(shadow=True).values("subject_ref")))
+    for shadow, entry, subject_type, subject_ref, action in rows.values_list(
+        "shadow", "entry", "subject_type", "subject_ref", "action"
+    ).iterator():
+        key = (entry, subject_type, subject_ref)
+        seen = strictest[shadow].get(key)
+        if seen is None or SEVERITY[Action(action)] > SEVERITY[Action(seen)]:
+            strictest[shadow][key] = action
+    both = strictest[False].keys() & strictest[True].keys()
+    disagree = sum(1 for key in both if strictest[False][key] != strictest[True][key])
+    return {
+        "days": days,
+        "rows": [
+            {
+                "action": action.value,
+                "live": counts["live"].get(action, 0),
+                "shadow": counts["shadow"].get(action, 0),
+            }
+            for action in Action
+        ],
+        "live_total": sum(counts["live"].values()),
+        "shadow_total": sum(counts["shadow"].values()),
+        "compared": len(both),
+        "disagree": disagree,
+    }
+
+
+# ---------------------------------------------------------------- lists
+
+
+def list_entries() -> QuerySet[ListEntry]:
+    """Every entry, block list first, newest first within each."""
+    return ListEntry.objects.order_by("verdict", "-created_at", "-pk")
+
+
+# ---------------------------------------------------------------- register
+
+
+def register_items(
+    *, probability: int | None = None, impact: int | None = None, status: str | None = None
+) -> QuerySet[RegisterItem]:
+    items = RegisterItem.objects.all()
+    if probability is not None:
+        items = items.filter(probability=probability)
+    if impact is not None:
+        items = items.filter(impact=impact)
+    if status:
+        items = items.filter(status=status)
+    return items.order_by("-probability", "-impact", "-updated_at")
+
+
+def register_matrix() -> dict[tuple[int, int], dict[str, int]]:
+    """{(probability, impact): {"open": n, "mitigated": n}} for every cell of the 5 × 5 matrix."""
+    cells = {(p, i): {"open": 0, "mitigated": 0} for p in range(1, 6) for i in range(1, 6)}
+    rows = (
+        RegisterItem.objects.filter(status__in=[RegisterStatus.OPEN, RegisterStatus.MITIGATED])
+        .values_list("probability", "impact", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for probability, impact, status, n in rows:
+        if (probability, impact) in cells:
+            cells[(probability, impact)][status] = n
+    return cells
+
+
+def register_item(item_id: int) -> RegisterItem | None:
+    return RegisterItem.objects.filter(pk=item_id).first()
 
 
 def decision_list(
