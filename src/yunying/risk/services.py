@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from yunying.core.audit import audit_record
-from yunying.core.errors import DomainError
+from yunying.core.errors import CoreError, DomainError, database_busy
 from yunying.core.permissions import Actor
 from yunying.risk import counters, graph
 from yunying.risk.defaults import BUILT_IN
@@ -171,13 +171,17 @@ def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], d
     for kind, values in counts.items():
         for name, value in values.items():
             signals[f"{kind}.{name}"] = value
-    if "ip24" in counts and "ip" in counts:
+    if "ip24" in counts and "ip" in counts and counts["ip24"]["accounts_1h"] > counts["ip"]["accounts_1h"]:
         # Accounts on other addresses of this one's block: a proxy pool rotating through a /24 shows
         # here, a campus NAT (every student on one address) does not.
         signals["ip24.other_accounts_1h"] = max(
             0, counts["ip24"]["accounts_1h"] - counts["ip"]["accounts_1h"]
         )
-    if "building" in counts and "address" in counts:
+    if (
+        "building" in counts
+        and "address" in counts
+        and counts["building"]["accounts_24h"] > counts["address"]["accounts_24h"]
+    ):
         # Accounts at other doors of this building: a coupon farm varies the room number, a family
         # shares one door.
         signals["building.other_accounts_24h"] = max(
@@ -293,7 +297,12 @@ def risk_assess(data: RiskInput, *, rules: tuple[int, dict] | None = None) -> Ve
     at = data.at or timezone.now()
     try:
         verdict = _decide(data, at, rules)
-    except Exception as exc:
+    except Exception as exc:  # the engine must never lose the event it judges
+        busy = database_busy(exc) or "database is locked" in str(exc)  # SQLite's BEGIN raises it unwrapped
+        if busy or (isinstance(exc, DomainError) and exc.code == CoreError.BUSY):
+            # A busy database would refuse the entry point's own write too: the caller's one bounded
+            # wait answers 503 core.busy (retry), instead of waiting a second time after ours.
+            raise DomainError(CoreError.BUSY) from exc
         return _fallback(data, exc)
     if rules is None and not settings.RISK_ENFORCE and verdict.action != Action.ALLOW:
         # Observe mode: recorded as judged (the decision row keeps its action), acted on as allow.
