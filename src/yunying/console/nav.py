@@ -48,6 +48,8 @@ NAV: list[NavItem] = [
         "budgets", _("Promotion budgets"), "console:promotion_budgets", "piggy-bank", Perm.PROMOTION_VIEW
     ),
     NavItem("incentives", _("Incentives"), "console:incentives", "gift", Perm.LOYALTY_CONFIGURE),
+    # Risk control: the review queue, decisions, alerts, rules, lists and the risk register
+    NavItem("risk", _("Risk control"), "console:risk_queue", "shield-exclamation", Perm.RISK_VIEW),
     NavItem("imports", _("Import"), "console:import_list", "upload", Perm.IMPORT_RUN),
     NavItem("apikeys", _("API keys"), "console:apikey_list", "key", Perm.APIKEY_MANAGE),
     NavItem("audit", _("Audit log"), "console:audit_log", "journal-text", Perm.AUDIT_VIEW),

@@ -22,6 +22,7 @@ from yunying.console.views import (
     questionnaires,
     report,
     review,
+    risk,
     risk_config,
     segments,
     signups,
@@ -56,5 +57,6 @@ urlpatterns = [
     *promotions.urlpatterns,
     *promotion_coupons.urlpatterns,
     *promotion_budgets.urlpatterns,
+    *risk.urlpatterns,
     *risk_config.urlpatterns,
 ]

@@ -157,3 +157,26 @@ def decision_get(decision_id: int) -> Decision:
     if decision is None:
         raise DomainError(RiskError.DECISION_NOT_FOUND)
     return decision
+
+
+def case_queue(*, status: str = "open", entry: str = "", asked: bool = False) -> QuerySet:
+    """Cases with their decision, open ones oldest first (who waited longest), decided newest first."""
+    from yunying.risk.models import Case
+
+    query = (
+        Case.objects.select_related("decision").filter(status=status)
+        if status == "open"
+        else (Case.objects.select_related("decision").exclude(status="open"))
+    )
+    if entry:
+        query = query.filter(decision__entry=entry)
+    if asked:
+        query = query.filter(asked_by_member=True)
+    return query.order_by("created_at", "pk") if status == "open" else query.order_by("-decided_at", "-pk")
+
+
+def alert_list_risk(limit: int = 200) -> list:
+    """The latest alerts risk control raised (engine failures, early warnings)."""
+    from yunying.core.models import Alert
+
+    return list(Alert.objects.filter(code__startswith="risk.").order_by("-id")[:limit])
