@@ -67,6 +67,7 @@ bench: $(STAMP) assets
 	PYTHONPATH=. $(BIN)/python -m bench.rfm_bench
 	PYTHONPATH=. $(BIN)/python -m bench.pages
 	PYTHONPATH=. $(BIN)/python -m bench.import_bench
+	PYTHONPATH=. $(BIN)/python -m bench.risk_bench
 	PYTHONPATH=. $(BIN)/python -m bench.points_bench
 	PYTHONPATH=. $(BIN)/python -m bench.quote
 
