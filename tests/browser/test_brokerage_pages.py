@@ -53,7 +53,7 @@ def test_a_visitor_is_bound_applies_and_sees_earnings(phone, site, partner_code)
     assert "茶友会" in phone.get_by_role("heading", level=1).inner_text()
     check_page(phone, "h5-promoter-link")
     phone.get_by_role("link", name=re.compile("登录或注册|Sign in or join")).click()
-    consent_and_sign_in(phone, site, "13700137011")
+    consent_and_sign_in(phone, site, "13710137011")
     phone.wait_for_url(re.compile(f"/m/p/{partner_code}/"))
     phone.get_by_role("button", name=re.compile("接受推荐|Accept the recommendation")).click()
     expect(phone.locator("#bind-result")).to_be_visible()  # after the POST's page loaded

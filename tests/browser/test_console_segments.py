@@ -13,7 +13,7 @@ from tests.browser.test_member_pages import consent_and_sign_in
 
 pytestmark = BROWSER
 
-INSIDE, OUTSIDE = "13700137101", "13700137102"
+INSIDE, OUTSIDE = "13715137101", "13720137102"
 
 SETUP = f"""
 from datetime import timedelta

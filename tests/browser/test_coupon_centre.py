@@ -13,7 +13,7 @@ from tests.browser.test_member_pages import consent_and_sign_in
 
 pytestmark = BROWSER
 
-MEMBER = "13912340088"
+MEMBER = "13925340088"
 CODE = "BROWSERH5CODE1"
 
 TEMPLATES = """

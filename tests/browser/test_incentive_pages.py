@@ -11,7 +11,7 @@ from tests.browser.test_member_pages import consent_and_sign_in
 
 pytestmark = BROWSER
 
-MEMBER = "13912340011"
+MEMBER = "13930340011"
 
 ORDER_AND_INVITE = """
 from datetime import timedelta

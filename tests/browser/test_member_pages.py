@@ -79,7 +79,7 @@ def test_a_member_signs_in_with_the_code_consents_signs_up_and_sees_the_result(p
     assert phone.get_by_text("每位会员限报名一次。").is_visible()
     check_page(phone, "h5-landing")
     phone.get_by_role("link", name="立即报名").click()
-    consent_and_sign_in(phone, site, "13700137001", shots="h5")
+    consent_and_sign_in(phone, site, "13745137001", shots="h5")
     # the form
     phone.wait_for_url(re.compile(f"/m/c/{campaign_id}/signup/"))
     check_page(phone, "h5-signup-form")
@@ -99,7 +99,7 @@ def test_a_member_signs_in_with_the_code_consents_signs_up_and_sees_the_result(p
 def test_a_second_member_is_refused_as_ineligible_with_the_reason(new_phone, site, campaign_id):
     page = new_phone()
     page.goto(f"/m/c/{campaign_id}/signup/")
-    consent_and_sign_in(page, site, "13700137002")
+    consent_and_sign_in(page, site, "13735137002")
     page.wait_for_url(re.compile(f"/m/c/{campaign_id}/signup/"))
     page.get_by_label(re.compile("出生日期")).fill("2015-01-01")
     page.get_by_label("M", exact=True).check()
@@ -158,7 +158,7 @@ def test_the_countdown_runs_on_server_time_and_opens_the_sign_up(phone, site):
 def test_withdraw_asks_for_confirmation(new_phone, site, campaign_id):
     page = new_phone()
     page.goto(f"/m/c/{campaign_id}/signup/")
-    consent_and_sign_in(page, site, "13700137003")
+    consent_and_sign_in(page, site, "13740137003")
     page.wait_for_url(re.compile(f"/m/c/{campaign_id}/signup/"))
     page.get_by_label(re.compile("出生日期")).fill("1985-03-03")
     page.get_by_label("M", exact=True).check()

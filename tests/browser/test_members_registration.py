@@ -16,7 +16,7 @@ from tests.browser.test_member_pages import CREATE, consent_and_sign_in
 
 pytestmark = BROWSER
 
-INVITER, INVITEE, WITHDRAWER, ANSWERER = "13600136001", "13600136002", "13600136003", "13600136004"
+INVITER, INVITEE, WITHDRAWER, ANSWERER = "13650136001", "13655136002", "13660136003", "13665136004"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from tests.browser.test_member_pages import consent_and_sign_in
 
 pytestmark = BROWSER
 
-MEMBER = "13912340077"
+MEMBER = "13970340077"
 
 POINTS = """
 from datetime import timedelta

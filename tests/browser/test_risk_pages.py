@@ -13,7 +13,7 @@ from tests.browser.test_member_pages import CREATE, consent_and_sign_in, sms_cod
 
 pytestmark = BROWSER
 
-PHONE = "13600136021"
+PHONE = "13675136021"
 
 BLOCK = f"""
 from yunying.core.permissions import SYSTEM
@@ -90,7 +90,7 @@ if {before}:
 
 def test_a_challenged_member_passes_the_sms_check_and_is_signed_up(new_phone, site, campaign_id):
     page = new_phone()
-    number = "13600136022"
+    number = "13680136022"
     page.goto(f"/m/c/{campaign_id}/signup/")
     consent_and_sign_in(page, site, number)
     mine, before = site.run("shell", "-v0", "-c", CHALLENGE_ON).strip().splitlines()[-1].split()

@@ -32,7 +32,7 @@ BUILT_IN = {
                     {"signal": "member.campaign_events", "op": "<=", "value": 1},
                 ]
             },
-            "points": 40,
+            "points": 35,
             "entries": ["signup.create", "member.register"],
         },
         {
