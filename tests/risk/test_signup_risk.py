@@ -293,10 +293,7 @@ def test_a_challenge_is_for_the_entry_point_it_was_asked_at():
 @pytest.mark.parametrize(
     ("first", "retry"),
     [
-        (
-            {"fill_ms": 1000},
-            {"fill_ms": 1000},
-        ),  # the same fast form again (the fill rules judge only a first attempt)
+        ({"agent": SCRIPT}, {"agent": SCRIPT}),  # the same scripted attempt again
         ({"agent": SCRIPT}, {"agent": BROWSER}),  # the script now names itself a browser
     ],
     ids=["same-attempt", "changed-user-agent"],
