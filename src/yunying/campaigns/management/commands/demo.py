@@ -730,18 +730,21 @@ class DemoBuilder:
                 signup_create(
                     campaign_id=campaign.pk,
                     identity=MemberIdentity(
-                        phone=f"170{self.rng.randrange(10**8):08d}",
+                        phone=f"{'139' if n < 3 else '170'}{self.rng.randrange(10**8):08d}",
                         profile=Profile(
                             name=person.name, birth_date=date(1996, 3, 8), region_code=person.region_code
                         ),
                     ),
                     answers={q["key"]: self._answer(q, person) for q in campaign.form if q.get("required")},
+                    # The first three look less like a farm (own device, a person's pace): held for review.
                     source=Source(
                         channel="h5",
                         client_ip=f"47.92.18.{10 + n}",
-                        device_id=f"emu-{n % 3:04d}-farm",
-                        user_agent="okhttp/4.9.3" if n % 2 else "Mozilla/5.0 (Linux; Android 9; SM-G960F)",
-                        form_fill_ms=400 + 150 * n,
+                        device_id=f"dev-{n:04d}-demo" if n < 3 else f"emu-{n % 3:04d}-farm",
+                        user_agent="okhttp/4.9.3"
+                        if n < 3 or n % 2
+                        else "Mozilla/5.0 (Linux; Android 9; SM-G960F)",
+                        form_fill_ms=9000 if n < 3 else 400 + 150 * n,
                     ),
                     actor=DEMO,
                 )
