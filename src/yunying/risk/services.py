@@ -17,6 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -39,7 +40,7 @@ from yunying.risk.models import (
     RuleVersion,
 )
 from yunying.risk.outcomes import case_outcome
-from yunying.risk.rules import SEVERITY, Action, Judgement, Reason, RuleSetError, judge, ruleset_validate
+from yunying.risk.rules import Action, Reason, RuleSetError, judge, ruleset_validate
 from yunying.risk.signals import (
     GRAPH_KINDS,
     RiskInput,
@@ -109,9 +110,14 @@ def _listed(data: RiskInput, keys: dict[str, str], at: datetime) -> tuple[str, s
     address = ip_parse(data.ip)
     if not exact and address is None:
         return None
-    query = ListEntry.objects.exclude(expires_at__lte=at)
+    # Only the entries that can match: this event's hashes, and the IP ranges (a CIDR is matched here,
+    # not in SQL); a list of a million blocked phones costs an indexed look-up, not a scan.
+    candidates = Q(kind=ListKind.IP) if address is not None else Q(pk__in=[])
+    for kind, value in exact:
+        candidates |= Q(kind=kind, value=value)
+    query = ListEntry.objects.exclude(expires_at__lte=at).filter(candidates)
     found: list[tuple[str, str]] = []
-    for kind, value, verdict in query.filter(kind__in=[ListKind.PHONE, ListKind.IDENTITY, ListKind.DEVICE, ListKind.IP]).values_list("kind", "value", "verdict"):  # fmt: skip
+    for kind, value, verdict in query.values_list("kind", "value", "verdict"):
         if kind == ListKind.IP:
             try:
                 if address is not None and address in ipaddress.ip_network(value, strict=False):
@@ -324,11 +330,6 @@ def _fallback(data: RiskInput, exc: Exception) -> Verdict:
     return Verdict(Action.REVIEW, 0, [reason], None, "", fallback=True)
 
 
-def judgement_of(rules: dict, signals: dict, *, entry: str) -> Judgement:
-    """A rule set's judgement of stored signals (backtests, and the console's "try this version")."""
-    return judge(rules, signals, entry=entry)
-
-
 def challenge_pass(*, token: str, actor: Actor) -> Challenge:
     """The caller verified the person (an SMS code, a slider): the next attempt with `token` passes.
 
@@ -399,6 +400,11 @@ def rule_version_set_state(*, number: int, state: str, actor: Actor) -> RuleVers
 # ---------------------------------------------------------------- lists
 
 
+def _note(text: str, limit: int) -> str:
+    """A person's free text as stored: trimmed, bounded, without NUL (PostgreSQL refuses it in text)."""
+    return text.replace("\x00", "").strip()[:limit]
+
+
 def list_entry_add(
     *, kind: str, value: str, verdict: str, note: str, actor: Actor, expires_at: datetime | None = None
 ) -> ListEntry:
@@ -410,7 +416,7 @@ def list_entry_add(
     from yunying.core.masking import mask_phone
     from yunying.risk.signals import device_usable, identity_normalise, phone_digits
 
-    value, note = value.strip(), note.strip()
+    value, note = value.replace("\x00", "").strip(), _note(note, 500)
     if kind not in ListKind.values or verdict not in ListVerdict.values:
         raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="kind or list")
     if not note:
@@ -475,7 +481,7 @@ def case_decide(*, case_id: int, approve: bool, note: str, actor: Actor) -> Case
             raise DomainError(RiskError.CASE_NOT_FOUND)
         status = CaseStatus.APPROVED if approve else CaseStatus.REJECTED
         moved = Case.objects.filter(pk=case_id, status=CaseStatus.OPEN).update(
-            status=status, note=note.strip()[:1000], decided_by=actor.label[:150], decided_at=now
+            status=status, note=_note(note, 1000), decided_by=actor.label[:150], decided_at=now
         )
         if not moved:
             raise DomainError(RiskError.CASE_DECIDED)
@@ -485,7 +491,7 @@ def case_decide(*, case_id: int, approve: bool, note: str, actor: Actor) -> Case
         outcome = handler(decision, approve, actor) if handler else ""
         if outcome:
             Case.objects.filter(pk=case_id).update(outcome=outcome[:200])
-        audit_record(actor=actor, action="risk.case_decide", object_type="risk_case", object_id=case_id, before={"status": CaseStatus.OPEN}, after={"status": status, "note": note.strip()[:1000], "outcome": outcome[:200]})  # fmt: skip
+        audit_record(actor=actor, action="risk.case_decide", object_type="risk_case", object_id=case_id, before={"status": CaseStatus.OPEN}, after={"status": status, "note": _note(note, 1000), "outcome": outcome[:200]})  # fmt: skip
     case.refresh_from_db()
     return case
 
@@ -512,12 +518,12 @@ def case_ask(*, decision_id: int, member_ref: str, note: str) -> Case:
     try:
         with transaction.atomic():
             case, created = Case.objects.get_or_create(
-                decision=decision, defaults={"asked_by_member": True, "member_note": note.strip()[:500]}
+                decision=decision, defaults={"asked_by_member": True, "member_note": _note(note, 500)}
             )
             if not created:
                 if case.asked_by_member or case.status == CaseStatus.OPEN:
                     raise DomainError(RiskError.REVIEW_ALREADY_ASKED)
-                Case.objects.filter(pk=case.pk).update(asked_by_member=True, member_note=note.strip()[:500])
+                Case.objects.filter(pk=case.pk).update(asked_by_member=True, member_note=_note(note, 500))
     except IntegrityError as exc:
         raise DomainError(RiskError.REVIEW_ALREADY_ASKED) from exc
     return case
@@ -580,7 +586,3 @@ def register_save(*, item_id: int | None, values: dict[str, Any], actor: Actor) 
         after = {name: str(getattr(item, name)) for name in REGISTER_FIELDS}
         audit_record(actor=actor, action="risk.register_save", object_type="risk_register", object_id=item.pk, before=before, after=after)  # fmt: skip
     return item
-
-
-def decision_severity(action: str) -> int:
-    return SEVERITY[Action(action)]

@@ -24,8 +24,9 @@ from django.utils import timezone
 
 from yunying.core.errors import DomainError
 from yunying.risk.defaults import BUILT_IN
-from yunying.risk.models import Decision, RuleState, RuleVersion
+from yunying.risk.models import Decision, RuleVersion
 from yunying.risk.rules import RuleSetError, ruleset_validate
+from yunying.risk.selectors import rule_live
 
 CHILD = "YUNYING_RISK_BACKTEST_CHILD"
 
@@ -35,8 +36,7 @@ def _rules(spec: str) -> tuple[int, dict]:
     if spec == "builtin":
         return 0, BUILT_IN
     if spec == "live":
-        live = RuleVersion.objects.filter(state=RuleState.LIVE).values_list("number", "rules").first()
-        return live or (0, BUILT_IN)
+        return rule_live()
     if spec.isdigit():
         found = RuleVersion.objects.filter(number=int(spec)).values_list("number", "rules").first()
         if found is None:
