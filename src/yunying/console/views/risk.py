@@ -36,6 +36,7 @@ ENTRY_LABELS = {
     "member.register": gettext_lazy("Registration"),
     "sms.send": gettext_lazy("SMS verification code"),
 }
+LABEL_TEXT = {"honest": gettext_lazy("Honest"), "fraud": gettext_lazy("Fraud")}
 ALERT_TITLES = {
     "risk.engine_unavailable": gettext_lazy("Risk engine unavailable (attempts held for review)"),
     "risk.signup_spike": gettext_lazy("Abnormal sign-up spike"),
@@ -177,7 +178,11 @@ def decision(request: HttpRequest, decision_id: int) -> HttpResponse:
         "section": "risk",
         "tabs": risk_tabs("decisions"),
         **_row(found),
-        "signals": sorted((found.signals or {}).items()),
+        # What the engine saw; the many counters at zero (keys this event did not have) would bury it.
+        "signals": sorted(
+            (name, value) for name, value in (found.signals or {}).items() if value not in (0, None, "")
+        ),
+        "label_text": LABEL_TEXT.get(found.label, ""),
         "twin": _row(twin) if twin else None,
     }
     return render(request, "console/risk/decision.html", context)
@@ -213,7 +218,7 @@ def decisions_csv(request: HttpRequest) -> HttpResponse:
                 decision.subject_type, decision.subject_ref, decision.member_ref, decision.score, row["action"],
                 "；".join(f"{r['label']}（{r['points']}）" for r in row["reasons"]),
                 decision.rule_version if decision.rule_version is not None else "", "是" if decision.shadow else "否",
-                {"honest": "正常", "fraud": "欺诈"}.get(decision.label, ""),
+                LABEL_TEXT.get(decision.label, ""),
             )]
         )  # fmt: skip
     response = HttpResponse(out.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
