@@ -57,7 +57,7 @@ def child(runs: int) -> dict:
             entry="signup.create", subject_type="signup", subject_ref=f"su_{n}", member_ref=f"m{n % (runs // 3 or 1)}",
             ip=f"113.{64 + n % 30}.{n % 250}.{n % 200 + 1}", device_id=f"dev-{n % 5000:08d}",
             user_agent="Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X)", form_fill_ms=15_000 + n % 9000,
-            phone=f"139{n * 7_654_321 % 10**8:08d}", campaign_ref=str(n % 5),
+            phone=f"1{(3, 5, 8)[n % 3]}{n % 10}{n * 7_654_321 % 10**8:08d}", campaign_ref=str(n % 5),
         )  # fmt: skip
 
     results: dict[str, list[float]] = {"floor": [], "ours": [], "counters_db": [], "counters_redis": []}

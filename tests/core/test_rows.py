@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tests.campaigns.factories import CampaignFactory
 from yunying.campaigns.models import Campaign, Signup, SignupEvent
-from yunying.core.rows import row_exists, row_get, row_insert, rows_insert
+from yunying.core.rows import row_exists, row_get, row_insert, rows_insert, rows_values
 from yunying.members.models import Member
 from yunying.notify.models import OutboxMessage
 
@@ -124,6 +124,23 @@ def test_row_exists_with_equality_and_in():
     assert not row_exists(Signup, campaign_id=campaign.pk, member_id=member.pk, status=["confirmed"])
     assert not row_exists(Signup, campaign_id=campaign.pk + 1, member_id=member.pk)
     assert SignupEvent.objects.get(signup=signup).at is not None
+
+
+def test_rows_values_gives_what_values_list_gives():
+    # given: dates, nulls, JSON and a foreign key column, over several rows
+    campaign = CampaignFactory(status="published", channels=["h5"], published_at=timezone.now())
+    CampaignFactory(status="draft", channels=["app", "h5"])
+    names = ("id", "status", "channels", "published_at", "waitlist_enabled")
+    # when / then: the ORM is the oracle, for IN, equality and a miss
+    for where in ({"status": ["published", "draft"]}, {"id": campaign.pk}, {"status": "closed"}):
+        lookups = {f"{k}__in" if isinstance(v, list) else k: v for k, v in where.items()}
+        oracle = sorted(Campaign.objects.filter(**lookups).values_list(*names))
+        assert sorted(rows_values(Campaign, names, **where)) == oracle
+    member = Member.objects.create(phone_index="p-v", birth_date=date(1990, 2, 28))
+    signup = row_insert(Signup(campaign=campaign, member=member, status="confirmed", channel="h5"))
+    assert rows_values(Signup, ("member_id", "created_at"), id=signup.pk) == list(
+        Signup.objects.filter(pk=signup.pk).values_list("member_id", "created_at")
+    )
 
 
 def test_none_in_a_look_up_means_is_null_as_in_the_orm():

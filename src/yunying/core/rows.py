@@ -216,3 +216,39 @@ def row_exists(model: type[Model], **where: Any) -> bool:
     with conn.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone() is not None
+
+
+def _values_select(conn, model: type[Model], names: tuple[str, ...], shape: tuple) -> tuple[str, list]:
+    q = conn.ops.quote_name
+    fields = [model._meta.get_field(name) for name in names]
+    sql = (
+        f"SELECT {', '.join(q(f.column) for f in fields)} FROM {q(model._meta.db_table)} "  # noqa: S608
+        f"WHERE {_clause(conn, model, shape)}"
+    )
+    converters = []
+    for field in fields:
+        column = field.get_col(model._meta.db_table)
+        converters.append((column, conn.ops.get_db_converters(column) + column.get_db_converters(conn)))
+    return sql, converters
+
+
+def rows_values(model: type[Model], names: tuple[str, ...], **where: Any) -> list[tuple]:
+    """The `names` columns of every row whose columns equal `where`, as
+    `model.objects.filter(**where).values_list(*names)` gives them (in no particular order)."""
+    conn = _connection(model, write=False)
+    shape, params = _where(conn, model, where)
+    sql, converters = _memo(
+        conn, ("values", model, names, shape), lambda: _values_select(conn, model, names, shape)
+    )
+    with conn.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    rows = []
+    for row in found:
+        values = []
+        for value, (column, convert_all) in zip(row, converters, strict=True):
+            for convert in convert_all:
+                value = convert(value, column, conn)
+            values.append(value)
+        rows.append(tuple(values))
+    return rows

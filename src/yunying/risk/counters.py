@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from yunying.core.redis import redis_client
+from yunying.core.rows import rows_insert
 from yunying.risk.models import Hit
 
 logger = logging.getLogger("yunying.risk")
@@ -43,12 +44,7 @@ def _zero() -> dict[str, int]:
 
 
 def _database(keys: dict[str, str], *, entry: str, member_ref: str, campaign_ref: str, at: datetime) -> dict:
-    Hit.objects.bulk_create(
-        [
-            Hit(key=key, entry=entry, member_ref=member_ref, campaign_ref=campaign_ref, at=at)
-            for key in keys.values()
-        ]
-    )
+    rows_insert([Hit(key=key, entry=entry, member_ref=member_ref, campaign_ref=campaign_ref, at=at) for key in keys.values()])  # fmt: skip
     since = {name: at - timedelta(seconds=seconds) for name, seconds in WINDOWS}
     table, key = Hit._meta.db_table, connection.ops.quote_name("key")
     placeholders = ", ".join(["%s"] * len(keys))

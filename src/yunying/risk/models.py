@@ -161,6 +161,10 @@ class Challenge(models.Model):
     passed_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        # Every allowed event asks whether its member has a challenge pending at its entry point.
+        indexes = [models.Index(fields=["member_ref", "entry"], name="risk_challenge_member")]
+
 
 class RegisterStatus(models.TextChoices):
     OPEN = "open", _("Open")

@@ -16,14 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError, database_busy
 from yunying.core.permissions import Actor
+from yunying.core.rows import row_insert, rows_values
 from yunying.risk import counters, graph
 from yunying.risk.defaults import BUILT_IN
 from yunying.risk.errors import RiskError
@@ -89,16 +89,28 @@ class Verdict:
 # ---------------------------------------------------------------- judging
 
 
+# Rule sets by (id, number, created_at): a version's rules never change once written, so each process
+# reads a version's JSON once; which versions are live and shadow is read on every event (one indexed
+# row or two), so a state change anywhere takes effect on the next event everywhere.
+_rules_by_version: dict[tuple, dict] = {}
+
+
 def _rulesets() -> tuple[tuple[int, dict], tuple[int, dict] | None]:
     """(number, rules) of the live version — the built-in set, number 0, when none is live — and of
     the shadow version, if one runs."""
     live: tuple[int, dict] = (0, BUILT_IN)
     shadow = None
-    for number, rules, state in RuleVersion.objects.filter(state__in=[RuleState.LIVE, RuleState.SHADOW]).values_list("number", "rules", "state"):  # fmt: skip
-        if state == RuleState.LIVE:
-            live = (number, rules)
+    running = rows_values(RuleVersion, ("id", "number", "state", "created_at"), state=[RuleState.LIVE, RuleState.SHADOW])  # fmt: skip
+    for version in running:
+        rules = _rules_by_version.get(version)
+        if rules is None:
+            if len(_rules_by_version) > 64:  # versions come and go over months; keep the cache small
+                _rules_by_version.clear()
+            rules = _rules_by_version[version] = RuleVersion.objects.get(pk=version[0]).rules
+        if version[2] == RuleState.LIVE:
+            live = (version[1], rules)
         else:
-            shadow = (number, rules)
+            shadow = (version[1], rules)
     return live, shadow
 
 
@@ -112,12 +124,8 @@ def _listed(data: RiskInput, keys: dict[str, str], at: datetime) -> tuple[str, s
         return None
     # Only the entries that can match: this event's hashes, and the IP ranges (a CIDR is matched here,
     # not in SQL); a list of a million blocked phones costs an indexed look-up, not a scan.
-    candidates = Q(kind=ListKind.IP) if address is not None else Q(pk__in=[])
-    for kind, value in exact:
-        candidates |= Q(kind=kind, value=value)
-    query = ListEntry.objects.exclude(expires_at__lte=at).filter(candidates)
     found: list[tuple[str, str]] = []
-    for kind, value, verdict in query.values_list("kind", "value", "verdict"):
+    for kind, value, verdict in _list_candidates(exact, with_ranges=address is not None, at=at):
         if kind == ListKind.IP:
             try:
                 if address is not None and address in ipaddress.ip_network(value, strict=False):
@@ -137,6 +145,27 @@ def _listed(data: RiskInput, keys: dict[str, str], at: datetime) -> tuple[str, s
             if found_verdict == verdict and kind in kinds:
                 return verdict, kind
     return None
+
+
+def _list_candidates(
+    exact: list[tuple[str, str]], *, with_ranges: bool, at: datetime
+) -> list[tuple[str, str, str]]:
+    """(kind, value, verdict) of the unexpired entries for these (kind, value) pairs, and of every IP
+    entry when `with_ranges`; each term is a look-up on the (kind, value) index. Hand-written: it
+    runs on every judged event."""
+    q, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
+    kind, value = q("kind"), q("value")
+    matches = [f"({kind} = %s AND {value} = %s)"] * len(exact) + ([f"{kind} = %s"] if with_ranges else [])
+    if not matches:
+        return []
+    sql = f"""
+        SELECT {kind}, {value}, {q("verdict")} FROM {q(ListEntry._meta.db_table)}
+        WHERE ({" OR ".join(matches)}) AND ({q("expires_at")} IS NULL OR {q("expires_at")} > %s)
+    """  # noqa: S608 (names are ours; values are parameters)
+    params = [part for pair in exact for part in pair] + ([ListKind.IP] if with_ranges else []) + [adapt(at)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], dict[str, str]]:
@@ -235,13 +264,16 @@ def _challenge_pending(data: RiskInput, at: datetime) -> bool:
     first attempt only; a script can rename itself)."""
     if not data.member_ref:
         return False
-    return Challenge.objects.filter(
-        entry=data.entry,
-        member_ref=data.member_ref[:64],
-        passed_at__isnull=True,
-        used_at__isnull=True,
-        expires_at__gt=at,
-    ).exists()
+    q = connection.ops.quote_name
+    sql = f"""
+        SELECT 1 FROM {q(Challenge._meta.db_table)}
+        WHERE {q("member_ref")} = %s AND {q("entry")} = %s AND {q("passed_at")} IS NULL
+          AND {q("used_at")} IS NULL AND {q("expires_at")} > %s
+        LIMIT 1
+    """  # noqa: S608 (names are ours; values are parameters); on every allowed event, hence by hand
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [data.member_ref[:64], data.entry, connection.ops.adapt_datetimefield_value(at)])
+        return cursor.fetchone() is not None
 
 
 def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Verdict:
@@ -270,28 +302,32 @@ def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Ve
                 action = Action.CHALLENGE
                 label = gettext_noop("An extra verification asked for was not completed")
                 reasons.append(Reason("challenge.pending", label, 0, {}).as_dict())
-        decision = Decision.objects.create(
-            entry=data.entry,
-            subject_type=data.subject_type,
-            subject_ref=data.subject_ref[:64],
-            member_ref=data.member_ref[:64],
-            at=at,
-            score=judgement.score,
-            action=action,
-            reasons=reasons,
-            signals=signals,
-            rule_version=live_number,
+        decision = row_insert(
+            Decision(
+                entry=data.entry,
+                subject_type=data.subject_type,
+                subject_ref=data.subject_ref[:64],
+                member_ref=data.member_ref[:64],
+                at=at,
+                score=judgement.score,
+                action=action,
+                reasons=reasons,
+                signals=signals,
+                rule_version=live_number,
+            )
         )
         if shadow is not None:
             _shadow_record(data, at, signals, shadow)
         token = ""
         if action == Action.REVIEW:
-            Case.objects.create(decision=decision)
+            row_insert(Case(decision=decision))
         elif action == Action.CHALLENGE:
             token = secrets.token_urlsafe(18)
-            Challenge.objects.create(
-                token=token, decision=decision, entry=data.entry, member_ref=data.member_ref[:64],
-                expires_at=at + CHALLENGE_TTL,
+            row_insert(
+                Challenge(
+                    token=token, decision=decision, entry=data.entry, member_ref=data.member_ref[:64],
+                    expires_at=at + CHALLENGE_TTL,
+                )
             )  # fmt: skip
     return Verdict(action, judgement.score, reasons, decision.pk, token)
 
