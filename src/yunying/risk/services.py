@@ -173,8 +173,6 @@ def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], d
     transaction."""
     keys = input_keys(data)
     velocity_keys = dict(keys)
-    if data.campaign_ref:
-        velocity_keys["campaign"] = f"campaign:{keyed_hash('campaign', data.campaign_ref)}"
     if data.member_ref:
         velocity_keys["member"] = f"member:{keyed_hash('member', data.member_ref)}"
     counts = counters.velocity_record_and_count(
