@@ -23,7 +23,7 @@ from django.utils.translation import gettext_noop
 from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError, database_busy
 from yunying.core.permissions import Actor
-from yunying.core.rows import row_insert, rows_values
+from yunying.core.rows import row_insert
 from yunying.risk import counters, graph
 from yunying.risk.defaults import BUILT_IN
 from yunying.risk.errors import RiskError
@@ -89,7 +89,7 @@ class Verdict:
 # ---------------------------------------------------------------- judging
 
 
-# Rule sets by (id, number, created_at): a version's rules never change once written, so each process
+# Rule sets by (id, number, state, created_at as stored): a version's rules never change once written, so each process
 # reads a version's JSON once; which versions are live and shadow is read on every event (one indexed
 # row or two), so a state change anywhere takes effect on the next event everywhere.
 _rules_by_version: dict[tuple, dict] = {}
@@ -100,7 +100,14 @@ def _rulesets() -> tuple[tuple[int, dict], tuple[int, dict] | None]:
     the shadow version, if one runs."""
     live: tuple[int, dict] = (0, BUILT_IN)
     shadow = None
-    running = rows_values(RuleVersion, ("id", "number", "state", "created_at"), state=[RuleState.LIVE, RuleState.SHADOW])  # fmt: skip
+    q = connection.ops.quote_name
+    sql = f"""
+        SELECT {q("id")}, {q("number")}, {q("state")}, {q("created_at")} FROM {q(RuleVersion._meta.db_table)}
+        WHERE {q("state")} IN (%s, %s)
+    """  # noqa: S608 (names are ours; values are parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [RuleState.LIVE, RuleState.SHADOW])
+        running = cursor.fetchall()
     for version in running:
         rules = _rules_by_version.get(version)
         if rules is None:
