@@ -9,7 +9,7 @@ Side by side, in one run, on a fresh SQLite database (a child process with its o
 - counters:  `risk.counters.velocity_record_and_count` alone, in the database and in Redis
              (REDIS_URL; the same function), on the same event sequence.
 
-    python -m bench.risk_bench [--runs 3000] [--no-write]
+    python -m bench.risk_bench [--runs 3000] [--repeat 3] [--no-write]
 
 Results go to stdout and to the "Risk control" section of docs/benchmarks.md.
 """
@@ -91,20 +91,31 @@ def child(runs: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--child", action="store_true")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.runs)))
         return
-    with tempfile.TemporaryDirectory(prefix="yunying-risk-bench-") as scratch:
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update(DJANGO_SETTINGS_MODULE="yunying.settings", YUNYING_VAR_DIR=scratch, PYTHONPATH=str(REPO))
-        done = subprocess.run([sys.executable, "-m", "bench.risk_bench", "--child", "--runs", str(args.runs)], env=env, capture_output=True, text=True, check=True, cwd=REPO)  # fmt: skip
-    results = json.loads(done.stdout.strip().splitlines()[-1])
+    # Several fresh databases, one after another, pooled: one run's p99 swings by ±0.3 ms with what
+    # else the machine does; the pooled one is steadier, and each run's p99 is printed beside it.
+    results: dict[str, list[float]] = {}
+    run_p99s: list[float] = []
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory(prefix="yunying-risk-bench-") as scratch:
+            env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+            env.update(
+                DJANGO_SETTINGS_MODULE="yunying.settings", YUNYING_VAR_DIR=scratch, PYTHONPATH=str(REPO)
+            )
+            done = subprocess.run([sys.executable, "-m", "bench.risk_bench", "--child", "--runs", str(args.runs)], env=env, capture_output=True, text=True, check=True, cwd=REPO)  # fmt: skip
+        one = json.loads(done.stdout.strip().splitlines()[-1])
+        run_p99s.append(_pct(one["ours"], 0.99))
+        for name, values in one.items():
+            results.setdefault(name, []).extend(values)
     floor_p50 = statistics.median(results["floor"])
     lines = [
-        f"Risk control, SQLite, {args.runs} events each ({platform.processor() or platform.machine()}, {os.cpu_count()} cores; noisy: read the ratios)",
+        f"Risk control, SQLite, {args.repeat} runs × {args.runs} events each, pooled ({platform.processor() or platform.machine()}, {os.cpu_count()} cores; noisy: read the ratios)",
         "",
         "| what | p50 ms | p99 ms | p50 ÷ floor |",
         "| --- | ---: | ---: | ---: |",
@@ -120,7 +131,11 @@ def main() -> None:
         lines.append(f"| {label} | {statistics.median(values):.3f} | {_pct(values, 0.99):.3f} | {statistics.median(values) / floor_p50:.1f}× |")  # fmt: skip
     p99 = _pct(results["ours"], 0.99)
     verdict = "meets" if p99 <= TARGET_P99_MS else "misses"
-    lines += ["", f"Added p99 to a sign-up: {p99:.2f} ms — {verdict} the {TARGET_P99_MS:.0f} ms target."]
+    each = ", ".join(f"{value:.2f}" for value in run_p99s)
+    lines += [
+        "",
+        f"Added p99 to a sign-up: {p99:.2f} ms pooled (each run: {each}) — {verdict} the {TARGET_P99_MS:.0f} ms target.",
+    ]
     print("\n".join(lines))
     if not args.no_write:
         doc = REPO / "docs" / "benchmarks.md"

@@ -118,6 +118,30 @@ BUILT_IN = {
             "entries": ["signup.create", "coupon.claim", "referral.reward"],
         },
         {
+            "key": "virtual_wave",
+            "label": _("A virtual-operator number registered in a wave of them"),
+            "when": {
+                "all": [
+                    {"signal": "virtual.events_1h", "op": ">=", "value": 10},
+                    {"signal": "virtual.wave_factor", "op": ">=", "value": 4},
+                ]
+            },
+            "points": 30,
+            "entries": ["member.register", "sms.send"],
+        },
+        {
+            "key": "flagged_virtual",
+            "label": _("A virtual-operator number whose account was flagged before"),
+            "when": {
+                "all": [
+                    {"signal": "carrier_class", "op": "==", "value": "virtual"},
+                    {"signal": "member.prior_score", "op": ">=", "value": 40},
+                ]
+            },
+            "points": 30,
+            "entries": ["signup.create", "coupon.claim", "referral.reward"],
+        },
+        {
             "key": "phone_run",
             "label": _("Accounts whose phone numbers run in sequence"),
             "when": {"signal": "phone_block.accounts_24h", "op": ">=", "value": 3},

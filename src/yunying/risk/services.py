@@ -43,6 +43,8 @@ from yunying.risk.outcomes import case_outcome
 from yunying.risk.rules import Action, Reason, RuleSetError, judge, ruleset_validate
 from yunying.risk.signals import (
     GRAPH_KINDS,
+    CarrierClass,
+    Entry,
     RiskInput,
     carrier_class,
     input_keys,
@@ -55,6 +57,7 @@ from yunying.risk.signals import (
 logger = logging.getLogger("yunying.risk")
 
 CHALLENGE_TTL = timedelta(minutes=15)
+PRIOR_WINDOW = timedelta(days=30)  # how far back member.prior_score looks
 ENGINE_UNAVAILABLE = "engine_unavailable"
 
 
@@ -182,6 +185,11 @@ def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], d
     velocity_keys = dict(keys)
     if data.member_ref:
         velocity_keys["member"] = f"member:{keyed_hash('member', data.member_ref)}"
+    carrier = carrier_class(data.phone) if data.phone else None
+    if carrier == CarrierClass.VIRTUAL and data.entry in (Entry.MEMBER_REGISTER, Entry.SMS_SEND):
+        # One platform-wide key: an SMS farm registers its virtual numbers in waves, honest members
+        # on virtual numbers one by one (their events are what `virtual.wave_factor` compares with).
+        velocity_keys["virtual"] = "virtual:registrations"
     counts = counters.velocity_record_and_count(
         velocity_keys, entry=data.entry, member_ref=data.member_ref, campaign_ref=data.campaign_ref, at=at
     )
@@ -200,7 +208,7 @@ def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], d
         "fill_ms": data.form_fill_ms,
         "ua_kind": ua_kind(data.user_agent),
         "ip_class": str(ip_class(data.ip)),
-        "carrier_class": str(carrier_class(data.phone)) if data.phone else None,
+        "carrier_class": str(carrier) if carrier else None,
         "amount_fen": data.amount_fen,
         "graph.component_size": facts.component_size,
         "graph.small_first_orders": facts.small_first_orders,
@@ -227,7 +235,28 @@ def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], d
         signals["building.other_accounts_24h"] = max(
             0, counts["building"]["accounts_24h"] - counts["address"]["accounts_24h"]
         )
+    if "virtual" in counts:
+        # This hour's virtual-number registrations against the day's hourly average (24 = all in
+        # this hour): a ratio, so a platform whose members often use virtual numbers is not a wave.
+        hour, day = counts["virtual"]["events_1h"], counts["virtual"]["events_24h"]
+        signals["virtual.wave_factor"] = round(24 * hour / max(day, 1), 1)
+    if data.member_ref and data.entry != Entry.MEMBER_REGISTER:
+        signals["member.prior_score"] = _prior_score(data.member_ref, at)
     return {name: value for name, value in signals.items() if value is not None}, keys
+
+
+def _prior_score(member_ref: str, at: datetime) -> int:
+    """The highest score of this member's earlier live decisions in the last 30 days (0 if none): a
+    registration that came in a wave of virtual numbers still counts when the account signs up."""
+    q, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
+    sql = f"""
+        SELECT MAX({q("score")}) FROM {q(Decision._meta.db_table)}
+        WHERE {q("member_ref")} = %s AND {q("at")} >= %s AND {q("at")} < %s AND {q("shadow")} = %s
+    """  # noqa: S608 (names are ours; values are parameters); one read on the (member_ref, at) index
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [member_ref[:64], adapt(at - PRIOR_WINDOW), adapt(at), False])
+        found = cursor.fetchone()[0]
+    return int(found or 0)
 
 
 def _challenge_passed(data: RiskInput, at: datetime) -> bool:

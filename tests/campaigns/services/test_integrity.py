@@ -292,14 +292,15 @@ def test_sign_up_costs_the_same_queries_however_many_came_before(earlier, django
     # when / then: a new member and a known one, each a fixed number of statements; loyalty reads
     # the points rules (one indexed row) for the new member's welcome and for the confirmation, and
     # the task lists a confirmed sign-up may complete (one indexed read); risk control's own
-    # transaction adds 11 (its counters, graph, lists, rules and decision), the same however many came before
-    with django_assert_num_queries(23):
+    # transaction adds 12 (its counters, graph, the member's prior score, lists, rules and decision), the same
+    # however many came before
+    with django_assert_num_queries(24):
         sign_up(campaign, mobile(500))
     with CaptureQueriesContext(connection) as queries:
         sign_up(campaign, mobile(999))
-    # + the duplicate check and the participation count need no more (risk: 11, and on PostgreSQL the
+    # + the duplicate check and the participation count need no more (risk: 12, and on PostgreSQL the
     # lock on the member's graph component, which SQLite's one write lock makes needless)
-    assert len(queries) == (22 if connection.vendor == "sqlite" else 23)
+    assert len(queries) == (23 if connection.vendor == "sqlite" else 24)
 
 
 @pytest.mark.django_db
