@@ -20,16 +20,6 @@ IP = "114.80.1.1"
 _refs = itertools.count(1)
 
 
-@pytest.fixture(params=["database", "redis"])
-def store(request, settings):
-    """Each test runs against both counter stores."""
-    if request.param == "redis":
-        request.getfixturevalue("redis_url")
-    else:
-        settings.REDIS_URL = ""
-    return request.param
-
-
 def _event(at: datetime, *, member: str = "", entry: str = "signup.create", campaign: str = "", ip: str = IP, **values) -> dict:  # fmt: skip
     """Judge one event; its signals as stored on the decision."""
     n = next(_refs)

@@ -19,15 +19,6 @@ T = datetime(2026, 11, 11, 12, 0, 0, tzinfo=UTC)
 _refs = itertools.count(1)
 
 
-@pytest.fixture(params=["database", "redis"])
-def store(request, settings):
-    if request.param == "redis":
-        request.getfixturevalue("redis_url")
-    else:
-        settings.REDIS_URL = ""
-    return request.param
-
-
 def _judge(at: datetime, *, entry: str, member: str, phone: str = "", ip: str = "", **values) -> Decision:
     n = next(_refs)
     verdict = risk_assess(

@@ -171,18 +171,21 @@ def _clause(conn, model: type[Model], shape: tuple) -> str:
     return " AND ".join(clauses)
 
 
-def _select(conn, model: type[Model], shape: tuple) -> tuple[str, list, list]:
+def _select_sql(conn, model: type[Model], fields, where: str) -> tuple[str, list]:
+    """SELECT `fields` of `model` WHERE `where`, and each column's converters (the backend's and the
+    field's, as a queryset applies them)."""
     q = conn.ops.quote_name
-    fields = model._meta.concrete_fields
-    sql = (
-        f"SELECT {', '.join(q(f.column) for f in fields)} FROM {q(model._meta.db_table)} "  # noqa: S608
-        f"WHERE {_clause(conn, model, shape)} LIMIT 1"
-    )
+    sql = f"SELECT {', '.join(q(f.column) for f in fields)} FROM {q(model._meta.db_table)} WHERE {where}"  # noqa: S608
     converters = []
     for field in fields:
         column = field.get_col(model._meta.db_table)
-        found = conn.ops.get_db_converters(column) + column.get_db_converters(conn)
-        converters.append((column, found))
+        converters.append((column, conn.ops.get_db_converters(column) + column.get_db_converters(conn)))
+    return sql, converters
+
+
+def _select(conn, model: type[Model], shape: tuple) -> tuple[str, list, list]:
+    fields = model._meta.concrete_fields
+    sql, converters = _select_sql(conn, model, fields, f"{_clause(conn, model, shape)} LIMIT 1")
     return sql, converters, [f.attname for f in fields]
 
 
@@ -219,17 +222,8 @@ def row_exists(model: type[Model], **where: Any) -> bool:
 
 
 def _values_select(conn, model: type[Model], names: tuple[str, ...], shape: tuple) -> tuple[str, list]:
-    q = conn.ops.quote_name
     fields = [model._meta.get_field(name) for name in names]
-    sql = (
-        f"SELECT {', '.join(q(f.column) for f in fields)} FROM {q(model._meta.db_table)} "  # noqa: S608
-        f"WHERE {_clause(conn, model, shape)}"
-    )
-    converters = []
-    for field in fields:
-        column = field.get_col(model._meta.db_table)
-        converters.append((column, conn.ops.get_db_converters(column) + column.get_db_converters(conn)))
-    return sql, converters
+    return _select_sql(conn, model, fields, _clause(conn, model, shape))
 
 
 def rows_values(model: type[Model], names: tuple[str, ...], **where: Any) -> list[tuple]:
