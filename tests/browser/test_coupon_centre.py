@@ -55,6 +55,14 @@ def templates(site, demo_promotions_paused):
     site.run("shell", "-v0", "-c", TEMPLATES % {"code": CODE})
 
 
+def _tab(phone, name: str) -> None:
+    """Open a tab (a link to ?tab=…) and wait for its page: checking right after the click could read
+    the page being left."""
+    phone.locator(f"#tab-{name}").click()
+    phone.wait_for_url(re.compile(f"tab={name}"))
+    phone.wait_for_load_state()
+
+
 def test_a_member_claims_a_coupon_redeems_a_code_and_exchanges_points(phone, site, templates):
     phone.goto("/m/me/")
     consent_and_sign_in(phone, site, MEMBER)
@@ -67,7 +75,7 @@ def test_a_member_claims_a_coupon_redeems_a_code_and_exchanges_points(phone, sit
     check_page(phone, "h5-coupons-empty")
 
     # 可领取: two to claim, with the one left count; claim the 满减 one
-    phone.locator("#tab-claim").click()
+    _tab(phone, "claim")
     offer = phone.locator("#coupons-claim article", has_text="新客满减券")
     assert "满¥200减¥30" in offer.inner_text() and "剩 100 张" in offer.inner_text()
     check_page(phone, "h5-coupons-claim")
@@ -79,7 +87,7 @@ def test_a_member_claims_a_coupon_redeems_a_code_and_exchanges_points(phone, sit
     assert "店铺券" in mine.first.inner_text()
     check_page(phone, "h5-coupons-mine")
     # back on 可领取 it says 已领取
-    phone.locator("#tab-claim").click()
+    _tab(phone, "claim")
     assert (
         phone.locator("#coupons-claim article", has_text="新客满减券").locator(".h5-coupon-held").is_visible()
     )
@@ -96,7 +104,7 @@ def test_a_member_claims_a_coupon_redeems_a_code_and_exchanges_points(phone, sit
     assert phone.locator("#coupons-mine article").count() == 2
 
     # 积分兑券: the price and the balance (the demo's 100 welcome points), confirm, spent once
-    phone.locator("#tab-claim").click()
+    _tab(phone, "claim")
     phone.locator("#coupons-points article", has_text="积分兑 9 折券").get_by_role(
         "link", name=re.compile("兑换")
     ).click()
@@ -112,16 +120,16 @@ def test_a_member_claims_a_coupon_redeems_a_code_and_exchanges_points(phone, sit
     check_page(phone, "h5-coupons-mine-three")
 
     # 即将过期: nothing claimed ends within three days yet; claim the 2-day free-shipping coupon
-    phone.locator("#tab-claim").click()
+    _tab(phone, "claim")
     phone.locator("#coupons-claim article", has_text="全场包邮券").get_by_role("button").click()
     phone.wait_for_url(re.compile("tab=mine"))
-    phone.locator("#tab-soon").click()
+    _tab(phone, "soon")
     soon = phone.locator("#coupons-soon article")
     assert (
         soon.count() == 1 and "全场包邮券" in soon.first.inner_text() and "平台券" in soon.first.inner_text()
     )
     check_page(phone, "h5-coupons-soon")
-    phone.locator("#tab-history").click()
+    _tab(phone, "history")
     assert phone.get_by_text("还没有已使用或已过期的券。").is_visible()
     check_page(phone, "h5-coupons-history-empty")
 
