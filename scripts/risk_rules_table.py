@@ -19,7 +19,7 @@ WHY = {
     "ip_block_rotation": "A proxy pool rotates through the addresses of one /24, one account each; a campus NAT puts every student on one address, and carrier gateways (mobile class) are exempt.",
     "fresh_virtual": "A virtual number on an account made within the hour: with virtual_number, a challenge (an SMS code the member can answer).",
     "virtual_wave": "An SMS farm registers its virtual numbers in waves (ten or more in an hour, at four times the day's hourly rate or more); honest members on virtual numbers come one by one. A ratio, so a platform whose members often use virtual numbers has no wave. An honest member who registers inside a farm's wave is flagged too (figures below).",
-    "flagged_virtual": "A virtual number whose account scored 40 or more before (a registration in a wave, say): the careful farm account that waits hours before signing up from a home address still carries its registration.",
+    "flagged_virtual": "A virtual number whose registration scored 40 or more (one in a wave, say): the careful farm account that waits hours before signing up from a home address still carries its registration.",
     "phone_run": "Numbers bought in a run share a block of a thousand; two strangers' numbers almost never do.",
     "phone_run_long": "A longer run: to review.",
     "fresh_shared_device": "A brand-new account on a device other new accounts use.",

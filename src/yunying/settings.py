@@ -194,7 +194,12 @@ IMPORT_MAX_BYTES = int(os.environ.get("YUNYING_IMPORT_MAX_BYTES", 200 * 1024 * 1
 IMPORT_MAX_ROWS = int(os.environ.get("YUNYING_IMPORT_MAX_ROWS", 2_000_000))
 IMPORT_INLINE_MAX_BYTES = 2 * 1024 * 1024
 # Pages that take a file: their body limit (core.middleware.body_limit) instead of MAX_REQUEST_BODY_BYTES.
-UPLOAD_PATHS = {"/console/imports/": IMPORT_MAX_BYTES}
+RISK_RULES_MAX_CHARS = 200_000  # the rule editor's limit; its form body is allowed the bytes it takes
+UPLOAD_PATHS = {
+    "/console/imports/": IMPORT_MAX_BYTES,
+    # A rule set of 200,000 characters is ~2 MB form-encoded (a Chinese label's character is 9 bytes).
+    "/console/risk/rules/": 9 * RISK_RULES_MAX_CHARS + 64 * 1024,
+}
 IMPORT_STALE_SECONDS = 120
 IMPORT_MAX_ATTEMPTS = 5
 
@@ -220,7 +225,9 @@ STORAGES = {
 
 # Bodies above this are refused with 413 before anything parses them (S7).
 MAX_REQUEST_BODY_BYTES = int(os.environ.get("YUNYING_MAX_REQUEST_BODY_BYTES", 64 * 1024))
-DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# Form fields Django reads into memory: as large as the largest non-file body a path accepts (the rule
+# editor's); the size middleware has already refused every other path's body past its own limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(MAX_REQUEST_BODY_BYTES, UPLOAD_PATHS["/console/risk/rules/"])
 
 # Rate limits (per minute), counted on Redis with REDIS_URL, else in RATELIMIT_PATH, a SQLite file
 # every process on the machine shares (core.ratelimit): the limits hold whatever the worker count.

@@ -76,6 +76,46 @@ def test_bad_filters_are_422_never_500(api, params):
     assert api.get(f"{URL}/decisions", params).status_code == 422
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "0001-01-01T00:00:00+14:00"},
+        {"until": "9999-12-31T23:59:59-12:00"},
+        {"since": "2026-01-01T00:00:00"},
+    ],
+    ids=["since-before-utc", "until-after-utc", "no-offset"],
+)
+def test_extreme_bounds_match_all_or_nothing_in_json_and_csv(api, params):
+    # given one decision; when filtered by a bound UTC cannot hold (it failed deep in the query: a 500,
+    # and an empty CSV under a 200)
+    held = judged(1)
+    listed = api.get(f"{URL}/decisions", params)
+    exported = api.get(f"{URL}/decisions.csv", params)
+    # then every decision is on the near side of it
+    assert listed.status_code == 200 and [i["id"] for i in listed.json()["items"]] == [held.pk]
+    assert exported.status_code == 200
+    assert len(list(csv.reader(io.StringIO(b"".join(exported.streaming_content).decode())))) == 2
+
+
+@pytest.mark.parametrize(
+    ("at", "problem"),
+    [
+        ("2026-01-01", None),
+        ("2026-12-01T06:00:00", "时区"),
+        ("0001-01-01T00:00:00+14:00", "1900"),
+        ("1800-01-01T00:00:00+08:00", "1900"),
+    ],
+    ids=["a-date", "no-offset", "before-utc", "in-1800"],
+)
+def test_a_complaint_at_an_impossible_time_is_422_never_500(api, at, problem):
+    response = api.post_json(
+        f"{URL}/complaints", {"category": "fraud", "at": at}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 422, response.content
+    if problem:
+        assert problem in response.content.decode()
+
+
 @pytest.mark.parametrize("decision_id", ["0", str(2**63), "abc"])
 def test_a_decision_id_out_of_range_is_a_problem(api, decision_id):
     assert api.get(f"{URL}/decisions/{decision_id}").status_code in (404, 422)

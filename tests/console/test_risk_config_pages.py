@@ -113,6 +113,70 @@ def test_a_rule_set_the_engine_refuses_is_a_form_error(console_as):
     assert not RuleVersion.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("[" * 3000 + "]" * 3000, "嵌套过深"),  # the JSON parser's own recursion limit
+        (
+            json.dumps(
+                {"rules": [{"key": "a", "when": {"not": {"signal": "fill_ms", "op": "<", "value": 1}}}]}
+            )
+            .replace('{"signal"', '{"not": ' * 200 + '{"signal"', 1)
+            .replace("}}]}", "}}" + "}" * 200 + "]}"),
+            "nested more than 12 deep",
+        ),
+        (
+            '{"rules": [{"key": "a", "when": {"signal": "fill_ms", "op": "<", "value": 1e309}}]}',
+            "a value is text",
+        ),
+        (
+            '{"rules": [{"key": "a", "when": {"signal": "fill_ms", "op": "<", "value": NaN}}]}',
+            "a value is text",
+        ),
+        (
+            '{"rules": [{"key": "a", "label": {"a": 1}, "when": {"signal": "fill_ms", "op": "<", "value": 1}}]}',
+            "label is text",
+        ),
+        (
+            '{"rules": [{"key": "a", "when": {"signal": "fil_ms", "op": "<", "value": 1}}]}',
+            "no signal is called",
+        ),
+        (
+            '{"rules": [{"key": "a", "entries": ["nope", 5], "when": {"signal": "fill_ms", "op": "<", "value": 1}}]}',
+            "entries is a list of entry points",
+        ),
+    ],
+    ids=[
+        "json-3000-deep",
+        "conditions-200-deep",
+        "infinity",
+        "nan",
+        "label-an-object",
+        "signal-misspelt",
+        "entry-unknown",
+    ],
+)
+def test_a_rule_set_that_could_never_be_stored_or_judged_is_a_form_error_not_a_500(console_as, text, shown):
+    response = console_as(Role.STRATEGY).post(
+        "/console/risk/rules/", {"rules": text, "reason": "试验", "based_on": "0"}
+    )
+    assert response.status_code == 422
+    assert shown in response.content.decode()
+    assert not RuleVersion.objects.exists()
+
+
+def test_a_rule_set_as_long_as_the_editor_allows_is_not_refused_by_the_body_limit(console_as):
+    # given a rule set near the editor's limit, its labels Chinese (9 bytes each, form-encoded)
+    rules = {"rules": [{"key": f"r{n}", "label": "很长的说明" * 30, "when": {"signal": "fill_ms", "op": "<", "value": n}, "points": 1} for n in range(300)]}  # fmt: skip
+    text = json.dumps(rules, ensure_ascii=False)
+    assert 50_000 < len(text) < 200_000
+    response = console_as(Role.STRATEGY).post(
+        "/console/risk/rules/", {"rules": text, "reason": "长", "based_on": "0"}
+    )
+    assert response.status_code == 302
+    assert RuleVersion.objects.count() == 1
+
+
 def test_a_stale_version_is_refused_with_rules_stale(console_as):
     client = console_as(Role.STRATEGY)
     first = rule_version_create(rules=BUILT_IN, reason="一", based_on=None, actor=SYSTEM)
@@ -164,6 +228,44 @@ def test_a_phone_is_added_as_a_hash_and_removed(console_as):
     assert "手机号/身份证黑名单" in page
     assert client.post("/console/risk/lists/", {"remove": str(entry.pk)}).status_code == 302
     assert not ListEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "shown"),
+    [
+        (
+            {"kind": "ip", "value": "0.0.0.0/0", "verdict": "block", "note": "x"},
+            "范围大于 /8（IPv4）或 /32（IPv6）",
+        ),
+        (
+            {
+                "kind": "phone",
+                "value": "13800138000",
+                "verdict": "block",
+                "note": "x",
+                "expires_on": "9999-12-31",
+            },
+            "十年以内",
+        ),
+    ],
+    ids=["everything", "expires-in-9999"],
+)
+def test_list_refusals_are_form_errors_in_the_operators_language(console_as, data, shown):
+    response = console_as(Role.STRATEGY).post("/console/risk/lists/", data)
+    assert response.status_code == 422
+    assert shown in response.content.decode()
+    assert not ListEntry.objects.exists()
+
+
+@pytest.mark.parametrize("remove", ["²", "١", "9" * 40, "-1"])
+def test_removing_by_an_id_that_is_not_ascii_digits_removes_nothing(console_as, remove):
+    client = console_as(Role.STRATEGY)
+    client.post(
+        "/console/risk/lists/", {"kind": "ip", "value": "1.2.3.4/24", "verdict": "block", "note": "x"}
+    )
+    response = client.post("/console/risk/lists/", {"remove": remove})
+    assert response.status_code in (302, 404, 422)
+    assert ListEntry.objects.count() == 1
 
 
 def test_an_invalid_list_entry_keeps_the_input(console_as):

@@ -1,6 +1,6 @@
 """The two signals that carry an SMS farm's registration to its later sign-up (docs/risk.md "Signals"):
 `virtual.wave_factor`, this hour's virtual-number registrations against the day's hourly rate, and
-`member.prior_score`, the highest score of the member's earlier live decisions in the last 30 days."""
+`member.registration_score`, the highest score of the member's earlier live decisions in the last 30 days."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from yunying.risk.models import Decision
 from yunying.risk.services import risk_assess
@@ -54,7 +55,7 @@ def test_mainland_numbers_and_sign_ups_do_not_count_towards_a_wave(store):
     assert registered.signals["virtual.events_1h"] == 1
 
 
-def test_prior_score_is_the_members_own_earlier_live_decisions_within_30_days(store):
+def test_registration_score_is_the_members_own_earlier_live_decisions_within_30_days(store):
     # given member A: a registration scored 45 ten days ago, a shadow decision scored 100, one of 95
     # 31 days ago; and member B scored 99 yesterday
     registration = _judge(
@@ -63,12 +64,13 @@ def test_prior_score_is_the_members_own_earlier_live_decisions_within_30_days(st
     Decision.objects.create(entry="member.register", subject_type="x", subject_ref="shadow", member_ref="A", at=T - timedelta(days=1), score=100, action="block", shadow=True)  # fmt: skip
     Decision.objects.create(entry="member.register", subject_type="x", subject_ref="old", member_ref="A", at=T - timedelta(days=31), score=95, action="block")  # fmt: skip
     Decision.objects.create(entry="member.register", subject_type="x", subject_ref="other", member_ref="B", at=T - timedelta(days=1), score=99, action="block")  # fmt: skip
+    Decision.objects.create(entry="coupon.claim", subject_type="x", subject_ref="claim", member_ref="A", at=T - timedelta(days=1), score=98, action="block")  # fmt: skip
     # when A signs up
     signup = _judge(T, entry="signup.create", member="A", phone=_virtual(5))
-    # then only the live registration within the window counts
+    # then only the live registration within the window counts (not A's coupon claim)
     assert registration.score > 0
-    assert signup.signals["member.prior_score"] == registration.score
-    assert _judge(T, entry="signup.create", member="C").signals["member.prior_score"] == 0
+    assert signup.signals["member.registration_score"] == registration.score
+    assert _judge(T, entry="signup.create", member="C").signals["member.registration_score"] == 0
 
 
 def test_a_virtual_account_flagged_at_registration_is_challenged_at_sign_up(store):
@@ -87,3 +89,19 @@ def test_a_virtual_account_flagged_at_registration_is_challenged_at_sign_up(stor
     # then it is challenged, and says why
     assert signup.action == "challenge"
     assert "flagged_virtual" in {reason["rule"] for reason in signup.reasons}
+
+
+def test_a_member_who_passes_a_challenge_gets_the_retry_through(store):
+    # given a virtual number on an account made minutes ago: its sign-up is challenged (40)
+    now = timezone.now()  # the challenge expires in real time
+    _judge(now - timedelta(minutes=5), entry="member.register", member="V", phone=_virtual(50))
+    first = risk_assess(RiskInput(entry="signup.create", subject_type="signup", subject_ref="S-v", member_ref="V", at=now, phone=_virtual(50), ip="114.1.1.1", form_fill_ms=20_000))  # fmt: skip
+    assert first.action == "challenge"
+    # when the member passes it and retries with the token
+    from yunying.core.permissions import Actor
+    from yunying.risk.services import challenge_pass
+
+    challenge_pass(token=first.challenge, actor=Actor(kind="member", id=1, label="V"))
+    retry = risk_assess(RiskInput(entry="signup.create", subject_type="signup", subject_ref="S-v", member_ref="V", at=now + timedelta(seconds=1), phone=_virtual(50), ip="114.1.1.1", form_fill_ms=20_000, challenge=first.challenge))  # fmt: skip
+    # then it goes through: its own challenged attempt did not raise the retry's score
+    assert retry.action == "allow", retry.reasons

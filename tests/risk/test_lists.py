@@ -83,6 +83,8 @@ PRECEDENCE = [
     ("ipv6-range-other", [("ip", "240e:3b0:1::/48", "block", False)], {"ip": "240e:3b0:2::9"}, "allow", None),
     ("ipv6-subscriber-64", [("ip", "240e:3b0:1:2::/64", "block", False)], {"ip": "240e:3b0:1:2:aa::1"}, "block", ("list.block", "ip")),
     ("phone-block-other-number", [("phone", "13900139000", "block", False)], {}, "allow", None),
+    ("ipv4-mapped-entry-blocks-the-ipv4-client", [("ip", "::ffff:114.80.1.1", "block", False)], {"ip": "114.80.1.1"}, "block", ("list.block", "ip")),
+    ("ipv4-mapped-range-blocks-a-mapped-client", [("ip", "::ffff:114.80.0.0/112", "block", False)], {"ip": "::ffff:114.80.9.9"}, "block", ("list.block", "ip")),
     ("phone-block-spelt-otherwise", [("phone", "+86 138-0013-8000", "block", False)], {"phone": "１３８００１３８０００"}, "block", ("list.block", "phone")),
 ]  # fmt: skip
 
@@ -137,8 +139,10 @@ def test_a_block_blocks_an_event_the_rules_would_allow():
         ("phone", PHONE, "", "a note"),
         ("phone", PHONE, "   ", "a note"),
         ("email", "a@b.c", "x", "kind"),
+        ("ip", "fe80::1%eth0", "x", "not an IP"),
+        ("phone", "١٣٨٠٠١٣٨٠٠٠", "x", "not a mainland mobile number"),
     ],
-    ids=["landline", "ten-digits", "ipv4-wider-than-8", "everything", "ipv6-wider-than-32", "garbage-ip", "short-identity", "zeroed-idfa", "unknown-device", "no-note", "blank-note", "unknown-kind"],
+    ids=["landline", "ten-digits", "ipv4-wider-than-8", "everything", "ipv6-wider-than-32", "garbage-ip", "short-identity", "zeroed-idfa", "unknown-device", "no-note", "blank-note", "unknown-kind", "scoped-ipv6", "arabic-indic-digits"],
 )  # fmt: skip
 def test_list_entry_add_refuses(kind, value, note, problem):
     with pytest.raises(DomainError) as refused:

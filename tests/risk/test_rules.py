@@ -45,8 +45,8 @@ RULES_TABLE = [
     ("fresh_virtual", SIGNUP, {"carrier_class": "virtual", "member.age_s": 0}, {"carrier_class": "mobile", "member.age_s": 0}),
     ("virtual_wave", "member.register", {"virtual.events_1h": 10, "virtual.wave_factor": 4.0}, {"virtual.events_1h": 9, "virtual.wave_factor": 24.0}),
     ("virtual_wave", SMS, {"virtual.events_1h": 40, "virtual.wave_factor": 4.0}, {"virtual.events_1h": 40, "virtual.wave_factor": 3.9}),
-    ("flagged_virtual", SIGNUP, {"carrier_class": "virtual", "member.prior_score": 40}, {"carrier_class": "virtual", "member.prior_score": 39}),
-    ("flagged_virtual", "coupon.claim", {"carrier_class": "virtual", "member.prior_score": 90}, {"carrier_class": "mobile", "member.prior_score": 90}),
+    ("flagged_virtual", SIGNUP, {"carrier_class": "virtual", "member.registration_score": 40}, {"carrier_class": "virtual", "member.registration_score": 39}),
+    ("flagged_virtual", "coupon.claim", {"carrier_class": "virtual", "member.registration_score": 90}, {"carrier_class": "mobile", "member.registration_score": 90}),
     ("phone_run", SIGNUP, {"phone_block.accounts_24h": 3}, {"phone_block.accounts_24h": 2}),
     ("phone_run", SMS, {"phone_block.accounts_24h": 3}, {"phone_block.accounts_24h": 2}),
     ("phone_run_long", SIGNUP, {"phone_block.accounts_24h": 6}, {"phone_block.accounts_24h": 5}),
@@ -129,14 +129,24 @@ def test_a_sign_up_rule_does_not_fire_at_an_sms_send():
 
 
 def _always(key: str, points: int, action: str | None = None, entries: list | None = None) -> dict:
-    rule = {"key": key, "when": {"signal": "on", "op": "==", "value": 1}, "points": points, "action": action}
+    rule = {
+        "key": key,
+        "when": {"signal": "amount_fen", "op": "==", "value": 1},
+        "points": points,
+        "action": action,
+    }
     if entries is not None:
         rule["entries"] = entries
     return rule
 
 
 def _never(key: str, points: int, action: str | None = None) -> dict:
-    return {"key": key, "when": {"signal": "on", "op": "==", "value": 0}, "points": points, "action": action}
+    return {
+        "key": key,
+        "when": {"signal": "amount_fen", "op": "==", "value": 0},
+        "points": points,
+        "action": action,
+    }
 
 
 THRESHOLDS = {"challenge": 40, "review": 60, "block": 90}
@@ -150,7 +160,7 @@ def test_the_score_is_capped_at_100():
     # given three rules of 50 points that all fire
     ruleset = _ruleset(_always("a", 50), _always("b", 50), _always("c", 50))
     # when judged / then the score is 100 and every reason is kept
-    judgement = judge(ruleset, {"on": 1}, entry=SIGNUP)
+    judgement = judge(ruleset, {"amount_fen": 1}, entry=SIGNUP)
     assert judgement.score == 100
     assert [r.rule for r in judgement.reasons] == ["a", "b", "c"]
     assert judgement.action == Action.BLOCK
@@ -165,13 +175,13 @@ def test_thresholds_turn_the_score_into_an_action(points, action):
     # given a rule of `points` that fires, thresholds 40/60/90
     ruleset = _ruleset(_always("r", points))
     # when judged / then the action is the highest threshold the score reaches
-    judgement = judge(ruleset, {"on": 1}, entry=SIGNUP)
+    judgement = judge(ruleset, {"amount_fen": 1}, entry=SIGNUP)
     assert (judgement.score, judgement.action) == (points, action)
 
 
 def test_a_threshold_left_out_is_never_reached():
     ruleset = _ruleset(_always("r", 100), thresholds={"challenge": 40})
-    assert judge(ruleset, {"on": 1}, entry=SIGNUP).action == Action.CHALLENGE
+    assert judge(ruleset, {"amount_fen": 1}, entry=SIGNUP).action == Action.CHALLENGE
 
 
 @pytest.mark.parametrize(
@@ -195,14 +205,14 @@ def test_a_hard_action_wins_over_a_lower_score(points, hard, expected):
     # given a rule with a hard action and `points` from another rule
     ruleset = _ruleset(_always("hard", 0, hard), _always("points", points))
     # when judged / then the decision is the stricter of the two
-    judgement = judge(ruleset, {"on": 1}, entry=SIGNUP)
+    judgement = judge(ruleset, {"amount_fen": 1}, entry=SIGNUP)
     assert judgement.action == expected
     assert judgement.score == points
 
 
 def test_a_hard_action_of_a_rule_that_does_not_fire_does_nothing():
     ruleset = _ruleset(_never("hard", 0, "block"))
-    assert judge(ruleset, {"on": 1}, entry=SIGNUP).action == Action.ALLOW
+    assert judge(ruleset, {"amount_fen": 1}, entry=SIGNUP).action == Action.ALLOW
 
 
 # ---------------------------------------------------------------- missing signals, not, types
@@ -212,10 +222,12 @@ def test_a_hard_action_of_a_rule_that_does_not_fire_does_nothing():
 def test_a_missing_signal_never_matches(op):
     # given a rule on a signal the event does not have (with every operator, even !=)
     value = [1] if op == "in" else 1
-    ruleset = _ruleset({"key": "r", "when": {"signal": "absent", "op": op, "value": value}, "points": 50})
+    ruleset = _ruleset(
+        {"key": "r", "when": {"signal": "payer.events_1h", "op": op, "value": value}, "points": 50}
+    )
     # when judged with and without the signal being None / then the rule never fires
     assert fired({}, entry=SIGNUP, ruleset=ruleset) == set()
-    assert fired({"absent": None}, entry=SIGNUP, ruleset=ruleset) == set()
+    assert fired({"payer.events_1h": None}, entry=SIGNUP, ruleset=ruleset) == set()
 
 
 def test_not_of_a_missing_signal_matches():
@@ -229,11 +241,11 @@ def test_not_of_a_missing_signal_matches():
 
 
 def test_all_with_one_missing_signal_does_not_match_and_any_needs_one():
-    all_rule = {"key": "all", "when": {"all": [{"signal": "a", "op": ">=", "value": 1}, {"signal": "b", "op": ">=", "value": 1}]}, "points": 10}  # fmt: skip
-    any_rule = {"key": "any", "when": {"any": [{"signal": "a", "op": ">=", "value": 1}, {"signal": "b", "op": ">=", "value": 1}]}, "points": 10}  # fmt: skip
+    all_rule = {"key": "all", "when": {"all": [{"signal": "ip.events_1m", "op": ">=", "value": 1}, {"signal": "device.events_1m", "op": ">=", "value": 1}]}, "points": 10}  # fmt: skip
+    any_rule = {"key": "any", "when": {"any": [{"signal": "ip.events_1m", "op": ">=", "value": 1}, {"signal": "device.events_1m", "op": ">=", "value": 1}]}, "points": 10}  # fmt: skip
     ruleset = _ruleset(all_rule, any_rule)
-    assert fired({"a": 1}, entry=SIGNUP, ruleset=ruleset) == {"any"}
-    assert fired({"a": 1, "b": 1}, entry=SIGNUP, ruleset=ruleset) == {"all", "any"}
+    assert fired({"ip.events_1m": 1}, entry=SIGNUP, ruleset=ruleset) == {"any"}
+    assert fired({"ip.events_1m": 1, "device.events_1m": 1}, entry=SIGNUP, ruleset=ruleset) == {"all", "any"}
     assert fired({}, entry=SIGNUP, ruleset=ruleset) == set()
 
 
@@ -270,23 +282,31 @@ def test_all_with_one_missing_signal_does_not_match_and_any_needs_one():
 )
 def test_a_signal_of_another_type_never_matches(op, value, signal):
     # given a rule expecting one type and a signal of another
-    ruleset = _ruleset({"key": "r", "when": {"signal": "s", "op": op, "value": value}, "points": 50})
+    ruleset = _ruleset({"key": "r", "when": {"signal": "fill_ms", "op": op, "value": value}, "points": 50})
     # when judged / then the rule does not fire (and nothing raises)
-    assert fired({"s": signal}, entry=SIGNUP, ruleset=ruleset) == set()
+    assert fired({"fill_ms": signal}, entry=SIGNUP, ruleset=ruleset) == set()
 
 
 def test_numbers_of_either_kind_compare():
-    ruleset = _ruleset({"key": "r", "when": {"signal": "s", "op": "<", "value": 3000}, "points": 50})
-    assert fired({"s": 2999.5}, entry=SIGNUP, ruleset=ruleset) == {"r"}
+    ruleset = _ruleset({"key": "r", "when": {"signal": "fill_ms", "op": "<", "value": 3000}, "points": 50})
+    assert fired({"fill_ms": 2999.5}, entry=SIGNUP, ruleset=ruleset) == {"r"}
 
 
 # ---------------------------------------------------------------- validation
 
 
 def _valid_rule(**changes) -> dict:
-    rule = {"key": "r", "when": {"signal": "s", "op": "<", "value": 1}, "points": 10}
+    rule = {"key": "r", "when": {"signal": "fill_ms", "op": "<", "value": 1}, "points": 10}
     rule.update(changes)
     return rule
+
+
+def _nested(depth: int) -> dict:
+    """A condition `depth` levels of "not" deep."""
+    condition: dict = {"signal": "fill_ms", "op": "<", "value": 1}
+    for _ in range(depth):
+        condition = {"not": condition}
+    return condition
 
 
 REFUSALS = [
@@ -307,12 +327,31 @@ REFUSALS = [
     ("entries-a-string", {"rules": [_valid_rule(entries="signup.create")]}, "rules.0: entries"),
     ("when-missing", {"rules": [{"key": "r", "points": 1}]}, "rules.0.when"),
     ("empty-all", {"rules": [_valid_rule(when={"all": []})]}, "rules.0.when"),
-    ("bad-op-in-all", {"rules": [_valid_rule(when={"all": [{"signal": "s", "op": "<", "value": 1}, {"signal": "s", "op": "~", "value": 1}]})]}, "rules.0.when.1"),
-    ("bad-inside-not", {"rules": [_valid_rule(when={"not": {"signal": "s"}})]}, "rules.0.when.not"),
-    ("no-value", {"rules": [_valid_rule(when={"signal": "s", "op": "<"})]}, "rules.0.when: needs a value"),
-    ("in-not-a-list", {"rules": [_valid_rule(when={"signal": "s", "op": "in", "value": "abc"})]}, "rules.0.when: 'in' takes a list"),
+    ("bad-op-in-all", {"rules": [_valid_rule(when={"all": [{"signal": "fill_ms", "op": "<", "value": 1}, {"signal": "fill_ms", "op": "~", "value": 1}]})]}, "rules.0.when.1"),
+    ("bad-inside-not", {"rules": [_valid_rule(when={"not": {"signal": "fill_ms"}})]}, "rules.0.when.not"),
+    ("no-value", {"rules": [_valid_rule(when={"signal": "fill_ms", "op": "<"})]}, "rules.0.when: needs a value"),
+    ("in-not-a-list", {"rules": [_valid_rule(when={"signal": "fill_ms", "op": "in", "value": "abc"})]}, "rules.0.when: 'in' takes a list"),
     ("signal-not-a-string", {"rules": [_valid_rule(when={"signal": 3, "op": "<", "value": 1})]}, "rules.0.when"),
+    # What an operator can type in the editor and would never fire, or could not be stored or judged:
+    ("signal-misspelt", {"rules": [_valid_rule(when={"signal": "fil_ms", "op": "<", "value": 1})]}, "no signal is called 'fil_ms'"),
+    ("entry-unknown", {"rules": [_valid_rule(entries=["signup.create", "nope"])]}, "rules.0: entries"),
+    ("entry-not-text", {"rules": [_valid_rule(entries=[5])]}, "rules.0: entries"),
+    ("label-an-object", {"rules": [_valid_rule(label={"a": 1})]}, "rules.0: label"),
+    ("label-too-long", {"rules": [_valid_rule(label="x" * 201)]}, "rules.0: label"),
+    ("label-with-nul", {"rules": [_valid_rule(label="a\x00b")]}, "rules.0: label"),  # PostgreSQL's jsonb refuses it: a 500
+    ("value-with-nul", {"rules": [_valid_rule(when={"signal": "ua_kind", "op": "==", "value": "a\x00"})]}, "rules.0.when: a value"),
+    ("key-too-long", {"rules": [_valid_rule(key="k" * 65)]}, "rules.0: needs a key"),
+    ("value-infinite", {"rules": [_valid_rule(when={"signal": "fill_ms", "op": "<", "value": float("inf")})]}, "rules.0.when: a value"),
+    ("value-nan", {"rules": [_valid_rule(when={"signal": "fill_ms", "op": "<", "value": float("nan")})]}, "rules.0.when: a value"),
+    ("value-an-object", {"rules": [_valid_rule(when={"signal": "fill_ms", "op": "==", "value": {"a": 1}})]}, "rules.0.when: a value"),
+    ("in-an-object", {"rules": [_valid_rule(when={"signal": "ip_class", "op": "in", "value": [{"a": 1}]})]}, "rules.0.when: a value"),
+    ("nested-too-deep", {"rules": [_valid_rule(when=_nested(13))]}, "nested more than 12 deep"),
+    ("nested-1500-deep", {"rules": [_valid_rule(when=_nested(1500))]}, "nested more than 12 deep"),
 ]  # fmt: skip
+
+
+def test_conditions_nested_to_the_limit_are_accepted():
+    assert ruleset_validate({"rules": [_valid_rule(when=_nested(12))]})
 
 
 @pytest.mark.parametrize(("ruleset", "place"), [(r[1], r[2]) for r in REFUSALS], ids=[r[0] for r in REFUSALS])
@@ -354,7 +393,7 @@ def _built(rules: list[tuple], thresholds: dict) -> dict:
 
 @given(st.lists(rule_strategy, max_size=12), thresholds_strategy)
 def test_the_score_is_the_capped_sum_of_the_fired_points(rules, thresholds):
-    judgement = judge(_built(rules, thresholds), {"on": 1}, entry=SIGNUP)
+    judgement = judge(_built(rules, thresholds), {"amount_fen": 1}, entry=SIGNUP)
     assert judgement.score == min(100, sum(points for points, _a, fires in rules if fires))
     assert {r.rule for r in judgement.reasons} == {
         f"r{i}" for i, (_p, _a, fires) in enumerate(rules) if fires
@@ -363,8 +402,8 @@ def test_the_score_is_the_capped_sum_of_the_fired_points(rules, thresholds):
 
 @given(st.lists(rule_strategy, max_size=10), thresholds_strategy, st.integers(0, 100), st.sampled_from([None, "challenge", "review", "block"]))  # fmt: skip
 def test_adding_a_fired_rule_never_lowers_the_severity(rules, thresholds, points, action):
-    before = judge(_built(rules, thresholds), {"on": 1}, entry=SIGNUP)
-    after = judge(_built([*rules, (points, action, True)], thresholds), {"on": 1}, entry=SIGNUP)
+    before = judge(_built(rules, thresholds), {"amount_fen": 1}, entry=SIGNUP)
+    after = judge(_built([*rules, (points, action, True)], thresholds), {"amount_fen": 1}, entry=SIGNUP)
     assert SEVERITY[after.action] >= SEVERITY[before.action]
     assert after.score >= before.score
 

@@ -22,7 +22,7 @@ def _everything(action: str, points: int = 100) -> dict:
     return {
         "thresholds": {"challenge": 40, "review": 60, "block": 90},
         "rules": [
-            {"key": "everything", "label": "everything", "when": {"not": {"signal": "no.such", "op": "==", "value": 1}},
+            {"key": "everything", "label": "everything", "when": {"not": {"signal": "identity.events_1m", "op": "==", "value": 1}},
              "points": points, "action": action},
         ],
     }  # fmt: skip

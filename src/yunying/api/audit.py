@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from yunying.api.params import Day, Instant, Pages
+from yunying.api.params import Bound, Day, Pages
 from yunying.core.audit import audit_list
 from yunying.core.permissions import Perm
 
@@ -18,8 +18,8 @@ class AuditFilters(Schema):
     action: Annotated[str, Field(max_length=40, description='"campaign.cancel", or "campaign" for all')] = ""
     object_type: Annotated[str, Field(max_length=30)] = ""
     object_id: Annotated[str, Field(max_length=40)] = ""
-    since: Day | Instant | None = Field(None, description="from this instant (a date: its start)")
-    until: Day | Instant | None = Field(None, description="before this instant (a date: to its end)")
+    since: Day | Bound | None = Field(None, description="from this instant (a date: its start)")
+    until: Day | Bound | None = Field(None, description="before this instant (a date: to its end)")
 
 
 class AuditOut(Schema):

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from django.http.multipartparser import MultiPartParserError
+from django.utils import timezone
 from ninja import Field, Path, Schema
 from ninja.errors import HttpError, ValidationError
 from ninja.pagination import PageNumberPagination
@@ -72,7 +73,37 @@ def _iso_text(value: Any) -> Any:
     return value
 
 
-Instant = Annotated[datetime, BeforeValidator(_iso_text)]
+def _instant_checked(value: datetime) -> datetime:
+    """An instant the database can hold and compare: with an offset (a time without one means
+    different instants to different callers), between 1900 and 2999 and representable in UTC
+    (0001-01-01 at +14:00 is not). It failed deep inside a query otherwise (a 500)."""
+    if timezone.is_naive(value):
+        raise ValueError("give the time with its offset, e.g. 2026-11-11T20:00:00+08:00")
+    try:
+        year = value.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not 1900 <= year <= 2999:
+        raise ValueError("use an instant between the years 1900 and 2999")
+    return value
+
+
+def _bound_clamped(value: datetime) -> datetime:
+    """A filter's bound: one without an offset is in the configured time zone; one past what UTC can
+    represent is moved to 1900 or 9998, which matches every row or none, as the caller meant."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return datetime(1900, 1, 1, tzinfo=UTC) if value.year < 5000 else datetime(9998, 12, 31, tzinfo=UTC)
+    return min(max(value, datetime(1900, 1, 1, tzinfo=UTC)), datetime(9998, 12, 31, tzinfo=UTC))
+
+
+Instant = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_instant_checked)]
+Bound = Annotated[
+    datetime, BeforeValidator(_iso_text), AfterValidator(_bound_clamped)
+]  # a filter's since/until
 Day = Annotated[date, BeforeValidator(_iso_text)]
 
 
@@ -97,7 +128,7 @@ def optional_body(request, schema: type[BaseModel]) -> BaseModel:
         return schema()
     try:
         data = json.loads(request.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past the parser's depth
         if _empty_form(request):  # an HTTP client's empty form: nothing sent
             return schema()
         raise HttpError(400, "body is not JSON") from exc

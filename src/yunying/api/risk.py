@@ -12,12 +12,13 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import BaseModel, ConfigDict
 
-from yunying.api.params import MAX_ID, Instant, Pages
+from yunying.api.params import MAX_ID, Bound, Pages
 from yunying.core.idempotency import idempotent
 from yunying.core.permissions import Perm
 from yunying.core.spreadsheet import spreadsheet_text
 from yunying.risk import selectors, services
 from yunying.risk.models import Decision
+from yunying.risk.rules import reason_label
 
 router = Router(tags=["risk"])
 
@@ -34,8 +35,8 @@ class DecisionFilters(Schema):
     entry: Annotated[str, Field(pattern=ENTRIES)] = ""
     action: Annotated[str, Field(pattern="^(|allow|challenge|review|block)$")] = ""
     shadow: bool = Field(False, description="a shadow rule version's would-be decisions instead")
-    since: Instant | None = Field(None, description="from this instant (ISO 8601 with an offset)")
-    until: Instant | None = Field(None, description="before this instant")
+    since: Bound | None = Field(None, description="from this instant (ISO 8601 with an offset)")
+    until: Bound | None = Field(None, description="before this instant")
 
 
 class ReasonOut(Schema):
@@ -71,7 +72,7 @@ class DecisionOut(Schema):
         return [
             {
                 "rule": reason.get("rule", ""),
-                "label": gettext(reason.get("label", "")),  # the rule's label, in the caller's language
+                "label": gettext(reason_label(reason)),  # the rule's label, in the caller's language
                 "points": reason.get("points", 0),
                 "signals": reason.get("signals", {}),
             }

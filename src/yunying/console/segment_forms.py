@@ -116,7 +116,7 @@ class SegmentForm(forms.Form):
             return None
         try:
             return json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise forms.ValidationError(_("This is not valid JSON.")) from None
 
     def rules(self) -> dict[str, Any]:

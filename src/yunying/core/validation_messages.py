@@ -28,7 +28,11 @@ PATTERNS = [
     (r"Input should be a valid dictionary.*", _("Give an object.")),
     (r"Input should be (?P<options>'.*')", _("Choose one of %(options)s.")),
     (r"Input should be a finite number", _("Enter a finite number.")),
-]
+    # Our own validators' wording (api.params):
+    (r"Value error, use an ISO 8601 date or date-time text.*", _("Enter an ISO 8601 date or date-time, e.g. 2026-11-11 or 2026-11-11T20:00:00+08:00.")),
+    (r"Value error, give the time with its offset.*", _("Give the time with its offset, e.g. 2026-11-11T20:00:00+08:00.")),
+    (r"Value error, use an instant between the years 1900 and 2999", _("Enter a time between the years 1900 and 2999.")),
+]  # fmt: skip
 
 
 def validation_message(text: str) -> str:

@@ -19,7 +19,7 @@ from yunying.core.errors import DomainError
 from yunying.members.models import Member
 from yunying.members.services import member_phone, member_risk_ref
 from yunying.risk.models import Case, CaseStatus, Decision
-from yunying.risk.rules import Action
+from yunying.risk.rules import Action, reason_label
 from yunying.risk.services import Verdict, risk_assess
 from yunying.risk.signals import Entry, RiskInput
 
@@ -149,5 +149,5 @@ def decision_block(decision: Decision) -> dict[str, Any]:
     return {
         "code": "risk.blocked",
         "decision": decision.pk,
-        "reasons": reasons_shown([reason.get("label", "") for reason in decision.reasons or []]),
+        "reasons": reasons_shown([reason_label(reason) for reason in decision.reasons or []]),
     }

@@ -61,7 +61,7 @@ from yunying.members.signin import (
 )
 from yunying.promotions.selectors import member_coupons_usable_count
 from yunying.risk.errors import RiskError
-from yunying.risk.rules import Action
+from yunying.risk.rules import Action, reason_label
 from yunying.risk.services import case_ask, challenge_pass
 
 VISIBLE = (CampaignStatus.PUBLISHED, CampaignStatus.CLOSED, CampaignStatus.FINISHED)
@@ -269,7 +269,7 @@ def _registration_refused(request: HttpRequest, member, *, new: bool) -> HttpRes
                 challenge_pass(token=verdict.challenge, actor=member_actor(member))
         if verdict.action != Action.BLOCK:
             return None
-        block = {"code": "risk.blocked", "decision": verdict.decision_id, "reasons": guard.reasons_shown([r["label"] for r in verdict.reasons])}  # fmt: skip
+        block = {"code": "risk.blocked", "decision": verdict.decision_id, "reasons": guard.reasons_shown([reason_label(r) for r in verdict.reasons])}  # fmt: skip
     else:
         decision = guard.registration_refused(member)
         if decision is None:

@@ -118,6 +118,8 @@ def traffic_read(directory: Path) -> list[Record]:
                     raw = json.loads(line)
                 except json.JSONDecodeError as exc:
                     raise _problem(where, f"not JSON ({exc.msg})") from exc
+                except RecursionError:
+                    raise _problem(where, "nested too deep") from None
                 record = _record(raw, where, len(records))
                 if (record.type, record.id) in seen:
                     raise _problem(where, f"{record.type} id {record.id} appears twice")

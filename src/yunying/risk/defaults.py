@@ -135,7 +135,7 @@ BUILT_IN = {
             "when": {
                 "all": [
                     {"signal": "carrier_class", "op": "==", "value": "virtual"},
-                    {"signal": "member.prior_score", "op": ">=", "value": 40},
+                    {"signal": "member.registration_score", "op": ">=", "value": 40},
                 ]
             },
             "points": 30,

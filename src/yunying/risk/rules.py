@@ -14,10 +14,13 @@ hard actions of the rules that fired.
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from yunying.risk.names import ENTRY_POINTS, SIGNALS
 
 
 class Action(StrEnum):
@@ -38,6 +41,13 @@ _OPS = {
     "!=": operator.ne,
     "in": lambda value, options: value in options,
 }
+
+
+def reason_label(reason: dict[str, Any]) -> str:
+    """A stored reason's label as text (a msgid: callers translate it), else its rule's key. Decisions
+    keep the label their rule had; whatever a stored row holds, a page that lists it must not fail."""
+    label = reason.get("label")
+    return label if isinstance(label, str) and label else str(reason.get("rule", ""))
 
 
 class RuleSetError(ValueError):
@@ -116,7 +126,23 @@ def _matches(condition: dict[str, Any], signals: dict[str, Any], fired: dict[str
     return holds
 
 
-def _check_condition(condition: Any, where: str) -> None:
+MAX_DEPTH = 12  # all/any/not nested deeper than this is refused (and could not be judged: recursion)
+MAX_OPTIONS = 1000  # options of one "in"
+
+
+def _check_value(value: Any, where: str) -> None:
+    if isinstance(value, bool) or (isinstance(value, str) and len(value) <= 200 and "\x00" not in value):
+        return
+    if isinstance(value, int) and abs(value) <= 10**15:
+        return
+    if isinstance(value, float) and math.isfinite(value) and abs(value) <= 1e15:
+        return
+    raise RuleSetError(f"{where}: a value is text (at most 200 characters), a finite number or true/false")
+
+
+def _check_condition(condition: Any, where: str, depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        raise RuleSetError(f"{where}: conditions nested more than {MAX_DEPTH} deep")
     if not isinstance(condition, dict):
         raise RuleSetError(f"{where}: a condition is an object")
     if "all" in condition or "any" in condition:
@@ -124,16 +150,25 @@ def _check_condition(condition: Any, where: str) -> None:
         if not isinstance(parts, list) or not parts:
             raise RuleSetError(f"{where}: all/any take a non-empty list")
         for index, part in enumerate(parts):
-            _check_condition(part, f"{where}.{index}")
+            _check_condition(part, f"{where}.{index}", depth + 1)
     elif "not" in condition:
-        _check_condition(condition["not"], f"{where}.not")
+        _check_condition(condition["not"], f"{where}.not", depth + 1)
     else:
         if not isinstance(condition.get("signal"), str) or condition.get("op") not in _OPS:
             raise RuleSetError(f"{where}: needs signal and op (one of {', '.join(_OPS)})")
+        if condition["signal"] not in SIGNALS:
+            raise RuleSetError(
+                f"{where}: no signal is called {condition['signal'][:60]!r} (docs/risk.md, Signals)"
+            )
         if "value" not in condition:
             raise RuleSetError(f"{where}: needs a value")
-        if condition["op"] == "in" and not isinstance(condition["value"], list):
-            raise RuleSetError(f"{where}: 'in' takes a list")
+        if condition["op"] == "in":
+            if not isinstance(condition["value"], list) or len(condition["value"]) > MAX_OPTIONS:
+                raise RuleSetError(f"{where}: 'in' takes a list of at most {MAX_OPTIONS} values")
+            for option in condition["value"]:
+                _check_value(option, where)
+        else:
+            _check_value(condition["value"], where)
 
 
 def ruleset_validate(ruleset: Any) -> dict[str, Any]:
@@ -152,8 +187,15 @@ def ruleset_validate(ruleset: Any) -> dict[str, Any]:
     keys = set()
     for index, rule in enumerate(ruleset["rules"]):
         where = f"rules.{index}"
-        if not isinstance(rule, dict) or not isinstance(rule.get("key"), str) or not rule["key"]:
-            raise RuleSetError(f"{where}: needs a key")
+        if (
+            not isinstance(rule, dict)
+            or not isinstance(rule.get("key"), str)
+            or not 0 < len(rule["key"]) <= 64
+        ):
+            raise RuleSetError(f"{where}: needs a key (at most 64 characters)")
+        label = rule.get("label", "")
+        if not isinstance(label, str) or len(label) > 200 or "\x00" in label or "\x00" in rule["key"]:
+            raise RuleSetError(f"{where}: label is text, at most 200 characters (key and label without NUL)")
         if rule["key"] in keys:
             raise RuleSetError(f"{where}: key {rule['key']} appears twice")
         keys.add(rule["key"])
@@ -162,8 +204,9 @@ def ruleset_validate(ruleset: Any) -> dict[str, Any]:
             raise RuleSetError(f"{where}: points is a whole number 0–100")
         if rule.get("action") not in (None, Action.CHALLENGE, Action.REVIEW, Action.BLOCK):
             raise RuleSetError(f"{where}: action is challenge, review or block")
-        if not isinstance(rule.get("entries", []), list):
-            raise RuleSetError(f"{where}: entries is a list")
+        entries = rule.get("entries", [])
+        if not isinstance(entries, list) or any(entry not in ENTRY_POINTS for entry in entries):
+            raise RuleSetError(f"{where}: entries is a list of entry points ({', '.join(ENTRY_POINTS)})")
         _check_condition(rule.get("when"), f"{where}.when")
     return ruleset
 

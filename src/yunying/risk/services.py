@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError, database_busy
@@ -40,7 +40,7 @@ from yunying.risk.models import (
     RuleVersion,
 )
 from yunying.risk.outcomes import case_outcome
-from yunying.risk.rules import Action, Reason, RuleSetError, judge, ruleset_validate
+from yunying.risk.rules import Action, Reason, RuleSetError, judge, reason_label, ruleset_validate
 from yunying.risk.signals import (
     GRAPH_KINDS,
     CarrierClass,
@@ -57,7 +57,7 @@ from yunying.risk.signals import (
 logger = logging.getLogger("yunying.risk")
 
 CHALLENGE_TTL = timedelta(minutes=15)
-PRIOR_WINDOW = timedelta(days=30)  # how far back member.prior_score looks
+REGISTRATION_WINDOW = timedelta(days=30)  # how far back member.registration_score looks
 ENGINE_UNAVAILABLE = "engine_unavailable"
 
 
@@ -78,7 +78,8 @@ class Verdict:
 
     def error(self) -> DomainError:
         """The refusal to raise for BLOCK or CHALLENGE; member-facing reasons are labels only."""
-        labels = [reason["label"] for reason in self.reasons]
+        # In the caller's language: the API answers with them as they are (docs/api.md §21).
+        labels = [gettext(reason_label(reason)) for reason in self.reasons]
         if self.action == Action.CHALLENGE:
             return DomainError(
                 RiskError.CHALLENGE_REQUIRED,
@@ -241,20 +242,24 @@ def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], d
         hour, day = counts["virtual"]["events_1h"], counts["virtual"]["events_24h"]
         signals["virtual.wave_factor"] = round(24 * hour / max(day, 1), 1)
     if data.member_ref and data.entry != Entry.MEMBER_REGISTER:
-        signals["member.prior_score"] = _prior_score(data.member_ref, at)
+        signals["member.registration_score"] = _registration_score(data.member_ref, at)
     return {name: value for name, value in signals.items() if value is not None}, keys
 
 
-def _prior_score(member_ref: str, at: datetime) -> int:
-    """The highest score of this member's earlier live decisions in the last 30 days (0 if none): a
-    registration that came in a wave of virtual numbers still counts when the account signs up."""
+def _registration_score(member_ref: str, at: datetime) -> int:
+    """The highest score of this member's live registration decisions in the last 30 days (0 if
+    none): a registration that came in a wave of virtual numbers still counts when the account signs
+    up hours later. Registrations only: the member's own challenged attempt at this entry point must
+    not raise the score of its retry (it would never match the challenge it passed)."""
     q, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
     sql = f"""
         SELECT MAX({q("score")}) FROM {q(Decision._meta.db_table)}
         WHERE {q("member_ref")} = %s AND {q("at")} >= %s AND {q("at")} < %s AND {q("shadow")} = %s
+          AND {q("entry")} = %s
     """  # noqa: S608 (names are ours; values are parameters); one read on the (member_ref, at) index
+    params = [member_ref[:64], adapt(at - REGISTRATION_WINDOW), adapt(at), False, Entry.MEMBER_REGISTER]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [member_ref[:64], adapt(at - PRIOR_WINDOW), adapt(at), False])
+        cursor.execute(sql, params)
         found = cursor.fetchone()[0]
     return int(found or 0)
 
@@ -507,9 +512,16 @@ def list_entry_add(
         stored, hint = keyed_hash("device", value), f"{value[:4]}…"
     else:
         try:
+            if "%" in value:  # a scoped IPv6 address (fe80::1%eth0) names a link, not a client
+                raise ValueError(value)
             network = ipaddress.ip_network(value, strict=False)
         except ValueError as exc:
             raise DomainError(RiskError.LIST_ENTRY_INVALID, problem="not an IP address or range") from exc
+        mapped = network.network_address.ipv4_mapped if network.version == 6 else None
+        if mapped is not None and network.prefixlen >= 96:
+            # ::ffff:1.2.3.4 is how some servers write an IPv4 client; events are judged by the IPv4
+            # address (signals.ip_parse), so the entry is stored as one or it would never match.
+            network = ipaddress.ip_network((mapped, network.prefixlen - 96))
         # By prefix, not by count: an IPv6 home gets a /64, so counting addresses refused every IPv6 range.
         if network.prefixlen < (8 if network.version == 4 else 32):
             raise DomainError(

@@ -83,7 +83,8 @@ def phone_digits(phone: str | None) -> str:
     """A mainland mobile number's 11 digits (full-width digits, spaces, dashes and +86 folded), or ""."""
     if not phone:
         return ""
-    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch.isdigit())
+    # ASCII digits after folding: full-width ones fold to them, other scripts' digits do not count.
+    digits = "".join(ch for ch in unicodedata.normalize("NFKC", phone) if "0" <= ch <= "9")
     if len(digits) == 13 and digits.startswith("86"):
         digits = digits[2:]
     return digits if len(digits) == 11 and digits.startswith("1") else ""

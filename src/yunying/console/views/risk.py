@@ -26,6 +26,7 @@ from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 from yunying.core.spreadsheet import spreadsheet_text
 from yunying.risk import selectors
+from yunying.risk.rules import reason_label
 from yunying.risk.services import case_decide, cases_decide
 
 ENTRY_LABELS = {
@@ -51,7 +52,7 @@ ALERT_TITLES = {
 def _reasons(decision) -> list[dict]:
     return [
         {
-            "label": _(reason.get("label", "")),
+            "label": _(reason_label(reason)),
             "points": reason.get("points", 0),
             "signals": ", ".join(
                 f"{name} = {value}" for name, value in (reason.get("signals") or {}).items()

@@ -8,6 +8,7 @@ import json
 from datetime import date, datetime, time, timedelta
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,9 +21,11 @@ from django.views.decorators.http import require_http_methods
 from yunying.console.access import forbidden, operator_required
 from yunying.console.paging import ID_MAX, page_of
 from yunying.core.errors import DomainError
+from yunying.core.numbers import digits_int
 from yunying.core.permissions import Perm
 from yunying.risk.errors import RiskError
 from yunying.risk.models import ListKind, ListVerdict, RegisterStatus, RuleState
+from yunying.risk.rules import reason_label
 from yunying.risk.selectors import (
     list_entries,
     register_item,
@@ -84,7 +87,7 @@ LIST_PROBLEMS = {
     "not an identity number": gettext_lazy("not an identity number"),
     "not a usable device id": gettext_lazy("not a usable device id"),
     "not an IP address or range": gettext_lazy("not an IP address or range"),
-    "a range wider than /8": gettext_lazy("a range wider than /8"),
+    "a range wider than /8 (IPv4) or /32 (IPv6)": gettext_lazy("a range wider than /8 (IPv4) or /32 (IPv6)"),
     "a reason is required": gettext_lazy("a reason is required"),
 }
 
@@ -130,7 +133,7 @@ def rules_rows(rules: dict) -> list[dict]:
     return [
         {
             "key": rule.get("key", ""),
-            "label": _(rule["label"]) if rule.get("label") else "",
+            "label": _(reason_label(rule)) if rule.get("label") else "",
             "entries": rule.get("entries") or [],
             "condition": condition_text(rule.get("when")),
             "points": rule.get("points", 0),
@@ -152,7 +155,7 @@ def thresholds_rows(rules: dict) -> list[dict]:
 class RuleVersionForm(forms.Form):
     rules = forms.CharField(
         label=gettext_lazy("Rule set (JSON)"),
-        max_length=200_000,
+        max_length=settings.RISK_RULES_MAX_CHARS,
         widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "font-monospace"}),
     )
     reason = forms.CharField(label=gettext_lazy("Why this change"), max_length=500)
@@ -166,6 +169,8 @@ class RuleVersionForm(forms.Form):
                 _("Not valid JSON: line %(line)s, column %(column)s: %(problem)s")
                 % {"line": exc.lineno, "column": exc.colno, "problem": exc.msg}
             ) from exc
+        except RecursionError:
+            raise forms.ValidationError(_("Nested too deep to read.")) from None
 
 
 def _rules_page(request: HttpRequest, *, form: RuleVersionForm | None = None, status: int = 200):
@@ -292,6 +297,10 @@ class ListEntryForm(forms.Form):
         day = self.cleaned_data.get("expires_on")
         if day is not None and day < timezone.localdate():
             raise forms.ValidationError(_("The expiry date has passed."))
+        if day is not None and day > timezone.localdate() + timedelta(days=3660):
+            raise forms.ValidationError(
+                _("Choose a date within ten years, or leave it empty: never expires.")
+            )
         return day
 
 
@@ -321,9 +330,7 @@ def lists(request: HttpRequest) -> HttpResponse:
     remove = request.POST.get("remove", "")
     if remove:
         try:
-            list_entry_remove(
-                entry_id=min(int(remove), ID_MAX) if remove.isdigit() else 0, actor=request.actor
-            )
+            list_entry_remove(entry_id=min(digits_int(remove) or 0, ID_MAX), actor=request.actor)
         except DomainError as refused:
             messages.error(request, refusal_text(refused))
         else:

@@ -47,7 +47,7 @@ def _rules(spec: str) -> tuple[int, dict]:
         raise CommandError(f"--rules: not live, builtin, a version number or a file: {spec}")
     try:
         rules = ruleset_validate(json.loads(path.read_text(encoding="utf-8")))
-    except (json.JSONDecodeError, RuleSetError) as exc:
+    except (json.JSONDecodeError, RuleSetError, RecursionError) as exc:
         raise CommandError(f"{path}: {exc}") from exc
     return -1, rules
 
