@@ -30,7 +30,7 @@ WHY = {
     "small_first_orders": "Brushing rings place tiny first orders to look like buyers.",
     "address_variants": "Orders and claims shipping to one building from many accounts.",
     "invite_cycle": "Members inviting each other in a circle farm referral rewards.",
-    "phone_burst": "Six codes for one number in an hour: someone is not receiving them, or is harvesting.",
+    "phone_burst": "Six codes for one number in an hour: someone is not receiving them, or is harvesting. Blocks (a review would still send the code).",
     "ip_sms_burst": "Twenty codes from one non-mobile address in an hour.",
 }
 

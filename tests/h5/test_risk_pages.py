@@ -193,13 +193,39 @@ def test_sms_sends_are_refused_after_a_burst_on_one_number(db, notify_dir, setti
     assert len(sms_codes(notify_dir)) == 1  # the first; the next four hit the one-a-minute limit
     assert 'data-code="core.rate_limited"' in pages[4]
     assert 'data-code="risk.sms_refused"' in pages[5]
-    assert "暂时无法向这个号码发送验证码" in pages[5]
+    assert "暂时无法向这个号码发送验证码" in pages[5] and "原因：" in pages[5]  # with the explanation
     decision = Decision.objects.filter(entry="sms.send").order_by("pk").last()
-    assert decision.action != "allow" and decision.reasons[0]["rule"] == "phone_burst"
+    assert decision.action == "block" and decision.reasons[0]["rule"] == "phone_burst"
+    assert not Case.objects.filter(decision__entry="sms.send").exists()  # nothing a person could decide
     assert decision.subject_type == "sms" and decision.member_ref == ""
     # another number from the same browser is still served
     client.post("/m/signin/", {"step": "send", "phone": "13700137001"})
     assert len(sms_codes(notify_dir)) == 2
+
+
+def test_an_sms_send_risk_would_review_still_sends_the_code_and_opens_no_case(db, notify_dir, settings):
+    # given rules that send every SMS to review (an outside review met one: each refused send opened a
+    # case nobody could act on, and the member was told nothing)
+    from yunying.core.permissions import SYSTEM
+    from yunying.risk.services import rule_version_create, rule_version_set_state
+
+    review_all = {"thresholds": {"challenge": 40, "review": 60, "block": 90}, "rules": [{"key": "t", "label": "t", "when": {"signal": "entry", "op": "==", "value": "sms.send"}, "points": 60, "entries": ["sms.send"]}]}  # fmt: skip
+    version = rule_version_create(rules=review_all, reason="test", based_on=None, actor=SYSTEM)
+    rule_version_set_state(number=version.number, state="live", actor=SYSTEM)
+    settings.PRIVACY_POLICY_VERSION = "2026-12"
+    client = Client()
+    consent(client)
+    # when a member asks for a code
+    client.post("/m/signin/", {"step": "send", "phone": "13700137000"})
+    # then it is sent, judged as review, and no case waits in the queue
+    assert len(sms_codes(notify_dir)) == 1
+    decision = Decision.objects.get(entry="sms.send")
+    assert decision.action == "review", (
+        decision.rule_version,
+        decision.reasons,
+        decision.signals.get("entry"),
+    )
+    assert not Case.objects.exists()
 
 
 # --- registration ---------------------------------------------------------------------------------------

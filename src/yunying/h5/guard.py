@@ -96,12 +96,13 @@ def risk_block(err: DomainError) -> dict[str, Any]:
     return {"code": err.code, "decision": err.data.get("decision"), "reasons": reasons_shown(err.data.get("reasons", []))}  # fmt: skip
 
 
-def sms_send_allowed(request: HttpRequest, e164: str) -> bool:
+def sms_send_verdict(request: HttpRequest, e164: str) -> Verdict:
     """Ask risk control before a sign-in code is sent. Judged before the send limits, so attempts those
-    limits refuse still count towards a burst on one number. Anything but allow refuses: nobody can
-    hold an SMS for a person to look at. An engine failure does not stop sign-ins (the send limits and
-    the day's budget still hold)."""
-    verdict = risk_assess(
+    limits refuse still count towards a burst on one number. Block and challenge refuse (an SMS cannot
+    be verified by an SMS); review sends the code, since nobody can hold an SMS for a person to look at
+    and the registration that follows is judged with this send in view. An engine failure does not stop
+    sign-ins (the send limits and the day's budget still hold)."""
+    return risk_assess(
         RiskInput(
             entry=Entry.SMS_SEND,
             subject_type="sms",
@@ -111,7 +112,10 @@ def sms_send_allowed(request: HttpRequest, e164: str) -> bool:
             **_signals(request),
         )
     )
-    return verdict.action == Action.ALLOW or verdict.fallback
+
+
+def sms_send_refused(verdict: Verdict) -> bool:
+    return verdict.action in (Action.BLOCK, Action.CHALLENGE) and not verdict.fallback
 
 
 def register_judge(request: HttpRequest, member: Member) -> Verdict:

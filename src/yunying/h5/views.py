@@ -182,13 +182,18 @@ def code_send(request: HttpRequest, phone: str) -> None:
 
     Raises: member.phone_*, risk.sms_refused (nothing sent), and what signin_code_send raises."""
     e164 = signin_phone(phone)
-    if not guard.sms_send_allowed(request, e164):
-        raise DomainError(
-            SMS_REFUSED,
-            _(
-                "We cannot send a code to this number right now. Please try again later; if this keeps happening, contact customer service."
-            ),
+    verdict = guard.sms_send_verdict(request, e164)
+    if guard.sms_send_refused(verdict):
+        message = _(
+            "We cannot send a code to this number right now. Please try again later; if this keeps happening, contact customer service."
         )
+        reasons = guard.reasons_shown([reason_label(r) for r in verdict.reasons if r.get("points")])
+        if reasons:  # the explanation (PIPL Art. 24): which of the rules it met
+            message = _("%(message)s Why: %(reasons)s.") % {
+                "message": message,
+                "reasons": _("; ").join(reasons),
+            }
+        raise DomainError(SMS_REFUSED, message)
     signin_code_send(phone=e164, client_ip=_client_ip(request), deliver=sms_code_deliver)
 
 

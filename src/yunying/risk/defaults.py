@@ -226,6 +226,7 @@ BUILT_IN = {
             "label": _("Many verification codes asked for one number"),
             "when": {"signal": "phone.events_1h", "op": ">=", "value": 6},
             "points": 60,
+            "action": "block",  # a review would send the code anyway (docs/risk.md): this one must not
             "entries": ["sms.send"],
         },
         {

@@ -202,7 +202,9 @@ def signals_compute(data: RiskInput, *, at: datetime) -> tuple[dict[str, Any], d
         order_fen=data.amount_fen if data.entry == "order.ingest" else None,
     )
     signals: dict[str, Any] = {
-        "entry": data.entry,
+        # Plain text, as stored and replayed: an Entry member is not a str to the rules' type check
+        # (a rule on `entry` never fired live).
+        "entry": str(data.entry),
         "channel": data.channel,
         # The campaign key (not personal): early warning counts sign-ups per campaign and channel.
         "campaign": data.campaign_ref or None,
@@ -358,7 +360,9 @@ def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Ve
         if shadow is not None:
             _shadow_record(data, at, signals, shadow)
         token = ""
-        if action == Action.REVIEW:
+        if (
+            action == Action.REVIEW and data.entry != Entry.SMS_SEND
+        ):  # a code is sent or not: nothing to decide later
             row_insert(Case(decision=decision))
         elif action == Action.CHALLENGE:
             token = secrets.token_urlsafe(18)
