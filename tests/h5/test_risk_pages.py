@@ -18,6 +18,8 @@ from yunying.core.ratelimit import ratelimit_reset
 from yunying.h5.guard import DEVICE_COOKIE, registration_refused
 from yunying.members.models import Member
 from yunying.members.services import member_risk_ref
+from yunying.notify.models import OutboxMessage
+from yunying.notify.templates import template_loader
 from yunying.risk.models import Case, CaseStatus, Challenge, Decision
 from yunying.risk.services import case_decide, list_entry_add, rule_version_create, rule_version_set_state
 
@@ -253,6 +255,11 @@ def test_a_blocked_registration_keeps_the_member_out_and_they_may_ask(db, notify
     assert registration_refused(member) == decision
     case_decide(case_id=Case.objects.get().pk, approve=True, note="ok", actor=SYSTEM)
     assert registration_refused(member) is None
+    # and the member is told what the review found, in their language (PIPL Art. 24)
+    told = OutboxMessage.objects.get(template="risk.review_decided")
+    assert told.member_id == member.pk and told.channel == "sms"
+    _subject, body = template_loader(told.template)([told.context])(told.template, told.context, told.channel)
+    assert "已由工作人员复核并撤销" in body
 
 
 def test_a_registration_for_review_lets_the_member_in_and_queues_it(db, notify_dir, settings):

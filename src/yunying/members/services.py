@@ -245,6 +245,14 @@ def member_risk_ref(member: Member) -> str:
     return f"x:{crypto.blind_index(member.external_id or '', context='risk.member_ref')}"
 
 
+def member_id_by_risk_ref(ref: str) -> int | None:
+    """The member a phone-based risk reference names ("p:…"), or None: an external-id reference is a
+    one-way digest, and a member not registered yet has no row."""
+    if not ref.startswith("p:"):
+        return None
+    return Member.objects.filter(phone_index=ref[2:]).values_list("pk", flat=True).first()
+
+
 def member_risk_refs(member_ids: list[int]) -> dict[int, str]:
     """member_risk_ref of each member by id (one statement)."""
     members = Member.objects.filter(pk__in=member_ids).only("phone_index", "external_id")

@@ -19,3 +19,6 @@ class RiskConfig(AppConfig):
         periodic_job_register("risk.warnings", warnings.warnings_due)
         order_subscribe("risk.money_facts", warnings.order_fact_record)
         templates_register([warnings.TEMPLATE], warnings.messages_load)
+        from yunying.risk.services import REVIEW_DECIDED_TEMPLATE, review_answers_load
+
+        templates_register([REVIEW_DECIDED_TEMPLATE], review_answers_load)

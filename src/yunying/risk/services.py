@@ -24,6 +24,8 @@ from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError, database_busy
 from yunying.core.permissions import Actor
 from yunying.core.rows import row_insert
+from yunying.members.services import member_id_by_risk_ref
+from yunying.notify.services import outbox_enqueue
 from yunying.risk import counters, graph
 from yunying.risk.defaults import BUILT_IN
 from yunying.risk.errors import RiskError
@@ -578,8 +580,46 @@ def case_decide(*, case_id: int, approve: bool, note: str, actor: Actor) -> Case
         if outcome:
             Case.objects.filter(pk=case_id).update(outcome=outcome[:200])
         audit_record(actor=actor, action="risk.case_decide", object_type="risk_case", object_id=case_id, before={"status": CaseStatus.OPEN}, after={"status": status, "note": _note(note, 1000), "outcome": outcome[:200]})  # fmt: skip
-    case.refresh_from_db()
+        case.refresh_from_db()
+        if case.asked_by_member:
+            _review_answer_send(case)
     return case
+
+
+REVIEW_DECIDED_TEMPLATE = "risk.review_decided"
+
+
+def _review_answer_send(case: Case) -> None:
+    """Tell the member who asked for a human review what it found (PIPL Art. 24), in the decision's
+    transaction; a member known only by an external id is told by the storefront (the API's case)."""
+    member_id = member_id_by_risk_ref(case.decision.member_ref)
+    if member_id is None:
+        return
+    outbox_enqueue(
+        member_id=member_id, channels=["sms"], template=REVIEW_DECIDED_TEMPLATE,
+        context={"case_id": case.pk}, ref=f"risk.case:{case.pk}", dedupe="decided",
+    )  # fmt: skip
+
+
+def review_answers_load(contexts: list[dict]):
+    """The message a member gets when their review request is decided (notify.templates loader)."""
+    cases = Case.objects.in_bulk([context.get("case_id") for context in contexts])
+
+    def render(template: str, context: dict, channel: str):
+        case = cases.get(context.get("case_id"))
+        if case is None or case.status == CaseStatus.OPEN:
+            return None
+        if case.status == CaseStatus.APPROVED:
+            body = gettext(
+                "A person looked at the automated decision you asked about and overturned it. You can try again now."
+            )
+        else:
+            body = gettext(
+                "A person looked at the automated decision you asked about and confirmed it. Customer service can tell you more."
+            )
+        return gettext("Your review request"), body
+
+    return render
 
 
 def cases_decide(*, case_ids: list[int], approve: bool, note: str, actor: Actor) -> dict[str, int]:
