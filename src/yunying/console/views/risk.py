@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from yunying.console.access import forbidden, operator_required
 from yunying.console.paging import ID_MAX, page_of
-from yunying.console.views.risk_config import ACTION_LABELS, risk_tabs
+from yunying.console.views.risk_config import ACTION_LABELS, ENTRY_LABELS, SUBJECT_LABELS, risk_tabs
 from yunying.core.errors import DomainError
 from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
@@ -29,14 +29,6 @@ from yunying.risk import selectors
 from yunying.risk.rules import reason_label
 from yunying.risk.services import case_decide, cases_decide
 
-ENTRY_LABELS = {
-    "signup.create": gettext_lazy("Campaign sign-up"),
-    "coupon.claim": gettext_lazy("Coupon claim"),
-    "referral.reward": gettext_lazy("Referral reward"),
-    "order.ingest": gettext_lazy("Order"),
-    "member.register": gettext_lazy("Registration"),
-    "sms.send": gettext_lazy("SMS verification code"),
-}
 LABEL_TEXT = {"honest": gettext_lazy("Honest"), "fraud": gettext_lazy("Fraud")}
 ALERT_TITLES = {
     "risk.engine_unavailable": gettext_lazy("Risk engine unavailable (attempts held for review)"),
@@ -66,6 +58,7 @@ def _row(decision) -> dict:
     return {
         "decision": decision,
         "entry": ENTRY_LABELS.get(decision.entry, decision.entry),
+        "subject": SUBJECT_LABELS.get(decision.subject_type, decision.subject_type),
         "action": ACTION_LABELS.get(decision.action, decision.action),
         "reasons": _reasons(decision),
     }
@@ -216,7 +209,7 @@ def decisions_csv(request: HttpRequest) -> HttpResponse:
         writer.writerow(
             [spreadsheet_text(str(value)) for value in (
                 decision.pk, timezone.localtime(decision.at).strftime("%Y-%m-%d %H:%M:%S"), row["entry"],
-                decision.subject_type, decision.subject_ref, decision.member_ref, decision.score, row["action"],
+                SUBJECT_LABELS.get(decision.subject_type, decision.subject_type), decision.subject_ref, decision.member_ref, decision.score, row["action"],
                 "；".join(f"{r['label']}（{r['points']}）" for r in row["reasons"]),
                 decision.rule_version if decision.rule_version is not None else "", "是" if decision.shadow else "否",
                 LABEL_TEXT.get(decision.label, ""),

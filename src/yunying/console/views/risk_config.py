@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from yunying.console.access import forbidden, operator_required
@@ -45,6 +45,22 @@ from yunying.risk.services import (
     rule_version_set_state,
 )
 
+ENTRY_LABELS = {  # the entry points as the team calls them
+    "signup.create": gettext_lazy("Campaign sign-up"),
+    "coupon.claim": gettext_lazy("Coupon claim"),
+    "referral.reward": gettext_lazy("Referral reward"),
+    "order.ingest": gettext_lazy("Order"),
+    "member.register": gettext_lazy("Registration"),
+    "sms.send": gettext_lazy("SMS verification code"),
+}
+SUBJECT_LABELS = {
+    "signup": pgettext_lazy("what risk control judged", "Sign-up"),
+    "member": gettext_lazy("Member"),
+    "sms": gettext_lazy("SMS"),
+    "coupon": gettext_lazy("Coupon"),
+    "referral": gettext_lazy("Referral"),
+    "order": gettext_lazy("Order"),
+}
 ACTION_LABELS = {
     "allow": gettext_lazy("Let through"),
     "challenge": gettext_lazy("Ask for extra verification"),
@@ -134,7 +150,7 @@ def rules_rows(rules: dict) -> list[dict]:
         {
             "key": rule.get("key", ""),
             "label": _(reason_label(rule)) if rule.get("label") else "",
-            "entries": rule.get("entries") or [],
+            "entries": [ENTRY_LABELS.get(entry, entry) for entry in rule.get("entries") or []],
             "condition": condition_text(rule.get("when")),
             "points": rule.get("points", 0),
             "action": ACTION_LABELS.get(rule.get("action") or "", ""),
