@@ -4,13 +4,14 @@ identity number, or by an invite edge. Each node (a member, "m:<ref>", or an att
 a member's ring is one count away. Rings show as big components, invite cycles (A invites B invites
 C invites A) and chains of small first orders.
 
-Concurrent merges lock the components involved in id order; a lost race on a node's first insert is
-ignored (the node exists, in a component another event just made): the graph is a signal, a member
-may read a moment-old size, never a wrong decision by itself.
+Events that share a node are serialised (SQLite's one writer; on PostgreSQL an advisory lock per
+node key, taken in one order), so two events first seeing one device at once end in one component;
+merges lock the components involved in id order.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -49,6 +50,8 @@ def graph_link(
     if invited:
         wanted.append(_member_key(invited_by))
         rows_insert([Invite(invitee=member_ref, inviter=invited_by)], skip_conflicts=True)
+    if connection.vendor == "postgresql":
+        _lock_keys(wanted)
     found = {key: (component, seen) for key, component, seen in rows_values(Node, ("key", "component_id", "first_seen_at"), key=wanted)}  # fmt: skip
     components = sorted({component for component, _seen in found.values()})
     target = _merge(components) if components else row_insert(Component()).pk
@@ -72,6 +75,19 @@ def graph_link(
         invite_cycle=invite_cycle(member_ref) if known or invited else False,
         first_seen_at=found[me][1] if known else at,
     )
+
+
+def _lock_keys(keys: list[str]) -> None:
+    """Serialise the events that share a node (PostgreSQL; SQLite's one writer already does): two
+    farm accounts first seen on one new device at once each read "no such device", one insert was
+    skipped, and the ring stayed split in two. Transaction-scoped advisory locks, taken in one order so
+    two events never wait for each other."""
+    ids = sorted({int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True) for key in keys})  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(k) FROM (SELECT unnest(%s::bigint[]) AS k ORDER BY k) AS ordered",
+            [ids],
+        )
 
 
 def _merge(components: list[int]) -> int:

@@ -1,0 +1,88 @@
+"""Risk control's writes raced (SQLite and PostgreSQL; threads with their own connections, released
+together by a Barrier): events that merge graph components at once, two operators deciding one case,
+one challenge token passed twice. None fails into the engine-unavailable fallback, none acts twice."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from yunying.core.errors import DomainError
+from yunying.core.permissions import Actor
+from yunying.risk.models import Case, Node
+from yunying.risk.services import case_decide, challenge_pass, risk_assess
+from yunying.risk.signals import RiskInput
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("rush")]
+
+THREADS = 8
+OPERATOR = Actor(kind="user", id=1, label="审核员")
+
+
+def _at_once(work):
+    barrier = threading.Barrier(THREADS)
+
+    def run(n):
+        try:
+            barrier.wait(timeout=30)
+            return work(n)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        return list(pool.map(run, range(THREADS)))
+
+
+def test_events_merging_components_at_once_all_decide_and_end_in_one_component():
+    # given eight members each on a device of their own, then each judged with the shared one too
+    for n in range(THREADS):
+        risk_assess(RiskInput(entry="signup.create", subject_type="signup", subject_ref=f"a{n}", member_ref=f"m{n}", device_id=f"device-own-{n:04d}", ip=f"114.80.{n}.1"))  # fmt: skip
+
+    def judge(n):
+        return risk_assess(RiskInput(entry="signup.create", subject_type="signup", subject_ref=f"b{n}", member_ref=f"m{n}", device_id="device-shared-0001", ip=f"114.80.{n}.1"))  # fmt: skip
+
+    verdicts = _at_once(judge)
+    # then no event fell back to "engine unavailable", and the graph is one component of eight
+    assert not any(verdict.fallback for verdict in verdicts)
+    members = Node.objects.filter(key__startswith="m:")
+    assert members.count() == THREADS and members.values("component_id").distinct().count() == 1
+
+
+def test_two_operators_deciding_one_case_decide_it_once():
+    verdict = risk_assess(RiskInput(entry="signup.create", subject_type="signup", subject_ref="c1", member_ref="m1", user_agent="python-requests/2.31", ip="47.92.1.1", device_id="device-000001"))  # fmt: skip
+    case = Case.objects.get(decision_id=verdict.decision_id)
+
+    def decide(n):
+        try:
+            case_decide(case_id=case.pk, approve=n % 2 == 0, note=f"operator {n}", actor=OPERATOR)
+            return "decided"
+        except DomainError as refused:
+            return refused.code
+
+    outcomes = _at_once(decide)
+    assert outcomes.count("decided") == 1 and outcomes.count("risk.case_decided") == THREADS - 1
+    case.refresh_from_db()
+    assert case.status in ("approved", "rejected")
+
+
+def test_a_challenge_passed_by_many_at_once_is_passed_once():
+    now = timezone.now()
+    verdict = risk_assess(RiskInput(entry="signup.create", subject_type="signup", subject_ref="d1", member_ref="m1", at=now, phone="17012345678", ip="114.80.1.1", form_fill_ms=20_000))  # fmt: skip
+    assert verdict.challenge
+
+    def passing(n):
+        try:
+            challenge_pass(token=verdict.challenge, actor=OPERATOR)
+            return "passed"
+        except DomainError as refused:
+            return refused.code
+
+    outcomes = _at_once(passing)
+    assert outcomes.count("passed") == 1
+    assert all(outcome == "risk.challenge_invalid" for outcome in outcomes if outcome != "passed")
+    assert now - timedelta(minutes=1) < timezone.now()
