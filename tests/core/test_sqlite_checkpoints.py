@@ -18,6 +18,8 @@ def test_request_connections_checkpoint_only_as_a_backstop(db):
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint")
         assert cursor.fetchone()[0] == backend.BACKSTOP_PAGES
+        cursor.execute("PRAGMA journal_size_limit")  # the WAL file is cut back after a checkpoint
+        assert cursor.fetchone()[0] == backend.CHECKPOINT_WAL_BYTES
 
 
 def test_the_background_thread_checkpoints_a_grown_wal(tmp_path, monkeypatch):

@@ -14,8 +14,16 @@ from django.utils import timezone
 
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
-from yunying.risk.models import Case, Node
-from yunying.risk.services import case_decide, challenge_pass, risk_assess
+from yunying.risk.defaults import BUILT_IN
+from yunying.risk.models import Case, ListEntry, Node, RuleVersion
+from yunying.risk.services import (
+    case_decide,
+    challenge_pass,
+    list_entry_add,
+    risk_assess,
+    rule_version_create,
+    rule_version_set_state,
+)
 from yunying.risk.signals import RiskInput
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("rush")]
@@ -86,3 +94,21 @@ def test_a_challenge_passed_by_many_at_once_is_passed_once():
     assert outcomes.count("passed") == 1
     assert all(outcome == "risk.challenge_invalid" for outcome in outcomes if outcome != "passed")
     assert now - timedelta(minutes=1) < timezone.now()
+
+
+def test_one_value_added_to_a_list_at_once_is_one_entry():
+    def add(n):
+        list_entry_add(kind="phone", value="13800138000", verdict="block" if n % 2 else "allow", note=f"n{n}", actor=OPERATOR)  # fmt: skip
+
+    _at_once(add)  # none raises (two creates at once failed on the unique key: a 500)
+    assert ListEntry.objects.count() == 1
+
+
+def test_versions_put_live_at_once_leave_exactly_one_live():
+    versions = [rule_version_create(rules=BUILT_IN, reason=f"v{n}", based_on=None, actor=OPERATOR) for n in range(THREADS)]  # fmt: skip
+
+    def go_live(n):
+        rule_version_set_state(number=versions[n].number, state="live", actor=OPERATOR)
+
+    _at_once(go_live)  # none raises (the second failed on the one-live constraint)
+    assert RuleVersion.objects.filter(state="live").count() == 1

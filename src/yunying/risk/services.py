@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -60,6 +60,7 @@ logger = logging.getLogger("yunying.risk")
 
 CHALLENGE_TTL = timedelta(minutes=15)
 REGISTRATION_WINDOW = timedelta(days=30)  # how far back member.registration_score looks
+RULE_STATE_LOCK = 7_262_617_001  # the advisory lock key rule state changes take on PostgreSQL
 ENGINE_UNAVAILABLE = "engine_unavailable"
 
 
@@ -345,6 +346,10 @@ def _decide(data: RiskInput, at: datetime, rules: tuple[int, dict] | None) -> Ve
                 action = Action.CHALLENGE
                 label = gettext_noop("An extra verification asked for was not completed")
                 reasons.append(Reason("challenge.pending", label, 0, {}).as_dict())
+        if action == Action.CHALLENGE and data.entry == Entry.ORDER_INGEST:
+            # An order is a fact, judged after it happened: nobody could answer a challenge (its token
+            # went nowhere). A person looks instead.
+            action = Action.REVIEW
         decision = row_insert(
             Decision(
                 entry=data.entry,
@@ -463,6 +468,12 @@ def rule_version_set_state(*, number: int, state: str, actor: Actor) -> RuleVers
         raise DomainError(RiskError.RULES_INVALID, problem=f"unknown state {state}")
     now = timezone.now()
     with transaction.atomic():
+        # State changes one at a time: two versions put live at once each saw the slot as theirs (none
+        # live yet, or each retiring the old one) and the second failed on the one-live constraint.
+        # SQLite's one writer serialises them already; PostgreSQL takes a transaction-scoped lock.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [RULE_STATE_LOCK])
         version = RuleVersion.objects.select_for_update().filter(number=number).first()
         if version is None:
             raise DomainError(RiskError.RULES_INVALID, problem=f"no version {number}")
@@ -535,10 +546,11 @@ def list_entry_add(
             )
         stored = hint = str(network)
     with transaction.atomic():
-        ListEntry.objects.filter(kind=kind, value=stored).delete()
-        entry = ListEntry.objects.create(
-            kind=kind, value=stored, verdict=verdict, hint=hint, note=note[:500],
-            created_by=actor.label[:150], expires_at=expires_at,
+        # One entry per value: a second add replaces the first. update_or_create, not delete + create:
+        # two adds of one value at once both created, and one failed on the unique key (a 500).
+        entry, _created = ListEntry.objects.update_or_create(
+            kind=kind, value=stored,
+            defaults={"verdict": verdict, "hint": hint, "note": note[:500], "created_by": actor.label[:150], "expires_at": expires_at},
         )  # fmt: skip
         audit_record(actor=actor, action="risk.list_add", object_type="risk_list", object_id=entry.pk, before={}, after={"kind": kind, "verdict": verdict, "hint": hint, "note": note[:500]})  # fmt: skip
     return entry
@@ -623,13 +635,18 @@ def review_answers_load(contexts: list[dict]):
 
 
 def cases_decide(*, case_ids: list[int], approve: bool, note: str, actor: Actor) -> dict[str, int]:
-    """Bulk approve or reject: each case in its own transaction; ones decided meanwhile are skipped."""
+    """Bulk approve or reject: each case in its own transaction; ones decided meanwhile are skipped, and
+    so is one whose transaction lost a lock race (a deadlock with someone deciding its subject on its
+    own page): it stays open, the rest are decided."""
     done = skipped = 0
     for case_id in case_ids[:500]:
         try:
             case_decide(case_id=case_id, approve=approve, note=note, actor=actor)
             done += 1
         except DomainError:
+            skipped += 1
+        except DatabaseError:
+            logger.warning("risk case %s not decided in bulk: its transaction lost a lock race", case_id)
             skipped += 1
     return {"decided": done, "skipped": skipped}
 
