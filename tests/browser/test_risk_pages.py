@@ -24,9 +24,10 @@ list_entry_add(kind="phone", value="{PHONE}", verdict="block", note="browser tes
 ASKED = """
 import json
 from yunying.risk.models import Case, Decision
-d = Decision.objects.filter(entry="signup.create").order_by("-pk").first()
-c = Case.objects.filter(decision=d).first()
-print(json.dumps({"fill_ms": d.signals.get("fill_ms"), "device": d.signals.get("device.events_1h"),
+# the case the member asked about (the newest decision of a shared site need not be it)
+c = Case.objects.filter(asked_by_member=True, decision__entry="signup.create").order_by("-pk").first()
+d = c.decision if c else Decision.objects.none().first()
+print(json.dumps({"fill_ms": d.signals.get("fill_ms") if d else None, "device": d.signals.get("device.events_1h") if d else 0,
                   "asked": bool(c and c.asked_by_member), "note": c.member_note if c else None}))
 """
 
