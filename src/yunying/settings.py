@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "yunying.analytics",
     "yunying.promotions",
     "yunying.campaigns",
+    "yunying.privacy",
     "yunying.notify",
     "yunying.console",
     "yunying.h5",

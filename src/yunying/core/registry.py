@@ -11,6 +11,10 @@ nothing heavy, and collectors are named by dotted path and imported only at scra
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
 
 PeriodicJob = Callable[[], dict[str, int]]
 
@@ -53,3 +57,35 @@ def consent_allowed(member_ids: set[int], purpose: str) -> set[int]:
     if not _consent_check:
         return set()
     return _consent_check[0](set(member_ids), purpose)
+
+
+@dataclass(frozen=True)
+class PersonalDataHolding:
+    """One kind of personal data a domain app holds about a member: a line of the member's collection
+    list (收集清单) and sharing list (共享清单), and how to export it and erase it (S3, S4).
+
+    `export(member_id)` returns the member's data of this kind in clear, JSON-serialisable (the
+    self-service export). `erase(member_id)` erases it or anonymises it irreversibly, keeping counts,
+    amounts and statistics right, and returns counts of what it changed; it runs inside the erasure's
+    transaction. Either is None when the kind has nothing to export or erase (a keyed hash only)."""
+
+    key: str  # "members.profile", "campaigns.signups", …: stable, used in exports and requests
+    label: str | Promise  # what it is, as a member reads it
+    purpose: str | Promise  # why it is held
+    retention: str | Promise  # how long it is kept
+    shared_with: tuple[str | Promise, ...] = ()  # the third parties it goes to, if any
+    export: Callable[[int], Any] | None = None
+    erase: Callable[[int], dict[str, int]] | None = None
+
+
+_personal_data: dict[str, PersonalDataHolding] = {}
+
+
+def personal_data_register(holding: PersonalDataHolding) -> None:
+    """Declare a kind of personal data (from the holding app's ready())."""
+    _personal_data[holding.key] = holding
+
+
+def personal_data_holdings() -> list[PersonalDataHolding]:
+    """Every declared kind, in registration order (the apps' order in INSTALLED_APPS)."""
+    return list(_personal_data.values())

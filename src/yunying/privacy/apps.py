@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class PrivacyConfig(AppConfig):
+    """Members' rights and the privacy story as a whole (S1–S6): the transparency centre, data-subject
+    requests (export, erasure), two-person bulk exports, key rotation progress and the breach runbook.
+
+    It sits above the domain apps: what a member's data is, and how to export or erase it, each domain
+    app declares itself (core.registry.personal_data_register); this app runs the requests."""
+
+    name = "yunying.privacy"
+    label = "privacy"
+    verbose_name = "Privacy and compliance"

@@ -1,0 +1,1 @@
+"""The privacy app's tables: data-subject requests, export approvals, breach incidents."""
