@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -569,6 +570,11 @@ def list_entry_remove(*, entry_id: int, actor: Actor) -> None:
 # ---------------------------------------------------------------- review queue
 
 
+# The case case_decide is deciding while its subject's owner acts (the owner's own path closes the
+# subject's other open cases through case_close_for; this one is closed by case_decide itself).
+_case_deciding: ContextVar[int | None] = ContextVar("risk_case_deciding", default=None)
+
+
 def case_decide(*, case_id: int, approve: bool, note: str, actor: Actor) -> Case:
     """Approve or reject a case; the decision gets its label (approve = honest, reject = fraud) for
     the backtests, and the subject's owner acts on it in the same transaction.
@@ -579,16 +585,29 @@ def case_decide(*, case_id: int, approve: bool, note: str, actor: Actor) -> Case
         case = Case.objects.select_related("decision").filter(pk=case_id).first()
         if case is None:
             raise DomainError(RiskError.CASE_NOT_FOUND)
+        if case.status != CaseStatus.OPEN:
+            raise DomainError(RiskError.CASE_DECIDED)
+        decision = case.decision
+        handler = case_outcome(decision.subject_type)
+        # The subject's owner locks its rows before the case row is written: the order its own pages
+        # take (confirming a sign-up closes its case), so a decision here and a confirmation there at
+        # the same instant queue on PostgreSQL instead of deadlocking.
+        deciding = _case_deciding.set(case_id)
+        try:
+            outcome = handler(decision, approve, actor) if handler else ""
+        except DomainError:
+            if Case.objects.filter(pk=case_id).exclude(status=CaseStatus.OPEN).exists():
+                raise DomainError(RiskError.CASE_DECIDED) from None  # decided there while we waited
+            raise
+        finally:
+            _case_deciding.reset(deciding)
         status = CaseStatus.APPROVED if approve else CaseStatus.REJECTED
         moved = Case.objects.filter(pk=case_id, status=CaseStatus.OPEN).update(
             status=status, note=_note(note, 1000), decided_by=actor.label[:150], decided_at=now
         )
-        if not moved:
+        if not moved:  # another operator decided it first: the subject's change rolls back with this
             raise DomainError(RiskError.CASE_DECIDED)
-        decision = case.decision
         Decision.objects.filter(pk=decision.pk).update(label="honest" if approve else "fraud")
-        handler = case_outcome(decision.subject_type)
-        outcome = handler(decision, approve, actor) if handler else ""
         if outcome:
             Case.objects.filter(pk=case_id).update(outcome=outcome[:200])
         audit_record(actor=actor, action="risk.case_decide", object_type="risk_case", object_id=case_id, before={"status": CaseStatus.OPEN}, after={"status": status, "note": _note(note, 1000), "outcome": outcome[:200]})  # fmt: skip
@@ -678,7 +697,7 @@ def case_close_for(*, subject_type: str, subject_ref: str, approve: bool, actor:
     now = timezone.now()
     cases = Case.objects.filter(
         status=CaseStatus.OPEN, decision__subject_type=subject_type, decision__subject_ref=subject_ref
-    )
+    ).exclude(pk=_case_deciding.get())  # the case whose decision is acting on the subject right now
     ids = list(cases.values_list("pk", flat=True))
     if not ids:
         return 0
