@@ -59,3 +59,22 @@ def test_a_phone_entry_decides_among_many_unrelated_ones():
     )
     # then
     assert verdict.action == "block" and verdict.reasons[0]["rule"] == "list.block"
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["我的手机 13912345678，请回电", "call +86 139-1234-5678", "邮箱 wang.li@example.com 联系我"],
+    ids=["phone", "phone-international", "e-mail"],
+)
+def test_a_phone_or_e_mail_in_free_text_from_outside_is_never_stored_in_clear(written):
+    # given a member's note asking for a review, and a complaint customer service reports, naming them
+    from yunying.risk.models import Complaint
+    from yunying.risk.warnings import complaint_record
+
+    case = case_ask(decision_id=_decision(held=False), member_ref="m1", note=written)
+    complaint = complaint_record(category="fraud", note=written, actor=SYSTEM)
+    # then every reviewer (support included) reads the note without them, and no dump holds them
+    for stored in (Case.objects.get(pk=case.pk).member_note, Complaint.objects.get(pk=complaint.pk).note):
+        assert "13912345678" not in stored.replace("-", "").replace(" ", "").replace("+86", "")
+        assert "wang.li@example.com" not in stored
+        assert "[phone]" in stored or "[email]" in stored

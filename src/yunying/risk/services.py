@@ -25,6 +25,7 @@ from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError, database_busy
 from yunying.core.permissions import Actor
 from yunying.core.rows import row_insert
+from yunying.core.scrub import scrub_personal
 from yunying.members.services import member_id_by_risk_ref
 from yunying.notify.services import outbox_enqueue
 from yunying.risk import counters, graph
@@ -498,6 +499,12 @@ def _note(text: str, limit: int) -> str:
     return text.replace("\x00", "").strip()[:limit]
 
 
+def _member_note(text: str) -> str:
+    """A member's note to the reviewers, as stored: a member may write their phone or e-mail into it,
+    and every reviewer (support included) reads it; those are replaced, never kept in clear (S1)."""
+    return scrub_personal(_note(text, 500))
+
+
 def list_entry_add(
     *, kind: str, value: str, verdict: str, note: str, actor: Actor, expires_at: datetime | None = None
 ) -> ListEntry:
@@ -680,12 +687,12 @@ def case_ask(*, decision_id: int, member_ref: str, note: str) -> Case:
     try:
         with transaction.atomic():
             case, created = Case.objects.get_or_create(
-                decision=decision, defaults={"asked_by_member": True, "member_note": _note(note, 500)}
+                decision=decision, defaults={"asked_by_member": True, "member_note": _member_note(note)}
             )
             if not created:
                 if case.asked_by_member or case.status == CaseStatus.OPEN:
                     raise DomainError(RiskError.REVIEW_ALREADY_ASKED)
-                Case.objects.filter(pk=case.pk).update(asked_by_member=True, member_note=_note(note, 500))
+                Case.objects.filter(pk=case.pk).update(asked_by_member=True, member_note=_member_note(note))
     except IntegrityError as exc:
         raise DomainError(RiskError.REVIEW_ALREADY_ASKED) from exc
     return case

@@ -35,6 +35,7 @@ from django.utils.translation import gettext_noop
 
 from yunying.commerce.events import OrderFact
 from yunying.core.permissions import Actor
+from yunying.core.scrub import scrub_personal
 from yunying.notify.delivery import OPERATIONS
 from yunying.notify.services import outbox_enqueue
 from yunying.risk.models import Complaint, ComplaintCategory, Decision, EarlyWarning, MoneyFact
@@ -276,7 +277,8 @@ def complaint_record(
     if category not in ComplaintCategory.values:
         raise ValueError(f"unknown complaint category {category!r}")
     return Complaint.objects.create(
-        category=category, subject_ref=subject_ref, member_ref=member_ref, channel=channel, note=note,
+        category=category, subject_ref=subject_ref, member_ref=member_ref, channel=channel,
+        note=scrub_personal(note.replace("\x00", "")),  # customer service may quote a phone: never kept in clear
         at=min(at, timezone.now()) if at else timezone.now(),  # a clock ahead cannot hide it from a window
         reported_by=actor.label[:150],
     )  # fmt: skip
