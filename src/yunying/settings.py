@@ -321,6 +321,11 @@ NOTIFY_CHANNELS = {
 # Who messages go to: members' language and addresses, from the app that owns them (notify imports
 # no member code; a function taking member ids, see members.services.member_recipients).
 NOTIFY_RECIPIENTS = "yunying.members.services.member_recipients"
+# The real-name check (members.identity): a function (name, identity number) -> bool. The built-in one
+# checks the number's structure only (GB 11643); a deployment plugs its real-name vendor in here.
+IDENTITY_CHECK_PROVIDER = os.environ.get(
+    "YUNYING_IDENTITY_CHECK_PROVIDER", "yunying.members.identity.checksum_provider"
+)
 NOTIFY_FILE_DIR = VAR_DIR / "outbox"
 NOTIFY_MAX_ATTEMPTS = int(os.environ.get("YUNYING_NOTIFY_MAX_ATTEMPTS", 8))
 EMAIL_BACKEND = os.environ.get("YUNYING_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")

@@ -11,10 +11,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yunying.commerce.selectors import member_has_orders
-from yunying.core.errors import DomainError, ValidationFailed
+from yunying.core.errors import CoreError, DomainError, ValidationFailed
 from yunying.h5 import forms
 from yunying.h5.session import acquisition_remember, member_of, member_required, safe_next
 from yunying.members.consent import OPTIONAL_PURPOSES, consent_change, consent_history, consent_state
+from yunying.members.errors import IdentityCheckError
+from yunying.members.identity import identity_check
 from yunying.members.models import ConsentPurpose, QuestionnaireMoment
 from yunying.members.profiling import answers_submit, questions_pending
 from yunying.members.services import invite_code_normalize
@@ -90,6 +92,49 @@ def consent_page(request: HttpRequest) -> HttpResponse:
         request,
         "h5/consent.html",
         {"purposes": purposes, "history": consent_history(member)[:50], "error": error},
+    )
+
+
+# --- real-name check -------------------------------------------------------------------------------
+
+
+@member_required()
+@require_http_methods(["GET", "POST"])
+def identity_page(request: HttpRequest) -> HttpResponse:
+    """The real-name check (sensitive information: only with its separate consent). The number is
+    checked and forgotten; the page shows only the result and when."""
+    member = request.member
+    granted = consent_state(member)[ConsentPurpose.SENSITIVE]
+    form, error, status = forms.IdentityCheckForm(), None, 200
+    if request.method == "POST":
+        form = forms.IdentityCheckForm(request.POST)
+        if form.is_valid():
+            try:
+                identity_check(
+                    member=member,
+                    name=form.cleaned_data["name"],
+                    number=form.cleaned_data["number"],
+                    sensitive_granted=granted,
+                )
+            except DomainError as err:
+                error, status = {"code": err.code, "message": err.message, **err.data}, 400
+                if err.code == CoreError.RATE_LIMITED:
+                    status = 429
+            else:
+                return redirect("h5:identity")
+        else:
+            which = "name" if "name" in form.errors else "number"
+            refused = DomainError(
+                IdentityCheckError.NAME_INVALID if which == "name" else IdentityCheckError.NUMBER_INVALID
+            )
+            error, status = {"code": refused.code, "message": refused.message}, 400
+    member.refresh_from_db(fields=["identity_check", "identity_checked_at"])
+    form = forms.IdentityCheckForm()  # the number is never echoed back into the page
+    return _page(
+        request,
+        "h5/identity.html",
+        {"form": form, "granted": granted, "member": member, "error": error},
+        status=status,
     )
 
 

@@ -67,6 +67,13 @@ class ConsentChangeForm(forms.Form):
     granted = forms.TypedChoiceField(choices=[("1", "1"), ("0", "0")], coerce=lambda v: v == "1")
 
 
+class IdentityCheckForm(forms.Form):
+    """The real-name check: name and identity number as on the card (members.identity checks them)."""
+
+    name = forms.CharField(max_length=40, strip=True)
+    number = forms.CharField(max_length=24, strip=True)
+
+
 class ProfileQuestionsForm(forms.Form):
     """The pending questions of a moment (members.profiling), one field each (q<id>). Nothing is
     required: an empty answer is not stored; "skip" declines the questions shown."""

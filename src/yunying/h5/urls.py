@@ -19,6 +19,7 @@ urlpatterns = [
     path("privacy/notice/", views.policy_text, name="policy"),
     path("me/", views.me, name="me"),
     path("me/privacy/", centre.consent_page, name="consent"),
+    path("me/identity/", centre.identity_page, name="identity"),
     path("me/questions/<str:moment>/", centre.questions, name="questions"),
     path("i/<str:code>/", centre.invite, name="invite"),
     path("p/<str:code>/", brokerage.promoter_link, name="promoter_link"),

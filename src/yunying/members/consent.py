@@ -21,6 +21,7 @@ from django.utils import timezone
 from yunying.core.crypto import blind_index
 from yunying.core.errors import DomainError
 from yunying.members.errors import ConsentError, SigninError
+from yunying.members.identity import identity_forget
 from yunying.members.models import ConsentEvent, ConsentPurpose, ConsentRecord, Member
 
 PURPOSES = tuple(ConsentPurpose)
@@ -107,9 +108,9 @@ def consent_record(
             ip_hash=_ip_hash(client_ip),
             accepted_at=timezone.now(),
         )
-        ConsentEvent.objects.bulk_create(
-            _events_for(member, choices, version=version, channel=channel, client_ip=client_ip)
-        )
+        events = _events_for(member, choices, version=version, channel=channel, client_ip=client_ip)
+        ConsentEvent.objects.bulk_create(events)
+        _sensitive_withdrawn(member, events)
     return record
 
 
@@ -138,7 +139,15 @@ def consent_change(
         if not events:
             return None
         events[0].save()
+        _sensitive_withdrawn(member, events)
         return events[0]
+
+
+def _sensitive_withdrawn(member: Member, events: list[ConsentEvent]) -> None:
+    """Sensitive information is held only while its separate consent stands (PIPL Art. 29): its
+    withdrawal erases the real-name check in the same transaction."""
+    if any(e.purpose == ConsentPurpose.SENSITIVE and not e.granted for e in events):
+        identity_forget(member.pk)
 
 
 def consent_state(member: Member) -> dict[str, bool]:

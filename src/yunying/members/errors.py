@@ -74,6 +74,26 @@ class TagError(StrEnum):
     TOO_MANY_MEMBERS = "tag.too_many_members"
 
 
+class IdentityCheckError(StrEnum):
+    """The real-name check (members.identity, S4 sensitive information)."""
+
+    CONSENT_REQUIRED = "identity.consent_required"
+    NUMBER_INVALID = "identity.number_invalid"
+    NAME_INVALID = "identity.name_invalid"
+
+
+register_messages(
+    {
+        IdentityCheckError.CONSENT_REQUIRED: _(
+            "A real-name check uses sensitive personal information: first agree to that separately on the "
+            "privacy page."
+        ),
+        IdentityCheckError.NUMBER_INVALID: _("That is not a valid 18-character resident identity number."),
+        IdentityCheckError.NAME_INVALID: _("Enter your name as it is on your identity card."),
+    }
+)
+
+
 class ConsentError(StrEnum):
     """Consent per purpose (M3, N3)."""
 

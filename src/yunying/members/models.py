@@ -2,6 +2,7 @@ import secrets
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Gender(models.TextChoices):
@@ -24,6 +25,11 @@ def row_token_new() -> str:
     """A stable random token per row, there before the insert: what each encrypted field is bound to
     (core.crypto), so a ciphertext moved to another member's row does not decrypt."""
     return secrets.token_urlsafe(16)
+
+
+class IdentityCheckResult(models.TextChoices):
+    PASSED = "passed", pgettext_lazy("identity check", "Passed")
+    FAILED = "failed", pgettext_lazy("identity check", "Failed")
 
 
 class Member(models.Model):
@@ -53,6 +59,11 @@ class Member(models.Model):
     # The member's own code for inviting others (their invite link): stable for life.
     invite_code = models.CharField(max_length=12, unique=True, default=invite_code_new, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The real-name check (members.identity): its result and a keyed hash of the identity number,
+    # never the number; only with the separate consent for sensitive information, erased when it goes.
+    identity_index = models.CharField(max_length=40, blank=True)
+    identity_check = models.CharField(max_length=8, choices=IdentityCheckResult.choices, blank=True)
+    identity_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
