@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -193,3 +194,18 @@ def test_records_are_formatted_and_written_off_the_thread_that_logs():
     # then: written whole, and not by the thread that logged
     assert stream.getvalue() == "第 1 行\n"
     assert formatted_in and threading.current_thread().name not in formatted_in
+
+
+@pytest.mark.parametrize(
+    ("offered", "kept"),
+    [("req-0f3a9c2e", True), ("", False), ("x" * 65, False), ("有 text\n", False), ("short", False)],
+    ids=["sane", "none", "too-long", "text", "too-short"],
+)
+def test_each_request_has_an_id_logged_and_echoed_a_proxys_kept_when_sane(api, caplog, offered, kept):
+    caplog.set_level(logging.INFO)
+    headers = {"HTTP_X_REQUEST_ID": offered} if offered else {}
+    response = api.get("/api/v1/campaigns", **headers)
+    [line] = json_lines([r for r in caplog.records if r.name == "yunying.request"])
+    assert response["X-Request-ID"] == line["request_id"]
+    assert (line["request_id"] == offered) is kept
+    assert re.fullmatch(r"[A-Za-z0-9._-]{8,64}", line["request_id"])

@@ -12,6 +12,8 @@ from django.utils import translation
 
 from yunying.core.errors import CoreError
 from yunying.core.problems import problem
+from yunying.core.requestid import HEADER as REQUEST_ID_HEADER
+from yunying.core.requestid import request_id_begin, request_id_end
 
 
 def body_limit(path: str) -> int:
@@ -140,7 +142,8 @@ QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 class RequestLogMiddleware:
-    """Log each request at INFO: method, path, status, duration_ms.
+    """Log each request at INFO: method, path, status, duration_ms, and its id (X-Request-ID, kept
+    from the proxy when sane, else made; echoed in the response, stored on access and audit rows).
 
     Never the query string, the body or any header: they carry personal data (?phone=…) and
     credentials (Authorization). A streamed response (export) is timed until its first byte."""
@@ -150,7 +153,12 @@ class RequestLogMiddleware:
 
     def __call__(self, request):
         started = time.perf_counter()
-        response = self.get_response(request)
+        request.request_id, token = request_id_begin(request.headers.get(REQUEST_ID_HEADER))
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_end(token)
+        response[REQUEST_ID_HEADER] = request.request_id
         duration_ms = round((time.perf_counter() - started) * 1000, 1)
         request_logger.log(
             logging.DEBUG if request.path in QUIET_PATHS else logging.INFO,
@@ -164,6 +172,7 @@ class RequestLogMiddleware:
                 "path": request.path,
                 "status": response.status_code,
                 "duration_ms": duration_ms,
+                "request_id": request.request_id,
             },
         )
         return response
