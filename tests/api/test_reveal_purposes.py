@@ -90,3 +90,15 @@ def test_one_member_at_a_time_does_not_become_everyone_by_a_loop(api_as, signups
     assert Alert.objects.filter(code="pii.reveal_burst").count() == 1
     assert support.get(signups_url(campaign.pk, rows[0].pk), reveal).status_code == 429
     assert Alert.objects.filter(code="pii.reveal_burst").count() == 1
+
+
+def test_an_access_row_names_the_role_and_the_request_it_was_read_in(api_as, signups):
+    # given / when support reveals one member for a customer's call
+    campaign, rows = signups
+    response = api_as(Role.SUPPORT).get(
+        signups_url(campaign.pk, rows[0].pk), {"reveal": "true", "purpose": "customer_service"}
+    )
+    # then the row says which role read it (what the member sees) and which request (the log line)
+    row = PersonalDataAccess.objects.get()
+    assert row.actor_role == "support"
+    assert row.request_id and row.request_id == response["X-Request-ID"]

@@ -17,7 +17,7 @@ from tests.members.factories import mobile
 from yunying.campaigns.jobs import campaigns_advance_due
 from yunying.campaigns.services import admission, lifecycle, lottery
 from yunying.core.apikeys import apikey_create, apikey_revoke
-from yunying.core.audit import audit_record
+from yunying.core.audit import APPEND_ONLY_TABLES, audit_record
 from yunying.core.errors import DomainError
 from yunying.core.models import AuditEntry
 from yunying.core.permissions import SYSTEM, Actor, Role
@@ -302,3 +302,16 @@ def test_of_two_operators_confirming_one_sign_up_at_once_one_row_is_written():
     # then
     assert outcomes == ["ok", "signup.invalid_transition"]
     assert only_entry().action == "signup.confirm"
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_every_append_only_table_has_its_triggers_after_all_migrations(table):
+    # A migration that adds a column rebuilds the table on SQLite, without its triggers: after
+    # migrate, core re-installs them (core.audit.append_only_ensure), whatever the migrations did.
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table])
+            assert {name for (name,) in cursor.fetchall()} >= {f"{table}_no_update", f"{table}_no_delete"}
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass", [table])
+            assert f"{table}_append_only" in {name for (name,) in cursor.fetchall()}

@@ -35,6 +35,7 @@ class AuditOut(Schema):
     before: dict[str, Any]
     after: dict[str, Any]
     reason: str
+    request_id: str  # the X-Request-ID of the request that made the change ("" for the worker)
 
 
 @router.get("", response=list[AuditOut], summary="The audit trail, newest first (audit.view)")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class CoreConfig(AppConfig):
@@ -12,3 +13,15 @@ class CoreConfig(AppConfig):
         from yunying.core.retention import idempotency_retention_job
 
         periodic_job_register("core.idempotency_retention", idempotency_retention_job)
+        post_migrate.connect(_append_only_ensure, sender=self)
+
+
+def _append_only_ensure(sender, using: str = "default", **kwargs) -> None:
+    # After every migrate (tests, `make run`, upgrades): the append-only tables' triggers are there,
+    # whatever a migration did to the tables (core.audit.append_only_ensure).
+    from django.db import connections, transaction
+
+    from yunying.core.audit import append_only_ensure
+
+    with transaction.atomic(using=using):
+        append_only_ensure(connections[using])

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from yunying.core.models import AuditEntry, PersonalDataAccess
 from yunying.core.permissions import Actor, Role
+from yunying.core.requestid import request_id
 
 # Actions a member takes, directly or through the storefront's integration key, are the member's own:
 # the sign-up history records them. The audit trail is for what the operations team (and the
@@ -64,6 +65,7 @@ def audit_record(
         before=dict(before or {}),
         after=dict(after or {}),
         reason=reason[:500],
+        request_id=request_id(),
     )
 
 
@@ -100,6 +102,20 @@ def append_only_sql(vendor: str, *, drop: bool = False, table: str = AUDIT_TABLE
             f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()",
         ]
     return []
+
+
+def append_only_ensure(connection) -> None:
+    """Make every table of APPEND_ONLY_TABLES append-only again, idempotently; run after every migrate
+    (core.apps). On SQLite a migration that adds or alters a column rebuilds the table, and the
+    rebuilt table has no triggers: without this, one AddField silently made the audit trail editable."""
+    with connection.cursor() as cursor:
+        existing = set(connection.introspection.table_names(cursor))
+        for table in APPEND_ONLY_TABLES:
+            if table in existing:
+                for statement in append_only_sql(connection.vendor, drop=True, table=table):
+                    cursor.execute(statement)
+                for statement in append_only_sql(connection.vendor, table=table):
+                    cursor.execute(statement)
 
 
 _ACTOR = re.compile(r"^(?P<kind>[a-z_]+):(?P<id>\d{1,18})$")
@@ -162,8 +178,10 @@ def pii_access_record(*, actor: Actor, member_ids: Iterable[int], fields: list[s
             actor_kind=actor.kind,
             actor_id=actor.id,
             actor_label=actor.label[:150],
+            actor_role=str(actor.role or ""),
             fields=fields,
             purpose=purpose[:200],
+            request_id=request_id(),
         )
         for member_id in sorted(set(member_ids))
     ]

@@ -48,9 +48,11 @@ class PersonalDataAccess(models.Model):
     actor_kind = models.CharField(max_length=20)
     actor_id = models.BigIntegerField(null=True)
     actor_label = models.CharField(max_length=150)
+    actor_role = models.CharField(max_length=20, blank=True)  # what the member sees: "customer service"
     fields = models.JSONField()
     purpose = models.CharField(max_length=200)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
+    request_id = models.CharField(max_length=64, blank=True)  # core.requestid: the request's log line
 
 
 class AuditEntry(models.Model):
@@ -72,6 +74,7 @@ class AuditEntry(models.Model):
     before = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     after = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     reason = models.CharField(max_length=500, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)  # core.requestid: the request's log line
 
     class Meta:
         indexes = [
