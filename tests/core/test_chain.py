@@ -227,3 +227,24 @@ def test_the_migration_chains_rows_written_before_it_in_id_order():
         PersonalDataAccess.objects.all().delete()
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEntry.objects.all().delete()
+
+
+def test_the_heads_are_logged_at_most_hourly(caplog):
+    from django.core.cache import cache
+
+    from yunying.core.chain import chain_anchor_job
+    from yunying.core.registry import periodic_jobs
+
+    # given
+    cache.delete("core.chain_anchor")
+    entries = record(2)
+    assert periodic_jobs()["core.chain_anchor"] is chain_anchor_job
+    # when
+    with caplog.at_level("INFO", logger="yunying.audit"):
+        first, second = chain_anchor_job(), chain_anchor_job()
+    # then
+    assert (first, second) == ({"chain_heads_logged": 1}, {})
+    lines = [r for r in caplog.records if r.name == "yunying.audit"]
+    assert len(lines) == 1
+    assert lines[0].chain_heads == {"audit": f"2:{entries[-1].row_hash}", "access": "0:"}
+    assert verify(f"--expect-head=audit={lines[0].chain_heads['audit']}")[0] == 0

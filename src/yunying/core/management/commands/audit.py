@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from yunying.core.chain import CHAINS, chain_verify, chain_model
+from yunying.core.chain import CHAINS, chain_model, chain_verify
 
 
 class Command(BaseCommand):
@@ -38,7 +38,9 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
             if verdict.ok:
-                self.stdout.write(f"{name}: ok, verified through row {verdict.count}, head {verdict.head_text}")
+                self.stdout.write(
+                    f"{name}: ok, verified through row {verdict.count}, head {verdict.head_text}"
+                )
                 continue
             broken = True
             where = f"row id {verdict.broken_id}" if verdict.broken_id is not None else "the tail"
