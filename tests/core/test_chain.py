@@ -248,3 +248,18 @@ def test_the_heads_are_logged_at_most_hourly(caplog):
     assert len(lines) == 1
     assert lines[0].chain_heads == {"audit": f"2:{entries[-1].row_hash}", "access": "0:"}
     assert verify(f"--expect-head=audit={lines[0].chain_heads['audit']}")[0] == 0
+
+
+def test_the_console_audit_pages_show_the_chain_status(client, django_user_model):
+    from yunying.core.chain import chain_verify_tail
+
+    # given
+    entries = record(3)
+    # then: an intact tail
+    verdict = chain_verify_tail(AUDIT_CHAIN, AuditEntry, rows=2)
+    assert verdict.ok and verdict.count == 3 and verdict.head == entries[-1].row_hash
+    # when: the last row is edited, or a middle row deleted
+    tamper(AUDIT_TABLE, f"UPDATE {AUDIT_TABLE} SET reason = %s WHERE id = %s", ["改写", entries[2].pk])
+    assert chain_verify_tail(AUDIT_CHAIN, AuditEntry).broken_id == entries[2].pk
+    tamper(AUDIT_TABLE, f"DELETE FROM {AUDIT_TABLE} WHERE id = %s", [entries[1].pk])
+    assert chain_verify_tail(AUDIT_CHAIN, AuditEntry).broken_id == entries[2].pk
