@@ -11,6 +11,7 @@ import pytest
 
 from tests.core.test_audit import OPERATOR
 from yunying.core.models import AuditEntry
+from yunying.core.permissions import Actor, Role
 from yunying.risk.warnings import complaint_record
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "yunying"
@@ -109,3 +110,51 @@ def test_a_complaint_recorded_by_customer_service_is_audited_without_its_note():
     )
     assert entry.after == {"category": "fraud", "channel": "", "subject_ref": "O-1"}
     assert "13800000000" not in str(entry.before) + str(entry.after)
+
+
+STRATEGIST = Actor(kind="user", id=3, label="策略 小周", role=Role.STRATEGY)
+
+
+def _tag_create():
+    from yunying.members.tags import tag_create
+
+    return tag_create(name="高价值", actor=STRATEGIST)
+
+
+def _checkin_rule_save():
+    from yunying.loyalty.checkin import checkin_rule_save
+
+    return checkin_rule_save(
+        rewards=[5, 10], missed_policy="reset", grace_days=0, cycle_days=0, points_expire_days=0, enabled=True,
+        actor=STRATEGIST,
+    )  # fmt: skip
+
+
+def _list_entry_add():
+    from yunying.risk.services import list_entry_add
+
+    return list_entry_add(kind="phone", value="13712345678", verdict="block", note="黑产", actor=STRATEGIST)
+
+
+def _complaint():
+    return complaint_record(category="fraud", subject_ref="O-2", actor=STRATEGIST)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("act", "action"),
+    [
+        (_tag_create, "tag.create"),
+        (_checkin_rule_save, "loyalty.checkin_rule_save"),
+        (_list_entry_add, "risk.list_add"),
+        (_complaint, "risk.complaint"),
+    ],
+    ids=["members", "loyalty", "risk-list", "risk-complaint"],
+)
+def test_an_operator_action_writes_exactly_one_audit_row_with_no_clear_phone(act, action):
+    # when
+    act()
+    # then
+    (entry,) = AuditEntry.objects.all()
+    assert (entry.action, entry.actor_label) == (action, "策略 小周")
+    assert "13712345678" not in str(entry.before) + str(entry.after) + entry.reason
