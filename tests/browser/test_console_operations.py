@@ -133,6 +133,7 @@ def test_the_auditor_reads_and_filters_both_logs(console):
     page = console("auditor")
     page.goto("/console/audit/")
     check_page(page, "console-audit-log")
+    assert "哈希链已校验至第" in page.locator("[data-chain=ok]").inner_text()  # the chain holds
     page.get_by_label("操作", exact=True).fill("operator")
     page.get_by_role("button", name="筛选").click()
     page.wait_for_load_state()

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from yunying.core.chain import ACCESS_CHAIN, AUDIT_CHAIN, chain_append
 from yunying.core.models import AuditEntry, PersonalDataAccess
 from yunying.core.permissions import Actor, Role
 from yunying.core.requestid import request_id
@@ -54,7 +55,7 @@ def audit_record(
         return None
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record runs inside the transaction of the change it records")
-    return AuditEntry.objects.create(
+    entry = AuditEntry(
         actor_kind=actor.kind,
         actor_id=actor.id,
         actor_label=actor.label[:150],
@@ -67,6 +68,9 @@ def audit_record(
         reason=reason[:500],
         request_id=request_id(),
     )
+    chain_append(AUDIT_CHAIN, AuditEntry, [entry])
+    entry.save(force_insert=True)
+    return entry
 
 
 # The database refuses UPDATE and DELETE of audit rows. Flushing the whole database (the test runner,
@@ -76,7 +80,8 @@ AUDIT_TABLE = "core_auditentry"
 ALERT_TABLE = "core_alert"  # core.alerts: security alerts are evidence too
 CONSENT_TABLE = "members_consentrecord"  # members.ConsentRecord: evidence of what a member agreed to (M3)
 CONSENT_EVENT_TABLE = "members_consentevent"  # members.ConsentEvent: per-purpose grants and withdrawals
-APPEND_ONLY_TABLES = (AUDIT_TABLE, ALERT_TABLE, CONSENT_TABLE, CONSENT_EVENT_TABLE)
+ACCESS_TABLE = "core_personaldataaccess"  # reads of personal data in clear (S3), hash-chained like audit
+APPEND_ONLY_TABLES = (AUDIT_TABLE, ALERT_TABLE, CONSENT_TABLE, CONSENT_EVENT_TABLE, ACCESS_TABLE)
 
 
 def append_only_sql(vendor: str, *, drop: bool = False, table: str = AUDIT_TABLE) -> list[str]:
@@ -172,6 +177,7 @@ def _instant(value: date | datetime, *, end: bool) -> datetime:
 
 
 def pii_access_record(*, actor: Actor, member_ids: Iterable[int], fields: list[str], purpose: str) -> int:
+    """Record reads of members' personal data in clear, one chained row per member."""
     rows = [
         PersonalDataAccess(
             member_id=member_id,
@@ -185,7 +191,10 @@ def pii_access_record(*, actor: Actor, member_ids: Iterable[int], fields: list[s
         )
         for member_id in sorted(set(member_ids))
     ]
-    PersonalDataAccess.objects.bulk_create(rows)
+    # Hashed in order before the insert, under the chain's lock (held to the caller's commit).
+    with transaction.atomic():
+        chain_append(ACCESS_CHAIN, PersonalDataAccess, rows)
+        PersonalDataAccess.objects.bulk_create(rows)
     return len(rows)
 
 

@@ -110,3 +110,11 @@ def blind_index(value: str, *, context: str) -> str:
     """Deterministic keyed digest of a normalised value, for equality look-ups in one field."""
     key = _field_key(settings.BLIND_INDEX_KEY, context)
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def keyed_digest(data: bytes, *, context: str) -> str:
+    """HMAC-SHA256 (hex, full length) of `data` under a key derived from settings.BLIND_INDEX_KEY for
+    `context`: the key lives outside the database and its backups, so whoever holds only those
+    cannot recompute the digest (the audit hash chains, core.chain)."""
+    key = _field_key(settings.BLIND_INDEX_KEY, context)
+    return hmac.new(key, data, hashlib.sha256).hexdigest()

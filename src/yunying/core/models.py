@@ -51,8 +51,12 @@ class PersonalDataAccess(models.Model):
     actor_role = models.CharField(max_length=20, blank=True)  # what the member sees: "customer service"
     fields = models.JSONField()
     purpose = models.CharField(max_length=200)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before the insert (not auto_now_add): the row's chain hash covers it (core.chain).
+    at = models.DateTimeField(default=timezone.now, db_index=True)
     request_id = models.CharField(max_length=64, blank=True)  # core.requestid: the request's log line
+    # Hash chain (core.chain): the predecessor's row_hash, and this row's keyed hash over it.
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    row_hash = models.CharField(max_length=64, blank=True, default="")
 
 
 class AuditEntry(models.Model):
@@ -75,6 +79,9 @@ class AuditEntry(models.Model):
     after = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
     reason = models.CharField(max_length=500, blank=True)
     request_id = models.CharField(max_length=64, blank=True)  # core.requestid: the request's log line
+    # Hash chain (core.chain): the predecessor's row_hash, and this row's keyed hash over it.
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    row_hash = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         indexes = [

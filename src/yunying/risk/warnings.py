@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from yunying.commerce.events import OrderFact
+from yunying.core.audit import audit_record
 from yunying.core.permissions import Actor
 from yunying.core.scrub import scrub_personal
 from yunying.notify.delivery import OPERATIONS
@@ -276,12 +277,19 @@ def complaint_record(
     validates it first)."""
     if category not in ComplaintCategory.values:
         raise ValueError(f"unknown complaint category {category!r}")
-    return Complaint.objects.create(
-        category=category, subject_ref=subject_ref, member_ref=member_ref, channel=channel,
-        note=scrub_personal(note.replace("\x00", "")),  # customer service may quote a phone: never kept in clear
-        at=min(at, timezone.now()) if at else timezone.now(),  # a clock ahead cannot hide it from a window
-        reported_by=actor.label[:150],
-    )  # fmt: skip
+    with transaction.atomic():
+        complaint = Complaint.objects.create(
+            category=category, subject_ref=subject_ref, member_ref=member_ref, channel=channel,
+            note=scrub_personal(note.replace("\x00", "")),  # customer service may quote a phone: never kept in clear
+            at=min(at, timezone.now()) if at else timezone.now(),  # a clock ahead cannot hide it from a window
+            reported_by=actor.label[:150],
+        )  # fmt: skip
+        # The note is free text from customer service (it may quote the member): not on the trail.
+        audit_record(
+            actor=actor, action="risk.complaint", object_type="complaint", object_id=complaint.pk,
+            after={"category": category, "channel": channel, "subject_ref": subject_ref},
+        )  # fmt: skip
+    return complaint
 
 
 # --- the message to the operations team -----------------------------------------------------------

@@ -1,0 +1,103 @@
+"""Every path that shows personal data in clear writes exactly one access row per member revealed
+(S3, issue 14 "done when"), and each row is on the access chain. One row per path: console look-up,
+member 360, console sign-up, console export in clear, API member look-up and detail, API sign-up
+detail, list and export with a purpose."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.api.helpers import signups_url
+from tests.console.campaign_data import campaign_with_signups
+from yunying.campaigns.models import Signup
+from yunying.core.chain import ACCESS_CHAIN, chain_verify
+from yunying.core.models import PersonalDataAccess
+from yunying.core.permissions import Role
+
+REVEAL = {"purpose": "customer_service", "purpose_note": "工单 1"}
+
+
+def _first(campaign) -> Signup:
+    return Signup.objects.filter(campaign=campaign).order_by("id").first()
+
+
+def console_lookup(console_as, api_as, campaign):
+    client = console_as(Role.SUPPORT)
+    ticket = client.post("/console/members/", {"phone": "13900000000"}).context["ticket"]
+    response = client.post("/console/members/reveal/", {"ticket": ticket, **REVEAL})
+    return response, [_first(campaign).member_id]
+
+
+def console_360(console_as, api_as, campaign):
+    member_id = _first(campaign).member_id
+    response = console_as(Role.SUPPORT).post(f"/console/members/{member_id}/reveal/", REVEAL)
+    return response, [member_id]
+
+
+def console_signup(console_as, api_as, campaign):
+    signup = _first(campaign)
+    url = f"/console/campaigns/{campaign.pk}/signups/{signup.pk}/reveal/"
+    response = console_as(Role.SUPPORT).post(url, {"purpose": "customer_service", "note": "工单 1"})
+    return response, [signup.member_id]
+
+
+def console_export(console_as, api_as, campaign):
+    response = console_as(Role.STRATEGY).post(
+        f"/console/campaigns/{campaign.pk}/export/",
+        {"reveal": "on", "purpose": "prize_delivery", "format": "csv"},
+    )
+    b"".join(response.streaming_content)
+    return response, list(Signup.objects.filter(campaign=campaign).values_list("member_id", flat=True))
+
+
+def api_lookup(console_as, api_as, campaign):
+    body = {"phone": "13900000000", "reveal": True, "purpose": "customer_service"}
+    return api_as(Role.SUPPORT).post_json("/api/v1/members/lookup", body), [_first(campaign).member_id]
+
+
+def api_member(console_as, api_as, campaign):
+    member_id = _first(campaign).member_id
+    response = api_as(Role.SUPPORT).get(f"/api/v1/members/{member_id}", {"reveal": "true", **REVEAL})
+    return response, [member_id]
+
+
+def api_signup(console_as, api_as, campaign):
+    signup = _first(campaign)
+    response = api_as(Role.SUPPORT).get(signups_url(campaign.pk, signup.pk), {"reveal": "true", **REVEAL})
+    return response, [signup.member_id]
+
+
+def api_signup_list(console_as, api_as, campaign):
+    query = {"reveal": "true", "purpose": "prize_delivery"}
+    response = api_as(Role.STRATEGY).get(signups_url(campaign.pk), query)
+    return response, list(Signup.objects.filter(campaign=campaign).values_list("member_id", flat=True))
+
+
+def api_signup_export(console_as, api_as, campaign):
+    query = {"reveal": "true", "purpose": "prize_delivery"}
+    response = api_as(Role.STRATEGY).get(signups_url(campaign.pk, action="export"), query)
+    if response.streaming:
+        b"".join(response.streaming_content)
+    return response, list(Signup.objects.filter(campaign=campaign).values_list("member_id", flat=True))
+
+
+PATHS = [
+    console_lookup, console_360, console_signup, console_export,
+    api_lookup, api_member, api_signup, api_signup_list, api_signup_export,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("reveal", PATHS, ids=lambda f: f.__name__)
+def test_every_reveal_path_writes_one_chained_access_row_per_member(console_as, api_as, reveal):
+    # given: three members signed up; nothing revealed yet
+    campaign = campaign_with_signups(3)
+    assert not PersonalDataAccess.objects.exists()
+    # when
+    response, revealed = reveal(console_as, api_as, campaign)
+    # then
+    assert response.status_code == 200
+    rows = list(PersonalDataAccess.objects.order_by("id"))
+    assert sorted(r.member_id for r in rows) == sorted(revealed)
+    assert all(r.purpose and r.fields for r in rows)
+    verdict = chain_verify(ACCESS_CHAIN, PersonalDataAccess)
+    assert verdict.ok and verdict.count == len(revealed)
