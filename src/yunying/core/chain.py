@@ -75,7 +75,7 @@ ACCESS_CHAIN = Chain(
         "fields",
         "purpose",
         "request_id",
-    ),  # fmt: skip
+    ),
     lock_key=7_262_617_102,
 )
 CHAINS = {chain.name: chain for chain in (AUDIT_CHAIN, ACCESS_CHAIN)}
