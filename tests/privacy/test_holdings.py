@@ -21,6 +21,7 @@ COVERED = {
     "members.ProfileAnswer": "members.answers",
     "members.MemberTag": "members.tags",
     "campaigns.Signup": "campaigns.signups",
+    "campaigns.SignupRefusal": "campaigns.signups",
     "commerce.Order": "commerce.orders",
     "loyalty.PointAccount": "loyalty.points",
     "loyalty.PointAdjustment": "loyalty.points",

@@ -3,11 +3,41 @@ member's export and erasure (PIPL arts. 45, 47). Registered in CampaignsConfig.r
 
 from __future__ import annotations
 
-from yunying.campaigns.models import Signup
+from django.db.models import QuerySet
+
+from yunying.campaigns.models import Campaign, Signup, SignupRefusal
 from yunying.campaigns.services.admission import answers_read
+from yunying.core.errors import message_for
 
 
-def signups_export(member_id: int) -> list[dict]:
+def member_refusals(member_id: int) -> QuerySet[SignupRefusal]:
+    """The member's refused sign-up attempts, newest first (kept CLIENT_DATA_RETENTION_DAYS)."""
+    return SignupRefusal.objects.filter(member_id=member_id).order_by("-id")
+
+
+def refusal_view(refusals: list[SignupRefusal]) -> list[dict]:
+    """Refusals as the member reads them: the campaign's title, the refusal and each reason in words
+    (one query for the titles)."""
+    titles = dict(
+        Campaign.objects.filter(pk__in={r.campaign_id for r in refusals}).values_list("pk", "title")
+    )
+    return [
+        {
+            "at": r.at,
+            "campaign": titles.get(r.campaign_id, ""),
+            "refusal": message_for(r.code),
+            "reasons": [message_for(code) for code in r.reasons.split(",") if code],
+        }
+        for r in refusals
+    ]
+
+
+def signups_export(member_id: int) -> dict:
+    refusals = refusal_view(list(member_refusals(member_id)))
+    return {"signups": _signups(member_id), "refused": [r | {"at": r["at"].isoformat()} for r in refusals]}
+
+
+def _signups(member_id: int) -> list[dict]:
     return [
         {
             "signup": signup.public_id,
@@ -31,7 +61,8 @@ def signups_erase(member_id: int) -> dict[str, int]:
         answers_encrypted="", client_ip_hash="", device_id_hash="", user_agent="",
         status_reason="", status_note="", utm_source="", utm_medium="", utm_campaign="",
     )  # fmt: skip
-    return {"signups": changed}
+    unlinked = SignupRefusal.objects.filter(member_id=member_id).update(member_id=None)
+    return {"signups": changed, "refusals_unlinked": unlinked}
 
 
 def holdings_register() -> None:

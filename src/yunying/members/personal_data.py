@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from yunying.members.models import ConsentEvent, ConsentRecord, Member, MemberTag, ProfileAnswer
 from yunying.members.profiling import profile_attributes
+from yunying.members.regions import province_of
 from yunying.members.services import member_email, member_name, member_phone
 
 ERASED_PREFIX = "erased:"
@@ -35,11 +36,20 @@ def profile_export(member_id: int) -> dict:
 def profile_erase(member_id: int) -> dict[str, int]:
     """Clear the member's identity irreversibly: ciphertexts and the phone's blind index go, so the
     phone finds nobody and can register anew; the row stays (orders, sign-ups and ledgers point at
-    it) as an anonymous fact. The external id becomes a marker no storefront id can take."""
-    changed = Member.objects.filter(pk=member_id).exclude(external_id__startswith=ERASED_PREFIX).update(
+    it) as an anonymous fact. The external id becomes a marker no storefront id can take.
+
+    What campaign statistics count by (gender, age band, province) is kept generalised, so they stay
+    right: the gender, the province instead of the district, the birth month instead of the day (an
+    age band can move only for a birthday within that month)."""
+    member = Member.objects.filter(pk=member_id).exclude(external_id__startswith=ERASED_PREFIX).first()
+    if member is None:
+        return {"members": 0}
+    born = member.birth_date.replace(day=1) if member.birth_date else None
+    region = province_of(member.region_code) if member.region_code else ""
+    changed = Member.objects.filter(pk=member.pk).update(
         phone_encrypted="", phone_index=None, name_encrypted="", email_encrypted="",
-        external_id=f"{ERASED_PREFIX}{member_id}", birth_date=None, gender="unknown", region_code="",
-        source_channel="", utm_source="", utm_medium="", utm_campaign="",
+        external_id=f"{ERASED_PREFIX}{member_id}", birth_date=born, region_code=region,
+        source_channel="", utm_source="", utm_medium="", utm_campaign="", language="zh-hans",
     )  # fmt: skip
     return {"members": changed}
 
@@ -103,7 +113,7 @@ def holdings_register() -> None:
     personal_data_register(PersonalDataHolding(
         key="members.profile", label=_("Your phone number, name, e-mail, birth date, gender and region"),
         purpose=_("To identify you when you sign in, and to contact you about what you signed up for"),
-        retention=_("As long as you are a member; erased when you delete your account"),
+        retention=_("As long as you are a member; erased when you delete your account (only gender, province and birth month stay, for statistics)"),
         shared_with=(_("SMS provider (sign-in codes and notices to your phone)"),
                      _("E-mail provider (notices to your e-mail address)")),
         export=profile_export, erase=profile_erase,
