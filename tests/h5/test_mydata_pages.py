@@ -70,7 +70,7 @@ def test_the_centre_lists_holdings_sharing_refusals_and_decisions_with_a_review_
         reasons=[{"rule": "r", "label": "Too many claims"}],
     )
     page = member_client.get("/m/me/data/").content.decode()
-    assert "Your phone number, name" in page and "SMS provider" in page
+    assert "Your phone number, name" in page and "SMS provider" in page and "Our online shop" in page
     assert "The member is younger than the minimum age." in page
     assert "Too many claims" in page and f'action="/m/risk/{decision.pk}/review/"' in page
 

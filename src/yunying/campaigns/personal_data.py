@@ -76,7 +76,7 @@ def holdings_register() -> None:
         key="campaigns.signups", label=_("Your event sign-ups, the answers on their forms, and your attendance"),
         purpose=_("To run the events you signed up for: seats, lotteries, check-in and prizes"),
         retention=_("Your device and network signals are cleared after %(days)s days; the sign-ups stay while you are a member, and as anonymous counts after you delete your account") % {"days": settings.CLIENT_DATA_RETENTION_DAYS},
-        shared_with=(_("Courier (name, phone and address, when a prize you won is sent to you)"),
-                     _("SMS provider (notices about your sign-up)")),
+        shared_with=(_("Courier (when a prize you won is sent to you)"),
+                     _("SMS provider")),
         export=signups_export, erase=signups_erase,
     ))  # fmt: skip

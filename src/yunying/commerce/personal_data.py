@@ -45,6 +45,6 @@ def holdings_register() -> None:
         key="commerce.orders", label=_("Your orders: what you bought, when, and what you paid"),
         purpose=_("Points, member levels and offers that depend on your purchases"),
         retention=_("Kept as anonymous facts after you delete your account (accounting records)"),
-        shared_with=(_("Our online shop (it sends us your orders)"),),
+        shared_with=(_("Our online shop"),),
         export=orders_export, erase=orders_erase,
     ))  # fmt: skip

@@ -114,8 +114,7 @@ def holdings_register() -> None:
         key="members.profile", label=_("Your phone number, name, e-mail, birth date, gender and region"),
         purpose=_("To identify you when you sign in, and to contact you about what you signed up for"),
         retention=_("As long as you are a member; erased when you delete your account (only gender, province and birth month stay, for statistics)"),
-        shared_with=(_("SMS provider (sign-in codes and notices to your phone)"),
-                     _("E-mail provider (notices to your e-mail address)")),
+        shared_with=(_("SMS provider"), _("E-mail provider")),  # one name per party: the 共享清单 groups by it
         export=profile_export, erase=profile_erase,
     ))  # fmt: skip
     personal_data_register(PersonalDataHolding(

@@ -25,6 +25,6 @@ def holdings_register() -> None:
         key="promotions.coupons", label=_("Your coupons and where you used them"),
         purpose=_("To give you coupons and apply them at checkout"),
         retention=_("As long as you are a member; coupon uses stay as anonymous facts after you delete your account"),
-        shared_with=(_("Our online shop (to apply your coupons at checkout)"),),
+        shared_with=(_("Our online shop"),),
         export=coupons_export, erase=None,
     ))  # fmt: skip
