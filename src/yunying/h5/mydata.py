@@ -65,7 +65,8 @@ def data_export(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.json"'
         response["Cache-Control"] = "no-store"
         return response
-    response = _page(request, "h5/mydata_export.html", {"data": data, "pretty": _pretty(data)})
+    context = {"data": data, "pretty": _pretty(data), "exported_at": timezone.now()}
+    response = _page(request, "h5/mydata_export.html", context)
     response["Cache-Control"] = "no-store"
     return response
 

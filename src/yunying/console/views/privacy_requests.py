@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from yunying.console.access import operator_required
@@ -25,7 +26,7 @@ from yunying.privacy.workdays import working_days_left
 
 SHOWN = 200
 TABS = [(RequestStatus.OPEN, RequestStatus.OPEN.label), (RequestStatus.DONE, RequestStatus.DONE.label),
-        (RequestStatus.REJECTED, RequestStatus.REJECTED.label)]  # fmt: skip
+        (RequestStatus.REJECTED, gettext_lazy("Rejected requests"))]  # fmt: skip
 
 
 @operator_required(Perm.PRIVACY_REQUESTS)
