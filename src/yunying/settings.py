@@ -255,6 +255,8 @@ RATE_LIMITS = {
     "coupon_code_member_hour": int(os.environ.get("YUNYING_RATE_COUPON_CODE_MEMBER_HOUR", 10)),
     "coupon_code_ip_hour": int(os.environ.get("YUNYING_RATE_COUPON_CODE_IP_HOUR", 10)),
     "coupon_points_member": int(os.environ.get("YUNYING_RATE_COUPON_POINTS_MEMBER", 10)),
+    # a member's self-service exports of their own data per day (each decrypts everything they hold)
+    "privacy_export_member_day": int(os.environ.get("YUNYING_RATE_PRIVACY_EXPORT_MEMBER_DAY", 5)),
 }
 RATELIMIT_PATH = Path(os.environ.get("YUNYING_RATELIMIT_PATH", VAR_DIR / "ratelimit.sqlite3"))
 # Member sign-in by SMS code (members.signin, M1): sends per client address per hour (the per-phone
@@ -273,6 +275,11 @@ PRIVACY_POLICY_VERSION = os.environ.get("YUNYING_PRIVACY_POLICY_VERSION", "2026-
 # hashes of IP and device id, user agent) are cleared after this many days; idempotency records expire.
 CLIENT_DATA_RETENTION_DAYS = int(os.environ.get("YUNYING_CLIENT_DATA_RETENTION_DAYS", 90))
 IDEMPOTENCY_RETENTION_HOURS = int(os.environ.get("YUNYING_IDEMPOTENCY_RETENTION_HOURS", 24))
+# Members' requests about their data (PIPL arts. 44-47) are answered within this many working days:
+# Saturdays and Sundays are skipped, and the public holidays listed here (ISO dates, comma-separated in
+# YUNYING_PRIVACY_HOLIDAYS; none by default: set the year's 法定节假日 when deploying).
+PRIVACY_REQUEST_WORKING_DAYS = int(os.environ.get("YUNYING_PRIVACY_REQUEST_WORKING_DAYS", 15))
+PRIVACY_HOLIDAYS = [d.strip() for d in os.environ.get("YUNYING_PRIVACY_HOLIDAYS", "").split(",") if d.strip()]
 
 # Notification delivery channels: pluggable classes by channel name (N1).
 # Segments and lifecycle labels (A4, M5, M6; docs/segments.md defines each label). Days are whole

@@ -7,6 +7,9 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "Analytics and segments"
 
     def ready(self) -> None:
+        from yunying.analytics.personal_data import holdings_register
+
+        holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)
         # The marketing message a segment's audience receives, rendered by the outbox worker; the
         # periodic RFM and segment recompute, run by `yunying worker`.
         from yunying.analytics import services

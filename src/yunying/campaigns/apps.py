@@ -7,6 +7,9 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns"
 
     def ready(self) -> None:
+        from yunying.campaigns.personal_data import holdings_register
+
+        holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)
         # What this app plugs into the shared machinery (core and notify import no campaign code):
         # its messages, rendered by the outbox worker; its periodic jobs, run by `yunying worker`.
         from yunying.campaigns import jobs, messages, retention

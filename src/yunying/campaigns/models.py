@@ -232,7 +232,14 @@ class SignupRefusal(models.Model):
     code = models.CharField(max_length=64)  # the refusal's error code: "signup.ineligible", …
     reasons = models.CharField(max_length=300, blank=True)  # eligibility reason codes, comma-separated
     channel = models.CharField(max_length=20, blank=True)
+    # The member refused, when known (a signed-in member on the member pages): their data centre
+    # shows them the automated refusal and its reasons (PIPL art. 24). No foreign key, as campaign_id.
+    member_id = models.BigIntegerField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        indexes = [models.Index(fields=["campaign_id", "at"]), models.Index(fields=["at"])]
+        indexes = [
+            models.Index(fields=["campaign_id", "at"]),
+            models.Index(fields=["at"]),
+            models.Index(fields=["member_id", "-id"], name="signup_refusal_member"),
+        ]

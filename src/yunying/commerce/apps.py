@@ -7,6 +7,9 @@ class CommerceConfig(AppConfig):
     verbose_name = "Order facts"
 
     def ready(self) -> None:
+        from yunying.commerce.personal_data import holdings_register
+
+        holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)
         from yunying.commerce.imports import errors  # noqa: F401 - registers the import messages
         from yunying.commerce.imports.jobs import imports_run_due
         from yunying.core.registry import periodic_job_register

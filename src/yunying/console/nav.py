@@ -53,4 +53,12 @@ NAV: list[NavItem] = [
     NavItem("imports", _("Import"), "console:import_list", "upload", Perm.IMPORT_RUN),
     NavItem("apikeys", _("API keys"), "console:apikey_list", "key", Perm.APIKEY_MANAGE),
     NavItem("audit", _("Audit log"), "console:audit_log", "journal-text", Perm.AUDIT_VIEW),
+    # Privacy: members' requests about their data (PIPL arts. 44-47), by deadline
+    NavItem(
+        "privacy_requests",
+        _("Privacy requests"),
+        "console:privacy_requests",
+        "person-lock",
+        Perm.PRIVACY_REQUESTS,
+    ),
 ]

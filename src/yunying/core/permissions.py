@@ -73,6 +73,7 @@ class Perm(StrEnum):
     RISK_REVIEW = "risk.review"  # approve or reject review cases
     RISK_CONFIGURE = "risk.configure"  # rule versions, allow and block lists, the risk register
     RISK_CHALLENGE = "risk.challenge"  # storefront: report that a person passed the extra verification
+    PRIVACY_REQUESTS = "privacy.requests"  # members' data requests: record, carry out, reject (PIPL 44-47)
 
 
 # What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
@@ -124,6 +125,7 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.RISK_REVIEW: _("Review risk cases"),
     Perm.RISK_CONFIGURE: _("Configure risk rules and lists"),
     Perm.RISK_CHALLENGE: _("Report passed risk verifications"),
+    Perm.PRIVACY_REQUESTS: _("Handle members' requests about their data"),
 }
 
 
@@ -176,6 +178,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.MEMBER_LOOKUP,
             Perm.MEMBER_EDIT,
             Perm.MEMBER_LINK,
+            Perm.PRIVACY_REQUESTS,  # support takes members' calls and e-mails, and answers their requests
             Perm.ATTENDANCE_MARK,
             Perm.ORDER_VIEW,
             Perm.MEMBER_VIEW,

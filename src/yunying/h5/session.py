@@ -15,6 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from yunying.core.permissions import Actor
 from yunying.members.consent import consent_current, policy_version
 from yunying.members.models import Member
+from yunying.members.personal_data import member_is_erased
 from yunying.members.signin import member_get
 
 MEMBER = "h5_member"
@@ -46,8 +47,17 @@ def acquisition_of(request: HttpRequest) -> dict:
 def member_of(request: HttpRequest) -> Member | None:
     if not hasattr(request, "_h5_member"):
         member_id = request.session.get(MEMBER)
-        request._h5_member = member_get(member_id) if isinstance(member_id, int) else None
+        member = _signed_in_member(member_id) if isinstance(member_id, int) else None
+        if member is None and member_id is not None:
+            request.session.pop(MEMBER, None)  # an erased account's sessions end (PIPL art. 47)
+        request._h5_member = member
     return request._h5_member
+
+
+def _signed_in_member(member_id: int) -> Member | None:
+    """The session's member, unless the account is gone or was erased: its sessions end with it."""
+    member = member_get(member_id)
+    return None if member is None or member_is_erased(member) else member
 
 
 def member_actor(member: Member) -> Actor:

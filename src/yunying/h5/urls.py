@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from yunying.h5 import brokerage, centre, coupons, incentives, points, views
+from yunying.h5 import brokerage, centre, coupons, incentives, mydata, points, views
 
 app_name = "h5"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path("me/", views.me, name="me"),
     path("me/privacy/", centre.consent_page, name="consent"),
     path("me/identity/", centre.identity_page, name="identity"),
+    path("me/data/", mydata.data_centre, name="mydata"),
+    path("me/data/export/", mydata.data_export, name="mydata_export"),
+    path("me/data/delete/", mydata.data_delete, name="mydata_delete"),
     path("me/questions/<str:moment>/", centre.questions, name="questions"),
     path("i/<str:code>/", centre.invite, name="invite"),
     path("p/<str:code>/", brokerage.promoter_link, name="promoter_link"),

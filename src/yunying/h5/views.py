@@ -429,7 +429,7 @@ def _create(
     try:
         # Outermost, as the API's handler: a refusal operators watch (ineligible, duplicate,
         # rate-limited) is recorded for the live monitor after the refused work has ended.
-        with refusals.refusals_recorded(campaign_id=campaign.pk, channel="h5"):
+        with refusals.refusals_recorded(campaign_id=campaign.pk, channel="h5", member_id=request.member.pk):
             if ip:  # the limits the API applies to one client and to one member (S7)
                 ratelimit_hit(
                     scope=f"signup_ip:{campaign.pk}",

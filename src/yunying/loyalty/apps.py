@@ -7,6 +7,9 @@ class LoyaltyConfig(AppConfig):
     verbose_name = "Loyalty"
 
     def ready(self) -> None:
+        from yunying.loyalty.personal_data import holdings_register
+
+        holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)
         from yunying.commerce.events import order_subscribe
         from yunying.core.activity import activity_subscribe
         from yunying.core.registry import periodic_job_register

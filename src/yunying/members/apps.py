@@ -7,6 +7,9 @@ class MembersConfig(AppConfig):
     verbose_name = "Members"
 
     def ready(self) -> None:
+        from yunying.members.personal_data import holdings_register
+
+        holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)
         from yunying.core.registry import consent_check_register
         from yunying.members.consent import consent_check
 

@@ -10,6 +10,9 @@ class NotifyConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
+        from yunying.notify.personal_data import holdings_register
+
+        holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)
         from yunying.core.registry import metrics_collector_register
 
         # A dotted path: prometheus_client is imported only when /metrics is scraped (core.registry).

@@ -35,7 +35,9 @@ def refusal_reasons(refusal: DomainError) -> list[str]:
     return [str(r.get("code", "")) for r in refusal.data.get("reasons", []) if isinstance(r, dict)]
 
 
-def signup_refusal_record(*, campaign_id: int | None, refusal: DomainError, channel: str = "") -> bool:
+def signup_refusal_record(
+    *, campaign_id: int | None, refusal: DomainError, channel: str = "", member_id: int | None = None
+) -> bool:
     """Record one refused attempt if operators watch its code; True when a row was written.
     Call it outside any transaction that may roll back (after the refused work has ended)."""
     if campaign_id is None or refusal.code not in RECORDED:
@@ -47,16 +49,19 @@ def signup_refusal_record(*, campaign_id: int | None, refusal: DomainError, chan
         code=refusal.code,
         reasons=",".join(sorted(set(refusal_reasons(refusal))))[:300],
         channel=(channel or "")[:20],
+        member_id=member_id,
     )
     return True
 
 
 @contextmanager
-def refusals_recorded(*, campaign_id: int | None, channel: str = "") -> Iterator[None]:
+def refusals_recorded(
+    *, campaign_id: int | None, channel: str = "", member_id: int | None = None
+) -> Iterator[None]:
     """Wrap a sign-up attempt (rate limits + signup_create), outermost: a refusal is recorded, then
     re-raised unchanged."""
     try:
         yield
     except DomainError as refusal:
-        signup_refusal_record(campaign_id=campaign_id, refusal=refusal, channel=channel)
+        signup_refusal_record(campaign_id=campaign_id, refusal=refusal, channel=channel, member_id=member_id)
         raise

@@ -1,0 +1,82 @@
+"""The personal data campaigns holds about a member (sign-ups, their answers, attendance), for the
+member's export and erasure (PIPL arts. 45, 47). Registered in CampaignsConfig.ready()."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from yunying.campaigns.models import Campaign, Signup, SignupRefusal
+from yunying.campaigns.services.admission import answers_read
+from yunying.core.errors import message_for
+
+
+def member_refusals(member_id: int) -> QuerySet[SignupRefusal]:
+    """The member's refused sign-up attempts, newest first (kept CLIENT_DATA_RETENTION_DAYS)."""
+    return SignupRefusal.objects.filter(member_id=member_id).order_by("-id")
+
+
+def refusal_view(refusals: list[SignupRefusal]) -> list[dict]:
+    """Refusals as the member reads them: the campaign's title, the refusal and each reason in words
+    (one query for the titles)."""
+    titles = dict(
+        Campaign.objects.filter(pk__in={r.campaign_id for r in refusals}).values_list("pk", "title")
+    )
+    return [
+        {
+            "at": r.at,
+            "campaign": titles.get(r.campaign_id, ""),
+            "refusal": message_for(r.code),
+            "reasons": [message_for(code) for code in r.reasons.split(",") if code],
+        }
+        for r in refusals
+    ]
+
+
+def signups_export(member_id: int) -> dict:
+    refusals = refusal_view(list(member_refusals(member_id)))
+    return {"signups": _signups(member_id), "refused": [r | {"at": r["at"].isoformat()} for r in refusals]}
+
+
+def _signups(member_id: int) -> list[dict]:
+    return [
+        {
+            "signup": signup.public_id,
+            "campaign": signup.campaign.title,
+            "status": signup.status,
+            "answers": answers_read(signup),
+            "channel": signup.channel,
+            "status_reason": signup.status_reason,
+            "attended_at": signup.attended_at.isoformat() if signup.attended_at else None,
+            "created_at": signup.created_at.isoformat(),
+        }
+        for signup in Signup.objects.filter(member_id=member_id).select_related("campaign").order_by("id")
+    ]
+
+
+def signups_erase(member_id: int) -> dict[str, int]:
+    """Keep each sign-up as an anonymous fact (its status, campaign, channel and attendance keep the
+    campaign's counts right) and clear what describes the person: the answers, client signals and
+    the free-text reasons and notes."""
+    changed = Signup.objects.filter(member_id=member_id).update(
+        answers_encrypted="", client_ip_hash="", device_id_hash="", user_agent="",
+        status_reason="", status_note="", utm_source="", utm_medium="", utm_campaign="",
+    )  # fmt: skip
+    unlinked = SignupRefusal.objects.filter(member_id=member_id).update(member_id=None)
+    return {"signups": changed, "refusals_unlinked": unlinked}
+
+
+def holdings_register() -> None:
+    """Declare what campaigns holds (CampaignsConfig.ready)."""
+    from django.conf import settings
+    from django.utils.translation import gettext_lazy as _
+
+    from yunying.core.registry import PersonalDataHolding, personal_data_register
+
+    personal_data_register(PersonalDataHolding(
+        key="campaigns.signups", label=_("Your event sign-ups, the answers on their forms, and your attendance"),
+        purpose=_("To run the events you signed up for: seats, lotteries, check-in and prizes"),
+        retention=_("Your device and network signals are cleared after %(days)s days; the sign-ups stay while you are a member, and as anonymous counts after you delete your account") % {"days": settings.CLIENT_DATA_RETENTION_DAYS},
+        shared_with=(_("Courier (when a prize you won is sent to you)"),
+                     _("SMS provider")),
+        export=signups_export, erase=signups_erase,
+    ))  # fmt: skip

@@ -1,0 +1,248 @@
+"""The member's rights over their data (PIPL arts. 44-47): export, erasure, and the data-subject
+requests that track them with their deadline. The only writer of privacy.DataSubjectRequest.
+
+What a member's data is, each domain app declares (core.registry.PersonalDataHolding); this module
+runs the holdings' export() and erase() and never touches another app's tables itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from yunying.core.audit import audit_record, pii_access_record
+from yunying.core.errors import DomainError
+from yunying.core.permissions import Actor, Perm
+from yunying.core.purposes import Purpose
+from yunying.core.ratelimit import ratelimit_hit
+from yunying.core.registry import personal_data_holdings
+from yunying.loyalty.personal_data import brokerage_erase_blockers
+from yunying.members.consent import consent_history, consent_state
+from yunying.members.models import Member
+from yunying.members.personal_data import member_is_erased
+from yunying.privacy.models import DataSubjectRequest, RequestChannel, RequestKind, RequestStatus
+from yunying.privacy.rights_errors import RightsError
+from yunying.privacy.workdays import due_at_for
+
+EXPORT_WINDOW_SECONDS = 86400
+MAX_TEXT = 1000
+EXPORT_FIELDS = ["phone", "name", "email", "birth_date", "answers"]
+
+
+def _clean(text: str) -> str:
+    return "".join(ch for ch in (text or "") if ch == "\n" or ch >= " ").strip()[:MAX_TEXT]
+
+
+def _member(member_id: int) -> Member:
+    member = Member.objects.filter(pk=member_id).first()
+    if member is None:
+        raise DomainError(RightsError.REQUEST_NOT_FOUND)
+    return member
+
+
+# --- export ------------------------------------------------------------------------------------------
+
+
+def data_export_build(member_id: int) -> dict[str, Any]:
+    """Everything held about the member, in clear: each holding's export() under its key, the
+    access log and the consents (JSON-serialisable with DjangoJSONEncoder)."""
+    from yunying.privacy.rights_selectors import access_rows  # the same words the centre shows
+
+    member = _member(member_id)
+    return {
+        "member_id": member.pk,
+        "exported_at": timezone.now().isoformat(),
+        "holdings": {
+            h.key: {"label": str(h.label), "purpose": str(h.purpose), "retention": str(h.retention),
+                    "shared_with": [str(s) for s in h.shared_with], "data": h.export(member.pk)}
+            for h in personal_data_holdings() if h.export is not None
+        },
+        "access_log": [
+            {"at": row["at"].isoformat(), "by": row["by"], "fields": row["fields"], "purpose": row["purpose"]}
+            for row in access_rows(member.pk, limit=None)
+        ],
+        "consent": {
+            "current": consent_state(member),
+            "history": [
+                {"purpose": e.purpose, "granted": e.granted, "policy_version": e.policy_version,
+                 "channel": e.channel, "at": e.at.isoformat()}
+                for e in consent_history(member)
+            ],
+        },
+    }  # fmt: skip
+
+
+def data_export_self(*, member: Member, actor: Actor) -> tuple[DataSubjectRequest, dict[str, Any]]:
+    """The member downloads their own data (art. 45): rate-limited per member per day, recorded as a
+    request carried out at once, and as a read of their data in clear in the access log.
+
+    Raises: core.rate_limited, privacy.member_erased."""
+    if member_is_erased(member):
+        raise DomainError(RightsError.MEMBER_ERASED)
+    ratelimit_hit(
+        scope="privacy_export", key=str(member.pk),
+        limit=settings.RATE_LIMITS["privacy_export_member_day"], window_seconds=EXPORT_WINDOW_SECONDS,
+    )  # fmt: skip
+    data = data_export_build(member.pk)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        request = DataSubjectRequest.objects.create(
+            member=member, kind=RequestKind.EXPORT, channel=RequestChannel.SELF_SERVICE,
+            status=RequestStatus.DONE, received_at=now, due_at=due_at_for(now), created_by="member",
+            handled_by="member", handled_at=now, notes="self-service download",
+        )  # fmt: skip
+        pii_access_record(
+            actor=actor,
+            member_ids=[member.pk],
+            fields=EXPORT_FIELDS,
+            purpose=str(Purpose.DATA_SUBJECT_REQUEST),
+        )
+    return request, data
+
+
+# --- erasure -----------------------------------------------------------------------------------------
+
+
+def erasure_waiting_on(member_id: int) -> list[str]:
+    """What must be settled before the member's data can be erased (codes; [] when nothing)."""
+    return brokerage_erase_blockers(member_id)
+
+
+def _erase(member: Member) -> dict[str, int]:
+    """Run every holding's erase(), the app highest in the layers first: the member's identity (and
+    so their risk reference and blind index) goes last, after the apps that key on it.
+    Needs the caller's transaction."""
+    counts: dict[str, int] = {}
+    for holding in reversed(personal_data_holdings()):
+        if holding.erase is not None:
+            for name, n in (holding.erase(member.pk) or {}).items():
+                counts[name] = counts.get(name, 0) + n
+    return counts
+
+
+def erasure_request_self(*, member: Member, confirmed: bool) -> DataSubjectRequest:
+    """The member asks to delete their account and data (art. 47). Carried out at once when nothing
+    must wait; otherwise the request waits in the operators' queue with what it waits on.
+
+    Raises: privacy.confirmation_required, privacy.member_erased."""
+    if not confirmed:
+        raise DomainError(RightsError.CONFIRMATION_REQUIRED)
+    now = timezone.now()
+    with transaction.atomic(durable=True):
+        locked = Member.objects.select_for_update().filter(pk=member.pk).first()
+        if locked is None or member_is_erased(locked):
+            raise DomainError(RightsError.MEMBER_ERASED)
+        open_request = DataSubjectRequest.objects.filter(
+            member=locked, kind=RequestKind.ERASE, status=RequestStatus.OPEN
+        ).first()
+        if open_request is not None:
+            return open_request
+        waiting = erasure_waiting_on(locked.pk)
+        request = DataSubjectRequest.objects.create(
+            member=locked, kind=RequestKind.ERASE, channel=RequestChannel.SELF_SERVICE,
+            received_at=now, due_at=due_at_for(now), created_by="member", waiting_on=waiting,
+        )  # fmt: skip
+        if not waiting:
+            request.result = _erase(locked)
+            request.status, request.handled_by, request.handled_at = RequestStatus.DONE, "member", now
+            request.notes = "self-service erasure"
+            request.save(update_fields=["result", "status", "handled_by", "handled_at", "notes"])
+    return request
+
+
+# --- the operators' queue ----------------------------------------------------------------------------
+
+
+def request_create(
+    *, actor: Actor, member_id: int, kind: str, channel: str, details: str = ""
+) -> DataSubjectRequest:
+    """An operator records a request the member made by phone, e-mail or letter; the deadline runs
+    from now. Raises: core.permission_denied, privacy.request_not_found (no such member)."""
+    actor.require(Perm.PRIVACY_REQUESTS)
+    member = _member(member_id)
+    kind, channel = RequestKind(kind), RequestChannel(channel)
+    now = timezone.now()
+    try:
+        with transaction.atomic(durable=True):
+            request = DataSubjectRequest.objects.create(
+                member=member, kind=kind, channel=channel, received_at=now, due_at=due_at_for(now),
+                created_by=actor.label[:150], details=_clean(details),
+                waiting_on=erasure_waiting_on(member.pk) if kind == RequestKind.ERASE else [],
+            )  # fmt: skip
+            audit_record(
+                actor=actor, action="privacy.request_create", object_type="privacy_request", object_id=request.pk,
+                after={"member": member.pk, "kind": kind, "channel": channel, "due_at": request.due_at.isoformat()},
+            )  # fmt: skip
+    except IntegrityError:  # an erasure already waits for this member: that request is this one
+        return DataSubjectRequest.objects.get(
+            member=member, kind=RequestKind.ERASE, status=RequestStatus.OPEN
+        )
+    return request
+
+
+def _close(request_id: int, *, actor: Actor, status: str, notes: str, result: dict | None = None) -> int:
+    """Open -> closed, once (the loser of a race gets privacy.request_closed). Needs the caller's
+    transaction."""
+    changed = DataSubjectRequest.objects.filter(pk=request_id, status=RequestStatus.OPEN).update(
+        status=status,
+        handled_by=actor.label[:150],
+        handled_at=timezone.now(),
+        notes=notes,
+        result=result or {},
+    )
+    if not changed:
+        raise DomainError(RightsError.REQUEST_CLOSED)
+    return changed
+
+
+def request_carry_out(*, actor: Actor, request_id: int, notes: str = "") -> DataSubjectRequest:
+    """Carry out a waiting request. An erasure runs the erasure now (it re-checks what it waited on);
+    an export, access or correction is recorded done with what was sent or changed (`notes`).
+
+    Raises: core.permission_denied, privacy.request_not_found, privacy.request_closed,
+    privacy.erasure_waiting."""
+    actor.require(Perm.PRIVACY_REQUESTS)
+    with transaction.atomic(durable=True):
+        request = DataSubjectRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None:
+            raise DomainError(RightsError.REQUEST_NOT_FOUND)
+        if request.status != RequestStatus.OPEN:
+            raise DomainError(RightsError.REQUEST_CLOSED)
+        result: dict[str, int] = {}
+        if request.kind == RequestKind.ERASE:
+            member = Member.objects.select_for_update().get(pk=request.member_id)
+            waiting = erasure_waiting_on(member.pk)
+            if waiting:
+                raise DomainError(RightsError.ERASURE_WAITING, waiting_on=waiting)
+            if not member_is_erased(member):
+                result = _erase(member)
+        _close(request.pk, actor=actor, status=RequestStatus.DONE, notes=_clean(notes), result=result)
+        audit_record(
+            actor=actor, action="privacy.request_carry_out", object_type="privacy_request", object_id=request.pk,
+            before={"status": "open"}, after={"status": "done", "kind": request.kind, "result": result},
+            reason=_clean(notes)[:500],
+        )  # fmt: skip
+    request.refresh_from_db()
+    return request
+
+
+def request_reject(*, actor: Actor, request_id: int, reason: str) -> DataSubjectRequest:
+    """Reject a request, with the reason the member is given (e.g. identity not confirmed).
+
+    Raises: core.permission_denied, privacy.reason_required, privacy.request_not_found,
+    privacy.request_closed."""
+    actor.require(Perm.PRIVACY_REQUESTS)
+    reason = _clean(reason)
+    if not reason:
+        raise DomainError(RightsError.REASON_REQUIRED)
+    with transaction.atomic(durable=True):
+        if not DataSubjectRequest.objects.filter(pk=request_id).exists():
+            raise DomainError(RightsError.REQUEST_NOT_FOUND)
+        _close(request_id, actor=actor, status=RequestStatus.REJECTED, notes=reason)
+        audit_record(
+            actor=actor, action="privacy.request_reject", object_type="privacy_request", object_id=request_id,
+            before={"status": "open"}, after={"status": "rejected"}, reason=reason[:500],
+        )  # fmt: skip
+    return DataSubjectRequest.objects.get(pk=request_id)

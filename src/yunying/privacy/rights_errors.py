@@ -1,0 +1,35 @@
+"""Stable codes of the members' rights (data-subject requests)."""
+
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+from yunying.core.errors import register_messages
+
+
+class RightsError(StrEnum):
+    REQUEST_NOT_FOUND = "privacy.request_not_found"
+    REQUEST_CLOSED = "privacy.request_closed"  # carried out or rejected already
+    ERASURE_WAITING = "privacy.erasure_waiting"  # something must be settled first (waiting_on)
+    REASON_REQUIRED = "privacy.reason_required"
+    CONFIRMATION_REQUIRED = "privacy.confirmation_required"
+    MEMBER_ERASED = "privacy.member_erased"
+
+
+# Why an erasure waits, in words (codes the domain apps return).
+WAITING_ON = {
+    "loyalty.brokerage_unpaid": _(
+        "Commission is still owed to the member: pay it out (or settle it) before the account is erased."
+    ),
+}
+
+register_messages(
+    {
+        RightsError.REQUEST_NOT_FOUND: _("Request not found."),
+        RightsError.REQUEST_CLOSED: _("This request has already been carried out or rejected."),
+        RightsError.ERASURE_WAITING: _("The erasure has to wait: something must be settled first."),
+        RightsError.REASON_REQUIRED: _("State the reason."),
+        RightsError.CONFIRMATION_REQUIRED: _("Confirm that you want your account and data deleted."),
+        RightsError.MEMBER_ERASED: _("This member's data has been erased."),
+    }
+)

@@ -1,0 +1,112 @@
+"""我的数据 on a phone (375×812): a member sees a support operator's reveal of their data, with its
+purpose and the reader's role; exports their data (the JSON downloads, the page shows it); deletes the
+account, after which signing in with the same phone makes a fresh account. And 隐私请求 in the console."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import BROWSER, check_page
+from tests.browser.test_member_pages import consent_and_sign_in
+
+pytestmark = BROWSER
+PHONE = "13700001401"
+E164 = "+86" + PHONE
+
+REVEAL = """
+from django.contrib.auth.models import User
+from yunying.console.access import actor_for
+from yunying.core.purposes import reveal_authorize
+from yunying.members.services import member_find, member_reveal
+actor = actor_for(User.objects.get(username="support"))
+member = member_find(phone="%s")
+purpose = reveal_authorize(actor, purpose="prize_delivery", note="寄送纪念徽章")
+member_reveal(actor=actor, member_id=member.pk, purpose=purpose)
+print(member.pk)
+"""
+MEMBER_ID = """
+from yunying.members.services import member_find
+print(member_find(phone="%s").pk)
+"""
+SMS_AGAIN = """
+from yunying.core.ratelimit import ratelimit_release
+from yunying.members.signin import PHONE_LIMITS, _phone_key
+for window, _limit in PHONE_LIMITS:  # a minute later: one code a minute per phone
+    ratelimit_release(scope=f"signin_phone_{window}", key=_phone_key("%s"), window_seconds=window)
+"""
+
+
+def _shell(site, code: str) -> str:
+    out = site.run("shell", "-v0", "-c", code).strip().splitlines()
+    return out[-1] if out else ""
+
+
+def test_a_member_sees_a_reveal_exports_and_deletes_then_signs_in_afresh(phone, site):
+    # signed in
+    phone.goto("/m/me/")
+    consent_and_sign_in(phone, site, PHONE)
+    phone.goto("/m/me/")
+    phone.locator("#mydata-link").click()
+    phone.wait_for_url(re.compile("/m/me/data/"))
+    # an operator of the support team reveals the member's data for a prize delivery
+    old_id = int(_shell(site, REVEAL % E164))
+    phone.reload()
+    row = phone.locator(".h5-access-row").first
+    assert "我们的客服" in row.inner_text() and "寄送纪念徽章" in row.inner_text()
+    assert "奖品" in row.inner_text()  # the purpose's label (prize delivery) before the note
+    assert "support" not in row.inner_text()
+    check_page(phone, "h5-mydata")
+    # the JSON download
+    with phone.expect_download() as download:
+        phone.locator("#export-json").click()
+    data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert data["holdings"]["members.profile"]["data"]["phone"] == E164
+    assert any("寄送纪念徽章" in row["purpose"] for row in data["access_log"])
+    # the readable page
+    phone.locator("#export-page").click()
+    phone.wait_for_url(re.compile("/m/me/data/export/"))
+    assert E164 in phone.locator("main").inner_text()
+    check_page(phone, "h5-mydata-export")
+    # delete, confirmed
+    phone.goto("/m/me/data/delete/")
+    check_page(phone, "h5-mydata-delete")
+    phone.locator("#confirm-delete").check()
+    phone.locator("#delete-confirm").click()
+    phone.locator(".h5-erased").wait_for()
+    check_page(phone, "h5-mydata-deleted")
+    phone.goto("/m/me/")
+    assert re.search("/m/(signin|privacy)/", phone.url), phone.url  # signed out
+    # the same phone signs in as someone new
+    _shell(site, SMS_AGAIN % E164)
+    phone.goto("/m/me/")
+    consent_and_sign_in(phone, site, PHONE)
+    phone.goto("/m/me/data/")
+    assert phone.locator(".h5-access-row").count() == 0
+    assert int(_shell(site, MEMBER_ID % E164)) != old_id
+
+
+@pytest.mark.parametrize("role", ["support"])
+def test_support_works_the_privacy_request_queue(console, site, role):
+    member_id = _shell(site, "from yunying.members.services import member_resolve\n"
+                       'print(member_resolve(phone="+8613700001402", external_id=None).pk)')  # fmt: skip
+    page = console(role)
+    page.goto("/console/privacy/requests/")
+    page.locator("#dsr-member").fill(member_id)
+    page.locator("#dsr-kind").select_option("access")
+    page.locator("#dsr-channel").select_option("phone")
+    page.locator("#dsr-details").fill("来电询问保存了哪些信息")
+    page.get_by_role("button", name=re.compile("登记请求")).click()
+    page.wait_for_load_state()
+    row = page.locator("#privacy-requests tbody tr", has_text="来电询问保存了哪些信息")
+    assert "剩余工作日：15" in row.inner_text()
+    check_page(page, "console-privacy-requests")
+    row.locator("input[name=note]").fill("已电话告知")
+    row.get_by_role("button", name="办理").click()
+    page.wait_for_load_state()
+    assert page.locator("#privacy-requests tbody tr", has_text="来电询问保存了哪些信息").count() == 0
+    page.goto("/console/privacy/requests/?status=done")
+    assert "已电话告知" in page.locator("#privacy-requests").inner_text()

@@ -1,0 +1,86 @@
+"""隐私请求 in the console: support records a request received by phone, sees its deadline and the
+working days left (overdue ones highlighted), carries it out or rejects it with a reason; roles
+without privacy.requests are refused."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from yunying.core.models import AuditEntry
+from yunying.core.permissions import Role
+from yunying.members.models import Member
+from yunying.members.services import member_find, member_resolve
+from yunying.privacy.models import DataSubjectRequest, RequestStatus
+
+pytestmark = pytest.mark.django_db
+PHONE = "+8613912345678"
+
+
+def test_support_records_a_request_by_phone_and_carries_out_an_erasure(console_as):
+    # given
+    client = console_as(Role.SUPPORT)
+    member = member_resolve(phone=PHONE, external_id=None)
+    # when
+    client.post(
+        "/console/privacy/requests/new/",
+        {"member_id": member.pk, "kind": "erase", "channel": "phone", "details": "来电要求注销"},
+    )
+    page = client.get("/console/privacy/requests/").content.decode()
+    # then
+    request = DataSubjectRequest.objects.get(member=member)
+    assert request.status == RequestStatus.OPEN and request.channel == "phone"
+    assert "来电要求注销" in page and "剩余工作日：15" in page
+    response = client.post(
+        f"/console/privacy/requests/{request.pk}/decide/",
+        {"decision": "carry_out", "note": "身份已核实"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    request.refresh_from_db()
+    assert request.status == RequestStatus.DONE and member_find(phone=PHONE) is None
+    assert AuditEntry.objects.filter(action="privacy.request_carry_out", actor_role="support").exists()
+
+
+def test_an_overdue_request_is_highlighted_and_a_rejection_needs_a_reason(console_as):
+    client = console_as(Role.SUPPORT)
+    member = Member.objects.create(external_id="dsr-1")
+    client.post(
+        "/console/privacy/requests/new/", {"member_id": member.pk, "kind": "access", "channel": "email"}
+    )
+    request = DataSubjectRequest.objects.get(member=member)
+    DataSubjectRequest.objects.filter(pk=request.pk).update(due_at=request.received_at - timedelta(days=7))
+    page = client.get("/console/privacy/requests/").content.decode()
+    assert f'class="table-danger" data-request="{request.pk}"' in page and "已逾期 5 个工作日" in page
+    client.post(f"/console/privacy/requests/{request.pk}/decide/", {"decision": "reject", "note": " "})
+    request.refresh_from_db()
+    assert request.status == RequestStatus.OPEN
+    client.post(
+        f"/console/privacy/requests/{request.pk}/decide/", {"decision": "reject", "note": "无法核实身份"}
+    )
+    request.refresh_from_db()
+    assert request.status == RequestStatus.REJECTED and request.notes == "无法核实身份"
+
+
+def test_bad_input_is_a_message_not_an_error(console_as):
+    client = console_as(Role.SUPPORT)
+    response = client.post(
+        "/console/privacy/requests/new/",
+        {"member_id": "１２", "kind": "erase", "channel": "phone"},
+        follow=True,
+    )
+    assert response.status_code == 200 and not DataSubjectRequest.objects.exists()
+    response = client.post(
+        "/console/privacy/requests/new/",
+        {"member_id": "999999", "kind": "erase", "channel": "phone"},
+        follow=True,
+    )
+    assert response.status_code == 200 and not DataSubjectRequest.objects.exists()
+
+
+@pytest.mark.parametrize("role", [Role.EXECUTION, Role.AUDITOR])
+def test_roles_without_the_permission_are_refused(console_as, role):
+    client = console_as(role)
+    assert client.get("/console/privacy/requests/").status_code == 403
+    assert client.post("/console/privacy/requests/new/", {}).status_code == 403

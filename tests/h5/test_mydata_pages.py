@@ -1,0 +1,127 @@
+"""我的数据 on the member pages: an operator's reveal with its purpose and the reader's role (never
+their name), refusals and risk decisions with a review button, the export (JSON and a page), and
+deleting the account, after which the same phone signs in as a new member."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client
+
+from tests.h5.conftest import sign_in
+from yunying.campaigns.models import SignupRefusal
+from yunying.core.permissions import Actor, Role
+from yunying.core.purposes import reveal_authorize
+from yunying.core.ratelimit import ratelimit_reset
+from yunying.members.models import Member
+from yunying.members.services import member_find, member_reveal
+from yunying.risk.models import Decision
+
+PHONE = "+8613800138000"
+SUPPORT = Actor(kind="user", id=None, label="kefu-zhang", role=Role.SUPPORT)
+
+
+def _support_user():
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user("kefu-zhang", password="x")
+    user.groups.add(Group.objects.get_or_create(name="support")[0])
+    return Actor(kind="user", id=user.pk, label=user.username, role=Role.SUPPORT)
+
+
+def _reveal(member, note="工单 1024"):
+    actor = _support_user()
+    purpose = reveal_authorize(actor, purpose="customer_service", note=note)
+    member_reveal(actor=actor, member_id=member.pk, purpose=purpose)
+
+
+def test_the_centre_shows_an_operators_reveal_by_role_with_its_purpose(member_client):
+    # given
+    member = member_find(phone=PHONE)
+    _reveal(member)
+    # when
+    page = member_client.get("/m/me/data/").content.decode()
+    # then
+    assert "Our customer service" in page and "Customer service: the member asked for help: 工单 1024" in page
+    assert "kefu-zhang" not in page
+    assert "Phone" in page  # which fields
+
+
+def test_the_me_page_links_to_the_centre(member_client):
+    assert 'href="/m/me/data/"' in member_client.get("/m/me/").content.decode()
+
+
+def test_the_centre_lists_holdings_sharing_refusals_and_decisions_with_a_review_button(member_client):
+    member = member_find(phone=PHONE)
+    SignupRefusal.objects.create(
+        campaign_id=1, code="signup.ineligible", reasons="eligibility.too_young", member_id=member.pk
+    )
+    decision = Decision.objects.create(
+        entry="coupon.claim",
+        subject_type="coupon",
+        subject_ref="c1",
+        member_ref=f"p:{member.phone_index}",
+        at=datetime.now(UTC),
+        score=80,
+        action="block",
+        reasons=[{"rule": "r", "label": "Too many claims"}],
+    )
+    page = member_client.get("/m/me/data/").content.decode()
+    assert "Your phone number, name" in page and "SMS provider" in page and "Our online shop" in page
+    assert "The member is younger than the minimum age." in page
+    assert "Too many claims" in page and f'action="/m/risk/{decision.pk}/review/"' in page
+
+
+@pytest.mark.parametrize("n", [1, 25])
+def test_the_centre_costs_the_same_queries_for_one_row_and_many(member_client, django_assert_num_queries, n):
+    member = member_find(phone=PHONE)
+    actor = _support_user()
+    for _ in range(n):
+        member_reveal(actor=actor, member_id=member.pk, purpose="customer_service")
+        SignupRefusal.objects.create(campaign_id=1, code="signup.ineligible", reasons="", member_id=member.pk)
+    member_client.get("/m/me/data/")  # warm the session and translations
+    with django_assert_num_queries(12):
+        assert member_client.get("/m/me/data/").status_code == 200
+
+
+def test_the_export_downloads_json_and_shows_a_page(member_client):
+    response = member_client.post("/m/me/data/export/", {"format": "json"})
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["holdings"]["members.profile"]["data"]["phone"] == PHONE
+    page = member_client.post("/m/me/data/export/", {"format": "html"}).content.decode()
+    assert PHONE in page
+
+
+def test_the_export_past_the_limit_is_refused_with_its_code(member_client, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "privacy_export_member_day": 1}
+    member_client.post("/m/me/data/export/", {"format": "json"})
+    refused = member_client.post("/m/me/data/export/", {"format": "json"})
+    assert refused.status_code == 429 and 'data-code="core.rate_limited"' in refused.content.decode()
+
+
+def test_deleting_needs_the_confirmation(member_client):
+    page = member_client.post("/m/me/data/delete/", {}).content.decode()
+    assert 'data-code="privacy.confirmation_required"' in page
+    assert member_find(phone=PHONE) is not None
+
+
+def test_after_deleting_the_session_ends_and_the_phone_signs_in_as_a_new_member(member_client, notify_dir):
+    old = member_find(phone=PHONE)
+    other = Client(HTTP_ACCEPT_LANGUAGE="en")  # the same member signed in on a second device
+    second = SessionStore()
+    second["h5_member"] = old.pk
+    second.create()
+    other.cookies["sessionid"] = second.session_key
+    assert other.get("/m/me/").status_code == 200
+    response = member_client.post("/m/me/data/delete/", {"confirm": "yes"})
+    assert "Your account is deleted" in response.content.decode()
+    assert member_client.get("/m/me/").status_code == 302
+    assert other.get("/m/me/").status_code == 302  # every session of the account ended
+    ratelimit_reset()  # a minute later: one code a minute per phone
+    sign_in(member_client, notify_dir)
+    new = member_find(phone=PHONE)
+    assert new.pk != old.pk and Member.objects.get(pk=old.pk).phone_index is None

@@ -1,0 +1,243 @@
+"""The member's rights (PIPL arts. 45, 47): export, erasure that keeps every aggregate right, and
+erasures that must wait. Data-subject requests and their deadline."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db.models import Count, Sum
+
+from tests.campaigns.factories import CampaignFactory
+from tests.campaigns.helpers import sign_up
+from tests.commerce.helpers import ingest, order_payload
+from tests.promotions.helpers import promotion_make
+from yunying.analytics.selectors import lifecycle_counts, rfm_grid
+from yunying.analytics.services import rfm_recompute
+from yunying.campaigns.selectors import campaign_stats
+from yunying.commerce.models import Order
+from yunying.core.errors import DomainError
+from yunying.core.permissions import SYSTEM, Actor, Role
+from yunying.loyalty import brokerage
+from yunying.loyalty.ledger import points_earn
+from yunying.loyalty.models import PointAccount, PointPosting
+from yunying.members.models import Member
+from yunying.members.services import member_find, member_name, member_phone, member_resolve
+from yunying.privacy import rights
+from yunying.privacy.models import DataSubjectRequest, RequestStatus
+from yunying.privacy.workdays import due_at_for, working_days_after, working_days_left
+from yunying.promotions.models import Coupon
+from yunying.risk.models import Decision
+
+pytestmark = pytest.mark.django_db
+SUPPORT = Actor(kind="user", id=7, label="kefu01", role=Role.SUPPORT)
+EXECUTION = Actor(kind="user", id=8, label="yunying01", role=Role.EXECUTION)
+PHONE = "+8613912345678"
+
+
+def _aggregates(campaign) -> dict:
+    stats = campaign_stats(campaign)
+    return {
+        "campaign": (
+            stats.seats_taken,
+            stats.by_status,
+            stats.by_channel,
+            stats.by_gender,
+            stats.by_age_band,
+            stats.by_province,
+            stats.attended,
+        ),
+        "signups": campaign.signups.count(),
+        "orders": Order.objects.aggregate(
+            n=Count("id"), total=Sum("total_fen"), refunded=Sum("refunded_fen")
+        ),
+        "points": PointAccount.objects.aggregate(b=Sum("balance"), p=Sum("pending"), d=Sum("debt")),
+        "postings": PointPosting.objects.aggregate(n=Count("id"), s=Sum("points")),
+        "coupons": Coupon.objects.values("state").annotate(n=Count("id")).order_by("state"),
+        "rfm": rfm_grid(),
+        "lifecycle": lifecycle_counts(),
+        "decisions": Decision.objects.count(),
+    }
+
+
+def _member_with_everything():
+    coupons = promotion_make("coupon_off", threshold_fen=0, off_fen=100, issue_on=["registration"])
+    campaign = CampaignFactory(status="published")
+    sign_up(campaign, PHONE, answers={})
+    member = member_find(phone=PHONE)
+    sign_up(campaign, "+8613900000001")  # someone else, who stays
+    payload = order_payload("SO-ERASE", phone=PHONE)
+    ingest(payload)
+    points_earn(
+        member_id=member.pk, points=50, key="t:1", source="manual", actor=SYSTEM, expires_at=None, memo="gift"
+    )
+    rfm_recompute()
+    Decision.objects.create(
+        entry="coupon.claim",
+        subject_type="coupon",
+        subject_ref="c1",
+        member_ref=f"p:{member.phone_index}",
+        at=datetime.now(UTC),
+        score=80,
+        action="block",
+        reasons=[{"rule": "r", "label": "Too many claims"}],
+    )  # a risk decision about the member, keyed by their phone's blind index
+    return member, campaign, coupons
+
+
+def test_an_erasure_keeps_every_aggregate_and_leaves_nothing_that_identifies_the_member():
+    # given
+    member, campaign, _coupons = _member_with_everything()
+    index = member.phone_index
+    before = _aggregates(campaign)
+    assert list(_aggregates(campaign)["coupons"]) == list(before["coupons"])
+    # when
+    request = rights.erasure_request_self(member=member, confirmed=True)
+    # then
+    assert request.status == RequestStatus.DONE and request.result["members"] == 1
+    after = _aggregates(campaign)
+    for key in before:
+        assert (list(after[key]) if key == "coupons" else after[key]) == (
+            list(before[key]) if key == "coupons" else before[key]
+        ), key
+    erased = Member.objects.get(pk=member.pk)
+    assert member_phone(erased) is None and member_name(erased) == ""
+    assert erased.phone_encrypted == erased.name_encrypted == erased.email_encrypted == ""
+    assert member_find(phone=PHONE) is None
+    assert not Member.objects.filter(phone_index=index).exists()
+    assert not Decision.objects.filter(member_ref__contains=index).exists()
+    assert all(s.answers_encrypted == "" for s in erased.signups.all())
+    # and the phone registers as someone new
+    again = member_resolve(phone=PHONE, external_id=None)
+    assert again.pk != member.pk and member_phone(again) == PHONE
+
+
+def test_an_erasure_asked_twice_is_refused_the_second_time():
+    member, *_ = _member_with_everything()
+    rights.erasure_request_self(member=member, confirmed=True)
+    with pytest.raises(DomainError) as refused:
+        rights.erasure_request_self(member=Member.objects.get(pk=member.pk), confirmed=True)
+    assert refused.value.code == "privacy.member_erased"
+
+
+def test_an_erasure_without_confirmation_is_refused_and_erases_nothing():
+    member, *_ = _member_with_everything()
+    with pytest.raises(DomainError) as refused:
+        rights.erasure_request_self(member=member, confirmed=False)
+    assert refused.value.code == "privacy.confirmation_required"
+    assert member_phone(Member.objects.get(pk=member.pk)) == PHONE
+
+
+def test_an_erasure_waits_while_commission_is_owed_and_an_operator_carries_it_out_once_paid():
+    # given a promoter with a balance
+    member = member_resolve(phone=PHONE, external_id=None)
+    promoter = brokerage.promoter_create(member_id=member.pk, partner_name="", parent_code="", actor=SYSTEM)
+    type(promoter).objects.filter(pk=promoter.pk).update(balance_fen=500)
+    # when
+    request = rights.erasure_request_self(member=member, confirmed=True)
+    # then it waits, and the member's data is still there
+    assert request.status == RequestStatus.OPEN and request.waiting_on == ["loyalty.brokerage_unpaid"]
+    assert member_phone(Member.objects.get(pk=member.pk)) == PHONE
+    assert rights.erasure_request_self(member=member, confirmed=True).pk == request.pk  # the same request
+    with pytest.raises(DomainError) as waiting:
+        rights.request_carry_out(actor=SUPPORT, request_id=request.pk)
+    assert waiting.value.code == "privacy.erasure_waiting"
+    # once paid out
+    type(promoter).objects.filter(pk=promoter.pk).update(balance_fen=0)
+    done = rights.request_carry_out(actor=SUPPORT, request_id=request.pk, notes="paid out, erased")
+    assert done.status == RequestStatus.DONE and done.handled_by == "kefu01"
+    assert member_find(phone=PHONE) is None
+
+
+def test_the_export_holds_every_holding_and_is_recorded_as_a_request_done_at_once():
+    member, *_ = _member_with_everything()
+    request, data = rights.data_export_self(
+        member=member, actor=Actor(kind="member", id=member.pk, label="m")
+    )
+    assert request.status == RequestStatus.DONE and request.kind == "export"
+    assert data["holdings"]["members.profile"]["data"]["phone"] == PHONE
+    assert data["holdings"]["commerce.orders"]["data"][0]["order"] == "SO-ERASE"
+    assert data["holdings"]["campaigns.signups"]["data"]["signups"]
+    from yunying.core.models import PersonalDataAccess
+
+    # the export itself is a read in clear, in the log the member sees
+    assert PersonalDataAccess.objects.get(member_id=member.pk).purpose == "data_subject_request"
+
+
+def test_exports_are_rate_limited_per_member(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "privacy_export_member_day": 2}
+    member = member_resolve(phone=PHONE, external_id=None)
+    actor = Actor(kind="member", id=member.pk, label="m")
+    rights.data_export_self(member=member, actor=actor)
+    rights.data_export_self(member=member, actor=actor)
+    with pytest.raises(DomainError) as limited:
+        rights.data_export_self(member=member, actor=actor)
+    assert limited.value.code == "core.rate_limited"
+    assert DataSubjectRequest.objects.filter(member=member).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("received", "due"),
+    [
+        ("2026-12-07", "2026-12-28"),  # a Monday: three weeks on
+        ("2026-12-04", "2026-12-25"),  # a Friday
+        ("2026-12-05", "2026-12-25"),  # a Saturday counts from the Monday
+    ],
+    ids=["monday", "friday", "saturday"],
+)
+def test_the_deadline_is_fifteen_working_days_with_weekends_skipped(received, due):
+    from datetime import date
+
+    assert working_days_after(date.fromisoformat(received), 15) == date.fromisoformat(due)
+
+
+def test_listed_holidays_are_skipped(settings):
+    from datetime import date
+
+    settings.PRIVACY_HOLIDAYS = ["2026-12-08", "2026-12-09"]
+    assert working_days_after(date(2026, 12, 7), 15) == date(2026, 12, 30)
+
+
+def test_days_left_counts_working_days_and_goes_negative_when_overdue():
+    received = datetime(2026, 12, 7, 2, tzinfo=UTC)  # Monday 10:00 in Shanghai
+    due = due_at_for(received)
+    assert working_days_left(due, now=received) == 15
+    assert working_days_left(due, now=due) == 0
+    assert working_days_left(due, now=due + timedelta(days=3)) == -3  # Thursday after a Monday due day
+    assert working_days_left(due, now=due + timedelta(days=6)) == -4  # the Sunday after: Friday was the 4th
+
+
+def test_an_operator_records_a_request_by_phone_and_rejects_it_with_a_reason():
+    member = member_resolve(phone=PHONE, external_id=None)
+    request = rights.request_create(
+        actor=SUPPORT, member_id=member.pk, kind="access", channel="phone", details="asked what we keep"
+    )
+    assert request.status == RequestStatus.OPEN and request.created_by == "kefu01"
+    with pytest.raises(DomainError) as no_reason:
+        rights.request_reject(actor=SUPPORT, request_id=request.pk, reason=" ")
+    assert no_reason.value.code == "privacy.reason_required"
+    rejected = rights.request_reject(
+        actor=SUPPORT, request_id=request.pk, reason="caller could not confirm identity"
+    )
+    assert rejected.status == RequestStatus.REJECTED
+    with pytest.raises(DomainError) as closed:
+        rights.request_carry_out(actor=SUPPORT, request_id=request.pk)
+    assert closed.value.code == "privacy.request_closed"
+    from yunying.core.models import AuditEntry
+
+    assert list(AuditEntry.objects.filter(object_type="privacy_request").values_list("action", flat=True)) == [
+        "privacy.request_create", "privacy.request_reject",
+    ]  # fmt: skip
+
+
+def test_an_operator_without_the_permission_is_refused():
+    member = member_resolve(phone=PHONE, external_id=None)
+    with pytest.raises(DomainError) as denied:
+        rights.request_create(actor=EXECUTION, member_id=member.pk, kind="export", channel="email")
+    assert denied.value.code == "core.permission_denied"
+
+
+def test_an_unknown_request_is_not_found():
+    with pytest.raises(DomainError) as missing:
+        rights.request_carry_out(actor=SUPPORT, request_id=999)
+    assert missing.value.code == "privacy.request_not_found"

@@ -1,0 +1,66 @@
+"""Erasures at once (SQLite and PostgreSQL): a member pressing delete on two devices is erased once and
+gets one request; two operators carrying out one waiting request close it once. Threads, each with its
+own connection, are released together by a Barrier."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+
+from yunying.core.errors import DomainError
+from yunying.core.permissions import Actor, Role
+from yunying.members.models import Member
+from yunying.members.services import member_find, member_resolve
+from yunying.privacy import rights
+from yunying.privacy.models import DataSubjectRequest, RequestStatus
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("rush")]
+PHONE = "+8613800000088"
+THREADS = 6
+
+
+def _rush(calls):
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        try:
+            barrier.wait(timeout=30)
+            return call()
+        except DomainError as exc:
+            return exc.code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def test_a_member_deleting_on_several_devices_at_once_is_erased_once():
+    member = member_resolve(phone=PHONE, external_id=None)
+    results = _rush([lambda: rights.erasure_request_self(member=member, confirmed=True)] * THREADS)
+    done = [r for r in results if isinstance(r, DataSubjectRequest)]
+    assert len(done) == 1 and done[0].status == RequestStatus.DONE
+    assert set(results) - set(done) <= {"privacy.member_erased", "core.busy"}
+    assert DataSubjectRequest.objects.filter(member=member).count() == 1
+    assert member_find(phone=PHONE) is None
+
+
+def test_two_operators_carrying_out_one_request_close_it_once():
+    member = Member.objects.create(external_id="rush-1")
+    request = rights.request_create(
+        actor=Actor(kind="user", id=1, label="a", role=Role.SUPPORT),
+        member_id=member.pk,
+        kind="access",
+        channel="phone",
+    )
+    actors = [Actor(kind="user", id=n, label=f"op{n}", role=Role.SUPPORT) for n in range(THREADS)]
+    results = _rush([lambda a=a: rights.request_carry_out(actor=a, request_id=request.pk) for a in actors])
+    closed = [r for r in results if isinstance(r, DataSubjectRequest)]
+    assert len(closed) == 1
+    assert set(results) - set(closed) <= {"privacy.request_closed", "core.busy"}
+    from yunying.core.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="privacy.request_carry_out").count() == 1
