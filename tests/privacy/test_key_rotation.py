@@ -5,6 +5,7 @@ that does not open (moved to another row, a flipped byte) raises and alerts."""
 
 from __future__ import annotations
 
+import io
 import threading
 
 import pytest
@@ -235,3 +236,17 @@ def test_a_flipped_byte_raises_and_alerts(sealed_world):
     with pytest.raises(InvalidTag):
         answers_read(signup)
     assert Alert.objects.filter(code="pii.ciphertext_invalid", data__context="signup.answers").count() == 1
+
+
+def test_no_key_material_is_written_to_the_database(settings, sealed_world):
+    # given: a rotation ran (its progress rows name key ids)
+    settings.PII_KEYS = f"{NEW},{settings.PII_KEYS}"
+    keys.rotation_run()
+    out = io.StringIO()
+    # when: the whole database is dumped, as a backup would
+    call_command("dumpdata", "--all", stdout=out)
+    dump = out.getvalue()
+    # then: neither the blind-index key nor any PII key is in it
+    assert '"key_id": "k9"' in dump
+    secrets = [settings.BLIND_INDEX_KEY] + [item.partition(":")[2] for item in settings.PII_KEYS.split(",")]
+    assert all(secret and secret not in dump for secret in secrets)
