@@ -24,12 +24,14 @@ def key_rotation(request: HttpRequest) -> HttpResponse:
     columns = []
     for column in usage:
         under_active = column.by_key.get(ring[0], 0)
+        percent = 100 if not column.total else under_active * 100 // column.total
         columns.append(
             {
                 "label": column.column,
                 "by_key": sorted(column.by_key.items()),
                 "total": column.total,
-                "percent": 100 if not column.total else under_active * 100 // column.total,
+                "percent": percent,
+                "meter": percent // 5 * 5,  # the CSP forbids inline widths: steps of 5 % in console.css
                 "progress": column.progress,
             }
         )
