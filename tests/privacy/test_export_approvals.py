@@ -236,3 +236,29 @@ def test_two_downloads_at_once_get_one_file():
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(statuses) == [200, 403]
+
+
+def test_reveal_volume_counts_members_in_exports_and_alerts_once(world, settings):
+    # given: an hourly limit of 2 members per operator
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "pii_reveal_members_hour": 2}
+    campaign, _, alice, _, _ = world
+    # when: one export of 3 members (one request)
+    assert _download(alice, campaign.pk, _approved(world)).status_code == 200
+    # then: the alert names the operator and counts members, not requests
+    from yunying.core.models import Alert
+
+    alert = Alert.objects.get(code="pii.reveal_burst")
+    assert alert.data["members_this_hour"] == 3 and alert.data["limit_members_per_hour"] == 2
+    assert alert.data["actor_label"] == "alice key"
+    # and a second export the same hour raises no second alert
+    assert _download(alice, campaign.pk, _approved(world)).status_code == 200
+    assert Alert.objects.filter(code="pii.reveal_burst").count() == 1
+
+
+def test_reveal_volume_under_the_limit_raises_nothing(world, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "pii_reveal_members_hour": 3}
+    campaign, _, alice, _, _ = world
+    assert _download(alice, campaign.pk, _approved(world)).status_code == 200
+    from yunying.core.models import Alert
+
+    assert not Alert.objects.filter(code="pii.reveal_burst").exists()

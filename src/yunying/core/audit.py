@@ -168,6 +168,9 @@ def pii_access_record(*, actor: Actor, member_ids: Iterable[int], fields: list[s
         for member_id in sorted(set(member_ids))
     ]
     PersonalDataAccess.objects.bulk_create(rows)
+    from yunying.core.purposes import reveal_volume_record  # purposes → alerts → models: not at import
+
+    reveal_volume_record(actor, len(rows))
     return len(rows)
 
 
