@@ -1,6 +1,7 @@
 """The privacy app's tables: data-subject requests, export approvals, breach incidents."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class KeyRotation(models.Model):
@@ -36,7 +37,10 @@ class ExportApproval(models.Model):
     API's paginated list in clear) and the filters ("" for none)."""
 
     REQUESTED, APPROVED, REJECTED, USED, EXPIRED = "requested", "approved", "rejected", "used", "expired"
-    STATES = [(s, s) for s in (REQUESTED, APPROVED, REJECTED, USED, EXPIRED)]
+    STATES = [
+        (REQUESTED, _("Waiting for approval")), (APPROVED, _("Approved: ready to download")),
+        (REJECTED, _("Rejected")), (USED, _("Downloaded")), (EXPIRED, _("Expired")),
+    ]  # fmt: skip
     FORMATS = ("csv", "xlsx", "list")
 
     requester_kind = models.CharField(max_length=20)
