@@ -17,7 +17,6 @@ from django.utils.module_loading import import_string
 
 from yunying.core import crypto
 from yunying.core.errors import DomainError
-from yunying.core.registry import consent_allowed
 from yunying.members.errors import RealNameError
 from yunying.members.models import Member
 
@@ -53,8 +52,9 @@ def local_check(name: str, id_number: str) -> bool:
 def realname_check(*, member: Member, name: str, id_number: str) -> bool:
     """Run the check and keep its outcome. Raises: realname.consent_required,
     realname.id_number_invalid (the number cannot be one: nothing is kept)."""
-    # Through the registry: members.consent erases the check on withdrawal (it imports this module).
-    if member.pk not in consent_allowed({member.pk}, "sensitive"):
+    from yunying.members.consent import consent_state
+
+    if not consent_state(member).get("sensitive"):
         raise DomainError(RealNameError.CONSENT_REQUIRED)
     number = id_number_normalise(id_number)
     if not id_number_valid(number):
