@@ -408,7 +408,3 @@ LOGGING = {
     # django_tasks logs two INFO lines per task run (one per queued notification): failures only.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "django_tasks": {"level": "WARNING"}},
 }
-
-# Real-name check provider (members.realname): a dotted path to check(name, id_number) -> bool. The
-# default checks the identity number's own check digit; set a real verification service's adapter.
-REALNAME_PROVIDER = os.environ.get("YUNYING_REALNAME_PROVIDER", "yunying.members.realname.local_check")

@@ -171,8 +171,6 @@ STATUS_BY_CODE: dict[str, int] = {
     "export.scope_mismatch": 403,
     "export.not_pending": 409,
     "export.format_invalid": 422,
-    "realname.consent_required": 409,
-    "realname.id_number_invalid": 422,
 }
 
 

@@ -138,10 +138,6 @@ def consent_change(
         if not events:
             return None
         events[0].save()
-        if purpose == ConsentPurpose.SENSITIVE and not granted:
-            from yunying.members.realname import realname_erase
-
-            realname_erase(member)  # only held under this consent
         return events[0]
 
 

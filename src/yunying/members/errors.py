@@ -5,11 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from yunying.core.errors import register_messages
 
 
-class RealNameError(StrEnum):
-    CONSENT_REQUIRED = "realname.consent_required"
-    ID_NUMBER_INVALID = "realname.id_number_invalid"
-
-
 class MemberError(StrEnum):
     PHONE_INVALID = "member.phone_invalid"
     IDENTITY_REQUIRED = "member.identity_required"
@@ -25,10 +20,6 @@ class MemberError(StrEnum):
 
 register_messages(
     {
-        RealNameError.CONSENT_REQUIRED: _(
-            "A real-name check needs your separate consent to the processing of sensitive data."
-        ),
-        RealNameError.ID_NUMBER_INVALID: _("This is not a valid 18-digit identity number."),
         MemberError.PHONE_INVALID: _("The phone number is not valid."),
         MemberError.IDENTITY_REQUIRED: _("Identify the member by phone or external id."),
         MemberError.IDENTITY_CONFLICT: _("The phone and the external id belong to different members."),

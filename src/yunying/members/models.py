@@ -53,12 +53,6 @@ class Member(models.Model):
     # The member's own code for inviting others (their invite link): stable for life.
     invite_code = models.CharField(max_length=12, unique=True, default=invite_code_new, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Real-name check (sensitive data, S4; members.realname): only the outcome, when, and a keyed hash
-    # of the identity number (core.crypto.blind_index) — never the number or the name given.
-    # Withdrawing the "sensitive" consent erases all three.
-    realname_result = models.CharField(max_length=8, blank=True)  # "passed" / "failed"
-    realname_checked_at = models.DateTimeField(null=True, blank=True)
-    realname_id_hash = models.CharField(max_length=40, blank=True)
 
     class Meta:
         constraints = [
