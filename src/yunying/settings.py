@@ -244,6 +244,9 @@ RATE_LIMITS = {
     "signup_refusals_key": int(os.environ.get("YUNYING_RATE_SIGNUP_REFUSALS_KEY", 1200)),
     # single-member reveals per operator key per hour (support's "one at a time" must not become a loop)
     "pii_reveal_hour": int(os.environ.get("YUNYING_RATE_PII_REVEAL_HOUR", 60)),
+    # members shown in clear per operator per hour, every path (reveals, lists, exports): past it, the
+    # alert pii.reveal_burst (never a refusal: an approved export completes)
+    "pii_reveal_members_hour": int(os.environ.get("YUNYING_RATE_PII_REVEAL_MEMBERS_HOUR", 2000)),
     # searches by a member's phone or external id per operator or key per hour (each answers "is this
     # number a member": unlimited, a masked phone's 10,000 candidates give the number back)
     "member_lookup_hour": int(os.environ.get("YUNYING_RATE_MEMBER_LOOKUP_HOUR", 120)),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from tests.api.helpers import assert_problem, campaign_payload, campaigns_url, signups_url
 from tests.campaigns.helpers import sign_up
 from tests.members.factories import mobile
+from tests.privacy.helpers import approval_for
 from yunying.core.models import AuditEntry
 from yunying.core.permissions import Role
 
@@ -118,13 +119,11 @@ def test_revealing_sign_ups_writes_one_audit_row_naming_the_members_and_the_purp
     # given
     signups = [sign_up(open_campaign, mobile(n)) for n in (1, 2)]
     # when
-    response = api.get(
-        signups_url(open_campaign.pk),
-        {"reveal": "true", "purpose": "customer_service", "purpose_note": "核对中奖名单"},
-    )
+    approval = approval_for(api, open_campaign.pk, "list", note="核对中奖名单")
+    response = api.get(signups_url(open_campaign.pk), {"reveal": "true", "approval": approval})
     # then
     assert response.status_code == 200
-    entry = actions().get()
+    entry = actions().get(action="pii.reveal")
     assert (entry.action, entry.object_type, entry.object_id) == (
         "pii.reveal",
         "campaign",
@@ -147,15 +146,16 @@ def test_every_export_writes_exactly_one_audit_row(api, open_campaign, reveal, f
     for n in range(3):
         sign_up(open_campaign, mobile(n))
     query = {"format": fmt} | (
-        {"reveal": "true", "purpose": "customer_service", "purpose_note": "活动复盘"} if reveal else {}
+        {"reveal": "true", "approval": approval_for(api, open_campaign.pk, fmt, note="活动复盘")}
+        if reveal
+        else {}
     )
     # when
     response = api.get(signups_url(open_campaign.pk, action="export"), query)
     b"".join(response.streaming_content) if response.streaming else response.content
     # then
     assert response.status_code == 200
-    entry = actions().get()
-    assert entry.action == "signup.export"
+    entry = actions().get(action="signup.export")
     assert entry.after == {"format": fmt, "revealed": reveal, "rows": 3}
 
 

@@ -8,6 +8,7 @@ import pytest
 from tests.api.helpers import assert_problem, signups_url
 from tests.campaigns.helpers import sign_up
 from tests.members.factories import mobile
+from tests.privacy.helpers import approval_for
 from yunying.core.models import Alert, PersonalDataAccess
 from yunying.core.permissions import Role
 from yunying.core.purposes import Purpose
@@ -59,7 +60,10 @@ def test_a_bulk_reveal_by_strategy_is_logged_and_alerted(api, signups, path):
     campaign, rows = signups
     url = signups_url(campaign.pk) if path == "list" else signups_url(campaign.pk, action="export")
     # when
-    response = api.get(url, {"reveal": "true", "purpose": "prize_delivery", "purpose_note": "寄送奖品"})
+    approval = approval_for(
+        api, campaign.pk, path if path == "list" else "csv", purpose="prize_delivery", note="寄送奖品"
+    )
+    response = api.get(url, {"reveal": "true", "approval": approval})
     if path == "export":
         b"".join(response.streaming_content) if response.streaming else response.content
     # then
@@ -67,7 +71,9 @@ def test_a_bulk_reveal_by_strategy_is_logged_and_alerted(api, signups, path):
     assert PersonalDataAccess.objects.count() == len(rows)
     alert = Alert.objects.get(code="pii.bulk_reveal")
     assert alert.data["purpose"] == "prize_delivery" and alert.data["campaign_id"] == campaign.pk
-    assert alert.data["role"] == "strategy" and alert.data["kind"] == path
+    assert (
+        alert.data["role"] == "strategy" and alert.data["kind"] == path and alert.data["approval"] == approval
+    )
 
 
 def test_a_masked_list_raises_no_alert(api, signups):

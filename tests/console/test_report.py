@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 
@@ -13,6 +14,7 @@ from tests.console.campaign_data import campaign_with_signups
 from yunying.campaigns.models import Signup
 from yunying.core.models import Alert, AuditEntry, PersonalDataAccess
 from yunying.core.permissions import Role
+from yunying.privacy.models import ExportApproval
 
 
 def url(campaign) -> str:
@@ -95,13 +97,31 @@ def test_a_revealed_export_needs_bulk_permission_and_a_purpose(console_as):
     assert refused.status_code == 400 and not PersonalDataAccess.objects.exists()
     # a GET cannot reveal
     assert strategy.get(export, {"reveal": "on", "purpose": "prize_delivery"}).status_code == 400
-    # when
-    response = strategy.post(export, {"reveal": "on", "purpose": "prize_delivery", "format": "csv"})
+    # when: the form asks for an approval (two-person rule), nothing is revealed yet
+    asked = strategy.post(export, {"reveal": "on", "purpose": "prize_delivery", "format": "csv"})
+    assert asked.status_code == 302 and asked["Location"] == "/console/audit/exports/"
+    approval = ExportApproval.objects.get()
+    assert not PersonalDataAccess.objects.exists()
+    # and the requester cannot download before a second operator approves
+    form = {"reveal": "on", "approval": approval.pk, "format": "csv"}
+    assert strategy.post(export, form).status_code == 403
+    from django.test import Client
+
+    from tests.console.conftest import make_operator, sign_in
+
+    second = Client()
+    sign_in(second, make_operator(Role.STRATEGY, username="second-strategist", with_totp=True))
+    assert second.post(f"/console/audit/exports/{approval.pk}/approve/").status_code == 302
+    response = strategy.post(export, form)
     # then
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "13900000000" in text
+    first = next(csv.reader(io.StringIO(text)))[0]
+    assert first.startswith("# ") and "op-strategy (user:" in first and f"#{approval.pk}" in first
     assert PersonalDataAccess.objects.count() == 2
     assert Alert.objects.filter(code="pii.bulk_reveal").count() == 1
+    # and once only
+    assert strategy.post(export, form).status_code == 403
 
 
 @pytest.mark.parametrize("query", [{"format": "pdf"}, {"status": "nonsense"}], ids=["format", "status"])

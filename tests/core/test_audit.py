@@ -201,7 +201,7 @@ def test_key_creation_and_revocation_are_audited_without_the_secret():
     apikey_revoke(key=key, actor=OPERATOR)  # already revoked: nothing happens, nothing recorded
     # then
     created = only_entry(action="apikey.create")
-    assert created.after == {"name": "门店小程序", "role": "integration", "prefix": key.prefix}
+    assert created.after == {"name": "门店小程序", "role": "integration", "prefix": key.prefix, "owner": ""}
     assert token.split("_", 2)[2] not in str(created.after)
     revoked = only_entry(action="apikey.revoke")
     assert revoked.object_id == str(key.pk)

@@ -46,7 +46,7 @@ def test_each_encryption_uses_a_fresh_nonce():
     assert {crypto.decrypt(s, context="member.phone", row="r1") for s in sealed} == {"+8613800138000"}
 
 
-def test_a_ciphertext_does_not_decrypt_in_another_context():
+def test_a_ciphertext_does_not_decrypt_in_another_context(db):  # a failure stores an alert
     # given
     sealed = crypto.encrypt("+8613800138000", context="member.phone", row="r1")
     # when / then
@@ -54,7 +54,7 @@ def test_a_ciphertext_does_not_decrypt_in_another_context():
         crypto.decrypt(sealed, context="member.name", row="r1")
 
 
-def test_a_tampered_ciphertext_does_not_decrypt():
+def test_a_tampered_ciphertext_does_not_decrypt(db):  # a failure stores an alert
     # given
     version, key_id, token = crypto.encrypt("张三", context="member.name", row="r1").split(":")
     flipped = token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1]
@@ -63,7 +63,7 @@ def test_a_tampered_ciphertext_does_not_decrypt():
         crypto.decrypt(f"{version}:{key_id}:{flipped}", context="member.name", row="r1")
 
 
-def test_an_unknown_version_is_refused():
+def test_an_unknown_version_is_refused(db):  # a failure stores an alert
     # given
     _, key_id, token = crypto.encrypt("张三", context="member.name", row="r1").split(":")
     # when / then
@@ -88,7 +88,7 @@ def test_rotation_old_ciphertext_still_decrypts_and_is_flagged(settings):
     assert crypto.decrypt(resealed, context="member.phone", row="r1") == "+8613800138000"
 
 
-def test_keys_with_the_same_id_but_other_material_do_not_decrypt(settings):
+def test_keys_with_the_same_id_but_other_material_do_not_decrypt(settings, db):  # a failure stores an alert
     # given
     settings.PII_KEYS = OLD
     sealed = crypto.encrypt("张三", context="member.name", row="r1")
@@ -141,7 +141,7 @@ def test_blind_index_does_not_depend_on_the_encryption_keys(settings):
     assert crypto.blind_index("张三", context="member.name") == index
 
 
-def test_a_value_whose_key_left_the_ring_says_so(settings):
+def test_a_value_whose_key_left_the_ring_says_so(settings, db):  # a failure stores an alert
     settings.PII_KEYS = "gone:b2xkLWtleS1tYXRlcmlhbA"
     token = crypto.encrypt("13800138000", context="member.phone", row="r1")
     settings.PII_KEYS = "new:bmV3LWtleS1tYXRlcmlhbA"
@@ -158,7 +158,7 @@ def test_a_key_id_twice_in_the_ring_is_refused(settings):
 # --- row binding, per-field keys, the v1 format -----------------------------------------------------
 
 
-def test_a_ciphertext_moved_to_another_row_does_not_decrypt():
+def test_a_ciphertext_moved_to_another_row_does_not_decrypt(db):  # a failure stores an alert
     # given: member A's phone, as stored
     sealed = crypto.encrypt("+8613800138000", context="member.phone", row="row-of-a")
     # then: copied into member B's row, it is refused; in its own row it reads

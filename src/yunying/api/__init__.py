@@ -7,6 +7,7 @@ from yunying.api.audit import router as audit_router
 from yunying.api.auth import AUTH
 from yunying.api.brokerage import router as brokerage_router
 from yunying.api.campaigns import router as campaigns_router
+from yunying.api.export_approvals import router as export_approvals_router
 from yunying.api.incentives import router as incentives_router
 from yunying.api.members import router as members_router
 from yunying.api.members import status_router
@@ -40,6 +41,7 @@ api.add_router("/campaigns", signups_router)
 api.add_router("/campaigns", status_router)
 api.add_router("/members", members_router)
 api.add_router("/audit", audit_router)
+api.add_router("/privacy", export_approvals_router)
 api.add_router("/orders", orders_router)
 api.add_router("/loyalty", brokerage_router)
 api.add_router("/loyalty", incentives_router)

@@ -159,6 +159,18 @@ STATUS_BY_CODE: dict[str, int] = {
     "promotion.coupon_not_found": 404,
     "promotion.points_not_on_sale": 409,
     "promotion.segment_too_large": 422,
+    # the two-person rule of bulk exports in clear (privacy.exports)
+    "export.approval_required": 403,
+    "export.approval_not_found": 404,
+    "export.self_approval": 403,
+    "export.approver_unidentified": 403,
+    "export.not_requester": 403,
+    "export.not_approved": 403,
+    "export.approval_used": 403,
+    "export.approval_expired": 403,
+    "export.scope_mismatch": 403,
+    "export.not_pending": 409,
+    "export.format_invalid": 422,
 }
 
 

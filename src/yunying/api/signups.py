@@ -36,6 +36,7 @@ from yunying.core.ratelimit import client_key, ratelimit_check, ratelimit_count,
 from yunying.members.errors import MemberError
 from yunying.members.models import Gender
 from yunying.members.services import Profile
+from yunying.privacy.exports import Scope, approved_reveal, watermark
 
 router = Router(tags=["sign-ups"])
 
@@ -120,7 +121,17 @@ class SignupFilters(Schema):
     reveal: bool = Field(
         False,
         description="Show personal data in clear: one sign-up needs pii.reveal; a list or an export "
-        "pii.reveal_bulk (and raises an alert). Logged with the purpose.",
+        "pii.reveal_bulk and a second operator's approval (`approval`, two-person rule: POST "
+        "/privacy/export-approvals), and raises an alert. Logged with the purpose.",
+    )
+    approval: int | None = Field(
+        None,
+        ge=1,
+        le=2**63 - 1,
+        description="A list or an export in clear: the approved export approval whose scope this is "
+        "(campaign, format — list, csv, xlsx — and filters); its purpose is the one logged. Refused with "
+        "403 export.approval_required, export.not_requester, export.not_approved, export.approval_used, "
+        "export.approval_expired or export.scope_mismatch; 404 export.approval_not_found.",
     )
     purpose: Purpose | None = Field(None, description="Why the data is revealed (required with reveal)")
     purpose_note: Annotated[str, Field(max_length=200)] = Field("", description="Optional detail, logged")
@@ -138,6 +149,15 @@ def _reveal(request, filters: SignupFilters, *, bulk: bool, **what) -> str | Non
     return reveal_authorize(
         request.auth, purpose=filters.purpose, note=filters.purpose_note, bulk=bulk, **what
     )
+
+
+def _bulk_reveal(request, filters: SignupFilters, *, campaign_id: int, fmt: str):
+    """(approval, purpose as logged) for a list or an export in clear, (None, None) masked: the
+    two-person rule (privacy.exports). Raises: core.permission_denied, export.*."""
+    if not filters.reveal:
+        return None, None
+    scope = Scope(campaign_id, fmt, str(filters.status or ""), str(filters.channel or ""))
+    return approved_reveal(actor=request.auth, approval_id=filters.approval, scope=scope)
 
 
 # Refusals whose answer depends on a member the platform knows: a key posting candidate phone numbers
@@ -268,7 +288,7 @@ def create_signup(request, campaign_id: CampaignId, payload: SignupIn):
 def list_signups(request, campaign_id: CampaignId, filters: Query[SignupFilters]):
     request.auth.require(Perm.SIGNUP_VIEW)
     selectors.campaign_get(campaign_id)
-    purpose = _reveal(request, filters, bulk=True, campaign_id=campaign_id, kind="list")
+    purpose = _bulk_reveal(request, filters, campaign_id=campaign_id, fmt="list")[1]
     rows = selectors.signup_list(campaign_id=campaign_id, status=filters.status, channel=filters.channel)
     return PresentedPage(rows, reveal=purpose is not None, actor=request.auth, purpose=purpose or "")
 
@@ -279,9 +299,7 @@ def list_signups(request, campaign_id: CampaignId, filters: Query[SignupFilters]
 def export_signups(request, campaign_id: CampaignId, filters: Query[ExportFilters]):
     request.auth.require(Perm.SIGNUP_EXPORT)
     campaign = selectors.campaign_get(campaign_id)
-    purpose = _reveal(
-        request, filters, bulk=True, campaign_id=campaign_id, kind="export", format=filters.format
-    )
+    approval, purpose = _bulk_reveal(request, filters, campaign_id=campaign_id, fmt=filters.format)
     reveal = purpose is not None
     rows = selectors.signup_list(campaign_id=campaign_id, status=filters.status, channel=filters.channel)
     export = exports.signups_export(
@@ -291,6 +309,7 @@ def export_signups(request, campaign_id: CampaignId, filters: Query[ExportFilter
         reveal=reveal,
         actor=request.auth,
         purpose=purpose or "",
+        watermark=watermark(approval) if approval is not None else "",
     )
     response_class = StreamingHttpResponse if export.streaming else HttpResponse
     response = response_class(export.content, content_type=export.content_type)

@@ -24,6 +24,26 @@ class CampaignsConfig(AppConfig):
 
         case_outcome_register("signup", _signup_risk_outcome)
 
+        # The columns sealed with core.crypto, for key rotation (privacy) and the deployment check.
+        from yunying.core.registry import SealedColumn, sealed_column_register
+
+        sealed_column_register(
+            SealedColumn("campaigns.Signup", "answers_encrypted", "signup.answers", _signup_token)
+        )
+        sealed_column_register(
+            SealedColumn(
+                "campaigns.Campaign", "lottery_seed_sealed", "campaign.lottery_seed", _campaign_token
+            )
+        )
+
+
+def _signup_token(signup) -> str:
+    return signup.public_id
+
+
+def _campaign_token(campaign) -> str:
+    return str(campaign.pk)
+
 
 def _signup_risk_outcome(decision, approve: bool, actor) -> str:
     # Imported when a case is decided: the services import metrics, which `serve` sets up after ready().

@@ -159,9 +159,11 @@ class _Echo:
         return value
 
 
-def _csv(rows: Iterator[list]) -> Iterator[str]:
+def _csv(rows: Iterator[list], watermark: str = "") -> Iterator[str]:
     writer = csv.writer(_Echo())
     yield "\ufeff"  # BOM: Excel opens UTF-8 Chinese text correctly
+    if watermark:
+        yield writer.writerow([f"# {watermark}"])
     for row in rows:
         yield writer.writerow([_text(v) for v in row])
 
@@ -175,20 +177,36 @@ def _typed(sheet, value: Any) -> Any:
     return value
 
 
-def _xlsx(rows: Iterator[list], title: str) -> bytes:
+def _xlsx(rows: Iterator[list], title: str, watermark: str = "") -> bytes:
     workbook = Workbook(write_only=True)
+    if watermark:  # in the document's properties and as the last row
+        workbook.properties.description = watermark
+        workbook.properties.keywords = "personal data; confidential"
+        workbook.properties.creator = "Yunying"
     sheet = workbook.create_sheet(title=title[:31] or "signups")
     for row in rows:
         sheet.append([xlsx_cell(sheet, v) if isinstance(v, str) else _typed(sheet, v) for v in row])
+    if watermark:
+        sheet.append([])
+        sheet.append([xlsx_cell(sheet, spreadsheet_text(watermark))])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
 def signups_export(
-    campaign: Campaign, signups: QuerySet[Signup], *, fmt: str, reveal: bool, actor: Actor, purpose: str
+    campaign: Campaign,
+    signups: QuerySet[Signup],
+    *,
+    fmt: str,
+    reveal: bool,
+    actor: Actor,
+    purpose: str,
+    watermark: str = "",
 ) -> Export:
-    """Raises nothing itself; the export is audited (format, whether revealed, row count) when made."""
+    """Raises nothing itself; the export is audited (format, whether revealed, row count) when made.
+    `watermark`: a line naming who exported under which approval, written into the file (a first row
+    in CSV; the document properties and a last row in XLSX)."""
     count = signups.count()  # read before the write transaction: on SQLite it holds the one write lock
     with transaction.atomic():
         audit_record(
@@ -200,9 +218,9 @@ def signups_export(
     name = f"campaign-{campaign.pk}-signups-{stamp}"
     if fmt == "xlsx":
         return Export(
-            _xlsx(rows, "signups"),
+            _xlsx(rows, "signups", watermark),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             f"{name}.xlsx",
             streaming=False,
         )
-    return Export(_csv(rows), "text/csv; charset=utf-8", f"{name}.csv", streaming=True)
+    return Export(_csv(rows, watermark), "text/csv; charset=utf-8", f"{name}.csv", streaming=True)

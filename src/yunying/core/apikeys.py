@@ -20,16 +20,18 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def apikey_create(*, name: str, role: Role, actor: Actor = SYSTEM) -> tuple[ApiKey, str]:
+def apikey_create(*, name: str, role: Role, actor: Actor = SYSTEM, owner: str = "") -> tuple[ApiKey, str]:
     """Create a key (audited); return it with the only copy of its plaintext token."""
     role = Role(role)
     prefix = secrets.token_hex(5)
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
-        key = ApiKey.objects.create(name=name, role=role, prefix=prefix, secret_hash=_hash(secret))
+        key = ApiKey.objects.create(
+            name=name, role=role, prefix=prefix, secret_hash=_hash(secret), owner=owner.strip()
+        )
         audit_record(
             actor=actor, action="apikey.create", object_type="apikey", object_id=key.pk,
-            after={"name": name, "role": str(role), "prefix": prefix},
+            after={"name": name, "role": str(role), "prefix": prefix, "owner": owner.strip()},
         )  # fmt: skip
     return key, f"yy_{prefix}_{secret}"
 

@@ -195,6 +195,9 @@ def pii_access_record(*, actor: Actor, member_ids: Iterable[int], fields: list[s
     with transaction.atomic():
         chain_append(ACCESS_CHAIN, PersonalDataAccess, rows)
         PersonalDataAccess.objects.bulk_create(rows)
+    from yunying.core.purposes import reveal_volume_record  # purposes → alerts → models: not at import
+
+    reveal_volume_record(actor, len(rows))
     return len(rows)
 
 

@@ -104,3 +104,52 @@ def check_blind_index_key(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, Tags.database, deploy=True)
+def check_sealed_keys(app_configs=None, databases=None, **kwargs):
+    """Every stored ciphertext's key id is in the ring (else its values cannot be read: restore the
+    key); a key of the ring that seals nothing any more is noted, so an operator can retire it.
+    Runs only when Django checks the database (`check --deploy --database default`, and serve)."""
+    from django.apps import apps
+    from django.core.checks import Info
+    from django.db import DatabaseError
+
+    from yunying.core.registry import sealed_columns
+
+    if not databases:
+        return []
+    try:
+        ring = crypto.ring_key_ids()
+    except ValueError:
+        return []  # check_pii_keys reports it
+    used: dict[str, set[str]] = {}
+    try:
+        for column in sealed_columns():
+            model = apps.get_model(column.model)
+            rows = model.objects.exclude(**{column.column: ""}).values_list(column.column, flat=True)
+            for sealed in rows.iterator(chunk_size=2000):
+                used.setdefault(crypto.key_id_of(sealed) or "?", set()).add(column.label)
+    except DatabaseError:
+        return []  # not migrated yet: nothing is sealed
+    messages = []
+    missing = sorted(set(used) - set(ring))
+    if missing:
+        where = "; ".join(f"{key}: {', '.join(sorted(used[key]))}" for key in missing)
+        messages.append(
+            Error(
+                f"Stored personal data names PII key id(s) missing from YUNYING_PII_KEYS ({where}): "
+                "those values cannot be read.",
+                hint="Put the key(s) back in the ring, then run `yunying pii-keys rotate`.",
+                id="yunying.E005",
+            )
+        )
+    retired = [key for key in ring[1:] if key not in used]
+    if retired:
+        messages.append(
+            Info(
+                f"PII key(s) {', '.join(retired)} seal no stored value any more: they can leave YUNYING_PII_KEYS.",
+                id="yunying.I001",
+            )
+        )
+    return messages

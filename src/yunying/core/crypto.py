@@ -2,7 +2,9 @@
 
 Ciphertext format: "v2:<key id>:<base64url(nonce | ciphertext+tag)>". The first key in
 settings.PII_KEYS encrypts; every key in the ring decrypts, so keys rotate by prepending a new one
-and re-encrypting (`yunying reindex-pii`, `needs_rotation`). The associated data binds the value to
+and re-encrypting: the worker's privacy.keys_rotate job (or `yunying pii-keys rotate`) walks every
+column declared with core.registry.sealed_column_register, resumably; `yunying pii-keys status` tells
+when an old key seals nothing more and can be removed from the ring. The associated data binds the value to
 its table and column (`context`, e.g. "member.phone") and to its row (`row`, a stable per-row token
 the row has before it is inserted): a ciphertext copied to another column or another member's row
 does not decrypt. "v1:" values (bound to the column only) still decrypt, with `row` ignored, until
@@ -10,7 +12,9 @@ does not decrypt. "v1:" values (bound to the column only) still decrypt, with `r
 
 Blind indexes are HMAC-SHA256 under a key of their own per field, derived (HKDF-SHA256) from
 settings.BLIND_INDEX_KEY: equal plaintexts are findable without decrypting, the index reveals nothing
-without that key, and two fields' indexes of one value do not match.
+without that key, and two fields' indexes of one value do not match. BLIND_INDEX_KEY (like the PII
+keys) comes from the environment only: nothing writes it to the database, so no backup holds it;
+after changing it, `yunying reindex-pii` recomputes the indexes.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import hmac
 import os
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -75,8 +80,28 @@ def encrypt(plaintext: str, *, context: str, row: str) -> str:
     return f"{_VERSION}:{active}:{token}"
 
 
-def decrypt(ciphertext: str, *, context: str, row: str) -> str:
-    """Raises ValueError (unknown version, key gone) or cryptography's InvalidTag (moved, tampered)."""
+def decrypt(ciphertext: str, *, context: str, row: str, alert: bool = True) -> str:
+    """Raises ValueError (malformed, unknown version, key gone) or cryptography's InvalidTag (moved,
+    tampered). A stored value that does not open is never shown as a blank: the failure raises, and
+    (unless `alert=False`, for values that came from a request rather than the database) raises the
+    alert pii.ciphertext_invalid naming the column, the row token and the key id, not the value."""
+    try:
+        return _decrypt(ciphertext, context=context, row=row)
+    except (ValueError, InvalidTag) as exc:
+        if alert:
+            from yunying.core.alerts import alert_raise  # alerts stores rows: not at import time
+
+            alert_raise(
+                "pii.ciphertext_invalid",
+                context=context,
+                row=row,
+                key_id=key_id_of(ciphertext) or "",
+                error=type(exc).__name__,
+            )
+        raise
+
+
+def _decrypt(ciphertext: str, *, context: str, row: str) -> str:
     version, key_id, token = ciphertext.split(":", 2)
     if version == _VERSION:
         associated = _associated_data(context, row)
@@ -88,7 +113,26 @@ def decrypt(ciphertext: str, *, context: str, row: str) -> str:
     if key_id not in keys:
         raise ValueError(f"PII key {key_id!r} is no longer in the key ring; restore it to read this value")
     raw = _b64decode(token)
+    if len(raw) < 12 + 16:
+        raise ValueError("ciphertext too short")
     return AESGCM(keys[key_id]).decrypt(raw[:12], raw[12:], associated).decode()
+
+
+def key_id_of(ciphertext: str) -> str | None:
+    """The id of the key that sealed a stored value (None for a value not in the sealed format)."""
+    parts = ciphertext.split(":", 2)
+    if len(parts) != 3 or parts[0] not in (_VERSION, _LEGACY):
+        return None
+    return parts[1]
+
+
+def active_key_id() -> str:
+    return _key_ring(settings.PII_KEYS)[0]
+
+
+def ring_key_ids() -> list[str]:
+    """The key ids of the ring, active first."""
+    return [key_id for key_id, _ in key_ring_material(settings.PII_KEYS)]
 
 
 def needs_rotation(ciphertext: str) -> bool:

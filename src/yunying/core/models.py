@@ -9,6 +9,9 @@ class ApiKey(models.Model):
 
     name = models.CharField(max_length=100)
     role = models.CharField(max_length=20)
+    # The operator (console user name) who holds the key: two keys of one person are one person for
+    # the two-person rule of bulk exports (privacy.exports). Empty: unknown, so it approves nothing.
+    owner = models.CharField(max_length=150, blank=True)
     prefix = models.CharField(max_length=12, unique=True)
     secret_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)

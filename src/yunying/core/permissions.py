@@ -43,6 +43,8 @@ class Perm(StrEnum):
     MEMBER_TAG = "member.tag"  # put manual tags on members and take them off (audited)
     TAG_MANAGE = "tag.manage"  # create, rename and delete manual tags (audited)
     AUDIT_VIEW = "audit.view"  # the audit trail and the personal-data access log
+    PII_KEYS_MANAGE = "pii.keys_manage"  # key rotation: progress, which keys still seal data (strategy)
+    PII_EXPORT_APPROVE = "pii.export_approve"  # approve another operator's bulk export in clear (strategy)
     APIKEY_MANAGE = "apikey.manage"  # create, list and revoke integration keys
     ATTENDANCE_MARK = "attendance.mark"  # check members in at the event (C10)
     ORDER_INGEST = "order.ingest"  # record orders, refunds and cancellations from the storefront
@@ -96,6 +98,8 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.MEMBER_LINK: _("Link member identities"),
     Perm.MEMBER_PHONE_REPLACE: _("Replace a member's phone number"),
     Perm.AUDIT_VIEW: _("Read the audit and access logs"),
+    Perm.PII_KEYS_MANAGE: _("Watch the rotation of the personal-data keys"),
+    Perm.PII_EXPORT_APPROVE: _("Approve another operator's export of personal data in clear"),
     Perm.APIKEY_MANAGE: _("Manage API keys"),
     Perm.ATTENDANCE_MARK: _("Check members in"),
     Perm.ORDER_INGEST: _("Record orders from the storefront"),

@@ -85,6 +85,25 @@ def _one_at_a_time(actor: Actor, purpose: str) -> None:
         raise DomainError(CoreError.RATE_LIMITED, retry_after=max(retry_after, 1))
 
 
+def reveal_volume_record(actor: Actor, members: int) -> None:
+    """Count the members an operator saw in clear this hour, whatever the path (one reveal, a list
+    page, an export in clear: called with every access-log write); crossing
+    RATE_LIMITS["pii_reveal_members_hour"] raises the alert pii.reveal_burst once per hour. Counts
+    members, not requests: one export of 5,000 members is 5,000. Alerts, never refuses (an approved
+    export must complete)."""
+    if members <= 0 or actor.kind in ("system", "member"):
+        return
+    caller, limit = f"{actor.kind}:{actor.id}", settings.RATE_LIMITS["pii_reveal_members_hour"]
+    after = ratelimit_count(
+        scope="pii_reveal_members", key=caller, window_seconds=REVEAL_WINDOW_SECONDS, amount=members
+    )
+    if after - members <= limit < after:
+        alert_raise(
+            "pii.reveal_burst", actor=caller, actor_label=actor.label, role=str(actor.role or ""),
+            members_this_hour=after, limit_members_per_hour=limit,
+        )  # fmt: skip
+
+
 def reveal_authorize(
     actor: Actor, *, purpose: str | None, note: str = "", bulk: bool = False, **what: object
 ) -> str:

@@ -49,17 +49,17 @@ def _fail_over(exc: Exception) -> None:
         )
 
 
-def _redis_count(key: str, expires: int) -> int:
+def _redis_count(key: str, expires: int, amount: int = 1) -> int:
     # Create-if-missing and increment in one round trip (every API call pays it): a pipeline
     # without MULTI, since SET NX followed by INCR is right in any interleaving.
     try:
         pipe = redis_client(settings.REDIS_URL).pipeline(transaction=False)
         pipe.set(key, 0, nx=True, ex=expires)
-        pipe.incr(key)
+        pipe.incr(key, amount)
         return pipe.execute()[1]
     except redis.RedisError as exc:
         _fail_over(exc)
-        return _file_count(key, expires)
+        return _file_count(key, expires, amount)
 
 
 def _redis_peek(key: str) -> int:
@@ -79,8 +79,8 @@ _SCHEMA = (
 # One statement: the row is created or incremented and its new count read under the same write lock,
 # so two processes can never both read 29 and both write 30.
 _COUNT = (
-    "INSERT INTO counter (key, count, expires) VALUES (?, 1, ?) "
-    "ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING count"
+    "INSERT INTO counter (key, count, expires) VALUES (?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET count = count + excluded.count RETURNING count"
 )
 PURGE_EVERY = 1000  # about one hit in this many also deletes the expired windows
 
@@ -119,11 +119,11 @@ def _file_prepare(connection: sqlite3.Connection, *, within: float = 5.0) -> Non
             time.sleep(0.005)  # the other process is creating the same file: moments
 
 
-def _file_count(key: str, expires: int) -> int:
+def _file_count(key: str, expires: int, amount: int = 1) -> int:
     connection = _file_connection()
     now = time.time()
     try:
-        (count,) = connection.execute(_COUNT, (key, now + expires)).fetchone()
+        (count,) = connection.execute(_COUNT, (key, amount, now + expires)).fetchone()
         if random.randrange(PURGE_EVERY) == 0:  # noqa: S311 - a purge schedule, not a secret
             connection.execute("DELETE FROM counter WHERE expires < ?", (now,))
     except sqlite3.OperationalError as exc:  # the lock wait ran out: busy, never a hang or a 500
@@ -174,11 +174,11 @@ def client_key(address: str) -> str:
     return blind_index(address, context="ratelimit.client_ip")
 
 
-def ratelimit_count(*, scope: str, key: str, window_seconds: int = 60) -> int:
-    """Count one hit in the current window; return the window's count so far."""
+def ratelimit_count(*, scope: str, key: str, window_seconds: int = 60, amount: int = 1) -> int:
+    """Count `amount` hits (one by default) in the current window; return the window's count so far."""
     counter_key = _window_key(scope, key, window_seconds)
     count = _redis_count if settings.REDIS_URL else _file_count
-    return count(counter_key, window_seconds + 5)
+    return count(counter_key, window_seconds + 5, amount)
 
 
 def ratelimit_hit(*, scope: str, key: str, limit: int, window_seconds: int = 60) -> None:

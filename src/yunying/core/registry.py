@@ -89,3 +89,34 @@ def personal_data_register(holding: PersonalDataHolding) -> None:
 def personal_data_holdings() -> list[PersonalDataHolding]:
     """Every declared kind, in registration order (the apps' order in INSTALLED_APPS)."""
     return list(_personal_data.values())
+
+
+@dataclass(frozen=True)
+class SealedColumn:
+    """One database column holding values sealed with core.crypto (S1): the key-rotation job
+    re-encrypts it, `yunying pii-keys status` counts its key ids, the deployment check looks for
+    key ids missing from the ring. `row_token(row)` is the token its ciphertexts are bound to (the
+    same the owning app passes to crypto.encrypt); `related` is what to select_related for it."""
+
+    model: str  # "app_label.ModelName"
+    column: str
+    context: str  # crypto's context, e.g. "member.phone"
+    row_token: Callable[[Any], str]
+    related: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.model}.{self.column}"
+
+
+_sealed_columns: dict[str, SealedColumn] = {}
+
+
+def sealed_column_register(column: SealedColumn) -> None:
+    """Declare an encrypted column (the owning app, from ready()): every column crypto.encrypt
+    writes must be declared, or key rotation would leave it under a retired key."""
+    _sealed_columns[column.label] = column
+
+
+def sealed_columns() -> list[SealedColumn]:
+    return [_sealed_columns[label] for label in sorted(_sealed_columns)]

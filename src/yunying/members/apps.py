@@ -16,3 +16,26 @@ class MembersConfig(AppConfig):
         # The outbox asks members, at delivery time, who agreed to a message's purpose (N3); notify
         # and members are independent layers, so the check is handed over through core.registry.
         consent_check_register(consent_check)
+
+        # Every column sealed with core.crypto, for key rotation (privacy) and the deployment check.
+        from yunying.core.registry import SealedColumn, sealed_column_register
+
+        for column, context in (
+            ("phone_encrypted", "member.phone"),
+            ("name_encrypted", "member.name"),
+            ("email_encrypted", "member.email"),
+        ):
+            sealed_column_register(SealedColumn("members.Member", column, context, _member_token))
+        sealed_column_register(
+            SealedColumn(
+                "members.ProfileAnswer", "value_encrypted", "member.attr", _answer_token, ("member",)
+            )
+        )
+
+
+def _member_token(member) -> str:
+    return member.row_token
+
+
+def _answer_token(answer) -> str:
+    return answer.member.row_token

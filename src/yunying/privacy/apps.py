@@ -11,3 +11,10 @@ class PrivacyConfig(AppConfig):
     name = "yunying.privacy"
     label = "privacy"
     verbose_name = "Privacy and compliance"
+
+    def ready(self) -> None:
+        from yunying.core.registry import periodic_job_register
+        from yunying.privacy.keys import keys_rotate_job
+
+        # Re-encryption under a new active PII key runs in the background, resumably (S1).
+        periodic_job_register("privacy.keys_rotate", keys_rotate_job)

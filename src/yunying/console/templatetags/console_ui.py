@@ -38,6 +38,12 @@ def campaign_tabs(context, campaign, active: str) -> dict:
 
 
 @register.filter
+def can(actor, perm: str) -> bool:
+    """`{% if request.actor|can:"audit.view" %}`: whether the signed-in operator holds a permission."""
+    return actor is not None and actor.can(Perm(perm))
+
+
+@register.filter
 def yuan(fen: int | None) -> str:
     """Integer fen as yuan with two decimals (no float on the way): 12345 → 123.45."""
     from yunying.console.member360 import fen_text

@@ -124,7 +124,7 @@ def _ticket_read(request: HttpRequest) -> dict | None:
     if not raw or len(raw) > 2000:
         return None
     try:
-        ticket = json.loads(crypto.decrypt(raw, context=_TICKET, row=_ticket_row(request)))
+        ticket = json.loads(crypto.decrypt(raw, context=_TICKET, row=_ticket_row(request), alert=False))
     except (ValueError, InvalidTag):
         return None
     if time.time() - ticket["at"] > TICKET_SECONDS:

@@ -6,8 +6,9 @@ clear for pii.reveal_bulk with a purpose (core.purposes.reveal_authorize, access
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,9 +27,10 @@ from yunying.console.views.campaign_pages import (
     status_label,
 )
 from yunying.console.views.signups import PURPOSE_CHOICES, _choices
-from yunying.core.errors import DomainError, ValidationFailed
+from yunying.core.errors import DomainError
 from yunying.core.permissions import Perm
-from yunying.core.purposes import MAX_NOTE, reveal_authorize
+from yunying.core.purposes import MAX_NOTE
+from yunying.privacy.exports import Scope, approval_request, approved_reveal, watermark
 
 TOP_REGIONS = 12
 UNKNOWN_PROVINCE = "未知"  # what campaign_stats names a member without a region
@@ -110,6 +112,7 @@ class ExportForm(forms.Form):
         choices=PURPOSE_CHOICES,
     )
     note = forms.CharField(label=gettext_lazy("Note (optional)"), required=False, max_length=MAX_NOTE)
+    approval = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
 
 
 def _export_error(request, campaign, form, status: int) -> HttpResponse:
@@ -138,27 +141,32 @@ def campaign_export(request: HttpRequest, campaign_id: int, fmt: str | None = No
     if wanted["reveal"] and request.method != "POST":
         form.add_error("reveal", _("An export in clear is asked for with the form on the report page."))
         return _export_error(request, campaign, form, 400)
-    purpose = None
+    purpose, approval = None, None
     if wanted["reveal"]:
+        # Two-person rule (privacy.exports): without an approval the form asks for one; with it, the
+        # approval (consumed) decides the scope and the purpose.
         if not request.actor.can(Perm.PII_REVEAL_BULK):
             return forbidden(request, permission=str(Perm.PII_REVEAL_BULK))
-        try:
-            purpose = reveal_authorize(
-                request.actor,
-                purpose=wanted["purpose"] or None,
-                note=wanted["note"],
-                bulk=True,
-                campaign_id=campaign.pk,
-                kind="export",
-                format=wanted["format"],
+        scope = Scope(campaign.pk, wanted["format"], wanted["status"] or "", wanted["channel"] or "")
+        if wanted["approval"] is None:
+            try:
+                approval_request(
+                    actor=request.actor, scope=scope, purpose=wanted["purpose"] or "", note=wanted["note"]
+                )
+            except ValueError:
+                form.add_error("purpose", _("State why the data is needed."))
+                return _export_error(request, campaign, form, 400)
+            messages.success(
+                request, _("Export requested: a second operator must approve it before you can download it.")
             )
-        except ValidationFailed as err:
-            for error in err.errors:
-                form.add_error("purpose" if error["field"] == "purpose" else None, error["message"])
-            return _export_error(request, campaign, form, 400)
+            return redirect("console:export_approvals")
+        try:
+            approval, purpose = approved_reveal(
+                actor=request.actor, approval_id=wanted["approval"], scope=scope
+            )
         except DomainError as err:
             form.add_error(None, err.message)
-            return _export_error(request, campaign, form, 400)
+            return _export_error(request, campaign, form, 403)
     rows = selectors.signup_list(
         campaign_id=campaign.pk, status=wanted["status"] or None, channel=wanted["channel"] or None
     )
@@ -169,6 +177,7 @@ def campaign_export(request: HttpRequest, campaign_id: int, fmt: str | None = No
         reveal=purpose is not None,
         actor=request.actor,
         purpose=purpose or "",
+        watermark=watermark(approval) if approval is not None else "",
     )
     response_class = StreamingHttpResponse if export.streaming else HttpResponse
     response = response_class(export.content, content_type=export.content_type)

@@ -13,6 +13,7 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="create a key and print its token")
         create.add_argument("--role", required=True, choices=[r.value for r in Role])
         create.add_argument("--name", default="")
+        create.add_argument("--owner", default="", help="the console user name of the person holding the key")
         sub.add_parser("list", help="list keys (never their secrets)")
         revoke = sub.add_parser("revoke", help="revoke a key by its prefix")
         revoke.add_argument("prefix")
@@ -20,7 +21,9 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         if action == "create":
             name = options["name"] or f"{options['role']} key"
-            _, token = apikey_create(name=name, role=Role(options["role"]), actor=command_line_actor())
+            _, token = apikey_create(
+                name=name, role=Role(options["role"]), actor=command_line_actor(), owner=options["owner"]
+            )
             self.stdout.write(token)
         elif action == "list":
             for key in ApiKey.objects.order_by("id"):

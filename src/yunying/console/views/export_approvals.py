@@ -1,0 +1,70 @@
+"""Two-person rule for exports in clear (S2), in the audit section: the operator's own requests (with
+the download once approved) and, for those holding pii.export_approve, the queue to approve or reject
+other operators' requests. Requests start from the campaign report's "export in clear" form."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from yunying.console.access import operator_required
+from yunying.core.errors import DomainError
+from yunying.core.permissions import Perm
+from yunying.privacy.exports import approval_decide, approvals_of, approvals_pending
+
+
+class DecisionForm(forms.Form):
+    note = forms.CharField(label=gettext_lazy("Note (optional)"), required=False, max_length=500)
+
+
+@operator_required(Perm.PII_REVEAL_BULK)
+@require_GET
+def export_approvals(request: HttpRequest) -> HttpResponse:
+    actor = request.actor
+    pending = list(approvals_pending()) if actor.can(Perm.PII_EXPORT_APPROVE) else []
+    for approval in pending:
+        approval.own = (approval.requester_kind, approval.requester_id) == (actor.kind, actor.id)
+    context = {
+        "section": "audit",
+        "tab": "exports",
+        "mine": list(approvals_of(actor)[:50]),
+        "pending": pending,
+        "can_approve": actor.can(Perm.PII_EXPORT_APPROVE),
+    }
+    return render(request, "console/audit/export_approvals.html", context)
+
+
+@operator_required(Perm.PII_EXPORT_APPROVE)
+@require_POST
+def export_decide(request: HttpRequest, approval_id: int, decision: str) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        approval_decide(
+            actor=request.actor, approval_id=approval_id, approve=decision == "approve", note=note
+        )
+    except DomainError as err:
+        messages.error(request, err.message)
+    else:
+        messages.success(request, _("Approved.") if decision == "approve" else _("Rejected."))
+    return redirect("console:export_approvals")
+
+
+urlpatterns = [
+    path("audit/exports/", export_approvals, name="export_approvals"),
+    path(
+        "audit/exports/<int:approval_id>/approve/",
+        export_decide,
+        {"decision": "approve"},
+        name="export_approve",
+    ),
+    path(
+        "audit/exports/<int:approval_id>/reject/", export_decide, {"decision": "reject"}, name="export_reject"
+    ),
+]

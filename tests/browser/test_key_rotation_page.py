@@ -1,0 +1,28 @@
+"""The key-rotation page as the strategy operator meets it on the demo site (S1)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import BROWSER, check_page
+
+pytestmark = BROWSER
+
+
+def test_strategy_watches_the_key_rotation(console, site):
+    site.run("pii-keys", "rotate")
+    page = console("strategy")
+    page.goto("/console/audit/")
+    page.get_by_role("link", name="密钥轮换").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "审计日志"
+    bar = page.get_by_role("progressbar", name="members.Member.phone_encrypted")
+    assert bar.get_attribute("aria-valuenow") == "100"
+    assert page.get_by_text("当前密钥：加密新数据").count() == 1
+    check_page(page, "console-key-rotation")
+
+
+@pytest.mark.parametrize("role", ["execution", "auditor"])
+def test_other_roles_do_not_see_it(console, role):
+    page = console(role)
+    response = page.goto("/console/audit/keys/")
+    assert response.status == 403
