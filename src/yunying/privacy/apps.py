@@ -11,3 +11,11 @@ class PrivacyConfig(AppConfig):
     name = "yunying.privacy"
     label = "privacy"
     verbose_name = "Privacy and compliance"
+
+    def ready(self) -> None:
+        # The breach notice (S6) is a service message: it reaches every affected member, whatever
+        # their marketing consent; the outbox worker renders it through privacy.breach.
+        from yunying.notify.templates import SERVICE, templates_register
+        from yunying.privacy import breach
+
+        templates_register([breach.NOTICE_TEMPLATE], breach.breach_messages_load, purpose=SERVICE)
