@@ -53,4 +53,6 @@ NAV: list[NavItem] = [
     NavItem("imports", _("Import"), "console:import_list", "upload", Perm.IMPORT_RUN),
     NavItem("apikeys", _("API keys"), "console:apikey_list", "key", Perm.APIKEY_MANAGE),
     NavItem("audit", _("Audit log"), "console:audit_log", "journal-text", Perm.AUDIT_VIEW),
+    # Privacy: 数据泄露应急, the breach runbook (S6)
+    NavItem("breach", _("Data breach response"), "console:breach_list", "shield-lock", Perm.BREACH_VIEW),
 ]
