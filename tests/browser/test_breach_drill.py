@@ -50,8 +50,8 @@ def test_an_operator_runs_a_breach_drill_end_to_end(console, site):
     check_page(page, "breach-list")
     page.locator("#id_title").fill(TITLE)
     page.locator("#id_is_drill").check()
-    page.locator("#id_data_kinds input[value=phone]").check()
-    page.locator("#id_data_kinds input[value=name]").check()
+    page.locator("input[name=data_kinds][value=phone]").check()
+    page.locator("input[name=data_kinds][value=name]").check()
     page.locator("#id_contact").fill("客服热线 400-800-1234")
     page.locator("form button[type=submit].btn-danger").click()
     page.wait_for_url(re.compile(r"/console/breach/\d+/$"))
@@ -65,12 +65,12 @@ def test_an_operator_runs_a_breach_drill_end_to_end(console, site):
 
     # assign the investigation and finish it with notes
     row = _step_row(page, "investigate")
-    row.locator("select[name=assignee]").select_option(label="strategy")
+    row.locator("select[name=assignee]").select_option(label="operator")
     row.locator("button", has_text="分派").click()
     page.wait_for_load_state()
     assert (
         _step_row(page, "investigate").locator("select[name=assignee] option[selected]").inner_text()
-        == "strategy"
+        == "operator"
     )
     page.locator("#id_cause").fill("共享盘链接未设权限")
     page.locator("#id_measures").fill("已撤销链接并轮换导出权限")
@@ -104,7 +104,7 @@ def test_an_operator_runs_a_breach_drill_end_to_end(console, site):
     check_page(page, "breach-notice-sent")
 
     # the compensation: a membership extension; the drill issues nothing
-    page.locator("#id_kind input[value=extension]").check()
+    page.locator("input[name=kind][value=extension]").check()
     page.locator("#id_days").fill("30")
     page.locator("#compensation form button", has_text="选择").click()
     page.wait_for_load_state()

@@ -376,3 +376,12 @@ def test_an_extension_outside_its_bounds_is_refused():
     with pytest.raises(DomainError) as unknown:
         tier_extend(member_id=999999, days=3, actor=LEAD)
     assert unknown.value.code == "loyalty.member_not_found"
+
+
+def test_an_unknown_incident_or_step_is_named_as_such():
+    with pytest.raises(DomainError) as incident:
+        breach.breach_notice_send(incident_id=999999, actor=LEAD)
+    assert incident.value.code == BreachError.NOT_FOUND
+    with pytest.raises(DomainError) as step:
+        breach.breach_step_done(step_id=999999, notes="x", actor=LEAD)
+    assert step.value.code == BreachError.STEP_NOT_FOUND

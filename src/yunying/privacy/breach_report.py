@@ -42,6 +42,8 @@ def breach_report_facts(incident: BreachIncident) -> dict:
         compensation = _("membership level extended by %(days)s days") % {"days": incident.compensation_days}
     else:
         compensation = _("not decided")
+    if incident.is_drill:
+        compensation += " " + _("(a drill: nothing was issued)")
     return {
         "incident": incident,
         "kinds": [str(labels.get(kind, kind)) for kind in incident.data_kinds],

@@ -214,6 +214,17 @@ def duration_text(seconds: int) -> str:
     return _("%(m)d min") % {"m": minutes}
 
 
+def clock_words() -> dict[str, str]:
+    """The words the clock script formats with, translated here (the same as duration_text's)."""
+    return {
+        "left": _("%(t)s left") % {"t": "{t}"},
+        "overdue": _("Overdue by %(t)s") % {"t": "{t}"},
+        "dh": _("%(d)d d %(h)d h"),
+        "hm": _("%(h)d h %(m)02d min"),
+        "m": _("%(m)d min"),
+    }
+
+
 def _refused_text(refused: DomainError) -> str:
     if isinstance(refused, ValidationFailed):
         return " ".join(e["message"] for e in refused.errors)
@@ -252,7 +263,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         pending = [row for row in _steps(incident, now) if row["step"].done_at is None]
         incidents.append({"incident": incident, "next": pending[0] if pending else None})
     context = {
-        "section": "breach", "incidents": incidents, "form": form,
+        "section": "breach", "incidents": incidents, "form": form, "clock_words": clock_words(),
         "can_manage": request.actor.can(Perm.BREACH_MANAGE),
     }  # fmt: skip
     return render(request, "console/breach/list.html", context, status=status)
@@ -269,6 +280,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     operators = breach.breach_operators()
     context = {
         "section": "breach",
+        "clock_words": clock_words(),
         "incident": incident,
         "kinds": [DataKind(k).label for k in incident.data_kinds if k in DataKind.values],
         "steps": [
