@@ -385,3 +385,16 @@ def test_an_unknown_incident_or_step_is_named_as_such():
     with pytest.raises(DomainError) as step:
         breach.breach_step_done(step_id=999999, notes="x", actor=LEAD)
     assert step.value.code == BreachError.STEP_NOT_FOUND
+
+
+def test_the_notice_reads_in_chinese_and_in_english():
+    from django.utils import translation
+
+    incident = _open()
+    render = breach.breach_messages_load([{"incident_id": incident.pk}])
+    with translation.override("zh-hans"):
+        subject_zh, body_zh = render(breach.NOTICE_TEMPLATE, {"incident_id": incident.pk}, "sms")
+    with translation.override("en"):
+        subject_en, body_en = render(breach.NOTICE_TEMPLATE, {"incident_id": incident.pk}, "sms")
+    assert subject_zh == "关于您个人信息的通知" and subject_en == "Notice about your personal data"
+    assert "联系方式：400-800-1234" in body_zh and "Contact: 400-800-1234" in body_en
