@@ -86,7 +86,12 @@ def test_an_operator_runs_a_breach_drill_end_to_end(console, site):
     if not page.locator("#id_member_ids").is_visible():
         page.locator("#affected summary").click()
     page.locator("#id_member_ids").fill(" ".join(map(str, member_ids)))
-    page.locator("#affected form button[type=submit]").click()
+    page.locator("#affected form button[name=preview]").click()
+    page.wait_for_load_state()
+    assert f"共找到 {len(member_ids)} 名会员" in page.locator("#affected-preview").inner_text()
+    assert page.locator("#affected-total").inner_text() == "0"  # a preview stores nothing
+    check_page(page, "breach-affected-preview")
+    page.locator("#affected form button", has_text="添加会员").click()
     page.wait_for_load_state()
     assert page.locator("#affected-total").inner_text() == str(len(member_ids))
     samples = page.locator("#affected-samples tbody").inner_text()

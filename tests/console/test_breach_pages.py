@@ -135,3 +135,16 @@ def test_the_report_downloads_as_text(console_as):
 def test_an_unknown_incident_is_404(console_as):
     client = console_as(Role.STRATEGY)
     assert client.get("/console/breach/999/").status_code == 404
+
+
+def test_the_preview_shows_a_count_and_keeps_the_form(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    member = MemberFactory()
+    response = client.post(
+        f"/console/breach/{incident.pk}/affected/", {"member_ids": str(member.pk), "preview": "1"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="affected-preview"' in page
+    assert "共找到 1 名会员，其中 1 名尚未添加" in page and f"{member.pk}</textarea>" in page
+    assert not incident.affected.exists()

@@ -20,6 +20,7 @@ from yunying.loyalty.models import MemberTier
 from yunying.notify.delivery import outbox_deliver_due
 from yunying.notify.models import OutboxMessage, OutboxStatus
 from yunying.privacy import breach
+from yunying.privacy import breach_compensation as compensation
 from yunying.privacy.breach import AccessCriteria
 from yunying.privacy.breach_errors import BreachError
 from yunying.privacy.models import BreachAffected, BreachStep, StepKind
@@ -122,7 +123,7 @@ def test_assigning_names_an_operator_who_may_run_the_response(django_user_model)
     [
         lambda i: breach.breach_step_done(step_id=i.steps.first().pk, notes="x", actor=CLERK),
         lambda i: breach.breach_notice_send(incident_id=i.pk, actor=CLERK),
-        lambda i: breach.breach_compensate(incident_id=i.pk, actor=CLERK),
+        lambda i: compensation.breach_compensate(incident_id=i.pk, actor=CLERK),
         lambda i: breach.breach_affected_add(incident_id=i.pk, member_ids=[1], actor=CLERK),
     ],
     ids=["step", "notice", "compensate", "affected"],
@@ -281,13 +282,13 @@ def test_coupons_are_issued_once_each_in_resumable_batches():
     # given
     coupon = promotion_make("coupon_off", threshold_fen=0, off_fen=500)
     incident, members = _with_members(5)
-    breach.breach_compensation_plan(
+    compensation.breach_compensation_plan(
         incident_id=incident.pk, kind="coupon", promotion_id=coupon.pk, actor=LEAD
     )
     # when: two batches of 3, then a re-run
-    first = breach.breach_compensate(incident_id=incident.pk, actor=LEAD, batch_size=3)
-    second = breach.breach_compensate(incident_id=incident.pk, actor=LEAD, batch_size=3)
-    third = breach.breach_compensate(incident_id=incident.pk, actor=LEAD, batch_size=3)
+    first = compensation.breach_compensate(incident_id=incident.pk, actor=LEAD, batch_size=3)
+    second = compensation.breach_compensate(incident_id=incident.pk, actor=LEAD, batch_size=3)
+    third = compensation.breach_compensate(incident_id=incident.pk, actor=LEAD, batch_size=3)
     # then
     assert (first.issued, first.remaining) == (3, 2)
     assert (second.issued, second.remaining) == (2, 0)
@@ -296,26 +297,26 @@ def test_coupons_are_issued_once_each_in_resumable_batches():
     assert sorted(held.values_list("member_id", flat=True)) == sorted(m.pk for m in members)
     assert len(_audits("breach.compensate")) == 3 and len(_audits("coupon.issue")) == 5
     with pytest.raises(DomainError) as locked:
-        breach.breach_compensation_plan(incident_id=incident.pk, kind="extension", days=30, actor=LEAD)
+        compensation.breach_compensation_plan(incident_id=incident.pk, kind="extension", days=30, actor=LEAD)
     assert locked.value.code == BreachError.COMPENSATION_STARTED
 
 
 def test_a_coupon_that_runs_out_stops_the_run_and_a_later_run_resumes():
     coupon = promotion_make("coupon_off", threshold_fen=0, off_fen=500, issue_limit=2)
     incident, _ = _with_members(3)
-    breach.breach_compensation_plan(
+    compensation.breach_compensation_plan(
         incident_id=incident.pk, kind="coupon", promotion_id=coupon.pk, actor=LEAD
     )
-    result = breach.breach_compensate(incident_id=incident.pk, actor=LEAD)
+    result = compensation.breach_compensate(incident_id=incident.pk, actor=LEAD)
     assert (result.issued, result.remaining, result.stopped) == (2, 1, "promotion.issue_limit_reached")
 
 
 def test_a_membership_extension_moves_the_review_once_per_member():
     incident, _members = _with_members(2)
-    breach.breach_compensation_plan(incident_id=incident.pk, kind="extension", days=30, actor=LEAD)
-    breach.breach_compensate(incident_id=incident.pk, actor=LEAD)
+    compensation.breach_compensation_plan(incident_id=incident.pk, kind="extension", days=30, actor=LEAD)
+    compensation.breach_compensate(incident_id=incident.pk, actor=LEAD)
     reviews = {t.member_id: t.review_at for t in MemberTier.objects.all()}
-    breach.breach_compensate(incident_id=incident.pk, actor=LEAD)
+    compensation.breach_compensate(incident_id=incident.pk, actor=LEAD)
     assert {t.member_id: t.review_at for t in MemberTier.objects.all()} == reviews
     assert all(r > timezone.now() + timedelta(days=29) for r in reviews.values())
     extends = _audits("tier.extend")
@@ -325,10 +326,10 @@ def test_a_membership_extension_moves_the_review_once_per_member():
 def test_a_drills_compensation_issues_nothing():
     coupon = promotion_make("coupon_off", threshold_fen=0, off_fen=500)
     incident, _ = _with_members(2, drill=True)
-    breach.breach_compensation_plan(
+    compensation.breach_compensation_plan(
         incident_id=incident.pk, kind="coupon", promotion_id=coupon.pk, actor=LEAD
     )
-    result = breach.breach_compensate(incident_id=incident.pk, actor=LEAD)
+    result = compensation.breach_compensate(incident_id=incident.pk, actor=LEAD)
     assert result.issued == 2 and not Coupon.objects.exists()
     assert set(BreachAffected.objects.values_list("compensation", flat=True)) == {"drill"}
 
@@ -336,10 +337,10 @@ def test_a_drills_compensation_issues_nothing():
 def test_compensating_needs_a_plan_and_a_valid_one():
     incident, _ = _with_members(1)
     with pytest.raises(DomainError) as unset:
-        breach.breach_compensate(incident_id=incident.pk, actor=LEAD)
+        compensation.breach_compensate(incident_id=incident.pk, actor=LEAD)
     assert unset.value.code == BreachError.COMPENSATION_UNSET
     with pytest.raises(DomainError) as bad:
-        breach.breach_compensation_plan(incident_id=incident.pk, kind="extension", days=0, actor=LEAD)
+        compensation.breach_compensation_plan(incident_id=incident.pk, kind="extension", days=0, actor=LEAD)
     assert bad.value.code == "core.invalid"
 
 
@@ -355,10 +356,10 @@ def test_the_report_draft_tells_the_whole_story():
         incident_id=incident.pk, facts={"cause": "A shared link", "measures": "Link revoked"}, actor=LEAD
     )
     breach.breach_notice_send(incident_id=incident.pk, actor=LEAD)
-    breach.breach_compensation_plan(
+    compensation.breach_compensation_plan(
         incident_id=incident.pk, kind="coupon", promotion_id=coupon.pk, actor=LEAD
     )
-    breach.breach_compensate(incident_id=incident.pk, actor=LEAD)
+    compensation.breach_compensate(incident_id=incident.pk, actor=LEAD)
     text = breach_report_draft(breach.breach_get(incident.pk))
     for part in ("A shared link", "Link revoked", "400-800-1234", "2"):
         assert part in text
@@ -398,3 +399,22 @@ def test_the_notice_reads_in_chinese_and_in_english():
         subject_en, body_en = render(breach.NOTICE_TEMPLATE, {"incident_id": incident.pk}, "sms")
     assert subject_zh == "关于您个人信息的通知" and subject_en == "Notice about your personal data"
     assert "联系方式：400-800-1234" in body_zh and "Contact: 400-800-1234" in body_en
+
+
+def test_a_preview_counts_what_would_be_added_and_stores_nothing():
+    incident, members = _with_members(1)
+    other = MemberFactory()
+    preview = breach.breach_affected_preview(
+        incident_id=incident.pk, member_ids=[members[0].pk, other.pk], actor=LEAD
+    )
+    assert (preview.matched, preview.new) == (2, 1)
+    assert [s["member_id"] for s in preview.samples] == [other.pk] and "*" in preview.samples[0]["phone"]
+    assert BreachAffected.objects.count() == 1
+    assert not AuditEntry.objects.filter(action="breach.affected_add").exclude(after__affected=1).exists()
+
+
+def test_a_step_of_another_incident_is_not_found_under_this_one():
+    first, second = _open(), _open()
+    with pytest.raises(DomainError) as refused:
+        breach.breach_step_done(incident_id=second.pk, step_id=first.steps.first().pk, notes="x", actor=LEAD)
+    assert refused.value.code == BreachError.STEP_NOT_FOUND

@@ -16,6 +16,7 @@ from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor, Role
 from yunying.notify.models import OutboxMessage
 from yunying.privacy import breach
+from yunying.privacy import breach_compensation as compensation
 from yunying.promotions.models import Coupon
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,9 +65,9 @@ def test_sending_at_once_messages_each_member_once():
 def test_compensating_at_once_issues_one_coupon_each():
     coupon = promotion_make("coupon_off", threshold_fen=0, off_fen=500, per_member_limit=3)
     incident, ids = _incident(6)
-    breach.breach_compensation_plan(
+    compensation.breach_compensation_plan(
         incident_id=incident.pk, kind="coupon", promotion_id=coupon.pk, actor=LEAD
     )
-    outcomes = _rush(lambda: breach.breach_compensate(incident_id=incident.pk, actor=LEAD))
+    outcomes = _rush(lambda: compensation.breach_compensate(incident_id=incident.pk, actor=LEAD))
     assert sum(o.issued for o in outcomes if not isinstance(o, str)) == 6, outcomes
     assert sorted(Coupon.objects.values_list("member_id", flat=True)) == sorted(ids)

@@ -1,4 +1,4 @@
-"""Breach response (S6): the only writer of the breach tables.
+"""Breach response (S6): with privacy.breach_compensation, the only writer of the breach tables.
 
 The runbook of the seed's "数据泄露应急预案": once an incident is opened, investigate within 1 hour,
 publish progress (the member notice) within 24 hours, compensate the affected members within 72
@@ -41,7 +41,6 @@ from yunying.privacy.models import (
     BreachAffected,
     BreachIncident,
     BreachStep,
-    CompensationKind,
     DataKind,
     IncidentStatus,
     StepKind,
@@ -162,7 +161,7 @@ def _incident_errors(*, title: str, data_kinds: list[str], discovered_at: dateti
     return errors
 
 
-def _snapshot(incident: BreachIncident, fields: Iterable[str]) -> dict:
+def incident_snapshot(incident: BreachIncident, fields: Iterable[str]) -> dict:
     values = {}
     for field in fields:
         value = getattr(incident, field)
@@ -206,7 +205,7 @@ def breach_open(
         )
         audit_record(
             actor=actor, action="breach.open", object_type="breach_incident", object_id=incident.pk,
-            after=_snapshot(incident, ["title", "discovered_at", "opened_at", "data_kinds", "is_drill"]),
+            after=incident_snapshot(incident, ["title", "discovered_at", "opened_at", "data_kinds", "is_drill"]),
         )  # fmt: skip
     return incident
 
@@ -232,7 +231,7 @@ def _notice_draft(incident: BreachIncident) -> None:
     incident.notice_contact = incident.contact or _("Contact our customer service.")
 
 
-def _locked_open(incident_id: int) -> BreachIncident:
+def incident_lock(incident_id: int) -> BreachIncident:
     """The incident, its row locked for the rest of the caller's transaction.
 
     Raises: breach.not_found, breach.closed."""
@@ -256,12 +255,12 @@ def breach_update(*, incident_id: int, facts: dict[str, str], actor: Actor) -> B
     if unknown or not facts.get("title", "x").strip():
         raise ValidationFailed([FieldError("title", BreachError.INVALID, _("Give the incident a title."))])
     with transaction.atomic(durable=True):
-        incident = _locked_open(incident_id)
-        before = _snapshot(incident, facts)
+        incident = incident_lock(incident_id)
+        before = incident_snapshot(incident, facts)
         for field, value in facts.items():
             setattr(incident, field, value.strip()[: 200 if field in ("title", "contact") else None])
         incident.save()
-        after = _snapshot(incident, facts)
+        after = incident_snapshot(incident, facts)
         if before != after:
             audit_record(
                 actor=actor, action="breach.update", object_type="breach_incident", object_id=incident.pk,
@@ -277,7 +276,7 @@ def breach_close(*, incident_id: int, actor: Actor) -> BreachIncident:
     Raises: core.permission_denied, breach.not_found, breach.closed."""
     actor.require(Perm.BREACH_MANAGE)
     with transaction.atomic(durable=True):
-        incident = _locked_open(incident_id)
+        incident = incident_lock(incident_id)
         incident.status = IncidentStatus.CLOSED
         incident.save(update_fields=["status", "updated_at"])
         audit_record(
@@ -291,14 +290,17 @@ def breach_close(*, incident_id: int, actor: Actor) -> BreachIncident:
 # Steps
 
 
-def _locked_step(step_id: int) -> tuple[BreachStep, BreachIncident]:
+def _locked_step(step_id: int, incident_id: int | None) -> tuple[BreachStep, BreachIncident]:
+    """The step (of `incident_id`, when given) and its incident, both locked."""
     step = BreachStep.objects.select_for_update().filter(pk=step_id).first()
-    if step is None:
+    if step is None or (incident_id is not None and step.incident_id != incident_id):
         raise DomainError(BreachError.STEP_NOT_FOUND)
-    return step, _locked_open(step.incident_id)
+    return step, incident_lock(step.incident_id)
 
 
-def breach_step_assign(*, step_id: int, assignee_id: int, actor: Actor) -> BreachStep:
+def breach_step_assign(
+    *, step_id: int, assignee_id: int, actor: Actor, incident_id: int | None = None
+) -> BreachStep:
     """Make an operator responsible for a step (again: reassigning is allowed until it is done).
 
     Raises: core.permission_denied, breach.step_not_found, breach.closed, breach.step_done,
@@ -308,7 +310,7 @@ def breach_step_assign(*, step_id: int, assignee_id: int, actor: Actor) -> Breac
     if assignee_id not in names:
         raise DomainError(BreachError.ASSIGNEE_INVALID)
     with transaction.atomic(durable=True):
-        step, _incident = _locked_step(step_id)
+        step, _incident = _locked_step(step_id, incident_id)
         if step.done_at is not None:
             raise DomainError(BreachError.STEP_DONE)
         before = {"assignee": step.assignee_label}
@@ -321,7 +323,9 @@ def breach_step_assign(*, step_id: int, assignee_id: int, actor: Actor) -> Breac
     return step
 
 
-def breach_step_done(*, step_id: int, notes: str, actor: Actor, now: datetime | None = None) -> BreachStep:
+def breach_step_done(
+    *, step_id: int, notes: str, actor: Actor, incident_id: int | None = None, now: datetime | None = None
+) -> BreachStep:
     """Mark a step done with what was done; late when after its deadline (kept, shown, reported).
 
     Raises: core.permission_denied, breach.step_not_found, breach.closed, breach.step_done,
@@ -331,7 +335,7 @@ def breach_step_done(*, step_id: int, notes: str, actor: Actor, now: datetime | 
         raise ValidationFailed([FieldError("notes", BreachError.INVALID, _("Say what was done."))])
     now = now or timezone.now()
     with transaction.atomic(durable=True):
-        step, _incident = _locked_step(step_id)
+        step, _incident = _locked_step(step_id, incident_id)
         # Conditional: of two operators marking the same step, the second gets breach.step_done.
         taken = BreachStep.objects.filter(pk=step.pk, done_at__isnull=True).update(
             done_at=now, done_by_label=actor.label[:150], notes=notes.strip()
@@ -397,32 +401,18 @@ def _from_campaign(campaign_id: int) -> set[int]:
     return set(Signup.objects.filter(campaign_id=campaign_id).values_list("member_id", flat=True).distinct())
 
 
-def breach_affected_add(
-    *,
-    incident_id: int,
-    access: AccessCriteria | None = None,
-    campaign_id: int | None = None,
-    member_ids: list[int] | None = None,
-    actor: Actor,
-    now: datetime | None = None,
-) -> int:
-    """Add the members a breach affects, from the access trail, a campaign's sign-ups and/or an
-    explicit list; a member already added stays once. Returns how many were new.
+def _derive(
+    access: AccessCriteria | None, campaign_id: int | None, member_ids: list[int] | None
+) -> dict[int, str]:
+    """The members the criteria name, each with where it was found first (list, campaign, access).
 
-    Raises: core.permission_denied, breach.not_found, breach.closed, breach.criteria_required,
-    breach.members_unknown, core.invalid (more than MAX_LIST ids)."""
-    actor.require(Perm.BREACH_MANAGE)
-    access = access if access is not None and access.given() else None
+    Raises: breach.criteria_required, breach.members_unknown, core.invalid (more than MAX_LIST ids)."""
     if access is None and campaign_id is None and not member_ids:
         raise DomainError(BreachError.CRITERIA_REQUIRED)
     if member_ids and len(set(member_ids)) > MAX_LIST:
         raise ValidationFailed(
             [FieldError("member_ids", BreachError.INVALID, _("At most 10,000 members at once."))]
         )
-    now = now or timezone.now()
-    breach_get(incident_id)  # breach.not_found before the reads below
-    # The reads run before the write transaction (they may stream many rows); the rows they give are
-    # inserted once each (unique incident+member), so a concurrent add cannot double a member.
     found: dict[int, str] = {}
     if member_ids:
         listed = set(member_ids)
@@ -440,8 +430,75 @@ def breach_affected_add(
         found.update({m: "campaign" for m in _from_campaign(campaign_id) if m not in found})
     if access is not None:
         found.update({m: "access" for m in _from_access(access) if m not in found})
+    return found
+
+
+@dataclass(frozen=True)
+class Preview:
+    matched: int  # members the criteria name
+    new: int  # of them, not yet affected by this incident
+    samples: list[dict]  # a few of the new ones, masked
+
+
+def breach_affected_preview(
+    *,
+    incident_id: int,
+    access: AccessCriteria | None = None,
+    campaign_id: int | None = None,
+    member_ids: list[int] | None = None,
+    actor: Actor,
+) -> Preview:
+    """What breach_affected_add would add, stored nowhere: a count and masked samples (a read of
+    masked data only: nothing in clear, no access row).
+
+    Raises: core.permission_denied, breach.not_found, breach.criteria_required, breach.members_unknown,
+    core.invalid."""
+    from yunying.members.services import member_contact
+
+    actor.require(Perm.BREACH_VIEW)
+    incident = breach_get(incident_id)
+    access = access if access is not None and access.given() else None
+    found = _derive(access, campaign_id, member_ids)
+    present = (
+        set(
+            BreachAffected.objects.filter(incident=incident, member_id__in=list(found)).values_list(
+                "member_id", flat=True
+            )
+        )
+        if len(found) <= 5000
+        else set(BreachAffected.objects.filter(incident=incident).values_list("member_id", flat=True))
+    )
+    new = sorted(set(found) - present)
+    members = Member.objects.in_bulk(new[:SAMPLES])
+    samples = [
+        {"member_id": m, **member_contact(members[m], reveal=False)} for m in new[:SAMPLES] if m in members
+    ]
+    return Preview(matched=len(found), new=len(new), samples=samples)
+
+
+def breach_affected_add(
+    *,
+    incident_id: int,
+    access: AccessCriteria | None = None,
+    campaign_id: int | None = None,
+    member_ids: list[int] | None = None,
+    actor: Actor,
+    now: datetime | None = None,
+) -> int:
+    """Add the members a breach affects, from the access trail, a campaign's sign-ups and/or an
+    explicit list; a member already added stays once. Returns how many were new.
+
+    Raises: core.permission_denied, breach.not_found, breach.closed, breach.criteria_required,
+    breach.members_unknown, core.invalid (more than MAX_LIST ids)."""
+    actor.require(Perm.BREACH_MANAGE)
+    access = access if access is not None and access.given() else None
+    now = now or timezone.now()
+    breach_get(incident_id)  # breach.not_found before the reads below
+    # The reads run before the write transaction (they may stream many rows); the rows they give are
+    # inserted once each (unique incident+member), so a concurrent add cannot double a member.
+    found = _derive(access, campaign_id, member_ids)
     with transaction.atomic(durable=True):
-        incident = _locked_open(incident_id)
+        incident = incident_lock(incident_id)
         before = BreachAffected.objects.filter(incident=incident).count()
         BreachAffected.objects.bulk_create(
             [
@@ -484,15 +541,15 @@ def breach_notice_update(*, incident_id: int, parts: dict[str, str], actor: Acto
     Raises: core.permission_denied, breach.not_found, breach.closed, breach.notice_sent."""
     actor.require(Perm.BREACH_MANAGE)
     with transaction.atomic(durable=True):
-        incident = _locked_open(incident_id)
+        incident = incident_lock(incident_id)
         if incident.notice_sent_at is not None:
             raise DomainError(BreachError.NOTICE_SENT)
-        before = _snapshot(incident, NOTICE_PARTS)
+        before = incident_snapshot(incident, NOTICE_PARTS)
         for part in NOTICE_PARTS:
             if part in parts:
                 setattr(incident, part, parts[part].strip()[:2000])
         incident.save()
-        after = _snapshot(incident, NOTICE_PARTS)
+        after = incident_snapshot(incident, NOTICE_PARTS)
         changed = [k for k in NOTICE_PARTS if before[k] != after[k]]
         if changed:
             audit_record(
@@ -531,7 +588,7 @@ def breach_notice_send(*, incident_id: int, actor: Actor, now: datetime | None =
     while True:
         now_batch = now or timezone.now()
         with transaction.atomic(durable=True):
-            incident = _locked_open(incident_id)  # serialises two senders of one incident
+            incident = incident_lock(incident_id)  # serialises two senders of one incident
             # Checked under the lock: the notice cannot change between this check and the send.
             if any(not getattr(incident, part).strip() for part in NOTICE_PARTS):
                 raise DomainError(BreachError.NOTICE_INCOMPLETE)
@@ -603,141 +660,6 @@ def breach_messages_load(contexts: list[dict]):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Compensation
-
-
-def breach_compensation_plan(
-    *, incident_id: int, kind: str, promotion_id: int | None = None, days: int | None = None, actor: Actor
-) -> BreachIncident:
-    """Choose what affected members receive: one coupon of `promotion_id`, or `days` more at their
-    membership level. Fixed once any member received it.
-
-    Raises: core.permission_denied, breach.not_found, breach.closed, breach.compensation_started,
-    core.invalid (breach.invalid per field), promotion.not_found, promotion.not_a_coupon."""
-    from yunying.promotions.errors import PromotionError
-    from yunying.promotions.services import promotion_get
-
-    actor.require(Perm.BREACH_MANAGE)
-    if kind == CompensationKind.COUPON:
-        if promotion_id is None:
-            raise ValidationFailed([FieldError("promotion_id", BreachError.INVALID, _("Choose the coupon."))])
-        if not promotion_get(promotion_id).is_coupon:
-            raise DomainError(PromotionError.NOT_A_COUPON)
-        days = None
-    elif kind == CompensationKind.EXTENSION:
-        if days is None or not 1 <= days <= MAX_EXTENSION_DAYS:
-            raise ValidationFailed(
-                [FieldError("days", BreachError.INVALID, _("Give the extension in days, 1 to 3650."))]
-            )
-        promotion_id = None
-    else:
-        raise ValidationFailed(
-            [FieldError("kind", BreachError.INVALID, _("Choose a coupon or an extension."))]
-        )
-    with transaction.atomic(durable=True):
-        incident = _locked_open(incident_id)
-        if BreachAffected.objects.filter(incident=incident, compensated_at__isnull=False).exists():
-            raise DomainError(BreachError.COMPENSATION_STARTED)
-        fields = ["compensation_kind", "compensation_promotion_id", "compensation_days"]
-        before = _snapshot(incident, fields)
-        incident.compensation_kind, incident.compensation_promotion_id, incident.compensation_days = (
-            kind,
-            promotion_id,
-            days,
-        )
-        incident.save(update_fields=[*fields, "updated_at"])
-        audit_record(
-            actor=actor, action="breach.compensation_plan", object_type="breach_incident",
-            object_id=incident.pk, before=before, after=_snapshot(incident, fields),
-        )  # fmt: skip
-    return incident
-
-
-@dataclass(frozen=True)
-class Compensated:
-    issued: int  # members who received it in this call (a drill: marked, nothing issued)
-    refused: int  # members the promotion refused (they hold as many coupons as it allows)
-    remaining: int  # affected members not compensated yet (run again to go on)
-    stopped: str = ""  # a code that stopped the run (the coupon ran out, the promotion ended)
-
-
-def breach_compensate(
-    *, incident_id: int, actor: Actor, batch_size: int = 200, now: datetime | None = None
-) -> Compensated:
-    """Give the planned compensation to up to `batch_size` affected members not compensated yet:
-    resumable (run again for the rest) and idempotent (each member's row is claimed by a conditional
-    update in the transaction that issues, and a coupon is issued once per incident: its source ref).
-
-    Raises: core.permission_denied, breach.not_found, breach.closed, breach.no_affected,
-    breach.compensation_unset; a refusal of the whole promotion (not active) stops the run and is
-    returned in `stopped`."""
-    from yunying.loyalty.errors import LoyaltyError
-    from yunying.promotions.errors import PromotionError
-
-    actor.require(Perm.BREACH_MANAGE)
-    incident = breach_get(incident_id)
-    if incident.status == IncidentStatus.CLOSED:
-        raise DomainError(BreachError.CLOSED)
-    if incident.compensation_kind == CompensationKind.NONE:
-        raise DomainError(BreachError.COMPENSATION_UNSET)
-    pending = BreachAffected.objects.filter(incident=incident, compensated_at__isnull=True)
-    if not BreachAffected.objects.filter(incident=incident).exists():
-        raise DomainError(BreachError.NO_AFFECTED)
-    rows = list(pending.order_by("id").values_list("id", "member_id")[: max(1, batch_size)])
-    issued = refused = 0
-    stopped = ""
-    for row_id, member_id in rows:
-        try:
-            with transaction.atomic(durable=True):
-                outcome = _compensate_one(incident, row_id, member_id, actor=actor, now=now or timezone.now())
-        except DomainError as error:
-            if error.code in (PromotionError.MEMBER_LIMIT_REACHED, LoyaltyError.MEMBER_NOT_FOUND):
-                with transaction.atomic(durable=True):
-                    BreachAffected.objects.filter(pk=row_id, compensated_at__isnull=True).update(
-                        compensated_at=now or timezone.now(), compensation=error.code
-                    )
-                refused += 1
-                continue
-            stopped = error.code  # the coupon ran out or stopped: nothing more can be issued now
-            break
-        issued += outcome
-    with transaction.atomic(durable=True):
-        audit_record(
-            actor=actor, action="breach.compensate", object_type="breach_incident", object_id=incident.pk,
-            after={"kind": incident.compensation_kind, "issued": issued, "refused": refused,
-                   "stopped": stopped, "drill": incident.is_drill},
-        )  # fmt: skip
-    return Compensated(issued, refused, pending.count(), stopped)
-
-
-def _compensate_one(incident: BreachIncident, row_id: int, member_id: int, *, actor: Actor, now) -> int:
-    """Claim the member's row and issue, in the caller's transaction; 0 when another run had it."""
-    from yunying.loyalty.tiers import tier_extend
-    from yunying.promotions.models import CouponSource
-    from yunying.promotions.services import coupon_issue
-
-    claimed = BreachAffected.objects.filter(pk=row_id, compensated_at__isnull=True).update(compensated_at=now)
-    if not claimed:
-        return 0
-    if incident.is_drill:
-        what = "drill"
-    elif incident.compensation_kind == CompensationKind.COUPON:
-        issued = coupon_issue(
-            promotion_id=incident.compensation_promotion_id, member_id=member_id, source=CouponSource.ISSUE,
-            source_ref=f"breach:{incident.pk}", actor=actor, now=now,
-        )  # fmt: skip
-        what = f"coupon:{issued.coupon.pk}"
-    else:
-        tier_extend(
-            member_id=member_id, days=incident.compensation_days, actor=actor, now=now,
-            reason=f"breach:{incident.pk}",
-        )  # fmt: skip
-        what = f"extended:{incident.compensation_days}"
-    BreachAffected.objects.filter(pk=row_id).update(compensation=what)
-    return 1
-
-
-# ---------------------------------------------------------------------------------------------------
 # The regulator report
 
 
@@ -747,7 +669,7 @@ def breach_report_save(*, incident_id: int, text: str, actor: Actor) -> BreachIn
     Raises: core.permission_denied, breach.not_found, breach.closed."""
     actor.require(Perm.BREACH_MANAGE)
     with transaction.atomic(durable=True):
-        incident = _locked_open(incident_id)
+        incident = incident_lock(incident_id)
         before = {"report_chars": len(incident.report_text)}
         incident.report_text = text.strip()[:50000]
         incident.save(update_fields=["report_text", "updated_at"])

@@ -26,6 +26,7 @@ from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 from yunying.privacy import breach
+from yunying.privacy import breach_compensation as compensation
 from yunying.privacy.breach_report import breach_report_draft, breach_report_facts
 from yunying.privacy.models import CompensationKind, DataKind
 
@@ -272,6 +273,12 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 @operator_required(Perm.BREACH_VIEW)
 @require_GET
 def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
+    return _detail(request, incident_id)
+
+
+def _detail(
+    request, incident_id: int, *, affected_form=None, preview=None, status: int = 200
+) -> HttpResponse:
     try:
         incident = breach.breach_get(incident_id)
     except DomainError as missing:
@@ -293,7 +300,8 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         ],
         "now": now,
         "summary": breach.breach_affected_summary(incident),
-        "affected_form": AffectedForm(),
+        "affected_form": affected_form or AffectedForm(),
+        "preview": preview,
         "facts_form": FactsForm(initial={f: getattr(incident, f) for f in FactsForm.base_fields}),
         "notice_form": NoticeForm(initial={f: getattr(incident, f) for f in NoticeForm.base_fields}),
         "notice_preview": breach.breach_notice_text(incident),
@@ -307,7 +315,7 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
         "can_manage": request.actor.can(Perm.BREACH_MANAGE),
         "is_open": incident.status == "open",
     }
-    return render(request, "console/breach/detail.html", context)
+    return render(request, "console/breach/detail.html", context, status=status)
 
 
 def _back(incident_id: int, anchor: str = "") -> HttpResponse:
@@ -334,7 +342,10 @@ def step_assign(request: HttpRequest, incident_id: int, step_id: int) -> HttpRes
         return _back(incident_id, f"step-{step_id}")
     try:
         step = breach.breach_step_assign(
-            step_id=step_id, assignee_id=form.cleaned_data["assignee"], actor=request.actor
+            incident_id=incident_id,
+            step_id=step_id,
+            assignee_id=form.cleaned_data["assignee"],
+            actor=request.actor,
         )
     except DomainError as refused:
         messages.error(request, _refused_text(refused))
@@ -355,7 +366,9 @@ def step_done(request: HttpRequest, incident_id: int, step_id: int) -> HttpRespo
         _form_refused(request, form)
         return _back(incident_id, f"step-{step_id}")
     try:
-        step = breach.breach_step_done(step_id=step_id, notes=form.cleaned_data["notes"], actor=request.actor)
+        step = breach.breach_step_done(
+            incident_id=incident_id, step_id=step_id, notes=form.cleaned_data["notes"], actor=request.actor
+        )
     except DomainError as refused:
         messages.error(request, _refused_text(refused))
     else:
@@ -391,6 +404,16 @@ def affected_add(request: HttpRequest, incident_id: int) -> HttpResponse:
     if not form.is_valid():
         _form_refused(request, form)
         return _back(incident_id, "affected")
+    if "preview" in request.POST:  # what the criteria would add, stored nowhere: the form stays filled
+        try:
+            preview = breach.breach_affected_preview(
+                incident_id=incident_id, access=form.criteria(), campaign_id=form.cleaned_data["campaign_id"],
+                member_ids=form.cleaned_data["member_ids"], actor=request.actor,
+            )  # fmt: skip
+        except DomainError as refused:
+            form.add_error(None, _refused_text(refused))
+            return _detail(request, incident_id, affected_form=form, status=422)
+        return _detail(request, incident_id, affected_form=form, preview=preview)
     try:
         added = breach.breach_affected_add(
             incident_id=incident_id, access=form.criteria(), campaign_id=form.cleaned_data["campaign_id"],
@@ -443,7 +466,9 @@ def compensation_plan(request: HttpRequest, incident_id: int) -> HttpResponse:
         _form_refused(request, form)
         return _back(incident_id, "compensation")
     try:
-        breach.breach_compensation_plan(incident_id=incident_id, actor=request.actor, **form.cleaned_data)
+        compensation.breach_compensation_plan(
+            incident_id=incident_id, actor=request.actor, **form.cleaned_data
+        )
     except DomainError as refused:
         messages.error(request, _refused_text(refused))
     else:
@@ -455,7 +480,7 @@ def compensation_plan(request: HttpRequest, incident_id: int) -> HttpResponse:
 @require_POST
 def compensate(request: HttpRequest, incident_id: int) -> HttpResponse:
     try:
-        result = breach.breach_compensate(incident_id=incident_id, actor=request.actor, batch_size=1000)
+        result = compensation.breach_compensate(incident_id=incident_id, actor=request.actor, batch_size=1000)
     except DomainError as refused:
         messages.error(request, _refused_text(refused))
         return _back(incident_id, "compensation")
