@@ -148,3 +148,19 @@ def test_the_preview_shows_a_count_and_keeps_the_form(console_as):
     assert response.status_code == 200 and 'id="affected-preview"' in page
     assert "共找到 1 名会员，其中 1 名尚未添加" in page and f"{member.pk}</textarea>" in page
     assert not incident.affected.exists()
+
+
+def test_the_list_costs_the_same_queries_for_one_incident_and_for_three(
+    console_as, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = console_as(Role.STRATEGY)
+    _incident()
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/console/breach/").status_code == 200
+    _incident(), _incident()
+    with CaptureQueriesContext(connection) as three:
+        assert client.get("/console/breach/").status_code == 200
+    assert len(three) == len(one)
