@@ -304,6 +304,8 @@ LOYALTY_ADJUST_APPROVAL_THRESHOLD = int(os.environ.get("YUNYING_LOYALTY_ADJUST_A
 PROMOTIONS_QUOTE_TTL = int(os.environ.get("YUNYING_PROMOTIONS_QUOTE_TTL", 7200))
 # Member tiers (docs/loyalty-tiers.md): the channels a member is told a level change on.
 LOYALTY_TIER_NOTICE_CHANNELS = ["sms"]
+# The channels a data-breach notice reaches affected members on (S6, privacy.breach).
+BREACH_NOTICE_CHANNELS = ["sms"]
 BROKERAGE_RETURN_WINDOW_DAYS = int(os.environ.get("YUNYING_BROKERAGE_RETURN_WINDOW_DAYS", 7))
 BROKERAGE_LINK_BASE = os.environ.get("YUNYING_BROKERAGE_LINK_BASE", "")
 RFM_RECOMPUTE_HOURS = int(os.environ.get("YUNYING_RFM_RECOMPUTE_HOURS", 24))

@@ -61,4 +61,6 @@ NAV: list[NavItem] = [
         "person-lock",
         Perm.PRIVACY_REQUESTS,
     ),
+    # Privacy: 数据泄露应急, the breach runbook (S6)
+    NavItem("breach", _("Data breach response"), "console:breach_list", "shield-lock", Perm.BREACH_VIEW),
 ]

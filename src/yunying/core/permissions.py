@@ -76,6 +76,8 @@ class Perm(StrEnum):
     RISK_CONFIGURE = "risk.configure"  # rule versions, allow and block lists, the risk register
     RISK_CHALLENGE = "risk.challenge"  # storefront: report that a person passed the extra verification
     PRIVACY_REQUESTS = "privacy.requests"  # members' data requests: record, carry out, reject (PIPL 44-47)
+    BREACH_VIEW = "breach.view"  # breach incidents, their runbook clock and report (counts, masked samples)
+    BREACH_MANAGE = "breach.manage"  # open incidents, run their steps, notify and compensate members (S6)
 
 
 # What each permission lets one do, as the console names it (a 403 page, role tables). Every Perm
@@ -130,6 +132,8 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.RISK_CONFIGURE: _("Configure risk rules and lists"),
     Perm.RISK_CHALLENGE: _("Report passed risk verifications"),
     Perm.PRIVACY_REQUESTS: _("Handle members' requests about their data"),
+    Perm.BREACH_VIEW: _("See data breach incidents"),
+    Perm.BREACH_MANAGE: _("Run the data breach response"),
 }
 
 

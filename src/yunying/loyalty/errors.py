@@ -29,6 +29,7 @@ class LoyaltyError(StrEnum):
     REFERRAL_RULE_INVALID = "loyalty.referral_rule_invalid"
     REFERRAL_NOT_FOUND = "loyalty.referral_not_found"
     REFERRAL_NOT_IN_REVIEW = "loyalty.referral_not_in_review"
+    EXTENSION_INVALID = "loyalty.extension_invalid"  # a level extension outside 1..3650 days
 
 
 register_messages(
@@ -60,6 +61,7 @@ register_messages(
         ),
         LoyaltyError.REFERRAL_NOT_FOUND: _("No referral has that id."),
         LoyaltyError.REFERRAL_NOT_IN_REVIEW: _("That referral is not waiting for review."),
+        LoyaltyError.EXTENSION_INVALID: _("Give the extension in days, 1 to 3650."),
     }
 )
 

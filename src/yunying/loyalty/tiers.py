@@ -369,6 +369,39 @@ def tier_evaluate(member_id: int, *, now: datetime | None = None, downgrade: boo
         return row.level
 
 
+MAX_EXTENSION_DAYS = 3650
+
+
+def tier_extend(
+    *, member_id: int, days: int, actor: Actor, reason: str = "", now: datetime | None = None
+) -> MemberTier:
+    """Keep the member's level `days` longer (会员有效期延长, e.g. a breach's compensation): their next
+    downgrade review moves `days` later, counted from now when it is already due. Audited.
+
+    Not idempotent on its own: the caller keeps the grant's key (privacy's compensation row) and
+    calls this in the transaction that claims it. Under the BY_VALUE policy a level follows the value
+    at every evaluation, so an extension delays nothing there (docs/privacy.md).
+
+    Raises: loyalty.member_not_found, loyalty.extension_invalid."""
+    if not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise DomainError(LoyaltyError.EXTENSION_INVALID)
+    now = now or timezone.now()
+    with transaction.atomic():
+        row = MemberTier.objects.select_for_update(of=("self",)).filter(member_id=member_id).first()
+        if row is None:
+            tier_evaluate(member_id, now=now, downgrade=False)  # creates the row (member_not_found)
+            row = MemberTier.objects.select_for_update(of=("self",)).get(member_id=member_id)
+        before = row.review_at
+        row.review_at = max(row.review_at, now) + timedelta(days=days)
+        row.save(update_fields=["review_at"])
+        audit_record(
+            actor=actor, action="tier.extend", object_type="member_tier", object_id=member_id,
+            before={"review_at": before.isoformat()}, after={"review_at": row.review_at.isoformat()},
+            reason=reason or _("Level extended by %(days)d days") % {"days": days},
+        )  # fmt: skip
+    return row
+
+
 def tiers_evaluate_due(now: datetime | None = None) -> dict[str, int]:
     """The periodic job: evaluate members whose evaluation is older than a day (and members never
     evaluated who have orders or growth), in batches; upgrades and downgrades by the policy."""

@@ -18,3 +18,9 @@ class PrivacyConfig(AppConfig):
 
         # Re-encryption under a new active PII key runs in the background, resumably (S1).
         periodic_job_register("privacy.keys_rotate", keys_rotate_job)
+        # The breach notice (S6) is a service message: it reaches every affected member, whatever
+        # their marketing consent; the outbox worker renders it through privacy.breach.
+        from yunying.notify.templates import SERVICE, templates_register
+        from yunying.privacy import breach
+
+        templates_register([breach.NOTICE_TEMPLATE], breach.breach_messages_load, purpose=SERVICE)

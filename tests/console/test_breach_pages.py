@@ -1,0 +1,166 @@
+"""The 数据泄露应急 console section: strategy runs it; every other role gets 403 on every page and
+action; the incident page renders the clock server-side and shows only masked samples; refusals come
+back as messages, not 500s."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.members.factories import MemberFactory
+from yunying.console.views import breach as views
+from yunying.core.models import AuditEntry
+from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Role
+from yunying.members.services import member_phone
+from yunying.privacy import breach
+from yunying.privacy.models import BreachIncident, StepKind
+
+pytestmark = pytest.mark.django_db
+OPERATOR_ROLES = [Role.STRATEGY, Role.EXECUTION, Role.SUPPORT, Role.AUDITOR]
+LEAD = Actor(kind="user", id=None, label="lead", role=Role.STRATEGY)
+
+
+def _url(pattern) -> str:
+    return "/console/" + str(pattern.pattern).replace("<int:incident_id>", "1").replace("<int:step_id>", "1")
+
+
+CASES = [
+    pytest.param(pattern, role, id=f"{pattern.name}-{role}")
+    for pattern in views.urlpatterns
+    for role in OPERATOR_ROLES
+    if pattern.callback.console_perm not in ROLE_PERMISSIONS[role]
+]
+
+
+def test_every_view_declares_its_permission_and_only_strategy_holds_them():
+    assert all(pattern.callback.console_perm is not None for pattern in views.urlpatterns)
+    assert {role for role in Role if "breach.manage" in ROLE_PERMISSIONS[role]} == {Role.STRATEGY}
+
+
+@pytest.mark.parametrize(("pattern", "role"), CASES)
+def test_a_role_without_the_permission_gets_403(console_as, pattern, role):
+    client = console_as(role)
+    assert client.get(_url(pattern)).status_code == 403
+    assert client.post(_url(pattern), {"title": "x"}).status_code == 403
+    assert not BreachIncident.objects.exists()
+
+
+def _incident(**fields):
+    values = {
+        "title": "Leak",
+        "discovered_at": timezone.now() - timedelta(minutes=5),
+        "data_kinds": ["phone"],
+        "is_drill": True,
+        "actor": LEAD,
+    }
+    return breach.breach_open(**{**values, **fields})
+
+
+def test_opening_from_the_list_starts_the_clock(console_as):
+    client = console_as(Role.STRATEGY)
+    when = timezone.localtime() - timedelta(minutes=10)
+    response = client.post(
+        "/console/breach/",
+        {"title": "Export on a shared drive", "discovered_at": when.strftime("%Y-%m-%dT%H:%M"),
+         "data_kinds": ["phone", "address"], "is_drill": "on", "contact": "400-1"},
+    )  # fmt: skip
+    incident = BreachIncident.objects.get()
+    assert response.status_code == 302 and response["Location"].endswith(f"/breach/{incident.pk}/")
+    page = client.get(response["Location"]).content.decode()
+    assert 'data-due="' in page and "剩余 59 分钟" in page  # investigate: 1 h from now, rendered server-side
+    assert AuditEntry.objects.filter(action="breach.open", actor_label=client.user.username).exists()
+
+
+def test_opening_with_bad_input_says_why_with_422(console_as):
+    client = console_as(Role.STRATEGY)
+    response = client.post("/console/breach/", {"title": "", "discovered_at": "x"})
+    assert response.status_code == 422
+    assert not BreachIncident.objects.exists()
+
+
+def test_the_incident_page_shows_masked_samples_and_never_a_phone(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    member = MemberFactory()
+    breach.breach_affected_add(incident_id=incident.pk, member_ids=[member.pk], actor=LEAD)
+    page = client.get(f"/console/breach/{incident.pk}/").content.decode()
+    phone = member_phone(member)
+    assert phone[-8:] not in page and phone[-4:] in page
+
+
+def test_an_overdue_step_says_overdue(console_as):
+    client = console_as(Role.STRATEGY)
+    opened = timezone.now() - timedelta(hours=3)
+    incident = _incident(now=opened, discovered_at=opened)
+    page = client.get(f"/console/breach/{incident.pk}/").content.decode()
+    assert "已超时 2 小时 00 分钟" in page
+
+
+def test_a_refusal_comes_back_as_a_message(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    response = client.post(f"/console/breach/{incident.pk}/notice/send/", follow=True)
+    assert response.status_code == 200
+    assert (
+        "No affected members yet" in response.content.decode()
+        or "尚无受影响会员" in response.content.decode()
+    )
+
+
+def test_a_step_is_assigned_and_done_through_the_page(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    step = incident.steps.get(kind=StepKind.INVESTIGATE)
+    client.post(f"/console/breach/{incident.pk}/steps/{step.pk}/assign/", {"assignee": client.user.pk})
+    client.post(f"/console/breach/{incident.pk}/steps/{step.pk}/done/", {f"s{step.pk}-notes": "found it"})
+    step.refresh_from_db()
+    assert step.assignee_id == client.user.pk and step.notes == "found it" and step.done_at is not None
+
+
+def test_the_report_downloads_as_text(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident(contact="400-800-1234")
+    response = client.get(f"/console/breach/{incident.pk}/report/?format=text")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    assert "400-800-1234" in response.content.decode()
+    client.post(f"/console/breach/{incident.pk}/report/", {"text": "Filed version"})
+    assert BreachIncident.objects.get().report_text == "Filed version"
+    assert (
+        client.get(f"/console/breach/{incident.pk}/report/?format=text").content.decode() == "Filed version"
+    )
+
+
+def test_an_unknown_incident_is_404(console_as):
+    client = console_as(Role.STRATEGY)
+    assert client.get("/console/breach/999/").status_code == 404
+
+
+def test_the_preview_shows_a_count_and_keeps_the_form(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    member = MemberFactory()
+    response = client.post(
+        f"/console/breach/{incident.pk}/affected/", {"member_ids": str(member.pk), "preview": "1"}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="affected-preview"' in page
+    assert "共找到 1 名会员，其中 1 名尚未添加" in page and f"{member.pk}</textarea>" in page
+    assert not incident.affected.exists()
+
+
+def test_the_list_costs_the_same_queries_for_one_incident_and_for_three(
+    console_as, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = console_as(Role.STRATEGY)
+    _incident()
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/console/breach/").status_code == 200
+    _incident(), _incident()
+    with CaptureQueriesContext(connection) as three:
+        assert client.get("/console/breach/").status_code == 200
+    assert len(three) == len(one)
