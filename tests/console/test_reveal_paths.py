@@ -9,10 +9,13 @@ import pytest
 
 from tests.api.helpers import signups_url
 from tests.console.campaign_data import campaign_with_signups
+from tests.privacy.helpers import SECOND, approval_for
 from yunying.campaigns.models import Signup
 from yunying.core.chain import ACCESS_CHAIN, chain_verify
 from yunying.core.models import PersonalDataAccess
 from yunying.core.permissions import Role
+from yunying.privacy.exports import approval_decide
+from yunying.privacy.models import ExportApproval
 
 REVEAL = {"purpose": "customer_service", "purpose_note": "工单 1"}
 
@@ -42,10 +45,12 @@ def console_signup(console_as, api_as, campaign):
 
 
 def console_export(console_as, api_as, campaign):
-    response = console_as(Role.STRATEGY).post(
-        f"/console/campaigns/{campaign.pk}/export/",
-        {"reveal": "on", "purpose": "prize_delivery", "format": "csv"},
-    )
+    # the two-person rule: the form asks, a second operator approves, then one download
+    client, export = console_as(Role.STRATEGY), f"/console/campaigns/{campaign.pk}/export/"
+    client.post(export, {"reveal": "on", "purpose": "prize_delivery", "format": "csv"})
+    approval = ExportApproval.objects.get()
+    approval_decide(actor=SECOND, approval_id=approval.pk, approve=True)
+    response = client.post(export, {"reveal": "on", "approval": approval.pk, "format": "csv"})
     b"".join(response.streaming_content)
     return response, list(Signup.objects.filter(campaign=campaign).values_list("member_id", flat=True))
 
@@ -68,14 +73,19 @@ def api_signup(console_as, api_as, campaign):
 
 
 def api_signup_list(console_as, api_as, campaign):
-    query = {"reveal": "true", "purpose": "prize_delivery"}
-    response = api_as(Role.STRATEGY).get(signups_url(campaign.pk), query)
+    client = api_as(Role.STRATEGY)
+    query = {
+        "reveal": "true",
+        "approval": approval_for(client, campaign.pk, "list", purpose="prize_delivery"),
+    }
+    response = client.get(signups_url(campaign.pk), query)
     return response, list(Signup.objects.filter(campaign=campaign).values_list("member_id", flat=True))
 
 
 def api_signup_export(console_as, api_as, campaign):
-    query = {"reveal": "true", "purpose": "prize_delivery"}
-    response = api_as(Role.STRATEGY).get(signups_url(campaign.pk, action="export"), query)
+    client = api_as(Role.STRATEGY)
+    query = {"reveal": "true", "approval": approval_for(client, campaign.pk, "csv", purpose="prize_delivery")}
+    response = client.get(signups_url(campaign.pk, action="export"), query)
     if response.streaming:
         b"".join(response.streaming_content)
     return response, list(Signup.objects.filter(campaign=campaign).values_list("member_id", flat=True))

@@ -69,10 +69,12 @@ def _calls(node: ast.AST) -> set[str]:
 
 def _reaching_audit(functions) -> set[str]:
     """Short names of functions that call audit_record, directly or through other functions."""
-    calls = {name: _calls(node) for name, node, _ in functions.values()}
+    # Keyed by qualified name: two functions of one short name (campaigns' and privacy's
+    # signups_export) must not hide each other.
+    calls = {qualified: (name, _calls(node)) for qualified, (name, node, _) in functions.items()}
     reach = {"audit_record"}
     while True:
-        more = {name for name, called in calls.items() if called & reach} - reach
+        more = {name for name, called in calls.values() if called & reach} - reach
         if not more:
             return reach
         reach |= more

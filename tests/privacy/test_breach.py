@@ -8,13 +8,14 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from freezegun import freeze_time
 
 from tests.campaigns.helpers import sign_up
 from tests.members.factories import MemberFactory
 from tests.promotions.helpers import promotion_make
 from yunying.core.audit import pii_access_record
 from yunying.core.errors import DomainError
-from yunying.core.models import AuditEntry, PersonalDataAccess
+from yunying.core.models import AuditEntry
 from yunying.core.permissions import Actor, Role
 from yunying.loyalty.models import MemberTier
 from yunying.notify.delivery import outbox_deliver_due
@@ -190,8 +191,9 @@ def test_affected_members_come_from_the_access_trail_by_actor_window_and_fields(
 
 def test_a_time_window_limits_the_access_trail():
     member_old, member_new = MemberFactory(), MemberFactory()
-    pii_access_record(actor=LEAKER, member_ids=[member_old.pk], fields=["phone"], purpose="x")
-    PersonalDataAccess.objects.update(at=timezone.now() - timedelta(days=3))
+    # the access log is append-only and chained: the older read is written with the clock set back
+    with freeze_time(timezone.now() - timedelta(days=3)):
+        pii_access_record(actor=LEAKER, member_ids=[member_old.pk], fields=["phone"], purpose="x")
     pii_access_record(actor=LEAKER, member_ids=[member_new.pk], fields=["phone"], purpose="x")
     incident = _open()
     breach.breach_affected_add(
