@@ -5,7 +5,6 @@ that does not open (moved to another row, a flipped byte) raises and alerts."""
 
 from __future__ import annotations
 
-import io
 import threading
 
 import pytest
@@ -242,11 +241,15 @@ def test_no_key_material_is_written_to_the_database(settings, sealed_world):
     # given: a rotation ran (its progress rows name key ids)
     settings.PII_KEYS = f"{NEW},{settings.PII_KEYS}"
     keys.rotation_run()
-    out = io.StringIO()
-    # when: the whole database is dumped, as a backup would
-    call_command("dumpdata", "--all", stdout=out)
-    dump = out.getvalue()
+    # when: every row of every table is read, as a backup would (not dumpdata: a test elsewhere
+    # registers a model without a table, and dumpdata then fails on it)
+    with connection.cursor() as cursor:
+        rows = []
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT * FROM "{table}"')
+            rows.extend(repr(row) for row in cursor.fetchall())
+    dump = "\n".join(rows)
     # then: neither the blind-index key nor any PII key is in it
-    assert '"key_id": "k9"' in dump
+    assert "'k9'" in dump
     secrets = [settings.BLIND_INDEX_KEY] + [item.partition(":")[2] for item in settings.PII_KEYS.split(",")]
     assert all(secret and secret not in dump for secret in secrets)
