@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from yunying.core.apikeys import apikey_authenticate, apikey_create
+from yunying.core.errors import DomainError
 from yunying.core.models import ApiKey, AuditEntry
 from yunying.core.permissions import Role
 
@@ -105,3 +106,27 @@ def test_the_list_reads_in_a_fixed_number_of_queries(console_as, django_assert_n
         apikey_create(name=f"m{n}", role=Role.INTEGRATION)
     with django_assert_num_queries(len(few)):
         client.get(URL)
+
+
+def test_a_key_made_in_the_console_is_held_by_its_maker_who_cannot_approve_its_export(console_as):
+    # given an operator makes a strategy key in the console
+    from tests.campaigns.factories import CampaignFactory
+    from tests.conftest import ApiClient
+    from yunying.core.permissions import Actor
+    from yunying.privacy.exports import approval_decide
+
+    client = console_as(Role.STRATEGY)
+    token = client.post(f"{URL}new/", {"name": "导出脚本", "role": "strategy"}).context["token"]
+    assert ApiKey.objects.get(name="导出脚本").owner == client.user.username
+    # when the key asks for a bulk export in clear and the same operator approves it in the console
+    campaign = CampaignFactory(status="published")
+    asked = ApiClient(token).post_json(
+        "/api/v1/privacy/export-approvals",
+        {"campaign_id": campaign.pk, "format": "csv", "purpose": "prize_delivery"},
+    )
+    assert asked.status_code == 201, asked.content
+    operator = Actor(kind="user", id=client.user.pk, label=client.user.username, role=Role.STRATEGY)
+    # then it is their own request: refused (two-person rule)
+    with pytest.raises(DomainError) as refused:
+        approval_decide(actor=operator, approval_id=asked.json()["id"], approve=True)
+    assert refused.value.code == "export.self_approval"

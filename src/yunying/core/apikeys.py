@@ -21,8 +21,13 @@ def _hash(secret: str) -> str:
 
 
 def apikey_create(*, name: str, role: Role, actor: Actor = SYSTEM, owner: str = "") -> tuple[ApiKey, str]:
-    """Create a key (audited); return it with the only copy of its plaintext token."""
+    """Create a key (audited); return it with the only copy of its plaintext token.
+
+    `owner`: the console user who holds the key. A key a console operator creates is theirs unless
+    another owner is named: the two-person rule (privacy.exports) tells people apart by it, and an
+    unowned key made in the console let one operator request an export with it and approve it."""
     role = Role(role)
+    owner = owner.strip() or (actor.label if actor.kind == "user" else "")
     prefix = secrets.token_hex(5)
     secret = secrets.token_urlsafe(32)
     with transaction.atomic():
