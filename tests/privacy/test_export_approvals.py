@@ -11,6 +11,8 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -130,6 +132,24 @@ def test_a_key_without_an_owner_approves_nothing(world):
     campaign, _, alice, _, _ = world
     approval_id = _request(alice, campaign.pk).json()["id"]
     assert_problem(_approve(_key(""), approval_id), 403, "export.approver_unidentified")
+
+
+def test_a_key_without_an_owner_requests_nothing(world):
+    """Its holder could otherwise approve its request from the console as a different person."""
+    campaign, *_ = world
+    assert_problem(_request(_key(""), campaign.pk), 403, "export.requester_unidentified")
+    assert not ExportApproval.objects.exists()
+
+
+def test_an_old_key_named_an_owner_can_request(world):
+    campaign, *_ = world
+    key, token = apikey_create(name="made before owners", role=Role.STRATEGY)
+    with pytest.raises(CommandError, match="no console user"):
+        call_command("apikey", "set-owner", key.prefix, "operator-bob", stdout=io.StringIO())
+    get_user_model().objects.create_user("operator-bob")
+    call_command("apikey", "set-owner", key.prefix, "operator-bob", stdout=io.StringIO())
+    assert _request(ApiClient(token), campaign.pk).status_code == 201
+    assert ExportApproval.objects.get().requester_person == "user:operator-bob"
 
 
 def test_a_role_without_the_approving_permission_is_refused(world):

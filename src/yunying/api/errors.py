@@ -164,6 +164,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "export.approval_not_found": 404,
     "export.self_approval": 403,
     "export.approver_unidentified": 403,
+    "export.requester_unidentified": 403,
     "export.not_requester": 403,
     "export.not_approved": 403,
     "export.approval_used": 403,

@@ -89,6 +89,20 @@ def apikey_revoke(*, key: ApiKey, actor: Actor = SYSTEM) -> bool:
     return bool(revoked)
 
 
+def apikey_owner_set(*, key: ApiKey, owner: str, actor: Actor = SYSTEM) -> None:
+    """Name the console user who holds a key (audited): a key made before keys had owners cannot
+    request an export in clear until it names one."""
+    owner = owner.strip()
+    with transaction.atomic():
+        before = ApiKey.objects.select_for_update().values_list("owner", flat=True).get(pk=key.pk)
+        ApiKey.objects.filter(pk=key.pk).update(owner=owner)
+        audit_record(
+            actor=actor, action="apikey.owner", object_type="apikey", object_id=key.pk,
+            before={"owner": before}, after={"owner": owner},
+        )  # fmt: skip
+    key.owner = owner
+
+
 def apikey_list():
     """Every key, newest first (no secrets: only their SHA-256 is stored)."""
     return ApiKey.objects.order_by("-id")

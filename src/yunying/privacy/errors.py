@@ -10,6 +10,7 @@ class ExportError(StrEnum):
     APPROVAL_NOT_FOUND = "export.approval_not_found"
     SELF_APPROVAL = "export.self_approval"
     APPROVER_UNIDENTIFIED = "export.approver_unidentified"
+    REQUESTER_UNIDENTIFIED = "export.requester_unidentified"
     NOT_REQUESTER = "export.not_requester"
     NOT_APPROVED = "export.not_approved"
     APPROVAL_USED = "export.approval_used"
@@ -28,6 +29,9 @@ register_messages(
         ExportError.SELF_APPROVAL: _("You cannot approve your own export request: a second operator must."),
         ExportError.APPROVER_UNIDENTIFIED: _(
             "This API key names no owner, so it cannot approve exports: give the key an owner."
+        ),
+        ExportError.REQUESTER_UNIDENTIFIED: _(
+            "This API key names no owner, so nobody could tell who approves its export: give the key an owner."
         ),
         ExportError.NOT_REQUESTER: _("Only the operator who requested this export may download it."),
         ExportError.NOT_APPROVED: _("This export request has not been approved."),

@@ -4,7 +4,8 @@ An operator with pii.reveal_bulk asks (`approval_request`) to download one campa
 clear, saying what (format, filters) and why (a purpose); a second operator with pii.export_approve
 approves or rejects (`approval_decide`). Nobody approves their own request: not the same actor, and
 not the same person through another API key or through the console (an API key's person is its
-owner; a key without an owner approves nothing). An approval opens one download by its requester,
+owner; a key without an owner neither requests nor approves: its holder could approve its request
+from the console as somebody else). An approval opens one download by its requester,
 of exactly its scope, within APPROVAL_HOURS (`approval_use`, a compare-and-set: two downloads at
 once get one file); a "list" approval opens the API's paginated list in clear until it expires.
 Every step is audited; the file names the requester and the approval (`watermark`)."""
@@ -50,9 +51,13 @@ def person_of(actor: Actor) -> str | None:
 
 
 def approval_request(*, actor: Actor, scope: Scope, purpose: str, note: str = "") -> ExportApproval:
-    """Raises: core.permission_denied, core.invalid (purpose), campaign.not_found, export.format_invalid."""
+    """Raises: core.permission_denied, core.invalid (purpose), campaign.not_found, export.format_invalid,
+    export.requester_unidentified."""
     actor.require(Perm.SIGNUP_EXPORT)
     actor.require(Perm.PII_REVEAL_BULK)
+    person = person_of(actor)
+    if person is None or person.startswith("api_key:"):
+        raise DomainError(ExportError.REQUESTER_UNIDENTIFIED)
     if scope.format not in ExportApproval.FORMATS:
         raise DomainError(ExportError.FORMAT_INVALID, format=scope.format)
     campaign = selectors.campaign_get(scope.campaign_id)
@@ -60,7 +65,7 @@ def approval_request(*, actor: Actor, scope: Scope, purpose: str, note: str = ""
     with transaction.atomic():
         approval = ExportApproval.objects.create(
             requester_kind=actor.kind, requester_id=actor.id, requester_label=actor.label,
-            requester_person=person_of(actor) or "", campaign=campaign, format=scope.format,
+            requester_person=person, campaign=campaign, format=scope.format,
             status_filter=scope.status, channel_filter=scope.channel, purpose=stated,
             purpose_note=note.strip()[:200], requested_at=timezone.now(),
         )  # fmt: skip

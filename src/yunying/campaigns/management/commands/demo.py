@@ -59,7 +59,7 @@ from yunying.campaigns.services.lifecycle import (
 from yunying.campaigns.services.lottery import lottery_draw
 from yunying.commerce.services import order_cancel, order_ingest, order_refund
 from yunying.commerce.validation import CancelInput, RefundInput, order_parse
-from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_revoke
+from yunying.core.apikeys import apikey_authenticate, apikey_create, apikey_owner_set, apikey_revoke
 from yunying.core.errors import DomainError
 from yunying.core.models import ApiKey
 from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm, Role
@@ -973,10 +973,16 @@ class Command(BaseCommand):
         """The kept strategy key while it still works; otherwise a new one (on --renew the previous
         demo keys are revoked, so only the printed one works)."""
         if kept and apikey_authenticate(kept) is not None:
+            key = ApiKey.objects.get(prefix=kept.split("_")[1])
+            if not key.owner:  # kept from before keys had owners
+                apikey_owner_set(key=key, owner=OPERATOR_USERNAME, actor=DEMO)
             return kept
         with transaction.atomic():
             if renew:
                 for key in ApiKey.objects.filter(name=API_KEY_NAME, revoked_at__isnull=True):
                     apikey_revoke(key=key, actor=DEMO)
-            _, token = apikey_create(name=API_KEY_NAME, role=Role.STRATEGY, actor=DEMO)
+            # held by the strategy operator: an unowned key may not request an export in clear
+            _, token = apikey_create(
+                name=API_KEY_NAME, role=Role.STRATEGY, actor=DEMO, owner=OPERATOR_USERNAME
+            )
         return token
