@@ -84,3 +84,24 @@ def test_roles_without_the_permission_are_refused(console_as, role):
     client = console_as(role)
     assert client.get("/console/privacy/requests/").status_code == 403
     assert client.post("/console/privacy/requests/new/", {}).status_code == 403
+
+
+def test_support_downloads_the_data_a_member_asked_for_by_e_mail_and_then_records_it_sent(console_as):
+    import json
+
+    client = console_as(Role.SUPPORT)
+    member = member_resolve(phone=PHONE, external_id=None)
+    client.post("/console/privacy/requests/new/", {"member_id": member.pk, "kind": "export", "channel": "email"})
+    request = DataSubjectRequest.objects.get(member=member)
+    page = client.get("/console/privacy/requests/").content.decode()
+    assert f'data-export="{request.pk}"' in page
+    assert client.get(f"/console/privacy/requests/{request.pk}/export/").status_code == 405  # a read in clear
+    response = client.post(f"/console/privacy/requests/{request.pk}/export/")
+    assert response["Content-Disposition"] == f'attachment; filename="member-{member.pk}-data.json"'
+    assert json.loads(response.content)["holdings"]["members.profile"]["data"]["phone"] == PHONE
+    client.post(f"/console/privacy/requests/{request.pk}/decide/", {"decision": "carry_out", "note": "已邮件发送"})
+    request.refresh_from_db()
+    assert request.status == RequestStatus.DONE
+    # a closed request gives no more files: a message, not an error
+    response = client.post(f"/console/privacy/requests/{request.pk}/export/", follow=True)
+    assert response.status_code == 200 and "该请求已办理或已拒绝" in response.content.decode()

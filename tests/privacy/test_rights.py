@@ -241,3 +241,64 @@ def test_an_unknown_request_is_not_found():
     with pytest.raises(DomainError) as missing:
         rights.request_carry_out(actor=SUPPORT, request_id=999)
     assert missing.value.code == "privacy.request_not_found"
+
+
+def test_a_waiting_erasure_runs_by_itself_once_nothing_waits_and_not_before():
+    # given a member's own erasure waiting on commission owed
+    member = member_resolve(phone=PHONE, external_id=None)
+    promoter = brokerage.promoter_create(member_id=member.pk, partner_name="", parent_code="", actor=SYSTEM)
+    type(promoter).objects.filter(pk=promoter.pk).update(balance_fen=500)
+    request = rights.erasure_request_self(member=member, confirmed=True)
+    # and an erasure an operator recorded, which waits on nothing but the operator
+    other = member_resolve(phone="+8613900000002", external_id=None)
+    recorded = rights.request_create(actor=SUPPORT, member_id=other.pk, kind="erase", channel="phone")
+    # while owed, the worker's pass erases nothing
+    assert rights.erasures_resume() == {}
+    assert member_find(phone=PHONE) is not None
+    # once paid out
+    type(promoter).objects.filter(pk=promoter.pk).update(balance_fen=0)
+    assert rights.erasures_resume() == {"erased": 1, "waiting": 0}
+    # then
+    done = DataSubjectRequest.objects.get(pk=request.pk)
+    assert done.status == RequestStatus.DONE and done.handled_by == "system" and done.waiting_on == []
+    assert member_find(phone=PHONE) is None
+    assert DataSubjectRequest.objects.get(pk=recorded.pk).status == RequestStatus.OPEN
+    assert member_find(phone="+8613900000002") is not None
+    assert rights.erasures_resume() == {}  # nothing twice
+
+
+def test_an_operator_downloads_the_data_a_member_asked_for_by_phone_logged_under_its_purpose():
+    from yunying.core.models import AuditEntry, PersonalDataAccess
+
+    member, *_ = _member_with_everything()
+    request = rights.request_create(actor=SUPPORT, member_id=member.pk, kind="export", channel="phone")
+    data = rights.request_export(actor=SUPPORT, request_id=request.pk)
+    assert data["holdings"]["members.profile"]["data"]["phone"] == PHONE
+    access = PersonalDataAccess.objects.get(member_id=member.pk)
+    assert (access.actor_label, access.purpose) == ("kefu01", f"data_subject_request: #{request.pk}")
+    assert AuditEntry.objects.filter(action="privacy.request_export", object_id=str(request.pk)).count() == 1
+    assert DataSubjectRequest.objects.get(pk=request.pk).status == RequestStatus.OPEN  # until recorded sent
+
+
+@pytest.mark.parametrize(
+    ("kind", "close", "code"),
+    [
+        ("erase", None, "privacy.request_not_export"),
+        ("correct", None, "privacy.request_not_export"),
+        ("access", "reject", "privacy.request_closed"),
+    ],
+)
+def test_an_operator_download_is_refused_for_other_requests_and_closed_ones(kind, close, code):
+    from yunying.core.models import PersonalDataAccess
+
+    member = member_resolve(phone=PHONE, external_id=None)
+    request = rights.request_create(actor=SUPPORT, member_id=member.pk, kind=kind, channel="email")
+    if close:
+        rights.request_reject(actor=SUPPORT, request_id=request.pk, reason="not the member")
+    with pytest.raises(DomainError) as refused:
+        rights.request_export(actor=SUPPORT, request_id=request.pk)
+    assert refused.value.code == code
+    with pytest.raises(DomainError) as denied:
+        rights.request_export(actor=EXECUTION, request_id=request.pk)
+    assert denied.value.code == "core.permission_denied"
+    assert not PersonalDataAccess.objects.exists()

@@ -6,16 +6,18 @@ runs the holdings' export() and erase() and never touches another app's tables i
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from yunying.core.audit import audit_record, pii_access_record
 from yunying.core.errors import DomainError
-from yunying.core.permissions import Actor, Perm
-from yunying.core.purposes import Purpose
+from yunying.core.permissions import SYSTEM, Actor, Perm
+from yunying.core.purposes import Purpose, reveal_authorize
 from yunying.core.ratelimit import ratelimit_hit
 from yunying.core.registry import personal_data_holdings
 from yunying.loyalty.personal_data import brokerage_erase_blockers
@@ -29,6 +31,8 @@ from yunying.privacy.workdays import due_at_for
 EXPORT_WINDOW_SECONDS = 86400
 MAX_TEXT = 1000
 EXPORT_FIELDS = ["phone", "name", "email", "birth_date", "answers"]
+RESUME_BATCH = 200
+RESUMED_NOTE = "erased once nothing waited any more"
 
 
 def _clean(text: str) -> str:
@@ -72,6 +76,11 @@ def data_export_build(member_id: int) -> dict[str, Any]:
             ],
         },
     }  # fmt: skip
+
+
+def data_export_dumps(data: dict[str, Any]) -> str:
+    """The export as the JSON file handed over (Chinese kept readable)."""
+    return json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
 
 
 def data_export_self(*, member: Member, actor: Actor) -> tuple[DataSubjectRequest, dict[str, Any]]:
@@ -226,6 +235,71 @@ def request_carry_out(*, actor: Actor, request_id: int, notes: str = "") -> Data
         )  # fmt: skip
     request.refresh_from_db()
     return request
+
+
+def request_export(*, actor: Actor, request_id: int) -> dict[str, Any]:
+    """The member's data for an operator to send them, answering an export or access request received
+    by phone, e-mail or letter (art. 45): the same document the member downloads themselves, read in
+    clear under the purpose "the member asked for their data" (access-logged and audited). The
+    request stays open until the operator records it sent.
+
+    Raises: core.permission_denied, privacy.request_not_found, privacy.request_closed,
+    privacy.request_not_export, privacy.member_erased."""
+    actor.require(Perm.PRIVACY_REQUESTS)
+    request = DataSubjectRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        raise DomainError(RightsError.REQUEST_NOT_FOUND)
+    if request.status != RequestStatus.OPEN:
+        raise DomainError(RightsError.REQUEST_CLOSED)
+    if request.kind not in (RequestKind.EXPORT, RequestKind.ACCESS):
+        raise DomainError(RightsError.REQUEST_NOT_EXPORT, kind=request.kind)
+    purpose = reveal_authorize(actor, purpose=Purpose.DATA_SUBJECT_REQUEST, note=f"#{request.pk}")
+    member = _member(request.member_id)
+    if member_is_erased(member):
+        raise DomainError(RightsError.MEMBER_ERASED)
+    data = data_export_build(member.pk)
+    with transaction.atomic(durable=True):
+        pii_access_record(actor=actor, member_ids=[member.pk], fields=EXPORT_FIELDS, purpose=purpose)
+        audit_record(
+            actor=actor, action="privacy.request_export", object_type="privacy_request", object_id=request.pk,
+            after={"member": member.pk, "kind": request.kind}, reason=purpose,
+        )  # fmt: skip
+    return data
+
+
+def erasures_resume() -> dict[str, int]:
+    """Carry out the members' own erasures that waited (commission owed, …) once nothing waits any
+    more, and keep what still waits current. Only self-service ones: an erasure an operator recorded
+    waits for that operator, who confirms the member's identity first. Safe in several workers at
+    once (each request is locked and re-read)."""
+    done = still = 0
+    waiting = DataSubjectRequest.objects.filter(
+        kind=RequestKind.ERASE, status=RequestStatus.OPEN, channel=RequestChannel.SELF_SERVICE
+    ).values_list("pk", flat=True)
+    for request_id in list(waiting[:RESUME_BATCH]):
+        with transaction.atomic(durable=True):
+            request = DataSubjectRequest.objects.select_for_update().filter(
+                pk=request_id, status=RequestStatus.OPEN
+            ).first()
+            if request is None:
+                continue
+            member = Member.objects.select_for_update().get(pk=request.member_id)
+            blockers = erasure_waiting_on(member.pk)
+            if blockers:
+                still += 1
+                if blockers != request.waiting_on:
+                    DataSubjectRequest.objects.filter(pk=request.pk).update(waiting_on=blockers)
+                continue
+            result = {} if member_is_erased(member) else _erase(member)
+            _close(request.pk, actor=SYSTEM, status=RequestStatus.DONE, notes=RESUMED_NOTE, result=result)
+            DataSubjectRequest.objects.filter(pk=request.pk).update(waiting_on=[])
+            audit_record(
+                actor=SYSTEM, action="privacy.request_carry_out", object_type="privacy_request",
+                object_id=request.pk, before={"status": "open", "waiting_on": request.waiting_on},
+                after={"status": "done", "kind": request.kind, "result": result}, reason=RESUMED_NOTE,
+            )  # fmt: skip
+            done += 1
+    return {"erased": done, "waiting": still} if done else {}
 
 
 def request_reject(*, actor: Actor, request_id: int, reason: str) -> DataSubjectRequest:

@@ -14,6 +14,7 @@ class RightsError(StrEnum):
     REASON_REQUIRED = "privacy.reason_required"
     CONFIRMATION_REQUIRED = "privacy.confirmation_required"
     MEMBER_ERASED = "privacy.member_erased"
+    REQUEST_NOT_EXPORT = "privacy.request_not_export"  # only export and access requests produce a file
 
 
 # Why an erasure waits, in words (codes the domain apps return).
@@ -31,5 +32,6 @@ register_messages(
         RightsError.REASON_REQUIRED: _("State the reason."),
         RightsError.CONFIRMATION_REQUIRED: _("Confirm that you want your account and data deleted."),
         RightsError.MEMBER_ERASED: _("This member's data has been erased."),
+        RightsError.REQUEST_NOT_EXPORT: _("Only a request for a copy of the data or for access produces a file."),
     }
 )

@@ -104,8 +104,25 @@ def request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
     return redirect("console:privacy_requests")
 
 
+@operator_required(Perm.PRIVACY_REQUESTS)
+@require_POST
+def request_export(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The member's data as a JSON file, to send them in answer to their request (a POST: it reads
+    their data in clear, logged)."""
+    try:
+        data = rights.request_export(actor=request.actor, request_id=request_id)
+    except DomainError as refused:
+        messages.error(request, refused.message)
+        return redirect("console:privacy_requests")
+    response = HttpResponse(rights.data_export_dumps(data), content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="member-{data["member_id"]}-data.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 urlpatterns = [
     path("privacy/requests/", request_list, name="privacy_requests"),
     path("privacy/requests/new/", request_new, name="privacy_request_new"),
     path("privacy/requests/<int:request_id>/decide/", request_decide, name="privacy_request_decide"),
+    path("privacy/requests/<int:request_id>/export/", request_export, name="privacy_request_export"),
 ]
