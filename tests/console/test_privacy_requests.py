@@ -91,7 +91,9 @@ def test_support_downloads_the_data_a_member_asked_for_by_e_mail_and_then_record
 
     client = console_as(Role.SUPPORT)
     member = member_resolve(phone=PHONE, external_id=None)
-    client.post("/console/privacy/requests/new/", {"member_id": member.pk, "kind": "export", "channel": "email"})
+    client.post(
+        "/console/privacy/requests/new/", {"member_id": member.pk, "kind": "export", "channel": "email"}
+    )
     request = DataSubjectRequest.objects.get(member=member)
     page = client.get("/console/privacy/requests/").content.decode()
     assert f'data-export="{request.pk}"' in page
@@ -99,7 +101,9 @@ def test_support_downloads_the_data_a_member_asked_for_by_e_mail_and_then_record
     response = client.post(f"/console/privacy/requests/{request.pk}/export/")
     assert response["Content-Disposition"] == f'attachment; filename="member-{member.pk}-data.json"'
     assert json.loads(response.content)["holdings"]["members.profile"]["data"]["phone"] == PHONE
-    client.post(f"/console/privacy/requests/{request.pk}/decide/", {"decision": "carry_out", "note": "已邮件发送"})
+    client.post(
+        f"/console/privacy/requests/{request.pk}/decide/", {"decision": "carry_out", "note": "已邮件发送"}
+    )
     request.refresh_from_db()
     assert request.status == RequestStatus.DONE
     # a closed request gives no more files: a message, not an error

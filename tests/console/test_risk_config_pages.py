@@ -123,27 +123,27 @@ def test_a_rule_set_the_engine_refuses_is_a_form_error(console_as):
             )
             .replace('{"signal"', '{"not": ' * 200 + '{"signal"', 1)
             .replace("}}]}", "}}" + "}" * 200 + "]}"),
-            "nested more than 12 deep",
+            "条件嵌套超过 12 层",
         ),
         (
             '{"rules": [{"key": "a", "when": {"signal": "fill_ms", "op": "<", "value": 1e309}}]}',
-            "a value is text",
+            "取值须为文本",
         ),
         (
             '{"rules": [{"key": "a", "when": {"signal": "fill_ms", "op": "<", "value": NaN}}]}',
-            "a value is text",
+            "取值须为文本",
         ),
         (
             '{"rules": [{"key": "a", "label": {"a": 1}, "when": {"signal": "fill_ms", "op": "<", "value": 1}}]}',
-            "label is text",
+            "label 须为文本",
         ),
         (
             '{"rules": [{"key": "a", "when": {"signal": "fil_ms", "op": "<", "value": 1}}]}',
-            "no signal is called",
+            "没有名为",
         ),
         (
             '{"rules": [{"key": "a", "entries": ["nope", 5], "when": {"signal": "fill_ms", "op": "<", "value": 1}}]}',
-            "entries is a list of entry points",
+            "entries 须为入口列表",
         ),
     ],
     ids=[

@@ -57,7 +57,7 @@ def test_the_queue_shows_why_in_words_and_the_signals(console_as):
     held(1)
     page = console_as(Role.EXECUTION).get("/console/risk/").content.decode()
     assert "请求来自脚本或无界面浏览器" in page  # the rule's label, translated
-    assert "ua_kind = scripted" in page and "ip_class = datacentre" in page
+    assert "客户端类型 = scripted" in page and "IP 地址类型 = datacentre" in page  # signals in words
 
 
 def test_support_reads_but_cannot_decide(console_as):

@@ -42,3 +42,15 @@ def test_every_signal_the_engine_computes_is_a_name_rules_may_use():
 def test_counter_kinds_and_entry_points_agree_with_the_engine():
     assert set(counters.KINDS) <= set(COUNTER_KINDS)
     assert set(ENTRY_POINTS) == {entry.value for entry in Entry}
+
+
+def test_every_signal_a_rule_can_use_has_words_for_the_console():
+    from django.utils import translation
+
+    from yunying.risk.signal_labels import signal_label
+
+    with translation.override("zh-hans"):
+        unlabelled = sorted(name for name in SIGNALS if signal_label(name) == name)
+        assert signal_label("ip24.accounts_1h") == "同一 IP 段（/24） · 近 1 小时的账号数"
+    assert not unlabelled
+    assert signal_label("no.such_signal") == "no.such_signal"

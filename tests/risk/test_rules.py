@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -356,9 +357,15 @@ def test_conditions_nested_to_the_limit_are_accepted():
 
 @pytest.mark.parametrize(("ruleset", "place"), [(r[1], r[2]) for r in REFUSALS], ids=[r[0] for r in REFUSALS])
 def test_ruleset_validate_refuses_naming_the_place(ruleset, place):
-    with pytest.raises(RuleSetError) as refused:
+    with translation.override("en"), pytest.raises(RuleSetError) as refused:
         ruleset_validate(ruleset)
     assert place in str(refused.value)
+
+
+def test_a_refusal_is_in_the_operators_language():
+    with translation.override("zh-hans"), pytest.raises(RuleSetError) as refused:  # as the console shows it
+        ruleset_validate({"rules": [_valid_rule(when={"signal": "fil_ms", "op": "<", "value": 1})]})
+    assert str(refused.value) == "rules.0.when：没有名为 'fil_ms' 的信号（见 docs/risk.md 的“信号”一节）"
 
 
 def test_the_built_in_rule_set_is_valid():

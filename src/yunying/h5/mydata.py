@@ -59,7 +59,9 @@ def data_export(request: HttpRequest) -> HttpResponse:
             request, "h5/mydata_export.html", {"error": {"code": err.code, "message": err.message}}, 429
         )
     if request.POST.get("format") == "json":
-        response = HttpResponse(rights.data_export_dumps(data), content_type="application/json; charset=utf-8")
+        response = HttpResponse(
+            rights.data_export_dumps(data), content_type="application/json; charset=utf-8"
+        )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.json"'
         response["Cache-Control"] = "no-store"

@@ -278,9 +278,11 @@ def erasures_resume() -> dict[str, int]:
     ).values_list("pk", flat=True)
     for request_id in list(waiting[:RESUME_BATCH]):
         with transaction.atomic(durable=True):
-            request = DataSubjectRequest.objects.select_for_update().filter(
-                pk=request_id, status=RequestStatus.OPEN
-            ).first()
+            request = (
+                DataSubjectRequest.objects.select_for_update()
+                .filter(pk=request_id, status=RequestStatus.OPEN)
+                .first()
+            )
             if request is None:
                 continue
             member = Member.objects.select_for_update().get(pk=request.member_id)

@@ -32,6 +32,8 @@ register_messages(
         RightsError.REASON_REQUIRED: _("State the reason."),
         RightsError.CONFIRMATION_REQUIRED: _("Confirm that you want your account and data deleted."),
         RightsError.MEMBER_ERASED: _("This member's data has been erased."),
-        RightsError.REQUEST_NOT_EXPORT: _("Only a request for a copy of the data or for access produces a file."),
+        RightsError.REQUEST_NOT_EXPORT: _(
+            "Only a request for a copy of the data or for access produces a file."
+        ),
     }
 )

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from yunying.risk.names import ENTRY_POINTS, SIGNALS
 
 
@@ -137,34 +139,46 @@ def _check_value(value: Any, where: str) -> None:
         return
     if isinstance(value, float) and math.isfinite(value) and abs(value) <= 1e15:
         return
-    raise RuleSetError(f"{where}: a value is text (at most 200 characters), a finite number or true/false")
+    raise RuleSetError(
+        _("%(where)s: a value is text (at most 200 characters), a finite number or true/false")
+        % {"where": where}
+    )
 
 
 def _check_condition(condition: Any, where: str, depth: int = 0) -> None:
     if depth > MAX_DEPTH:
-        raise RuleSetError(f"{where}: conditions nested more than {MAX_DEPTH} deep")
+        raise RuleSetError(
+            _("%(where)s: conditions nested more than %(depth)s deep") % {"where": where, "depth": MAX_DEPTH}
+        )
     if not isinstance(condition, dict):
-        raise RuleSetError(f"{where}: a condition is an object")
+        raise RuleSetError(_("%(where)s: a condition is an object") % {"where": where})
     if "all" in condition or "any" in condition:
         parts = condition.get("all", condition.get("any"))
         if not isinstance(parts, list) or not parts:
-            raise RuleSetError(f"{where}: all/any take a non-empty list")
+            raise RuleSetError(_("%(where)s: all/any take a non-empty list") % {"where": where})
         for index, part in enumerate(parts):
             _check_condition(part, f"{where}.{index}", depth + 1)
     elif "not" in condition:
         _check_condition(condition["not"], f"{where}.not", depth + 1)
     else:
         if not isinstance(condition.get("signal"), str) or condition.get("op") not in _OPS:
-            raise RuleSetError(f"{where}: needs signal and op (one of {', '.join(_OPS)})")
+            raise RuleSetError(
+                _("%(where)s: needs signal and op (one of %(ops)s)")
+                % {"where": where, "ops": ", ".join(_OPS)}
+            )
         if condition["signal"] not in SIGNALS:
             raise RuleSetError(
-                f"{where}: no signal is called {condition['signal'][:60]!r} (docs/risk.md, Signals)"
+                _("%(where)s: no signal is called %(name)s (docs/risk.md, Signals)")
+                % {"where": where, "name": repr(condition["signal"][:60])}
             )
         if "value" not in condition:
-            raise RuleSetError(f"{where}: needs a value")
+            raise RuleSetError(_("%(where)s: needs a value") % {"where": where})
         if condition["op"] == "in":
             if not isinstance(condition["value"], list) or len(condition["value"]) > MAX_OPTIONS:
-                raise RuleSetError(f"{where}: 'in' takes a list of at most {MAX_OPTIONS} values")
+                raise RuleSetError(
+                    _("%(where)s: 'in' takes a list of at most %(n)s values")
+                    % {"where": where, "n": MAX_OPTIONS}
+                )
             for option in condition["value"]:
                 _check_value(option, where)
         else:
@@ -174,15 +188,17 @@ def _check_condition(condition: Any, where: str, depth: int = 0) -> None:
 def ruleset_validate(ruleset: Any) -> dict[str, Any]:
     """The rule set if it can be judged with. Raises RuleSetError naming what is wrong."""
     if not isinstance(ruleset, dict) or not isinstance(ruleset.get("rules"), list):
-        raise RuleSetError("a rule set is an object with a list of rules")
+        raise RuleSetError(_("a rule set is an object with a list of rules"))
     thresholds = ruleset.get("thresholds", {})
     if not isinstance(thresholds, dict):
-        raise RuleSetError("thresholds is an object")
+        raise RuleSetError(_("thresholds is an object"))
     last = 0
     for name in ("challenge", "review", "block"):
         value = thresholds.get(name, 101)
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 101 or value < last:
-            raise RuleSetError(f"thresholds.{name}: a whole number 1–101, challenge ≤ review ≤ block")
+            raise RuleSetError(
+                _("thresholds.%(name)s: a whole number 1–101, challenge ≤ review ≤ block") % {"name": name}
+            )
         last = value
     keys = set()
     for index, rule in enumerate(ruleset["rules"]):
@@ -192,21 +208,29 @@ def ruleset_validate(ruleset: Any) -> dict[str, Any]:
             or not isinstance(rule.get("key"), str)
             or not 0 < len(rule["key"]) <= 64
         ):
-            raise RuleSetError(f"{where}: needs a key (at most 64 characters)")
+            raise RuleSetError(_("%(where)s: needs a key (at most 64 characters)") % {"where": where})
         label = rule.get("label", "")
         if not isinstance(label, str) or len(label) > 200 or "\x00" in label or "\x00" in rule["key"]:
-            raise RuleSetError(f"{where}: label is text, at most 200 characters (key and label without NUL)")
+            raise RuleSetError(
+                _("%(where)s: label is text, at most 200 characters (key and label without NUL)")
+                % {"where": where}
+            )
         if rule["key"] in keys:
-            raise RuleSetError(f"{where}: key {rule['key']} appears twice")
+            raise RuleSetError(
+                _("%(where)s: key %(key)s appears twice") % {"where": where, "key": rule["key"]}
+            )
         keys.add(rule["key"])
         points = rule.get("points", 0)
         if not isinstance(points, int) or isinstance(points, bool) or not 0 <= points <= 100:
-            raise RuleSetError(f"{where}: points is a whole number 0–100")
+            raise RuleSetError(_("%(where)s: points is a whole number 0–100") % {"where": where})
         if rule.get("action") not in (None, Action.CHALLENGE, Action.REVIEW, Action.BLOCK):
-            raise RuleSetError(f"{where}: action is challenge, review or block")
+            raise RuleSetError(_("%(where)s: action is challenge, review or block") % {"where": where})
         entries = rule.get("entries", [])
         if not isinstance(entries, list) or any(entry not in ENTRY_POINTS for entry in entries):
-            raise RuleSetError(f"{where}: entries is a list of entry points ({', '.join(ENTRY_POINTS)})")
+            raise RuleSetError(
+                _("%(where)s: entries is a list of entry points (%(entries)s)")
+                % {"where": where, "entries": ", ".join(ENTRY_POINTS)}
+            )
         _check_condition(rule.get("when"), f"{where}.when")
     return ruleset
 

@@ -448,7 +448,7 @@ def rule_version_create(*, rules: Any, reason: str, based_on: int | None, actor:
         raise DomainError(RiskError.RULES_INVALID, problem=str(exc)) from exc
     reason = reason.strip()
     if not reason:
-        raise DomainError(RiskError.RULES_INVALID, problem="a reason is required")
+        raise DomainError(RiskError.RULES_INVALID, problem=gettext("State the reason."))
     with transaction.atomic():
         live = RuleVersion.objects.filter(state=RuleState.LIVE).values_list("number", flat=True).first() or 0
         if based_on is not None and based_on != live:

@@ -28,6 +28,7 @@ from yunying.core.spreadsheet import spreadsheet_text
 from yunying.risk import selectors
 from yunying.risk.rules import reason_label
 from yunying.risk.services import case_decide, cases_decide
+from yunying.risk.signal_labels import signal_label
 
 LABEL_TEXT = {"honest": gettext_lazy("Honest"), "fraud": gettext_lazy("Fraud")}
 ALERT_TITLES = {
@@ -46,8 +47,8 @@ def _reasons(decision) -> list[dict]:
         {
             "label": _(reason_label(reason)),
             "points": reason.get("points", 0),
-            "signals": ", ".join(
-                f"{name} = {value}" for name, value in (reason.get("signals") or {}).items()
+            "signals": "；".join(
+                f"{signal_label(name)} = {value}" for name, value in (reason.get("signals") or {}).items()
             ),
         }
         for reason in decision.reasons or []
@@ -174,7 +175,9 @@ def decision(request: HttpRequest, decision_id: int) -> HttpResponse:
         **_row(found),
         # What the engine saw; the many counters at zero (keys this event did not have) would bury it.
         "signals": sorted(
-            (name, value) for name, value in (found.signals or {}).items() if value not in (0, None, "")
+            (name, signal_label(name), value)
+            for name, value in (found.signals or {}).items()
+            if value not in (0, None, "")
         ),
         "label_text": LABEL_TEXT.get(found.label, ""),
         "twin": _row(twin) if twin else None,
