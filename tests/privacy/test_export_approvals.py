@@ -228,6 +228,23 @@ def test_a_list_approval_opens_the_pages_until_it_expires(world):
     assert_problem(alice.get(signups_url(campaign.pk), query), 403, "export.approval_expired")
 
 
+def test_lapsed_approvals_show_as_expired_without_anyone_trying_them(world):
+    from yunying.privacy.exports import approvals_expire
+
+    campaign, _, alice, _, _ = world
+    lapsed_file, lapsed_list, used_file, fresh = (
+        _approved(world), _approved(world, "list"), _approved(world, "xlsx"), _approved(world),
+    )  # fmt: skip
+    assert alice.get(signups_url(campaign.pk), {"reveal": "true", "approval": lapsed_list}).status_code == 200
+    assert _download(alice, campaign.pk, used_file, "xlsx").status_code == 200
+    past = timezone.now() - timedelta(seconds=1)
+    ExportApproval.objects.filter(pk__in=[lapsed_file, lapsed_list, used_file]).update(expires_at=past)
+    assert approvals_expire() == 2
+    states = dict(ExportApproval.objects.values_list("pk", "state"))
+    assert states == {lapsed_file: "expired", lapsed_list: "expired", used_file: "used", fresh: "approved"}
+    assert approvals_expire() == 0
+
+
 def test_a_bad_format_is_refused_by_name(world):
     campaign, _, alice, _, _ = world
     response = _request(alice, campaign.pk, "pdf")

@@ -19,9 +19,11 @@ class PrivacyConfig(AppConfig):
         # Re-encryption under a new active PII key runs in the background, resumably (S1).
         periodic_job_register("privacy.keys_rotate", keys_rotate_job)
         # A member's own erasure that waited (commission owed) runs once nothing waits any more.
-        from yunying.privacy.jobs import erasures_resume_job
+        from yunying.privacy.jobs import approvals_expire_job, erasures_resume_job
 
         periodic_job_register("privacy.erasures_resume", erasures_resume_job)
+        # An export approval past its 24 hours shows as expired in the console's lists.
+        periodic_job_register("privacy.approvals_expire", approvals_expire_job)
         # The breach notice (S6) is a service message: it reaches every affected member, whatever
         # their marketing consent; the outbox worker renders it through privacy.breach.
         from yunying.notify.templates import SERVICE, templates_register

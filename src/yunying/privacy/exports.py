@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -187,6 +188,16 @@ def watermark(approval: ExportApproval) -> str:
         "id": approval.requester_id, "approver": approval.approver_label, "approval": approval.pk,
         "at": timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"),
     }  # fmt: skip
+
+
+def approvals_expire(*, now=None) -> int:
+    """Mark approvals past their time expired, so the console's lists say so before anyone tries
+    (approval_use refuses them either way). A used file approval stays used: that is its record."""
+    now = now or timezone.now()
+    lapsed = ExportApproval.objects.filter(expires_at__lte=now).filter(
+        Q(state=ExportApproval.APPROVED) | Q(state=ExportApproval.USED, format="list")
+    )
+    return lapsed.update(state=ExportApproval.EXPIRED)
 
 
 def approvals_pending():

@@ -6,7 +6,9 @@ from __future__ import annotations
 import time
 
 RESUME_SECONDS = 600
+EXPIRE_SECONDS = 60
 _resumed_at: float | None = None
+_expired_at: float | None = None
 
 
 def erasures_resume_job() -> dict[str, int]:
@@ -20,3 +22,16 @@ def erasures_resume_job() -> dict[str, int]:
     from yunying.privacy.rights import erasures_resume
 
     return erasures_resume()
+
+
+def approvals_expire_job() -> dict[str, int]:
+    """exports.approvals_expire at most every EXPIRE_SECONDS in this process."""
+    global _expired_at
+    now = time.monotonic()
+    if _expired_at is not None and now - _expired_at < EXPIRE_SECONDS:
+        return {}
+    _expired_at = now
+    from yunying.privacy.exports import approvals_expire
+
+    expired = approvals_expire()
+    return {"expired": expired} if expired else {}
