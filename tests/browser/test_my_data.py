@@ -58,6 +58,11 @@ def test_a_member_sees_a_reveal_exports_and_deletes_then_signs_in_afresh(phone, 
     row = phone.locator(".h5-access-row").first
     assert "我们的客服" in row.inner_text() and "寄送纪念徽章" in row.inner_text()
     assert "奖品" in row.inner_text()  # the purpose's label (prize delivery) before the note
+    # what we keep is one line per item on a phone, its why and how long a tap away
+    held = phone.locator(".h5-holdings details").first
+    assert not held.locator(".small").first.is_visible()
+    held.locator("summary").click()
+    assert held.locator(".small").first.is_visible() and "原因" in held.inner_text()
     assert "support" not in row.inner_text()
     check_page(phone, "h5-mydata")
     # the JSON download
