@@ -273,7 +273,9 @@ def test_a_drills_notice_stays_in_the_outbox_marked_and_reaches_no_member(notify
     queued = OutboxMessage.objects.filter(ref=f"breach-drill:{incident.pk}")
     assert queued.count() == 2 and all(m.context["drill"] for m in queued)
     outbox_deliver_due()
-    assert set(queued.values_list("status", flat=True)) == {OutboxStatus.CANCELLED}
+    assert set(queued.values_list("status", "last_error")) == {
+        (OutboxStatus.CANCELLED, "breach drill: never delivered")
+    }
     assert not (notify_dir / "sms.jsonl").exists()
 
 

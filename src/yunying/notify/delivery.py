@@ -22,7 +22,7 @@ from yunying.core.registry import consent_allowed
 from yunying.core.scrub import scrub_personal
 from yunying.notify.channels import DeliveryError, RenderedMessage, channel_get
 from yunying.notify.models import OutboxMessage, OutboxStatus
-from yunying.notify.templates import SERVICE, Render, template_loader, template_purpose
+from yunying.notify.templates import SERVICE, Render, Withheld, template_loader, template_purpose
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +205,8 @@ def _send(message: OutboxMessage, recipient, render: Render | None, *, now: date
     language = recipient.language if recipient else settings.LANGUAGE_CODE
     with translation.override(language):
         rendered = render(message.template, message.context, message.channel)
+    if isinstance(rendered, Withheld):
+        return _record(message, now=now, dropped=str(rendered))
     if rendered is None:
         return _record(message, now=now, dropped=f"no longer sent on {message.channel}")
     subject, body = rendered

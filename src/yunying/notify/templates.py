@@ -10,14 +10,19 @@ Rendering a batch, in two steps so a batch costs one query per app, not one per 
   reads what they refer to and returns a `render` function;
 - `render(template, context, channel)` runs per message, inside the member's language, and returns
   (subject, body), or None when the message must not go out any more (its campaign no longer notifies
-  on that channel): the worker then records it as cancelled.
+  on that channel), or a `Withheld` saying why it must not: the worker then records it as cancelled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-Render = Callable[[str, dict, str], tuple[str, str] | None]
+
+class Withheld(str):
+    """What a render returns for a message that must not go out, with the reason the outbox records."""
+
+
+Render = Callable[[str, dict, str], tuple[str, str] | Withheld | None]
 Loader = Callable[[list[dict]], Render]
 
 # What a message is for decides who may receive it (N3): "service" (a sign-up confirmed, a reminder)

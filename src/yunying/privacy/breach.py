@@ -36,6 +36,7 @@ from yunying.core.models import PersonalDataAccess
 from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm
 from yunying.members.models import Member
 from yunying.notify.services import outbox_add, outbox_build
+from yunying.notify.templates import Withheld
 from yunying.privacy.breach_errors import BreachError
 from yunying.privacy.models import (
     BreachAffected,
@@ -652,8 +653,10 @@ def breach_messages_load(contexts: list[dict]):
     def render(template: str, context: dict, channel: str):
         incident = incidents.get(context.get("incident_id"))
         # A drill's notice is never delivered (it stays in the outbox, recorded cancelled).
-        if incident is None or incident.is_drill or context.get("drill"):
-            return None
+        if incident is None:
+            return Withheld("the incident no longer exists")
+        if incident.is_drill or context.get("drill"):
+            return Withheld("breach drill: never delivered")
         return breach_notice_text(incident)
 
     return render
