@@ -1,7 +1,8 @@
 """Every path that shows personal data in clear writes exactly one access row per member revealed
 (S3, issue 14 "done when"), and each row is on the access chain. One row per path: console look-up,
 member 360, console sign-up, console export in clear, API member look-up and detail, API sign-up
-detail, list and export with a purpose."""
+detail, list and export with a purpose; the member's data file for a request received by phone,
+from the console and the API."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ from tests.privacy.helpers import SECOND, approval_for
 from yunying.campaigns.models import Signup
 from yunying.core.chain import ACCESS_CHAIN, chain_verify
 from yunying.core.models import PersonalDataAccess
-from yunying.core.permissions import Role
+from yunying.core.permissions import Actor, Role
 from yunying.privacy.exports import approval_decide
 from yunying.privacy.models import ExportApproval
+from yunying.privacy.rights import request_create
 
 REVEAL = {"purpose": "customer_service", "purpose_note": "工单 1"}
 
@@ -91,9 +93,29 @@ def api_signup_export(console_as, api_as, campaign):
     return response, list(Signup.objects.filter(campaign=campaign).values_list("member_id", flat=True))
 
 
+def _privacy_request(campaign) -> int:
+    """An access request received by phone, which support answers with the member's data file."""
+    support = Actor(kind="user", id=7, label="kefu01", role=Role.SUPPORT)
+    return request_create(
+        actor=support, member_id=_first(campaign).member_id, kind="access", channel="phone"
+    ).pk
+
+
+def console_privacy_request(console_as, api_as, campaign):
+    request_id = _privacy_request(campaign)
+    response = console_as(Role.SUPPORT).post(f"/console/privacy/requests/{request_id}/export/")
+    return response, [_first(campaign).member_id]
+
+
+def api_privacy_request(console_as, api_as, campaign):
+    request_id = _privacy_request(campaign)
+    response = api_as(Role.SUPPORT).post_json(f"/api/v1/privacy/requests/{request_id}/export")
+    return response, [_first(campaign).member_id]
+
+
 PATHS = [
-    console_lookup, console_360, console_signup, console_export,
-    api_lookup, api_member, api_signup, api_signup_list, api_signup_export,
+    console_lookup, console_360, console_signup, console_export, console_privacy_request,
+    api_lookup, api_member, api_signup, api_signup_list, api_signup_export, api_privacy_request,
 ]  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from yunying.api.members import status_router
 from yunying.api.openapi import YunyingAPI
 from yunying.api.orders import router as orders_router
 from yunying.api.points import router as points_router
+from yunying.api.privacy_requests import router as privacy_requests_router
 from yunying.api.promotions import quotes_router
 from yunying.api.promotions import router as promotions_router
 from yunying.api.risk import router as risk_router
@@ -42,6 +43,7 @@ api.add_router("/campaigns", status_router)
 api.add_router("/members", members_router)
 api.add_router("/audit", audit_router)
 api.add_router("/privacy", export_approvals_router)
+api.add_router("/privacy", privacy_requests_router)
 api.add_router("/orders", orders_router)
 api.add_router("/loyalty", brokerage_router)
 api.add_router("/loyalty", incentives_router)

@@ -159,6 +159,13 @@ STATUS_BY_CODE: dict[str, int] = {
     "promotion.coupon_not_found": 404,
     "promotion.points_not_on_sale": 409,
     "promotion.segment_too_large": 422,
+    # members' requests about their data (privacy.rights)
+    "privacy.request_not_found": 404,
+    "privacy.request_closed": 409,
+    "privacy.request_not_export": 409,
+    "privacy.erasure_waiting": 409,
+    "privacy.reason_required": 422,
+    "privacy.member_erased": 409,
     # the two-person rule of bulk exports in clear (privacy.exports)
     "export.approval_required": 403,
     "export.approval_not_found": 404,

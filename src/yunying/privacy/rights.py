@@ -20,8 +20,10 @@ from yunying.core.permissions import SYSTEM, Actor, Perm
 from yunying.core.purposes import Purpose, reveal_authorize
 from yunying.core.ratelimit import ratelimit_hit
 from yunying.core.registry import personal_data_holdings
+from yunying.core.scrub import scrub_personal
 from yunying.loyalty.personal_data import brokerage_erase_blockers
 from yunying.members.consent import consent_history, consent_state
+from yunying.members.errors import MemberError
 from yunying.members.models import Member
 from yunying.members.personal_data import member_is_erased
 from yunying.privacy.models import DataSubjectRequest, RequestChannel, RequestKind, RequestStatus
@@ -36,13 +38,15 @@ RESUMED_NOTE = "erased once nothing waited any more"
 
 
 def _clean(text: str) -> str:
-    return "".join(ch for ch in (text or "") if ch == "\n" or ch >= " ").strip()[:MAX_TEXT]
+    """Free text an operator types (what the member asked, what was done): no control characters,
+    and no phone or e-mail in clear — strategy and support read it without a reveal or a log."""
+    return scrub_personal("".join(ch for ch in (text or "") if ch == "\n" or ch >= " ")).strip()[:MAX_TEXT]
 
 
 def _member(member_id: int) -> Member:
     member = Member.objects.filter(pk=member_id).first()
     if member is None:
-        raise DomainError(RightsError.REQUEST_NOT_FOUND)
+        raise DomainError(MemberError.NOT_FOUND, id=member_id)
     return member
 
 
@@ -168,7 +172,7 @@ def request_create(
     *, actor: Actor, member_id: int, kind: str, channel: str, details: str = ""
 ) -> DataSubjectRequest:
     """An operator records a request the member made by phone, e-mail or letter; the deadline runs
-    from now. Raises: core.permission_denied, privacy.request_not_found (no such member)."""
+    from now. Raises: core.permission_denied, member.not_found."""
     actor.require(Perm.PRIVACY_REQUESTS)
     member = _member(member_id)
     kind, channel = RequestKind(kind), RequestChannel(channel)
