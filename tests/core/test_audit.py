@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.helpers import INTEGRATION, sign_up
 from tests.conftest import window
 from tests.members.factories import mobile
+from tests.rush import at_once
 from yunying.campaigns.jobs import campaigns_advance_due
 from yunying.campaigns.services import admission, lifecycle, lottery
 from yunying.core.apikeys import apikey_create, apikey_revoke
 from yunying.core.audit import APPEND_ONLY_TABLES, audit_record
-from yunying.core.errors import DomainError
 from yunying.core.models import AuditEntry
 from yunying.core.permissions import SYSTEM, Actor, Role
 
@@ -252,20 +250,7 @@ def test_the_database_refuses_to_change_or_delete_audit_rows(statement):
 
 def _at_once(calls):
     """Run the callables together, each thread on its own connection; return outcomes."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            call()
-            return "ok"
-        except DomainError as exc:
-            return exc.code
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return sorted(pool.map(run, calls))
+    return sorted(at_once(calls, ok="ok"))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,14 +5,12 @@ with a connection each, released together by a Barrier."""
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pytest
-from django.db import connections
 
 from tests.loyalty.brokerage_helpers import OPERATOR, after_window, bind, buy, member, promoter
-from yunying.core.errors import DomainError
+from tests.rush import at_once
 from yunying.loyalty import brokerage
 from yunying.loyalty.models import CommissionEntry, EntryKind, Promoter, PromoterBinding, Statement
 
@@ -22,19 +20,7 @@ THREADS = 8
 
 
 def _rush(calls):
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            return call()
-        except DomainError as exc:
-            return exc.code
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
+    return at_once(calls)
 
 
 def test_concurrent_bindings_of_one_member_leave_one():

@@ -5,18 +5,15 @@ Threads, each with its own connection, are released together by a Barrier."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from tests.commerce.helpers import ingest, order_payload, refund
 from tests.loyalty.helpers import account, postings_sum, reversed_for, rules_set
+from tests.rush import at_once
 from yunying.commerce.models import Order, OrderLine
-from yunying.core.errors import DomainError
 from yunying.core.permissions import SYSTEM
 from yunying.loyalty.earning import earn_key
 from yunying.loyalty.ledger import ledger_reconcile, points_earn, points_spend
@@ -30,19 +27,7 @@ PHONE = "+8613800000077"
 
 
 def _rush(calls):
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            return call()
-        except DomainError as exc:
-            return exc.code
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
+    return at_once(calls)
 
 
 def test_parallel_refunds_of_one_order_keep_the_ledger_exact():

@@ -4,14 +4,11 @@ under distinct keys the sum. Threads with their own connections, released togeth
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.db import connections
 
-from yunying.core.errors import DomainError
+from tests.rush import at_once
 from yunying.core.permissions import SYSTEM
 from yunying.loyalty.ledger import ledger_reconcile, points_earn, points_spend
 from yunying.loyalty.models import PointAccount, PostingSource
@@ -21,20 +18,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("
 
 
 def _rush(calls):
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            call()
-            return "ok"
-        except DomainError as exc:
-            return exc.code
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
+    return at_once(calls, ok="ok")
 
 
 def _earn(member_id, points, key):

@@ -3,16 +3,14 @@ gets one notice and one coupon. SQLite and PostgreSQL, one connection per thread
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from tests.members.factories import MemberFactory
 from tests.promotions.helpers import promotion_make
-from yunying.core.errors import DomainError
+from tests.rush import at_once
 from yunying.core.permissions import Actor, Role
 from yunying.notify.models import OutboxMessage
 from yunying.privacy import breach
@@ -25,24 +23,7 @@ N = 4
 
 
 def _rush(call) -> list:
-    barrier = threading.Barrier(N)
-    outcomes = []
-
-    def run():
-        try:
-            barrier.wait()
-            outcomes.append(call())
-        except DomainError as error:
-            outcomes.append(error.code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(N)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return at_once([call] * N)
 
 
 def _incident(members: int):

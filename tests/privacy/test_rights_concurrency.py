@@ -4,13 +4,9 @@ own connection, are released together by a Barrier."""
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connections
 
-from yunying.core.errors import DomainError
+from tests.rush import at_once
 from yunying.core.permissions import Actor, Role
 from yunying.members.models import Member
 from yunying.members.services import member_find, member_resolve
@@ -23,19 +19,7 @@ THREADS = 6
 
 
 def _rush(calls):
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            return call()
-        except DomainError as exc:
-            return exc.code
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
+    return at_once(calls)
 
 
 def test_a_member_deleting_on_several_devices_at_once_is_erased_once():

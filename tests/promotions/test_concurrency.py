@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connections
@@ -15,6 +14,7 @@ from django.db.models import F
 from tests.conftest import is_postgres
 from tests.members.factories import MemberFactory
 from tests.promotions.helpers import budget_make, ingest, order_from, promotion_make, quote
+from tests.rush import at_once
 from yunying.commerce.models import Order
 from yunying.core.errors import DomainError
 from yunying.core.permissions import SYSTEM
@@ -28,20 +28,7 @@ PHONE = "+8613900000009"
 
 
 def _rush(calls):
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        try:
-            barrier.wait(timeout=30)
-            call()
-            return "ok"
-        except DomainError as exc:
-            return exc.code
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
+    return at_once(calls, ok="ok")
 
 
 def _orders(make_quote, prefix):

@@ -4,6 +4,7 @@ one challenge token passed twice. None fails into the engine-unavailable fallbac
 
 from __future__ import annotations
 
+import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -12,6 +13,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
+from tests.rush import at_once
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
 from yunying.risk.defaults import BUILT_IN
@@ -33,17 +35,7 @@ OPERATOR = Actor(kind="user", id=1, label="审核员")
 
 
 def _at_once(work):
-    barrier = threading.Barrier(THREADS)
-
-    def run(n):
-        try:
-            barrier.wait(timeout=30)
-            return work(n)
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(max_workers=THREADS) as pool:
-        return list(pool.map(run, range(THREADS)))
+    return at_once([functools.partial(work, n) for n in range(THREADS)])
 
 
 def test_events_merging_components_at_once_all_decide_and_end_in_one_component():
