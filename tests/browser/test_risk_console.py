@@ -25,7 +25,7 @@ def test_an_operator_reads_why_approves_with_a_note_and_opens_the_decision(conso
     page = console("operator")
     page.goto(site.url + "/console/risk/")
     row = page.locator("#queue tbody tr", has=page.locator(f"a[href$='/decisions/{decision_id}/']"))
-    assert "请求来自脚本或无界面浏览器" in row.inner_text() and "ip_class = datacentre" in row.inner_text()
+    assert "请求来自脚本或无界面浏览器" in row.inner_text() and "IP 地址类型 = datacentre" in row.inner_text()
     check_page(page, "console-risk-queue")
     # when
     row.locator("input[name=case]").check()
