@@ -77,6 +77,13 @@ def test_bad_input_is_a_message_not_an_error(console_as):
         follow=True,
     )
     assert response.status_code == 200 and not DataSubjectRequest.objects.exists()
+    member = member_resolve(phone=PHONE, external_id=None)
+    response = client.post(  # the member's own request is made signed in, never filed for them
+        "/console/privacy/requests/new/",
+        {"member_id": member.pk, "kind": "erase", "channel": "self_service"},
+        follow=True,
+    )
+    assert response.status_code == 200 and not DataSubjectRequest.objects.exists()
 
 
 @pytest.mark.parametrize("role", [Role.EXECUTION, Role.AUDITOR])

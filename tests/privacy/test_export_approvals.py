@@ -299,3 +299,24 @@ def test_reveal_volume_under_the_limit_raises_nothing(world, settings):
     from yunying.core.models import Alert
 
     assert not Alert.objects.filter(code="pii.reveal_burst").exists()
+
+
+@pytest.mark.parametrize(
+    "filters", [{"status": "<b>x</b>"}, {"channel": "x' OR 1=1"}], ids=["status", "channel"]
+)
+def test_a_filter_no_export_takes_is_refused_before_anyone_is_asked(world, filters):
+    from yunying.core.errors import DomainError
+    from yunying.core.permissions import Actor
+    from yunying.privacy.exports import Scope, approval_request
+
+    campaign, _, alice, _, _ = world
+    assert _request(alice, campaign.pk, **filters).status_code == 422
+    scope = Scope(campaign.pk, "csv", filters.get("status", ""), filters.get("channel", ""))
+    with pytest.raises(DomainError) as refused:  # the console's path, the same service
+        approval_request(
+            actor=Actor(kind="user", id=3, label="carol", role=Role.STRATEGY),
+            scope=scope,
+            purpose="prize_delivery",
+        )
+    assert refused.value.code == "export.filter_invalid"
+    assert not ExportApproval.objects.exists()

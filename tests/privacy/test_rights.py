@@ -302,3 +302,29 @@ def test_an_operator_download_is_refused_for_other_requests_and_closed_ones(kind
         rights.request_export(actor=EXECUTION, request_id=request.pk)
     assert denied.value.code == "core.permission_denied"
     assert not PersonalDataAccess.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "channel", "code"),
+    [
+        ("erase", "self_service", "privacy.channel_invalid"),  # would run unchecked (erasures_resume)
+        ("erase", "fax", "privacy.channel_invalid"),
+        ("forget", "phone", "privacy.kind_invalid"),
+    ],
+)
+def test_an_operator_cannot_file_a_request_as_the_members_own_or_of_an_unknown_kind(kind, channel, code):
+    member = member_resolve(phone=PHONE, external_id=None)
+    with pytest.raises(DomainError) as refused:
+        rights.request_create(actor=SUPPORT, member_id=member.pk, kind=kind, channel=channel)
+    assert refused.value.code == code
+    assert not DataSubjectRequest.objects.exists()
+    assert rights.erasures_resume() == {} and member_find(phone=PHONE) is not None
+
+
+def test_no_request_is_recorded_for_a_member_already_erased():
+    member = member_resolve(phone=PHONE, external_id=None)
+    rights.erasure_request_self(member=member, confirmed=True)
+    with pytest.raises(DomainError) as refused:
+        rights.request_create(actor=SUPPORT, member_id=member.pk, kind="export", channel="email")
+    assert refused.value.code == "privacy.member_erased"
+    assert DataSubjectRequest.objects.count() == 1

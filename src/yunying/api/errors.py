@@ -166,6 +166,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "privacy.erasure_waiting": 409,
     "privacy.reason_required": 422,
     "privacy.member_erased": 409,
+    "privacy.kind_invalid": 422,
+    "privacy.channel_invalid": 422,
     # the two-person rule of bulk exports in clear (privacy.exports)
     "export.approval_required": 403,
     "export.approval_not_found": 404,
@@ -179,6 +181,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "export.scope_mismatch": 403,
     "export.not_pending": 409,
     "export.format_invalid": 422,
+    "export.filter_invalid": 422,
 }
 
 

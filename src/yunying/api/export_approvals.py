@@ -8,6 +8,8 @@ from ninja import Field, Path, Router, Schema, Status
 from pydantic import ConfigDict
 
 from yunying.api.params import MAX_ID
+from yunying.campaigns.models import Channel, SignupStatus
+from yunying.core.idempotency import idempotent
 from yunying.core.permissions import Perm
 from yunying.core.purposes import Purpose
 from yunying.privacy import exports
@@ -23,8 +25,12 @@ class ApprovalRequestIn(Schema):
     format: Annotated[str, Field(pattern="^(csv|xlsx|list)$")] = Field(
         "csv", description="csv or xlsx: one export; list: the paginated list in clear until expiry"
     )
-    status: Annotated[str, Field(max_length=20)] = Field("", description="the export's status filter")
-    channel: Annotated[str, Field(max_length=20)] = Field("", description="the export's channel filter")
+    status: Annotated[str, Field(pattern=f"^({'|'.join(SignupStatus.values)})?$")] = Field(
+        "", description="the export's status filter"
+    )
+    channel: Annotated[str, Field(pattern=f"^({'|'.join(Channel.values)})?$")] = Field(
+        "", description="the export's channel filter"
+    )
     purpose: Purpose
     purpose_note: Annotated[str, Field(max_length=200)] = ""
 
@@ -60,12 +66,13 @@ class ApprovalOut(Schema):
     response={201: ApprovalOut},
     summary="Ask a second operator to approve an export in clear (pii.reveal_bulk)",
 )
+@idempotent
 def request_approval(request, payload: ApprovalRequestIn):
     scope = exports.Scope(payload.campaign_id, payload.format, payload.status, payload.channel)
     approval = exports.approval_request(
         actor=request.auth, scope=scope, purpose=payload.purpose, note=payload.purpose_note
     )
-    return Status(201, approval)
+    return Status(201, ApprovalOut.from_orm(approval))
 
 
 @router.get("/export-approvals/{int:approval_id}", response=ApprovalOut, summary="One export approval")

@@ -12,6 +12,7 @@ from pydantic import ConfigDict
 
 from yunying.api.params import MAX_ID, Pages
 from yunying.core.errors import DomainError
+from yunying.core.idempotency import idempotent
 from yunying.core.permissions import Perm
 from yunying.privacy import rights
 from yunying.privacy.models import RequestChannel, RequestKind, RequestStatus
@@ -82,12 +83,13 @@ def list_requests(request, filters: Query[RequestFilters]):
 @router.post(
     "/requests", response={201: RequestOut}, summary="Record a request received by phone, e-mail or letter"
 )
+@idempotent
 def create_request(request, payload: RequestIn):
     made = rights.request_create(
         actor=request.auth, member_id=payload.member_id, kind=payload.kind, channel=payload.channel,
         details=payload.details,
     )  # fmt: skip
-    return Status(201, made)
+    return Status(201, RequestOut.from_orm(made))
 
 
 @router.get("/requests/{int:request_id}", response=RequestOut, summary="One request")

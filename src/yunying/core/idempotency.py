@@ -204,4 +204,5 @@ def idempotent(func):
             return _replay(status_code, body)
         return first[0]  # ninja renders it through the response schema, as without a key
 
+    wrapper.idempotent = True  # tests/api/test_idempotency_coverage.py: every creating POST has it
     return wrapper

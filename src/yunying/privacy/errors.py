@@ -18,6 +18,7 @@ class ExportError(StrEnum):
     SCOPE_MISMATCH = "export.scope_mismatch"
     NOT_PENDING = "export.not_pending"
     FORMAT_INVALID = "export.format_invalid"
+    FILTER_INVALID = "export.filter_invalid"
 
 
 register_messages(
@@ -40,5 +41,6 @@ register_messages(
         ExportError.SCOPE_MISMATCH: _("This approval is for another campaign, format or filter."),
         ExportError.NOT_PENDING: _("This export request was already decided."),
         ExportError.FORMAT_INVALID: _("Choose csv, xlsx or list."),
+        ExportError.FILTER_INVALID: _("Choose a sign-up status and a channel from the lists, or none."),
     }
 )

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunying.campaigns import selectors
+from yunying.campaigns.models import Channel, SignupStatus
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.models import ApiKey
@@ -53,6 +54,7 @@ def person_of(actor: Actor) -> str | None:
 
 def approval_request(*, actor: Actor, scope: Scope, purpose: str, note: str = "") -> ExportApproval:
     """Raises: core.permission_denied, core.invalid (purpose), campaign.not_found, export.format_invalid,
+    export.filter_invalid,
     export.requester_unidentified."""
     actor.require(Perm.SIGNUP_EXPORT)
     actor.require(Perm.PII_REVEAL_BULK)
@@ -61,6 +63,9 @@ def approval_request(*, actor: Actor, scope: Scope, purpose: str, note: str = ""
         raise DomainError(ExportError.REQUESTER_UNIDENTIFIED)
     if scope.format not in ExportApproval.FORMATS:
         raise DomainError(ExportError.FORMAT_INVALID, format=scope.format)
+    if scope.status not in ("", *SignupStatus.values) or scope.channel not in ("", *Channel.values):
+        # such an approval could never match an export, yet a second operator would be asked
+        raise DomainError(ExportError.FILTER_INVALID, status=scope.status[:20], channel=scope.channel[:20])
     campaign = selectors.campaign_get(scope.campaign_id)
     stated = str(Purpose(purpose))
     with transaction.atomic():

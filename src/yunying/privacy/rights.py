@@ -172,13 +172,22 @@ def request_create(
     *, actor: Actor, member_id: int, kind: str, channel: str, details: str = ""
 ) -> DataSubjectRequest:
     """An operator records a request the member made by phone, e-mail or letter; the deadline runs
-    from now. Raises: core.permission_denied, member.not_found."""
+    from now. Raises: core.permission_denied, privacy.kind_invalid, privacy.channel_invalid,
+    member.not_found, privacy.member_erased."""
     actor.require(Perm.PRIVACY_REQUESTS)
+    if kind not in RequestKind.values:
+        raise DomainError(RightsError.KIND_INVALID, kind=str(kind)[:20])
+    if channel not in RequestChannel.values or channel == RequestChannel.SELF_SERVICE:
+        # self-service is the member's own request, signed in: an erasure filed so runs without an
+        # operator confirming who asked (erasures_resume)
+        raise DomainError(RightsError.CHANNEL_INVALID, channel=str(channel)[:20])
     member = _member(member_id)
+    if member_is_erased(member):
+        raise DomainError(RightsError.MEMBER_ERASED)
     kind, channel = RequestKind(kind), RequestChannel(channel)
     now = timezone.now()
     try:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():  # an API call's Idempotency-Key record may hold the outer one
             request = DataSubjectRequest.objects.create(
                 member=member, kind=kind, channel=channel, received_at=now, due_at=due_at_for(now),
                 created_by=actor.label[:150], details=_clean(details),
@@ -278,7 +287,10 @@ def erasures_resume() -> dict[str, int]:
     once (each request is locked and re-read)."""
     done = still = 0
     waiting = DataSubjectRequest.objects.filter(
-        kind=RequestKind.ERASE, status=RequestStatus.OPEN, channel=RequestChannel.SELF_SERVICE
+        kind=RequestKind.ERASE,
+        status=RequestStatus.OPEN,
+        channel=RequestChannel.SELF_SERVICE,
+        created_by="member",
     ).values_list("pk", flat=True)
     for request_id in list(waiting[:RESUME_BATCH]):
         with transaction.atomic(durable=True):

@@ -14,6 +14,10 @@ class RightsError(StrEnum):
     REASON_REQUIRED = "privacy.reason_required"
     CONFIRMATION_REQUIRED = "privacy.confirmation_required"
     MEMBER_ERASED = "privacy.member_erased"
+    KIND_INVALID = "privacy.kind_invalid"
+    CHANNEL_INVALID = (
+        "privacy.channel_invalid"  # an operator records phone, e-mail or other, never self-service
+    )
     REQUEST_NOT_EXPORT = "privacy.request_not_export"  # only export and access requests produce a file
 
 
@@ -32,6 +36,8 @@ register_messages(
         RightsError.REASON_REQUIRED: _("State the reason."),
         RightsError.CONFIRMATION_REQUIRED: _("Confirm that you want your account and data deleted."),
         RightsError.MEMBER_ERASED: _("This member's data has been erased."),
+        RightsError.KIND_INVALID: _("Choose what the member asked for."),
+        RightsError.CHANNEL_INVALID: _("Choose how the request was received: phone, e-mail or other."),
         RightsError.REQUEST_NOT_EXPORT: _(
             "Only a request for a copy of the data or for access produces a file."
         ),

@@ -68,6 +68,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
         or len(member_id) > 18
         or kind not in RequestKind.values
         or channel not in RequestChannel.values
+        or channel == RequestChannel.SELF_SERVICE
     ):
         messages.error(request, _("Give the member's number, what they asked for and how it was received."))
         return redirect("console:privacy_requests")
