@@ -44,7 +44,10 @@ def export_approvals(request: HttpRequest) -> HttpResponse:
 @require_POST
 def export_decide(request: HttpRequest, approval_id: int, decision: str) -> HttpResponse:
     form = DecisionForm(request.POST)
-    note = form.cleaned_data["note"] if form.is_valid() else ""
+    if not form.is_valid():  # a note too long: refused, not dropped with the decision taken anyway
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("console:export_approvals")
+    note = form.cleaned_data["note"]
     try:
         approval_decide(
             actor=request.actor, approval_id=approval_id, approve=decision == "approve", note=note
