@@ -108,3 +108,15 @@ def test_an_access_row_names_the_role_and_the_request_it_was_read_in(api_as, sig
     row = PersonalDataAccess.objects.get()
     assert row.actor_role == "support"
     assert row.request_id and row.request_id == response["X-Request-ID"]
+
+
+def test_a_phone_or_e_mail_typed_into_the_note_never_reaches_the_access_log(api_as, signups):
+    """The member reads that log, it is append-only and can never be erased (outside review)."""
+    campaign, rows = signups
+    note = "工单 8812，回电 138 1234 5678 或 kf@example.com"
+    api_as(Role.SUPPORT).get(
+        signups_url(campaign.pk, rows[0].pk),
+        {"reveal": "true", "purpose": "customer_service", "purpose_note": note},
+    )
+    purpose = PersonalDataAccess.objects.get().purpose
+    assert purpose == "customer_service: 工单 8812，回电 [phone] 或 [email]"

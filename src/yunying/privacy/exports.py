@@ -27,6 +27,7 @@ from yunying.core.errors import DomainError
 from yunying.core.models import ApiKey
 from yunying.core.permissions import Actor, Perm
 from yunying.core.purposes import Purpose, reveal_authorize
+from yunying.core.scrub import scrub_personal
 from yunying.privacy.errors import ExportError
 from yunying.privacy.models import ExportApproval
 
@@ -73,7 +74,7 @@ def approval_request(*, actor: Actor, scope: Scope, purpose: str, note: str = ""
             requester_kind=actor.kind, requester_id=actor.id, requester_label=actor.label,
             requester_person=person, campaign=campaign, format=scope.format,
             status_filter=scope.status, channel_filter=scope.channel, purpose=stated,
-            purpose_note=note.strip()[:200], requested_at=timezone.now(),
+            purpose_note=scrub_personal(note.strip())[:200], requested_at=timezone.now(),
         )  # fmt: skip
         audit_record(
             actor=actor, action="export.request", object_type="export_approval", object_id=approval.pk,
@@ -114,7 +115,7 @@ def approval_decide(*, actor: Actor, approval_id: int, approve: bool, note: str 
             actor.id,
             actor.label,
         )
-        approval.decision_note, approval.decided_at = note.strip()[:500], now
+        approval.decision_note, approval.decided_at = scrub_personal(note.strip())[:500], now
         approval.expires_at = now + timedelta(hours=APPROVAL_HOURS) if approve else None
         approval.save()
         audit_record(
