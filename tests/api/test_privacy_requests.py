@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import assert_problem
+from tests.conftest import ApiClient
+from yunying.core.apikeys import apikey_create
 from yunying.core.models import AuditEntry, PersonalDataAccess
 from yunying.core.permissions import Role
 from yunying.members.services import member_find, member_resolve
@@ -56,7 +58,14 @@ def test_support_records_an_e_mailed_request_sends_the_data_and_closes_it(api_as
 def test_an_erasure_through_the_api_erases_and_a_second_answer_conflicts(api_as, member):
     support = api_as(Role.SUPPORT)
     request_id = _record(support, member.pk, "erase").json()["id"]
-    assert support.post_json(f"{URL}/{request_id}/carry-out", {}).status_code == 200
+    confirmed = {"note": "回拨核实", "identity_confirmed": True}
+    assert_problem(
+        support.post_json(f"{URL}/{request_id}/carry-out", {}), 422, "privacy.identity_unconfirmed"
+    )
+    assert_problem(support.post_json(f"{URL}/{request_id}/carry-out", confirmed), 403, "privacy.same_person")
+    assert member_find(phone=PHONE) is not None
+    second = ApiClient(apikey_create(name="desk 2", role=Role.SUPPORT, owner="kefu02")[1])
+    assert second.post_json(f"{URL}/{request_id}/carry-out", confirmed).status_code == 200
     assert member_find(phone=PHONE) is None
     assert_problem(
         support.post_json(f"{URL}/{request_id}/reject", {"note": "x"}), 409, "privacy.request_closed"

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 
+from tests.console.conftest import make_operator, sign_in
 from yunying.core.models import AuditEntry
 from yunying.core.permissions import Role
 from yunying.members.models import Member
@@ -32,14 +34,28 @@ def test_support_records_a_request_by_phone_and_carries_out_an_erasure(console_a
     request = DataSubjectRequest.objects.get(member=member)
     assert request.status == RequestStatus.OPEN and request.channel == "phone"
     assert "来电要求注销" in page and "剩余工作日：15" in page
+    decide = f"/console/privacy/requests/{request.pk}/decide/"
+    # the operator who recorded it cannot also carry it out
     response = client.post(
-        f"/console/privacy/requests/{request.pk}/decide/",
-        {"decision": "carry_out", "note": "身份已核实"},
-        follow=True,
+        decide, {"decision": "carry_out", "note": "回拨核实", "identity_confirmed": "on"}, follow=True
+    )
+    assert "另一位运营人员" in response.content.decode()
+    # a second operator, who must confirm who asked and say how
+    second = Client()
+    sign_in(second, make_operator(Role.SUPPORT, username="op-support-2", with_totp=True))
+    page = second.get("/console/privacy/requests/").content.decode()
+    assert f'id="idc-{request.pk}"' in page  # the confirmation an erasure asks for
+    response = second.post(decide, {"decision": "carry_out", "note": "身份已核实"}, follow=True)
+    assert "不可撤销" in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == RequestStatus.OPEN and member_find(phone=PHONE) is not None
+    response = second.post(
+        decide, {"decision": "carry_out", "note": "回拨注册手机核实", "identity_confirmed": "on"}, follow=True
     )
     assert response.status_code == 200
     request.refresh_from_db()
     assert request.status == RequestStatus.DONE and member_find(phone=PHONE) is None
+    assert request.handled_by == "op-support-2"
     assert AuditEntry.objects.filter(action="privacy.request_carry_out", actor_role="support").exists()
 
 

@@ -328,3 +328,31 @@ def test_no_request_is_recorded_for_a_member_already_erased():
         rights.request_create(actor=SUPPORT, member_id=member.pk, kind="export", channel="email")
     assert refused.value.code == "privacy.member_erased"
     assert DataSubjectRequest.objects.count() == 1
+
+
+def test_an_erasure_an_operator_recorded_needs_a_second_person_who_confirmed_who_asked():
+    from yunying.core.apikeys import apikey_create
+
+    member = member_resolve(phone=PHONE, external_id=None)
+    request = rights.request_create(actor=SUPPORT, member_id=member.pk, kind="erase", channel="phone")
+    own_key, _ = apikey_create(name="kefu01's desk", role=Role.SUPPORT, owner="kefu01")
+    unowned_key, _ = apikey_create(name="desk", role=Role.SUPPORT)
+    second = Actor(kind="user", id=17, label="kefu02", role=Role.SUPPORT)
+    attempts = [
+        (second, "", True, "privacy.identity_unconfirmed"),
+        (second, "回拨核实", False, "privacy.identity_unconfirmed"),
+        (SUPPORT, "回拨核实", True, "privacy.same_person"),
+        (Actor(kind="api_key", id=own_key.pk, label=own_key.name, role=Role.SUPPORT), "回拨核实", True, "privacy.same_person"),
+        (Actor(kind="api_key", id=unowned_key.pk, label=unowned_key.name, role=Role.SUPPORT), "回拨核实", True, "privacy.same_person"),
+    ]  # fmt: skip
+    for actor, notes, confirmed, code in attempts:
+        with pytest.raises(DomainError) as refused:
+            rights.request_carry_out(
+                actor=actor, request_id=request.pk, notes=notes, identity_confirmed=confirmed
+            )
+        assert refused.value.code == code
+    assert member_find(phone=PHONE) is not None
+    done = rights.request_carry_out(
+        actor=second, request_id=request.pk, notes="回拨核实", identity_confirmed=True
+    )
+    assert done.status == RequestStatus.DONE and member_find(phone=PHONE) is None

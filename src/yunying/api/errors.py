@@ -167,6 +167,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "privacy.reason_required": 422,
     "privacy.member_erased": 409,
     "privacy.kind_invalid": 422,
+    "privacy.identity_unconfirmed": 422,
+    "privacy.same_person": 403,
     "privacy.channel_invalid": 422,
     # the two-person rule of bulk exports in clear (privacy.exports)
     "export.approval_required": 403,

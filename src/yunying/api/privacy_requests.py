@@ -42,6 +42,14 @@ class NoteIn(Schema):
     note: Annotated[str, Field(max_length=1000, description="what was done (carry-out) or why (reject)")] = ""
 
 
+class CarryOutIn(NoteIn):
+    identity_confirmed: bool = Field(
+        False,
+        description="an erasure an operator recorded: the caller was checked to be the member (say how in "
+        "`note`); a second operator carries it out",
+    )
+
+
 class RequestOut(Schema):
     id: int
     member_id: int
@@ -110,8 +118,13 @@ def export_request(request, request_id: RequestId):
 @router.post(
     "/requests/{int:request_id}/carry-out", response=RequestOut, summary="Carry out (an erasure runs now)"
 )
-def carry_out(request, request_id: RequestId, payload: NoteIn):
-    return rights.request_carry_out(actor=request.auth, request_id=request_id, notes=payload.note)
+def carry_out(request, request_id: RequestId, payload: CarryOutIn):
+    return rights.request_carry_out(
+        actor=request.auth,
+        request_id=request_id,
+        notes=payload.note,
+        identity_confirmed=payload.identity_confirmed,
+    )
 
 
 @router.post("/requests/{int:request_id}/reject", response=RequestOut, summary="Reject, with the reason")

@@ -46,6 +46,9 @@ class DataSubjectRequest(models.Model):
     waiting_on = models.JSONField(default=list, blank=True)
     details = models.CharField(max_length=1000, blank=True)  # what the member asked, as recorded
     created_by = models.CharField(max_length=150)  # "member" or the operator's label
+    # who recorded it, as the two-person rule tells people apart (privacy.exports.person_of): an
+    # erasure an operator recorded is carried out by someone else
+    created_by_person = models.CharField(max_length=160, blank=True)
     handled_by = models.CharField(max_length=150, blank=True)
     handled_at = models.DateTimeField(null=True, blank=True)
     notes = models.CharField(max_length=1000, blank=True)  # the outcome, or the reason for a rejection

@@ -26,6 +26,7 @@ from yunying.members.consent import consent_history, consent_state
 from yunying.members.errors import MemberError
 from yunying.members.models import Member
 from yunying.members.personal_data import member_is_erased
+from yunying.privacy.exports import person_of
 from yunying.privacy.models import DataSubjectRequest, RequestChannel, RequestKind, RequestStatus
 from yunying.privacy.rights_errors import RightsError
 from yunying.privacy.workdays import due_at_for
@@ -190,7 +191,7 @@ def request_create(
         with transaction.atomic():  # an API call's Idempotency-Key record may hold the outer one
             request = DataSubjectRequest.objects.create(
                 member=member, kind=kind, channel=channel, received_at=now, due_at=due_at_for(now),
-                created_by=actor.label[:150], details=_clean(details),
+                created_by=actor.label[:150], created_by_person=person_of(actor) or "", details=_clean(details),
                 waiting_on=erasure_waiting_on(member.pk) if kind == RequestKind.ERASE else [],
             )  # fmt: skip
             audit_record(
@@ -219,12 +220,18 @@ def _close(request_id: int, *, actor: Actor, status: str, notes: str, result: di
     return changed
 
 
-def request_carry_out(*, actor: Actor, request_id: int, notes: str = "") -> DataSubjectRequest:
+def request_carry_out(
+    *, actor: Actor, request_id: int, notes: str = "", identity_confirmed: bool = False
+) -> DataSubjectRequest:
     """Carry out a waiting request. An erasure runs the erasure now (it re-checks what it waited on);
     an export, access or correction is recorded done with what was sent or changed (`notes`).
 
+    An erasure an operator recorded (by phone, e-mail, letter) cannot be undone and nobody signed in
+    asked for it: the operator confirms the caller's identity (`identity_confirmed`, and `notes` say
+    how), and is not the one who recorded it (two-person rule, as for exports in clear).
+
     Raises: core.permission_denied, privacy.request_not_found, privacy.request_closed,
-    privacy.erasure_waiting."""
+    privacy.erasure_waiting, privacy.identity_unconfirmed, privacy.same_person."""
     actor.require(Perm.PRIVACY_REQUESTS)
     with transaction.atomic(durable=True):
         request = DataSubjectRequest.objects.select_for_update().filter(pk=request_id).first()
@@ -232,6 +239,10 @@ def request_carry_out(*, actor: Actor, request_id: int, notes: str = "") -> Data
             raise DomainError(RightsError.REQUEST_NOT_FOUND)
         if request.status != RequestStatus.OPEN:
             raise DomainError(RightsError.REQUEST_CLOSED)
+        if request.kind == RequestKind.ERASE and request.channel != RequestChannel.SELF_SERVICE:
+            _erasure_by_operator_check(
+                request, actor=actor, notes=notes, identity_confirmed=identity_confirmed
+            )
         result: dict[str, int] = {}
         if request.kind == RequestKind.ERASE:
             member = Member.objects.select_for_update().get(pk=request.member_id)
@@ -248,6 +259,17 @@ def request_carry_out(*, actor: Actor, request_id: int, notes: str = "") -> Data
         )  # fmt: skip
     request.refresh_from_db()
     return request
+
+
+def _erasure_by_operator_check(
+    request: DataSubjectRequest, *, actor: Actor, notes: str, identity_confirmed: bool
+) -> None:
+    if not identity_confirmed or not _clean(notes):
+        raise DomainError(RightsError.IDENTITY_UNCONFIRMED)
+    person = person_of(actor)
+    recorder = request.created_by_person or f"user:{request.created_by}"
+    if person is None or person.startswith("api_key:") or person == recorder:
+        raise DomainError(RightsError.SAME_PERSON)
 
 
 def request_export(*, actor: Actor, request_id: int) -> dict[str, Any]:

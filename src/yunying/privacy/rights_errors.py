@@ -14,6 +14,8 @@ class RightsError(StrEnum):
     REASON_REQUIRED = "privacy.reason_required"
     CONFIRMATION_REQUIRED = "privacy.confirmation_required"
     MEMBER_ERASED = "privacy.member_erased"
+    IDENTITY_UNCONFIRMED = "privacy.identity_unconfirmed"  # an operator-recorded erasure: who asked?
+    SAME_PERSON = "privacy.same_person"  # ... carried out by the operator who recorded it
     KIND_INVALID = "privacy.kind_invalid"
     CHANNEL_INVALID = (
         "privacy.channel_invalid"  # an operator records phone, e-mail or other, never self-service
@@ -36,6 +38,14 @@ register_messages(
         RightsError.REASON_REQUIRED: _("State the reason."),
         RightsError.CONFIRMATION_REQUIRED: _("Confirm that you want your account and data deleted."),
         RightsError.MEMBER_ERASED: _("This member's data has been erased."),
+        RightsError.IDENTITY_UNCONFIRMED: _(
+            "Deleting an account cannot be undone: confirm that you checked the caller is the member, and "
+            "note how."
+        ),
+        RightsError.SAME_PERSON: _(
+            "An erasure you recorded is carried out by a second operator, from the console or with a key "
+            "that names its holder."
+        ),
         RightsError.KIND_INVALID: _("Choose what the member asked for."),
         RightsError.CHANNEL_INVALID: _("Choose how the request was received: phone, e-mail or other."),
         RightsError.REQUEST_NOT_EXPORT: _(

@@ -97,7 +97,10 @@ def request_decide(request: HttpRequest, request_id: int) -> HttpResponse:
             rights.request_reject(actor=request.actor, request_id=request_id, reason=note)
             messages.success(request, _("Request rejected."))
         else:
-            rights.request_carry_out(actor=request.actor, request_id=request_id, notes=note)
+            rights.request_carry_out(
+                actor=request.actor, request_id=request_id, notes=note,
+                identity_confirmed=request.POST.get("identity_confirmed") == "on",
+            )  # fmt: skip
             messages.success(request, _("Request carried out."))
     except DomainError as refused:
         waiting = [str(WAITING_ON.get(code, code)) for code in refused.data.get("waiting_on", [])]
