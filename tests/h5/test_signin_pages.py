@@ -155,3 +155,29 @@ def test_pages_in_chinese_by_default_and_english_on_request(db):
     english = Client(HTTP_ACCEPT_LANGUAGE="en").get("/m/privacy/").content.decode()
     assert 'lang="zh-hans"' in chinese and "隐私" in chinese
     assert 'lang="en"' in english and "Privacy notice" in english and "What we collect" in english
+
+
+def test_signing_in_on_a_new_device_withdraws_nothing_the_member_granted(client, notify_dir):
+    """The consent page before sign-in cannot show what the member agreed to: its unticked boxes
+    must not read as a withdrawal they never made (outside review)."""
+    from yunying.members.consent import consent_history, consent_state
+
+    # given a member who agreed to marketing on their phone
+    consent(client, marketing=True)
+    sign_in_again = Client()
+    client.post("/m/signin/", {"step": "send", "phone": "13800138000"})
+    code = last_code(notify_dir, "+8613800138000")
+    client.post("/m/signin/", {"step": "verify", "phone": "13800138000", "code": code})
+    member = Member.objects.get()
+    # when they sign in on a new device, leaving the optional boxes unticked
+    from yunying.core.ratelimit import ratelimit_release
+    from yunying.members.signin import PHONE_LIMITS, _phone_key
+
+    for window, _limit in PHONE_LIMITS:  # a minute later: one code a minute per phone
+        ratelimit_release(
+            scope=f"signin_phone_{window}", key=_phone_key("+8613800138000"), window_seconds=window
+        )
+    sign_in(sign_in_again, notify_dir)
+    # then
+    assert consent_state(member)["marketing"] is True
+    assert not [e for e in consent_history(member) if e.purpose == "marketing" and not e.granted]

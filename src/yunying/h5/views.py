@@ -248,6 +248,7 @@ def _verify(request: HttpRequest, context: dict) -> HttpResponse:
             analytics=bool(pending.get("analytics")),
             sensitive=pending["sensitive"],
             client_ip=_client_ip(request),
+            grants_only=True,
         )
         request.session.pop(PENDING_CONSENT, None)
         refused = _registration_refused(request, member, new=member.created_at >= started)

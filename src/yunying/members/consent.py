@@ -86,13 +86,23 @@ def consent_record(
     client_ip: str | None,
     analytics: bool = False,
     channel: str = "h5",
+    grants_only: bool = False,
 ) -> ConsentRecord:
     """Record that `member` accepted notice `version` (the one they were shown), with the optional
     purposes as ticked on that page.
 
+    `grants_only`: the page was filled before signing in (a new device), when we could not show the
+    member what they had agreed to: a box left unticked there withdraws nothing they granted before —
+    withdrawing is done in their centre, knowingly.
+
     Raises: consent.stale_version (they read a notice no longer in force)."""
     if version != policy_version():
         raise DomainError(SigninError.CONSENT_STALE, version=version, current=policy_version())
+    if grants_only and consent_latest(member) is not None:
+        held = consent_state(member)
+        marketing = marketing or held.get(ConsentPurpose.MARKETING, False)
+        analytics = analytics or held.get(ConsentPurpose.ANALYTICS, False)
+        sensitive = sensitive or held.get(ConsentPurpose.SENSITIVE, False)
     choices = {
         ConsentPurpose.SERVICE: True,
         ConsentPurpose.MARKETING: bool(marketing),
