@@ -62,3 +62,20 @@ def test_the_django_admin_asks_for_the_second_factor_too(client, db, admin_user)
 
 def test_the_django_admin_opens_after_the_second_factor(admin_client):
     assert admin_client.get("/admin/").status_code == 200
+
+
+def test_the_admin_shows_operators_but_cannot_make_or_promote_one(admin_client, db):
+    """Roles change through `yunying operator` only (audited): in the admin one superuser could mint a
+    second strategy operator unrecorded and approve their own export in clear with it (outside review)."""
+    from django.contrib.auth.models import Group, User
+
+    strategy = Group.objects.get_or_create(name="strategy")[0]
+    ghost = User.objects.create_user("ghost")
+    assert admin_client.get("/admin/auth/user/").status_code == 200
+    assert admin_client.get("/admin/auth/user/add/").status_code == 403
+    response = admin_client.post(
+        f"/admin/auth/user/{ghost.pk}/change/", {"username": "ghost", "groups": [strategy.pk]}
+    )
+    assert response.status_code == 403 and not ghost.groups.exists()
+    assert admin_client.post("/admin/auth/group/add/", {"name": "strategy-2"}).status_code == 403
+    assert admin_client.post(f"/admin/auth/user/{ghost.pk}/password/", {}).status_code in (403, 404)

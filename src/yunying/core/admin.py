@@ -5,6 +5,8 @@ The admin is a window onto the data, not a way round the services: rows change t
 is shown masked or not at all."""
 
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
 from django.utils.translation import gettext_lazy as _
 
 from yunying.core.apikeys import apikey_revoke
@@ -75,3 +77,24 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_filter = ["action", "object_type", "actor_kind"]
     search_fields = ["=object_id", "actor_label", "reason"]
     date_hierarchy = "at"
+
+
+# Operators and their roles change only through `yunying operator` (audited, chained): editable here,
+# one superuser could mint a second strategy operator unrecorded and approve their own export in
+# clear with it (outside review). The admin shows them; it does not change them.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class OperatorAdmin(ReadOnlyAdmin, UserAdmin):
+    list_display = ["username", "is_active", "is_superuser", "last_login"]
+    fieldsets = [
+        (None, {"fields": ["username", "is_active", "is_staff", "is_superuser", "groups", "last_login"]})
+    ]
+    exclude = ["password"]
+
+
+@admin.register(Group)
+class RoleAdmin(ReadOnlyAdmin, GroupAdmin):
+    pass
