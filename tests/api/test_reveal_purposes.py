@@ -98,6 +98,26 @@ def test_one_member_at_a_time_does_not_become_everyone_by_a_loop(api_as, signups
     assert Alert.objects.filter(code="pii.reveal_burst").count() == 1
 
 
+def test_the_limit_counts_the_person_not_the_key(signups, settings):
+    """Another key of one's own is no way round it (outside review: 60 an hour per key, not per person)."""
+    from tests.conftest import ApiClient
+    from yunying.core.apikeys import apikey_create
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "pii_reveal_hour": 2}
+    campaign, rows = signups
+    alice_1, alice_2, alice_3, bob = (
+        ApiClient(apikey_create(name=name, role=Role.SUPPORT, owner=owner)[1])
+        for name, owner in [("a1", "alice"), ("a2", "alice"), ("a3", "alice"), ("b", "bob")]
+    )
+    reveal = {"reveal": "true", "purpose": "customer_service"}
+    answers = [
+        client.get(signups_url(campaign.pk, row.pk), reveal).status_code
+        for client, row in [(alice_1, rows[0]), (alice_2, rows[1]), (alice_3, rows[2]), (bob, rows[2])]
+    ]
+    assert answers == [200, 200, 429, 200]
+    assert Alert.objects.filter(code="pii.reveal_burst", data__actor="user:alice").count() == 1
+
+
 def test_an_access_row_names_the_role_and_the_request_it_was_read_in(api_as, signups):
     # given / when support reveals one member for a customer's call
     campaign, rows = signups

@@ -228,6 +228,7 @@ class Actor:
     id: int | None
     label: str
     role: Role | None = None
+    owner: str = ""  # an API key's holder (a console user name), "" when it names none
 
     def can(self, perm: Perm) -> bool:
         if self.kind == "system":

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yunying.core.alerts import alert_raise
+from yunying.core.apikeys import actor_person
 from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor, Perm
 from yunying.core.ratelimit import ratelimit_count
@@ -69,12 +70,17 @@ def fields_text(fields) -> str:
 REVEAL_WINDOW_SECONDS = 3600
 
 
+def _caller(actor: Actor) -> str:
+    """Limits and alerts count people, not keys: one operator's several keys share one count."""
+    return actor_person(actor) or f"{actor.kind}:{actor.id}"
+
+
 def _one_at_a_time(actor: Actor, purpose: str) -> None:
     """One member per request must not become everyone by a loop (S3): single reveals are counted per
     caller per hour; past the limit they are refused, and reaching it raises an alert once.
 
     Raises: core.rate_limited."""
-    caller, limit = f"{actor.kind}:{actor.id}", settings.RATE_LIMITS["pii_reveal_hour"]
+    caller, limit = _caller(actor), settings.RATE_LIMITS["pii_reveal_hour"]
     count = ratelimit_count(scope="pii_reveal", key=caller, window_seconds=REVEAL_WINDOW_SECONDS)
     if count == limit + 1:
         alert_raise(
@@ -94,7 +100,7 @@ def reveal_volume_record(actor: Actor, members: int) -> None:
     export must complete)."""
     if members <= 0 or actor.kind in ("system", "member"):
         return
-    caller, limit = f"{actor.kind}:{actor.id}", settings.RATE_LIMITS["pii_reveal_members_hour"]
+    caller, limit = _caller(actor), settings.RATE_LIMITS["pii_reveal_members_hour"]
     after = ratelimit_count(
         scope="pii_reveal_members", key=caller, window_seconds=REVEAL_WINDOW_SECONDS, amount=members
     )

@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 
 from yunying.campaigns import selectors
 from yunying.campaigns.models import Channel, SignupStatus
+from yunying.core.apikeys import actor_person
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
-from yunying.core.models import ApiKey
 from yunying.core.permissions import Actor, Perm
 from yunying.core.purposes import Purpose, reveal_authorize
 from yunying.core.scrub import scrub_personal
@@ -43,14 +43,8 @@ class Scope:
 
 
 def person_of(actor: Actor) -> str | None:
-    """Who stands behind an actor: a console user by name; an API key by its owner (a console user
-    name), or the key itself when it names none (None for a key that does not exist)."""
-    if actor.kind == "api_key":
-        owner = ApiKey.objects.filter(pk=actor.id).values_list("owner", flat=True).first()
-        if owner is None:
-            return None
-        return f"user:{owner}" if owner else f"api_key:{actor.id}"
-    return f"{actor.kind}:{actor.label}"
+    """Who stands behind an actor (core.apikeys.actor_person): a key's owner, not the key."""
+    return actor_person(actor)
 
 
 def approval_request(*, actor: Actor, scope: Scope, purpose: str, note: str = "") -> ExportApproval:
