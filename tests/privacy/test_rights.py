@@ -356,3 +356,32 @@ def test_an_erasure_an_operator_recorded_needs_a_second_person_who_confirmed_who
         actor=second, request_id=request.pk, notes="回拨核实", identity_confirmed=True
     )
     assert done.status == RequestStatus.DONE and member_find(phone=PHONE) is None
+
+
+def test_an_erasure_ends_what_still_waits_so_nobody_approves_or_promotes_a_deleted_account():
+    from yunying.campaigns.models import SignupEvent
+    from yunying.campaigns.services.admission import signup_confirm, signup_reject
+
+    reviewed = CampaignFactory(status="published", review_mode="manual")
+    full = CampaignFactory(status="published", capacity=1, waitlist_enabled=True)
+    pending = sign_up(reviewed, PHONE)
+    sign_up(full, "+8613900000009")  # takes the one seat
+    waiting = sign_up(full, PHONE)
+    other = sign_up(reviewed, "+8613900000008")
+    signup_reject(campaign_id=reviewed.pk, signup_id=other.pk, actor=SUPPORT, reason="资料不全",
+                  note="本人来电 138 0013 8000 说明情况")  # fmt: skip
+    assert (pending.status, waiting.status) == ("pending_review", "waitlisted")
+    member = member_find(phone=PHONE)
+    SignupEvent.objects.filter(signup=pending).update(note="内部备注：住北京朝阳区")
+    # when
+    rights.erasure_request_self(member=member, confirmed=True)
+    # then
+    pending.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (pending.status, waiting.status) == ("withdrawn", "withdrawn")
+    with pytest.raises(DomainError) as refused:
+        signup_confirm(campaign_id=reviewed.pk, signup_id=pending.pk, actor=SUPPORT)
+    assert refused.value.code == "signup.invalid_transition"
+    assert not SignupEvent.objects.filter(signup__member_id=member.pk).exclude(note="").exists()
+    # an operator's note is scrubbed when written: another member's events keep no phone either
+    assert SignupEvent.objects.get(signup=other, to_status="rejected").note == "本人来电 [phone] 说明情况"

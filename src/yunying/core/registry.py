@@ -67,7 +67,11 @@ class PersonalDataHolding:
     `export(member_id)` returns the member's data of this kind in clear, JSON-serialisable (the
     self-service export). `erase(member_id)` erases it or anonymises it irreversibly, keeping counts,
     amounts and statistics right, and returns counts of what it changed; it runs inside the erasure's
-    transaction. Either is None when the kind has nothing to export or erase (a keyed hash only)."""
+    transaction. Either is None when the kind has nothing to export or erase (a keyed hash only).
+    `lock(member_id)` locks, first thing in the erasure's transaction and before the member's row, the
+    rows of this kind that the app's own services lock before the member (a sign-up being confirmed
+    earns points on the member): the erasure then takes locks in their order, not against it.
+    """
 
     key: str  # "members.profile", "campaigns.signups", …: stable, used in exports and requests
     label: str | Promise  # what it is, as a member reads it
@@ -76,6 +80,7 @@ class PersonalDataHolding:
     shared_with: tuple[str | Promise, ...] = ()  # the third parties it goes to, if any
     export: Callable[[int], Any] | None = None
     erase: Callable[[int], dict[str, int]] | None = None
+    lock: Callable[[int], None] | None = None
 
 
 _personal_data: dict[str, PersonalDataHolding] = {}

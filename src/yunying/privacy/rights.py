@@ -136,6 +136,15 @@ def _erase(member: Member) -> dict[str, int]:
     return counts
 
 
+def _holdings_lock(member_id: int) -> None:
+    """Before the member's row: each holding's rows its services lock before the member
+    (PersonalDataHolding.lock), the app highest in the layers first, as _erase goes. Needs the
+    caller's transaction."""
+    for holding in reversed(personal_data_holdings()):
+        if holding.lock is not None:
+            holding.lock(member_id)
+
+
 def erasure_request_self(*, member: Member, confirmed: bool) -> DataSubjectRequest:
     """The member asks to delete their account and data (art. 47). Carried out at once when nothing
     must wait; otherwise the request waits in the operators' queue with what it waits on.
@@ -145,6 +154,7 @@ def erasure_request_self(*, member: Member, confirmed: bool) -> DataSubjectReque
         raise DomainError(RightsError.CONFIRMATION_REQUIRED)
     now = timezone.now()
     with transaction.atomic(durable=True):
+        _holdings_lock(member.pk)
         locked = Member.objects.select_for_update().filter(pk=member.pk).first()
         if locked is None or member_is_erased(locked):
             raise DomainError(RightsError.MEMBER_ERASED)
@@ -245,6 +255,7 @@ def request_carry_out(
             )
         result: dict[str, int] = {}
         if request.kind == RequestKind.ERASE:
+            _holdings_lock(request.member_id)
             member = Member.objects.select_for_update().get(pk=request.member_id)
             waiting = erasure_waiting_on(member.pk)
             if waiting:
@@ -323,6 +334,7 @@ def erasures_resume() -> dict[str, int]:
             )
             if request is None:
                 continue
+            _holdings_lock(request.member_id)
             member = Member.objects.select_for_update().get(pk=request.member_id)
             blockers = erasure_waiting_on(member.pk)
             if blockers:

@@ -46,6 +46,7 @@ from yunying.core.audit import audit_record
 from yunying.core.errors import CoreError, DomainError
 from yunying.core.permissions import Actor, Perm
 from yunying.core.rows import row_exists, row_insert
+from yunying.core.scrub import scrub_personal
 from yunying.members.services import PreparedMember, Profile, member_commit, member_prepare, member_risk_ref
 from yunying.risk.rules import Action
 from yunying.risk.services import Verdict, case_close_for, risk_assess
@@ -434,10 +435,11 @@ def signup_confirm(
     `reason` (optional) is told to the member; `note` is kept for operators ("approved" when blank).
 
     Raises: signup.not_found, signup.invalid_transition, campaign.full."""
+    reason, note = scrub_personal(reason), scrub_personal(note)  # operators read them without a reveal
     with transaction.atomic():
         signup = _locked_signup(campaign_id, signup_id)
         campaign = signup.campaign
-        if signup.status != St.PENDING_REVIEW:
+        if signup.status != St.PENDING_REVIEW:  # an erased member's waiting sign-ups are withdrawn
             raise DomainError(SignupError.INVALID_TRANSITION, status=signup.status, to=St.CONFIRMED)
         if seats.seats_take(campaign.pk):
             to = St.CONFIRMED
@@ -474,6 +476,7 @@ def _leave(
     note: str,
 ) -> Signup:
     """End a sign-up. `reason` goes to the member; `note` stays with operators (sign-up and event)."""
+    reason, note = scrub_personal(reason), scrub_personal(note)  # operators read them without a reveal
     if not reason.strip():
         raise DomainError(SignupError.REASON_REQUIRED, field="reason")
     with transaction.atomic():
