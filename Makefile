@@ -61,13 +61,15 @@ test-postgres: $(STAMP)
 # 10M orders (bench/rfm_bench.py); then page latency of the console and member pages on the demo data;
 # bulk import of 1,000,000 order rows; points postings per second and the expiry of 1,000,000 lots;
 # a 50-line cart quoted against 30 promotions beside django-oscar 4.x (which bench/quote.py installs
-# in its own venv, var/bench/oscar-venv, on first use) (docs/benchmarks.md).
+# in its own venv, var/bench/oscar-venv, on first use); what the audit chain's lock costs writers, 1-8
+# threads on SQLite and PostgreSQL (bench/chain_bench.py) (docs/benchmarks.md).
 bench: $(STAMP) assets
 	PYTHONPATH=. $(BIN)/python -m bench.signup_burst
 	PYTHONPATH=. $(BIN)/python -m bench.rfm_bench
 	PYTHONPATH=. $(BIN)/python -m bench.pages
 	PYTHONPATH=. $(BIN)/python -m bench.import_bench
 	PYTHONPATH=. $(BIN)/python -m bench.risk_bench
+	PYTHONPATH=. $(BIN)/python -m bench.chain_bench
 	PYTHONPATH=. $(BIN)/python -m bench.points_bench
 	PYTHONPATH=. $(BIN)/python -m bench.quote
 
