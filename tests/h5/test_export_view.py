@@ -148,3 +148,9 @@ def test_the_export_reads_as_sections_with_the_access_log_and_consent(settings):
     history = {r["label"]: r["node"]["text"] for r in view["consent_history"]["items"][0]["rows"]}
     assert history == {"用途": "营销消息与优惠", "已同意": "否", "隐私政策版本": "2026-12", "渠道": "会员页面",
                        "时间": "2026-12-05 10:00"}  # fmt: skip
+
+
+def test_an_object_with_nothing_filled_in_reads_as_none():
+    assert value_node("utm", {"source": "", "medium": None}) == {"kind": "empty"}
+    assert value_node("utm", {})["kind"] == "empty"
+    assert value_node("utm", {"source": "wechat", "medium": ""})["kind"] == "rows"

@@ -267,7 +267,7 @@ def value_node(key: str, value: Any, *, parent: str = "", enums: Mapping[str, Wo
     """Any exported value as a node the template walks (see the module docstring)."""
     enums = enums or {}
     if isinstance(value, Mapping):
-        if not value:
+        if all(v is None or v == "" for v in value.values()):  # {} or nothing filled in ("utm")
             return {"kind": "empty"}
         return {
             "kind": "rows",
