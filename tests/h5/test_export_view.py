@@ -69,6 +69,8 @@ def test_a_datetime_reads_in_local_time(settings):
         ("loyalty.points", "kind", "earn", "获得"),
         ("members.consent", "purpose", "marketing", "营销消息与优惠"),
         ("notify.messages", "status", "sent", "已发送"),
+        ("notify.messages", "template", "signup_confirmed", "报名成功"),
+        ("notify.messages", "template", "risk.warning", "安全提醒"),
         ("commerce.orders", "status", "teleported", "teleported"),  # a code with no label reads as itself
     ],
 )

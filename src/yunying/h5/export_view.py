@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yunying.analytics.models import Lifecycle
+from yunying.campaigns.messages import TEMPLATES as CAMPAIGN_MESSAGES
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.commerce.models import OrderStatus
 from yunying.h5.templatetags.h5_tags import yuan
@@ -176,6 +177,14 @@ MESSAGE_CHANNEL_WORDS = {
     "email": gettext_lazy("E-mail"),
     "push": gettext_lazy("App notification"),
 }
+MESSAGE_WORDS = {  # a message by its subject: the campaigns' own, and the other apps' in brief
+    **{key: subject for key, (subject, _body) in CAMPAIGN_MESSAGES.items()},
+    "loyalty.tier_changed": gettext_lazy("Member level changed"),
+    "privacy.breach_notice": gettext_lazy("Notice about your personal data"),
+    "risk.review_decided": gettext_lazy("Result of the human review you asked for"),
+    "risk.warning": gettext_lazy("Security warning"),
+    "segment.marketing": gettext_lazy("Offers and news"),
+}
 TIER_CHANGE_WORDS = {"upgrade": gettext_lazy("Level up"), "downgrade": gettext_lazy("Level down")}
 DECISION_ACTION_WORDS = {"allow": gettext_lazy("Allowed"), **ACTION_WORDS}
 LANGUAGE_WORDS = dict(settings.LANGUAGES)
@@ -197,7 +206,7 @@ ENUMS: dict[str, dict[str, Words]] = {
     },
     "members.identity": {"result": IdentityCheckResult},
     "members.consent": {"purpose": ConsentPurpose, "channel": CONSENT_CHANNEL_WORDS},
-    "notify.messages": {"status": OutboxStatus, "channel": MESSAGE_CHANNEL_WORDS},
+    "notify.messages": {"status": OutboxStatus, "channel": MESSAGE_CHANNEL_WORDS, "template": MESSAGE_WORDS},
     "promotions.coupons": {"state": CouponState, "source": CouponSource},
     "risk.decisions": {"entry": ENTRY_WORDS, "action": DECISION_ACTION_WORDS, "review": CaseStatus},
     "consent": {"purpose": ConsentPurpose, "channel": CONSENT_CHANNEL_WORDS},
