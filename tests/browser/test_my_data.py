@@ -32,6 +32,15 @@ MEMBER_ID = """
 from yunying.members.services import member_find
 print(member_find(phone="%s").pk)
 """
+ORDER = """
+from yunying.commerce.services import order_ingest
+from yunying.commerce.validation import order_parse
+from yunying.core.permissions import Actor, Role
+order_ingest(order=order_parse({
+    "external_id": "SO-MYDATA-1", "member": {"phone": "%s"}, "channel": "app", "paid_at": "2026-11-30T16:30:00+00:00",
+    "lines": [{"sku": "TEA-1", "category": "tea", "unit_price_fen": 12800, "quantity": 2, "paid_fen": 25600}],
+}), actor=Actor(kind="api_key", id=7, label="storefront", role=Role.INTEGRATION))
+"""
 SMS_AGAIN = """
 from yunying.core.ratelimit import ratelimit_release
 from yunying.members.signin import PHONE_LIMITS, _phone_key
@@ -71,11 +80,33 @@ def test_a_member_sees_a_reveal_exports_and_deletes_then_signs_in_afresh(phone, 
     data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert data["holdings"]["members.profile"]["data"]["phone"] == E164
     assert any("寄送纪念徽章" in row["purpose"] for row in data["access_log"])
-    # the readable page
+    # the readable page, with an order of the member's
+    _shell(site, ORDER % E164)
     phone.locator("#export-page").click()
     phone.wait_for_url(re.compile("/m/me/data/export/"))
-    assert E164 in phone.locator("main").inner_text()
+    # folded: one line per holding, so the page is short on a phone (the raw JSON was ~12,400 px)
+    sections = phone.locator(".h5-export-section")
+    assert sections.count() >= 10
+    folded_height = phone.evaluate("document.documentElement.scrollHeight")
+    assert folded_height < 1800, folded_height
     check_page(phone, "h5-mydata-export")
+    # a section opens into label: value rows, in Chinese and Beijing time, never raw keys or codes
+    profile = phone.locator('.h5-export-section[data-key="members.profile"]')
+    assert E164 not in profile.inner_text()  # folded
+    profile.locator("summary").click()
+    text = profile.inner_text()
+    assert E164 in text and "手机号" in text and "注册时间" in text
+    assert "registered_at" not in text and not re.search(r"\dT\d{2}:\d{2}", text)
+    order = phone.locator('.h5-export-section[data-key="commerce.orders"]')
+    order.locator("summary").click()
+    text = order.inner_text()
+    assert "SO-MYDATA-1" in text and "¥256.00" in text and "已支付" in text and "2026-12-01 00:30" in text
+    assert "_fen" not in text and "paid_at" not in text
+    access = phone.locator('.h5-export-section[data-key="access_log"]')
+    access.locator("summary").click()
+    assert "寄送纪念徽章" in access.inner_text() and not re.search(r"\dT\d{2}:\d{2}", access.inner_text())
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375  # nothing runs off the side
+    check_page(phone, "h5-mydata-export-open")
     # delete, confirmed
     phone.goto("/m/me/data/delete/")
     check_page(phone, "h5-mydata-delete")

@@ -5,6 +5,7 @@ deleting the account, after which the same phone signs in as a new member."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from django.test import Client
 
 from tests.h5.conftest import sign_in
 from yunying.campaigns.models import SignupRefusal
+from yunying.commerce.models import OrderStatus
 from yunying.core.permissions import Actor, Role
 from yunying.core.purposes import reveal_authorize
 from yunying.core.ratelimit import ratelimit_reset
@@ -94,6 +96,42 @@ def test_the_export_downloads_json_and_shows_a_page(member_client):
     assert data["holdings"]["members.profile"]["data"]["phone"] == PHONE
     page = member_client.post("/m/me/data/export/", {"format": "html"}).content.decode()
     assert PHONE in page
+
+
+def test_the_export_page_reads_in_words_amounts_in_yuan_and_local_times(member_client, settings):
+    # given: an order, a sign-up, points and an automatic decision about the member
+    from tests.campaigns.factories import CampaignFactory
+    from tests.campaigns.helpers import sign_up
+    from tests.commerce.helpers import ingest, order_payload, refund
+    from yunying.core.permissions import SYSTEM
+    from yunying.loyalty.ledger import points_earn
+
+    settings.TIME_ZONE = "Asia/Shanghai"
+    member = member_find(phone=PHONE)
+    ingest(order_payload("SO-PAGE", phone=PHONE, paid_at="2026-11-30T16:30:00+00:00"))
+    refund("SO-PAGE", external_id="R1", amount_fen=1000)
+    sign_up(CampaignFactory(status="published"), PHONE)
+    points_earn(
+        member_id=member.pk, points=50, key="t:1", source="manual", actor=SYSTEM, expires_at=None, memo=""
+    )
+    Decision.objects.create(
+        entry="order.ingest", subject_type="order", subject_ref="o1", member_ref=f"p:{member.phone_index}",
+        at=datetime.now(UTC), score=80, action="review", reasons=[],
+    )  # fmt: skip
+    # when
+    page = member_client.post("/m/me/data/export/", {"format": "html"}).content.decode()
+    main = page[page.index("<main") :]
+    # then: folded sections, words for keys and codes, yuan, Beijing time
+    holdings = json.loads(member_client.post("/m/me/data/export/", {"format": "json"}).content)["holdings"]
+    assert main.count("<details") == len(holdings) + 2  # and the access log and the consent
+    assert "_fen" not in main and "total_fen" not in main
+    assert not re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}", main)  # no ISO time stamps
+    assert "¥149.97" in main and "¥90.00" in main and "¥10.00" in main  # total, a line, the refund
+    assert str(OrderStatus.PARTIALLY_REFUNDED.label) in main  # the status in words
+    assert "2026-12-01 00:30" in main  # paid 16:30 UTC is past midnight in Beijing
+    assert "Order number" in main and "SO-PAGE" in main and "Hold for human review" in main
+    assert '"status"' not in main and "partially_refunded" not in main and "order.ingest" not in main
+    assert PHONE in main
 
 
 def test_the_export_past_the_limit_is_refused_with_its_code(member_client, settings):

@@ -6,15 +6,13 @@ Thin: read through privacy.rights_selectors, act through privacy.rights, render.
 
 from __future__ import annotations
 
-import json
-
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yunying.core.errors import DomainError
+from yunying.h5.export_view import export_view
 from yunying.h5.session import member_logout, member_of, member_required
 from yunying.members.consent import consent_state
 from yunying.members.models import ConsentPurpose
@@ -66,21 +64,10 @@ def data_export(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.json"'
         response["Cache-Control"] = "no-store"
         return response
-    context = {"data": data, "pretty": _pretty(data), "exported_at": timezone.now()}
+    context = {"view": export_view(data), "exported_at": timezone.now()}
     response = _page(request, "h5/mydata_export.html", context)
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _pretty(data: dict) -> list[dict]:
-    """Each holding's data as indented text, under its label: readable without a JSON viewer."""
-    return [
-        {
-            "label": held["label"],
-            "text": json.dumps(held["data"], cls=DjangoJSONEncoder, ensure_ascii=False, indent=2),
-        }
-        for held in data["holdings"].values()
-    ]
 
 
 @member_required(consent=False)
