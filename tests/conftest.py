@@ -24,12 +24,15 @@ def is_postgres() -> bool:
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Rate-limit counters live in the cache or the shared counter file (ids repeat across tests):
-    every test starts without."""
+    """Rate-limit counters live in the cache or the shared counter file (ids repeat across tests), and
+    event coupon templates in a process cache: every test starts without."""
     from yunying.core.ratelimit import ratelimit_reset
+    from yunying.promotions.event_templates import event_templates_forget
 
     cache.clear()
     ratelimit_reset()
+    # per-process for 5 s: a coupon template a rolled-back test made would haunt the next one
+    event_templates_forget()
     yield
     cache.clear()
     ratelimit_reset()
