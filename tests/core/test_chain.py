@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -14,6 +15,7 @@ from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from tests.rush import at_once
 from yunying.core.audit import ACCESS_TABLE, AUDIT_TABLE, append_only_sql, audit_record, pii_access_record
 from yunying.core.chain import ACCESS_CHAIN, AUDIT_CHAIN, CHAINS, HASH_FIELDS, chain_model, chain_verify
 from yunying.core.models import AuditEntry, PersonalDataAccess
@@ -191,6 +193,36 @@ def test_eight_operators_at_once_keep_one_linear_chain():
     assert chain_verify(ACCESS_CHAIN, PersonalDataAccess).ok
     hashes = list(AuditEntry.objects.order_by("id").values_list("prev_hash", "row_hash"))
     assert len({prev for prev, _ in hashes}) == 8  # no two rows share a predecessor: no fork
+
+
+@pytest.mark.django_db(transaction=True)
+def test_appends_to_both_chains_in_opposite_orders_never_deadlock():
+    """A reveal audited then logged, and a file logged then audited (privacy.rights request_export):
+    each takes the chains' locks in key order (the chain bench found the deadlock)."""
+
+    def audit_then_access(i: int):
+        def run():
+            with transaction.atomic():
+                audit_record(actor=OPERATOR, action="member.reveal", object_type="member", object_id=i)
+                time.sleep(0.05)  # hold the first lock while the other side takes its own
+                pii_access_record(actor=OPERATOR, member_ids=[i], fields=["phone"], purpose="查看")
+
+        return run
+
+    def access_then_audit(i: int):
+        def run():
+            with transaction.atomic():
+                pii_access_record(actor=OPERATOR, member_ids=[i], fields=["phone"], purpose="查看")
+                time.sleep(0.05)
+                audit_record(
+                    actor=OPERATOR, action="privacy.request_export", object_type="member", object_id=i
+                )
+
+        return run
+
+    results = at_once([audit_then_access(i) if i % 2 else access_then_audit(i) for i in range(6)], ok="ok")
+    assert results == ["ok"] * 6  # a deadlock is core.busy (or a DatabaseError) on one side
+    assert chain_verify(AUDIT_CHAIN, AuditEntry).ok and chain_verify(ACCESS_CHAIN, PersonalDataAccess).ok
 
 
 BEFORE = [("core", "0005_alert_append_only")]

@@ -113,8 +113,12 @@ def chain_append(chain: Chain, model: type, objs: Sequence[Any]) -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("chain_append runs inside the transaction that inserts the rows")
     if connection.vendor == "postgresql":
+        # Every chain's lock up to this one's, in key order: a transaction that appends to both
+        # (a reveal audited and logged, in either order) then never waits against another in the
+        # opposite order — a deadlock the chain bench found. Re-taking a held lock is free.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [chain.lock_key])
+            for key in sorted(c.lock_key for c in CHAINS.values() if c.lock_key <= chain.lock_key):
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
     prev = model.objects.order_by("-id").values_list("row_hash", flat=True).first() or ""
     for obj in objs:
         obj.prev_hash = prev
