@@ -139,11 +139,13 @@ def test_the_export_past_the_limit_is_refused_with_its_code(member_client, setti
     member_client.post("/m/me/data/export/", {"format": "json"})
     refused = member_client.post("/m/me/data/export/", {"format": "json"})
     assert refused.status_code == 429 and 'data-code="core.rate_limited"' in refused.content.decode()
+    assert "times a day" in refused.content.decode()  # a day's limit, told as one (this client reads English)
 
 
 def test_deleting_needs_the_confirmation(member_client):
-    page = member_client.post("/m/me/data/delete/", {}).content.decode()
-    assert 'data-code="privacy.confirmation_required"' in page
+    response = member_client.post("/m/me/data/delete/", {})
+    assert response.status_code == 400  # a refusal, not a success page
+    assert 'data-code="privacy.confirmation_required"' in response.content.decode()
     assert member_find(phone=PHONE) is not None
 
 

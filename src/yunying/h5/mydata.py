@@ -6,9 +6,11 @@ Thin: read through privacy.rights_selectors, act through privacy.rights, render.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yunying.core.errors import DomainError
@@ -53,9 +55,16 @@ def data_export(request: HttpRequest) -> HttpResponse:
     try:
         _request, data = rights.data_export_self(member=request.member, actor=request.actor)
     except DomainError as err:
+        message = err.message
+        if err.code == "core.rate_limited":  # a day's limit, not a rush: say so
+            message = _(
+                "You can get a copy of your data %(n)s times a day (each view or download counts): "
+                "try again tomorrow."
+            ) % {"n": settings.RATE_LIMITS["privacy_export_member_day"]}
         return _page(
-            request, "h5/mydata_export.html", {"error": {"code": err.code, "message": err.message}}, 429
-        )
+            request, "h5/mydata_export.html", {"error": {"code": err.code, "message": message}},
+            _refusal_status(err.code),
+        )  # fmt: skip
     if request.POST.get("format") == "json":
         response = HttpResponse(
             rights.data_export_dumps(data), content_type="application/json; charset=utf-8"
@@ -75,7 +84,7 @@ def data_export(request: HttpRequest) -> HttpResponse:
 def data_delete(request: HttpRequest) -> HttpResponse:
     """Delete the account and data, after an explicit confirmation (what goes and what stays as
     anonymous facts is stated on the page). Done at once unless something must be settled first."""
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         try:
             done = rights.erasure_request_self(
@@ -83,6 +92,7 @@ def data_delete(request: HttpRequest) -> HttpResponse:
             )
         except DomainError as err:
             error = {"code": err.code, "message": err.message}
+            status = _refusal_status(err.code)
         else:
             if done.status == RequestStatus.DONE:
                 member_logout(request)
@@ -94,5 +104,10 @@ def data_delete(request: HttpRequest) -> HttpResponse:
             )
     return _page(
         request, "h5/mydata_delete.html", {"error": error, "holdings": rights_selectors.holdings_view()},
-        status=200,
+        status=status,
     )  # fmt: skip
+
+
+def _refusal_status(code: str) -> int:
+    """A refused page answers with the status the API would give the same refusal."""
+    return {"core.rate_limited": 429, "privacy.member_erased": 409}.get(code, 400)
