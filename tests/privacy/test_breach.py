@@ -584,3 +584,25 @@ def test_a_step_of_another_incident_is_not_found_under_this_one():
     with pytest.raises(DomainError) as refused:
         breach.breach_step_done(incident_id=second.pk, step_id=first.steps.first().pk, notes="x", actor=LEAD)
     assert refused.value.code == BreachError.STEP_NOT_FOUND
+
+
+def test_steps_timed_from_the_opening_before_the_fix_are_re_timed_from_the_discovery():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    retime = import_module("yunying.privacy.migrations.0006_breach_clocks_from_discovery").retime
+    # given: an incident found two days before it was opened, its steps timed the old way (from opening)
+    discovered = timezone.now() - timedelta(days=2)
+    incident = _open(discovered_at=discovered)
+    for step in incident.steps.all():
+        BreachStep.objects.filter(pk=step.pk).update(due_at=incident.opened_at + breach.DEADLINES[step.kind])
+    investigate = incident.steps.get(kind=StepKind.INVESTIGATE)
+    BreachStep.objects.filter(pk=investigate.pk).update(done_at=timezone.now(), notes="done")
+    assert not BreachStep.objects.get(pk=investigate.pk).late  # "done in time", the defect
+    # when
+    retime(apps, None)
+    # then
+    due = {s.kind: s.due_at - discovered for s in incident.steps.all()}
+    assert due == {kind: breach.DEADLINES[kind] for kind in breach.STEP_ORDER}
+    assert BreachStep.objects.get(pk=investigate.pk).late

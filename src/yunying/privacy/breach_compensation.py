@@ -3,7 +3,8 @@ the compensation fields of privacy's breach tables, beside privacy.breach.
 
 `breach_compensate` claims each affected member's row with a conditional update in the transaction
 that issues, so a re-run or a concurrent run issues only what is missing; it works in batches and says
-how many remain. A drill marks each row `drill` and issues nothing."""
+how many remain. A drill marks each row `drill` and issues nothing. A member erased since being added
+is never claimed (no coupon, no tier.extend row) and is counted in `skipped`."""
 
 from __future__ import annotations
 
