@@ -69,7 +69,9 @@ def test_opening_from_the_list_starts_the_clock(console_as):
     incident = BreachIncident.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/breach/{incident.pk}/")
     page = client.get(response["Location"]).content.decode()
-    assert 'data-due="' in page and "剩余 59 分钟" in page  # investigate: 1 h from now, rendered server-side
+    # investigate: 1 h from the discovery 10 minutes ago, rendered server-side
+    assert 'data-due="' in page and ("剩余 49 分钟" in page or "剩余 50 分钟" in page)
+    assert 'id="runbook-basis"' in page and when.strftime("%Y-%m-%d %H:%M") in page
     assert AuditEntry.objects.filter(action="breach.open", actor_label=client.user.username).exists()
 
 
@@ -88,6 +90,95 @@ def test_the_incident_page_shows_masked_samples_and_never_a_phone(console_as):
     page = client.get(f"/console/breach/{incident.pk}/").content.decode()
     phone = member_phone(member)
     assert phone[-8:] not in page and phone[-4:] in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        pytest.param("1800-01-01T00:00", "发现时间早于一年前", id="1800"),
+        pytest.param("１８００-０１-０１T００:００", "请用半角数字 0-9 填写时间", id="full-width"),
+        pytest.param(
+            (timezone.localtime() - timedelta(minutes=5))
+            .strftime("%Y-%m-%dT%H:%M")
+            .translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+            "请用半角数字 0-9 填写时间",
+            id="full-width-recent",
+        ),
+    ],
+)
+def test_an_implausible_discovery_time_is_refused_on_its_field(console_as, typed, said):
+    client = console_as(Role.STRATEGY)
+    response = client.post(
+        "/console/breach/", {"title": "Leak", "discovered_at": typed, "data_kinds": ["phone"]}
+    )
+    assert response.status_code == 422 and said in response.content.decode()
+    assert not BreachIncident.objects.exists()
+
+
+def test_a_step_done_after_the_discovery_deadline_shows_late(console_as):
+    # given: discovered two days ago, opened now
+    client = console_as(Role.STRATEGY)
+    incident = _incident(discovered_at=timezone.now() - timedelta(days=2))
+    step = incident.steps.get(kind=StepKind.INVESTIGATE)
+    assert "已超时 1 天 23 小时" in client.get(f"/console/breach/{incident.pk}/").content.decode()
+    # when done now
+    response = client.post(
+        f"/console/breach/{incident.pk}/steps/{step.pk}/done/", {f"s{step.pk}-notes": "found"}, follow=True
+    )
+    # then it is late, not in time
+    page = response.content.decode()
+    assert "超时完成" in page and "按时完成" not in page
+
+
+def test_the_close_button_says_what_is_missing_and_closing_is_refused(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    page = client.get(f"/console/breach/{incident.pk}/").content.decode()
+    assert 'id="close-blockers"' in page and "向监管部门报告" in page and "已采取的措施" in page
+    response = client.post(f"/console/breach/{incident.pk}/close/", follow=True)
+    assert "关闭前须完成全部步骤" in response.content.decode()
+    assert BreachIncident.objects.get().status == "open"
+    # once everything is done, the page shows no blocker and the incident closes
+    breach.breach_update(incident_id=incident.pk, facts={"cause": "c", "measures": "m"}, actor=LEAD)
+    for step in incident.steps.all():
+        breach.breach_step_done(step_id=step.pk, notes="done", actor=LEAD)
+    assert 'id="close-blockers"' not in client.get(f"/console/breach/{incident.pk}/").content.decode()
+    client.post(f"/console/breach/{incident.pk}/close/")
+    assert BreachIncident.objects.get().status == "closed"
+
+
+def test_an_access_window_ending_before_it_starts_is_a_field_error(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    member = MemberFactory()
+    from yunying.core.audit import pii_access_record
+
+    pii_access_record(actor=LEAD, member_ids=[member.pk], fields=["phone"], purpose="x")
+    now = timezone.localtime()
+    response = client.post(
+        f"/console/breach/{incident.pk}/affected/",
+        {"since": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+         "until": (now - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")},
+        follow=True,
+    )  # fmt: skip
+    page = response.content.decode()
+    assert "结束时间须晚于开始时间" in page and "已添加会员" not in page
+    assert not incident.affected.exists()
+
+
+def test_adding_an_erased_member_says_how_many_were_skipped_and_why(console_as):
+    from yunying.members.personal_data import profile_erase
+
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    live, erased = MemberFactory(), MemberFactory()
+    profile_erase(erased.pk)
+    response = client.post(
+        f"/console/breach/{incident.pk}/affected/", {"member_ids": f"{live.pk} {erased.pk}"}, follow=True
+    )
+    page = response.content.decode()
+    assert "已跳过 1 人：其个人信息已应本人要求删除" in page
+    assert list(incident.affected.values_list("member_id", flat=True)) == [live.pk]
 
 
 def test_an_overdue_step_says_overdue(console_as):

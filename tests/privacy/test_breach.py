@@ -55,12 +55,12 @@ def _audits(action):
 # -- opening and the clock --------------------------------------------------------------------------
 
 
-def test_opening_sets_each_steps_deadline_from_the_opening():
-    # given / when
-    opened = timezone.now()
-    incident = _open(now=opened)
-    # then
-    due = {s.kind: s.due_at - opened for s in incident.steps.all()}
+def test_opening_sets_each_steps_deadline_from_the_discovery():
+    # given / when: discovered half an hour before it was opened here
+    discovered = timezone.now() - timedelta(minutes=30)
+    incident = _open(discovered_at=discovered)
+    # then the law's clocks run from the discovery
+    due = {s.kind: s.due_at - discovered for s in incident.steps.all()}
     assert due == {
         StepKind.INVESTIGATE: timedelta(hours=1),
         StepKind.NOTIFY: timedelta(hours=24),
@@ -89,6 +89,52 @@ def test_a_step_done_after_its_deadline_is_late_and_the_clock_says_so():
     entry = _audits("breach.step_done")[0]
     assert entry.before == {"done_at": None} and entry.after["late"] is True
     assert entry.after["notes"] == "cause found"
+
+
+def test_an_incident_discovered_days_ago_opens_overdue_and_a_step_done_now_is_late():
+    # given: discovered three days ago, opened here only now
+    incident = _open(discovered_at=timezone.now() - timedelta(days=3, minutes=1))
+    steps = {s.kind: s for s in incident.steps.all()}
+    # then every clock is already past its deadline
+    assert {breach.step_clock(s, timezone.now()).state for s in steps.values()} == {"overdue"}
+    # when a step is done now, it was done late: the page, the audit row and the report say so
+    done = breach.breach_step_done(step_id=steps[StepKind.INVESTIGATE].pk, notes="found", actor=LEAD)
+    assert done.late and breach.step_clock(done, timezone.now()).state == "late"
+    assert _audits("breach.step_done")[-1].after["late"] is True
+
+
+@pytest.mark.parametrize(
+    "discovered",
+    [
+        pytest.param(lambda now: now.replace(year=1800, month=1, day=1), id="1800"),
+        pytest.param(lambda now: now - timedelta(days=366), id="a-year-and-a-day"),
+    ],
+)
+def test_a_discovery_more_than_a_year_ago_is_refused_on_its_field(discovered):
+    with pytest.raises(DomainError) as refused:
+        _open(discovered_at=discovered(timezone.now()))
+    assert refused.value.code == "core.invalid"
+    assert [e["field"] for e in refused.value.errors] == ["discovered_at"]
+    assert "year" in refused.value.errors[0]["message"] or "一年" in refused.value.errors[0]["message"]
+    assert not AuditEntry.objects.filter(action="breach.open").exists()
+
+
+def test_a_discovery_within_the_year_is_accepted():
+    incident = _open(discovered_at=timezone.now() - timedelta(days=364))
+    assert incident.pk and incident.steps.count() == 4
+
+
+def test_the_drafted_notice_promises_the_report_and_does_not_claim_it():
+    from django.utils import translation
+
+    # when opened (no report filed: the report step is not done)
+    with translation.override("zh-hans"):
+        zh = _open().notice_measures
+    with translation.override("en"):
+        en = _open().notice_measures
+    # then the notice says the report will be made, never that it was
+    assert "已依法报告" not in zh and "将依法向监管部门报告" in zh
+    assert "have reported" not in en and "will report it to the regulator" in en
 
 
 def test_a_step_is_done_once():
@@ -144,8 +190,59 @@ def test_opening_without_data_kinds_or_in_the_future_names_each_field():
     assert {e["field"] for e in refused.value.errors} == {"title", "data_kinds", "discovered_at"}
 
 
+def _complete(incident, *, skip=()):
+    """Every step done (but those in `skip`) and the findings recorded: what closing needs."""
+    breach.breach_update(incident_id=incident.pk, facts={"cause": "link", "measures": "revoked"}, actor=LEAD)
+    for step in incident.steps.exclude(kind__in=skip):
+        breach.breach_step_done(step_id=step.pk, notes="done", actor=LEAD)
+
+
+def test_closing_needs_every_step_done_and_names_what_is_missing():
+    # given: all done but the report to the regulator, findings recorded
+    incident = _open()
+    _complete(incident, skip=[StepKind.REPORT])
+    # when / then
+    with pytest.raises(DomainError) as refused:
+        breach.breach_close(incident_id=incident.pk, actor=LEAD)
+    assert refused.value.code == BreachError.STEPS_PENDING
+    assert refused.value.data["missing"] == {BreachError.STEPS_PENDING: [StepKind.REPORT]}
+    assert "Report to the regulator" in refused.value.message or "向监管部门报告" in refused.value.message
+    incident.refresh_from_db()
+    assert incident.status == "open" and not _audits("breach.close")
+
+
+def test_closing_needs_the_cause_and_the_measures():
+    # given: every step done, the findings never recorded
+    incident = _open()
+    for step in incident.steps.all():
+        breach.breach_step_done(step_id=step.pk, notes="done", actor=LEAD)
+    with pytest.raises(DomainError) as refused:
+        breach.breach_close(incident_id=incident.pk, actor=LEAD)
+    assert refused.value.code == BreachError.FINDINGS_MISSING
+    assert refused.value.data["missing"] == {BreachError.FINDINGS_MISSING: ["cause", "measures"]}
+    # the cause alone is not enough
+    breach.breach_update(incident_id=incident.pk, facts={"cause": "a shared link"}, actor=LEAD)
+    with pytest.raises(DomainError) as still:
+        breach.breach_close(incident_id=incident.pk, actor=LEAD)
+    assert still.value.data["missing"] == {BreachError.FINDINGS_MISSING: ["measures"]}
+    # when the measures are recorded, it closes
+    breach.breach_update(incident_id=incident.pk, facts={"measures": "revoked"}, actor=LEAD)
+    assert breach.breach_close(incident_id=incident.pk, actor=LEAD).status == "closed"
+    assert len(_audits("breach.close")) == 1
+
+
+def test_a_fresh_incident_names_both_blockers():
+    with pytest.raises(DomainError) as refused:
+        breach.breach_close(incident_id=_open().pk, actor=LEAD)
+    assert set(refused.value.data["missing"]) == {BreachError.STEPS_PENDING, BreachError.FINDINGS_MISSING}
+    assert len(refused.value.data["missing"][BreachError.STEPS_PENDING]) == 4
+
+
 def test_a_closed_incident_takes_no_more_steps():
     incident = _open()
+    _complete(incident, skip=[StepKind.REPORT])
+    report = incident.steps.get(kind=StepKind.REPORT)
+    breach.breach_step_done(step_id=report.pk, notes="filed", actor=LEAD)
     breach.breach_close(incident_id=incident.pk, actor=LEAD)
     with pytest.raises(DomainError) as refused:
         breach.breach_step_done(step_id=incident.steps.first().pk, notes="late", actor=LEAD)
@@ -170,7 +267,7 @@ def test_affected_members_come_from_the_access_trail_by_actor_window_and_fields(
         actor=LEAD,
     )
     # then
-    assert added == 3
+    assert added == breach.Added(3, 0, 0)
     assert set(BreachAffected.objects.values_list("member_id", flat=True)) == {m.pk for m in members[:3]}
     # a second derivation adding a list and a campaign counts each member once
     signed = sign_up(open_campaign, "+8613900000001").member_id
@@ -180,7 +277,7 @@ def test_affected_members_come_from_the_access_trail_by_actor_window_and_fields(
         member_ids=[members[0].pk, members[3].pk],
         actor=LEAD,
     )
-    assert again == 2
+    assert again.added == 2
     assert BreachAffected.objects.get(member_id=signed).source == "campaign"
     summary = breach.breach_affected_summary(incident)
     assert summary.total == 5
@@ -200,6 +297,71 @@ def test_a_time_window_limits_the_access_trail():
         incident_id=incident.pk, access=AccessCriteria(since=timezone.now() - timedelta(days=1)), actor=LEAD
     )
     assert list(BreachAffected.objects.values_list("member_id", flat=True)) == [member_new.pk]
+
+
+def test_an_access_window_that_ends_before_it_starts_is_refused_on_its_field():
+    member = MemberFactory()
+    pii_access_record(actor=LEAKER, member_ids=[member.pk], fields=["phone"], purpose="x")
+    incident = _open()
+    now = timezone.now()
+    with pytest.raises(DomainError) as refused:
+        breach.breach_affected_add(
+            incident_id=incident.pk,
+            access=AccessCriteria(since=now + timedelta(hours=1), until=now - timedelta(days=1)),
+            actor=LEAD,
+        )
+    assert refused.value.code == "core.invalid"
+    assert [e["field"] for e in refused.value.errors] == ["until"]
+    assert not BreachAffected.objects.exists() and not _audits("breach.affected_add")
+
+
+def _erase(member):
+    from yunying.members.personal_data import profile_erase
+
+    profile_erase(member.pk)
+
+
+def test_erased_members_and_ids_of_no_member_are_skipped_and_counted():
+    # given: three members read by the leaking operator, one erased since; and a read of an id
+    # that is no member's (the access trail outlives members)
+    live, erased, other = MemberFactory(), MemberFactory(), MemberFactory()
+    _erase(erased)
+    pii_access_record(actor=LEAKER, member_ids=[live.pk, erased.pk, 987654], fields=["phone"], purpose="x")
+    incident = _open()
+    criteria = AccessCriteria(actor_kind="user", actor_id=4242)
+    # when previewed then added
+    preview = breach.breach_affected_preview(incident_id=incident.pk, access=criteria, actor=LEAD)
+    added = breach.breach_affected_add(incident_id=incident.pk, access=criteria, actor=LEAD)
+    # then only the live member is affected; the operator is told how many were skipped and why
+    assert (preview.matched, preview.new, preview.erased, preview.unknown) == (3, 1, 1, 1)
+    assert added == breach.Added(added=1, erased=1, unknown=1)
+    assert list(BreachAffected.objects.values_list("member_id", flat=True)) == [live.pk]
+    assert _audits("breach.affected_add")[-1].after["skipped"] == {"erased": 1, "unknown": 1}
+    # an erased member in an explicit list is skipped too
+    listed = breach.breach_affected_add(incident_id=incident.pk, member_ids=[erased.pk, other.pk], actor=LEAD)
+    assert listed == breach.Added(added=1, erased=1, unknown=0)
+
+
+def test_a_member_erased_after_being_added_is_neither_notified_nor_compensated(notify_dir):
+    # given: two affected members, one erased afterwards
+    incident, (kept, gone) = _with_members(2)
+    _erase(gone)
+    compensation.breach_compensation_plan(incident_id=incident.pk, kind="extension", days=30, actor=LEAD)
+    # when
+    sent = breach.breach_notice_send(incident_id=incident.pk, actor=LEAD)
+    given = compensation.breach_compensate(incident_id=incident.pk, actor=LEAD)
+    # then the erased member is skipped (and said to be), never messaged nor given an extension
+    assert (sent.queued, sent.total, sent.skipped) == (1, 1, 1)
+    assert (given.issued, given.remaining, given.skipped) == (1, 0, 1)
+    assert set(OutboxMessage.objects.values_list("member_id", flat=True)) == {kept.pk}
+    extended = AuditEntry.objects.filter(action="tier.extend").values_list("object_id", flat=True)
+    assert str(gone.pk) not in {str(x) for x in extended} and len(extended) == 1
+    row = BreachAffected.objects.get(member_id=gone.pk)
+    assert row.notified_at is None and row.compensated_at is None
+    summary = breach.breach_affected_summary(incident)
+    assert (summary.total, summary.notified, summary.compensated, summary.unreachable) == (2, 1, 1, 1)
+    # a re-run neither loops on them nor sends anything
+    assert breach.breach_notice_send(incident_id=incident.pk, actor=LEAD).queued == 0
 
 
 def test_affected_members_need_a_criterion_and_known_ids():
@@ -422,3 +584,25 @@ def test_a_step_of_another_incident_is_not_found_under_this_one():
     with pytest.raises(DomainError) as refused:
         breach.breach_step_done(incident_id=second.pk, step_id=first.steps.first().pk, notes="x", actor=LEAD)
     assert refused.value.code == BreachError.STEP_NOT_FOUND
+
+
+def test_steps_timed_from_the_opening_before_the_fix_are_re_timed_from_the_discovery():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    retime = import_module("yunying.privacy.migrations.0006_breach_clocks_from_discovery").retime
+    # given: an incident found two days before it was opened, its steps timed the old way (from opening)
+    discovered = timezone.now() - timedelta(days=2)
+    incident = _open(discovered_at=discovered)
+    for step in incident.steps.all():
+        BreachStep.objects.filter(pk=step.pk).update(due_at=incident.opened_at + breach.DEADLINES[step.kind])
+    investigate = incident.steps.get(kind=StepKind.INVESTIGATE)
+    BreachStep.objects.filter(pk=investigate.pk).update(done_at=timezone.now(), notes="done")
+    assert not BreachStep.objects.get(pk=investigate.pk).late  # "done in time", the defect
+    # when
+    retime(apps, None)
+    # then
+    due = {s.kind: s.due_at - discovered for s in incident.steps.all()}
+    assert due == {kind: breach.DEADLINES[kind] for kind in breach.STEP_ORDER}
+    assert BreachStep.objects.get(pk=investigate.pk).late

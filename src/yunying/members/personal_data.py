@@ -70,6 +70,11 @@ def member_is_erased(member: Member) -> bool:
     return (member.external_id or "").startswith(ERASED_PREFIX)
 
 
+def members_live():
+    """Members not erased, as a queryset (for a subquery: who may still be messaged or given anything)."""
+    return Member.objects.exclude(external_id__startswith=ERASED_PREFIX)
+
+
 def consent_export(member_id: int) -> dict:
     return {
         "records": [

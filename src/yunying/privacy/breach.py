@@ -2,13 +2,16 @@
 
 The runbook of the seed's "数据泄露应急预案": once an incident is opened, investigate within 1 hour,
 publish progress (the member notice) within 24 hours, compensate the affected members within 72
-hours, and draft the report to the regulator (PIPL art. 57). Each step is due a fixed time after
-opening, assigned to an operator, marked done with notes; every operator action writes an audit row
-with before / after in the transaction of the change.
+hours, and draft the report to the regulator (PIPL art. 57). Each step is due a fixed time after the
+breach was DISCOVERED (the law's clocks run from discovery, not from when someone opened the incident
+here), assigned to an operator, marked done with notes; every operator action writes an audit row
+with before / after in the transaction of the change. An incident closes only once every step is done
+and its cause and measures are recorded (breach_close_blockers).
 
 Affected members are rows (BreachAffected), derived from the access trail, a campaign's sign-ups or
 an explicit list: the count a notice goes to and a compensation is issued to does not move while the
-runbook runs. Notices and compensation are recorded per row, so a re-run sends or issues only what
+runbook runs. Erased members (members.personal_data) and ids of no member are never added, notified
+or compensated: they are skipped and counted for the operator. Notices and compensation are recorded per row, so a re-run sends or issues only what
 is missing, in batches: an interrupted run resumes.
 
 A drill (`is_drill`) runs the same code: its notices are queued to the outbox under the ref
@@ -35,6 +38,7 @@ from yunying.core.errors import DomainError, FieldError, ValidationFailed, messa
 from yunying.core.models import PersonalDataAccess
 from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm
 from yunying.members.models import Member
+from yunying.members.personal_data import members_live
 from yunying.notify.services import outbox_add, outbox_build
 from yunying.notify.templates import Withheld
 from yunying.privacy.breach_errors import BreachError
@@ -49,7 +53,7 @@ from yunying.privacy.models import (
 
 NOTICE_TEMPLATE = "privacy.breach_notice"
 
-# The runbook: each step's deadline after the incident is opened (the seed: 1 h, 24 h, 72 h). The
+# The runbook: each step's deadline after the breach was discovered (the seed: 1 h, 24 h, 72 h). The
 # regulator report is drafted with the compensation: PIPL art. 57 asks for it "promptly"; 72 h is
 # the team's own deadline (GDPR art. 33's), stated here so it can be changed in one place.
 DEADLINES: dict[str, timedelta] = {
@@ -64,6 +68,9 @@ BATCH = 500  # members per transaction when notifying; compensation takes its ow
 MAX_LIST = 10000  # member ids in one explicit list
 MAX_EXTENSION_DAYS = 3650
 SAMPLES = 5
+# How far back a discovery time may lie: a typo guard (1800, 2006 for 2026), and the runbook's clocks
+# are hours: an incident found more than a year ago has no step left to time (docs/breach.md).
+DISCOVERY_MAX_AGE = timedelta(days=365)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -108,6 +115,7 @@ class AffectedSummary:
     notified: int
     compensated: int
     samples: list[dict]  # member id and masked phone and name, never in clear
+    unreachable: int = 0  # erased since they were added: never notified nor compensated
 
 
 def breach_affected_summary(incident: BreachIncident) -> AffectedSummary:
@@ -119,6 +127,7 @@ def breach_affected_summary(incident: BreachIncident) -> AffectedSummary:
         total=Count("id"),
         notified=Count("id", filter=Q(notified_at__isnull=False)),
         compensated=Count("id", filter=Q(compensated_at__isnull=False)),
+        unreachable=Count("id", filter=~Q(member_id__in=members_live().values("pk"))),
     )
     ids = list(rows.order_by("id").values_list("member_id", flat=True)[:SAMPLES])
     members = Member.objects.in_bulk(ids)
@@ -127,7 +136,9 @@ def breach_affected_summary(incident: BreachIncident) -> AffectedSummary:
         member = members.get(member_id)
         contact = member_contact(member, reveal=False) if member else {"phone": None, "name": None}
         samples.append({"member_id": member_id, **contact})
-    return AffectedSummary(counts["total"], counts["notified"], counts["compensated"], samples)
+    return AffectedSummary(
+        counts["total"], counts["notified"], counts["compensated"], samples, counts["unreachable"]
+    )
 
 
 def breach_operators() -> list[tuple[int, str]]:
@@ -159,6 +170,14 @@ def _incident_errors(*, title: str, data_kinds: list[str], discovered_at: dateti
                 "discovered_at", BreachError.INVALID, _("Give when it was discovered (not in the future).")
             )
         )
+    elif discovered_at < now - DISCOVERY_MAX_AGE:
+        errors.append(
+            FieldError(
+                "discovered_at",
+                BreachError.INVALID,
+                _("The discovery time is more than a year ago: check the date."),
+            )
+        )
     return errors
 
 
@@ -182,8 +201,9 @@ def breach_open(
     actor: Actor,
     now: datetime | None = None,
 ) -> BreachIncident:
-    """Open an incident and its runbook: four steps, each due a fixed time from now (DEADLINES), and
-    a first draft of the member notice.
+    """Open an incident and its runbook: four steps, each due a fixed time from the discovery
+    (DEADLINES: an incident opened late starts with steps already overdue), and a first draft of the
+    member notice.
 
     Raises: core.permission_denied, core.invalid (breach.invalid per field)."""
     actor.require(Perm.BREACH_MANAGE)
@@ -201,7 +221,7 @@ def breach_open(
         _notice_draft(incident)
         incident.save()
         BreachStep.objects.bulk_create(
-            BreachStep(incident=incident, kind=kind, position=i, due_at=now + DEADLINES[kind])
+            BreachStep(incident=incident, kind=kind, position=i, due_at=discovered_at + DEADLINES[kind])
             for i, kind in enumerate(STEP_ORDER)
         )
         audit_record(
@@ -223,8 +243,10 @@ def _notice_draft(incident: BreachIncident) -> None:
         "On %(when)s we found that some members' personal data may have been exposed: %(title)s."
     ) % {"when": happened, "title": incident.title}
     incident.notice_data = _("The data concerned: %(kinds)s.") % {"kinds": _kinds_text(incident.data_kinds)}
+    # Drafted when the incident opens, before any report is filed: it says a report WILL be made.
     incident.notice_measures = _(
-        "We stopped the exposure, are investigating its cause and have reported it as the law requires."
+        "We are stopping the exposure and investigating its cause, and will report it to the regulator "
+        "as the law requires."
     )
     incident.notice_advice = _(
         "Be wary of calls and messages that ask for codes, passwords or payments in our name; we never ask for them."
@@ -271,13 +293,63 @@ def breach_update(*, incident_id: int, facts: dict[str, str], actor: Actor) -> B
     return incident
 
 
-def breach_close(*, incident_id: int, actor: Actor) -> BreachIncident:
-    """Close the incident: its record stays, nothing more is done under it.
+@dataclass(frozen=True)
+class Blocker:
+    """What keeps an incident open: a stable code and what is missing, for the operator."""
 
-    Raises: core.permission_denied, breach.not_found, breach.closed."""
+    code: str
+    message: str
+    missing: list[str]  # step kinds, or fact fields
+
+
+def breach_close_blockers(incident: BreachIncident) -> list[Blocker]:
+    """Why the incident cannot be closed yet (empty when it can): every runbook step done, and the
+    cause and the measures taken recorded (the report states them)."""
+    labels = dict(StepKind.choices)
+    pending = [
+        step.kind for step in sorted(incident.steps.all(), key=lambda s: s.position) if step.done_at is None
+    ]
+    blockers = []
+    if pending:
+        blockers.append(
+            Blocker(
+                BreachError.STEPS_PENDING,
+                message_for(BreachError.STEPS_PENDING)
+                % {"steps": "、".join(str(labels.get(k, k)) for k in pending)},
+                pending,
+            )
+        )
+    fact_labels = {"cause": _("the cause"), "measures": _("the measures taken")}
+    empty = [field for field in fact_labels if not getattr(incident, field).strip()]
+    if empty:
+        blockers.append(
+            Blocker(
+                BreachError.FINDINGS_MISSING,
+                message_for(BreachError.FINDINGS_MISSING)
+                % {"fields": "、".join(str(fact_labels[f]) for f in empty)},
+                empty,
+            )
+        )
+    return blockers
+
+
+def breach_close(*, incident_id: int, actor: Actor) -> BreachIncident:
+    """Close the incident: its record stays, nothing more is done under it. Only once every step is
+    done and the cause and measures are recorded: the message names everything missing, the code is
+    the first blocker's (`missing` in the data lists each blocker's code and items).
+
+    Raises: core.permission_denied, breach.not_found, breach.closed, breach.steps_pending,
+    breach.findings_missing."""
     actor.require(Perm.BREACH_MANAGE)
     with transaction.atomic(durable=True):
         incident = incident_lock(incident_id)
+        blockers = breach_close_blockers(incident)
+        if blockers:
+            raise DomainError(
+                blockers[0].code,
+                " ".join(b.message for b in blockers),
+                missing={b.code: b.missing for b in blockers},
+            )
         incident.status = IncidentStatus.CLOSED
         incident.save(update_fields=["status", "updated_at"])
         audit_record(
@@ -410,6 +482,10 @@ def _derive(
     Raises: breach.criteria_required, breach.members_unknown, core.invalid (more than MAX_LIST ids)."""
     if access is None and campaign_id is None and not member_ids:
         raise DomainError(BreachError.CRITERIA_REQUIRED)
+    if access is not None and access.since and access.until and access.since >= access.until:
+        raise ValidationFailed(
+            [FieldError("until", BreachError.INVALID, _("The window must end after it starts."))]
+        )
     if member_ids and len(set(member_ids)) > MAX_LIST:
         raise ValidationFailed(
             [FieldError("member_ids", BreachError.INVALID, _("At most 10,000 members at once."))]
@@ -434,11 +510,26 @@ def _derive(
     return found
 
 
+def _reachable(found: dict[int, str]) -> tuple[dict[int, str], int, int]:
+    """The members of `found` who exist and are not erased; and how many were erased, how many are
+    ids of no member (the access trail and sign-ups keep the ids of members since gone)."""
+    ids = sorted(found)
+    live: set[int] = set()
+    existing: set[int] = set()
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        existing.update(Member.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+        live.update(members_live().filter(pk__in=chunk).values_list("pk", flat=True))
+    return {m: s for m, s in found.items() if m in live}, len(existing - live), len(ids) - len(existing)
+
+
 @dataclass(frozen=True)
 class Preview:
     matched: int  # members the criteria name
-    new: int  # of them, not yet affected by this incident
+    new: int  # of them, not yet affected by this incident (and neither erased nor unknown)
     samples: list[dict]  # a few of the new ones, masked
+    erased: int = 0  # named but erased: skipped
+    unknown: int = 0  # ids of no member (from the access trail or a campaign): skipped
 
 
 def breach_affected_preview(
@@ -459,7 +550,8 @@ def breach_affected_preview(
     actor.require(Perm.BREACH_VIEW)
     incident = breach_get(incident_id)
     access = access if access is not None and access.given() else None
-    found = _derive(access, campaign_id, member_ids)
+    named = _derive(access, campaign_id, member_ids)
+    found, erased, unknown = _reachable(named)
     present = (
         set(
             BreachAffected.objects.filter(incident=incident, member_id__in=list(found)).values_list(
@@ -474,7 +566,14 @@ def breach_affected_preview(
     samples = [
         {"member_id": m, **member_contact(members[m], reveal=False)} for m in new[:SAMPLES] if m in members
     ]
-    return Preview(matched=len(found), new=len(new), samples=samples)
+    return Preview(matched=len(named), new=len(new), samples=samples, erased=erased, unknown=unknown)
+
+
+@dataclass(frozen=True)
+class Added:
+    added: int  # members added by this call
+    erased: int  # named but erased: not added (an erased member is never messaged nor given anything)
+    unknown: int  # ids of no member: not added
 
 
 def breach_affected_add(
@@ -485,9 +584,11 @@ def breach_affected_add(
     member_ids: list[int] | None = None,
     actor: Actor,
     now: datetime | None = None,
-) -> int:
+) -> Added:
     """Add the members a breach affects, from the access trail, a campaign's sign-ups and/or an
-    explicit list; a member already added stays once. Returns how many were new.
+    explicit list; a member already added stays once. Erased members and ids of no member (the access
+    trail and sign-ups outlive a member) are skipped and counted. Returns how many were new, and
+    how many were skipped and why.
 
     Raises: core.permission_denied, breach.not_found, breach.closed, breach.criteria_required,
     breach.members_unknown, core.invalid (more than MAX_LIST ids)."""
@@ -497,7 +598,7 @@ def breach_affected_add(
     breach_get(incident_id)  # breach.not_found before the reads below
     # The reads run before the write transaction (they may stream many rows); the rows they give are
     # inserted once each (unique incident+member), so a concurrent add cannot double a member.
-    found = _derive(access, campaign_id, member_ids)
+    found, erased, unknown = _reachable(_derive(access, campaign_id, member_ids))
     with transaction.atomic(durable=True):
         incident = incident_lock(incident_id)
         before = BreachAffected.objects.filter(incident=incident).count()
@@ -525,9 +626,10 @@ def breach_affected_add(
         }
         audit_record(
             actor=actor, action="breach.affected_add", object_type="breach_incident", object_id=incident.pk,
-            before={"affected": before}, after={"affected": after, "criteria": criteria},
+            before={"affected": before},
+            after={"affected": after, "criteria": criteria, "skipped": {"erased": erased, "unknown": unknown}},
         )  # fmt: skip
-    return after - before
+    return Added(after - before, erased, unknown)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -568,6 +670,7 @@ def notice_ref(incident: BreachIncident) -> str:
 class Sent:
     queued: int  # members whose notice was queued by this call
     total: int  # members notified so far
+    skipped: int = 0  # affected members erased since they were added: never messaged
 
 
 def breach_notice_send(*, incident_id: int, actor: Actor, now: datetime | None = None) -> Sent:
@@ -575,7 +678,7 @@ def breach_notice_send(*, incident_id: int, actor: Actor, now: datetime | None =
     interruption goes on where it stopped; a member is never messaged twice: each row is marked in
     the batch's transaction, and the outbox's dedupe key refuses a second message).
 
-    A service message (it goes whatever the member's marketing consent). A drill's notices go to the
+    A service message (it goes whatever the member's marketing consent); never to an erased member. A drill's notices go to the
     outbox marked as a drill and are never delivered (module docstring).
 
     Raises: core.permission_denied, breach.not_found, breach.closed, breach.no_affected,
@@ -594,7 +697,9 @@ def breach_notice_send(*, incident_id: int, actor: Actor, now: datetime | None =
             if any(not getattr(incident, part).strip() for part in NOTICE_PARTS):
                 raise DomainError(BreachError.NOTICE_INCOMPLETE)
             rows = list(
-                BreachAffected.objects.filter(incident=incident, notified_at__isnull=True)
+                BreachAffected.objects.filter(
+                    incident=incident, notified_at__isnull=True, member_id__in=members_live().values("pk")
+                )
                 .order_by("id")
                 .values_list("id", "member_id")[:BATCH]
             )
@@ -622,9 +727,13 @@ def breach_notice_send(*, incident_id: int, actor: Actor, now: datetime | None =
                 after={"notified": incident.notice_count, "drill": incident.is_drill, "first": first},
             )  # fmt: skip
             queued += len(rows)
+    rows = BreachAffected.objects.filter(incident_id=incident_id)
     return Sent(
         queued=queued,
-        total=BreachAffected.objects.filter(incident_id=incident_id, notified_at__isnull=False).count(),
+        total=rows.filter(notified_at__isnull=False).count(),
+        skipped=rows.filter(notified_at__isnull=True)
+        .exclude(member_id__in=members_live().values("pk"))
+        .count(),
     )
 
 

@@ -3,7 +3,8 @@ the compensation fields of privacy's breach tables, beside privacy.breach.
 
 `breach_compensate` claims each affected member's row with a conditional update in the transaction
 that issues, so a re-run or a concurrent run issues only what is missing; it works in batches and says
-how many remain. A drill marks each row `drill` and issues nothing."""
+how many remain. A drill marks each row `drill` and issues nothing. A member erased since being added
+is never claimed (no coupon, no tier.extend row) and is counted in `skipped`."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from yunying.core.errors import DomainError, FieldError, ValidationFailed
 from yunying.core.permissions import Actor, Perm
 from yunying.loyalty.errors import LoyaltyError
 from yunying.loyalty.tiers import tier_extend
+from yunying.members.personal_data import members_live
 from yunying.privacy.breach import MAX_EXTENSION_DAYS, breach_get, incident_lock, incident_snapshot
 from yunying.privacy.breach_errors import BreachError
 from yunying.privacy.models import BreachAffected, BreachIncident, CompensationKind, IncidentStatus
@@ -77,6 +79,7 @@ class Compensated:
     refused: int  # members the promotion refused (they hold as many coupons as it allows)
     remaining: int  # affected members not compensated yet (run again to go on)
     stopped: str = ""  # a code that stopped the run (the coupon ran out, the promotion ended)
+    skipped: int = 0  # affected members erased since they were added: given nothing
 
 
 def breach_compensate(
@@ -95,7 +98,11 @@ def breach_compensate(
         raise DomainError(BreachError.CLOSED)
     if incident.compensation_kind == CompensationKind.NONE:
         raise DomainError(BreachError.COMPENSATION_UNSET)
-    pending = BreachAffected.objects.filter(incident=incident, compensated_at__isnull=True)
+    # An erased member is given nothing (no coupon, no tier.extend row): never pending.
+    live = members_live().values("pk")
+    pending = BreachAffected.objects.filter(
+        incident=incident, compensated_at__isnull=True, member_id__in=live
+    )
     if not BreachAffected.objects.filter(incident=incident).exists():
         raise DomainError(BreachError.NO_AFFECTED)
     rows = list(pending.order_by("id").values_list("id", "member_id")[: max(1, batch_size)])
@@ -117,19 +124,29 @@ def breach_compensate(
             stopped = error.code  # the coupon ran out or stopped: nothing more can be issued now
             break
         issued += outcome
+    skipped = (
+        BreachAffected.objects.filter(incident=incident, compensated_at__isnull=True)
+        .exclude(member_id__in=live)
+        .count()
+    )
     with transaction.atomic(durable=True):
         audit_record(
             actor=actor, action="breach.compensate", object_type="breach_incident", object_id=incident.pk,
             before={"remaining": before},
-            after={"remaining": pending.count(), "kind": incident.compensation_kind, "issued": issued, "refused": refused,
-                   "stopped": stopped, "drill": incident.is_drill},
+            after={"remaining": pending.count(), "kind": incident.compensation_kind, "issued": issued,
+                   "refused": refused, "skipped_erased": skipped, "stopped": stopped, "drill": incident.is_drill},
         )  # fmt: skip
-    return Compensated(issued, refused, pending.count(), stopped)
+    return Compensated(issued, refused, pending.count(), stopped, skipped)
 
 
 def _compensate_one(incident: BreachIncident, row_id: int, member_id: int, *, actor: Actor, now) -> int:
     """Claim the member's row and issue, in the caller's transaction; 0 when another run had it."""
-    claimed = BreachAffected.objects.filter(pk=row_id, compensated_at__isnull=True).update(compensated_at=now)
+    # The claim re-checks the member under this transaction: one erased meanwhile is not claimed.
+    claimed = (
+        BreachAffected.objects.filter(pk=row_id, compensated_at__isnull=True)
+        .filter(member_id__in=members_live().values("pk"))
+        .update(compensated_at=now)
+    )
     if not claimed:
         return 0
     if incident.is_drill:

@@ -23,6 +23,8 @@ class BreachError(StrEnum):
     NOTICE_INCOMPLETE = "breach.notice_incomplete"  # sending a notice with an empty part
     COMPENSATION_UNSET = "breach.compensation_unset"  # compensating before choosing what
     COMPENSATION_STARTED = "breach.compensation_started"  # changing the plan once members received it
+    STEPS_PENDING = "breach.steps_pending"  # closing with a runbook step not done
+    FINDINGS_MISSING = "breach.findings_missing"  # closing without the cause or the measures recorded
 
 
 register_messages(
@@ -48,5 +50,7 @@ register_messages(
         BreachError.COMPENSATION_STARTED: _(
             "Members have received the compensation; it can no longer be changed."
         ),
+        BreachError.STEPS_PENDING: _("Mark every step done before closing; not done: %(steps)s."),
+        BreachError.FINDINGS_MISSING: _("Record %(fields)s before closing."),
     }
 )

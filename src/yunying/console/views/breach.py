@@ -43,6 +43,16 @@ _WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%
 _WHEN_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
 
 
+class WhenField(forms.DateTimeField):
+    """A time typed as ASCII digits only: strptime reads full-width digits ("１８００") as numbers, which
+    the house rule (core.numbers) refuses everywhere a person types a number."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and not value.isascii():
+            raise forms.ValidationError(_("Give the time with the digits 0-9."), code="invalid")
+        return super().to_python(value)
+
+
 class OpenForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("What happened (title)"), max_length=200)
     is_drill = forms.BooleanField(
@@ -53,8 +63,11 @@ class OpenForm(forms.Form):
             "compensation issues nothing."
         ),
     )
-    discovered_at = forms.DateTimeField(
-        label=gettext_lazy("Discovered at"), widget=_WHEN, input_formats=_WHEN_FORMATS
+    discovered_at = WhenField(
+        label=gettext_lazy("Discovered at"),
+        widget=_WHEN,
+        input_formats=_WHEN_FORMATS,
+        help_text=gettext_lazy("The runbook's deadlines count from this time; at most a year ago."),
     )
     data_kinds = forms.MultipleChoiceField(
         label=gettext_lazy("Data exposed"), choices=DataKind.choices, widget=forms.CheckboxSelectMultiple
@@ -97,10 +110,10 @@ class AffectedForm(forms.Form):
     access_actor = forms.CharField(
         label=gettext_lazy("Accessed by (operator name, or user:ID)"), required=False, max_length=150
     )
-    since = forms.DateTimeField(
+    since = WhenField(
         label=gettext_lazy("Accessed from"), required=False, widget=_WHEN, input_formats=_WHEN_FORMATS
     )
-    until = forms.DateTimeField(
+    until = WhenField(
         label=gettext_lazy("Accessed until"), required=False, widget=_WHEN, input_formats=_WHEN_FORMATS
     )
     fields = forms.MultipleChoiceField(
@@ -120,6 +133,13 @@ class AffectedForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=gettext_lazy("Separated by spaces, commas or new lines."),
     )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since >= until:
+            self.add_error("until", _("The window must end after it starts."))
+        return data
 
     def clean_member_ids(self) -> list[int]:
         parts = [p for p in re.split(r"[\s,，;；]+", self.cleaned_data["member_ids"]) if p]
@@ -226,6 +246,16 @@ def clock_words() -> dict[str, str]:
     }
 
 
+def _skipped_text(erased: int, unknown: int) -> str:
+    """Why some members named were left out ("" when none were)."""
+    parts = []
+    if erased:
+        parts.append(_("%(n)d skipped: erased at their request.") % {"n": erased})
+    if unknown:
+        parts.append(_("%(n)d skipped: no such member any more.") % {"n": unknown})
+    return " ".join(parts)
+
+
 def _refused_text(refused: DomainError) -> str:
     if isinstance(refused, ValidationFailed):
         return " ".join(e["message"] for e in refused.errors)
@@ -314,6 +344,7 @@ def _detail(
         ),
         "can_manage": request.actor.can(Perm.BREACH_MANAGE),
         "is_open": incident.status == "open",
+        "blockers": breach.breach_close_blockers(incident),
     }
     return render(request, "console/breach/detail.html", context, status=status)
 
@@ -422,7 +453,12 @@ def affected_add(request: HttpRequest, incident_id: int) -> HttpResponse:
     except DomainError as refused:
         messages.error(request, _refused_text(refused))
     else:
-        messages.success(request, _("Members added: %(n)d.") % {"n": added})
+        text = _("Members added: %(n)d.") % {"n": added.added}
+        skipped = _skipped_text(added.erased, added.unknown)
+        if skipped:
+            messages.warning(request, f"{text} {skipped}")
+        else:
+            messages.success(request, text)
     return _back(incident_id, "affected")
 
 
@@ -450,11 +486,14 @@ def notice_send(request: HttpRequest, incident_id: int) -> HttpResponse:
     except DomainError as refused:
         messages.error(request, _refused_text(refused))
     else:
-        messages.success(
-            request,
-            _("Notice queued for %(queued)d members (%(total)d notified in all).")
-            % {"queued": sent.queued, "total": sent.total},
-        )
+        text = _("Notice queued for %(queued)d members (%(total)d notified in all).") % {
+            "queued": sent.queued,
+            "total": sent.total,
+        }
+        if sent.skipped:
+            messages.warning(request, f"{text} {_skipped_text(sent.skipped, 0)}")
+        else:
+            messages.success(request, text)
     return _back(incident_id, "notice")
 
 
@@ -487,10 +526,14 @@ def compensate(request: HttpRequest, incident_id: int) -> HttpResponse:
     text = _("Compensation given to %(issued)d members; %(refused)d could not receive it; %(remaining)d remain.") % {
         "issued": result.issued, "refused": result.refused, "remaining": result.remaining,
     }  # fmt: skip
+    if result.skipped:
+        text = f"{text} {_skipped_text(result.skipped, 0)}"
     if result.stopped:
         from yunying.core.errors import message_for
 
         messages.warning(request, f"{text} {message_for(result.stopped)}")
+    elif result.skipped:
+        messages.warning(request, text)
     else:
         messages.success(request, text)
     return _back(incident_id, "compensation")
