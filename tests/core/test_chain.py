@@ -295,3 +295,14 @@ def test_the_console_audit_pages_show_the_chain_status(client, django_user_model
     assert chain_verify_tail(AUDIT_CHAIN, AuditEntry).broken_id == entries[2].pk
     tamper(AUDIT_TABLE, f"DELETE FROM {AUDIT_TABLE} WHERE id = %s", [entries[1].pk])
     assert chain_verify_tail(AUDIT_CHAIN, AuditEntry).broken_id == entries[2].pk
+
+
+def test_verify_without_a_recorded_head_warns_that_a_deleted_tail_would_pass():
+    """Every access row wiped still verifies 'ok' (outside review): the command says what it cannot see."""
+    err = io.StringIO()
+    call_command("audit", "verify", stdout=io.StringIO(), stderr=err)
+    assert "WARNING no --expect-head given" in err.getvalue()
+    err = io.StringIO()
+    head = chain_verify(AUDIT_CHAIN, AuditEntry).head_text
+    call_command("audit", "verify", f"--expect-head=audit={head}", stdout=io.StringIO(), stderr=err)
+    assert "audit: WARNING" not in err.getvalue() and "access: WARNING" in err.getvalue()

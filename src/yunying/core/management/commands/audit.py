@@ -41,6 +41,14 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"{name}: ok, verified through row {verdict.count}, head {verdict.head_text}"
                 )
+                if name not in expected:
+                    # rows deleted from the end (or every row) leave a shorter chain that verifies:
+                    # only a head recorded earlier, elsewhere, tells
+                    self.stderr.write(
+                        f"{name}: WARNING no --expect-head given: rows deleted from the end would not "
+                        "be noticed. Compare with a head recorded earlier (the worker logs them hourly: "
+                        "'audit chain heads' lines)."
+                    )
                 continue
             broken = True
             where = f"row id {verdict.broken_id}" if verdict.broken_id is not None else "the tail"
