@@ -87,6 +87,7 @@ def test_the_rule_end_to_end_with_a_watermark_and_access_rows(world):
         rows[0][0].startswith("# ")
         and f"#{approval_id}" in rows[0][0]
         and "alice key (api_key:" in rows[0][0]
+        and "prize_delivery" not in rows[0][0]  # the purpose in words, not its code
     )
     assert "13800000001" in response.body.decode()
     assert PersonalDataAccess.objects.count() == 3

@@ -26,7 +26,7 @@ from yunying.core.apikeys import actor_person
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor, Perm
-from yunying.core.purposes import Purpose, reveal_authorize
+from yunying.core.purposes import PURPOSE_LABELS, Purpose, reveal_authorize
 from yunying.core.scrub import scrub_personal
 from yunying.privacy.errors import ExportError
 from yunying.privacy.models import ExportApproval
@@ -184,7 +184,7 @@ def watermark(approval: ExportApproval) -> str:
         "Personal data in clear, for %(purpose)s only. Exported by %(label)s (%(kind)s:%(id)s), "
         "approved by %(approver)s, approval #%(approval)s, at %(at)s. Do not forward."
     ) % {
-        "purpose": approval.purpose, "label": approval.requester_label, "kind": approval.requester_kind,
+        "purpose": PURPOSE_LABELS.get(approval.purpose, approval.purpose), "label": approval.requester_label, "kind": approval.requester_kind,
         "id": approval.requester_id, "approver": approval.approver_label, "approval": approval.pk,
         "at": timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"),
     }  # fmt: skip

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from yunying.core.audit import audit_record, pii_access_record
 from yunying.core.errors import DomainError
@@ -35,7 +36,7 @@ EXPORT_WINDOW_SECONDS = 86400
 MAX_TEXT = 1000
 EXPORT_FIELDS = ["phone", "name", "email", "birth_date", "answers"]
 RESUME_BATCH = 200
-RESUMED_NOTE = "erased once nothing waited any more"
+RESUMED_NOTE = gettext_noop("erased once nothing waited any more")  # stored in English, shown translated
 
 
 def _clean(text: str) -> str:
@@ -105,7 +106,7 @@ def data_export_self(*, member: Member, actor: Actor) -> tuple[DataSubjectReques
         request = DataSubjectRequest.objects.create(
             member=member, kind=RequestKind.EXPORT, channel=RequestChannel.SELF_SERVICE,
             status=RequestStatus.DONE, received_at=now, due_at=due_at_for(now), created_by="member",
-            handled_by="member", handled_at=now, notes="self-service download",
+            handled_by="member", handled_at=now, notes=gettext_noop("self-service download"),
         )  # fmt: skip
         pii_access_record(
             actor=actor,
@@ -171,7 +172,7 @@ def erasure_request_self(*, member: Member, confirmed: bool) -> DataSubjectReque
         if not waiting:
             request.result = _erase(locked)
             request.status, request.handled_by, request.handled_at = RequestStatus.DONE, "member", now
-            request.notes = "self-service erasure"
+            request.notes = gettext_noop("self-service erasure")
             request.save(update_fields=["result", "status", "handled_by", "handled_at", "notes"])
     return request
 
