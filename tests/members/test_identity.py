@@ -102,14 +102,21 @@ def test_no_check_without_the_separate_consent(member):
 @pytest.mark.parametrize(
     ("name", "number", "code"),
     [("王小明", VALID[:-1] + "0", "identity.number_invalid"), ("王", VALID, "identity.name_invalid"),
-     ("王\x00明", VALID, "identity.name_invalid")],
-    ids=["number", "name-too-short", "name-control-char"],
+     ("王\x00明", VALID, "identity.name_invalid"), ("<b>罗</b>", VALID, "identity.name_invalid"),
+     ("王明; DROP", VALID, "identity.name_invalid")],
+    ids=["number", "name-too-short", "name-control-char", "name-html", "name-sql"],
 )  # fmt: skip
 def test_bad_input_is_refused_with_its_code_and_nothing_is_kept(member, name, number, code):
     with pytest.raises(DomainError) as refused:
         identity_check(member=member, name=name, number=number, sensitive_granted=True)
     assert refused.value.code == code
     assert _stored(member).identity_index == ""
+
+
+@pytest.mark.parametrize("name", ["阿沛·阿旺晋美", "Anne-Marie O'Neil", "王小明"])
+def test_names_as_identity_cards_write_them_are_accepted(member, name):
+    identity_check(member=member, name=name, number=VALID, sensitive_granted=True)
+    assert _stored(member).identity_check
 
 
 def test_trying_numbers_is_limited_per_day(member):

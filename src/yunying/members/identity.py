@@ -41,6 +41,11 @@ CHECKS_PER_DAY = 5  # per member: a wrong number is a typo; dozens are someone t
 _DAY = 24 * 3600
 
 
+# Besides letters of any script, a name on an identity card may hold the middle dot of names such as
+# 阿沛·阿旺晋美 (NFKC leaves U+00B7), and a foreign name spaces, hyphens, apostrophes and full stops.
+NAME_MARKS = frozenset("·• -'.")
+
+
 def identity_number_normalise(value: str) -> str:
     """Full-width digits and a lower-case x as typed on a phone, spaces dropped."""
     return unicodedata.normalize("NFKC", value or "").replace(" ", "").upper()
@@ -83,7 +88,7 @@ def identity_check(*, member: Member, name: str, number: str, sensitive_granted:
     if not sensitive_granted:
         raise DomainError(IdentityCheckError.CONSENT_REQUIRED)
     name = unicodedata.normalize("NFKC", name or "").strip()
-    if not 2 <= len(name) <= 40 or not name.isprintable():
+    if not 2 <= len(name) <= 40 or not all(ch.isalpha() or ch in NAME_MARKS for ch in name):
         raise DomainError(IdentityCheckError.NAME_INVALID, field="name")
     number = identity_number_normalise(number)
     if not identity_number_valid(number):
