@@ -99,3 +99,20 @@ def test_field_messages_of_a_malformed_body_are_in_the_callers_language(api, db)
     assert zh["code"] == en["code"] == "core.invalid"
     assert "Input should be" not in zh["errors"][0]["message"]
     assert zh["errors"][0]["message"] != en["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("message", "translated"),
+    [
+        ("Value error, only choice questions have options", "只有选择题可以有选项。"),
+        ("value is not a valid IPv4 or IPv6 address", "请输入 IPv4 或 IPv6 地址。"),
+    ],
+)
+def test_our_validators_words_reach_the_api_translated(message, translated):
+    """The console translated the campaign definition's messages; the API showed them in English."""
+    from django.utils import translation
+
+    from yunying.core.validation_messages import validation_message
+
+    with translation.override("zh-hans"):
+        assert validation_message(message) == translated

@@ -9,6 +9,7 @@ POST /orders, the points spent on it come back by themselves (docs/loyalty-earni
 from datetime import datetime
 from typing import Annotated
 
+from django.utils.translation import gettext as _
 from ninja import Field, Path, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import ConfigDict
@@ -87,7 +88,7 @@ def _key(request) -> str:
     key = request.headers.get(HEADER)
     if not key:
         raise DomainError(
-            CoreError.INVALID, field=HEADER, message="Spending points needs an Idempotency-Key."
+            CoreError.INVALID, field=HEADER, message=_("Spending points needs an Idempotency-Key.")
         )
     return key
 

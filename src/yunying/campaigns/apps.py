@@ -10,6 +10,10 @@ class CampaignsConfig(AppConfig):
         from yunying.campaigns.personal_data import holdings_register
 
         holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)
+        from yunying.campaigns.definition_messages import VALUE_ERRORS
+        from yunying.core.validation_messages import value_errors_register
+
+        value_errors_register(VALUE_ERRORS)  # the definition's messages, translated in the API too
         # What this app plugs into the shared machinery (core and notify import no campaign code):
         # its messages, rendered by the outbox worker; its periodic jobs, run by `yunying worker`.
         from yunying.campaigns import jobs, messages, retention

@@ -14,6 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from yunying.analytics.selectors import segment_list
+from yunying.campaigns.definition_messages import VALUE_ERRORS
 from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
 from yunying.campaigns.questions import QuestionType
 from yunying.campaigns.services.lifecycle import NOTIFY_CHANNELS
@@ -556,33 +557,6 @@ class ExtendForm(forms.Form):
 # The campaign definition is parsed by pydantic models in campaigns (questions.py, eligibility.py),
 # whose messages are English; the console shows them translated. Only the wording changes here: an
 # unknown message is shown as the service wrote it.
-
-VALUE_ERRORS = {
-    # segment rules (analytics.rules)
-    "give min, max or both": _("Give a lowest value, a highest value or both."),
-    "max must be at least min": _("The highest value must be at least the lowest."),
-    "give since, until or both": _("Give a start, an end or both."),
-    "until must be after since": _("The end must be after the start."),
-    "max_age must be at least min_age": _("The maximum age must be at least the minimum age."),
-    "purchase_period_days needs min_paid_fen or min_orders": _(
-        "A purchase period needs an amount spent or a number of orders."
-    ),
-    "first_order_only excludes min_paid_fen and min_orders": _(
-        "New customers only cannot be combined with an amount spent or a number of orders."
-    ),
-    "genders are male, female, unknown": _("Choose genders among male, female and unknown."),
-    "a segment cannot be both required and excluded: nobody could sign up": _(
-        "A segment cannot be both required and excluded: nobody could sign up."
-    ),
-    "choice questions need options": _("A choice question needs options."),
-    "only choice questions have options": _("Only choice questions have options."),
-    "option values must be unique": _("Each option needs its own value."),
-    "min_choices is more than there are options": _("Fewest choices is more than there are options."),
-    "max_choices must be at least min_choices": _("Most choices must be at least fewest choices."),
-    "max_date must not be before min_date": _("The latest date must not be before the earliest date."),
-    "duplicate key": _("Another question has this key."),
-    "the form is a list of questions": _("The form is a list of questions."),
-}
 
 
 def service_message(message: str) -> str:

@@ -75,18 +75,6 @@ def _authenticate(token: str) -> Actor | None:
     return Actor(kind="api_key", id=key.pk, label=key.name, role=Role(key.role), owner=key.owner)
 
 
-def actor_person(actor: Actor) -> str | None:
-    """Who stands behind an actor, for rules that count or tell people apart (the two-person rule,
-    reveal limits): a console user by name; an API key by its owner, or the key itself when it names
-    none; None for a key that does not exist. One person's many keys are one person."""
-    if actor.kind != "api_key":
-        return f"{actor.kind}:{actor.label}"
-    owner = actor.owner or ApiKey.objects.filter(pk=actor.id).values_list("owner", flat=True).first()
-    if owner is None:
-        return None
-    return f"user:{owner}" if owner else f"api_key:{actor.id}"
-
-
 def apikey_revoke(*, key: ApiKey, actor: Actor = SYSTEM) -> bool:
     """Revoke a key (audited); False when it was already revoked."""
     _cache.clear()  # this process forgets at once; others within CACHE_SECONDS

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yunying.core.alerts import alert_raise
-from yunying.core.apikeys import actor_person
 from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
+from yunying.core.people import actor_person
 from yunying.core.permissions import Actor, Perm
 from yunying.core.ratelimit import ratelimit_count
 from yunying.core.scrub import scrub_personal

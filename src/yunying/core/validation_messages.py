@@ -32,11 +32,22 @@ PATTERNS = [
     (r"Value error, use an ISO 8601 date or date-time text.*", _("Enter an ISO 8601 date or date-time, e.g. 2026-11-11 or 2026-11-11T20:00:00+08:00.")),
     (r"Value error, give the time with its offset.*", _("Give the time with its offset, e.g. 2026-11-11T20:00:00+08:00.")),
     (r"Value error, use an instant between the years 1900 and 2999", _("Enter a time between the years 1900 and 2999.")),
+    (r"(Value error, )?value is not a valid IPv4 or IPv6 address", _("Enter an IPv4 or IPv6 address.")),
 ]  # fmt: skip
+
+# A domain app's own validators' wording ("Value error, <text>"), registered from its ready().
+_value_errors: dict[str, object] = {}
+
+
+def value_errors_register(messages: dict[str, object]) -> None:
+    _value_errors.update(messages)
 
 
 def validation_message(text: str) -> str:
     """`text`, a pydantic message, in the active language when a pattern knows it."""
+    plain = text.removeprefix("Value error, ")
+    if plain in _value_errors:
+        return str(_value_errors[plain])
     for pattern, translated in PATTERNS:
         match = re.fullmatch(pattern, text)
         if match:

@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 
 from yunying.campaigns import selectors
 from yunying.campaigns.models import Channel, SignupStatus
-from yunying.core.apikeys import actor_person
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
+from yunying.core.people import actor_person
 from yunying.core.permissions import Actor, Perm
 from yunying.core.purposes import PURPOSE_LABELS, Purpose, reveal_authorize
 from yunying.core.scrub import scrub_personal
