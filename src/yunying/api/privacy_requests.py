@@ -42,6 +42,13 @@ class NoteIn(Schema):
     note: Annotated[str, Field(max_length=1000, description="what was done (carry-out) or why (reject)")] = ""
 
 
+class RejectIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    note: Annotated[
+        str, Field(min_length=1, max_length=1000, pattern=r"\S", description="the reason the member is given")
+    ]
+
+
 class CarryOutIn(NoteIn):
     identity_confirmed: bool = Field(
         False,
@@ -128,5 +135,5 @@ def carry_out(request, request_id: RequestId, payload: CarryOutIn):
 
 
 @router.post("/requests/{int:request_id}/reject", response=RequestOut, summary="Reject, with the reason")
-def reject(request, request_id: RequestId, payload: NoteIn):
+def reject(request, request_id: RequestId, payload: RejectIn):
     return rights.request_reject(actor=request.auth, request_id=request_id, reason=payload.note)
