@@ -1,4 +1,4 @@
-"""The key-rotation page as the strategy operator meets it on the demo site (S1)."""
+"""The key-rotation page as the strategy operator and the auditor meet it on the demo site (S1)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,22 @@ def test_strategy_watches_the_key_rotation(console, site):
     check_page(page, "console-key-rotation")
 
 
-@pytest.mark.parametrize("role", ["execution", "auditor"])
+def test_the_auditor_reads_it_and_the_export_register(console, site):
+    site.run("pii-keys", "rotate")
+    page = console("auditor")
+    page.goto("/console/audit/")
+    page.get_by_role("link", name="密钥轮换").click()
+    bar = page.get_by_role("progressbar", name="members.Member.phone_encrypted")
+    assert bar.get_attribute("aria-valuenow") == "100"
+    assert page.locator("main form").count() == 0  # read-only
+    check_page(page, "console-key-rotation-auditor")
+    page.get_by_role("link", name="导出审批").click()
+    assert page.get_by_role("heading", name="明文导出登记簿").count() == 1
+    assert page.get_by_role("button", name="通过").count() == 0
+    check_page(page, "console-export-register-auditor")
+
+
+@pytest.mark.parametrize("role", ["execution", "support"])
 def test_other_roles_do_not_see_it(console, role):
     page = console(role)
     response = page.goto("/console/audit/keys/")

@@ -6,12 +6,14 @@ that does not open (moved to another row, a flipped byte) raises and alerts."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from cryptography.exceptions import InvalidTag
 from django.core.checks import run_checks
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import timezone
 
 from tests.campaigns.helpers import sign_up
 from tests.members.factories import mobile
@@ -24,6 +26,7 @@ from yunying.core.registry import sealed_columns
 from yunying.members.models import Member, ProfileAnswer
 from yunying.members.services import Profile, member_email, member_name, member_phone, member_resolve
 from yunying.privacy import keys
+from yunying.privacy.keys import ColumnKeys, percent_of
 from yunying.privacy.models import KeyRotation
 
 NEW = "k9:bmV3LXRlc3Qtb25seS1waWkta2V5LW5pbmUtbmluZQ"
@@ -112,10 +115,11 @@ def test_status_counts_per_column_and_key(settings, sealed_world, capsys):
     member_resolve(phone=mobile(20), external_id=None)  # written under k9 at once
     call_command("pii_keys", "status")
     out = capsys.readouterr().out
-    assert "members.Member.phone_encrypted: k9=1 t2=6; not started" in out
+    assert "members.Member.phone_encrypted: k9=1 t2=6; 14% (1/7) under k9; not started" in out
     assert "members.ProfileAnswer.value_encrypted: t2=1" in out
     assert "active key: k9; ring: k9, t2, t1" in out
     assert "key t1 seals nothing" in out and "key t2 seals nothing" not in out
+    assert "key t2 still seals 19 values: keep it in the ring" in out
 
 
 def test_rotation_resumes_after_an_interruption_with_right_totals(settings, sealed_world):
@@ -253,3 +257,169 @@ def test_no_key_material_is_written_to_the_database(settings, sealed_world):
     assert "'k9'" in dump
     secrets = [settings.BLIND_INDEX_KEY] + [item.partition(":")[2] for item in settings.PII_KEYS.split(",")]
     assert all(secret and secret not in dump for secret in secrets)
+
+
+def _column(label: str):
+    return next(c for c in sealed_columns() if c.label == label)
+
+
+def _write_under_the_old_ring(settings, new_ring: str, old_ring: str, first: int) -> None:
+    """What a process not yet restarted does during the rolling restart: it writes under the old key,
+    both new rows and, behind the finished pass's cursor, an existing member's name."""
+    settings.PII_KEYS = old_ring
+    for n in range(first, first + 3):
+        member_resolve(phone=mobile(n), external_id=None, profile=Profile(name=f"迟到{n}"))
+    first_member = Member.objects.order_by("pk").first()
+    Member.objects.filter(pk=first_member.pk).update(
+        name_encrypted=crypto.encrypt("改名", context="member.name", row=first_member.row_token)
+    )
+    settings.PII_KEYS = new_ring
+
+
+def test_rotate_re_encrypts_values_written_under_the_old_key_after_the_pass_finished(
+    settings, sealed_world, capsys
+):
+    # given: the rotation to k9 finished, then processes still on the old ring wrote more
+    old_ring = settings.PII_KEYS
+    new_ring = f"{NEW},{old_ring}"
+    settings.PII_KEYS = new_ring
+    call_command("pii_keys", "rotate")
+    assert all(row.finished_at for row in KeyRotation.objects.all())
+    _write_under_the_old_ring(settings, new_ring, old_ring, first=40)
+    capsys.readouterr()
+    # when: status first: it must not call the column done nor the old key retirable
+    call_command("pii_keys", "status")
+    out = capsys.readouterr().out
+    name_line = next(line for line in out.splitlines() if line.startswith("members.Member.name_encrypted:"))
+    assert "100%" not in name_line and "k9=4 t2=4; 50% (4/8) under k9" in name_line
+    assert "pass finished, 4 values written since" in name_line
+    assert "key t2 seals nothing" not in out and "key t2 still seals 7 values" in out
+    # and rotate re-scans the finished columns
+    call_command("pii_keys", "rotate")
+    # then
+    assert {crypto.key_id_of(v) for v in _every_ciphertext()} == {"k9"}
+    out = capsys.readouterr().out
+    assert "key t2 seals nothing: it can be removed from the ring" in out
+    assert "members.Member.name_encrypted: k9=8; 100% (8/8) under k9; nothing to re-encrypt" in out
+    settings.PII_KEYS = NEW
+    assert member_name(Member.objects.order_by("pk").first()) == "改名"
+
+
+def test_the_worker_re_checks_finished_columns_at_most_every_recheck_period(
+    settings, sealed_world, monkeypatch
+):
+    old_ring = settings.PII_KEYS
+    new_ring = f"{NEW},{old_ring}"
+    settings.PII_KEYS = new_ring
+    job = keys.keys_rotate_job
+    monkeypatch.setattr(keys, "_rechecked_at", None)
+    while job():
+        pass
+    _write_under_the_old_ring(settings, new_ring, old_ring, first=50)
+    # when: within the period, a finished column is not counted again
+    assert job() == {}
+    assert any(crypto.key_id_of(v) == "t2" for v in _every_ciphertext())
+    # and once the period has passed it is, and the stragglers are re-encrypted
+    monkeypatch.setattr(keys, "_rechecked_at", time.monotonic() - keys.RECHECK_SECONDS - 1)
+    passes = 0
+    while job():
+        passes += 1
+        assert passes < 20
+    assert {crypto.key_id_of(v) for v in _every_ciphertext()} == {"k9"}
+
+
+def test_a_pass_reads_only_the_values_not_under_the_active_key(settings, sealed_world):
+    # given: under the new key k9, one member's name is already written under it
+    members = sealed_world[0]
+    settings.PII_KEYS = f"{NEW},{settings.PII_KEYS}"
+    fresh = crypto.encrypt("新名字", context="member.name", row=members[1].row_token)
+    Member.objects.filter(pk=members[1].pk).update(name_encrypted=fresh)
+    name = _column("members.Member.name_encrypted")
+    # when
+    seen = keys.rotation_batch(name, batch=100)
+    # then: the four others were read, not the one already under k9 (it is left as it was)
+    assert seen == 4
+    progress = KeyRotation.objects.get(column=name.label)
+    assert (progress.rows_done, progress.rows_resealed, progress.rows_total) == (4, 4, 4)
+    assert Member.objects.get(pk=members[1].pk).name_encrypted == fresh
+
+
+def test_a_column_already_under_the_active_key_is_done_without_a_pass(sealed_world):
+    # when: the worker runs while every value is under the active key (no rotation ever)
+    job_result = keys.keys_rotate_job()
+    # then: nothing is read, and each column is recorded as having nothing to do
+    assert job_result == {}
+    assert KeyRotation.objects.count() == len(sealed_columns())
+    assert all(
+        row.finished_at and (row.rows_done, row.rows_total) == (0, 0) and row.percent == 100
+        for row in KeyRotation.objects.all()
+    )
+
+
+@pytest.mark.parametrize(
+    "old_ring",
+    [
+        "t2:{t2},t1:{t1}",  # without the new key
+        "t2:{t2},k9:{k9},t1:{t1}",  # deploy.md's first step: the new key appended, not active yet
+    ],
+)
+def test_a_process_on_the_old_ring_leaves_the_pass_to_the_new_key_alone(
+    settings, sealed_world, monkeypatch, old_ring
+):
+    material = {item.split(":")[0]: item.split(":")[1] for item in f"{NEW},{settings.PII_KEYS}".split(",")}
+    old_ring = old_ring.format(**material)
+    # given: a process took up t2 (it started before the rotation) ...
+    took_up_t2 = timezone.now()
+    # ... and the rotation to k9, begun since by a restarted process, is under way
+    settings.PII_KEYS = f"{NEW},{settings.PII_KEYS}"
+    phone = _column("members.Member.phone_encrypted")
+    keys.rotation_batch(phone, batch=2)
+    before = KeyRotation.objects.get(column=phone.label)
+    # when: the worker still on the old ring runs its job
+    settings.PII_KEYS = old_ring
+    monkeypatch.setitem(keys._active_since, "t2", took_up_t2)
+    assert keys.keys_rotate_job() == {}
+    # then: it neither turned the pass back towards t2 nor touched the values under k9
+    after = KeyRotation.objects.get(column=phone.label)
+    assert (after.key_id, after.cursor, after.rows_done) == ("k9", before.cursor, before.rows_done)
+    assert not Alert.objects.filter(code="pii.ciphertext_invalid").exists()
+    phones = Member.objects.order_by("pk").values_list("phone_encrypted", flat=True)
+    assert [crypto.key_id_of(v) for v in phones][:2] == ["k9", "k9"]
+    # and a process restarted with the new ring carries on where the pass stopped
+    settings.PII_KEYS = f"{NEW},t2:{material['t2']},t1:{material['t1']}"
+    keys.rotation_run()
+    assert {crypto.key_id_of(v) for v in _every_ciphertext()} == {"k9"}
+
+
+def test_a_share_says_100_only_when_it_is_all():
+    assert percent_of(626, 626) == 100
+    assert percent_of(625, 626) == 99
+    assert percent_of(1, 1000) == 0
+    assert percent_of(0, 0) == 100
+    progress = KeyRotation(rows_done=626, rows_total=626, finished_at=None)
+    assert progress.percent == 100
+    progress.rows_done = 625
+    assert progress.percent == 99
+    assert ColumnKeys("c", {"k3": 625, "k2": 1}, None).percent_under("k3") == 99
+    assert ColumnKeys("c", {"k3": 626}, None).percent_under("k3") == 100
+
+
+def test_status_with_a_ring_missing_a_key_the_data_uses_fails_loudly(settings, sealed_world, capsys):
+    # given: t2 seals the data, and the ring lost it
+    settings.PII_KEYS = NEW
+    # when / then
+    with pytest.raises(CommandError, match="lacks t2"):
+        call_command("pii_keys", "status")
+    captured = capsys.readouterr()
+    assert "ERROR: key t2 seals" in captured.err and "cannot be read" in captured.err
+    assert "100%" not in captured.out and "0% (0/5) under k9" in captured.out
+
+
+def test_rotate_with_a_ring_missing_a_key_the_data_uses_refuses_before_touching_anything(
+    settings, sealed_world
+):
+    settings.PII_KEYS = NEW
+    with pytest.raises(CommandError, match="lacks t2"):
+        call_command("pii_keys", "rotate")
+    assert not KeyRotation.objects.exists()
+    assert not Alert.objects.filter(code="pii.ciphertext_invalid").exists()

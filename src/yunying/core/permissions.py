@@ -43,8 +43,13 @@ class Perm(StrEnum):
     MEMBER_TAG = "member.tag"  # put manual tags on members and take them off (audited)
     TAG_MANAGE = "tag.manage"  # create, rename and delete manual tags (audited)
     AUDIT_VIEW = "audit.view"  # the audit trail and the personal-data access log
-    PII_KEYS_MANAGE = "pii.keys_manage"  # key rotation: progress, which keys still seal data (strategy)
+    # Key rotation's progress and which keys still seal data; read-only (the worker and `yunying
+    # pii-keys rotate` on the host do the rotating): strategy, and the auditor who checks it.
+    PII_KEYS_VIEW = "pii.keys_view"
     PII_EXPORT_APPROVE = "pii.export_approve"  # approve another operator's bulk export in clear (strategy)
+    # The register of bulk exports in clear: who asked, for what, who approved, when it was used. No
+    # personal data, no decision: the auditor reads it, only pii.export_approve decides.
+    PII_EXPORT_VIEW = "pii.export_view"
     APIKEY_MANAGE = "apikey.manage"  # create, list and revoke integration keys
     ATTENDANCE_MARK = "attendance.mark"  # check members in at the event (C10)
     ORDER_INGEST = "order.ingest"  # record orders, refunds and cancellations from the storefront
@@ -100,8 +105,9 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.MEMBER_LINK: _("Link member identities"),
     Perm.MEMBER_PHONE_REPLACE: _("Replace a member's phone number"),
     Perm.AUDIT_VIEW: _("Read the audit and access logs"),
-    Perm.PII_KEYS_MANAGE: _("Watch the rotation of the personal-data keys"),
+    Perm.PII_KEYS_VIEW: _("Watch the rotation of the personal-data keys"),
     Perm.PII_EXPORT_APPROVE: _("Approve another operator's export of personal data in clear"),
+    Perm.PII_EXPORT_VIEW: _("Read the register of exports of personal data in clear"),
     Perm.APIKEY_MANAGE: _("Manage API keys"),
     Perm.ATTENDANCE_MARK: _("Check members in"),
     Perm.ORDER_INGEST: _("Record orders from the storefront"),
@@ -215,8 +221,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.RISK_CHALLENGE,
         }
     ),
-    # Who touched whose data, and nothing of the data itself (least privilege, S2).
-    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW}),
+    # Who touched whose data, and nothing of the data itself (least privilege, S2): the trails, the
+    # register of exports in clear and the key rotation's progress, to read; no decision, no action.
+    Role.AUDITOR: frozenset({Perm.AUDIT_VIEW, Perm.PII_EXPORT_VIEW, Perm.PII_KEYS_VIEW}),
 }
 
 

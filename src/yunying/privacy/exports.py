@@ -208,6 +208,11 @@ def approvals_pending():
     )
 
 
+def approvals_recent():
+    """Every request, newest first: the register the auditor reads (pii.export_view)."""
+    return ExportApproval.objects.select_related("campaign").order_by("-id")
+
+
 def approvals_of(actor: Actor):
     return (
         ExportApproval.objects.filter(requester_kind=actor.kind, requester_id=actor.id)

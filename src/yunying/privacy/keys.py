@@ -7,14 +7,29 @@ KeyRotation row; the worker runs a few batches per pass (`keys_rotate_job`), `yu
 runs to the end. A value is rewritten only if it is still what was read (compare-and-set on the
 column): a member who changed their phone meanwhile keeps the new phone, which is sealed under the
 active key already.
+
+A pass reads only the values still to re-encrypt (not under the active key, in SQL): a column already
+all under the active key costs one query and is finished at once. A finished pass is not the end: during
+a rolling restart the processes still on the old ring keep writing under the old key, behind the
+cursor. `pii-keys rotate` therefore re-scans finished columns and starts them over when it finds such
+values, and the worker does the same at most every RECHECK_SECONDS.
+
+Which key is newer the ring cannot tell (deploy.md's first step appends the new key, then moves it to
+the front): time does. A process takes a column's pass over towards its own active key only if the
+pass began before this process took that key up; a pass that began later was started by a process
+with a newer ring, and this one (not yet restarted) leaves it alone, instead of turning it back towards
+its older key and re-encrypting what the newer processes wrote.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.apps import apps
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -25,6 +40,25 @@ from yunying.privacy.models import KeyRotation
 
 BATCH = 200
 JOB_BATCHES = 5  # per worker pass, over all columns: the worker has other jobs
+RECHECK_SECONDS = 3600  # how often a worker process re-counts finished columns for stray old values
+_rechecked_at: float | None = None
+_active_since: dict[str, datetime] = {}  # active key id → when this process first worked with it
+
+
+def _took_up(active: str) -> datetime:
+    """When this process took up `active` as its active key: its first rotation call with it (the
+    ring comes from the environment, so in a real process that is start-up)."""
+    return _active_since.setdefault(active, timezone.now())
+
+
+def _ring_changed(*, setting: str, **kwargs) -> None:
+    """A process's ring changes only by a restart, except in tests (override_settings): a changed ring
+    is taken up anew, as a restarted process would."""
+    if setting == "PII_KEYS":
+        _active_since.clear()
+
+
+setting_changed.connect(_ring_changed, dispatch_uid="privacy.keys.ring_changed")
 
 
 def _model(column: SealedColumn):
@@ -35,21 +69,53 @@ def _sealed_rows(column: SealedColumn):
     return _model(column).objects.exclude(**{column.column: ""})
 
 
-def _progress(column: SealedColumn) -> KeyRotation:
-    """The column's progress row toward the active key; a new active key starts it over."""
+def _pending(column: SealedColumn, active: str):
+    """The column's values still to re-encrypt: not sealed under `active` in the current format (what
+    crypto.needs_rotation says, in SQL). Values already under the active key are never read again."""
+    return _sealed_rows(column).exclude(**{f"{column.column}__startswith": f"v2:{active}:"})
+
+
+def _progress(column: SealedColumn) -> KeyRotation | None:
+    """The column's progress row toward the active key; a new active key starts it over. None when
+    the row aims at another key and its pass began after this process took up its active key: the
+    pass was started by a process with a newer ring, and this one (not restarted yet, in a rolling
+    restart) must not turn it back towards its own, older, key."""
     active = crypto.active_key_id()
+    since = _took_up(active)
     progress = KeyRotation.objects.filter(column=column.label).first()
+    if progress is not None and progress.key_id != active and progress.started_at > since:
+        return None
     if progress is None or progress.key_id != active:
+        total = _pending(column, active).count()
+        now = timezone.now()
         with transaction.atomic():
             progress, _ = KeyRotation.objects.update_or_create(
                 column=column.label,
                 defaults={
                     "key_id": active, "cursor": 0, "rows_done": 0, "rows_resealed": 0,
-                    "rows_total": _sealed_rows(column).count(), "started_at": timezone.now(),
-                    "finished_at": None,
+                    "rows_total": total, "started_at": now, "finished_at": None if total else now,
                 },
             )  # fmt: skip
     return progress
+
+
+def rotation_restart(column: SealedColumn) -> bool:
+    """Start a finished column over when values not under the active key are found in it again
+    (written by a process still on the old ring after the pass went by). Returns whether it did.
+    `started_at` stays when the pass towards this key began (_progress compares it)."""
+    progress = _progress(column)
+    if progress is None or progress.finished_at is None:
+        return False
+    pending = _pending(column, progress.key_id).count()
+    if not pending:
+        return False
+    return bool(
+        KeyRotation.objects.filter(
+            pk=progress.pk, key_id=progress.key_id, finished_at=progress.finished_at
+        ).update(
+            cursor=0, rows_done=0, rows_resealed=0, rows_total=pending, finished_at=None,
+        )
+    )  # fmt: skip
 
 
 def rotation_batch(column: SealedColumn, *, batch: int = BATCH) -> int | None:
@@ -62,11 +128,11 @@ def rotation_batch(column: SealedColumn, *, batch: int = BATCH) -> int | None:
     one read (compare-and-set: a concurrent writer's value is kept; it is under the active key)."""
     model = _model(column)
     progress = _progress(column)
-    if progress.finished_at is not None:
+    if progress is None or progress.finished_at is not None:
         return None
     claim = KeyRotation.objects.filter(pk=progress.pk, key_id=progress.key_id, cursor=progress.cursor)
     rows = list(
-        _sealed_rows(column)
+        _pending(column, progress.key_id)
         .filter(pk__gt=progress.cursor)
         .select_related(*column.related)
         .order_by("pk")[:batch]
@@ -96,15 +162,23 @@ def rotation_batch(column: SealedColumn, *, batch: int = BATCH) -> int | None:
     return len(rows)
 
 
-def rotation_run(*, batch: int = BATCH, max_batches: int | None = None) -> dict[str, int]:
+def rotation_run(
+    *, batch: int = BATCH, max_batches: int | None = None, recheck: bool = False
+) -> dict[str, int]:
     """Batches over every declared column until all are done or `max_batches` ran; returns
-    {column label: rows looked at} for the columns it touched."""
+    {column label: rows looked at} for the columns it touched. With `recheck` (`pii-keys rotate`), a
+    column found finished, or finished by this run, is counted again and started over once if values
+    not under the active key remain in it."""
     done: dict[str, int] = {}
     budget = max_batches
     for column in sealed_columns():
+        restarted = False
         while budget is None or budget > 0:
             seen = rotation_batch(column, batch=batch)
             if seen is None:
+                if recheck and not restarted and rotation_restart(column):
+                    restarted = True
+                    continue
                 break
             done[column.label] = done.get(column.label, 0) + seen
             if budget is not None:
@@ -113,9 +187,25 @@ def rotation_run(*, batch: int = BATCH, max_batches: int | None = None) -> dict[
 
 
 def keys_rotate_job() -> dict[str, int]:
-    """The worker's periodic job: a few bounded batches per pass, nothing once every column is done."""
+    """The worker's periodic job: a few bounded batches per pass, nothing once every column is done,
+    except, at most every RECHECK_SECONDS in this process, one count per finished column of the values
+    not under the active key (started over if there are any)."""
+    global _rechecked_at
+    now = time.monotonic()
+    if _rechecked_at is None or now - _rechecked_at >= RECHECK_SECONDS:
+        _rechecked_at = now
+        for column in sealed_columns():
+            rotation_restart(column)
     done = rotation_run(max_batches=JOB_BATCHES)
     return {"rows": sum(done.values())} if done else {}
+
+
+def percent_of(part: int, whole: int) -> int:
+    """A share in whole percent, rounded down, that says 100 only when it is all of it (626 of 626 is
+    100, 625 of 626 is 99) and 100 for nothing out of nothing (nothing to do)."""
+    if part >= whole:
+        return 100
+    return min(99, part * 100 // whole)
 
 
 @dataclass(frozen=True)
@@ -127,6 +217,10 @@ class ColumnKeys:
     @property
     def total(self) -> int:
         return sum(self.by_key.values())
+
+    def percent_under(self, key_id: str) -> int:
+        """The share of the column's values sealed under `key_id` (100 only when every one is)."""
+        return percent_of(self.by_key.get(key_id, 0), self.total)
 
 
 def key_usage(*, chunk: int = 2000) -> list[ColumnKeys]:

@@ -1,6 +1,10 @@
 """Two-person rule for exports in clear (S2), in the audit section: the operator's own requests (with
-the download once approved) and, for those holding pii.export_approve, the queue to approve or reject
-other operators' requests. Requests start from the campaign report's "export in clear" form."""
+the download once approved), for those holding pii.export_approve the queue to approve or reject
+other operators' requests, and for pii.export_view (strategy, the auditor) the register of every
+request, read-only. Requests start from the campaign report's "export in clear" form.
+
+The page needs pii.export_view; every role that may ask for an export in clear (pii.reveal_bulk) holds
+it (tests/console/test_export_approval_pages.py), so no requester loses the page to its own requests."""
 
 from __future__ import annotations
 
@@ -16,26 +20,34 @@ from django.views.decorators.http import require_GET, require_POST
 from yunying.console.access import operator_required
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Perm
-from yunying.privacy.exports import approval_decide, approvals_of, approvals_pending
+from yunying.privacy.exports import approval_decide, approvals_of, approvals_pending, approvals_recent
 
 
 class DecisionForm(forms.Form):
     note = forms.CharField(label=gettext_lazy("Note (optional)"), required=False, max_length=500)
 
 
-@operator_required(Perm.PII_REVEAL_BULK)
+REGISTER_ROWS = 100
+
+
+@operator_required(Perm.PII_EXPORT_VIEW)
 @require_GET
 def export_approvals(request: HttpRequest) -> HttpResponse:
     actor = request.actor
-    pending = list(approvals_pending()) if actor.can(Perm.PII_EXPORT_APPROVE) else []
+    can_approve = actor.can(Perm.PII_EXPORT_APPROVE)
+    pending = list(approvals_pending())
     for approval in pending:
         approval.own = (approval.requester_kind, approval.requester_id) == (actor.kind, actor.id)
+    can_request = actor.can(Perm.PII_REVEAL_BULK)
     context = {
         "section": "audit",
         "tab": "exports",
-        "mine": list(approvals_of(actor)[:50]),
-        "pending": pending,
-        "can_approve": actor.can(Perm.PII_EXPORT_APPROVE),
+        "mine": list(approvals_of(actor)[:50]) if can_request else [],
+        "can_request": can_request,
+        "pending": pending,  # shown to all who open the page; the buttons only with pii.export_approve
+        "can_approve": can_approve,
+        "register": list(approvals_recent()[:REGISTER_ROWS]),
+        "register_rows": REGISTER_ROWS,
     }
     return render(request, "console/audit/export_approvals.html", context)
 

@@ -15,7 +15,7 @@ from yunying.core.permissions import Perm
 from yunying.privacy.keys import key_usage, keys_in_use
 
 
-@operator_required(Perm.PII_KEYS_MANAGE)
+@operator_required(Perm.PII_KEYS_VIEW)
 @require_GET
 def key_rotation(request: HttpRequest) -> HttpResponse:
     ring = crypto.ring_key_ids()
@@ -24,15 +24,26 @@ def key_rotation(request: HttpRequest) -> HttpResponse:
     columns = []
     for column in usage:
         under_active = column.by_key.get(ring[0], 0)
-        percent = 100 if not column.total else under_active * 100 // column.total
+        percent = column.percent_under(ring[0])  # 100 only when every value is under the active key
+        progress = column.progress
+        if under_active == column.total:
+            state = "done"  # nothing to re-encrypt, whether or not a pass ever ran
+        elif progress is None or progress.key_id != ring[0]:
+            state = "not_started"
+        elif progress.finished_at is not None:
+            state = "stragglers"  # written under an old key after the pass went by
+        else:
+            state = "running"
         columns.append(
             {
                 "label": column.column,
                 "by_key": sorted(column.by_key.items()),
                 "total": column.total,
+                "left": column.total - under_active,
                 "percent": percent,
                 "meter": percent // 5 * 5,  # the CSP forbids inline widths: steps of 5 % in console.css
-                "progress": column.progress,
+                "progress": progress,
+                "state": state,
             }
         )
     keys = [
