@@ -56,10 +56,9 @@ def test_confirming_a_sign_up_while_its_member_is_erased_never_deadlocks(attempt
     member's sign-ups before the member (outside review: on PostgreSQL this deadlocked 4 times in 5)."""
     from tests.campaigns.factories import CampaignFactory
     from tests.campaigns.helpers import sign_up
+    from tests.loyalty.helpers import rules_set
     from yunying.campaigns.models import Signup
     from yunying.campaigns.services.admission import signup_confirm
-
-    from tests.loyalty.helpers import rules_set
 
     rules_set(signup_points=10)  # confirming earns points: a row referencing the member (key-share lock)
     campaign = CampaignFactory(status="published", review_mode="manual")

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from yunying.core import crypto
 from yunying.core.registry import SealedColumn, sealed_columns
-from yunying.privacy.models import KeyRotation
+from yunying.privacy.models import KeyRotation, percent_of
 
 BATCH = 200
 JOB_BATCHES = 5  # per worker pass, over all columns: the worker has other jobs
@@ -198,14 +198,6 @@ def keys_rotate_job() -> dict[str, int]:
             rotation_restart(column)
     done = rotation_run(max_batches=JOB_BATCHES)
     return {"rows": sum(done.values())} if done else {}
-
-
-def percent_of(part: int, whole: int) -> int:
-    """A share in whole percent, rounded down, that says 100 only when it is all of it (626 of 626 is
-    100, 625 of 626 is 99) and 100 for nothing out of nothing (nothing to do)."""
-    if part >= whole:
-        return 100
-    return min(99, part * 100 // whole)
 
 
 @dataclass(frozen=True)

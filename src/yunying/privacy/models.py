@@ -10,6 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from yunying.members.models import Member
 
 
+def percent_of(part: int, whole: int) -> int:
+    """A share in whole percent, rounded down, that says 100 only when it is all of it (626 of 626 is
+    100, 625 of 626 is 99) and 100 for nothing out of nothing (nothing to do)."""
+    if part >= whole:
+        return 100
+    return min(99, part * 100 // whole)
+
+
 class RequestKind(models.TextChoices):
     EXPORT = "export", _("Copy of my data")  # PIPL art. 45
     ERASE = "erase", _("Delete my account and data")  # art. 47
@@ -99,8 +107,6 @@ class KeyRotation(models.Model):
         """This pass's share of the rows it set out to re-encrypt (626 of 626 is 100, 625 of 626 is
         99). Not the column's share under the active key: values written under an old key after the
         pass went by are not in it (privacy.keys.ColumnKeys.percent_under counts those)."""
-        from yunying.privacy.keys import percent_of
-
         if self.finished_at is not None:
             return 100
         return percent_of(self.rows_done, self.rows_total) if self.rows_total else 0
