@@ -69,8 +69,26 @@ def test_everything_the_product_writes_under_var_is_private(tmp_path):
         ("to +86 138-0013-8000: rejected", "to [phone]: rejected"),
         ("mailbox Li.Si@Example.COM full", "mailbox [email] full"),
         ("HTTP 503 after 3 retries, code 40001", "HTTP 503 after 3 retries, code 40001"),
+        # as operators write in Chinese: no space around the number (outside review: all kept in clear)
+        ("手机号是13800138000，谢谢", "手机号是[phone]，谢谢"),
+        ("13800138000请回电", "[phone]请回电"),
+        ("不符合，请联系13800138000或zhang@mail.qq.com", "不符合，请联系[phone]或[email]"),
+        ("邮箱user＠qq.com", "邮箱[email]"),
+        ("138_0013_8000", "[phone]"),
+        ("工单 8812，共 3 件", "工单 8812，共 3 件"),
     ],
-    ids=["phone", "formatted-phone", "email", "nothing-personal"],
+    ids=[
+        "phone",
+        "formatted-phone",
+        "email",
+        "nothing-personal",
+        "phone-in-chinese",
+        "phone-before-chinese",
+        "email-after-chinese",
+        "full-width-at",
+        "underscores",
+        "short-numbers",
+    ],
 )
 def test_scrub_personal(text, scrubbed):
     assert scrub_personal(text) == scrubbed

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# ASCII on purpose: in Python `\w` is also every Chinese character, so "请联系zhang@qq.com" would
+# swallow the words before the address, and "电话13800138000" would have no word boundary at all.
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+[@＠][A-Za-z0-9-]+(?:[.．][A-Za-z0-9-]+)+")
 # A run of 7 or more digits, maybe with a leading + and spaces, dots or dashes between groups
 # ("+86 138-0013-8000", "13800138000", "(021) 6123 4567"): long enough for a phone, not for a count.
-_PHONE = re.compile(r"(?<![\w])\+?\(?\d[\d\s().-]{5,}\d(?![\w])")
+_PHONE = re.compile(r"(?<![0-9A-Za-z])\+?\(?\d[\d\s()._-]{5,}\d(?![0-9A-Za-z])")
 _DIGITS_IN_PHONE = 7
 
 
