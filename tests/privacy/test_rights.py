@@ -252,6 +252,12 @@ def test_a_waiting_erasure_runs_by_itself_once_nothing_waits_and_not_before():
     # and an erasure an operator recorded, which waits on nothing but the operator
     other = member_resolve(phone="+8613900000002", external_id=None)
     recorded = rights.request_create(actor=SUPPORT, member_id=other.pk, kind="erase", channel="phone")
+    other_promoter = brokerage.promoter_create(
+        member_id=other.pk, partner_name="", parent_code="", actor=SYSTEM
+    )
+    type(other_promoter).objects.filter(pk=other_promoter.pk).update(balance_fen=100)
+    DataSubjectRequest.objects.filter(pk=recorded.pk).update(waiting_on=["loyalty.brokerage_unpaid"])
+    type(other_promoter).objects.filter(pk=other_promoter.pk).update(balance_fen=0)
     # while owed, the worker's pass erases nothing
     assert rights.erasures_resume() == {}
     assert member_find(phone=PHONE) is not None
@@ -262,7 +268,8 @@ def test_a_waiting_erasure_runs_by_itself_once_nothing_waits_and_not_before():
     done = DataSubjectRequest.objects.get(pk=request.pk)
     assert done.status == RequestStatus.DONE and done.handled_by == "system" and done.waiting_on == []
     assert member_find(phone=PHONE) is None
-    assert DataSubjectRequest.objects.get(pk=recorded.pk).status == RequestStatus.OPEN
+    recorded = DataSubjectRequest.objects.get(pk=recorded.pk)
+    assert recorded.status == RequestStatus.OPEN and recorded.waiting_on == []  # current, left to an operator
     assert member_find(phone="+8613900000002") is not None
     assert rights.erasures_resume() == {}  # nothing twice
 
@@ -385,3 +392,18 @@ def test_an_erasure_ends_what_still_waits_so_nobody_approves_or_promotes_a_delet
     assert not SignupEvent.objects.filter(signup__member_id=member.pk).exclude(note="").exists()
     # an operator's note is scrubbed when written: another member's events keep no phone either
     assert SignupEvent.objects.get(signup=other, to_status="rejected").note == "本人来电 [phone] 说明情况"
+
+
+def test_a_key_naming_no_holder_cannot_record_an_erasure_it_could_later_carry_out_itself():
+    """Second review: recorded with an unowned key, given an owner, then carried out by that key."""
+    from yunying.core.apikeys import apikey_create
+
+    member = member_resolve(phone=PHONE, external_id=None)
+    key, _ = apikey_create(name="desk", role=Role.SUPPORT)
+    unowned = Actor(kind="api_key", id=key.pk, label=key.name, role=Role.SUPPORT)
+    with pytest.raises(DomainError) as refused:
+        rights.request_create(actor=unowned, member_id=member.pk, kind="erase", channel="email")
+    assert refused.value.code == "privacy.recorder_unidentified"
+    assert not DataSubjectRequest.objects.exists()
+    # other requests need no second person, so an unowned key may still record them
+    assert rights.request_create(actor=unowned, member_id=member.pk, kind="access", channel="email").pk

@@ -169,6 +169,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "privacy.kind_invalid": 422,
     "privacy.identity_unconfirmed": 422,
     "privacy.same_person": 403,
+    "privacy.recorder_unidentified": 403,
     "privacy.channel_invalid": 422,
     # the two-person rule of bulk exports in clear (privacy.exports)
     "export.approval_required": 403,

@@ -185,7 +185,8 @@ def request_create(
 ) -> DataSubjectRequest:
     """An operator records a request the member made by phone, e-mail or letter; the deadline runs
     from now. Raises: core.permission_denied, privacy.kind_invalid, privacy.channel_invalid,
-    member.not_found, privacy.member_erased."""
+    member.not_found, privacy.member_erased, privacy.recorder_unidentified (an erasure by a key
+    that names no holder)."""
     actor.require(Perm.PRIVACY_REQUESTS)
     if kind not in RequestKind.values:
         raise DomainError(RightsError.KIND_INVALID, kind=str(kind)[:20])
@@ -196,13 +197,18 @@ def request_create(
     member = _member(member_id)
     if member_is_erased(member):
         raise DomainError(RightsError.MEMBER_ERASED)
+    recorder = person_of(actor) or ""
+    if kind == RequestKind.ERASE and (not recorder or recorder.startswith("api_key:")):
+        # a key naming nobody could carry out its own erasure once it is given an owner, or from the
+        # console by whoever holds it: the two-person rule needs to know who recorded it
+        raise DomainError(RightsError.RECORDER_UNIDENTIFIED)
     kind, channel = RequestKind(kind), RequestChannel(channel)
     now = timezone.now()
     try:
         with transaction.atomic():  # an API call's Idempotency-Key record may hold the outer one
             request = DataSubjectRequest.objects.create(
                 member=member, kind=kind, channel=channel, received_at=now, due_at=due_at_for(now),
-                created_by=actor.label[:150], created_by_person=person_of(actor) or "", details=_clean(details),
+                created_by=actor.label[:150], created_by_person=recorder, details=_clean(details),
                 waiting_on=erasure_waiting_on(member.pk) if kind == RequestKind.ERASE else [],
             )  # fmt: skip
             audit_record(
@@ -280,7 +286,12 @@ def _erasure_by_operator_check(
         raise DomainError(RightsError.IDENTITY_UNCONFIRMED)
     person = person_of(actor)
     recorder = request.created_by_person or f"user:{request.created_by}"
-    if person is None or person.startswith("api_key:") or person == recorder:
+    if (
+        person is None
+        or person.startswith("api_key:")
+        or recorder.startswith("api_key:")
+        or person == recorder
+    ):
         raise DomainError(RightsError.SAME_PERSON)
 
 
@@ -320,6 +331,17 @@ def erasures_resume() -> dict[str, int]:
     waits for that operator, who confirms the member's identity first. Safe in several workers at
     once (each request is locked and re-read)."""
     done = still = 0
+    # An operator's erasure is carried out by an operator; what it waits on is kept current for them.
+    for request in (
+        DataSubjectRequest.objects.filter(kind=RequestKind.ERASE, status=RequestStatus.OPEN)
+        .exclude(waiting_on=[])
+        .exclude(channel=RequestChannel.SELF_SERVICE)[:RESUME_BATCH]
+    ):
+        blockers = erasure_waiting_on(request.member_id)
+        if blockers != request.waiting_on:
+            DataSubjectRequest.objects.filter(pk=request.pk, status=RequestStatus.OPEN).update(
+                waiting_on=blockers
+            )
     waiting = DataSubjectRequest.objects.filter(
         kind=RequestKind.ERASE,
         status=RequestStatus.OPEN,

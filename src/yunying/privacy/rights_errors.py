@@ -16,6 +16,7 @@ class RightsError(StrEnum):
     MEMBER_ERASED = "privacy.member_erased"
     IDENTITY_UNCONFIRMED = "privacy.identity_unconfirmed"  # an operator-recorded erasure: who asked?
     SAME_PERSON = "privacy.same_person"  # ... carried out by the operator who recorded it
+    RECORDER_UNIDENTIFIED = "privacy.recorder_unidentified"  # an erasure recorded with an unowned key
     KIND_INVALID = "privacy.kind_invalid"
     CHANNEL_INVALID = (
         "privacy.channel_invalid"  # an operator records phone, e-mail or other, never self-service
@@ -45,6 +46,9 @@ register_messages(
         RightsError.SAME_PERSON: _(
             "An erasure you recorded is carried out by a second operator, from the console or with a key "
             "that names its holder."
+        ),
+        RightsError.RECORDER_UNIDENTIFIED: _(
+            "This API key names no holder, so nobody could tell who carries out its erasure: give the key an owner."
         ),
         RightsError.KIND_INVALID: _("Choose what the member asked for."),
         RightsError.CHANNEL_INVALID: _("Choose how the request was received: phone, e-mail or other."),
