@@ -38,6 +38,8 @@ def test_support_records_an_e_mailed_request_sends_the_data_and_closes_it(api_as
     assert "example.com" not in body["details"] and "13912345678" not in body["details"]  # free text scrubbed
     queue = support.get(URL).json()
     assert [r["id"] for r in queue["items"]] == [body["id"]]
+    # the deadline reads the same, in UTC, in the answer that made it and in every later read
+    assert body["due_at"].endswith("Z") and queue["items"][0]["due_at"] == body["due_at"]
     data = support.post_json(f"{URL}/{body['id']}/export")
     assert data.status_code == 200 and data.json()["holdings"]["members.profile"]["data"]["phone"] == PHONE
     assert (

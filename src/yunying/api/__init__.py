@@ -1,6 +1,9 @@
 """The REST API, /api/v1 (OpenAPI at /api/v1/docs). One router per domain; handlers stay thin."""
 
+from datetime import UTC, datetime
+
 from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 
 from yunying.api import errors
 from yunying.api.audit import router as audit_router
@@ -22,9 +25,20 @@ from yunying.api.risk_complaints import router as risk_complaints_router
 from yunying.api.signups import router as signups_router
 
 
+class UtcJSONEncoder(NinjaJSONEncoder):
+    """Every moment in UTC ("Z"): a value computed in the configured zone (a deadline, a period's
+    start) reads the same in the response that made it as in every later read from the database."""
+
+    def default(self, o):
+        if isinstance(o, datetime) and o.tzinfo is not None:
+            o = o.astimezone(UTC)
+        return super().default(o)
+
+
 class Utf8JSONRenderer(JSONRenderer):
     """Chinese text as itself, not \\u escapes: readable in curl and logs, and shorter on the wire."""
 
+    encoder_class = UtcJSONEncoder
     json_dumps_params = {"ensure_ascii": False}
 
 
