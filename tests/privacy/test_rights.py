@@ -407,3 +407,24 @@ def test_a_key_naming_no_holder_cannot_record_an_erasure_it_could_later_carry_ou
     assert not DataSubjectRequest.objects.exists()
     # other requests need no second person, so an unowned key may still record them
     assert rights.request_create(actor=unowned, member_id=member.pk, kind="access", channel="email").pk
+
+
+def test_an_erasure_closes_the_members_other_waiting_requests_and_blanks_what_they_wrote():
+    """Left open they fell overdue with nothing left to send (first review of this stop)."""
+    member = member_resolve(phone=PHONE, external_id=None)
+    access = rights.request_create(
+        actor=SUPPORT, member_id=member.pk, kind="access", channel="email", details="我是张三，住北京朝阳区"
+    )
+    rejected = rights.request_create(
+        actor=SUPPORT, member_id=member.pk, kind="correct", channel="phone", details="张三要改地址"
+    )
+    rights.request_reject(actor=SUPPORT, request_id=rejected.pk, reason="无法核实身份")
+    # when
+    erasure = rights.erasure_request_self(member=member, confirmed=True)
+    # then
+    access.refresh_from_db()
+    rejected.refresh_from_db()
+    assert (access.status, access.handled_by, access.notes) == ("done", "system", rights.SUPERSEDED_NOTE)
+    assert rejected.status == "rejected"  # closed ones keep how they were answered
+    assert (access.details, rejected.details) == ("", "")
+    assert erasure.result["privacy.requests_closed"] == 1

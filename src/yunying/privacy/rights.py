@@ -12,6 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -37,6 +38,7 @@ MAX_TEXT = 1000
 EXPORT_FIELDS = ["phone", "name", "email", "birth_date", "answers"]
 RESUME_BATCH = 200
 RESUMED_NOTE = gettext_noop("erased once nothing waited any more")  # stored in English, shown translated
+SUPERSEDED_NOTE = gettext_noop("closed: the member's data was erased, nothing is left to send or correct")
 
 
 def _clean(text: str) -> str:
@@ -125,16 +127,42 @@ def erasure_waiting_on(member_id: int) -> list[str]:
     return brokerage_erase_blockers(member_id)
 
 
-def _erase(member: Member) -> dict[str, int]:
+def _erase(member: Member, *, request: DataSubjectRequest) -> dict[str, int]:
     """Run every holding's erase(), the app highest in the layers first: the member's identity (and
-    so their risk reference and blind index) goes last, after the apps that key on it.
+    so their risk reference and blind index) goes last, after the apps that key on it; then settle
+    the member's other requests. `request` is the erasure being carried out (locked by the caller).
     Needs the caller's transaction."""
     counts: dict[str, int] = {}
     for holding in reversed(personal_data_holdings()):
         if holding.erase is not None:
             for name, n in (holding.erase(member.pk) or {}).items():
                 counts[name] = counts.get(name, 0) + n
+    closed = _requests_settle_erased(member.pk, erasing=request.pk)
+    if closed:
+        counts["privacy.requests_closed"] = closed
     return counts
+
+
+def _requests_settle_erased(member_id: int, *, erasing: int) -> int:
+    """The member's own requests once their data is gone: what they wrote is blanked (it may name
+    them), and a waiting export, access or correction is closed, since nothing is left to send or
+    correct; left open it would only fall overdue. The requests themselves stay, as the record
+    that the rights were answered. Returns how many were closed. Needs the caller's transaction."""
+    requests = DataSubjectRequest.objects.filter(member_id=member_id)
+    # not another open erasure: whoever carries it out holds its row and waits for the member's
+    requests.exclude(details="").exclude(
+        Q(kind=RequestKind.ERASE, status=RequestStatus.OPEN) & ~Q(pk=erasing)
+    ).update(details="")
+    return (
+        requests.filter(status=RequestStatus.OPEN)
+        .exclude(kind=RequestKind.ERASE)
+        .update(
+            status=RequestStatus.DONE,
+            handled_by=SYSTEM.label[:150],
+            handled_at=timezone.now(),
+            notes=SUPERSEDED_NOTE,
+        )
+    )
 
 
 def _holdings_lock(member_id: int) -> None:
@@ -170,7 +198,7 @@ def erasure_request_self(*, member: Member, confirmed: bool) -> DataSubjectReque
             received_at=now, due_at=due_at_for(now), created_by="member", waiting_on=waiting,
         )  # fmt: skip
         if not waiting:
-            request.result = _erase(locked)
+            request.result = _erase(locked, request=request)
             request.status, request.handled_by, request.handled_at = RequestStatus.DONE, "member", now
             request.notes = gettext_noop("self-service erasure")
             request.save(update_fields=["result", "status", "handled_by", "handled_at", "notes"])
@@ -268,7 +296,7 @@ def request_carry_out(
             if waiting:
                 raise DomainError(RightsError.ERASURE_WAITING, waiting_on=waiting)
             if not member_is_erased(member):
-                result = _erase(member)
+                result = _erase(member, request=request)
         _close(request.pk, actor=actor, status=RequestStatus.DONE, notes=_clean(notes), result=result)
         audit_record(
             actor=actor, action="privacy.request_carry_out", object_type="privacy_request", object_id=request.pk,
@@ -365,7 +393,7 @@ def erasures_resume() -> dict[str, int]:
                 if blockers != request.waiting_on:
                     DataSubjectRequest.objects.filter(pk=request.pk).update(waiting_on=blockers)
                 continue
-            result = {} if member_is_erased(member) else _erase(member)
+            result = {} if member_is_erased(member) else _erase(member, request=request)
             _close(request.pk, actor=SYSTEM, status=RequestStatus.DONE, notes=RESUMED_NOTE, result=result)
             DataSubjectRequest.objects.filter(pk=request.pk).update(waiting_on=[])
             audit_record(
