@@ -428,3 +428,24 @@ def test_an_erasure_closes_the_members_other_waiting_requests_and_blanks_what_th
     assert rejected.status == "rejected"  # closed ones keep how they were answered
     assert (access.details, rejected.details) == ("", "")
     assert erasure.result["privacy.requests_closed"] == 1
+
+
+def test_the_export_gives_sign_up_answers_under_the_questions_titles_and_in_words():
+    """A member read "size: M" and "topics: ['run']" (first review of this stop)."""
+    form = [
+        {"key": "size", "label": "鞋码", "type": "single_choice", "options": [{"value": "M", "label": "39 码"}]},
+        {"key": "topics", "label": "感兴趣的项目", "type": "multi_choice",
+         "options": [{"value": "run", "label": "跑步"}, {"value": "yoga", "label": "瑜伽"}]},
+        {"key": "ok", "label": "同意活动须知", "type": "consent"},
+        {"key": "note", "label": "备注", "type": "text", "required": False},
+    ]  # fmt: skip
+    campaign = CampaignFactory(status="published", form=form)
+    signup = sign_up(campaign, PHONE, answers={"size": "M", "topics": ["run", "yoga"], "ok": True})
+    # a question taken off the form after the member answered it keeps its key
+    campaign.form = form[:2] + form[3:]
+    campaign.save(update_fields=["form"])
+    # when
+    data = rights.data_export_build(signup.member_id)
+    # then
+    (exported,) = data["holdings"]["campaigns.signups"]["data"]["signups"]
+    assert exported["answers"] == {"鞋码": "39 码", "感兴趣的项目": "跑步、瑜伽", "ok": True}

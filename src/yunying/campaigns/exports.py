@@ -109,6 +109,21 @@ class _Labels:
         return value
 
 
+def answers_in_words(questions: list[Question], answers: dict[str, Any]) -> dict[str, Any]:
+    """One sign-up's answers as a person reads them, in the form's order: the question's title (with
+    its key when two share a title) and the answer in words, as in the export's columns. An answer to
+    a question no longer on the form keeps its key and value."""
+    labels = _Labels(questions)
+    titles = labels.headers[len(COLUMNS) :]
+    worded = {
+        title: labels.answer(q, answers[q.key])
+        for q, title in zip(questions, titles, strict=True)
+        if q.key in answers
+    }
+    known = {q.key for q in questions}
+    return worded | {key: value for key, value in answers.items() if key not in known}
+
+
 def _plain(value: Any) -> Any:
     """A cell value: text, a finite number, a date, or else the value written out as JSON text."""
     if value is None:

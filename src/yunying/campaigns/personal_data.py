@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from yunying.campaigns.exports import answers_in_words
 from yunying.campaigns.models import Campaign, Signup, SignupEvent, SignupRefusal, SignupStatus
+from yunying.campaigns.questions import form_parse
 from yunying.campaigns.services.admission import answers_read
 from yunying.campaigns.services.events import signups_end
 from yunying.core.errors import message_for
@@ -44,18 +46,21 @@ def signups_export(member_id: int) -> dict:
 
 
 def _signups(member_id: int) -> list[dict]:
+    signups = list(Signup.objects.filter(member_id=member_id).select_related("campaign").order_by("id"))
+    forms = {s.campaign_id: form_parse(s.campaign.form) for s in signups}  # each campaign's questions once
     return [
         {
             "signup": signup.public_id,
             "campaign": signup.campaign.title,
             "status": signup.status,
-            "answers": answers_read(signup),
+            # the questions' titles and the options' labels: the member reads what they answered
+            "answers": answers_in_words(forms[signup.campaign_id], answers_read(signup)),
             "channel": signup.channel,
             "status_reason": signup.status_reason,
             "attended_at": signup.attended_at.isoformat() if signup.attended_at else None,
             "created_at": signup.created_at.isoformat(),
         }
-        for signup in Signup.objects.filter(member_id=member_id).select_related("campaign").order_by("id")
+        for signup in signups
     ]
 
 
