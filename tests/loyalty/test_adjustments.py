@@ -7,7 +7,7 @@ import pytest
 
 from yunying.core.audit import AuditEntry
 from yunying.core.errors import DomainError
-from yunying.core.permissions import Actor, Role
+from yunying.core.permissions import SYSTEM, Actor, Role
 from yunying.loyalty.adjustments import adjustment_decide, adjustment_request
 from yunying.loyalty.ledger import ledger_reconcile
 from yunying.loyalty.models import AdjustmentState, PointAccount
@@ -49,6 +49,12 @@ def test_a_large_adjustment_waits_for_a_second_operator(member):
     with pytest.raises(DomainError) as refused:
         adjustment_decide(adjustment_id=adjustment.pk, approve=True, actor=SUPPORT)
     assert refused.value.code == "core.permission_denied"
+    # a key (whose id may even differ from the requester's) is nobody the rule can tell apart
+    for stand_in in (Actor(kind="api_key", id=99, label="key", role=Role.STRATEGY), SYSTEM):
+        with pytest.raises(DomainError) as refused:
+            adjustment_decide(adjustment_id=adjustment.pk, approve=True, actor=stand_in)
+        assert refused.value.code in ("loyalty.same_person", "core.permission_denied")
+    assert balance(member) == 0
     adjustment_decide(adjustment_id=adjustment.pk, approve=True, actor=OTHER_DIRECTOR)
     assert balance(member) == 5000
     with pytest.raises(DomainError) as refused:

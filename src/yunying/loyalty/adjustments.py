@@ -83,7 +83,8 @@ def adjustment_decide(*, adjustment_id: int, approve: bool, actor: Actor, note: 
             raise DomainError(LoyaltyError.ADJUSTMENT_NOT_FOUND)
         if adjustment.state != AdjustmentState.REQUESTED:
             raise DomainError(LoyaltyError.ADJUSTMENT_DECIDED, state=adjustment.state)
-        if actor.kind == "user" and actor.id is not None and actor.id == adjustment.requested_by_id:
+        # a console user, and another one: an API key or a command could stand for the requester
+        if actor.kind != "user" or actor.id is None or actor.id == adjustment.requested_by_id:
             raise DomainError(LoyaltyError.SAME_PERSON)
         adjustment.state = AdjustmentState.APPROVED if approve else AdjustmentState.REJECTED
         adjustment.decided_by, adjustment.decided_by_id = actor.label[:150], actor.id

@@ -728,7 +728,8 @@ def topup_decide(*, topup_id: int, approve: bool, actor: Actor, note: str = "") 
             raise DomainError(PromotionError.TOPUP_NOT_FOUND)
         if topup.state != TopUpState.PENDING:
             raise DomainError(PromotionError.TOPUP_DECIDED, state=topup.state)
-        if topup.requested_by_id is not None and topup.requested_by_id == actor.id and actor.kind == "user":
+        # a console user, and another one: an API key or a command could stand for the requester
+        if actor.kind != "user" or actor.id is None or actor.id == topup.requested_by_id:
             raise DomainError(PromotionError.SAME_PERSON)
         topup.state = TopUpState.APPROVED if approve else TopUpState.REJECTED
         topup.decided_by = actor.label
