@@ -449,3 +449,37 @@ def test_the_export_gives_sign_up_answers_under_the_questions_titles_and_in_word
     # then
     (exported,) = data["holdings"]["campaigns.signups"]["data"]["signups"]
     assert exported["answers"] == {"鞋码": "39 码", "感兴趣的项目": "跑步、瑜伽", "ok": True}
+
+
+def test_nothing_writes_a_person_back_onto_an_erased_member():
+    """An erased row is nobody's: an operator's correction or link, a profile fill and a bulk import
+    find no member there (the faults review's race, as a class)."""
+    from yunying.members.services import (
+        MemberRef,
+        Profile,
+        member_correct,
+        member_link,
+        member_profile_fill,
+        members_resolve_bulk,
+    )
+
+    member = member_resolve(phone=PHONE, external_id="shop-9")
+    rights.erasure_request_self(member=member, confirmed=True)
+    writes = [
+        lambda: member_correct(
+            member_id=member.pk, actor=EXECUTION, changes={"name": "王小明"}, reason="来电"
+        ),
+        lambda: member_link(member_id=member.pk, actor=EXECUTION, reason="来电", phone="+8613912340000"),
+        lambda: member_profile_fill(member_id=member.pk, profile=Profile(name="王小明")),
+    ]
+    for write in writes:
+        with pytest.raises(DomainError) as refused:
+            write()
+        assert refused.value.code == "member.not_found"
+    # an import naming the old phone finds nobody there and registers the person anew
+    resolved = members_resolve_bulk(
+        [MemberRef(e164=PHONE, external_id=None)], profiles=[Profile(name="王小明")]
+    )
+    assert resolved.created == 1 and resolved.members[0].pk != member.pk
+    erased = Member.objects.get(pk=member.pk)
+    assert (member_name(erased), member_phone(erased), erased.phone_index) == ("", None, None)

@@ -78,3 +78,91 @@ def test_confirming_a_sign_up_while_its_member_is_erased_never_deadlocks(attempt
     assert pending.status in ("confirmed", "withdrawn")
     if pending.status == "withdrawn":
         assert results[0] == "signup.invalid_transition"
+
+
+def _nothing_personal_on(member_id: int) -> None:
+    from yunying.campaigns.models import Signup
+    from yunying.members.services import member_name
+
+    erased = Member.objects.get(pk=member_id)
+    assert erased.external_id == f"erased:{member_id}" and member_name(erased) == ""
+    assert erased.birth_date is None or erased.birth_date.day == 1  # the month only
+    assert not Signup.objects.filter(member_id=member_id).exclude(answers_encrypted="").exists()
+
+
+def test_a_sign_up_whose_member_is_erased_after_the_look_up_signs_up_a_new_member(monkeypatch):
+    """Faults review: a sign-up looked its member up, the erasure committed, and the sign-up then wrote
+    the name and birth date back onto the erased row and attached its answers to it. Interleaved
+    deterministically: the erasure runs while risk control looks at the sign-up, after the look-up."""
+    from datetime import date
+
+    from tests.campaigns.factories import CampaignFactory
+    from tests.campaigns.helpers import sign_up
+    from yunying.campaigns.services import admission
+    from yunying.members.services import Profile, member_name
+
+    campaign = CampaignFactory(status="published", form=[{"key": "note", "label": "备注", "type": "text"}])
+    member = member_resolve(phone=PHONE, external_id=None)
+    assess = admission.risk_assess
+
+    def erased_meanwhile(*args, **kwargs):
+        rights.erasure_request_self(member=member, confirmed=True)
+        return assess(*args, **kwargs)
+
+    monkeypatch.setattr(admission, "risk_assess", erased_meanwhile)
+    # when
+    signup = sign_up(
+        campaign, PHONE, answers={"note": "住在阳光小区"},
+        profile=Profile(name="王小明", birth_date=date(1990, 5, 17), region_code="310104"),
+    )  # fmt: skip
+    # then: the erased row keeps nothing; the person signing up is a new member, with the sign-up
+    _nothing_personal_on(member.pk)
+    assert signup.member_id != member.pk
+    newcomer = member_find(phone=PHONE)
+    assert newcomer.pk == signup.member_id and member_name(newcomer) == "王小明"
+
+
+def test_an_order_whose_member_is_erased_after_the_look_up_goes_to_a_new_member(monkeypatch):
+    """The same race through order_ingest (prepare, then commit in the order's transaction)."""
+    from tests.commerce.helpers import ingest, order_payload
+    from yunying.commerce.models import Order
+    from yunying.members import services
+
+    member = member_resolve(phone=PHONE, external_id=None)
+    prepare = services.member_prepare
+
+    def erased_after_prepare(**kwargs):
+        prepared = prepare(**kwargs)
+        if prepared.member.pk == member.pk:
+            rights.erasure_request_self(member=member, confirmed=True)
+        return prepared
+
+    import yunying.commerce.services as commerce_services
+
+    monkeypatch.setattr(commerce_services, "member_prepare", erased_after_prepare)
+    # when
+    ingest(order_payload("SO-RACE", phone=PHONE))
+    # then
+    order = Order.objects.get(external_id="SO-RACE")
+    assert order.member_id != member.pk and order.member_id == member_find(phone=PHONE).pk
+    assert not Order.objects.filter(member_id=member.pk).exists()
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_sign_ups_racing_the_erasure_never_write_onto_the_erased_member(attempt):
+    """The race itself (faults review: 15 of 60 tries on PostgreSQL left a name on the erased row)."""
+    from datetime import date
+
+    from tests.campaigns.factories import CampaignFactory
+    from tests.campaigns.helpers import sign_up
+    from yunying.members.services import Profile
+
+    campaigns = [CampaignFactory(status="published") for _ in range(THREADS - 1)]
+    member = member_resolve(phone=PHONE, external_id=None)
+    profile = Profile(name="王小明", birth_date=date(1990, 5, 17), region_code="310104")
+    results = _rush(
+        [lambda: rights.erasure_request_self(member=member, confirmed=True)]
+        + [lambda c=c: sign_up(c, PHONE, profile=profile) for c in campaigns]
+    )
+    assert "core.busy" not in results
+    _nothing_personal_on(member.pk)

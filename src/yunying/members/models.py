@@ -14,6 +14,9 @@ class Gender(models.TextChoices):
 # No 0/O, 1/I/L: a code read aloud or typed from a poster is not mistaken.
 INVITE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 INVITE_CODE_LENGTH = 8
+# An erased member's external id starts so (members.personal_data.profile_erase): no storefront id can
+# take it, and the services that write to a member refuse such a row (services._member_lock_live).
+ERASED_PREFIX = "erased:"
 
 
 def invite_code_new() -> str:

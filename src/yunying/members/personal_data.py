@@ -8,12 +8,17 @@ from __future__ import annotations
 from django.utils import timezone
 
 from yunying.members.identity import identity_forget
-from yunying.members.models import ConsentEvent, ConsentRecord, Member, MemberTag, ProfileAnswer
+from yunying.members.models import (
+    ERASED_PREFIX,
+    ConsentEvent,
+    ConsentRecord,
+    Member,
+    MemberTag,
+    ProfileAnswer,
+)
 from yunying.members.profiling import profile_attributes
 from yunying.members.regions import province_of
 from yunying.members.services import member_email, member_name, member_phone
-
-ERASED_PREFIX = "erased:"
 
 
 def identity_export(member_id: int) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import phonenumbers
@@ -24,6 +24,7 @@ from yunying.core.ratelimit import ratelimit_hit
 from yunying.core.rows import row_get, row_insert, rows_insert
 from yunying.members.errors import MemberError
 from yunying.members.models import (
+    ERASED_PREFIX,
     INVITE_ALPHABET,
     INVITE_CODE_LENGTH,
     Gender,
@@ -227,12 +228,15 @@ def _fill_blanks(member: Member, profile: Profile, *, known: bool) -> list[str]:
 
 @dataclass
 class PreparedMember:
-    """A member found or built in memory, with the fields a commit must write; nothing written yet."""
+    """A member found or built in memory, with the fields a commit must write; nothing written yet.
+    `asked` is what member_prepare was given: a commit that finds the member erased since prepares
+    the person again."""
 
     member: Member
     changed: list[str]
     e164: str | None
     external_id: str | None
+    asked: dict = field(default_factory=dict)
 
 
 def member_risk_ref(member: Member) -> str:
@@ -274,6 +278,8 @@ def member_prepare(
     if not phone and not external_id:
         raise DomainError(MemberError.IDENTITY_REQUIRED)
     _validate_profile(profile)
+    asked = {"phone": phone, "external_id": external_id, "profile": profile, "channel": channel,
+             "acquisition": acquisition}  # fmt: skip
     e164 = phone_normalize(phone, mobile=True) if phone else None
     member = _find(e164, external_id)  # already normalised: parse the phone once
     if member is None:
@@ -284,28 +290,71 @@ def member_prepare(
             member.phone_encrypted = crypto.encrypt(e164, context=_PHONE, row=member.row_token)
             member.phone_index = _phone_index(e164)
         _fill_blanks(member, profile, known=False)
-        return PreparedMember(member, ["*"], e164, external_id)
+        return PreparedMember(member, ["*"], e164, external_id, asked)
     # _find made sure every identifier given is already the member's: nothing to bind here.
     changed = _fill_blanks(member, profile, known=True)
-    return PreparedMember(member, changed, e164, external_id)
+    return PreparedMember(member, changed, e164, external_id, asked)
 
 
 def member_commit(prepared: PreparedMember) -> Member:
-    """Write a prepared member. Safe under concurrency: two first sign-ups with one phone race on the
-    unique blind index, and the loser re-reads the winner's row."""
-    member = prepared.member
-    if prepared.changed == ["*"]:
-        # ON CONFLICT DO NOTHING rather than a savepoint to catch the IntegrityError: one statement.
-        if row_insert(member, skip_conflicts=True) is not None:
-            _announce_registered(member)
-            return member
-        winner = _find(prepared.e164, prepared.external_id)
-        if winner is None:
-            raise IntegrityError("member insert conflicted, but no conflicting member was found")
-        return winner
-    if prepared.changed:
-        member.save(update_fields=prepared.changed)
-    return member
+    """Write a prepared member, in the caller's transaction. Safe under concurrency: two first
+    sign-ups with one phone race on the unique blind index, and the loser re-reads the winner's row.
+    A known member is locked and read again (_member_lock_live): one erased since it was prepared is
+    nobody's now, so the person is prepared again — as a new member, the erasure having freed the
+    phone (faults review: a sign-up racing the erasure wrote the name back onto the erased row and
+    attached itself to it).
+
+    Raises: core.busy (the member changed under us three times)."""
+    for _ in range(3):
+        member = prepared.member
+        if prepared.changed == ["*"]:
+            # ON CONFLICT DO NOTHING rather than a savepoint to catch the IntegrityError: one statement.
+            if row_insert(member, skip_conflicts=True) is not None:
+                _announce_registered(member)
+                return member
+            winner = _find(prepared.e164, prepared.external_id)
+            if winner is None:
+                raise IntegrityError("member insert conflicted, but no conflicting member was found")
+            return winner
+        live = _member_lock_live(member.pk)
+        if live is not None:
+            # the blanks as they are now, under the lock (the prepared ones were read before it)
+            changed = _fill_blanks(live, prepared.asked["profile"], known=True) if prepared.changed else []
+            if changed:
+                live.save(update_fields=changed)
+            return live
+        prepared = member_prepare(**prepared.asked)
+    raise DomainError(CoreError.BUSY)
+
+
+def members_lock_live(member_ids: set[int]) -> set[int]:
+    """Of these members, the ones not erased, locked as _member_lock_live locks one (in id order, so
+    two callers cannot deadlock). For writers that found their members before their transaction.
+    Needs the caller's transaction."""
+    ordered = sorted(member_ids)
+    live: set[int] = set()
+    for start in range(0, len(ordered), _LOOKUP_BATCH):
+        live.update(
+            Member.objects.select_for_update(no_key=True)
+            .filter(pk__in=ordered[start : start + _LOOKUP_BATCH])
+            .exclude(external_id__startswith=ERASED_PREFIX)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    return live
+
+
+def _member_lock_live(member_id: int) -> Member | None:
+    """The member, locked until the caller's transaction ends — or None once erased: an erased row is
+    nobody's, and nothing may write a person back onto it. FOR NO KEY UPDATE, as an UPDATE takes: an
+    erasure (FOR UPDATE) waits for us or we for it, while rows that only point at the member (a
+    sign-up, an order) can still be inserted. Needs the caller's transaction."""
+    return (
+        Member.objects.select_for_update(no_key=True)
+        .filter(pk=member_id)
+        .exclude(external_id__startswith=ERASED_PREFIX)
+        .first()
+    )
 
 
 def _announce_registered(member: Member) -> None:
@@ -348,7 +397,7 @@ def member_profile_fill(*, member_id: int, profile: Profile) -> list[str]:
     Raises: member.not_found, member.region_invalid, member.birth_date_invalid."""
     _validate_profile(profile)
     with transaction.atomic():
-        member = Member.objects.select_for_update().filter(pk=member_id).first()
+        member = _member_lock_live(member_id)
         if member is None:
             raise DomainError(MemberError.NOT_FOUND, id=member_id)
         changed = _fill_blanks(member, profile, known=True)
@@ -458,6 +507,11 @@ def members_resolve_bulk(
     profiles = profiles or [Profile()] * len(refs)
     channels = channels or [""] * len(refs)
     matched = members_match(refs)
+    found_ids = {m.pk for m in matched if isinstance(m, Member)}
+    if members_lock_live(found_ids) != found_ids:
+        # one was erased since the match: it is nobody's, and the match again finds the person new
+        # (as member_commit does for one member)
+        matched = members_match(refs)
     new: dict[tuple, Member] = {}
     updated: dict[int, tuple[Member, set[str]]] = {}
     for ref, profile, channel, found in zip(refs, profiles, channels, matched, strict=True):
@@ -686,7 +740,7 @@ def member_correct(*, member_id: int, actor: Actor, changes: dict, reason: str) 
         )
     )  # fmt: skip
     with transaction.atomic():
-        member = Member.objects.select_for_update().filter(pk=member_id).first()
+        member = _member_lock_live(member_id)  # an erased member is nobody's to correct or link
         if member is None:
             raise DomainError(MemberError.NOT_FOUND, id=member_id)
         current = _profile_view(member)
@@ -744,7 +798,7 @@ def member_link(
         raise ValidationFailed(errors)
     e164 = phone_normalize(phone, mobile=True) if phone else None
     with transaction.atomic():
-        member = Member.objects.select_for_update().filter(pk=member_id).first()
+        member = _member_lock_live(member_id)  # an erased member is nobody's to correct or link
         if member is None:
             raise DomainError(MemberError.NOT_FOUND, id=member_id)
         old_phone = member_phone(member)

@@ -41,7 +41,13 @@ from yunying.commerce.imports.rows import (
 from yunying.commerce.models import Order, OrderLine, OrderStatus
 from yunying.commerce.validation import MAX_LINES, LineInput, OrderInput, order_fingerprint
 from yunying.core.errors import DomainError
-from yunying.members.services import MemberRef, members_ids, members_match, members_resolve_bulk
+from yunying.members.services import (
+    MemberRef,
+    members_ids,
+    members_lock_live,
+    members_match,
+    members_resolve_bulk,
+)
 
 BATCH_ROWS = 5000  # rows per database look-up batch and per write transaction
 ERROR_SAMPLE = 200  # errors kept for the console's table (the report has them all)
@@ -377,9 +383,17 @@ def _orders_write_batch(
             ref: (m if isinstance(m, DomainError) else m.pk)
             for (ref, _), m in zip(unique, resolved.members, strict=True)
         }
+    # The members found in earlier batches, or just now, locked: one erased meanwhile takes no order.
+    live = members_lock_live(
+        {m for m in (cache.get(o.member) or found.get(o.member) for o, _ in batch) if isinstance(m, int)}
+    )
     rows = []
     for order, first_row in batch:
         member_id = cache.get(order.member) or found.get(order.member)
+        if isinstance(member_id, int) and member_id not in live:
+            cache.pop(order.member, None)
+            sink.add([RowError(first_row, "member_phone", "member.not_found")])
+            continue
         if (
             isinstance(member_id, DomainError) or member_id is None
         ):  # a sign-up took an identifier since the check
