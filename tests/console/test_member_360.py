@@ -100,6 +100,22 @@ def test_a_reveal_with_a_purpose_shows_the_profile_and_leaves_an_access_row_on_t
     assert client.user.username in again and "客服" in again
 
 
+def test_a_read_through_an_api_key_shows_on_the_page_with_the_keys_role(console_as, member):
+    """New user review: `str in Role` raises TypeError on Python 3.11, so every member an API key had
+    read in clear (a request's data file, an approved export) gave a 500 here."""
+    from yunying.core.apikeys import apikey_create
+    from yunying.core.audit import pii_access_record
+
+    key, _ = apikey_create(name="help desk", role=Role.SUPPORT, owner="")
+    reader = Actor(kind="api_key", id=key.pk, label=key.name, role=Role.SUPPORT)
+    pii_access_record(actor=reader, member_ids=[member.pk], fields=["phone"], purpose="data_subject_request")
+    # when
+    page = console_as(Role.STRATEGY).get(url(member))
+    # then
+    assert page.status_code == 200
+    assert "help desk" in page.content.decode() and "客服" in page.content.decode()
+
+
 def test_a_reveal_without_a_purpose_is_refused_on_the_page(console_as, member):
     response = console_as(Role.SUPPORT).post(url(member, "reveal"), {"purpose": ""})
     assert response.status_code == 200 and "张三丰" not in response.content.decode()

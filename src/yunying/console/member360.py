@@ -59,7 +59,8 @@ def access_rows(member_id: int, *, limit: int = ACCESS_ROWS) -> list[AccessRow]:
     users = get_user_model().objects.filter(pk__in=user_ids).prefetch_related("groups")
     roles: dict[tuple[str, int], Role | None] = {("user", u.pk): role_of(u) for u in users}
     for key in ApiKey.objects.filter(pk__in=key_ids):
-        roles[("api_key", key.pk)] = Role(key.role) if key.role in Role else None
+        # not `key.role in Role`: on Python 3.11 that raises TypeError for a str (new user review)
+        roles[("api_key", key.pk)] = Role(key.role) if key.role in set(Role) else None
     labels = ROLE_LABELS | {Role.INTEGRATION: _("Integration")}
     return [
         AccessRow(
