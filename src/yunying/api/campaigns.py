@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool
 
 from yunying.api.params import CampaignId, Day, Instant, Pages, optional_body, optional_body_schema
 from yunying.campaigns import selectors
@@ -35,15 +35,15 @@ class CampaignIn(Schema):
     signup_end_at: Instant
     event_start_at: Instant
     event_end_at: Instant
-    capacity: Annotated[int, Field(ge=1, le=10_000_000)]
-    waitlist_enabled: bool = False
+    capacity: Annotated[int, Field(strict=True, ge=1, le=10_000_000)]
+    waitlist_enabled: StrictBool = False
     review_mode: ReviewMode = ReviewMode.AUTO
     admission_mode: AdmissionMode = AdmissionMode.FIRST_COME
     eligibility: EligibilityRules = EligibilityRules()
     form: Annotated[list[Question], Field(max_length=50)] = []
     channels: list[Channel] = []
     notify_channels: list[NotifyChannel] = ["sms"]
-    reminder_hours_before: Annotated[int, Field(ge=0, le=24 * 30)] = 24
+    reminder_hours_before: Annotated[int, Field(strict=True, ge=0, le=24 * 30)] = 24
 
 
 class CampaignPatch(Schema):
@@ -58,15 +58,15 @@ class CampaignPatch(Schema):
     signup_end_at: Instant | None = None
     event_start_at: Instant | None = None
     event_end_at: Instant | None = None
-    capacity: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
-    waitlist_enabled: bool | None = None
+    capacity: Annotated[int, Field(strict=True, ge=1, le=10_000_000)] | None = None
+    waitlist_enabled: StrictBool | None = None
     review_mode: ReviewMode | None = None
     admission_mode: AdmissionMode | None = None
     eligibility: EligibilityRules | None = None
     form: Annotated[list[Question], Field(max_length=50)] | None = None
     channels: list[Channel] | None = None
     notify_channels: list[NotifyChannel] | None = None
-    reminder_hours_before: Annotated[int, Field(ge=0, le=24 * 30)] | None = None
+    reminder_hours_before: Annotated[int, Field(strict=True, ge=0, le=24 * 30)] | None = None
 
 
 class CampaignOut(Schema):

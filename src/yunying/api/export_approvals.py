@@ -21,7 +21,7 @@ ApprovalId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 class ApprovalRequestIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    campaign_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    campaign_id: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
     format: Annotated[str, Field(pattern="^(csv|xlsx|list)$")] = Field(
         "csv", description="csv or xlsx: one export; list: the paginated list in clear until expiry"
     )

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from ninja import Field, Path, Query, Router, Schema
 from ninja.pagination import paginate
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, StrictBool, model_validator
 
 from yunying.analytics.selectors import member_segments
 from yunying.api.params import CampaignId, Day, MemberId, Pages
@@ -51,7 +51,7 @@ class StatusIn(IdentityIn):
 
 
 class LookupIn(IdentityIn):
-    reveal: bool = Field(False, description="Show personal data in clear (needs pii.reveal; logged)")
+    reveal: StrictBool = Field(False, description="Show personal data in clear (needs pii.reveal; logged)")
     purpose: Purpose | None = Field(None, description="Why the data is revealed (required with reveal)")
     purpose_note: Annotated[str, Field(max_length=200)] = ""
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from django.utils import timezone
 from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.pagination import paginate
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictBool
 
 from yunying.api.params import MAX_ID, Pages
 from yunying.core.errors import DomainError
@@ -31,7 +31,7 @@ class RequestFilters(Schema):
 
 class RequestIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    member_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+    member_id: Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
     kind: Annotated[str, Field(pattern=f"^({'|'.join(RequestKind.values)})$")]
     channel: Annotated[str, Field(pattern=f"^({OPERATOR_CHANNELS})$", description="how it was received")]
     details: Annotated[str, Field(max_length=1000, description="what the member asked")] = ""
@@ -50,7 +50,7 @@ class RejectIn(Schema):
 
 
 class CarryOutIn(NoteIn):
-    identity_confirmed: bool = Field(
+    identity_confirmed: StrictBool = Field(
         False,
         description="an erasure an operator recorded: the caller was checked to be the member (say how in "
         "`note`); a second operator carries it out",

@@ -67,7 +67,7 @@ class ClientIn(BaseModel):
     device_id: Annotated[str, Field(max_length=128)] = ""
     user_agent: Annotated[str, Field(max_length=300)] = ""
     # How long the member took over the form, as the storefront measured it (risk control, R1).
-    form_fill_ms: Annotated[int, Field(ge=0, le=86_400_000)] | None = None
+    form_fill_ms: Annotated[int, Field(strict=True, ge=0, le=86_400_000)] | None = None
 
 
 class SignupIn(BaseModel):
