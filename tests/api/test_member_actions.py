@@ -158,7 +158,7 @@ def test_support_cannot_replace_a_members_phone(api_as, db):
     member.refresh_from_db()
     assert member_phone(member) == mobile(1)
     assert not AuditEntry.objects.filter(action="member.link").exists()
-    # adding what is missing stays support's job; strategy may replace, audited
+    # an external id stays support's job (nobody signs in with one); strategy may replace, audited
     assert (
         support.post_json(
             f"/api/v1/members/{member.pk}/link", {"external_id": "shop-1b", "reason": "核实"}
@@ -189,4 +189,17 @@ def test_an_identifier_of_another_member_cannot_be_linked(api, db):
     assert_problem(response, 409, "member.link_conflict")
     member.refresh_from_db()
     assert member.external_id is None
+    assert not AuditEntry.objects.filter(action="member.link").exists()
+
+
+def test_support_cannot_add_a_phone_to_a_member_who_has_none(api_as, db):
+    """Second attacker review: a storefront member with no phone, a phone added by support, and the
+    support agent signed in on the H5 pages as them, downloaded their data and erased them."""
+    member = member_resolve(phone=None, external_id="shop-no-phone")
+    refused = api_as(Role.SUPPORT).post_json(
+        f"/api/v1/members/{member.pk}/link", {"phone": mobile(9), "reason": "会员来电核实"}
+    )
+    assert_problem(refused, 403, "core.permission_denied")
+    member.refresh_from_db()
+    assert (member_phone(member), member.phone_index) == (None, None)
     assert not AuditEntry.objects.filter(action="member.link").exists()

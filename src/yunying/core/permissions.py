@@ -38,7 +38,9 @@ class Perm(StrEnum):
     MEMBER_LOOKUP = "member.lookup"  # find a member by phone or external id (masked)
     MEMBER_EDIT = "member.edit"  # correct a member's profile, with a reason
     MEMBER_LINK = "member.link"  # bind a phone or external id to a known member (audited)
-    MEMBER_PHONE_REPLACE = "member.phone_replace"  # replace a member's phone: their sign-in (strategy only)
+    MEMBER_PHONE_REPLACE = (
+        "member.phone_replace"  # bind or replace a member's phone: their sign-in (strategy only)
+    )
     MEMBER_VIEW = "member.view"  # the member list and 360 page, masked (M7)
     MEMBER_TAG = "member.tag"  # put manual tags on members and take them off (audited)
     TAG_MANAGE = "tag.manage"  # create, rename and delete manual tags (audited)
@@ -103,7 +105,7 @@ PERM_LABELS: dict[Perm, object] = {
     Perm.MEMBER_LOOKUP: _("Look members up"),
     Perm.MEMBER_EDIT: _("Correct member profiles"),
     Perm.MEMBER_LINK: _("Link member identities"),
-    Perm.MEMBER_PHONE_REPLACE: _("Replace a member's phone number"),
+    Perm.MEMBER_PHONE_REPLACE: _("Bind or replace a member's phone number"),
     Perm.AUDIT_VIEW: _("Read the audit and access logs"),
     Perm.PII_KEYS_VIEW: _("Watch the rotation of the personal-data keys"),
     Perm.PII_EXPORT_APPROVE: _("Approve another operator's export of personal data in clear"),

@@ -780,10 +780,11 @@ def member_link(
     one (member_prepare refuses with member.identity_mismatch); this is the one way, permitted
     (member.link) and audited with both sides masked.
 
-    Replacing a phone the member already has hands their account to whoever holds the new number (the
-    H5 pages sign in by phone): that takes member.phone_replace, which only the strategy role holds
-    (the attacker review took a member's account with a support key's one call). Adding a phone to a
-    member without one, or an external id, takes member.link alone.
+    Binding a phone hands the account to whoever holds that number (the H5 pages sign in by phone):
+    replacing the member's phone or adding one to a member who had none both take
+    member.phone_replace, which only the strategy role holds (the attacker reviews took a member's
+    account with a support key's one call, first by replacing, then by adding). Adding or replacing
+    an external id takes member.link alone: nobody signs in to these pages with one.
 
     Raises: core.invalid (nothing to link, no reason), core.permission_denied, member.phone_invalid,
     member.not_found, member.link_conflict (the identifier is another member's)."""
@@ -804,8 +805,7 @@ def member_link(
         old_phone = member_phone(member)
         before, after, fields = {}, {}, []
         if e164 and member.phone_index != _phone_index(e164):
-            if old_phone:
-                actor.require(Perm.MEMBER_PHONE_REPLACE)
+            actor.require(Perm.MEMBER_PHONE_REPLACE)
             before["phone"] = phone_mask(old_phone) if old_phone else None
             after["phone"] = phone_mask(e164)
             member.phone_encrypted = crypto.encrypt(e164, context=_PHONE, row=member.row_token)
