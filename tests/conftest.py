@@ -111,9 +111,19 @@ class ApiClient(Client):
         return self.patch(path, json.dumps(data), content_type="application/json", **extra)
 
 
+def held_key(owner: str, role: Role, name: str = ""):
+    """An API key held by `owner`, an active console user (made when missing): a key speaks for its
+    holder, and a key whose holder is disabled or gone is refused. (key, token)."""
+    from django.contrib.auth import get_user_model
+
+    if owner:
+        get_user_model().objects.get_or_create(username=owner)
+    return apikey_create(name=name or f"{owner or 'anon'} key", role=role, owner=owner)
+
+
 def _client_for(role: Role) -> ApiClient:
     # held by somebody, as console-made keys are: the two-person rule refuses unowned requesters
-    _, token = apikey_create(name=f"{role} test key", role=role, owner=f"{role}-key-holder")
+    _, token = held_key(f"{role}-key-holder", role, name=f"{role} test key")
     return ApiClient(token)
 
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api.helpers import assert_problem
-from tests.conftest import ApiClient
-from yunying.core.apikeys import apikey_create
+from tests.conftest import ApiClient, held_key
 from yunying.core.models import AuditEntry, PersonalDataAccess
 from yunying.core.permissions import Role
 from yunying.members.services import member_find, member_resolve
@@ -66,7 +65,7 @@ def test_an_erasure_through_the_api_erases_and_a_second_answer_conflicts(api_as,
     )
     assert_problem(support.post_json(f"{URL}/{request_id}/carry-out", confirmed), 403, "privacy.same_person")
     assert member_find(phone=PHONE) is not None
-    second = ApiClient(apikey_create(name="desk 2", role=Role.SUPPORT, owner="kefu02")[1])
+    second = ApiClient(held_key("kefu02", Role.SUPPORT, name="desk 2")[1])
     assert second.post_json(f"{URL}/{request_id}/carry-out", confirmed).status_code == 200
     assert member_find(phone=PHONE) is None
     assert_problem(

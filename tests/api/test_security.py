@@ -66,6 +66,26 @@ def test_a_revoked_key_is_a_401(client, db):
     assert_problem(response, 401, "core.unauthenticated")
 
 
+def test_a_key_whose_holder_is_disabled_is_a_401(client, db):
+    """Second attacker review: an operator disabled in the console kept revealing and approving
+    exports with their keys."""
+    from django.contrib.auth import get_user_model
+
+    from yunying.core import apikeys
+
+    holder = get_user_model().objects.create_user("strat2", password="x" * 20)
+    _, token = apikey_create(name="strat2's key", role=Role.STRATEGY, owner="strat2")
+    assert ApiClient(token).get(campaigns_url()).status_code == 200
+    # when
+    holder.is_active = False
+    holder.save(update_fields=["is_active"])
+    apikeys._cache.clear()  # what CACHE_SECONDS later brings in every process
+    # then
+    assert_problem(ApiClient(token).get(campaigns_url()), 401, "core.unauthenticated")
+    holder.delete()
+    assert_problem(ApiClient(token).get(campaigns_url()), 401, "core.unauthenticated")
+
+
 def test_the_key_may_come_in_the_x_api_key_header(client, db):
     # given
     _, token = apikey_create(name="storefront", role=Role.INTEGRATION)

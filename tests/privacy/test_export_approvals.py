@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from tests.api.helpers import assert_problem, signups_url
 from tests.campaigns.factories import CampaignFactory
 from tests.campaigns.helpers import sign_up
-from tests.conftest import ApiClient
+from tests.conftest import ApiClient, held_key
 from tests.members.factories import mobile
 from yunying.core.apikeys import apikey_create
 from yunying.core.audit import PersonalDataAccess
@@ -32,7 +32,7 @@ APPROVALS = "/api/v1/privacy/export-approvals"
 
 
 def _key(owner: str, role: Role = Role.STRATEGY, name: str = "") -> ApiClient:
-    _, token = apikey_create(name=name or f"{owner or 'anon'} key", role=role, owner=owner)
+    _, token = held_key(owner, role, name)
     return ApiClient(token)
 
 

@@ -68,11 +68,21 @@ def _authenticate(token: str) -> Actor | None:
     key = ApiKey.objects.filter(prefix=parts[1], revoked_at__isnull=True).first()
     if key is None or not hmac.compare_digest(key.secret_hash, _hash(parts[2])):
         return None
+    if key.owner and not _owner_active(key.owner):
+        # a key speaks for its holder: an operator disabled (or removed) in the console is disabled
+        # here too, or their keys went on revealing and approving (second attacker review)
+        return None
     now = timezone.now()
     # Touch last_used_at at most once a minute: no write on every request of a hot key.
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return Actor(kind="api_key", id=key.pk, label=key.name, role=Role(key.role), owner=key.owner)
+
+
+def _owner_active(username: str) -> bool:
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=username, is_active=True).exists()
 
 
 def apikey_revoke(*, key: ApiKey, actor: Actor = SYSTEM) -> bool:
