@@ -39,7 +39,17 @@ def test_support_records_an_e_mailed_request_sends_the_data_and_closes_it(api_as
     assert [r["id"] for r in queue["items"]] == [body["id"]]
     # the deadline reads the same, in UTC, in the answer that made it and in every later read
     assert body["due_at"].endswith("Z") and queue["items"][0]["due_at"] == body["due_at"]
-    data = support.post_json(f"{URL}/{body['id']}/export")
+    checked = {"identity_confirmed": True, "note": "回拨预留号码核实"}
+    # the data file leaves with a second person, who checked who asked
+    assert_problem(support.post_json(f"{URL}/{body['id']}/export", checked), 403, "privacy.same_person")
+    second = ApiClient(held_key("kefu02", Role.SUPPORT, name="desk 2")[1])
+    assert_problem(second.post_json(f"{URL}/{body['id']}/export"), 422, "privacy.identity_unconfirmed")
+    assert_problem(
+        second.post_json(f"{URL}/{body['id']}/export", {"identity_confirmed": "yes", "note": "x"}),
+        422, "core.invalid",
+    )  # fmt: skip
+    assert not PersonalDataAccess.objects.exists()
+    data = second.post_json(f"{URL}/{body['id']}/export", checked)
     assert data.status_code == 200 and data.json()["holdings"]["members.profile"]["data"]["phone"] == PHONE
     assert (
         PersonalDataAccess.objects.get(member_id=member.pk).purpose == f"data_subject_request: #{body['id']}"

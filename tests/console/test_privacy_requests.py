@@ -121,7 +121,15 @@ def test_support_downloads_the_data_a_member_asked_for_by_e_mail_and_then_record
     page = client.get("/console/privacy/requests/").content.decode()
     assert f'data-export="{request.pk}"' in page
     assert client.get(f"/console/privacy/requests/{request.pk}/export/").status_code == 405  # a read in clear
-    response = client.post(f"/console/privacy/requests/{request.pk}/export/")
+    checked = {"identity_confirmed": "on", "note": "回拨预留号码核实"}
+    # the one who recorded it hands nothing over; a second operator does, having checked who asked
+    refused = client.post(f"/console/privacy/requests/{request.pk}/export/", checked, follow=True)
+    assert "另一位运营人员" in refused.content.decode()
+    second = Client()
+    sign_in(second, make_operator(Role.SUPPORT, username="kefu02", with_totp=True))
+    unchecked = second.post(f"/console/privacy/requests/{request.pk}/export/", follow=True)
+    assert "核实" in unchecked.content.decode() and "Content-Disposition" not in unchecked
+    response = second.post(f"/console/privacy/requests/{request.pk}/export/", checked)
     assert response["Content-Disposition"] == f'attachment; filename="member-{member.pk}-data.json"'
     assert json.loads(response.content)["holdings"]["members.profile"]["data"]["phone"] == PHONE
     client.post(

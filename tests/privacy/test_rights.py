@@ -32,6 +32,7 @@ from yunying.risk.models import Decision
 pytestmark = pytest.mark.django_db
 SUPPORT = Actor(kind="user", id=7, label="kefu01", role=Role.SUPPORT)
 EXECUTION = Actor(kind="user", id=8, label="yunying01", role=Role.EXECUTION)
+SECOND_SUPPORT = Actor(kind="user", id=9, label="kefu02", role=Role.SUPPORT)
 PHONE = "+8613912345678"
 
 
@@ -279,10 +280,12 @@ def test_an_operator_downloads_the_data_a_member_asked_for_by_phone_logged_under
 
     member, *_ = _member_with_everything()
     request = rights.request_create(actor=SUPPORT, member_id=member.pk, kind="export", channel="phone")
-    data = rights.request_export(actor=SUPPORT, request_id=request.pk)
+    data = rights.request_export(
+        actor=SECOND_SUPPORT, request_id=request.pk, identity_confirmed=True, notes="回拨预留号码核实"
+    )
     assert data["holdings"]["members.profile"]["data"]["phone"] == PHONE
     access = PersonalDataAccess.objects.get(member_id=member.pk)
-    assert (access.actor_label, access.purpose) == ("kefu01", f"data_subject_request: #{request.pk}")
+    assert (access.actor_label, access.purpose) == ("kefu02", f"data_subject_request: #{request.pk}")
     assert AuditEntry.objects.filter(action="privacy.request_export", object_id=str(request.pk)).count() == 1
     assert DataSubjectRequest.objects.get(pk=request.pk).status == RequestStatus.OPEN  # until recorded sent
 
@@ -303,7 +306,9 @@ def test_an_operator_download_is_refused_for_other_requests_and_closed_ones(kind
     if close:
         rights.request_reject(actor=SUPPORT, request_id=request.pk, reason="not the member")
     with pytest.raises(DomainError) as refused:
-        rights.request_export(actor=SUPPORT, request_id=request.pk)
+        rights.request_export(
+            actor=SECOND_SUPPORT, request_id=request.pk, identity_confirmed=True, notes="核实"
+        )
     assert refused.value.code == code
     with pytest.raises(DomainError) as denied:
         rights.request_export(actor=EXECUTION, request_id=request.pk)
@@ -405,8 +410,12 @@ def test_a_key_naming_no_holder_cannot_record_an_erasure_it_could_later_carry_ou
         rights.request_create(actor=unowned, member_id=member.pk, kind="erase", channel="email")
     assert refused.value.code == "privacy.recorder_unidentified"
     assert not DataSubjectRequest.objects.exists()
-    # other requests need no second person, so an unowned key may still record them
-    assert rights.request_create(actor=unowned, member_id=member.pk, kind="access", channel="email").pk
+    # nor a copy or access (its file leaves with a second person); a correction needs no second person
+    for kind in ("access", "export"):
+        with pytest.raises(DomainError) as refused:
+            rights.request_create(actor=unowned, member_id=member.pk, kind=kind, channel="email")
+        assert refused.value.code == "privacy.recorder_unidentified"
+    assert rights.request_create(actor=unowned, member_id=member.pk, kind="correct", channel="email").pk
 
 
 def test_an_erasure_closes_the_members_other_waiting_requests_and_blanks_what_they_wrote():
@@ -483,3 +492,30 @@ def test_nothing_writes_a_person_back_onto_an_erased_member():
     assert resolved.created == 1 and resolved.members[0].pk != member.pk
     erased = Member.objects.get(pk=member.pk)
     assert (member_name(erased), member_phone(erased), erased.phone_index) == ("", None, None)
+
+
+def test_a_members_data_file_is_handed_over_by_a_second_operator_who_checked_who_asked():
+    """Attacker review: one support key recorded an "access request" for any member and downloaded
+    their whole file (addresses, answers, orders): more than a reveal shows, with nobody else involved."""
+    from yunying.core.models import PersonalDataAccess
+
+    member = member_resolve(phone=PHONE, external_id=None)
+    request = rights.request_create(actor=SUPPORT, member_id=member.pk, kind="access", channel="phone")
+    attempts = [
+        (SECOND_SUPPORT, False, "回拨核实", "privacy.identity_unconfirmed"),
+        (SECOND_SUPPORT, True, "  ", "privacy.identity_unconfirmed"),
+        (SUPPORT, True, "回拨核实", "privacy.same_person"),
+    ]
+    for actor, confirmed, notes, code in attempts:
+        with pytest.raises(DomainError) as refused:
+            rights.request_export(
+                actor=actor, request_id=request.pk, identity_confirmed=confirmed, notes=notes
+            )
+        assert refused.value.code == code
+    assert not PersonalDataAccess.objects.exists()
+    assert (
+        rights.request_export(
+            actor=SECOND_SUPPORT, request_id=request.pk, identity_confirmed=True, notes="回拨核实"
+        )["member_id"]
+        == member.pk
+    )

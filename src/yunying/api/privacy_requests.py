@@ -57,6 +57,14 @@ class CarryOutIn(NoteIn):
     )
 
 
+class HandOverIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    identity_confirmed: StrictBool = Field(
+        False, description="the person asking was checked to be the member (say how in `note`)"
+    )
+    note: Annotated[str, Field(max_length=1000, description="how the member's identity was checked")] = ""
+
+
 class RequestOut(Schema):
     id: int
     member_id: int
@@ -116,10 +124,16 @@ def get_request(request, request_id: RequestId):
 @router.post(
     "/requests/{int:request_id}/export",
     response=dict[str, Any],
-    summary="The member's data to send them, for an export or access request (a logged read in clear)",
+    summary="The member's data to send them, for an export or access request (a logged read in clear; "
+    "a second operator, who checked who asked)",
 )
-def export_request(request, request_id: RequestId):
-    return rights.request_export(actor=request.auth, request_id=request_id)
+def export_request(request, request_id: RequestId, payload: HandOverIn):
+    return rights.request_export(
+        actor=request.auth,
+        request_id=request_id,
+        identity_confirmed=payload.identity_confirmed,
+        notes=payload.note,
+    )
 
 
 @router.post(

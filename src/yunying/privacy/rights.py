@@ -37,6 +37,9 @@ EXPORT_WINDOW_SECONDS = 86400
 MAX_TEXT = 1000
 EXPORT_FIELDS = ["phone", "name", "email", "birth_date", "answers"]
 RESUME_BATCH = 200
+# Requests after which the member's data leaves or is gone: recorded by someone identified, carried
+# out by someone else who confirmed who asked (_second_person_check).
+TWO_PERSON_KINDS = (RequestKind.ERASE, RequestKind.EXPORT, RequestKind.ACCESS)
 RESUMED_NOTE = gettext_noop("erased once nothing waited any more")  # stored in English, shown translated
 SUPERSEDED_NOTE = gettext_noop("closed: the member's data was erased, nothing is left to send or correct")
 
@@ -226,9 +229,10 @@ def request_create(
     if member_is_erased(member):
         raise DomainError(RightsError.MEMBER_ERASED)
     recorder = person_of(actor) or ""
-    if kind == RequestKind.ERASE and (not recorder or recorder.startswith("api_key:")):
-        # a key naming nobody could carry out its own erasure once it is given an owner, or from the
-        # console by whoever holds it: the two-person rule needs to know who recorded it
+    if kind in TWO_PERSON_KINDS and (not recorder or recorder.startswith("api_key:")):
+        # a key naming nobody could hand over or carry out its own request once it is given an
+        # owner, or from the console by whoever holds it: the two-person rule needs to know who
+        # recorded it
         raise DomainError(RightsError.RECORDER_UNIDENTIFIED)
     kind, channel = RequestKind(kind), RequestChannel(channel)
     now = timezone.now()
@@ -285,9 +289,7 @@ def request_carry_out(
         if request.status != RequestStatus.OPEN:
             raise DomainError(RightsError.REQUEST_CLOSED)
         if request.kind == RequestKind.ERASE and request.channel != RequestChannel.SELF_SERVICE:
-            _erasure_by_operator_check(
-                request, actor=actor, notes=notes, identity_confirmed=identity_confirmed
-            )
+            _second_person_check(request, actor=actor, notes=notes, identity_confirmed=identity_confirmed)
         result: dict[str, int] = {}
         if request.kind == RequestKind.ERASE:
             _holdings_lock(request.member_id)
@@ -307,9 +309,13 @@ def request_carry_out(
     return request
 
 
-def _erasure_by_operator_check(
+def _second_person_check(
     request: DataSubjectRequest, *, actor: Actor, notes: str, identity_confirmed: bool
 ) -> None:
+    """A request an operator recorded that hands the member's data over or deletes it: the operator
+    acting confirmed who asked (and notes how), and is not the one who recorded it.
+
+    Raises: privacy.identity_unconfirmed, privacy.same_person."""
     if not identity_confirmed or not _clean(notes):
         raise DomainError(RightsError.IDENTITY_UNCONFIRMED)
     person = person_of(actor)
@@ -323,14 +329,22 @@ def _erasure_by_operator_check(
         raise DomainError(RightsError.SAME_PERSON)
 
 
-def request_export(*, actor: Actor, request_id: int) -> dict[str, Any]:
+def request_export(
+    *, actor: Actor, request_id: int, identity_confirmed: bool = False, notes: str = ""
+) -> dict[str, Any]:
     """The member's data for an operator to send them, answering an export or access request received
     by phone, e-mail or letter (art. 45): the same document the member downloads themselves, read in
     clear under the purpose "the member asked for their data" (access-logged and audited). The
     request stays open until the operator records it sent.
 
+    The whole of a member's data leaves on it, so as for an erasure: the operator confirms who asked
+    (`identity_confirmed`, and `notes` say how) and is not the one who recorded the request
+    (attacker review: one support key recorded an "access request" for any member and downloaded
+    their addresses, answers and orders).
+
     Raises: core.permission_denied, privacy.request_not_found, privacy.request_closed,
-    privacy.request_not_export, privacy.member_erased."""
+    privacy.request_not_export, privacy.identity_unconfirmed, privacy.same_person,
+    privacy.member_erased."""
     actor.require(Perm.PRIVACY_REQUESTS)
     request = DataSubjectRequest.objects.filter(pk=request_id).first()
     if request is None:
@@ -339,6 +353,7 @@ def request_export(*, actor: Actor, request_id: int) -> dict[str, Any]:
         raise DomainError(RightsError.REQUEST_CLOSED)
     if request.kind not in (RequestKind.EXPORT, RequestKind.ACCESS):
         raise DomainError(RightsError.REQUEST_NOT_EXPORT, kind=request.kind)
+    _second_person_check(request, actor=actor, notes=notes, identity_confirmed=identity_confirmed)
     purpose = reveal_authorize(actor, purpose=Purpose.DATA_SUBJECT_REQUEST, note=f"#{request.pk}")
     member = _member(request.member_id)
     if member_is_erased(member):
@@ -348,7 +363,8 @@ def request_export(*, actor: Actor, request_id: int) -> dict[str, Any]:
         pii_access_record(actor=actor, member_ids=[member.pk], fields=EXPORT_FIELDS, purpose=purpose)
         audit_record(
             actor=actor, action="privacy.request_export", object_type="privacy_request", object_id=request.pk,
-            after={"member": member.pk, "kind": request.kind}, reason=purpose,
+            after={"member": member.pk, "kind": request.kind, "identity_checked": _clean(notes)[:500]},
+            reason=purpose,
         )  # fmt: skip
     return data
 

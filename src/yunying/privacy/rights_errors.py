@@ -14,8 +14,8 @@ class RightsError(StrEnum):
     REASON_REQUIRED = "privacy.reason_required"
     CONFIRMATION_REQUIRED = "privacy.confirmation_required"
     MEMBER_ERASED = "privacy.member_erased"
-    IDENTITY_UNCONFIRMED = "privacy.identity_unconfirmed"  # an operator-recorded erasure: who asked?
-    SAME_PERSON = "privacy.same_person"  # ... carried out by the operator who recorded it
+    IDENTITY_UNCONFIRMED = "privacy.identity_unconfirmed"  # an operator-recorded erasure or copy: who asked?
+    SAME_PERSON = "privacy.same_person"  # ... carried out or handed over by the operator who recorded it
     RECORDER_UNIDENTIFIED = "privacy.recorder_unidentified"  # an erasure recorded with an unowned key
     KIND_INVALID = "privacy.kind_invalid"
     CHANNEL_INVALID = (
@@ -40,15 +40,16 @@ register_messages(
         RightsError.CONFIRMATION_REQUIRED: _("Confirm that you want your account and data deleted."),
         RightsError.MEMBER_ERASED: _("This member's data has been erased."),
         RightsError.IDENTITY_UNCONFIRMED: _(
-            "Deleting an account cannot be undone: confirm that you checked the caller is the member, and "
-            "note how."
+            "The member's data is about to be handed over or deleted: confirm that you checked the person "
+            "asking is the member, and note how."
         ),
         RightsError.SAME_PERSON: _(
-            "An erasure you recorded is carried out by a second operator, from the console or with a key "
-            "that names its holder."
+            "A copy or a deletion you recorded is handed over or carried out by a second operator, from the "
+            "console or with a key that names its holder."
         ),
         RightsError.RECORDER_UNIDENTIFIED: _(
-            "This API key names no holder, so nobody could tell who carries out its erasure: give the key an owner."
+            "This API key names no holder, so nobody could tell who hands over or carries out this request: "
+            "give the key an owner."
         ),
         RightsError.KIND_INVALID: _("Choose what the member asked for."),
         RightsError.CHANNEL_INVALID: _("Choose how the request was received: phone, e-mail or other."),

@@ -114,7 +114,10 @@ def request_export(request: HttpRequest, request_id: int) -> HttpResponse:
     """The member's data as a JSON file, to send them in answer to their request (a POST: it reads
     their data in clear, logged)."""
     try:
-        data = rights.request_export(actor=request.actor, request_id=request_id)
+        data = rights.request_export(
+            actor=request.actor, request_id=request_id, notes=request.POST.get("note", ""),
+            identity_confirmed=request.POST.get("identity_confirmed") == "on",
+        )  # fmt: skip
     except DomainError as refused:
         messages.error(request, refused.message)
         return redirect("console:privacy_requests")
