@@ -117,7 +117,11 @@ def test_a_revealed_export_needs_bulk_permission_and_a_purpose(console_as):
     text = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "13900000000" in text
     first = next(csv.reader(io.StringIO(text)))[0]
-    assert first.startswith("# ") and "op-strategy (user:" in first and f"#{approval.pk}" in first
+    assert (
+        first.startswith("# ")
+        and "导出人 op-strategy，审批人 second-strategist" in first
+        and f"#{approval.pk}" in first
+    )
     assert PersonalDataAccess.objects.count() == 2
     assert Alert.objects.filter(code="pii.bulk_reveal").count() == 1
     # and once only

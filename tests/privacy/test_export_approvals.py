@@ -86,7 +86,9 @@ def test_the_rule_end_to_end_with_a_watermark_and_access_rows(world):
     assert (
         rows[0][0].startswith("# ")
         and f"#{approval_id}" in rows[0][0]
-        and "alice key (api_key:" in rows[0][0]
+        # the people who answer for it, not only the names their keys were given (attacker review)
+        and "alice（API 密钥 alice key）" in rows[0][0]
+        and "bob（API 密钥 bob key）" in rows[0][0]
         and "prize_delivery" not in rows[0][0]  # the purpose in words, not its code
     )
     assert "13800000001" in response.body.decode()
@@ -321,3 +323,21 @@ def test_a_filter_no_export_takes_is_refused_before_anyone_is_asked(world, filte
         )
     assert refused.value.code == "export.filter_invalid"
     assert not ExportApproval.objects.exists()
+
+
+def test_an_approval_is_seen_by_its_requester_with_any_of_their_keys_and_by_approvers_only(world):
+    """Attacker review: a key without approve rights told taken ids (403) from free ones (404); new
+    user review: the console's 我的导出申请 missed what the operator asked for with their own key."""
+    campaign, _, alice, _, bob = world
+    approval_id = _request(alice, campaign.pk).json()["id"]
+    alices_other_key = _key("alice", name="alice 2")
+    stranger = _key("mallory", role=Role.SUPPORT)
+    assert alices_other_key.get(f"{APPROVALS}/{approval_id}").status_code == 200
+    assert bob.get(f"{APPROVALS}/{approval_id}").status_code == 200
+    assert_problem(stranger.get(f"{APPROVALS}/{approval_id}"), 404, "export.approval_not_found")
+    assert_problem(stranger.get(f"{APPROVALS}/999999"), 404, "export.approval_not_found")
+    from yunying.core.permissions import Actor
+    from yunying.privacy.exports import approvals_of
+
+    in_console = Actor(kind="user", id=1, label="alice", role=Role.STRATEGY)
+    assert [a.pk for a in approvals_of(in_console)] == [approval_id]

@@ -10,7 +10,6 @@ from pydantic import ConfigDict
 from yunying.api.params import MAX_ID
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.core.idempotency import idempotent
-from yunying.core.permissions import Perm
 from yunying.core.purposes import Purpose
 from yunying.privacy import exports
 from yunying.privacy.models import ExportApproval
@@ -77,11 +76,7 @@ def request_approval(request, payload: ApprovalRequestIn):
 
 @router.get("/export-approvals/{int:approval_id}", response=ApprovalOut, summary="One export approval")
 def get_approval(request, approval_id: ApprovalId):
-    approval = exports.approval_get(approval_id)
-    mine = (approval.requester_kind, approval.requester_id) == (request.auth.kind, request.auth.id)
-    if not mine:
-        request.auth.require(Perm.PII_EXPORT_APPROVE)
-    return approval
+    return exports.approval_visible(actor=request.auth, approval_id=approval_id)
 
 
 def _decide(request, approval_id: int, payload: DecisionIn, approve: bool) -> ExportApproval:

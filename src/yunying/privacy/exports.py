@@ -178,15 +178,25 @@ def approved_reveal(*, actor: Actor, approval_id: int | None, scope: Scope) -> t
     return approval, purpose
 
 
+def _named(person: str | None, kind: str, label: str) -> str:
+    """Who, as a file names them: the person, and the key they used when it was one (a key's name is
+    free text its maker chose; its holder is who answers for the file)."""
+    name = person.split(":", 1)[1] if person and person.startswith("user:") else label
+    return _("%(person)s (API key %(key)s)") % {"person": name, "key": label} if kind == "api_key" else name
+
+
 def watermark(approval: ExportApproval) -> str:
-    """The line a file in clear carries: who asked, who approved, which approval, when."""
+    """The line a file in clear carries: who asked, who approved (people, not keys), which approval,
+    when."""
+    approver = Actor(kind=approval.approver_kind, id=approval.approver_id, label=approval.approver_label)
     return _(
-        "Personal data in clear, for %(purpose)s only. Exported by %(label)s (%(kind)s:%(id)s), "
-        "approved by %(approver)s, approval #%(approval)s, at %(at)s. Do not forward."
+        "Personal data in clear, for %(purpose)s only. Exported by %(requester)s, approved by "
+        "%(approver)s, approval #%(approval)s, at %(at)s. Do not forward."
     ) % {
-        "purpose": PURPOSE_LABELS.get(approval.purpose, approval.purpose), "label": approval.requester_label, "kind": approval.requester_kind,
-        "id": approval.requester_id, "approver": approval.approver_label, "approval": approval.pk,
-        "at": timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"),
+        "purpose": PURPOSE_LABELS.get(approval.purpose, approval.purpose),
+        "requester": _named(approval.requester_person, approval.requester_kind, approval.requester_label),
+        "approver": _named(person_of(approver), approval.approver_kind, approval.approver_label),
+        "approval": approval.pk, "at": timezone.localtime().strftime("%Y-%m-%d %H:%M:%S"),
     }  # fmt: skip
 
 
@@ -214,8 +224,21 @@ def approvals_recent():
 
 
 def approvals_of(actor: Actor):
-    return (
-        ExportApproval.objects.filter(requester_kind=actor.kind, requester_id=actor.id)
-        .select_related("campaign")
-        .order_by("-id")
-    )
+    """What the person behind `actor` asked for, with any of their keys or in the console."""
+    person = person_of(actor)
+    mine = Q(requester_kind=actor.kind, requester_id=actor.id)
+    if person is not None and not person.startswith("api_key:"):
+        mine |= Q(requester_person=person)
+    return ExportApproval.objects.filter(mine).select_related("campaign").order_by("-id")
+
+
+def approval_visible(*, actor: Actor, approval_id: int) -> ExportApproval:
+    """One approval for someone who asked for it (with any of their keys) or may decide it; for
+    anyone else it does not exist, so ids cannot be walked to learn which are taken.
+
+    Raises: export.approval_not_found."""
+    approvals = ExportApproval.objects if actor.can(Perm.PII_EXPORT_APPROVE) else approvals_of(actor)
+    approval = approvals.filter(pk=approval_id).select_related("campaign").first()
+    if approval is None:
+        raise DomainError(ExportError.APPROVAL_NOT_FOUND, id=approval_id)
+    return approval

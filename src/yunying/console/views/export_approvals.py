@@ -21,6 +21,7 @@ from yunying.console.access import operator_required
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Perm
 from yunying.privacy.exports import approval_decide, approvals_of, approvals_pending, approvals_recent
+from yunying.privacy.models import ExportApproval
 
 
 class DecisionForm(forms.Form):
@@ -36,8 +37,9 @@ def export_approvals(request: HttpRequest) -> HttpResponse:
     actor = request.actor
     can_approve = actor.can(Perm.PII_EXPORT_APPROVE)
     pending = list(approvals_pending())
+    own = {a.pk for a in approvals_of(actor).filter(state=ExportApproval.REQUESTED)}
     for approval in pending:
-        approval.own = (approval.requester_kind, approval.requester_id) == (actor.kind, actor.id)
+        approval.own = approval.pk in own  # made in the console or with one of the operator's keys
     can_request = actor.can(Perm.PII_REVEAL_BULK)
     context = {
         "section": "audit",
