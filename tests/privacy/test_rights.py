@@ -177,6 +177,27 @@ def test_exports_are_rate_limited_per_member(settings):
     assert DataSubjectRequest.objects.filter(member=member).count() == 2
 
 
+def test_a_failed_export_does_not_use_up_the_members_daily_exports(settings, monkeypatch):
+    """Faults review: five failed commits (no file, no request) left the member refused for a day."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "privacy_export_member_day": 2}
+    member = member_resolve(phone=PHONE, external_id=None)
+    actor = Actor(kind="member", id=member.pk, label="m")
+
+    def log_down(**kwargs):
+        raise RuntimeError("the access log's write failed")
+
+    monkeypatch.setattr(rights, "pii_access_record", log_down)
+    for _ in range(3):
+        with pytest.raises(RuntimeError):
+            rights.data_export_self(member=member, actor=actor)
+    assert not DataSubjectRequest.objects.exists()
+    monkeypatch.undo()
+    # when the fault is gone, the member's two copies a day are still theirs
+    rights.data_export_self(member=member, actor=actor)
+    rights.data_export_self(member=member, actor=actor)
+    assert DataSubjectRequest.objects.filter(member=member).count() == 2
+
+
 @pytest.mark.parametrize(
     ("received", "due"),
     [

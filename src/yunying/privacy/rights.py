@@ -20,7 +20,7 @@ from yunying.core.audit import audit_record, pii_access_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import SYSTEM, Actor, Perm
 from yunying.core.purposes import Purpose, reveal_authorize
-from yunying.core.ratelimit import ratelimit_hit
+from yunying.core.ratelimit import ratelimit_hit, ratelimit_release
 from yunying.core.registry import personal_data_holdings
 from yunying.core.scrub import scrub_personal
 from yunying.loyalty.personal_data import brokerage_erase_blockers
@@ -101,24 +101,28 @@ def data_export_self(*, member: Member, actor: Actor) -> tuple[DataSubjectReques
     Raises: core.rate_limited, privacy.member_erased."""
     if member_is_erased(member):
         raise DomainError(RightsError.MEMBER_ERASED)
-    ratelimit_hit(
-        scope="privacy_export", key=str(member.pk),
-        limit=settings.RATE_LIMITS["privacy_export_member_day"], window_seconds=EXPORT_WINDOW_SECONDS,
-    )  # fmt: skip
-    data = data_export_build(member.pk)
-    now = timezone.now()
-    with transaction.atomic(durable=True):
-        request = DataSubjectRequest.objects.create(
-            member=member, kind=RequestKind.EXPORT, channel=RequestChannel.SELF_SERVICE,
-            status=RequestStatus.DONE, received_at=now, due_at=due_at_for(now), created_by="member",
-            handled_by="member", handled_at=now, notes=gettext_noop("self-service download"),
-        )  # fmt: skip
-        pii_access_record(
-            actor=actor,
-            member_ids=[member.pk],
-            fields=EXPORT_FIELDS,
-            purpose=str(Purpose.DATA_SUBJECT_REQUEST),
-        )
+    limit = {"scope": "privacy_export", "key": str(member.pk), "window_seconds": EXPORT_WINDOW_SECONDS}
+    ratelimit_hit(**limit, limit=settings.RATE_LIMITS["privacy_export_member_day"])
+    try:
+        data = data_export_build(member.pk)
+        now = timezone.now()
+        with transaction.atomic(durable=True):
+            request = DataSubjectRequest.objects.create(
+                member=member, kind=RequestKind.EXPORT, channel=RequestChannel.SELF_SERVICE,
+                status=RequestStatus.DONE, received_at=now, due_at=due_at_for(now), created_by="member",
+                handled_by="member", handled_at=now, notes=gettext_noop("self-service download"),
+            )  # fmt: skip
+            pii_access_record(
+                actor=actor,
+                member_ids=[member.pk],
+                fields=EXPORT_FIELDS,
+                purpose=str(Purpose.DATA_SUBJECT_REQUEST),
+            )
+    except BaseException:
+        # counted before (so parallel taps cannot all pass), given back when no file was handed over:
+        # a failed export must not use up the member's right to a copy (faults review)
+        ratelimit_release(**limit)
+        raise
     return request, data
 
 
