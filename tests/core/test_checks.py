@@ -53,8 +53,15 @@ def test_debug_on_is_refused(strong):
 
 @pytest.mark.parametrize(
     "key",
-    ["short-key", "a" * 60, "abcde" * 10, "django-insecure-" + "x1y2z3w4v5" * 5],
-    ids=["short", "one-character", "five-characters", "django-insecure"],
+    [
+        "short-key",
+        "a" * 60,
+        "abcde" * 10,
+        "django-insecure-" + "x1y2z3w4v5" * 5,
+        "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwx",  # attacker review: passed as 26 distinct
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrst",
+    ],
+    ids=["short", "one-character", "five-characters", "django-insecure", "alphabet", "alphabets"],
 )
 def test_a_weak_secret_key_is_refused(strong, key):
     strong.SECRET_KEY = key
@@ -70,8 +77,19 @@ def test_a_weak_secret_key_is_refused(strong, key):
         "k1:" + "A" * 43,  # 32 zero bytes: long enough, and no key at all
         "k1:" + STRONG["SECRET_KEY"],  # the secret key again
         "k2:7gqCwE9b0Yq8H0yq3kq2tq1M3qk3mJ5cJm8z3Zl9y0Q,k1:7gqCwE9b0Yq8H0yq3kq2tq1M3qk3mJ5cJm8z3Zl9y0Q",
+        "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",  # bytes 0..31 (attacker review)
+        "k1:" + "3q2-7w" * 8,  # one pattern of 4 bytes again and again
     ],
-    ids=["active-short", "old-short", "malformed", "zero-bytes", "secret-key-again", "same-key-twice"],
+    ids=[
+        "active-short",
+        "old-short",
+        "malformed",
+        "zero-bytes",
+        "secret-key-again",
+        "same-key-twice",
+        "counting-bytes",
+        "repeated-pattern",
+    ],
 )
 def test_pii_keys_under_32_bytes_are_refused(strong, ring):
     strong.PII_KEYS = ring
@@ -80,12 +98,21 @@ def test_pii_keys_under_32_bytes_are_refused(strong, ring):
 
 @pytest.mark.parametrize(
     "key",
-    ["test-only-blind-index-key", "ab" * 20, STRONG["SECRET_KEY"]],
-    ids=["short", "few-characters", "same-as-secret-key"],
+    ["test-only-blind-index-key", "ab" * 20, STRONG["SECRET_KEY"], "0123456789012345678901234567890123"],
+    ids=["short", "few-characters", "same-as-secret-key", "digits-over-and-over"],
 )
 def test_a_weak_blind_index_key_is_refused(strong, key):
     strong.BLIND_INDEX_KEY = key
     assert _ids(checks.check_blind_index_key()) == ["yunying.E004"]
+
+
+def test_keys_made_as_the_hints_say_are_never_called_predictable():
+    """The pattern test must not refuse real keys: thousands made the documented way pass."""
+    import secrets
+
+    for _ in range(2000):
+        assert not checks.predictable(secrets.token_urlsafe(50))
+        assert not checks.predictable(secrets.token_bytes(32))
 
 
 def test_the_checks_run_with_check_deploy(strong):
