@@ -76,6 +76,8 @@ def test_everything_the_product_writes_under_var_is_private(tmp_path):
         ("邮箱user＠qq.com", "邮箱[email]"),
         ("138_0013_8000", "[phone]"),
         ("工单 8812，共 3 件", "工单 8812，共 3 件"),
+        ("身份证11010119900307001X已核", "身份证[id]已核"),
+        ("身份证 110101199003070011", "身份证 [id]"),
     ],
     ids=[
         "phone",
@@ -88,6 +90,8 @@ def test_everything_the_product_writes_under_var_is_private(tmp_path):
         "full-width-at",
         "underscores",
         "short-numbers",
+        "identity-number-with-x",
+        "identity-number",
     ],
 )
 def test_scrub_personal(text, scrubbed):
@@ -197,3 +201,53 @@ def test_rate_limit_counters_hold_no_client_address(api_as, open_campaign, clien
         keys = " ".join(key for (key,) in connection.execute("SELECT key FROM counter"))
     assert "auth_failure" in keys and "signup_ip" in keys
     assert "198.51.100.23" not in keys and "203.0.113.77" not in keys
+
+
+PERSONAL = "会员张三 13800138000 身份证11010119900307001X zhang@qq.com"
+
+
+def _kept_clear(text: str) -> bool:
+    return any(part in text for part in ("13800138000", "11010119900307001X", "zhang@qq.com"))
+
+
+@pytest.mark.django_db
+def test_operators_words_about_a_person_are_stored_without_phones_ids_or_e_mails():
+    """Attacker review: a promoter's note and a breach description sat in a database dump in clear.
+    Every store of an operator's free text about a person, one write each through its service."""
+    from yunying.core.audit import audit_record
+    from yunying.core.models import AuditEntry
+    from yunying.core.permissions import Actor
+    from yunying.loyalty.adjustments import adjustment_decide, adjustment_request
+    from yunying.loyalty.brokerage import promoter_create
+    from yunying.loyalty.models import PointAdjustment, PointPosting, Promoter
+    from yunying.members.models import Member
+    from yunying.risk.models import ListEntry
+    from yunying.risk.services import list_entry_add
+
+    operator = Actor(kind="user", id=1, label="op", role=Role.STRATEGY)
+    member = Member.objects.create(external_id="m-1")
+    from django.db import transaction
+
+    with transaction.atomic():
+        audit_record(
+            actor=operator, action="member.correct", object_type="member", object_id=1, reason=PERSONAL
+        )
+    adjustment_request(member_id=member.pk, points=10, reason=PERSONAL, actor=operator)
+    large = adjustment_request(member_id=member.pk, points=10**6, reason="补偿", actor=operator)
+    adjustment_decide(
+        adjustment_id=large.pk, approve=False, note=PERSONAL,
+        actor=Actor(kind="user", id=2, label="op2", role=Role.STRATEGY),
+    )  # fmt: skip
+    promoter_create(partner_name="某合作方", note=PERSONAL, actor=operator)
+    list_entry_add(kind="phone", value="+8613900000001", verdict="block", note=PERSONAL, actor=operator)
+    stored = [
+        *AuditEntry.objects.values_list("reason", flat=True),
+        *PointAdjustment.objects.values_list("reason", flat=True),
+        *PointAdjustment.objects.values_list("decision_note", flat=True),
+        *PointPosting.objects.values_list("memo", flat=True),
+        *PointPosting.objects.values_list("reason", flat=True),
+        *Promoter.objects.values_list("note", flat=True),
+        *ListEntry.objects.values_list("note", flat=True),
+    ]
+    assert any("[phone]" in text for text in stored)
+    assert [text for text in stored if _kept_clear(text)] == []

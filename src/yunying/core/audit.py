@@ -20,6 +20,7 @@ from yunying.core.chain import ACCESS_CHAIN, AUDIT_CHAIN, chain_append
 from yunying.core.models import AuditEntry, PersonalDataAccess
 from yunying.core.permissions import Actor, Role
 from yunying.core.requestid import request_id
+from yunying.core.scrub import scrub_personal
 
 # Actions a member takes, directly or through the storefront's integration key, are the member's own:
 # the sign-up history records them. The audit trail is for what the operations team (and the
@@ -65,7 +66,7 @@ def audit_record(
         object_id="" if object_id is None else str(object_id),
         before=dict(before or {}),
         after=dict(after or {}),
-        reason=reason[:500],
+        reason=scrub_personal(reason)[:500],  # operators' words, read by every auditor without a reveal
         request_id=request_id(),
     )
     chain_append(AUDIT_CHAIN, AuditEntry, [entry])

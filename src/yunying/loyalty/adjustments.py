@@ -12,6 +12,7 @@ from django.utils import timezone
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor, Perm
+from yunying.core.scrub import scrub_personal
 from yunying.loyalty.errors import LoyaltyError
 from yunying.loyalty.ledger import points_earn, points_spend
 from yunying.loyalty.models import AdjustmentState, PointAdjustment, PostingKind, PostingSource
@@ -46,7 +47,7 @@ def adjustment_request(*, member_id: int, points: int, reason: str, actor: Actor
     Raises: core.permission_denied, loyalty.reason_required, loyalty.points_invalid,
     loyalty.member_not_found, loyalty.insufficient_points (a deduction beyond the balance)."""
     actor.require(Perm.LOYALTY_ADJUST)
-    reason = (reason or "").strip()
+    reason = scrub_personal((reason or "").strip())  # kept on the adjustment, the posting and the trail
     if not reason:
         raise DomainError(LoyaltyError.REASON_REQUIRED, field="reason")
     if isinstance(points, bool) or not isinstance(points, int) or points == 0 or abs(points) > MAX_ADJUSTMENT:
@@ -88,7 +89,8 @@ def adjustment_decide(*, adjustment_id: int, approve: bool, actor: Actor, note: 
             raise DomainError(LoyaltyError.SAME_PERSON)
         adjustment.state = AdjustmentState.APPROVED if approve else AdjustmentState.REJECTED
         adjustment.decided_by, adjustment.decided_by_id = actor.label[:150], actor.id
-        adjustment.decided_at, adjustment.decision_note = timezone.now(), (note or "").strip()[:500]
+        adjustment.decided_at = timezone.now()
+        adjustment.decision_note = scrub_personal((note or "").strip())[:500]
         if approve:
             _post(adjustment, actor)
         adjustment.save()

@@ -35,6 +35,7 @@ from yunying.commerce.models import Order, OrderStatus
 from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Actor
+from yunying.core.scrub import scrub_personal
 from yunying.loyalty.errors import BrokerageError
 from yunying.loyalty.models.brokerage import (
     MAX_LEVELS,
@@ -243,7 +244,7 @@ def _promoter_new(*, member_id, partner_name, parent_code, note, state) -> Promo
         code=_unique_code(),
         state=state,
         parent=parent,
-        note=(note or "")[:200],
+        note=scrub_personal(note or "")[:200],  # an operator's words about a person: no phone or id in clear
         approved_at=now if state == PromoterState.ACTIVE else None,
     )
 

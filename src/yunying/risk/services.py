@@ -495,14 +495,15 @@ def rule_version_set_state(*, number: int, state: str, actor: Actor) -> RuleVers
 
 
 def _note(text: str, limit: int) -> str:
-    """A person's free text as stored: trimmed, bounded, without NUL (PostgreSQL refuses it in text)."""
-    return text.replace("\x00", "").strip()[:limit]
+    """A person's free text as stored: trimmed, bounded, without NUL (PostgreSQL refuses it in text),
+    and without phones, e-mails or identity numbers: a member writes theirs into a note to the
+    reviewers, an operator quotes one in a decision or a list entry, and every reviewer (support
+    included) reads them without a reveal (S1)."""
+    return scrub_personal(text.replace("\x00", "").strip())[:limit]
 
 
 def _member_note(text: str) -> str:
-    """A member's note to the reviewers, as stored: a member may write their phone or e-mail into it,
-    and every reviewer (support included) reads it; those are replaced, never kept in clear (S1)."""
-    return scrub_personal(_note(text, 500))
+    return _note(text, 500)
 
 
 def list_entry_add(
@@ -558,9 +559,9 @@ def list_entry_add(
         # two adds of one value at once both created, and one failed on the unique key (a 500).
         entry, _created = ListEntry.objects.update_or_create(
             kind=kind, value=stored,
-            defaults={"verdict": verdict, "hint": hint, "note": note[:500], "created_by": actor.label[:150], "expires_at": expires_at},
+            defaults={"verdict": verdict, "hint": hint, "note": _note(note, 500), "created_by": actor.label[:150], "expires_at": expires_at},
         )  # fmt: skip
-        audit_record(actor=actor, action="risk.list_add", object_type="risk_list", object_id=entry.pk, before={}, after={"kind": kind, "verdict": verdict, "hint": hint, "note": note[:500]})  # fmt: skip
+        audit_record(actor=actor, action="risk.list_add", object_type="risk_list", object_id=entry.pk, before={}, after={"kind": kind, "verdict": verdict, "hint": hint, "note": _note(note, 500)})  # fmt: skip
     return entry
 
 
