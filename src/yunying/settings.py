@@ -325,10 +325,13 @@ RISK_ALERT_EMAILS = [
     a.strip() for a in os.environ.get("YUNYING_RISK_ALERT_EMAILS", "").split(",") if a.strip()
 ]
 
+# Each channel's sender (a dotted path to a notify.channels.Channel). SMS and push default to the file
+# channel (var/outbox/*.jsonl), which sends nothing: a deployment plugs its provider in here, and
+# production warns while it has not (core.checks, yunying.W001).
 NOTIFY_CHANNELS = {
-    "email": "yunying.notify.channels.EmailChannel",
-    "sms": "yunying.notify.channels.FileChannel",
-    "push": "yunying.notify.channels.FileChannel",
+    "email": os.environ.get("YUNYING_NOTIFY_EMAIL", "yunying.notify.channels.EmailChannel"),
+    "sms": os.environ.get("YUNYING_NOTIFY_SMS", "yunying.notify.channels.FileChannel"),
+    "push": os.environ.get("YUNYING_NOTIFY_PUSH", "yunying.notify.channels.FileChannel"),
 }
 # Who messages go to: members' language and addresses, from the app that owns them (notify imports
 # no member code; a function taking member ids, see members.services.member_recipients).

@@ -180,3 +180,17 @@ def test_production_refuses_to_load_the_wsgi_application_on_unsafe_settings(tmp_
     # and with DEBUG off it loads
     env.pop("YUNYING_DEBUG")
     assert subprocess.run([sys.executable, "-c", "import yunying.wsgi"], env=env, timeout=60).returncode == 0
+
+
+def test_production_warns_while_messages_only_go_to_files(strong):
+    """Attacker review: SMS and e-mail went to var/ files by default in production too, keeping
+    phones and sign-in codes there, and nobody said so."""
+    strong.EMAIL_BACKEND = checks.FILE_EMAIL
+    warned = checks.check_delivery_channels()
+    assert _ids(warned) == ["yunying.W001"] and "email, push, sms" in warned[0].msg
+    # a deployment that plugged its providers in hears nothing
+    strong.NOTIFY_CHANNELS = {name: "myshop.sms.AliyunChannel" for name in ("sms", "push")} | {
+        "email": "yunying.notify.channels.EmailChannel"
+    }
+    strong.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert checks.check_delivery_channels() == []

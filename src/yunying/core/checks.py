@@ -180,3 +180,32 @@ def check_sealed_keys(app_configs=None, databases=None, **kwargs):
             )
         )
     return messages
+
+
+FILE_CHANNEL = "yunying.notify.channels.FileChannel"
+FILE_EMAIL = "django.core.mail.backends.filebased.EmailBackend"
+
+
+@register(Tags.security, deploy=True)
+def check_delivery_channels(app_configs=None, **kwargs):
+    """A warning, not an error: the development channels write messages to files under the var
+    directory instead of sending them, so members get no sign-in code, and the files keep their phone
+    numbers and e-mail addresses with no retention (attacker review)."""
+    from django.core.checks import Warning
+
+    to_files = [name for name, path in settings.NOTIFY_CHANNELS.items() if path == FILE_CHANNEL]
+    if settings.EMAIL_BACKEND == FILE_EMAIL and settings.NOTIFY_CHANNELS.get("email", "").endswith(
+        "EmailChannel"
+    ):
+        to_files.append("email")
+    if not to_files:
+        return []
+    return [
+        Warning(
+            f"Messages on {', '.join(sorted(to_files))} are written to files under YUNYING_VAR_DIR, not "
+            "sent: members receive nothing (no sign-in code), and the files keep their addresses.",
+            hint="Set YUNYING_NOTIFY_SMS / YUNYING_NOTIFY_PUSH to your provider's channel and "
+            "YUNYING_EMAIL_BACKEND to SMTP (docs/deploy.md).",
+            id="yunying.W001",
+        )
+    ]
