@@ -106,6 +106,11 @@ def test_field_messages_of_a_malformed_body_are_in_the_callers_language(api, db)
     [
         ("Value error, only choice questions have options", "只有选择题可以有选项。"),
         ("value is not a valid IPv4 or IPv6 address", "请输入 IPv4 或 IPv6 地址。"),
+        # pydantic's own "or" stays out of a Chinese sentence (new user review)
+        (
+            "Input should be 'customer_service', 'prize_delivery' or 'fraud_investigation'",
+            "请从 'customer_service'、'prize_delivery'、'fraud_investigation' 中选择。",
+        ),
     ],
 )
 def test_our_validators_words_reach_the_api_translated(message, translated):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 PATTERNS = [
     (r"Field required", _("This is required.")),
@@ -51,5 +52,10 @@ def validation_message(text: str) -> str:
     for pattern, translated in PATTERNS:
         match = re.fullmatch(pattern, text)
         if match:
-            return str(translated) % match.groupdict()
+            found = match.groupdict()
+            if "options" in found:  # pydantic's "'a', 'b' or 'c'": the "or" is English
+                found["options"] = pgettext("list separator", ", ").join(
+                    f"'{option}'" for option in re.findall(r"'([^']*)'", found["options"])
+                )
+            return str(translated) % found
     return text
