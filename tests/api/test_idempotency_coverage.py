@@ -67,3 +67,17 @@ def test_an_export_approval_asked_twice_with_one_key_is_asked_once(api, db):
         "core.idempotency_key_reused",
     )
     assert ExportApproval.objects.count() == 1
+
+
+@pytest.mark.parametrize("key", ["k" * 256, "票据-7", "tab\there"], ids=["too-long", "not-ascii", "control"])
+def test_a_bad_idempotency_key_is_refused_with_what_a_good_one_looks_like(api_as, db, key):
+    """New user review: a key too long or not ASCII got core.invalid with no word of why."""
+    from yunying.members.services import member_resolve
+
+    member = member_resolve(phone="+8613912345678", external_id=None)
+    body = {"member_id": member.pk, "kind": "access", "channel": "email"}
+    response = api_as(Role.SUPPORT).post_json("/api/v1/privacy/requests", body, HTTP_IDEMPOTENCY_KEY=key)
+    assert_problem(response, 422, "core.invalid")
+    (error,) = response.json()["errors"]
+    assert error["field"] == "Idempotency-Key" and "ASCII" in error["message"] and "255" in error["message"]
+    assert not DataSubjectRequest.objects.exists()

@@ -27,10 +27,11 @@ from typing import Any
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from ninja.responses import NinjaJSONEncoder
 from pydantic import BaseModel
 
-from yunying.core.errors import CoreError, DomainError
+from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
 from yunying.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -188,8 +189,16 @@ def idempotent(func):
             # No record to write: the service's own transaction is the outermost one, and it stays
             # as short as the service makes it (on SQLite it holds the single write lock).
             return func(request, *args, **kwargs)
-        if not key or len(key) > MAX_KEY_LENGTH:
-            raise DomainError(CoreError.INVALID, field=HEADER)
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        HEADER,
+                        CoreError.INVALID,
+                        gettext_lazy("Use 1 to 255 printable ASCII characters, e.g. a UUID."),
+                    )
+                ]
+            )
         first = []
 
         def work():
