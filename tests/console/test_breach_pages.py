@@ -95,7 +95,8 @@ def test_the_incident_page_shows_masked_samples_and_never_a_phone(console_as):
 @pytest.mark.parametrize(
     ("typed", "said"),
     [
-        pytest.param("1800-01-01T00:00", "发现时间早于一年前", id="1800"),
+        pytest.param("1800-01-01T00:00", "请输入 2000 至 2100 年之间的日期", id="1800"),
+        pytest.param("2006-01-01T00:00", "发现时间早于一年前", id="2006-for-2026"),
         pytest.param("１８００-０１-０１T００:００", "请用半角数字 0-9 填写时间", id="full-width"),
         pytest.param(
             (timezone.localtime() - timedelta(minutes=5))
@@ -255,3 +256,51 @@ def test_the_list_costs_the_same_queries_for_one_incident_and_for_three(
     with CaptureQueriesContext(connection) as three:
         assert client.get("/console/breach/").status_code == 200
     assert len(three) == len(one)
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["add", "preview"])
+@pytest.mark.parametrize("end", ["since", "until"])
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00", "9999-12-31T23:59"], ids=["year-1", "year-9999"])
+def test_an_access_window_at_the_edge_of_the_calendar_is_a_field_error_not_a_500(
+    console_as, preview, end, typed
+):
+    """New-user review: year 1 in Beijing time is before year 1 in UTC: OverflowError in the query."""
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    data = {"access_actor": client.user.username, end: typed, **({"preview": "1"} if preview else {})}
+    response = client.post(f"/console/breach/{incident.pk}/affected/", data)
+    page = response.content.decode()
+    assert response.status_code == 422 and "请输入 2000 至 2100 年之间的日期" in page
+    assert f'id="id_{end}"' in page and "is-invalid" in page
+    assert not incident.affected.exists()
+
+
+def test_full_width_digits_are_refused_in_the_affected_form(console_as, open_campaign):
+    """New-user review: campaign_id=１ added a campaign's 167 members (docs/breach.md: ASCII digits only)."""
+    from tests.campaigns.helpers import sign_up
+
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    signup = sign_up(open_campaign, "13800138001")
+    response = client.post(
+        f"/console/breach/{incident.pk}/affected/", {"campaign_id": _full_width(open_campaign.pk)}
+    )
+    assert response.status_code == 422 and "请用半角数字" in response.content.decode()
+    assert not incident.affected.exists()
+    # the same id in ASCII digits adds the member
+    client.post(f"/console/breach/{incident.pk}/affected/", {"campaign_id": str(open_campaign.pk)})
+    assert list(incident.affected.values_list("member_id", flat=True)) == [signup.member_id]
+
+
+def _full_width(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+
+
+def test_full_width_digits_are_refused_in_the_compensation_plan(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    response = client.post(
+        f"/console/breach/{incident.pk}/compensation/", {"kind": "extension", "days": "３０"}, follow=True
+    )
+    assert "请用半角数字" in response.content.decode()
+    assert BreachIncident.objects.get().compensation_days is None
