@@ -304,3 +304,34 @@ def test_full_width_digits_are_refused_in_the_compensation_plan(console_as):
     )
     assert "请用半角数字" in response.content.decode()
     assert BreachIncident.objects.get().compensation_days is None
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        pytest.param({"campaign_id": "999999"}, "没有这个编号的活动", id="unknown-campaign"),
+        pytest.param({"access_actor": "nobody"}, "没有这个名称的操作员", id="unknown-actor"),
+        pytest.param({"access_actor": "user:999999"}, "没有这个名称的操作员", id="unknown-user-id"),
+    ],
+)
+@pytest.mark.parametrize("preview", [False, True], ids=["add", "preview"])
+def test_a_criterion_that_names_nobody_is_refused_on_its_field(console_as, data, said, preview):
+    """New-user review: a typo said "已添加会员：0 人", as if nobody had been affected."""
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    response = client.post(
+        f"/console/breach/{incident.pk}/affected/", {**data, **({"preview": "1"} if preview else {})}
+    )
+    page = response.content.decode()
+    assert response.status_code == 422 and said in page and "已添加会员" not in page
+    assert 'id="affected-preview"' not in page
+    assert not incident.affected.exists()
+
+
+def test_an_operator_who_read_nothing_is_known_and_adds_nobody(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    response = client.post(
+        f"/console/breach/{incident.pk}/affected/", {"access_actor": client.user.username}, follow=True
+    )
+    assert "已添加会员：0 人" in response.content.decode()
