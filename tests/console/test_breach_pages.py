@@ -335,3 +335,34 @@ def test_an_operator_who_read_nothing_is_known_and_adds_nobody(console_as):
         f"/console/breach/{incident.pk}/affected/", {"access_actor": client.user.username}, follow=True
     )
     assert "已添加会员：0 人" in response.content.decode()
+
+
+def test_a_drills_report_says_its_notices_were_only_generated_and_nothing_was_issued(console_as):
+    """New-user review: a drill's report said "已通知会员：289 人", "会员通知已发出" and "已发放 289 人"."""
+    from yunying.privacy import breach_compensation as compensation
+
+    # given: a drill run to the end
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    members = [MemberFactory(), MemberFactory()]
+    breach.breach_affected_add(incident_id=incident.pk, member_ids=[m.pk for m in members], actor=LEAD)
+    breach.breach_notice_send(incident_id=incident.pk, actor=LEAD)
+    compensation.breach_compensation_plan(incident_id=incident.pk, kind="extension", days=30, actor=LEAD)
+    compensation.breach_compensate(incident_id=incident.pk, actor=LEAD)
+    # when
+    page = client.get(f"/console/breach/{incident.pk}/report/").content.decode()
+    text = client.get(f"/console/breach/{incident.pk}/report/?format=text").content.decode()
+    # then
+    for said in (page, text):
+        assert "演练：已生成 2 条通知，未实际发送" in said and "演练：2 人，未实际发放" in said
+        assert "演练通知已生成（未实际发送）" in said
+        assert "会员通知已发出" not in said and "已发放" not in said and "已通知会员" not in said
+
+
+def test_a_real_incidents_report_says_who_was_notified_and_given(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident(is_drill=False)
+    breach.breach_affected_add(incident_id=incident.pk, member_ids=[MemberFactory().pk], actor=LEAD)
+    breach.breach_notice_send(incident_id=incident.pk, actor=LEAD)
+    text = client.get(f"/console/breach/{incident.pk}/report/?format=text").content.decode()
+    assert "已通知会员：1 人" in text and "会员通知已发出" in text and "已发放 0 人" in text
