@@ -366,3 +366,13 @@ def test_a_real_incidents_report_says_who_was_notified_and_given(console_as):
     breach.breach_notice_send(incident_id=incident.pk, actor=LEAD)
     text = client.get(f"/console/breach/{incident.pk}/report/?format=text").content.decode()
     assert "已通知会员：1 人" in text and "会员通知已发出" in text and "已发放 0 人" in text
+
+
+def test_the_drafted_notice_names_each_part_once(console_as):
+    """New-user review: "涉及哪些数据：涉及的数据：手机号" — the draft repeated the part's label."""
+    client = console_as(Role.STRATEGY)
+    incident = _incident(data_kinds=["phone", "name"])
+    page = client.get(f"/console/breach/{incident.pk}/").content.decode()
+    subject, body = breach.breach_notice_text(BreachIncident.objects.get())
+    assert "涉及哪些数据：相关会员的手机号、姓名。" in body and "涉及的数据" not in body
+    assert "涉及的数据" not in page

@@ -243,7 +243,8 @@ def _notice_draft(incident: BreachIncident) -> None:
     incident.notice_happened = _(
         "On %(when)s we found that some members' personal data may have been exposed: %(title)s."
     ) % {"when": happened, "title": incident.title}
-    incident.notice_data = _("The data concerned: %(kinds)s.") % {"kinds": _kinds_text(incident.data_kinds)}
+    # The notice labels this part itself ("Which data: …"): the draft is the content only.
+    incident.notice_data = _("The members' %(kinds)s.") % {"kinds": _kinds_text(incident.data_kinds)}
     # Drafted when the incident opens, before any report is filed: it says a report WILL be made.
     incident.notice_measures = _(
         "We are stopping the exposure and investigating its cause, and will report it to the regulator "
