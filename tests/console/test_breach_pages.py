@@ -373,6 +373,6 @@ def test_the_drafted_notice_names_each_part_once(console_as):
     client = console_as(Role.STRATEGY)
     incident = _incident(data_kinds=["phone", "name"])
     page = client.get(f"/console/breach/{incident.pk}/").content.decode()
-    subject, body = breach.breach_notice_text(BreachIncident.objects.get())
+    _subject, body = breach.breach_notice_text(BreachIncident.objects.get())
     assert "涉及哪些数据：相关会员的手机号、姓名。" in body and "涉及的数据" not in body
     assert "涉及的数据" not in page
