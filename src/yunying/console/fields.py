@@ -66,14 +66,21 @@ class LocalDateTimeField(forms.DateTimeField):
 
 
 class LocalDateField(forms.DateField):
-    """A date input, years FIRST_DAY_YEAR to LATEST_YEAR."""
+    """A date input, years FIRST_DAY_YEAR to LATEST_YEAR; a list filter may reach to `last_year` 9998
+    (the day after 9998-12-31 is still a date)."""
 
     widget = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     input_formats = ["%Y-%m-%d"]
 
+    def __init__(self, *, last_year: int = LATEST_YEAR, **kwargs) -> None:
+        if not FIRST_DAY_YEAR < last_year <= 9998:
+            raise ValueError("last_year must leave a day after it inside the calendar")
+        self.last_year = last_year
+        super().__init__(**kwargs)
+
     def to_python(self, value):
         _ascii_only(value, _("Give the date with the digits 0-9."))
         day = super().to_python(value)
-        if day is not None and not FIRST_DAY_YEAR <= day.year <= LATEST_YEAR:
-            raise forms.ValidationError(_year_message(FIRST_DAY_YEAR, LATEST_YEAR), code="year")
+        if day is not None and not FIRST_DAY_YEAR <= day.year <= self.last_year:
+            raise forms.ValidationError(_year_message(FIRST_DAY_YEAR, self.last_year), code="year")
         return day

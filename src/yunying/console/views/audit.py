@@ -32,8 +32,12 @@ class AuditFilters(forms.Form):
     )
     object_type = forms.CharField(label=_("Object type"), max_length=30, required=False)
     object_id = forms.CharField(label=_("Object id"), max_length=40, required=False)
-    since = LocalDateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = LocalDateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = LocalDateField(
+        last_year=9998, label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = LocalDateField(
+        last_year=9998, label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self):
         cleaned = super().clean()

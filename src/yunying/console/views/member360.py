@@ -40,10 +40,16 @@ class MemberFilters(forms.Form):
     # Free text, not a list of the channels seen: that list would scan every member on each page.
     source_channel = forms.CharField(label=gettext_lazy("Source channel"), max_length=20, required=False)
     registered_from = LocalDateField(
-        label=gettext_lazy("Registered from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        last_year=9998,
+        label=gettext_lazy("Registered from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
     registered_to = LocalDateField(
-        label=gettext_lazy("Registered to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        last_year=9998,
+        label=gettext_lazy("Registered to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def __init__(self, *args, **kwargs) -> None:
