@@ -90,6 +90,7 @@ def test_an_erasure_through_the_api_erases_and_a_second_answer_conflicts(api_as,
         (lambda c, m, r: _record(c, 999_999), 404, "member.not_found"),
         (lambda c, m, r: c.get(f"{URL}/999999"), 404, "privacy.request_not_found"),
         (lambda c, m, r: c.post_json(f"{URL}/{r}/reject", {"note": " "}), 422, "core.invalid"),  # declared: \\S
+        (lambda c, m, r: c.post_json(f"{URL}/{r}/reject", {"note": "\u200b"}), 422, "privacy.reason_required"),
         (lambda c, m, r: c.post_json(f"{URL}/{r}/export"), 409, "privacy.request_not_export"),
         (lambda c, m, r: _record(c, m, channel="self_service"), 422, "core.invalid"),
         (lambda c, m, r: _record(c, m, kind="forget"), 422, "core.invalid"),
@@ -97,7 +98,7 @@ def test_an_erasure_through_the_api_erases_and_a_second_answer_conflicts(api_as,
         (lambda c, m, r: c.get(URL, {"status": "lost"}), 422, "core.invalid"),
         (lambda c, m, r: c.get(f"{URL}/{2**63}"), 422, "core.invalid"),
     ],
-    ids=["no-member", "no-request", "blank-reason", "erase-has-no-file", "self-service-channel", "kind",
+    ids=["no-member", "no-request", "blank-reason", "zero-width-reason", "erase-has-no-file", "self-service-channel", "kind",
          "unknown-field", "status", "id-past-2-63"],
 )  # fmt: skip
 def test_refusals_have_their_status_and_code_and_change_nothing(api_as, member, call, status, code):

@@ -95,7 +95,8 @@ def test_the_incident_page_shows_masked_samples_and_never_a_phone(console_as):
 @pytest.mark.parametrize(
     ("typed", "said"),
     [
-        pytest.param("1800-01-01T00:00", "发现时间早于一年前", id="1800"),
+        pytest.param("1800-01-01T00:00", "请输入 2000 至 2100 年之间的日期", id="1800"),
+        pytest.param("2006-01-01T00:00", "发现时间早于一年前", id="2006-for-2026"),
         pytest.param("１８００-０１-０１T００:００", "请用半角数字 0-9 填写时间", id="full-width"),
         pytest.param(
             (timezone.localtime() - timedelta(minutes=5))
@@ -255,3 +256,123 @@ def test_the_list_costs_the_same_queries_for_one_incident_and_for_three(
     with CaptureQueriesContext(connection) as three:
         assert client.get("/console/breach/").status_code == 200
     assert len(three) == len(one)
+
+
+@pytest.mark.parametrize("preview", [False, True], ids=["add", "preview"])
+@pytest.mark.parametrize("end", ["since", "until"])
+@pytest.mark.parametrize("typed", ["0001-01-01T00:00", "9999-12-31T23:59"], ids=["year-1", "year-9999"])
+def test_an_access_window_at_the_edge_of_the_calendar_is_a_field_error_not_a_500(
+    console_as, preview, end, typed
+):
+    """New-user review: year 1 in Beijing time is before year 1 in UTC: OverflowError in the query."""
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    data = {"access_actor": client.user.username, end: typed, **({"preview": "1"} if preview else {})}
+    response = client.post(f"/console/breach/{incident.pk}/affected/", data)
+    page = response.content.decode()
+    assert response.status_code == 422 and "请输入 2000 至 2100 年之间的日期" in page
+    assert f'id="id_{end}"' in page and "is-invalid" in page
+    assert not incident.affected.exists()
+
+
+def test_full_width_digits_are_refused_in_the_affected_form(console_as, open_campaign):
+    """New-user review: campaign_id=１ added a campaign's 167 members (docs/breach.md: ASCII digits only)."""
+    from tests.campaigns.helpers import sign_up
+
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    signup = sign_up(open_campaign, "13800138001")
+    response = client.post(
+        f"/console/breach/{incident.pk}/affected/", {"campaign_id": _full_width(open_campaign.pk)}
+    )
+    assert response.status_code == 422 and "请用半角数字" in response.content.decode()
+    assert not incident.affected.exists()
+    # the same id in ASCII digits adds the member
+    client.post(f"/console/breach/{incident.pk}/affected/", {"campaign_id": str(open_campaign.pk)})
+    assert list(incident.affected.values_list("member_id", flat=True)) == [signup.member_id]
+
+
+def _full_width(number: int) -> str:
+    return str(number).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+
+
+def test_full_width_digits_are_refused_in_the_compensation_plan(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    response = client.post(
+        f"/console/breach/{incident.pk}/compensation/", {"kind": "extension", "days": "３０"}, follow=True
+    )
+    assert "请用半角数字" in response.content.decode()
+    assert BreachIncident.objects.get().compensation_days is None
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        pytest.param({"campaign_id": "999999"}, "没有这个编号的活动", id="unknown-campaign"),
+        pytest.param({"access_actor": "nobody"}, "没有这个名称的操作员", id="unknown-actor"),
+        pytest.param({"access_actor": "user:999999"}, "没有这个名称的操作员", id="unknown-user-id"),
+    ],
+)
+@pytest.mark.parametrize("preview", [False, True], ids=["add", "preview"])
+def test_a_criterion_that_names_nobody_is_refused_on_its_field(console_as, data, said, preview):
+    """New-user review: a typo said "已添加会员：0 人", as if nobody had been affected."""
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    response = client.post(
+        f"/console/breach/{incident.pk}/affected/", {**data, **({"preview": "1"} if preview else {})}
+    )
+    page = response.content.decode()
+    assert response.status_code == 422 and said in page and "已添加会员" not in page
+    assert 'id="affected-preview"' not in page
+    assert not incident.affected.exists()
+
+
+def test_an_operator_who_read_nothing_is_known_and_adds_nobody(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    response = client.post(
+        f"/console/breach/{incident.pk}/affected/", {"access_actor": client.user.username}, follow=True
+    )
+    assert "已添加会员：0 人" in response.content.decode()
+
+
+def test_a_drills_report_says_its_notices_were_only_generated_and_nothing_was_issued(console_as):
+    """New-user review: a drill's report said "已通知会员：289 人", "会员通知已发出" and "已发放 289 人"."""
+    from yunying.privacy import breach_compensation as compensation
+
+    # given: a drill run to the end
+    client = console_as(Role.STRATEGY)
+    incident = _incident()
+    members = [MemberFactory(), MemberFactory()]
+    breach.breach_affected_add(incident_id=incident.pk, member_ids=[m.pk for m in members], actor=LEAD)
+    breach.breach_notice_send(incident_id=incident.pk, actor=LEAD)
+    compensation.breach_compensation_plan(incident_id=incident.pk, kind="extension", days=30, actor=LEAD)
+    compensation.breach_compensate(incident_id=incident.pk, actor=LEAD)
+    # when
+    page = client.get(f"/console/breach/{incident.pk}/report/").content.decode()
+    text = client.get(f"/console/breach/{incident.pk}/report/?format=text").content.decode()
+    # then
+    for said in (page, text):
+        assert "演练：已生成 2 条通知，未实际发送" in said and "演练：2 人，未实际发放" in said
+        assert "演练通知已生成（未实际发送）" in said
+        assert "会员通知已发出" not in said and "已发放" not in said and "已通知会员" not in said
+
+
+def test_a_real_incidents_report_says_who_was_notified_and_given(console_as):
+    client = console_as(Role.STRATEGY)
+    incident = _incident(is_drill=False)
+    breach.breach_affected_add(incident_id=incident.pk, member_ids=[MemberFactory().pk], actor=LEAD)
+    breach.breach_notice_send(incident_id=incident.pk, actor=LEAD)
+    text = client.get(f"/console/breach/{incident.pk}/report/?format=text").content.decode()
+    assert "已通知会员：1 人" in text and "会员通知已发出" in text and "已发放 0 人" in text
+
+
+def test_the_drafted_notice_names_each_part_once(console_as):
+    """New-user review: "涉及哪些数据：涉及的数据：手机号" — the draft repeated the part's label."""
+    client = console_as(Role.STRATEGY)
+    incident = _incident(data_kinds=["phone", "name"])
+    page = client.get(f"/console/breach/{incident.pk}/").content.decode()
+    _subject, body = breach.breach_notice_text(BreachIncident.objects.get())
+    assert "涉及哪些数据：相关会员的手机号、姓名。" in body and "涉及的数据" not in body
+    assert "涉及的数据" not in page

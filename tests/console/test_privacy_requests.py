@@ -140,3 +140,39 @@ def test_support_downloads_the_data_a_member_asked_for_by_e_mail_and_then_record
     # a closed request gives no more files: a message, not an error
     response = client.post(f"/console/privacy/requests/{request.pk}/export/", follow=True)
     assert response.status_code == 200 and "该请求已办理或已拒绝" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "note", ["\u200b", "\u200b \ufeff\u2060", "\u3164"], ids=["zwsp", "joiners", "filler"]
+)
+def test_a_reason_of_invisible_characters_only_is_no_reason(console_as, note):
+    """New-user review: a rejection whose reason was one U+200B was taken."""
+    client = console_as(Role.SUPPORT)
+    member = Member.objects.create(external_id="dsr-zw")
+    client.post(
+        "/console/privacy/requests/new/", {"member_id": member.pk, "kind": "access", "channel": "email"}
+    )
+    request = DataSubjectRequest.objects.get(member=member)
+    response = client.post(
+        f"/console/privacy/requests/{request.pk}/decide/", {"decision": "reject", "note": note}, follow=True
+    )
+    request.refresh_from_db()
+    assert request.status == RequestStatus.OPEN and "请说明原因" in response.content.decode()
+
+
+def test_details_over_1000_characters_are_refused_not_cut(console_as):
+    """New-user review: the console cut them to 1,000 silently (the API refuses with 422)."""
+    client = console_as(Role.SUPPORT)
+    member = Member.objects.create(external_id="dsr-long")
+    response = client.post(
+        "/console/privacy/requests/new/",
+        {"member_id": member.pk, "kind": "access", "channel": "email", "details": "问" * 1001},
+        follow=True,
+    )
+    assert "会员诉求请控制在 1,000 字以内" in response.content.decode()
+    assert not DataSubjectRequest.objects.exists()
+    client.post(
+        "/console/privacy/requests/new/",
+        {"member_id": member.pk, "kind": "access", "channel": "email", "details": "问" * 1000},
+    )
+    assert len(DataSubjectRequest.objects.get().details) == 1000

@@ -167,10 +167,32 @@ def test_withdrawing_marketing_is_one_tap_and_effective_at_once(notify_dir):
     ids=["service", "unknown"],
 )
 def test_refused_changes_show_their_code_and_record_nothing(member_client, data, code):
+    """New-user review: a refusal answered 200, as if the change had been taken."""
     before = ConsentEvent.objects.count()
     page = member_client.post("/m/me/privacy/", data)
-    assert page.status_code == 200 and f'data-code="{code}"' in page.content.decode()
+    assert page.status_code == 400 and f'data-code="{code}"' in page.content.decode()
     assert ConsentEvent.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ({"purpose": "x" * 50, "granted": "1"}, "consent.purpose_unknown"),
+        ({"purpose": "marketing", "granted": "2"}, "core.invalid"),
+    ],
+    ids=["long-purpose", "bad-granted"],
+)
+def test_a_malformed_change_is_refused_with_400(member_client, data, code):
+    page = member_client.post("/m/me/privacy/", data)
+    assert page.status_code == 400 and f'data-code="{code}"' in page.content.decode()
+
+
+def test_withdrawing_the_service_points_to_the_self_service_deletion(member_client):
+    """New-user review: the message said to contact us, though 我的数据 deletes the account itself."""
+    page = member_client.post(
+        "/m/me/privacy/", {"purpose": "service", "granted": "0"}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert 'href="/m/me/data/delete/"' in page and "我的数据" in page and "请联系我们" not in page
 
 
 def test_the_consent_page_needs_a_signed_in_member():

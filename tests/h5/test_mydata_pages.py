@@ -165,3 +165,32 @@ def test_after_deleting_the_session_ends_and_the_phone_signs_in_as_a_new_member(
     sign_in(member_client, notify_dir)
     new = member_find(phone=PHONE)
     assert new.pk != old.pk and Member.objects.get(pk=old.pk).phone_index is None
+
+
+@pytest.mark.parametrize(
+    ("case", "offered"),
+    [
+        pytest.param(None, True, id="no-review"),
+        pytest.param({"status": "open"}, False, id="engine-review-open"),
+        pytest.param({"status": "open", "asked_by_member": True}, False, id="member-asked"),
+        pytest.param({"status": "approved"}, True, id="engine-review-decided"),
+    ],
+)
+def test_a_review_is_offered_only_when_asking_would_be_taken(member_client, case, offered):
+    """New-user review: a decision already under review ("人工复核：待审核") offered the button, and
+    tapping it said "您已经申请过…" though the member never asked."""
+    from yunying.risk.models import Case
+
+    # given
+    member = member_find(phone=PHONE)
+    decision = Decision.objects.create(
+        entry="coupon.claim", subject_type="coupon", subject_ref="c1", member_ref=f"p:{member.phone_index}",
+        at=datetime.now(UTC), score=80, action="review", reasons=[{"rule": "r", "label": "Too many claims"}],
+    )  # fmt: skip
+    if case:
+        Case.objects.create(decision=decision, **case)
+    # when
+    page = member_client.get("/m/me/data/").content.decode()
+    # then
+    assert (f'action="/m/risk/{decision.pk}/review/"' in page) is offered
+    assert ("Under human review" in page) is (case is not None and case["status"] == "open")

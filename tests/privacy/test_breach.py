@@ -4,7 +4,8 @@ member, and an audit row with before/after for every operator action."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -14,7 +15,7 @@ from tests.campaigns.helpers import sign_up
 from tests.members.factories import MemberFactory
 from tests.promotions.helpers import promotion_make
 from yunying.core.audit import pii_access_record
-from yunying.core.errors import DomainError
+from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.models import AuditEntry
 from yunying.core.permissions import Actor, Role
 from yunying.loyalty.models import MemberTier
@@ -373,6 +374,57 @@ def test_affected_members_need_a_criterion_and_known_ids():
         breach.breach_affected_add(incident_id=incident.pk, member_ids=[999999], actor=LEAD)
     assert unknown.value.code == BreachError.MEMBERS_UNKNOWN and unknown.value.data["ids"] == [999999]
     assert "999999" in unknown.value.message
+
+
+@pytest.mark.parametrize(
+    ("criteria", "field", "code"),
+    [
+        pytest.param({"campaign_id": 999999}, "campaign_id", BreachError.CAMPAIGN_UNKNOWN, id="campaign"),
+        pytest.param(
+            {"access": AccessCriteria(actor_label="nobody")}, "access_actor", BreachError.ACTOR_UNKNOWN, id="name"
+        ),
+        pytest.param(
+            {"access": AccessCriteria(actor_kind="api_key", actor_id=999999)},
+            "access_actor", BreachError.ACTOR_UNKNOWN, id="key-id",
+        ),
+        pytest.param(
+            {"access": AccessCriteria(since=datetime(1, 1, 1, tzinfo=ZoneInfo("Asia/Shanghai")))},
+            "since", BreachError.INVALID, id="year-1",
+        ),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("call", ["add", "preview"])
+def test_criteria_that_name_nobody_are_refused_on_their_field(criteria, field, code, call):
+    """A typo matched nothing and said "0 added"; year 1 in Beijing time overflowed in the query."""
+    # given
+    incident = _open()
+    pii_access_record(actor=LEAKER, member_ids=[MemberFactory().pk], fields=["phone"], purpose="x")
+    run = breach.breach_affected_add if call == "add" else breach.breach_affected_preview
+    # when
+    with pytest.raises(ValidationFailed) as refused:
+        run(incident_id=incident.pk, actor=LEAD, **criteria)
+    # then
+    assert [(e["field"], e["code"]) for e in refused.value.errors] == [(field, code)]
+    assert not BreachAffected.objects.exists()
+
+
+def test_an_actor_is_known_by_the_access_trail_or_as_an_operator_or_key(django_user_model):
+    from yunying.core.models import ApiKey
+
+    incident = _open()
+    member = MemberFactory()
+    pii_access_record(actor=LEAKER, member_ids=[member.pk], fields=["phone"], purpose="x")
+    user = django_user_model.objects.create_user(username="quiet", password="x")
+    key = ApiKey.objects.create(name="crm sync", role="strategy", prefix="p1", secret_hash="h")
+    for access in [
+        AccessCriteria(actor_label=LEAKER.label),
+        AccessCriteria(actor_kind="user", actor_id=LEAKER.id),
+        AccessCriteria(actor_label="quiet"),
+        AccessCriteria(actor_kind="user", actor_id=user.pk),
+        AccessCriteria(actor_label="crm sync"),
+        AccessCriteria(actor_kind="api_key", actor_id=key.pk),
+    ]:
+        breach.breach_affected_preview(incident_id=incident.pk, access=access, actor=LEAD)
 
 
 # -- the notice ------------------------------------------------------------------------------------

@@ -167,6 +167,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "privacy.reason_required": 422,
     "privacy.member_erased": 409,
     "privacy.kind_invalid": 422,
+    "privacy.details_too_long": 422,
     "privacy.identity_unconfirmed": 422,
     "privacy.same_person": 403,
     "privacy.recorder_unidentified": 403,

@@ -18,6 +18,12 @@ from yunying.campaigns.definition_messages import VALUE_ERRORS
 from yunying.campaigns.models import AdmissionMode, CampaignStatus, CampaignType, Channel, ReviewMode
 from yunying.campaigns.questions import QuestionType
 from yunying.campaigns.services.lifecycle import NOTIFY_CHANNELS
+from yunying.console.fields import (
+    AsciiDecimalField,
+    AsciiIntegerField,
+    LocalDateField,
+    LocalDateTimeField,
+)
 from yunying.core.validation_messages import validation_message
 from yunying.loyalty.tiers import levels as tier_levels
 from yunying.members.models import Gender
@@ -54,47 +60,6 @@ def _choices(values, labels) -> list[tuple[str, Any]]:
 
 def label_of(labels: dict, value: str) -> str:
     return str(labels.get(value, value))
-
-
-# datetime-local inputs; years outside this range are typing mistakes (and overflow time zones).
-DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-FIRST_DAY_YEAR = 1900  # plain dates (a birth-date question's range, list filters) reach further back
-
-
-class LocalDateTimeField(forms.DateTimeField):
-    widget = forms.DateTimeInput(format=DATETIME_FORMAT, attrs={"type": "datetime-local"})
-    input_formats = [DATETIME_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
-    default_error_messages = {"invalid": _("Enter a date and time, for example 2026-12-24T19:30.")}
-
-    def to_python(self, value):
-        if isinstance(value, str) and value.strip():
-            match = re.match(r"\s*(\d{1,6})-", value)
-            if match and not EARLIEST_YEAR <= int(match.group(1)) <= LATEST_YEAR:
-                raise forms.ValidationError(self._year_message(), code="year")
-        return super().to_python(value)
-
-    @staticmethod
-    def _year_message() -> str:
-        return _("Enter a year between %(first)s and %(last)s.") % {
-            "first": EARLIEST_YEAR,
-            "last": LATEST_YEAR,
-        }
-
-
-class LocalDateField(forms.DateField):
-    widget = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
-    input_formats = ["%Y-%m-%d"]
-
-    def to_python(self, value):
-        day = super().to_python(value)
-        if day is not None and not FIRST_DAY_YEAR <= day.year <= LATEST_YEAR:
-            raise forms.ValidationError(
-                _("Enter a year between %(first)s and %(last)s.")
-                % {"first": FIRST_DAY_YEAR, "last": LATEST_YEAR},
-                code="year",
-            )
-        return day
 
 
 class ErrorsFromService:
@@ -149,7 +114,7 @@ class BasicsForm(ErrorsFromService, forms.Form):
     event_start_at = LocalDateTimeField(label=_("Event starts"))
     event_end_at = LocalDateTimeField(label=_("Event ends"))
     # Bounded only so a typing slip cannot overflow the column; the service decides what is valid.
-    capacity = forms.IntegerField(label=_("Capacity (seats)"), max_value=10_000_000, min_value=-10_000_000)
+    capacity = AsciiIntegerField(label=_("Capacity (seats)"), max_value=10_000_000, min_value=-10_000_000)
     waitlist_enabled = forms.BooleanField(label=_("Waiting list when full"), required=False)
     review_mode = forms.ChoiceField(label=_("Review"))
     admission_mode = forms.ChoiceField(label=_("Admission"))
@@ -191,13 +156,13 @@ class QuestionForm(ErrorsFromService, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Choice questions: one option a line, as value=label (or just the label)."),
     )
-    max_length = forms.IntegerField(
+    max_length = AsciiIntegerField(
         label=_("Longest answer (characters)"), required=False, min_value=-(10**9), max_value=10**9
     )
-    min_choices = forms.IntegerField(
+    min_choices = AsciiIntegerField(
         label=_("Fewest choices"), required=False, min_value=-(10**9), max_value=10**9
     )
-    max_choices = forms.IntegerField(
+    max_choices = AsciiIntegerField(
         label=_("Most choices"), required=False, min_value=-(10**9), max_value=10**9
     )
     min_date = LocalDateField(label=_("Earliest date"), required=False)
@@ -282,8 +247,8 @@ def _yuan(fen: int | None) -> Decimal | None:
 
 
 class EligibilityForm(ErrorsFromService, forms.Form):
-    min_age = forms.IntegerField(label=_("Minimum age"), required=False, min_value=-(10**9), max_value=10**9)
-    max_age = forms.IntegerField(label=_("Maximum age"), required=False, min_value=-(10**9), max_value=10**9)
+    min_age = AsciiIntegerField(label=_("Minimum age"), required=False, min_value=-(10**9), max_value=10**9)
+    max_age = AsciiIntegerField(label=_("Maximum age"), required=False, min_value=-(10**9), max_value=10**9)
     genders = forms.MultipleChoiceField(
         label=_("Genders allowed"),
         required=False,
@@ -302,10 +267,10 @@ class EligibilityForm(ErrorsFromService, forms.Form):
         max_length=5000,
         help_text=_("GB/T 2260 codes (6 digits)."),
     )
-    limit_count = forms.IntegerField(
+    limit_count = AsciiIntegerField(
         label=_("At most this many sign-ups"), required=False, min_value=-(10**9), max_value=10**9
     )
-    limit_period_days = forms.IntegerField(
+    limit_period_days = AsciiIntegerField(
         label=_("…within this many days"),
         required=False,
         min_value=-(10**9),
@@ -313,7 +278,7 @@ class EligibilityForm(ErrorsFromService, forms.Form):
         help_text=_("Sign-ups for any campaign; empty: no limit."),
     )
     # Purchases (order facts). Operators think in yuan; the rule stores integer fen (Decimal, no float).
-    min_paid_yuan = forms.DecimalField(
+    min_paid_yuan = AsciiDecimalField(
         label=_("Spent at least (yuan)"),
         required=False,
         min_value=-(10**9),
@@ -321,10 +286,10 @@ class EligibilityForm(ErrorsFromService, forms.Form):
         decimal_places=2,
         help_text=_("Paid net of refunds; cancelled orders do not count."),
     )
-    min_orders = forms.IntegerField(
+    min_orders = AsciiIntegerField(
         label=_("At least this many orders"), required=False, min_value=-(10**9), max_value=10**9
     )
-    purchase_period_days = forms.IntegerField(
+    purchase_period_days = AsciiIntegerField(
         label=_("…in the last this many days"),
         required=False,
         min_value=-(10**9),
@@ -476,7 +441,7 @@ class NotificationsForm(ErrorsFromService, forms.Form):
         label=_("Tell members by"), required=False, widget=forms.CheckboxSelectMultiple
     )
     # The same bound the API's schema sets (a month), and no more: the column cannot hold 10^20.
-    reminder_hours_before = forms.IntegerField(
+    reminder_hours_before = AsciiIntegerField(
         label=_("Reminder, hours before the event"),
         min_value=0,
         max_value=24 * 30,

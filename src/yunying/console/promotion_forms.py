@@ -15,7 +15,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from yunying.console.campaign_forms import LocalDateTimeField
+from yunying.console.fields import AsciiIntegerField, LocalDateTimeField
 from yunying.console.paging import ID_MAX
 from yunying.promotions.models import (
     COUPON_KINDS,
@@ -94,7 +94,7 @@ def _list(**kwargs) -> forms.CharField:
 
 
 class PromotionForm(forms.Form):
-    base_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=ID_MAX)
+    base_version = AsciiIntegerField(widget=forms.HiddenInput, required=False, min_value=0, max_value=ID_MAX)
     name = forms.CharField(label=_("Promotion name"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=PromotionKind.choices)
     starts_at = LocalDateTimeField(label=_("Starts"), required=False)

@@ -15,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 
 from yunying.analytics.models import Lifecycle
 from yunying.analytics.selectors import segment_list
+from yunying.console.fields import AsciiDecimalField, AsciiIntegerField, LocalDateField
 
 GENDER_CHOICES = [("male", _("Male")), ("female", _("Female")), ("unknown", _("Unknown"))]
 SCORE_CHOICES = [("", "—")] + [(str(n), str(n)) for n in range(1, 6)]
@@ -66,19 +67,19 @@ class SegmentForm(forms.Form):
     m_min = forms.TypedChoiceField(
         label=_("M score at least"), required=False, choices=SCORE_CHOICES, coerce=int, empty_value=None
     )
-    days_min = forms.IntegerField(
+    days_min = AsciiIntegerField(
         label=_("Days since last order, at least"), required=False, min_value=0, max_value=36600
     )
-    days_max = forms.IntegerField(
+    days_max = AsciiIntegerField(
         label=_("Days since last order, at most"), required=False, min_value=0, max_value=36600
     )
-    orders_min = forms.IntegerField(label=_("Orders, at least"), required=False, min_value=0, max_value=10**9)
-    orders_max = forms.IntegerField(label=_("Orders, at most"), required=False, min_value=0, max_value=10**9)
-    net_min_yuan = forms.DecimalField(
+    orders_min = AsciiIntegerField(label=_("Orders, at least"), required=False, min_value=0, max_value=10**9)
+    orders_max = AsciiIntegerField(label=_("Orders, at most"), required=False, min_value=0, max_value=10**9)
+    net_min_yuan = AsciiDecimalField(
         label=_("Net paid at least (yuan)"), required=False, min_value=0, max_digits=14, decimal_places=2
     )
-    age_min = forms.IntegerField(label=_("Age at least"), required=False, min_value=0, max_value=150)
-    age_max = forms.IntegerField(label=_("Age at most"), required=False, min_value=0, max_value=150)
+    age_min = AsciiIntegerField(label=_("Age at least"), required=False, min_value=0, max_value=150)
+    age_max = AsciiIntegerField(label=_("Age at most"), required=False, min_value=0, max_value=150)
     regions = forms.CharField(
         label=_("Regions"),
         required=False,
@@ -90,9 +91,7 @@ class SegmentForm(forms.Form):
     )
     channels = forms.CharField(label=_("Source channels"), required=False, max_length=500)
     tags = forms.CharField(label=_("Has any of these tags"), required=False, max_length=500)
-    registered_since = forms.DateField(
-        label=_("Registered on or after"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    registered_since = LocalDateField(label=_("Registered on or after"), required=False)
     in_segments = forms.TypedMultipleChoiceField(
         label=_("In segment"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
     )

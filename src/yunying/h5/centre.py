@@ -15,7 +15,7 @@ from yunying.core.errors import CoreError, DomainError, ValidationFailed
 from yunying.h5 import forms
 from yunying.h5.session import acquisition_remember, member_of, member_required, safe_next
 from yunying.members.consent import OPTIONAL_PURPOSES, consent_change, consent_history, consent_state
-from yunying.members.errors import IdentityCheckError
+from yunying.members.errors import ConsentError, IdentityCheckError
 from yunying.members.identity import identity_check
 from yunying.members.models import ConsentPurpose, QuestionnaireMoment
 from yunying.members.profiling import answers_submit, questions_pending
@@ -63,9 +63,16 @@ def consent_page(request: HttpRequest) -> HttpResponse:
     (granting then asks for the new notice first, consent.notice_not_accepted)."""
     member = request.member
     error = None
+    status = 200
     if request.method == "POST":
         form = forms.ConsentChangeForm(request.POST)
-        if form.is_valid():
+        status = 400  # a refused change answers 400 with the message (a change redirects)
+        if not form.is_valid():
+            malformed = DomainError(
+                ConsentError.PURPOSE_UNKNOWN if "purpose" in form.errors else CoreError.INVALID
+            )
+            error = {"code": malformed.code, "message": malformed.message}
+        else:
             try:
                 consent_change(
                     member=member,
@@ -92,6 +99,7 @@ def consent_page(request: HttpRequest) -> HttpResponse:
         request,
         "h5/consent.html",
         {"purposes": purposes, "history": consent_history(member)[:50], "error": error},
+        status=status,
     )
 
 

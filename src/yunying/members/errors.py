@@ -113,7 +113,8 @@ register_messages(
         TagError.TOO_MANY_MEMBERS: _("Tag at most 1,000 members at once."),
         ConsentError.PURPOSE_UNKNOWN: _("There is no such purpose."),
         ConsentError.PURPOSE_REQUIRED: _(
-            "This purpose is needed to be a member at all; to stop it, ask us to close your account."
+            "This purpose is needed to be a member at all; to stop it, delete your account and data yourself "
+            "under My data."
         ),
         ConsentError.NOTICE_NOT_ACCEPTED: _("Please read and agree to the privacy notice first."),
     }

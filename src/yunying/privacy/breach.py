@@ -71,6 +71,7 @@ SAMPLES = 5
 # How far back a discovery time may lie: a typo guard (1800, 2006 for 2026), and the runbook's clocks
 # are hours: an incident found more than a year ago has no step left to time (docs/breach.md).
 DISCOVERY_MAX_AGE = timedelta(days=365)
+ACCESS_YEARS = (2000, 2100)  # an access window's ends (the console's datetime fields take the same)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -242,7 +243,8 @@ def _notice_draft(incident: BreachIncident) -> None:
     incident.notice_happened = _(
         "On %(when)s we found that some members' personal data may have been exposed: %(title)s."
     ) % {"when": happened, "title": incident.title}
-    incident.notice_data = _("The data concerned: %(kinds)s.") % {"kinds": _kinds_text(incident.data_kinds)}
+    # The notice labels this part itself ("Which data: …"): the draft is the content only.
+    incident.notice_data = _("The members' %(kinds)s.") % {"kinds": _kinds_text(incident.data_kinds)}
     # Drafted when the incident opens, before any report is filed: it says a report WILL be made.
     incident.notice_measures = _(
         "We are stopping the exposure and investigating its cause, and will report it to the regulator "
@@ -468,6 +470,47 @@ def _from_access(criteria: AccessCriteria) -> set[int]:
     }
 
 
+def _actor_known(criteria: AccessCriteria) -> bool:
+    """Whether the criteria's accessor is someone: an operator or API key (by name or id), or an
+    actor the access trail recorded (one since deleted, a command). A typo would match no access and
+    add nobody without saying why."""
+    from yunying.core.models import ApiKey
+
+    users = get_user_model().objects
+    trail = PersonalDataAccess.objects
+    if criteria.actor_id is not None:
+        if criteria.actor_kind == "user" and users.filter(pk=criteria.actor_id).exists():
+            return True
+        if criteria.actor_kind == "api_key" and ApiKey.objects.filter(pk=criteria.actor_id).exists():
+            return True
+        by_id = trail.filter(actor_id=criteria.actor_id)
+        return (
+            by_id.filter(actor_kind=criteria.actor_kind).exists() if criteria.actor_kind else by_id.exists()
+        )
+    if criteria.actor_label:
+        label = criteria.actor_label
+        return (
+            users.filter(**{get_user_model().USERNAME_FIELD: label}).exists()
+            or ApiKey.objects.filter(name=label).exists()
+            or trail.filter(actor_label=label).exists()
+        )
+    return True
+
+
+def _window_errors(criteria: AccessCriteria) -> list[FieldError]:
+    """The access window's ends within ACCESS_YEARS: year 1 in Beijing time is before year 1 in UTC,
+    and the query's conversion raised OverflowError (a 500)."""
+    first, last = ACCESS_YEARS
+    return [
+        FieldError(
+            name, BreachError.INVALID,
+            _("Enter a year between %(first)s and %(last)s.") % {"first": first, "last": last},
+        )
+        for name in ("since", "until")
+        if (when := getattr(criteria, name)) is not None and not first <= when.year <= last
+    ]  # fmt: skip
+
+
 def _from_campaign(campaign_id: int) -> set[int]:
     from yunying.campaigns.models import Signup
 
@@ -479,13 +522,26 @@ def _derive(
 ) -> dict[int, str]:
     """The members the criteria name, each with where it was found first (list, campaign, access).
 
-    Raises: breach.criteria_required, breach.members_unknown, core.invalid (more than MAX_LIST ids)."""
+    Raises: breach.criteria_required, breach.members_unknown, core.invalid (more than MAX_LIST ids; an
+    access window outside ACCESS_YEARS; per field breach.campaign_unknown, breach.actor_unknown)."""
     if access is None and campaign_id is None and not member_ids:
         raise DomainError(BreachError.CRITERIA_REQUIRED)
+    if access is not None and (window := _window_errors(access)):
+        raise ValidationFailed(window)
     if access is not None and access.since and access.until and access.since >= access.until:
         raise ValidationFailed(
             [FieldError("until", BreachError.INVALID, _("The window must end after it starts."))]
         )
+    unknown_criteria = []
+    if campaign_id is not None:
+        from yunying.campaigns.models import Campaign
+
+        if not Campaign.objects.filter(pk=campaign_id).exists():
+            unknown_criteria.append(FieldError("campaign_id", BreachError.CAMPAIGN_UNKNOWN))
+    if access is not None and not _actor_known(access):
+        unknown_criteria.append(FieldError("access_actor", BreachError.ACTOR_UNKNOWN))
+    if unknown_criteria:
+        raise ValidationFailed(unknown_criteria)
     if member_ids and len(set(member_ids)) > MAX_LIST:
         raise ValidationFailed(
             [FieldError("member_ids", BreachError.INVALID, _("At most 10,000 members at once."))]
@@ -544,7 +600,7 @@ def breach_affected_preview(
     masked data only: nothing in clear, no access row).
 
     Raises: core.permission_denied, breach.not_found, breach.criteria_required, breach.members_unknown,
-    core.invalid."""
+    core.invalid (per field: breach.invalid, breach.campaign_unknown, breach.actor_unknown)."""
     from yunying.members.services import member_contact
 
     actor.require(Perm.BREACH_VIEW)
@@ -591,7 +647,8 @@ def breach_affected_add(
     how many were skipped and why.
 
     Raises: core.permission_denied, breach.not_found, breach.closed, breach.criteria_required,
-    breach.members_unknown, core.invalid (more than MAX_LIST ids)."""
+    breach.members_unknown, core.invalid (more than MAX_LIST ids, a window outside ACCESS_YEARS; per
+    field breach.campaign_unknown, breach.actor_unknown)."""
     actor.require(Perm.BREACH_MANAGE)
     access = access if access is not None and access.given() else None
     now = now or timezone.now()

@@ -18,6 +18,8 @@ class BreachError(StrEnum):
     ASSIGNEE_INVALID = "breach.assignee_invalid"  # not an active operator who may run breach response
     CRITERIA_REQUIRED = "breach.criteria_required"  # deriving affected members without any criterion
     MEMBERS_UNKNOWN = "breach.members_unknown"  # an explicit list names ids of no member
+    CAMPAIGN_UNKNOWN = "breach.campaign_unknown"  # deriving from a campaign id of no campaign
+    ACTOR_UNKNOWN = "breach.actor_unknown"  # deriving from an accessor no operator, key or access row names
     NO_AFFECTED = "breach.no_affected"  # notifying or compensating before any member is affected
     NOTICE_SENT = "breach.notice_sent"  # editing a notice that went out already
     NOTICE_INCOMPLETE = "breach.notice_incomplete"  # sending a notice with an empty part
@@ -41,6 +43,11 @@ register_messages(
             "Say which accesses, campaign or members the breach affected: at least one criterion."
         ),
         BreachError.MEMBERS_UNKNOWN: _("Some member ids belong to no member: %(ids)s."),
+        BreachError.CAMPAIGN_UNKNOWN: _("No campaign has this id: check the number."),
+        BreachError.ACTOR_UNKNOWN: _(
+            "No operator, API key or recorded access has this name: give an operator's user name, "
+            "user:ID or api_key:ID."
+        ),
         BreachError.NO_AFFECTED: _("No affected members yet: add them first."),
         BreachError.NOTICE_SENT: _("The notice was sent already; it can no longer be changed."),
         BreachError.NOTICE_INCOMPLETE: _("Fill in every part of the notice before sending it."),

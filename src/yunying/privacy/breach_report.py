@@ -34,7 +34,9 @@ def breach_report_facts(incident: BreachIncident) -> dict:
             note = step.notes + (" " + _("(after its deadline)") if step.late else "")
             timeline.append((step.get_kind_display(), step.done_at, note))
     if incident.notice_sent_at:
-        timeline.append((_("Member notice sent"), incident.notice_sent_at, ""))
+        # A drill's notices are queued and then cancelled: no member received one.
+        sent = _("Drill notices generated (none sent)") if incident.is_drill else _("Member notice sent")
+        timeline.append((sent, incident.notice_sent_at, ""))
     timeline.sort(key=lambda item: item[1])
     if incident.compensation_kind == CompensationKind.COUPON:
         compensation = _("one coupon (promotion %(id)s)") % {"id": incident.compensation_promotion_id}
@@ -42,14 +44,24 @@ def breach_report_facts(incident: BreachIncident) -> dict:
         compensation = _("membership level extended by %(days)s days") % {"days": incident.compensation_days}
     else:
         compensation = _("not decided")
-    if incident.is_drill:
-        compensation += " " + _("(a drill: nothing was issued)")
+    if incident.is_drill:  # what a drill did, in words that claim no delivery and no issue
+        notified = _("Drill: %(n)d notices generated, none actually sent") % {"n": counts["notified"]}
+        compensated = _("drill: %(n)d members, nothing actually issued") % {"n": counts["compensated"]}
+    else:
+        notified = _("Members notified: %(n)d, on %(when)s") % {
+            "n": counts["notified"], "when": _when(incident.notice_sent_at),
+        }  # fmt: skip
+        compensated = _("issued to %(n)d members, %(refused)d could not receive it") % {
+            "n": counts["compensated"], "refused": counts["refused"],
+        }  # fmt: skip
     return {
         "incident": incident,
         "kinds": [str(labels.get(kind, kind)) for kind in incident.data_kinds],
         "timeline": [(label, _when(at), note) for label, at, note in timeline],
         "counts": counts,
         "compensation": compensation,
+        "notified": notified,
+        "compensated": compensated,
     }
 
 
@@ -69,12 +81,10 @@ def breach_report_draft(incident: BreachIncident) -> str:
         "4. " + _("Scope: %(text)s") % {"text": incident.scope or "—"},
         "5. " + _("Cause: %(text)s") % {"text": incident.cause or "—"},
         "6. " + _("Measures taken: %(text)s") % {"text": incident.measures or "—"},
-        "7. "
-        + _("Members notified: %(n)d, on %(when)s")
-        % {"n": counts["notified"], "when": _when(incident.notice_sent_at)},
+        "7. " + facts["notified"],
         "8. "
-        + _("Compensation: %(what)s; issued to %(n)d members, %(refused)d could not receive it")
-        % {"what": facts["compensation"], "n": counts["compensated"], "refused": counts["refused"]},
+        + _("Compensation: %(what)s; %(given)s")
+        % {"what": facts["compensation"], "given": facts["compensated"]},
         "9. " + _("What members can do: %(text)s") % {"text": incident.notice_advice or "—"},
         "10. " + _("Contact: %(text)s") % {"text": incident.contact or incident.notice_contact or "—"},
     ]

@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from yunying.core.audit import audit_record, pii_access_record
-from yunying.core.errors import DomainError
+from yunying.core.errors import DomainError, message_for
 from yunying.core.permissions import SYSTEM, Actor, Perm
 from yunying.core.purposes import Purpose, reveal_authorize
 from yunying.core.ratelimit import ratelimit_hit, ratelimit_release
 from yunying.core.registry import personal_data_holdings
 from yunying.core.scrub import scrub_personal
+from yunying.core.text import text_blank
 from yunying.loyalty.personal_data import brokerage_erase_blockers
 from yunying.members.consent import consent_history, consent_state
 from yunying.members.errors import MemberError
@@ -219,12 +220,18 @@ def request_create(
     *, actor: Actor, member_id: int, kind: str, channel: str, details: str = ""
 ) -> DataSubjectRequest:
     """An operator records a request the member made by phone, e-mail or letter; the deadline runs
-    from now. Raises: core.permission_denied, privacy.kind_invalid, privacy.channel_invalid,
+    from now. Raises: core.permission_denied, privacy.kind_invalid, privacy.details_too_long, privacy.channel_invalid,
     member.not_found, privacy.member_erased, privacy.recorder_unidentified (an erasure by a key
     that names no holder)."""
     actor.require(Perm.PRIVACY_REQUESTS)
     if kind not in RequestKind.values:
         raise DomainError(RightsError.KIND_INVALID, kind=str(kind)[:20])
+    if len(details or "") > MAX_TEXT:  # refused, never cut: the API's schema refuses it alike (422)
+        raise DomainError(
+            RightsError.DETAILS_TOO_LONG,
+            message_for(RightsError.DETAILS_TOO_LONG) % {"limit": f"{MAX_TEXT:,}"},
+            limit=MAX_TEXT,
+        )
     if channel not in RequestChannel.values or channel == RequestChannel.SELF_SERVICE:
         # self-service is the member's own request, signed in: an erasure filed so runs without an
         # operator confirming who asked (erasures_resume)
@@ -432,7 +439,7 @@ def request_reject(*, actor: Actor, request_id: int, reason: str) -> DataSubject
     privacy.request_closed."""
     actor.require(Perm.PRIVACY_REQUESTS)
     reason = _clean(reason)
-    if not reason:
+    if text_blank(reason):  # a zero-width space alone is no reason the member can read
         raise DomainError(RightsError.REASON_REQUIRED)
     with transaction.atomic(durable=True):
         if not DataSubjectRequest.objects.filter(pk=request_id).exists():

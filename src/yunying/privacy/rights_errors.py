@@ -18,6 +18,7 @@ class RightsError(StrEnum):
     SAME_PERSON = "privacy.same_person"  # ... carried out or handed over by the operator who recorded it
     RECORDER_UNIDENTIFIED = "privacy.recorder_unidentified"  # an erasure recorded with an unowned key
     KIND_INVALID = "privacy.kind_invalid"
+    DETAILS_TOO_LONG = "privacy.details_too_long"  # what the member asked, over 1,000 characters
     CHANNEL_INVALID = (
         "privacy.channel_invalid"  # an operator records phone, e-mail or other, never self-service
     )
@@ -52,6 +53,7 @@ register_messages(
             "give the key an owner."
         ),
         RightsError.KIND_INVALID: _("Choose what the member asked for."),
+        RightsError.DETAILS_TOO_LONG: _("Say what the member asked in at most %(limit)s characters."),
         RightsError.CHANNEL_INVALID: _("Choose how the request was received: phone, e-mail or other."),
         RightsError.REQUEST_NOT_EXPORT: _(
             "Only a request for a copy of the data or for access produces a file."

@@ -17,6 +17,7 @@ from yunying.core.purposes import fields_text, purpose_text
 from yunying.core.registry import personal_data_holdings
 from yunying.members.services import member_risk_ref
 from yunying.privacy.models import DataSubjectRequest, RequestStatus
+from yunying.risk.models import CaseStatus
 from yunying.risk.personal_data import decision_reasons, member_decisions
 
 PAGE = 20
@@ -135,7 +136,11 @@ def decisions_page(member, number: Any) -> tuple[Page, list[dict[str, Any]]]:
         case = getattr(d, "case", None) if _has_case(d) else None
         rows.append({"id": d.pk, "at": d.at, "entry": ENTRY_WORDS.get(d.entry, d.entry),
                      "action": ACTION_WORDS.get(d.action, d.action), "reasons": decision_reasons(d),
-                     "review": case.get_status_display() if case else "", "asked": bool(case and case.asked_by_member)})  # fmt: skip
+                     "review": case.get_status_display() if case else "", "asked": bool(case and case.asked_by_member),
+                     # risk.case_ask refuses a review already open (the engine's own) or already asked for:
+                     # the member is offered the button only when asking would be taken.
+                     "in_review": bool(case and case.status == CaseStatus.OPEN),
+                     "can_ask": not (case and (case.asked_by_member or case.status == CaseStatus.OPEN))})  # fmt: skip
     return page, rows
 
 

@@ -21,6 +21,7 @@ from yunying.campaigns.errors import AttendanceError
 from yunying.campaigns.models import Campaign, SignupStatus
 from yunying.campaigns.services.attendance import attendance_mark
 from yunying.console.access import operator_required
+from yunying.console.fields import AsciiIntegerField
 from yunying.console.paging import ID_MAX
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Perm
@@ -28,7 +29,7 @@ from yunying.members.services import member_contact
 
 
 class CampaignPick(forms.Form):
-    campaign = forms.IntegerField(label=gettext_lazy("Campaign"), min_value=1, max_value=ID_MAX)
+    campaign = AsciiIntegerField(label=gettext_lazy("Campaign"), min_value=1, max_value=ID_MAX)
 
 
 class CheckinForm(forms.Form):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from yunying.console.access import operator_required
+from yunying.console.fields import AsciiIntegerField, LocalDateField
 from yunying.console.paging import ID_MAX, page_of
 from yunying.core.audit import audit_list, pii_access_list
 from yunying.core.chain import ACCESS_CHAIN, AUDIT_CHAIN, chain_verify_tail
@@ -31,8 +32,12 @@ class AuditFilters(forms.Form):
     )
     object_type = forms.CharField(label=_("Object type"), max_length=30, required=False)
     object_id = forms.CharField(label=_("Object id"), max_length=40, required=False)
-    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = LocalDateField(
+        last_year=9998, label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = LocalDateField(
+        last_year=9998, label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -44,7 +49,7 @@ class AuditFilters(forms.Form):
 
 
 class AccessFilters(forms.Form):
-    member = forms.IntegerField(label=_("Member id"), required=False, min_value=1, max_value=ID_MAX)
+    member = AsciiIntegerField(label=_("Member id"), required=False, min_value=1, max_value=ID_MAX)
     actor = forms.CharField(
         label=_("Actor"), max_length=150, required=False, help_text=_("A user name, or user:3 / api_key:3")
     )

@@ -21,12 +21,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yunying.console.access import forbidden, operator_required
+from yunying.console.fields import AsciiIntegerField, LocalDateTimeField
 from yunying.console.paging import ID_MAX
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.numbers import ascii_digits
 from yunying.core.permissions import Perm
 from yunying.privacy import breach
 from yunying.privacy import breach_compensation as compensation
+from yunying.privacy.breach_errors import BreachError
 from yunying.privacy.breach_report import breach_report_draft, breach_report_facts
 from yunying.privacy.models import CompensationKind, DataKind
 
@@ -39,18 +41,6 @@ ACCESS_FIELDS = [
     ("birth_date", gettext_lazy("Birth date")),
     ("answers", gettext_lazy("Sign-up answers")),
 ]
-_WHEN = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-_WHEN_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"]
-
-
-class WhenField(forms.DateTimeField):
-    """A time typed as ASCII digits only: strptime reads full-width digits ("１８００") as numbers, which
-    the house rule (core.numbers) refuses everywhere a person types a number."""
-
-    def to_python(self, value):
-        if isinstance(value, str) and not value.isascii():
-            raise forms.ValidationError(_("Give the time with the digits 0-9."), code="invalid")
-        return super().to_python(value)
 
 
 class OpenForm(forms.Form):
@@ -63,10 +53,8 @@ class OpenForm(forms.Form):
             "compensation issues nothing."
         ),
     )
-    discovered_at = WhenField(
+    discovered_at = LocalDateTimeField(
         label=gettext_lazy("Discovered at"),
-        widget=_WHEN,
-        input_formats=_WHEN_FORMATS,
         help_text=gettext_lazy("The runbook's deadlines count from this time; at most a year ago."),
     )
     data_kinds = forms.MultipleChoiceField(
@@ -110,19 +98,16 @@ class AffectedForm(forms.Form):
     access_actor = forms.CharField(
         label=gettext_lazy("Accessed by (operator name, or user:ID)"), required=False, max_length=150
     )
-    since = WhenField(
-        label=gettext_lazy("Accessed from"), required=False, widget=_WHEN, input_formats=_WHEN_FORMATS
-    )
-    until = WhenField(
-        label=gettext_lazy("Accessed until"), required=False, widget=_WHEN, input_formats=_WHEN_FORMATS
-    )
+    # Bounded years: 0001-01-01 in Beijing time is before year 1 in UTC, an OverflowError in the query.
+    since = LocalDateTimeField(label=gettext_lazy("Accessed from"), required=False)
+    until = LocalDateTimeField(label=gettext_lazy("Accessed until"), required=False)
     fields = forms.MultipleChoiceField(
         label=gettext_lazy("Fields read"),
         required=False,
         choices=ACCESS_FIELDS,
         widget=forms.CheckboxSelectMultiple,
     )
-    campaign_id = forms.IntegerField(
+    campaign_id = AsciiIntegerField(
         label=gettext_lazy("Or everyone who signed up for campaign (id)"),
         required=False,
         min_value=1,
@@ -188,10 +173,10 @@ class PlanForm(forms.Form):
         choices=[c for c in CompensationKind.choices if c[0]],
         widget=forms.RadioSelect,
     )
-    promotion_id = forms.IntegerField(
+    promotion_id = AsciiIntegerField(
         label=gettext_lazy("Coupon (promotion id)"), required=False, min_value=1, max_value=ID_MAX
     )
-    days = forms.IntegerField(
+    days = AsciiIntegerField(
         label=gettext_lazy("Extension (days)"), required=False, min_value=1, max_value=3650
     )
 
@@ -428,37 +413,45 @@ def facts_save(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _back(incident_id, "facts")
 
 
+def _refused_on_fields(form: forms.Form, refused: DomainError) -> None:
+    """Put a refusal's field errors on the form's fields (the rest on the whole form)."""
+    if refused.code == BreachError.MEMBERS_UNKNOWN:
+        form.add_error("member_ids", refused.message)
+        return
+    errors = refused.errors if isinstance(refused, ValidationFailed) else [{"message": refused.message}]
+    for error in errors:
+        field = error.get("field")
+        form.add_error(field if field in form.fields else None, error["message"])
+
+
 @operator_required(Perm.BREACH_MANAGE)
 @require_POST
 def affected_add(request: HttpRequest, incident_id: int) -> HttpResponse:
+    # A refusal re-renders the page with the form as typed and the error on its field (422).
     form = AffectedForm(request.POST)
     if not form.is_valid():
-        _form_refused(request, form)
-        return _back(incident_id, "affected")
-    if "preview" in request.POST:  # what the criteria would add, stored nowhere: the form stays filled
-        try:
-            preview = breach.breach_affected_preview(
-                incident_id=incident_id, access=form.criteria(), campaign_id=form.cleaned_data["campaign_id"],
-                member_ids=form.cleaned_data["member_ids"], actor=request.actor,
-            )  # fmt: skip
-        except DomainError as refused:
-            form.add_error(None, _refused_text(refused))
-            return _detail(request, incident_id, affected_form=form, status=422)
-        return _detail(request, incident_id, affected_form=form, preview=preview)
+        return _detail(request, incident_id, affected_form=form, status=422)
+    criteria = {
+        "incident_id": incident_id, "access": form.criteria(), "campaign_id": form.cleaned_data["campaign_id"],
+        "member_ids": form.cleaned_data["member_ids"], "actor": request.actor,
+    }  # fmt: skip
     try:
-        added = breach.breach_affected_add(
-            incident_id=incident_id, access=form.criteria(), campaign_id=form.cleaned_data["campaign_id"],
-            member_ids=form.cleaned_data["member_ids"], actor=request.actor,
-        )  # fmt: skip
+        if "preview" in request.POST:  # what the criteria would add, stored nowhere: the form stays filled
+            preview = breach.breach_affected_preview(**criteria)
+            return _detail(request, incident_id, affected_form=form, preview=preview)
+        added = breach.breach_affected_add(**criteria)
     except DomainError as refused:
-        messages.error(request, _refused_text(refused))
+        if refused.code in (BreachError.NOT_FOUND, BreachError.CLOSED):
+            messages.error(request, _refused_text(refused))
+            return _back(incident_id, "affected")
+        _refused_on_fields(form, refused)
+        return _detail(request, incident_id, affected_form=form, status=422)
+    text = _("Members added: %(n)d.") % {"n": added.added}
+    skipped = _skipped_text(added.erased, added.unknown)
+    if skipped:
+        messages.warning(request, f"{text} {skipped}")
     else:
-        text = _("Members added: %(n)d.") % {"n": added.added}
-        skipped = _skipped_text(added.erased, added.unknown)
-        if skipped:
-            messages.warning(request, f"{text} {skipped}")
-        else:
-            messages.success(request, text)
+        messages.success(request, text)
     return _back(incident_id, "affected")
 
 

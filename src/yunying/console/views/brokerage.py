@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from yunying.console.access import forbidden, operator_required
+from yunying.console.fields import AsciiIntegerField, LocalDateField
 from yunying.console.paging import ID_MAX
 from yunying.core.errors import DomainError
 from yunying.core.permissions import Perm
@@ -35,10 +36,10 @@ def _day_in_range(day: date | None) -> date | None:
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(
+    start = LocalDateField(
         label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    end = forms.DateField(
+    end = LocalDateField(
         label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
@@ -60,7 +61,7 @@ class PeriodForm(forms.Form):
 
 
 class PromoterForm(forms.Form):
-    member_id = forms.IntegerField(
+    member_id = AsciiIntegerField(
         label=gettext_lazy("Member id"), required=False, min_value=1, max_value=ID_MAX
     )
     partner_name = forms.CharField(
@@ -74,8 +75,8 @@ class PromoterForm(forms.Form):
 
 class RuleForm(forms.Form):
     category = forms.CharField(label=gettext_lazy("Category"), max_length=64)
-    level1_permille = forms.IntegerField(label=gettext_lazy("Level 1 (‰)"), min_value=0, max_value=1000)
-    level2_permille = forms.IntegerField(
+    level1_permille = AsciiIntegerField(label=gettext_lazy("Level 1 (‰)"), min_value=0, max_value=1000)
+    level2_permille = AsciiIntegerField(
         label=gettext_lazy("Level 2 (‰)"), min_value=0, max_value=1000, initial=0
     )
 
@@ -86,7 +87,7 @@ class ConfigForm(forms.Form):
         coerce=int,
         choices=[(1, gettext_lazy("One level")), (2, gettext_lazy("Two levels"))],
     )
-    binding_days = forms.IntegerField(
+    binding_days = AsciiIntegerField(
         label=gettext_lazy("Binding period (days)"),
         min_value=0,
         max_value=3650,
@@ -96,7 +97,7 @@ class ConfigForm(forms.Form):
 
 
 class MonthForm(forms.Form):
-    month = forms.DateField(label=gettext_lazy("Month"), widget=forms.DateInput(attrs={"type": "month"}),
+    month = LocalDateField(label=gettext_lazy("Month"), widget=forms.DateInput(attrs={"type": "month"}),
                             input_formats=["%Y-%m", "%Y-%m-%d"])  # fmt: skip
 
     def clean_month(self):

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from yunying.console import member360
 from yunying.console.access import forbidden, operator_required
+from yunying.console.fields import LocalDateField
 from yunying.console.paging import page_of
 from yunying.console.views.members import LookupForm, RevealForm
 from yunying.console.views.points import member_points_context
@@ -38,11 +39,17 @@ class MemberFilters(forms.Form):
     tag = forms.ChoiceField(label=gettext_lazy("Tag"), required=False)
     # Free text, not a list of the channels seen: that list would scan every member on each page.
     source_channel = forms.CharField(label=gettext_lazy("Source channel"), max_length=20, required=False)
-    registered_from = forms.DateField(
-        label=gettext_lazy("Registered from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    registered_from = LocalDateField(
+        last_year=9998,
+        label=gettext_lazy("Registered from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    registered_to = forms.DateField(
-        label=gettext_lazy("Registered to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    registered_to = LocalDateField(
+        last_year=9998,
+        label=gettext_lazy("Registered to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
 
     def __init__(self, *args, **kwargs) -> None:

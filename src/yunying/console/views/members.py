@@ -29,6 +29,7 @@ from yunying.campaigns import selectors
 from yunying.campaigns.models import LIVE_STATUSES, SignupStatus
 from yunying.campaigns.services import admission
 from yunying.console.access import operator_required
+from yunying.console.fields import LocalDateField
 from yunying.console.paging import ID_MAX
 from yunying.core import crypto
 from yunying.core.audit import pii_access_list
@@ -71,9 +72,7 @@ class CorrectForm(forms.Form):
         required=False,
         choices=[("", gettext_lazy("(unchanged)")), *Gender.choices],
     )
-    birth_date = forms.DateField(
-        label=gettext_lazy("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    birth_date = LocalDateField(label=gettext_lazy("Birth date"), required=False)
     region_code = forms.RegexField(
         label=gettext_lazy("Region code"), regex=r"^\d{6}$", required=False, max_length=6,
         error_messages={"invalid": gettext_lazy("Six digits (GB/T 2260), e.g. 440300.")},

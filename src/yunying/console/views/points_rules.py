@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from yunying.console.access import operator_required
+from yunying.console.fields import AsciiDecimalField, AsciiIntegerField
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.permissions import Perm
 from yunying.loyalty.models import ExpiryPolicy, PointsRules
@@ -37,9 +38,9 @@ FEN = Decimal(100)
 
 
 class RulesForm(forms.Form):
-    base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
-    points_per_unit = forms.IntegerField(label=gettext_lazy("Points"), min_value=0, max_value=POINTS_MAX)
-    unit_yuan = forms.DecimalField(
+    base_version = AsciiIntegerField(widget=forms.HiddenInput, min_value=0, required=False)
+    points_per_unit = AsciiIntegerField(label=gettext_lazy("Points"), min_value=0, max_value=POINTS_MAX)
+    unit_yuan = AsciiDecimalField(
         label=gettext_lazy("For every (¥)"),
         min_value=Decimal("0.01"),
         max_value=Decimal(1_000_000),
@@ -48,32 +49,32 @@ class RulesForm(forms.Form):
             "Per order line, of what the member paid; a part below one unit earns nothing."
         ),
     )
-    return_window_days = forms.IntegerField(
+    return_window_days = AsciiIntegerField(
         label=gettext_lazy("Return window (days)"),
         min_value=0,
         max_value=RETURN_WINDOW_MAX_DAYS,
         help_text=gettext_lazy("Order points are pending, not spendable, until the window closes."),
     )
     expiry_policy = forms.ChoiceField(label=gettext_lazy("Points expire"), choices=ExpiryPolicy.choices)
-    expiry_years = forms.IntegerField(
+    expiry_years = AsciiIntegerField(
         label=gettext_lazy("Years (year-end policy)"),
         min_value=0,
         max_value=EXPIRY_YEARS_MAX,
         help_text=gettext_lazy("1: points earned this year are good until 31 December next year."),
     )
-    expiry_days = forms.IntegerField(
+    expiry_days = AsciiIntegerField(
         label=gettext_lazy("Days (days policy)"), min_value=1, max_value=EXPIRY_DAYS_MAX
     )
-    welcome_points = forms.IntegerField(
+    welcome_points = AsciiIntegerField(
         label=gettext_lazy("New member points"), min_value=0, max_value=POINTS_MAX
     )
-    signup_points = forms.IntegerField(
+    signup_points = AsciiIntegerField(
         label=gettext_lazy("Confirmed sign-up points"), min_value=0, max_value=POINTS_MAX
     )
-    attendance_points = forms.IntegerField(
+    attendance_points = AsciiIntegerField(
         label=gettext_lazy("Attendance points"), min_value=0, max_value=POINTS_MAX
     )
-    birthday_multiplier = forms.DecimalField(
+    birthday_multiplier = AsciiDecimalField(
         label=gettext_lazy("Birthday month multiplier"),
         min_value=Decimal(1),
         max_value=Decimal(BIRTHDAY_PERMILLE_MAX) / PERMILLE,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yunying.console.access import forbidden, operator_required
+from yunying.console.fields import AsciiIntegerField
 from yunying.console.paging import ID_MAX
 from yunying.console.promotion_forms import fen_to_yuan
 from yunying.core.errors import DomainError, ValidationFailed
@@ -65,7 +66,7 @@ class BudgetForm(forms.Form):
     promotion = forms.TypedChoiceField(
         label=gettext_lazy("Promotion"), coerce=int, required=False, empty_value=None
     )
-    campaign_id = forms.IntegerField(
+    campaign_id = AsciiIntegerField(
         label=gettext_lazy("Campaign id"), min_value=1, max_value=ID_MAX, required=False
     )
     channel = forms.RegexField(

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yunying.analytics.selectors import segment_list
 from yunying.console.access import forbidden, operator_required
+from yunying.console.fields import AsciiIntegerField
 from yunying.console.once import FIELD as ONCE_FIELD
 from yunying.console.once import once_token
 from yunying.console.paging import ID_MAX, page_of
@@ -79,7 +80,7 @@ class SegmentForm(forms.Form):
 
 class GenerateForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Batch name"), max_length=100)
-    size = forms.IntegerField(label=gettext_lazy("How many codes"), min_value=1, max_value=100_000)
+    size = AsciiIntegerField(label=gettext_lazy("How many codes"), min_value=1, max_value=100_000)
 
 
 class ImportForm(forms.Form):
@@ -123,7 +124,7 @@ class ImportForm(forms.Form):
 
 
 class VoidForm(forms.Form):
-    coupon_id = forms.IntegerField(min_value=1, max_value=ID_MAX)
+    coupon_id = AsciiIntegerField(min_value=1, max_value=ID_MAX)
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yunying.console.access import forbidden, operator_required
-from yunying.console.campaign_forms import DATETIME_FORMAT
+from yunying.console.fields import DATETIME_FORMAT
 from yunying.console.once import once_token, submit_once
 from yunying.console.paging import ID_MAX, page_of
 from yunying.console.promotion_forms import (

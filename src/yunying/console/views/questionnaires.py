@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yunying.console.access import operator_required
+from yunying.console.fields import AsciiIntegerField
 from yunying.console.paging import ID_MAX
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.numbers import ascii_digits
@@ -49,7 +50,7 @@ class QuestionnaireForm(forms.Form):
 
 
 class QuestionForm(forms.Form):
-    id = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=ID_MAX)
+    id = AsciiIntegerField(required=False, widget=forms.HiddenInput, min_value=1, max_value=ID_MAX)
     prompt = forms.CharField(label=gettext_lazy("Question"), max_length=200, required=False)
     kind = forms.ChoiceField(label=gettext_lazy("Type"), choices=QuestionKind.choices)
     target = forms.ChoiceField(label=gettext_lazy("Fills"), choices=list(TARGET_LABELS.items()))

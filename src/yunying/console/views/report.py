@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from yunying.campaigns import exports, selectors
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.console.access import forbidden, operator_required
+from yunying.console.fields import AsciiIntegerField
 from yunying.console.views.campaign_pages import (
     bar_option,
     campaign_load,
@@ -112,7 +113,7 @@ class ExportForm(forms.Form):
         choices=PURPOSE_CHOICES,
     )
     note = forms.CharField(label=gettext_lazy("Note (optional)"), required=False, max_length=MAX_NOTE)
-    approval = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
+    approval = AsciiIntegerField(required=False, min_value=1, max_value=2**63 - 1, widget=forms.HiddenInput)
 
 
 def _export_error(request, campaign, form, status: int) -> HttpResponse:

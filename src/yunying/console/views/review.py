@@ -17,6 +17,7 @@ from yunying.campaigns import selectors
 from yunying.campaigns.presenters import signup_present
 from yunying.campaigns.services import admission
 from yunying.console.access import operator_required
+from yunying.console.fields import AsciiIntegerField
 from yunying.console.paging import ID_MAX, page_of
 from yunying.console.views.campaign_pages import answers_labelled
 from yunying.core.errors import DomainError
@@ -27,7 +28,7 @@ MAX_BULK = 200  # rows per bulk action: a page is 50; a bound keeps one request 
 
 
 class QueueFilter(forms.Form):
-    campaign = forms.IntegerField(
+    campaign = AsciiIntegerField(
         label=gettext_lazy("Campaign"), required=False, min_value=1, max_value=ID_MAX
     )
 

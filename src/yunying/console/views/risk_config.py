@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from yunying.console.access import forbidden, operator_required
+from yunying.console.fields import AsciiIntegerField, LocalDateField
 from yunying.console.paging import ID_MAX, page_of
 from yunying.core.errors import DomainError
 from yunying.core.numbers import digits_int
@@ -175,7 +176,7 @@ class RuleVersionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "font-monospace"}),
     )
     reason = forms.CharField(label=gettext_lazy("Why this change"), max_length=500)
-    based_on = forms.IntegerField(min_value=0, max_value=ID_MAX, required=False, widget=forms.HiddenInput)
+    based_on = AsciiIntegerField(min_value=0, max_value=ID_MAX, required=False, widget=forms.HiddenInput)
 
     def clean_rules(self):
         try:
@@ -399,9 +400,7 @@ class RegisterForm(forms.Form):
         label=gettext_lazy("Response plan"), widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )
     status = forms.ChoiceField(label=gettext_lazy("Risk status"), choices=STATUS_CHOICES)
-    review_on = forms.DateField(
-        label=gettext_lazy("Next review"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    review_on = LocalDateField(label=gettext_lazy("Next review"), required=False)
 
 
 def _level(raw: str) -> int | None:

@@ -21,6 +21,7 @@ from yunying.campaigns.exports import CHANNEL_LABELS, STATUS_LABELS
 from yunying.campaigns.models import Channel, SignupStatus
 from yunying.campaigns.presenters import PresentedPage, signups_present
 from yunying.console.access import operator_required
+from yunying.console.fields import LocalDateField
 from yunying.console.views.campaign_pages import (
     answers_labelled,
     campaign_load,
@@ -58,10 +59,10 @@ class SignupFilterForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
     )
-    date_from = forms.DateField(
+    date_from = LocalDateField(
         label=gettext_lazy("Signed up from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    date_to = forms.DateField(
+    date_to = LocalDateField(
         label=gettext_lazy("Signed up until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
