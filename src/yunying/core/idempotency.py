@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from ninja.responses import NinjaJSONEncoder
 from pydantic import BaseModel
 
-from yunying.core.errors import CoreError, DomainError, FieldError, ValidationFailed
+from yunying.core.errors import CoreError, DomainError, FieldError
 from yunying.core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -190,15 +190,11 @@ def idempotent(func):
             # as short as the service makes it (on SQLite it holds the single write lock).
             return func(request, *args, **kwargs)
         if not key or len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
-            raise ValidationFailed(
-                [
-                    FieldError(
-                        HEADER,
-                        CoreError.INVALID,
-                        gettext_lazy("Use 1 to 255 printable ASCII characters, e.g. a UUID."),
-                    )
-                ]
-            )
+            usable = gettext_lazy("Use 1 to 255 printable ASCII characters, e.g. a UUID.")
+            raise DomainError(
+                CoreError.INVALID, message=usable, field=HEADER,
+                errors=[FieldError(HEADER, CoreError.INVALID, usable)],
+            )  # fmt: skip
         first = []
 
         def work():
