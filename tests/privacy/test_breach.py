@@ -658,3 +658,18 @@ def test_steps_timed_from_the_opening_before_the_fix_are_re_timed_from_the_disco
     due = {s.kind: s.due_at - discovered for s in incident.steps.all()}
     assert due == {kind: breach.DEADLINES[kind] for kind in breach.STEP_ORDER}
     assert BreachStep.objects.get(pk=investigate.pk).late
+
+
+def test_what_investigators_write_is_stored_without_phones_ids_or_e_mails():
+    """Attacker review: a description naming a member's phone sat in a database dump in clear. The
+    company's own contact line, which the notice gives members, is kept as written."""
+    said = "会员 13911112222 陈美玲，身份证11010119900307001X，邮箱 chen@qq.com"
+    incident = _open(description=said, scope=said)
+    breach.breach_update(incident_id=incident.pk, facts={"cause": said, "measures": said}, actor=LEAD)
+    step = incident.steps.order_by("position").first()
+    breach.breach_step_done(step_id=step.pk, notes=said, actor=LEAD, incident_id=incident.pk)
+    incident.refresh_from_db()
+    step.refresh_from_db()
+    stored = [incident.description, incident.scope, incident.cause, incident.measures, step.notes]
+    assert all("[phone]" in text and "[id]" in text and "[email]" in text for text in stored)
+    assert incident.contact == "400-800-1234"

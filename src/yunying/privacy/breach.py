@@ -37,6 +37,7 @@ from yunying.core.audit import audit_record
 from yunying.core.errors import DomainError, FieldError, ValidationFailed, message_for
 from yunying.core.models import PersonalDataAccess
 from yunying.core.permissions import ROLE_PERMISSIONS, Actor, Perm
+from yunying.core.scrub import scrub_personal
 from yunying.members.models import Member
 from yunying.members.personal_data import members_live
 from yunying.notify.services import outbox_add, outbox_build
@@ -215,9 +216,9 @@ def breach_open(
         raise ValidationFailed(errors)
     with transaction.atomic(durable=True):
         incident = BreachIncident(
-            title=title.strip()[:200], description=description.strip(), discovered_at=discovered_at,
+            title=_about_people(title)[:200], description=_about_people(description), discovered_at=discovered_at,
             opened_at=now, opened_by_id=actor.id, opened_by_label=actor.label[:150], data_kinds=kinds,
-            scope=scope.strip(), contact=contact.strip()[:200], is_drill=is_drill,
+            scope=_about_people(scope), contact=contact.strip()[:200], is_drill=is_drill,
         )  # fmt: skip
         _notice_draft(incident)
         incident.save()
@@ -271,6 +272,13 @@ def incident_lock(incident_id: int) -> BreachIncident:
 _FACTS = ("title", "description", "scope", "cause", "measures", "contact")
 
 
+def _about_people(text: str) -> str:
+    """What investigators write about an incident names the people in it ("13911112222 陈美玲 …"):
+    phones, e-mails and identity numbers are replaced before it is stored (attacker review: a
+    breach description sat in a database dump in clear)."""
+    return scrub_personal(text.strip())
+
+
 def breach_update(*, incident_id: int, facts: dict[str, str], actor: Actor) -> BreachIncident:
     """Record what the investigation found: cause, measures taken, scope, contact (for the report).
 
@@ -283,7 +291,9 @@ def breach_update(*, incident_id: int, facts: dict[str, str], actor: Actor) -> B
         incident = incident_lock(incident_id)
         before = incident_snapshot(incident, facts)
         for field, value in facts.items():
-            setattr(incident, field, value.strip()[: 200 if field in ("title", "contact") else None])
+            # the contact is the company's own line members call: kept as written
+            text = value.strip() if field == "contact" else _about_people(value)
+            setattr(incident, field, text[: 200 if field in ("title", "contact") else None])
         incident.save()
         after = incident_snapshot(incident, facts)
         if before != after:
@@ -413,7 +423,7 @@ def breach_step_done(
         step, _incident = _locked_step(step_id, incident_id)
         # Conditional: of two operators marking the same step, the second gets breach.step_done.
         taken = BreachStep.objects.filter(pk=step.pk, done_at__isnull=True).update(
-            done_at=now, done_by_label=actor.label[:150], notes=notes.strip()
+            done_at=now, done_by_label=actor.label[:150], notes=_about_people(notes)
         )
         if not taken:
             raise DomainError(BreachError.STEP_DONE)
