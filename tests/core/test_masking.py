@@ -40,7 +40,9 @@ def test_mask_name(name, masked):
 @pytest.mark.parametrize(
     ("text", "masked"),
     [
-        pytest.param("广东省深圳市南山区科技园", "广东省深****", id="long-address"),
+        pytest.param("广东省深圳市南山区科技园", "广东****", id="long-address"),
+        pytest.param("曾路52号翡翠湾3栋", "曾路****", id="street-and-number"),
+        pytest.param("13800138000 请回电", "******", id="phone-first"),
         pytest.param("科技园南", "****", id="four-characters"),
         pytest.param("南山", "**", id="short"),
         pytest.param("", "", id="empty"),

@@ -20,11 +20,17 @@ def mask_name(name: str) -> str:
     return name[0] + "*" * (len(name) - 1)
 
 
+TEXT_HEAD = 2
+
+
 def mask_text(text: str) -> str:
-    """An address line or free text that may identify someone: keep a short head."""
+    """An address line or free text that may identify someone: a head of two characters, digits
+    hidden even there. Four characters kept the street and the start of the house number ("曾路52**"),
+    and an answer beginning with a phone kept its first digits (attacker review)."""
     if len(text) <= 4:
         return "*" * len(text)
-    return text[:4] + "****"
+    head = "".join("*" if c.isdigit() else c for c in text[:TEXT_HEAD])
+    return head + "****"
 
 
 def mask_email(email: str) -> str:
