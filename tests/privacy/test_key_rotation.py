@@ -534,6 +534,24 @@ def test_a_value_that_does_not_decrypt_is_recorded_and_the_rotation_goes_on(
         call_command("pii_keys", "rotate")
 
 
+def test_the_worker_refuses_to_start_with_a_ring_missing_a_key_in_use(settings, sealed_world):
+    settings.PII_KEYS = NEW  # t2 still seals every value
+    with pytest.raises(CommandError, match=r"yunying\.E005.*\bt2: .*Refusing to start"):
+        call_command("worker", "--once")
+    assert not Alert.objects.filter(code="pii.ciphertext_invalid").exists()
+
+
+def test_serve_refuses_to_start_with_a_ring_missing_a_key_in_use(
+    settings, sealed_world, monkeypatch, tmp_path
+):
+    # given: (serve empties and exports its metrics directory: a temporary one, restored after)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    settings.PII_KEYS = NEW
+    # when / then: it stops before serving, naming the missing key
+    with pytest.raises(CommandError, match=r"yunying\.E005.*\bt2: .*Refusing to start"):
+        call_command("serve", "--port", "0")
+
+
 def test_a_share_says_100_only_when_it_is_all():
     assert percent_of(626, 626) == 100
     assert percent_of(625, 626) == 99
