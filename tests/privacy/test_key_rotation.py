@@ -356,39 +356,200 @@ def test_a_column_already_under_the_active_key_is_done_without_a_pass(sealed_wor
     )
 
 
-@pytest.mark.parametrize(
-    "old_ring",
-    [
-        "t2:{t2},t1:{t1}",  # without the new key
-        "t2:{t2},k9:{k9},t1:{t1}",  # deploy.md's first step: the new key appended, not active yet
-    ],
-)
-def test_a_process_on_the_old_ring_leaves_the_pass_to_the_new_key_alone(
-    settings, sealed_world, monkeypatch, old_ring
-):
+def _rings(settings) -> dict[str, str]:
     material = {item.split(":")[0]: item.split(":")[1] for item in f"{NEW},{settings.PII_KEYS}".split(",")}
-    old_ring = old_ring.format(**material)
-    # given: a process took up t2 (it started before the rotation) ...
-    took_up_t2 = timezone.now()
-    # ... and the rotation to k9, begun since by a restarted process, is under way
-    settings.PII_KEYS = f"{NEW},{settings.PII_KEYS}"
+    return {
+        "new": f"{NEW},t2:{material['t2']},t1:{material['t1']}",
+        "old": f"t2:{material['t2']},t1:{material['t1']}",  # without the new key
+        # deploy.md's first step: the new key appended, not active yet (the report's k2,k3,k1)
+        "old, new key appended": f"t2:{material['t2']},t1:{material['t1']},{NEW}",
+        "old, new key second": f"t2:{material['t2']},{NEW},t1:{material['t1']}",
+    }
+
+
+@pytest.mark.parametrize("old", ["old", "old, new key appended", "old, new key second"])
+@pytest.mark.parametrize("t2_was_a_target", [False, True], ids=["t2 never rotated to", "t2 rotated to"])
+def test_a_process_on_the_old_ring_started_after_the_rotation_leaves_it_alone(
+    settings, sealed_world, monkeypatch, capsys, old, t2_was_a_target
+):
+    rings = _rings(settings)
+    if t2_was_a_target:  # the worker ran under t2 before this rotation: the history knows t2
+        keys.rotation_run()
+    # given: a long-running process on the new ring took up k9 and the pass to k9 is under way
+    settings.PII_KEYS = rings["new"]
     phone = _column("members.Member.phone_encrypted")
     keys.rotation_batch(phone, batch=2)
-    before = KeyRotation.objects.get(column=phone.label)
-    # when: the worker still on the old ring runs its job
-    settings.PII_KEYS = old_ring
-    monkeypatch.setitem(keys._active_since, "t2", took_up_t2)
+    before = list(KeyRotation.objects.order_by("pk").values())
+    # when: a process on the old ring starts only now (a `worker --once` from cron) and runs its job,
+    # the re-check of finished columns included
+    settings.PII_KEYS = rings[old]
+    monkeypatch.setattr(keys, "_rechecked_at", None)
     assert keys.keys_rotate_job() == {}
     # then: it neither turned the pass back towards t2 nor touched the values under k9
-    after = KeyRotation.objects.get(column=phone.label)
-    assert (after.key_id, after.cursor, after.rows_done) == ("k9", before.cursor, before.rows_done)
+    assert list(KeyRotation.objects.order_by("pk").values()) == before
+    assert KeyRotation.objects.get(column=phone.label).key_id == "k9"
     assert not Alert.objects.filter(code="pii.ciphertext_invalid").exists()
     phones = Member.objects.order_by("pk").values_list("phone_encrypted", flat=True)
     assert [crypto.key_id_of(v) for v in phones][:2] == ["k9", "k9"]
-    # and a process restarted with the new ring carries on where the pass stopped
-    settings.PII_KEYS = f"{NEW},t2:{material['t2']},t1:{material['t1']}"
-    keys.rotation_run()
+    # and the long-running new-ring process, not restarted, carries on to the end
+    settings.PII_KEYS = rings["new"]
+    passes = 0
+    while keys.keys_rotate_job():
+        passes += 1
+        assert passes < 20
     assert {crypto.key_id_of(v) for v in _every_ciphertext()} == {"k9"}
+    capsys.readouterr()
+    call_command("pii_keys", "status")
+    out = capsys.readouterr().out
+    assert "not started" not in out and "key t2 seals nothing: it can be removed from the ring" in out
+
+
+def test_a_new_ring_process_takes_back_passes_an_old_one_turned_back(settings, sealed_world):
+    # given: the pass to k9 began, then (before this fix) an old process turned every column back to
+    # t2, with a start later than the new process's
+    rings = _rings(settings)
+    settings.PII_KEYS = rings["new"]
+    keys.rotation_batch(_column("members.Member.phone_encrypted"), batch=2)
+    KeyRotation.objects.update(
+        key_id="t2", cursor=0, rows_done=0, started_at=timezone.now() + timezone.timedelta(minutes=5)
+    )
+    # when: the new-ring worker runs on
+    passes = 0
+    while keys.keys_rotate_job():
+        passes += 1
+        assert passes < 20
+    # then: it took the passes back and finished them
+    assert set(KeyRotation.objects.values_list("key_id", flat=True)) == {"k9"}
+    assert {crypto.key_id_of(v) for v in _every_ciphertext()} == {"k9"}
+
+
+def test_the_next_rotation_still_starts_after_an_old_process_stood_aside(settings, sealed_world):
+    rings = _rings(settings)
+    settings.PII_KEYS = rings["new"]
+    keys.rotation_run()
+    settings.PII_KEYS = rings["old, new key appended"]
+    assert keys.rotation_run() == {}
+    # when: k10 is prepended to the new ring
+    settings.PII_KEYS = f"k10:YW5vdGhlci10ZXN0LW9ubHktcGlpLWtleS10ZW4tdGVu,{rings['new']}"
+    keys.rotation_run()
+    # then
+    assert {crypto.key_id_of(v) for v in _every_ciphertext()} == {"k10"}
+    settings.PII_KEYS = rings["new"]  # and k9 is now the old one
+    assert keys.rotation_superseded_by("k9") == "k10"
+
+
+def test_pii_keys_on_an_old_ring_refuses_to_rotate_and_says_why(settings, sealed_world, capsys):
+    rings = _rings(settings)
+    settings.PII_KEYS = rings["new"]
+    keys.rotation_batch(_column("members.Member.phone_encrypted"), batch=2)
+    settings.PII_KEYS = rings["old, new key appended"]
+    # when / then
+    with pytest.raises(CommandError, match="active key t2 is older than k9"):
+        call_command("pii_keys", "rotate")
+    assert set(KeyRotation.objects.values_list("key_id", flat=True)) == {"k9"}
+    call_command("pii_keys", "status")
+    assert "active key t2 is older than k9" in capsys.readouterr().out
+
+
+def _pause_first_count(monkeypatch, barrier: threading.Barrier, thread_name: str) -> None:
+    """The named thread's first count of pending values (between its read of the progress row and its
+    write) waits until the other worker has made the row and done a batch."""
+    real = keys._pending
+    paused = []
+
+    def pending(column, active):
+        query = real(column, active)
+        if threading.current_thread().name == thread_name and not paused:
+            paused.append(True)
+            barrier.wait(timeout=10)  # the other worker goes now
+            barrier.wait(timeout=10)  # ... and is done
+        return query
+
+    monkeypatch.setattr(keys, "_pending", pending)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("row", ["none yet", "towards an older key"])
+def test_two_workers_starting_a_pass_at_once_keep_each_others_counts(settings, monkeypatch, row):
+    # given: members under t2, and the new ring k9
+    for n in range(1, 5):
+        member_resolve(phone=mobile(n), external_id=None, profile=Profile(name=f"旧{n}"))
+    phone = _column("members.Member.phone_encrypted")
+    if row == "towards an older key":
+        keys.rotation_run()  # the passes towards t2, finished
+    settings.PII_KEYS = f"{NEW},{settings.PII_KEYS}"
+    barrier = threading.Barrier(2)
+    _pause_first_count(monkeypatch, barrier, "late")
+    seen = []
+
+    def late_worker():
+        try:
+            seen.append(keys._progress(phone))
+        finally:
+            connection.close()
+
+    # when: the late worker read the row (none, or towards t2), then the other made it and did a batch
+    thread = threading.Thread(target=late_worker, name="late")
+    thread.start()
+    barrier.wait(timeout=10)
+    assert keys.rotation_batch(phone, batch=2) == 2
+    barrier.wait(timeout=10)
+    thread.join(timeout=20)
+    # then: the batch done stays counted
+    progress = KeyRotation.objects.get(column=phone.label)
+    second = Member.objects.order_by("pk").values_list("pk", flat=True)[1]
+    assert (progress.key_id, progress.rows_done, progress.cursor) == ("k9", 2, second)
+    assert seen[0] is not None and seen[0].rows_done == 2
+
+
+def test_a_value_that_does_not_decrypt_is_recorded_and_the_rotation_goes_on(
+    settings, sealed_world, capsys, caplog
+):
+    # given: one member's name moved onto another member's row (it does not open there)
+    members = sealed_world[0]
+    Member.objects.filter(pk=members[2].pk).update(name_encrypted=members[0].name_encrypted)
+    settings.PII_KEYS = f"{NEW},{settings.PII_KEYS}"
+    # when: the worker job runs, pass after pass
+    passes = 0
+    while keys.keys_rotate_job():
+        passes += 1
+        assert passes < 20
+    # then: every other value of every column is under k9, the bad one is left as it was
+    values = _every_ciphertext()
+    assert [crypto.key_id_of(v) for v in values].count("t2") == 1
+    name = KeyRotation.objects.get(column="members.Member.name_encrypted")
+    assert (name.rows_failed, name.failed_pk, name.failed_error) == (1, members[2].pk, "InvalidTag")
+    assert name.finished_at is not None
+    # and the log says which row of which column, never the value
+    line = next(r.getMessage() for r in caplog.records if "does not decrypt" in r.getMessage())
+    assert f"members.Member.name_encrypted row {members[2].pk}" in line and "InvalidTag" in line
+    assert "会员" not in caplog.text and members[0].name_encrypted not in caplog.text
+    # and status shows it
+    call_command("pii_keys", "status")
+    out = capsys.readouterr().out
+    name_line = next(line for line in out.splitlines() if line.startswith("members.Member.name_encrypted:"))
+    assert f"1 values do not decrypt (last: row {members[2].pk}, InvalidTag)" in name_line
+    # and rotate tries it again, and exits non-zero while it still fails
+    with pytest.raises(CommandError, match="1 stored values do not decrypt"):
+        call_command("pii_keys", "rotate")
+
+
+def test_the_worker_refuses_to_start_with_a_ring_missing_a_key_in_use(settings, sealed_world):
+    settings.PII_KEYS = NEW  # t2 still seals every value
+    with pytest.raises(CommandError, match=r"yunying\.E005.*\bt2: .*Refusing to start"):
+        call_command("worker", "--once")
+    assert not Alert.objects.filter(code="pii.ciphertext_invalid").exists()
+
+
+def test_serve_refuses_to_start_with_a_ring_missing_a_key_in_use(
+    settings, sealed_world, monkeypatch, tmp_path
+):
+    # given: (serve empties and exports its metrics directory: a temporary one, restored after)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    settings.PII_KEYS = NEW
+    # when / then: it stops before serving, naming the missing key
+    with pytest.raises(CommandError, match=r"yunying\.E005.*\bt2: .*Refusing to start"):
+        call_command("serve", "--port", "0")
 
 
 def test_a_share_says_100_only_when_it_is_all():

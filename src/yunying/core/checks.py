@@ -137,7 +137,8 @@ def check_blind_index_key(app_configs=None, **kwargs):
 def check_sealed_keys(app_configs=None, databases=None, **kwargs):
     """Every stored ciphertext's key id is in the ring (else its values cannot be read: restore the
     key); a key of the ring that seals nothing any more is noted, so an operator can retire it.
-    Runs only when Django checks the database (`check --deploy --database default`, and serve)."""
+    Runs when Django checks the database (`check --deploy --database default`); `yunying serve` and
+    `yunying worker` run it at start-up through sealed_keys_require, in every environment."""
     from django.apps import apps
     from django.core.checks import Info
     from django.db import DatabaseError
@@ -180,6 +181,21 @@ def check_sealed_keys(app_configs=None, databases=None, **kwargs):
             )
         )
     return messages
+
+
+def sealed_keys_require() -> None:
+    """Refuse to start a process whose key ring lacks a key that stored values name: it would come up
+    healthy and fail on every such value (pii.ciphertext_invalid). Django runs database checks only
+    when asked for a database, which serve's own check does not, so serve and worker call this.
+
+    Raises:
+        CommandError: naming the missing key ids and the columns that use them.
+    """
+    from django.core.management.base import CommandError
+
+    errors = [m for m in check_sealed_keys(databases=["default"]) if m.is_serious()]
+    if errors:
+        raise CommandError(" ".join(f"{m.id}: {m.msg} {m.hint}" for m in errors) + " Refusing to start.")
 
 
 FILE_CHANNEL = "yunying.notify.channels.FileChannel"

@@ -14,51 +14,87 @@ a rolling restart the processes still on the old ring keep writing under the old
 cursor. `pii-keys rotate` therefore re-scans finished columns and starts them over when it finds such
 values, and the worker does the same at most every RECHECK_SECONDS.
 
-Which key is newer the ring cannot tell (deploy.md's first step appends the new key, then moves it to
-the front): time does. A process takes a column's pass over towards its own active key only if the
-pass began before this process took that key up; a pass that began later was started by a process
-with a newer ring, and this one (not yet restarted) leaves it alone, instead of turning it back towards
-its older key and re-encrypting what the newer processes wrote.
+Which key is newer the ring cannot tell (deploy.md's first step appends the new key behind the active
+one, so an old ring and a new one hold the same keys), nor can the moment a process started (an old
+process restarted, or a `worker --once` run from cron, starts after the rotation began). The database
+does: every key a process rotated to is recorded once, in order (KeyTarget). A process whose active
+key was recorded before the newest target, or that the ring which first took the newest target up
+already held, runs with an old ring: it stands aside, instead of turning the passes back towards its
+older key and re-encrypting what the newer processes wrote. A process with a key never seen before
+records it as the newest and takes the passes over. An active key never goes back to an older one.
+
+A value that does not decrypt (tampered, moved, malformed) is left as it is and recorded on the
+column's progress row (its primary key and the error, never the value): the pass goes on, and
+`pii-keys status` shows it.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
 
+from cryptography.exceptions import InvalidTag
 from django.apps import apps
-from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from yunying.core import crypto
 from yunying.core.registry import SealedColumn, sealed_columns
-from yunying.privacy.models import KeyRotation, percent_of
+from yunying.privacy.models import KeyRotation, KeyTarget, percent_of
+
+logger = logging.getLogger("yunying.privacy.keys")
 
 BATCH = 200
 JOB_BATCHES = 5  # per worker pass, over all columns: the worker has other jobs
 RECHECK_SECONDS = 3600  # how often a worker process re-counts finished columns for stray old values
 _rechecked_at: float | None = None
-_active_since: dict[str, datetime] = {}  # active key id → when this process first worked with it
+_stale_logged: set[tuple[str, str]] = set()  # (active, newer) pairs this process has logged
 
 
-def _took_up(active: str) -> datetime:
-    """When this process took up `active` as its active key: its first rotation call with it (the
-    ring comes from the environment, so in a real process that is start-up)."""
-    return _active_since.setdefault(active, timezone.now())
+def rotation_superseded_by(active: str) -> str | None:
+    """The key the rotation moved to that is newer than `active`, or None when `active` is the newest
+    key (or one never seen, which is newer than all). Reads only: the status commands ask it too."""
+    return _newer_than(active, KeyTarget.objects.order_by("-pk").first())
 
 
-def _ring_changed(*, setting: str, **kwargs) -> None:
-    """A process's ring changes only by a restart, except in tests (override_settings): a changed ring
-    is taken up anew, as a restarted process would."""
-    if setting == "PII_KEYS":
-        _active_since.clear()
+def _newer_than(active: str, newest: KeyTarget | None) -> str | None:
+    """`active` is older than the newest target when it was itself a target before it, or when the
+    ring that first took the newest one up already held it (and made another key active)."""
+    if newest is None or newest.key_id == active:
+        return None
+    if active in newest.ring_ids or KeyTarget.objects.filter(key_id=active).exists():
+        return newest.key_id
+    return None
 
 
-setting_changed.connect(_ring_changed, dispatch_uid="privacy.keys.ring_changed")
+def _may_rotate(active: str) -> bool:
+    """Whether this process may rotate towards its active key (one query when it may); records the key
+    as the newest target when it is new. Two processes with two new keys at once: the key recorded
+    last wins, the other process stands aside from then on."""
+    newest = KeyTarget.objects.order_by("-pk").first()
+    if newest is not None and newest.key_id == active:
+        if not newest.ring:  # recorded by the migration, which knew no ring: this one tells the older keys
+            KeyTarget.objects.filter(pk=newest.pk, ring="").update(ring=",".join(crypto.ring_key_ids()))
+        return True
+    newer = _newer_than(active, newest)
+    if newer is None:
+        KeyTarget.objects.get_or_create(
+            key_id=active,
+            defaults={"ring": ",".join(crypto.ring_key_ids()), "taken_up_at": timezone.now()},
+        )
+        newer = rotation_superseded_by(active)
+    if newer is not None and (active, newer) not in _stale_logged:
+        _stale_logged.add((active, newer))
+        logger.warning(
+            "key rotation: this process's active PII key %s is older than %s, to which the rotation "
+            "already moved: it leaves the rotation alone (restart it with the current YUNYING_PII_KEYS)",
+            active,
+            newer,
+        )
+    return newer is None
 
 
 def _model(column: SealedColumn):
@@ -77,32 +113,39 @@ def _pending(column: SealedColumn, active: str):
 
 def _progress(column: SealedColumn) -> KeyRotation | None:
     """The column's progress row toward the active key; a new active key starts it over. None when
-    the row aims at another key and its pass began after this process took up its active key: the
-    pass was started by a process with a newer ring, and this one (not restarted yet, in a rolling
-    restart) must not turn it back towards its own, older, key."""
+    this process runs with an old ring (_may_rotate): it must not turn the pass back towards its own,
+    older, key.
+
+    Race-safe: the row is created with get_or_create, and a pass towards another key is taken over by
+    a conditional update on the key it was read with, so two workers starting at once never reset the
+    counter of the one that got there first."""
     active = crypto.active_key_id()
-    since = _took_up(active)
-    progress = KeyRotation.objects.filter(column=column.label).first()
-    if progress is not None and progress.key_id != active and progress.started_at > since:
+    if not _may_rotate(active):
         return None
-    if progress is None or progress.key_id != active:
-        total = _pending(column, active).count()
-        now = timezone.now()
-        with transaction.atomic():
-            progress, _ = KeyRotation.objects.update_or_create(
-                column=column.label,
-                defaults={
-                    "key_id": active, "cursor": 0, "rows_done": 0, "rows_resealed": 0,
-                    "rows_total": total, "started_at": now, "finished_at": None if total else now,
-                },
-            )  # fmt: skip
-    return progress
+    progress = KeyRotation.objects.filter(column=column.label).first()
+    if progress is not None and progress.key_id == active:
+        return progress
+    total = _pending(column, active).count()
+    now = timezone.now()
+    fresh = {
+        "key_id": active, "cursor": 0, "rows_done": 0, "rows_resealed": 0, "rows_total": total,
+        "started_at": now, "finished_at": None if total else now,
+        "rows_failed": 0, "failed_pk": None, "failed_error": "",
+    }  # fmt: skip
+    if progress is None:
+        progress, created = KeyRotation.objects.get_or_create(column=column.label, defaults=fresh)
+        if created or progress.key_id == active:
+            return progress  # ours, or another worker's made a moment ago: its counts stand
+    KeyRotation.objects.filter(pk=progress.pk, key_id=progress.key_id).update(**fresh)
+    progress = KeyRotation.objects.get(pk=progress.pk)
+    return progress if progress.key_id == active else None
 
 
 def rotation_restart(column: SealedColumn) -> bool:
     """Start a finished column over when values not under the active key are found in it again
-    (written by a process still on the old ring after the pass went by). Returns whether it did.
-    `started_at` stays when the pass towards this key began (_progress compares it)."""
+    (written by a process still on the old ring after the pass went by, or a value that did not
+    decrypt last time: it is tried again). Returns whether it did. `started_at` stays when the pass
+    towards this key began."""
     progress = _progress(column)
     if progress is None or progress.finished_at is None:
         return False
@@ -114,6 +157,7 @@ def rotation_restart(column: SealedColumn) -> bool:
             pk=progress.pk, key_id=progress.key_id, finished_at=progress.finished_at
         ).update(
             cursor=0, rows_done=0, rows_resealed=0, rows_total=pending, finished_at=None,
+            rows_failed=0, failed_pk=None, failed_error="",
         )
     )  # fmt: skip
 
@@ -143,12 +187,18 @@ def rotation_batch(column: SealedColumn, *, batch: int = BATCH) -> int | None:
         )
         return None
     fresh: list[tuple[int, str, str]] = []
+    failed: list[tuple[int, str]] = []
     for row in rows:
         sealed = getattr(row, column.column)
-        if crypto.needs_rotation(sealed):
-            token = column.row_token(row)
-            clear = crypto.decrypt(sealed, context=column.context, row=token)
-            fresh.append((row.pk, sealed, crypto.encrypt(clear, context=column.context, row=token)))
+        try:
+            if crypto.needs_rotation(sealed):
+                token = column.row_token(row)
+                clear = crypto.decrypt(sealed, context=column.context, row=token)
+                fresh.append((row.pk, sealed, crypto.encrypt(clear, context=column.context, row=token)))
+        except (ValueError, InvalidTag) as exc:
+            # One bad value must not stop the rotation of every other one: it stays as it is, and
+            # the row and the error are recorded (decrypt raised the alert pii.ciphertext_invalid).
+            failed.append((row.pk, type(exc).__name__))
     with transaction.atomic():
         done = progress.rows_done + len(rows)
         if not claim.update(cursor=rows[-1].pk, rows_done=done, rows_total=max(progress.rows_total, done)):
@@ -158,7 +208,18 @@ def rotation_batch(column: SealedColumn, *, batch: int = BATCH) -> int | None:
             resealed += model.objects.filter(pk=pk, **{column.column: sealed}).update(
                 **{column.column: value}
             )
-        KeyRotation.objects.filter(pk=progress.pk).update(rows_resealed=F("rows_resealed") + resealed)
+        outcome = {"rows_resealed": F("rows_resealed") + resealed}
+        if failed:
+            outcome |= {
+                "rows_failed": F("rows_failed") + len(failed),
+                "failed_pk": failed[-1][0],
+                "failed_error": failed[-1][1],
+            }
+        KeyRotation.objects.filter(pk=progress.pk).update(**outcome)
+    for pk, error in failed:
+        logger.warning(
+            "key rotation: %s row %s does not decrypt (%s): left under its old key", column.label, pk, error
+        )
     return len(rows)
 
 

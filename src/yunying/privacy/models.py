@@ -98,6 +98,11 @@ class KeyRotation(models.Model):
     rows_total = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Values this pass could not decrypt (left as they are, under their old key) and the last of them:
+    # its primary key and the error's type, never the value. `pii-keys status` shows them.
+    rows_failed = models.PositiveIntegerField(default=0)
+    failed_pk = models.BigIntegerField(null=True, blank=True)
+    failed_error = models.CharField(max_length=60, blank=True)
 
     def __str__(self) -> str:
         return f"{self.column} → {self.key_id}"
@@ -110,6 +115,25 @@ class KeyRotation(models.Model):
         if self.finished_at is not None:
             return 100
         return percent_of(self.rows_done, self.rows_total) if self.rows_total else 0
+
+
+class KeyTarget(models.Model):
+    """A PII key some process rotated the sealed columns to, in the order each was first taken up
+    (the primary key): the ring cannot tell which of two keys is newer (deploy.md's first step appends
+    the new key behind the active one), this history can. A process whose active key was a target
+    before the newest one, or that the newest one's ring already held, runs with an old ring and
+    leaves the rotation alone (privacy.keys). Key ids only, never key material."""
+
+    key_id = models.CharField(max_length=64, unique=True)
+    ring = models.CharField(max_length=500, blank=True)  # the ring's key ids, active first, comma-separated
+    taken_up_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key_id
+
+    @property
+    def ring_ids(self) -> list[str]:
+        return [key_id for key_id in self.ring.split(",") if key_id]
 
 
 class ExportApproval(models.Model):

@@ -4,6 +4,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from yunying.core.checks import sealed_keys_require
+
 
 def _metrics_dir_prepare() -> str:
     """Give the worker processes an empty prometheus_client multiprocess directory (core.metrics).
@@ -36,6 +38,9 @@ class Command(BaseCommand):
         # In production also Django's deployment checks and ours (core.checks): DEBUG, weak keys.
         # Any error stops here, before a worker starts (SystemCheckError, exit status 1).
         self.check(include_deployment_checks=settings.PRODUCTION)
+        # Stored values under a key the ring lacks: refuse, in any environment (the check above looks
+        # at no database, so it would come up with /readyz 200 and fail on every such value).
+        sealed_keys_require()
         from prometheus_client import values
 
         if values.ValueClass is values.MutexValue:

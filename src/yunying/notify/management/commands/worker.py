@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from yunying.core.checks import sealed_keys_require
 from yunying.core.registry import periodic_jobs
 from yunying.notify.delivery import outbox_deliver_all, outbox_deliver_due
 
@@ -92,6 +93,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, once, interval, batch, time_limit, **options):
+        # A ring lacking a key that stored values name: every job reading one would fail on each pass.
+        sealed_keys_require()
         stopping = False
         queued = bool(settings.REDIS_URL)
         tasks = None  # the rq worker: made on first use, and anew after a Redis error

@@ -1,7 +1,14 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from yunying.core import crypto
-from yunying.privacy.keys import BATCH, ColumnKeys, key_usage, keys_in_use, rotation_run
+from yunying.privacy.keys import (
+    BATCH,
+    ColumnKeys,
+    key_usage,
+    keys_in_use,
+    rotation_run,
+    rotation_superseded_by,
+)
 
 
 class Command(BaseCommand):
@@ -11,7 +18,8 @@ class Command(BaseCommand):
         "non-zero when stored values name a key the ring lacks. `rotate`: re-encrypt every sealed value "
         "not under the active key (the first of YUNYING_PII_KEYS) now, continuing where the worker or an "
         "interrupted run stopped and re-scanning columns already finished (values written under an old "
-        "key by processes not yet restarted). Blind indexes: after changing YUNYING_BLIND_INDEX_KEY run "
+        "key by processes not yet restarted); exits non-zero when values do not decrypt, and refuses with a "
+        "ring whose active key is older than the one the rotation moved to. Blind indexes: after changing YUNYING_BLIND_INDEX_KEY run "
         "reindex-pii."
     )
 
@@ -24,6 +32,9 @@ class Command(BaseCommand):
         if batch < 1:
             raise CommandError("--batch must be at least 1")
         ring = crypto.ring_key_ids()
+        newer = rotation_superseded_by(ring[0])
+        if action == "rotate" and newer:
+            raise CommandError(self._stale(ring[0], newer))
         if action == "rotate":
             # Values under a key the ring lacks cannot be opened: refuse before touching anything
             # (each would raise and alert pii.ciphertext_invalid mid-run).
@@ -34,6 +45,8 @@ class Command(BaseCommand):
         usage = key_usage()
         active = ring[0]
         self.stdout.write(f"active key: {active}; ring: {', '.join(ring)}")
+        if newer:
+            self.stdout.write(self.style.WARNING(self._stale(active, newer)))
         for column in usage:
             self.stdout.write(f"{column.column}: {self._column_state(column, active)}")
         in_use = keys_in_use(usage)
@@ -48,6 +61,19 @@ class Command(BaseCommand):
                     )
                 )
         self._refuse_missing(in_use, ring)
+        failed = sum(c.progress.rows_failed for c in usage if c.progress and c.progress.key_id == active)
+        if action == "rotate" and failed:
+            raise CommandError(
+                f"{failed} stored values do not decrypt and stay under their old key (see the columns "
+                "above and the alert pii.ciphertext_invalid): restore them, or their key, and run rotate again"
+            )
+
+    def _stale(self, active: str, newer: str) -> str:
+        return (
+            f"this ring's active key {active} is older than {newer}, to which the rotation already moved: "
+            "this process runs with an old YUNYING_PII_KEYS and leaves the rotation alone (an active key "
+            "never goes back to an older one: to leave a key, rotate to a new one)"
+        )
 
     def _column_state(self, column: ColumnKeys, active: str) -> str:
         keys = " ".join(f"{key}={count}" for key, count in sorted(column.by_key.items())) or "(empty)"
@@ -64,6 +90,11 @@ class Command(BaseCommand):
             )
         else:
             state = f"pass {progress.percent}% ({progress.rows_done}/{progress.rows_total})"
+        if progress is not None and progress.key_id == active and progress.rows_failed:
+            state += (
+                f"; {progress.rows_failed} values do not decrypt (last: row {progress.failed_pk}, "
+                f"{progress.failed_error}), left under their old key"
+            )
         return f"{keys}; {share}; {state}"
 
     def _refuse_missing(self, in_use: dict[str, int], ring: list[str]) -> None:
