@@ -7,10 +7,13 @@ a weak key cannot be fixed after data was encrypted or indexed under it without 
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
 from itertools import pairwise
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
+from django.db.models import Q
 
 from yunying.core import crypto
 
@@ -154,10 +157,19 @@ def check_sealed_keys(app_configs=None, databases=None, **kwargs):
     used: dict[str, set[str]] = {}
     try:
         for column in sealed_columns():
-            model = apps.get_model(column.model)
-            rows = model.objects.exclude(**{column.column: ""}).values_list(column.column, flat=True)
-            for sealed in rows.iterator(chunk_size=2000):
-                used.setdefault(crypto.key_id_of(sealed) or "?", set()).add(column.label)
+            # In SQL, since serve and worker run this at every start: which ring keys seal something
+            # (a prefix test that stops at the first match), and only the values no ring key sealed
+            # are read here, to name their keys.
+            sealed = apps.get_model(column.model).objects.exclude(**{column.column: ""})
+            prefixes = {key: Q() for key in ring}
+            for key in ring:
+                for version in crypto.SEALED_VERSIONS:
+                    prefixes[key] |= Q(**{f"{column.column}__startswith": f"{version}:{key}:"})
+                if sealed.filter(prefixes[key]).exists():
+                    used.setdefault(key, set()).add(column.label)
+            strays = sealed.exclude(reduce(operator.or_, prefixes.values(), Q()))
+            for value in strays.values_list(column.column, flat=True).iterator(chunk_size=2000):
+                used.setdefault(crypto.key_id_of(value) or "?", set()).add(column.label)
     except DatabaseError:
         return []  # not migrated yet: nothing is sealed
     messages = []

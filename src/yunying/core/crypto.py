@@ -34,6 +34,7 @@ from django.conf import settings
 
 _VERSION = "v2"
 _LEGACY = "v1"
+SEALED_VERSIONS = (_VERSION, _LEGACY)  # the formats a stored value may be in: "<version>:<key id>:…"
 
 
 def _b64decode(value: str) -> bytes:
