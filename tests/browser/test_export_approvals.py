@@ -48,6 +48,6 @@ def test_an_export_in_clear_is_asked_approved_and_downloaded_once(console, site)
         page.get_by_role("button", name="下载明文文件").first.click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     first = text.splitlines()[0]
-    assert first.startswith("# ") and f"#{approval_id}" in first and "operator (user:" in first
+    assert first.startswith("# ") and f"#{approval_id}" in first and "导出人 operator，审批人 second" in first
     page.reload()
     assert page.get_by_role("button", name="下载明文文件").count() == 0  # used: no second download

@@ -140,7 +140,7 @@ def test_support_works_the_privacy_request_queue(console, site, role):
     row = page.locator("#privacy-requests tbody tr", has_text="来电询问保存了哪些信息")
     assert "剩余工作日：15" in row.inner_text()
     check_page(page, "console-privacy-requests")
-    row.locator("input[name=note]").fill("已电话告知")
+    row.locator("form[action$='/decide/'] input[name=note]").fill("已电话告知")
     row.get_by_role("button", name="办理").click()
     page.wait_for_load_state()
     assert page.locator("#privacy-requests tbody tr", has_text="来电询问保存了哪些信息").count() == 0
