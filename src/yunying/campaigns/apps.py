@@ -7,6 +7,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns"
 
     def ready(self) -> None:
+        from yunying.campaigns import audit_labels  # noqa: F401 - its audit codes in words (core.audit_labels)
         from yunying.campaigns.personal_data import holdings_register
 
         holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)
