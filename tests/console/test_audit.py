@@ -172,3 +172,9 @@ def test_the_action_filter_lists_words_and_filters_by_code(console_as):
 def test_an_unknown_action_in_the_filter_is_explained(console_as):
     response = console_as(Role.AUDITOR).get(AUDIT, {"action": "no.such"})
     assert response.status_code == 200 and response.context["page"].object_list == []
+
+
+def test_the_access_log_names_the_role_in_words(console_as):
+    _accesses(1)
+    page = console_as(Role.AUDITOR).get(ACCESS, HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    assert '<span title="support">客服</span>' in page

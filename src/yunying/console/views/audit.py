@@ -139,6 +139,8 @@ def access_log(request: HttpRequest) -> HttpResponse:
         else []
     )
     page, query = page_of(request, rows)
+    for row in page:
+        row.role_text = str(_ROLE_LABELS.get(row.actor_role, row.actor_role))
     context = {"section": "audit", "tab": "access", "form": form, "page": page, "query": query,
                "chain": chain_verify_tail(ACCESS_CHAIN, PersonalDataAccess), "chain_rows": TAIL_ROWS}  # fmt: skip
     return render(request, "console/audit/access.html", context)
