@@ -124,3 +124,57 @@ def test_the_log_reads_in_english_and_chinese(console_as):
     assert "Audit log" in client.get(AUDIT, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     chinese = client.get(AUDIT, HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
     assert "Operator actions" not in chinese and "操作记录" in chinese
+
+
+def test_actions_objects_and_fields_read_as_words_with_their_codes_kept(console_as):
+    """An operator read privacy.request_create, privacy_request and due_at (new user review): the
+    words lead, each code stays beside them (title, small text) for auditors who search by it."""
+    # given
+    with transaction.atomic():
+        audit_record(
+            actor=ANN, action="privacy.request_create", object_type="privacy_request", object_id=15,
+            after={"channel": "phone", "due_at": "2026-01-31", "kind": "erase"},
+        )  # fmt: skip
+    # when
+    page = console_as(Role.AUDITOR).get(AUDIT, HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    # then
+    assert "登记隐私请求" in page and "privacy.request_create" in page
+    assert "隐私请求</span> #15" in page and 'title="privacy_request"' in page
+    assert "渠道" in page and "截止时间" in page and 'title="due_at"' in page
+    assert "执行" in page  # the operator's role in words, not "execution"
+
+
+def test_a_system_actor_reads_as_words(console_as):
+    with transaction.atomic():
+        audit_record(
+            actor=Actor(kind="system", id=None, label="loyalty earning"),
+            action="loyalty.points_rebuild", object_type="point_account", object_id=None,
+        )  # fmt: skip
+    page = console_as(Role.AUDITOR).get(AUDIT, HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    assert "系统自动发放积分" in page and "重算积分余额" in page
+
+
+def test_the_action_filter_lists_words_and_filters_by_code(console_as):
+    # given
+    _entries(1, action="campaign.publish")
+    _entries(1, action="campaign.cancel")
+    client = console_as(Role.AUDITOR)
+    # when
+    response = client.get(AUDIT, {"action": "campaign.cancel"}, HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    page = response.content.decode()
+    # then
+    assert len(response.context["page"].object_list) == 1
+    assert '<option value="campaign.cancel" selected>取消活动</option>' in page
+    assert '<optgroup label="活动">' in page and '<option value="campaign">全部：活动</option>' in page
+    assert '<option value="privacy_request">隐私请求</option>' in page
+
+
+def test_an_unknown_action_in_the_filter_is_explained(console_as):
+    response = console_as(Role.AUDITOR).get(AUDIT, {"action": "no.such"})
+    assert response.status_code == 200 and response.context["page"].object_list == []
+
+
+def test_the_access_log_names_the_role_in_words(console_as):
+    _accesses(1)
+    page = console_as(Role.AUDITOR).get(ACCESS, HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    assert '<span title="support">客服</span>' in page

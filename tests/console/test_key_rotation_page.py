@@ -28,7 +28,7 @@ def test_strategy_sees_progress_per_column_and_keys_in_use(console_as, settings)
     # then
     page = response.content.decode()
     assert response.status_code == 200
-    assert 'aria-label="members.Member.phone_encrypted" aria-valuenow="50"' in page
+    assert 'aria-label="会员手机号" aria-valuenow="50"' in page
     assert "<code>t2</code>: 2" in page and "<code>k9</code>: 2" in page
     assert "2/4 → <code>k9</code>" in page
     # t1 seals nothing: it can go; t2 still seals the other two phones
@@ -81,3 +81,26 @@ def test_values_written_under_an_old_key_after_the_pass_are_not_shown_as_done(co
     # then
     row = next(line for line in page.split("<tr>") if "<code>members.Member.phone_encrypted</code>" in line)
     assert 'data-state="stragglers"' in row and 'aria-valuenow="75"' in row and "1 个值以旧密钥写入" in row
+
+
+def test_columns_read_in_words_with_their_code_kept(console_as):
+    """The page listed members.Member.phone_encrypted (new user review): words first, the code in
+    small text for whoever runs `yunying pii-keys`."""
+    page = console_as(Role.STRATEGY).get(URL, HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    for words, code in [
+        ("会员手机号", "members.Member.phone_encrypted"),
+        ("会员姓名", "members.Member.name_encrypted"),
+        ("报名表答案", "campaigns.Signup.answers_encrypted"),
+    ]:
+        assert f'<td>{words}<div class="small text-body-secondary"><code>{code}</code></div></td>' in page
+
+
+@pytest.mark.parametrize("column", sealed_columns(), ids=lambda c: c.label)
+def test_every_sealed_column_has_words_in_both_languages(column):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        chinese = str(column.name)
+    with translation.override("en"):
+        english = str(column.name)
+    assert english and chinese != english, f"register {column.label} with a name in words"

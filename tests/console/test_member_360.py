@@ -322,3 +322,34 @@ def test_who_accessed_the_data_reads_in_words_not_codes(console_as, member):
     rows = page[page.rindex("<tbody>") :]
     assert "Customer service: the member asked for help: 工单 1024" in rows
     assert "Phone, Name" in rows and "customer_service" not in rows and "birth_date" not in rows
+
+
+def test_channel_codes_read_as_words(console_as, member):
+    """The page showed source channel "social" and consent channel "h5" (new user review): channel
+    codes read as the words campaigns' Channel choices give them; free text stays as it is."""
+    # given
+    member.source_channel = "social"
+    member.save()
+    consent_record(member=member, version=policy_version(), marketing=True, sensitive=False, client_ip=None)
+    client = console_as(Role.SUPPORT)
+    # when
+    page = client.get(url(member), HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    listing = client.get("/console/members/all/", HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    # then
+    assert '<span title="social">社交媒体</span>' in page
+    assert "<td>H5 页面</td>" in page
+    assert "<td>社交媒体</td>" in listing
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [("social", "社交媒体"), ("mini_program", "小程序"), ("h5", "H5"), ("wechat", "wechat"), ("", "—")],
+    ids=["social", "mini-program", "h5", "free-text", "none"],
+)
+def test_the_channel_filter(code, words):
+    from django.utils import translation
+
+    from yunying.console.templatetags.console_ui import channel_label_filter
+
+    with translation.override("zh-hans"):
+        assert channel_label_filter(code) == words

@@ -7,7 +7,8 @@ import pytest
 from django.test import Client
 
 from tests.console.conftest import make_operator, sign_in
-from yunying.core.permissions import SYSTEM, Role
+from yunying.core.permissions import SYSTEM, Actor, Role
+from yunying.loyalty.earning import EARNER
 from yunying.loyalty.ledger import points_earn
 from yunying.loyalty.models import AdjustmentState, PointAccount, PointAdjustment, PostingSource
 from yunying.members.models import Member
@@ -81,3 +82,25 @@ def test_roles_without_loyalty_permissions(console_as, member, role):
 def test_execution_cannot_approve(console_as, member):
     client = console_as(Role.EXECUTION)
     assert client.get("/console/loyalty/adjustments/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("actor", "words"),
+    [
+        (EARNER, "系统自动发放积分"),
+        (SYSTEM, "系统"),
+        (Actor(kind="system", id=None, label="loyalty birthday"), "系统生日礼遇"),
+    ],
+    ids=["earning", "system", "birthday"],
+)
+def test_the_points_history_names_system_actors_in_words(console_as, actor, words):
+    """The 操作人 column showed "loyalty earning" (new user review); the code stays in the title."""
+    # given
+    member = Member.objects.create(external_id="p360-actor")
+    points_earn(
+        member_id=member.pk, points=10, key="a", source=PostingSource.CHECKIN, actor=actor, expires_at=None
+    )
+    # when
+    page = console_as(Role.SUPPORT).get(f"/console/members/{member.pk}/", HTTP_ACCEPT_LANGUAGE="zh-Hans")
+    # then
+    assert f'<td title="{actor.label}">{words}</td>' in page.content.decode()

@@ -120,3 +120,21 @@ def test_alerts_are_listed_with_readable_titles(console_as):
     alert_raise("risk.engine_unavailable", entry="signup.create", error="OperationalError")
     page = console_as(Role.SUPPORT).get("/console/risk/alerts/").content.decode()
     assert "OperationalError" in page and "risk.engine_unavailable" not in page
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "shown"),
+    [
+        ("channel", "social", "社交媒体"),
+        ("channel", "mini_program", "小程序"),
+        ("ip_class", "datacentre", "datacentre"),
+    ],
+    ids=["social", "mini-program", "other-signal"],
+)
+def test_a_channel_signal_reads_as_words(name, value, shown):
+    from django.utils import translation
+
+    from yunying.console.views.risk import _signal_value
+
+    with translation.override("zh-hans"):
+        assert _signal_value(name, value) == shown

@@ -7,6 +7,7 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "Analytics and segments"
 
     def ready(self) -> None:
+        from yunying.analytics import audit_labels  # noqa: F401 - its audit codes in words (core.audit_labels)
         from yunying.analytics.personal_data import holdings_register
 
         holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)

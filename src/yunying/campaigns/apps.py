@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CampaignsConfig(AppConfig):
@@ -7,6 +8,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = "Campaigns"
 
     def ready(self) -> None:
+        from yunying.campaigns import audit_labels  # noqa: F401 - its audit codes in words (core.audit_labels)
         from yunying.campaigns.personal_data import holdings_register
 
         holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)
@@ -32,11 +34,21 @@ class CampaignsConfig(AppConfig):
         from yunying.core.registry import SealedColumn, sealed_column_register
 
         sealed_column_register(
-            SealedColumn("campaigns.Signup", "answers_encrypted", "signup.answers", _signup_token)
+            SealedColumn(
+                "campaigns.Signup",
+                "answers_encrypted",
+                "signup.answers",
+                _signup_token,
+                name=_("Sign-up form answers"),
+            )
         )
         sealed_column_register(
             SealedColumn(
-                "campaigns.Campaign", "lottery_seed_sealed", "campaign.lottery_seed", _campaign_token
+                "campaigns.Campaign",
+                "lottery_seed_sealed",
+                "campaign.lottery_seed",
+                _campaign_token,
+                name=_("Lottery draw seed"),
             )
         )
 

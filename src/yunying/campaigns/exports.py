@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from yunying.campaigns.models import Campaign, Signup
+from yunying.campaigns.models import Campaign, Channel, Signup
 from yunying.campaigns.presenters import signups_present
 from yunying.campaigns.questions import Question, form_parse
 from yunying.core.audit import audit_record
@@ -52,10 +52,8 @@ STATUS_LABELS = {
     "confirmed": _("Confirmed"), "waitlisted": _("Waitlisted"), "not_selected": _("Not selected"),
     "rejected": _("Rejected"), "withdrawn": _("Withdrawn"), "cancelled": _("Campaign cancelled"),
 }  # fmt: skip
-CHANNEL_LABELS = {
-    "web": _("Website"), "h5": "H5", "app": "APP", "mini_program": _("Mini program"), "social": _("Social media"),
-    "sms": _("SMS link"), "email": _("E-mail"), "offline": _("Offline"),
-}  # fmt: skip
+# One source of truth for channel words: the model's choices (the console shows them too).
+CHANNEL_LABELS = dict(Channel.choices)
 GENDER_LABELS = {"male": _("Male"), "female": _("Female"), "unknown": _("Unknown")}
 
 

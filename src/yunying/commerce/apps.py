@@ -7,6 +7,7 @@ class CommerceConfig(AppConfig):
     verbose_name = "Order facts"
 
     def ready(self) -> None:
+        from yunying.commerce import audit_labels  # noqa: F401 - its audit codes in words (core.audit_labels)
         from yunying.commerce.personal_data import holdings_register
 
         holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)

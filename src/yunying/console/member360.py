@@ -9,7 +9,7 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from yunying.analytics.selectors import member_segments
 from yunying.campaigns import selectors as campaign_selectors
@@ -18,6 +18,7 @@ from yunying.commerce import selectors as commerce
 from yunying.commerce.models import OrderEventKind
 from yunying.console.access import ROLE_LABELS, role_of
 from yunying.core.audit import audit_list, pii_access_list
+from yunying.core.audit_labels import actor_text, field_label
 from yunying.core.models import ApiKey, PersonalDataAccess
 from yunying.core.permissions import Role
 from yunying.members import tags as member_tags
@@ -65,7 +66,7 @@ def access_rows(member_id: int, *, limit: int = ACCESS_ROWS) -> list[AccessRow]:
     return [
         AccessRow(
             at=r.at,
-            who=r.actor_label,
+            who=actor_text(r.actor_kind, r.actor_label),
             role=str(labels.get(roles.get((r.actor_kind, r.actor_id)), "") or r.actor_kind),
             fields=list(r.fields),
             purpose=r.purpose,
@@ -83,7 +84,7 @@ def _timeline(member: Member, *, signup_events, orders, order_events, consents, 
             e.campaign.title,
             f"{status_labels.get(e.from_status, '—')} → {status_labels.get(e.to_status, e.to_status)}"
             + (f" · {e.reason}" if e.reason else ""),
-            e.actor_label,
+            actor_text(e.actor_kind, e.actor_label),
         )
         for e in signup_events
     ]
@@ -134,14 +135,15 @@ def _timeline(member: Member, *, signup_events, orders, order_events, consents, 
         if entry.action in ("member.tag_add", "member.tag_remove"):
             detail = str((entry.after if entry.action == "member.tag_add" else entry.before).get("tag", ""))
         else:
-            detail = ", ".join(sorted(set(entry.before) | set(entry.after)))
+            changed = sorted(set(entry.before) | set(entry.after))
+            detail = pgettext("list separator", ", ").join(field_label(field) for field in changed)
         entries.append(
             TimelineEntry(
                 entry.at,
                 "correction",
                 str(ACTION_LABELS.get(entry.action, entry.action)),
                 detail + (f" · {entry.reason}" if entry.reason else ""),
-                entry.actor_label,
+                actor_text(entry.actor_kind, entry.actor_label),
             )
         )
     entries.sort(key=lambda e: e.at, reverse=True)

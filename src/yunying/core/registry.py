@@ -108,6 +108,7 @@ class SealedColumn:
     context: str  # crypto's context, e.g. "member.phone"
     row_token: Callable[[Any], str]
     related: tuple[str, ...] = ()
+    name: str | Promise = ""  # what it holds, in words (会员手机号): the key rotation page shows it
 
     @property
     def label(self) -> str:

@@ -7,6 +7,7 @@ class LoyaltyConfig(AppConfig):
     verbose_name = "Loyalty"
 
     def ready(self) -> None:
+        from yunying.loyalty import audit_labels  # noqa: F401 - its audit codes in words (core.audit_labels)
         from yunying.loyalty.personal_data import holdings_register
 
         holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)

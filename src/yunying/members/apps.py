@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MembersConfig(AppConfig):
@@ -7,6 +8,7 @@ class MembersConfig(AppConfig):
     verbose_name = "Members"
 
     def ready(self) -> None:
+        from yunying.members import audit_labels  # noqa: F401 - its audit codes in words (core.audit_labels)
         from yunying.members.personal_data import holdings_register
 
         holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)
@@ -20,15 +22,20 @@ class MembersConfig(AppConfig):
         # Every column sealed with core.crypto, for key rotation (privacy) and the deployment check.
         from yunying.core.registry import SealedColumn, sealed_column_register
 
-        for column, context in (
-            ("phone_encrypted", "member.phone"),
-            ("name_encrypted", "member.name"),
-            ("email_encrypted", "member.email"),
+        for column, context, name in (
+            ("phone_encrypted", "member.phone", _("Member phone")),
+            ("name_encrypted", "member.name", _("Member name")),
+            ("email_encrypted", "member.email", _("Member e-mail")),
         ):
-            sealed_column_register(SealedColumn("members.Member", column, context, _member_token))
+            sealed_column_register(SealedColumn("members.Member", column, context, _member_token, name=name))
         sealed_column_register(
             SealedColumn(
-                "members.ProfileAnswer", "value_encrypted", "member.attr", _answer_token, ("member",)
+                "members.ProfileAnswer",
+                "value_encrypted",
+                "member.attr",
+                _answer_token,
+                ("member",),
+                name=_("Member profile answers"),
             )
         )
 

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from yunying.core.crypto import blind_index
 from yunying.core.errors import DomainError
@@ -27,6 +28,13 @@ from yunying.members.models import ConsentEvent, ConsentPurpose, ConsentRecord, 
 PURPOSES = tuple(ConsentPurpose)
 OPTIONAL_PURPOSES = (ConsentPurpose.MARKETING, ConsentPurpose.ANALYTICS, ConsentPurpose.SENSITIVE)
 CHANNELS = ("h5", "api", "console")
+# How a consent was given, in words (stored rows also hold "migration", from the data import).
+CHANNEL_LABELS = {
+    "h5": _("H5 pages"),
+    "api": _("Storefront or app (API)"),
+    "console": _("Operator console"),
+    "migration": _("Data migration"),
+}
 
 
 def policy_version() -> str:

@@ -14,6 +14,7 @@ class PrivacyConfig(AppConfig):
 
     def ready(self) -> None:
         from yunying.core.registry import periodic_job_register
+        from yunying.privacy import audit_labels  # noqa: F401 - its audit codes in words (core.audit_labels)
         from yunying.privacy.keys import keys_rotate_job
 
         # Re-encryption under a new active PII key runs in the background, resumably (S1).

@@ -40,6 +40,7 @@ from django.apps import apps
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from yunying.core import crypto
 from yunying.core.registry import SealedColumn, sealed_columns
@@ -266,6 +267,7 @@ class ColumnKeys:
     column: str
     by_key: dict[str, int]  # key id → how many ciphertexts it seals ("?" for a malformed value)
     progress: KeyRotation | None
+    name: str | Promise = ""  # the column in words (SealedColumn.name)
 
     @property
     def total(self) -> int:
@@ -285,7 +287,7 @@ def key_usage(*, chunk: int = 2000) -> list[ColumnKeys]:
         counts: Counter[str] = Counter()
         for sealed in _sealed_rows(column).values_list(column.column, flat=True).iterator(chunk_size=chunk):
             counts[crypto.key_id_of(sealed) or "?"] += 1
-        usage.append(ColumnKeys(column.label, dict(counts), progress.get(column.label)))
+        usage.append(ColumnKeys(column.label, dict(counts), progress.get(column.label), column.name))
     return usage
 
 

@@ -7,6 +7,7 @@ class PromotionsConfig(AppConfig):
     verbose_name = "Promotions"
 
     def ready(self) -> None:
+        from yunying.promotions import audit_labels  # noqa: F401 - its audit codes in words (core.audit_labels)
         from yunying.promotions.personal_data import holdings_register
 
         holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)

@@ -7,6 +7,7 @@ class RiskConfig(AppConfig):
     verbose_name = "Risk control"
 
     def ready(self) -> None:
+        from yunying.risk import audit_labels  # noqa: F401 - its audit codes in words (core.audit_labels)
         from yunying.risk.personal_data import holdings_register
 
         holdings_register()  # what the member's data centre lists, exports and erases (PIPL arts. 44-47)

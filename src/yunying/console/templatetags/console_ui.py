@@ -6,6 +6,7 @@ from django import template
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from yunying.core.audit_labels import actor_text
 from yunying.core.permissions import Perm
 from yunying.core.purposes import fields_text, purpose_text
 
@@ -61,3 +62,35 @@ def purpose_text_filter(stored: str) -> str:
 def fields_text_filter(fields) -> str:
     """An access-log row's personal data fields in words."""
     return fields_text(fields)
+
+
+@register.filter(name="actor_text")
+def actor_text_filter(row) -> str:
+    """Who acted, from a row's actor_kind and actor_label: a system job in words ("loyalty earning"
+    read as 系统自动发放积分, new user review), a member as the member, an operator by name."""
+    return actor_text(row.actor_kind, row.actor_label)
+
+
+@register.filter(name="channel_label")
+def channel_label_filter(code: str) -> str:
+    """A channel code (social, mini_program) in words, from campaigns' Channel choices; a code it does
+    not know (free text from an import or a storefront) as it is, "—" for none."""
+    from yunying.console.views.campaign_pages import channel_label
+
+    return channel_label(code) if code else "—"
+
+
+@register.filter(name="consent_channel_label")
+def consent_channel_label_filter(code: str) -> str:
+    """How a member gave or withdrew consent, in words (h5, api, console, migration)."""
+    from yunying.members.consent import CHANNEL_LABELS
+
+    return str(CHANNEL_LABELS.get(code, code)) if code else "—"
+
+
+@register.filter(name="signup_status_label")
+def signup_status_label_filter(code: str) -> str:
+    """A sign-up status code in words."""
+    from yunying.console.views.campaign_pages import status_label
+
+    return status_label(code) if code else "—"

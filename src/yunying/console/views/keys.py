@@ -37,6 +37,7 @@ def key_rotation(request: HttpRequest) -> HttpResponse:
         columns.append(
             {
                 "label": column.column,
+                "name": column.name or column.column,  # 会员手机号, not members.Member.phone_encrypted
                 "by_key": sorted(column.by_key.items()),
                 "total": column.total,
                 "left": column.total - under_active,

@@ -18,6 +18,7 @@ from yunying.console.access import forbidden, operator_required
 from yunying.console.fields import AsciiIntegerField
 from yunying.console.paging import ID_MAX
 from yunying.console.promotion_forms import fen_to_yuan
+from yunying.console.views.campaign_pages import channel_label
 from yunying.core.errors import DomainError, ValidationFailed
 from yunying.core.permissions import Perm
 from yunying.promotions.models import Budget, BudgetScope, TopUpState
@@ -121,6 +122,11 @@ def _label(budget: Budget) -> str:
         return budget.name
     if budget.scope == BudgetScope.PROMOTION and budget.promotion_id:
         return budget.promotion.name
+    # In words, not the engine's key (channel:social): an operator reads 渠道：社交媒体
+    if budget.scope == BudgetScope.CAMPAIGN:
+        return _("Campaign #%(id)s") % {"id": budget.campaign_id}
+    if budget.scope == BudgetScope.CHANNEL:
+        return _("Channel: %(channel)s") % {"channel": channel_label(budget.channel)}
     return budget.key
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from yunying.console.access import forbidden, operator_required
 from yunying.console.paging import ID_MAX, page_of
+from yunying.console.views.campaign_pages import channel_label
 from yunying.console.views.risk_config import ACTION_LABELS, ENTRY_LABELS, SUBJECT_LABELS, risk_tabs
 from yunying.core.errors import DomainError
 from yunying.core.numbers import ascii_digits
@@ -42,13 +43,19 @@ ALERT_TITLES = {
 }
 
 
+def _signal_value(name: str, value):
+    """A signal's value as an operator reads it: the channel in words (social read 社交媒体)."""
+    return channel_label(value) if name == "channel" and isinstance(value, str) else value
+
+
 def _reasons(decision) -> list[dict]:
     return [
         {
             "label": _(reason_label(reason)),
             "points": reason.get("points", 0),
             "signals": "；".join(
-                f"{signal_label(name)} = {value}" for name, value in (reason.get("signals") or {}).items()
+                f"{signal_label(name)} = {_signal_value(name, value)}"
+                for name, value in (reason.get("signals") or {}).items()
             ),
         }
         for reason in decision.reasons or []
@@ -175,7 +182,7 @@ def decision(request: HttpRequest, decision_id: int) -> HttpResponse:
         **_row(found),
         # What the engine saw; the many counters at zero (keys this event did not have) would bury it.
         "signals": sorted(
-            (name, signal_label(name), value)
+            (name, signal_label(name), _signal_value(name, value))
             for name, value in (found.signals or {}).items()
             if value not in (0, None, "")
         ),

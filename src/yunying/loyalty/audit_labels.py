@@ -1,0 +1,75 @@
+"""Loyalty's audit codes and system actors in words (core.audit_labels): the audit log and the
+points history's 操作人 column."""
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from yunying.core.audit_labels import audit_labels_register
+
+audit_labels_register(
+    actions={
+        "loyalty.adjust": _("Adjust points"),
+        "loyalty.adjust_request": _("Request points adjustment"),
+        "loyalty.adjust_approve": _("Approve points adjustment"),
+        "loyalty.adjust_reject": _("Reject points adjustment"),
+        "loyalty.points_rules_save": _("Save points rules"),
+        "loyalty.points_rebuild": _("Rebuild points balances"),
+        "loyalty.checkin_rule_save": _("Save check-in rule"),
+        "loyalty.task_list_save": _("Save task list"),
+        "loyalty.referral_rule_save": _("Save referral rule"),
+        "loyalty.referral_approve": _("Approve referral reward"),
+        "loyalty.referral_reject": _("Reject referral reward"),
+        "loyalty.tiers_save": _("Save membership tiers"),
+        "tier.extend": _("Extend member tier"),
+        "brokerage.configure": _("Change distribution settings"),
+        "brokerage.rule_set": _("Set commission rule"),
+        "brokerage.rule_delete": _("Delete commission rule"),
+        "brokerage.promoter_create": _("Add promoter"),
+        "brokerage.promoter_state": _("Change promoter status"),
+        "brokerage.bind": _("Bind member to promoter"),
+        "brokerage.statement_make": _("Make commission statements"),
+        "brokerage.statement_pay": _("Mark commission statement paid"),
+    },
+    groups={"loyalty": _("Points and incentives"), "tier": _("Member tiers"), "brokerage": _("Distribution")},
+    object_types={
+        "point_account": pgettext_lazy("audit object", "Points account"),
+        "points_rules": pgettext_lazy("audit object", "Points rules"),
+        "checkin_rule": pgettext_lazy("audit object", "Check-in rule"),
+        "task_list": pgettext_lazy("audit object", "Task list"),
+        "referral_rule": pgettext_lazy("audit object", "Referral rule"),
+        "referral": pgettext_lazy("audit object", "Referral"),
+        "tier_programme": pgettext_lazy("audit object", "Tier programme"),
+        "member_tier": pgettext_lazy("audit object", "Member tier"),
+        "brokerage": pgettext_lazy("audit object", "Distribution settings"),
+        "commission_rule": pgettext_lazy("audit object", "Commission rule"),
+        "promoter": pgettext_lazy("audit object", "Promoter"),
+        "statement": pgettext_lazy("audit object", "Commission statement"),
+    },
+    fields={
+        "adjustment": pgettext_lazy("audit field", "Adjustment"),
+        "levels": pgettext_lazy("audit field", "Levels"),
+        "level1": pgettext_lazy("audit field", "Level 1 commission (‰)"),
+        "level2": pgettext_lazy("audit field", "Level 2 commission (‰)"),
+        "binding_days": pgettext_lazy("audit field", "Binding days"),
+        "open": pgettext_lazy("audit field", "Open to applications"),
+        "promoter": pgettext_lazy("audit field", "Promoter"),
+        "parent": pgettext_lazy("audit field", "Referred by"),
+        "drifts": pgettext_lazy("audit field", "Drifted figures"),
+        "version": pgettext_lazy("audit field", "Version"),
+        "enabled": pgettext_lazy("audit field", "Enabled"),
+        "active": pgettext_lazy("audit field", "Active"),
+        "rewards": pgettext_lazy("audit field", "Rewards"),
+        "tasks": pgettext_lazy("audit field", "Tasks"),
+        "inviter_points": pgettext_lazy("audit field", "Inviter points"),
+        "invitee_points": pgettext_lazy("audit field", "Invitee points"),
+        "monthly_cap": pgettext_lazy("audit field", "Monthly cap"),
+        "grace_days": pgettext_lazy("audit field", "Grace days"),
+        "cycle_days": pgettext_lazy("audit field", "Cycle days"),
+    },
+    system_actors={
+        "loyalty earning": _("Automatic points earning"),
+        "loyalty": _("Points jobs (maturing, expiry)"),
+        "loyalty birthday": _("Automatic birthday gifts"),
+        "brokerage": _("Commission jobs"),
+    },
+)
