@@ -144,6 +144,17 @@ def test_actions_objects_and_fields_read_as_words_with_their_codes_kept(console_
     assert "执行" in page  # the operator's role in words, not "execution"
 
 
+def test_a_reveal_reason_reads_as_its_purpose_in_words(console_as):
+    """The reason of a look-up is the purpose it was made for: an auditor read customer_service."""
+    with transaction.atomic():
+        audit_record(actor=ANN, action="member.lookup", object_type="member", object_id=2,
+                     reason="customer_service: 工单 88")  # fmt: skip
+        audit_record(actor=ANN, action="signup.reject", object_type="signup", object_id=3, reason="资料不全")
+    page = console_as(Role.AUDITOR).get(AUDIT, HTTP_ACCEPT_LANGUAGE="zh-Hans").content.decode()
+    assert "客户服务：会员请求帮助: 工单 88" in page and "customer_service:" not in page
+    assert "资料不全" in page  # a reason that is no purpose stays as written
+
+
 def test_a_system_actor_reads_as_words(console_as):
     with transaction.atomic():
         audit_record(
