@@ -122,7 +122,9 @@ def test_an_operator_runs_a_breach_drill_end_to_end(console, site):
         row.locator("textarea").fill(note)
         row.locator("button", has_text="标记完成").click()
         page.wait_for_load_state()
-    assert f"{len(member_ids)} 人已补偿" in page.locator("#affected").inner_text()
+    assert (
+        f"演练：{len(member_ids)} 人，未实际发放" in page.locator("#affected").inner_text()
+    )  # a drill issues nothing
     # the report to the regulator is not done: the incident cannot be closed yet, and the page says why
     blockers = page.locator("#close-blockers").inner_text()
     assert "向监管部门报告" in blockers and "内部排查" not in blockers

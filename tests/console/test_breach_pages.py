@@ -357,6 +357,10 @@ def test_a_drills_report_says_its_notices_were_only_generated_and_nothing_was_is
         assert "演练：已生成 2 条通知，未实际发送" in said and "演练：2 人，未实际发放" in said
         assert "演练通知已生成（未实际发送）" in said
         assert "会员通知已发出" not in said and "已发放" not in said and "已通知会员" not in said
+    # and the incident's own page counts the same way
+    detail = client.get(f"/console/breach/{incident.pk}/").content.decode()
+    assert "演练：已生成 2 条通知，未实际发送" in detail and "演练：2 人，未实际发放" in detail
+    assert "人已通知" not in detail and "人已补偿" not in detail
 
 
 def test_a_real_incidents_report_says_who_was_notified_and_given(console_as):
