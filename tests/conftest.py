@@ -23,6 +23,25 @@ def is_postgres() -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _rushes_one_at_a_time(request, tmp_path_factory):
+    """Tests marked xdist_group("rush") open up to 200 connections each; two at once on two xdist
+    workers pass PostgreSQL's max_connections (400 in CI). The group should keep them on one worker,
+    but a file lock makes sure, whatever the scheduler does."""
+    if not any(m.args[:1] == ("rush",) for m in request.node.iter_markers("xdist_group")):
+        yield
+        return
+    import fcntl
+
+    lock_path = tmp_path_factory.getbasetemp().parent / "yunying-rush.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters live in the cache or the shared counter file (ids repeat across tests), and
     event coupon templates in a process cache: every test starts without."""
