@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import phonenumbers
@@ -236,7 +236,7 @@ class PreparedMember:
     changed: list[str]
     e164: str | None
     external_id: str | None
-    asked: dict = field(default_factory=dict)
+    asked: dict  # member_prepare's own arguments
 
 
 def member_risk_ref(member: Member) -> str:
